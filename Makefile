@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` (main job against the emulator) and `make test`
+# (every test suite). Both install missing Debian packages and build first.
+BUILD_DIR ?= build
+SAN_DIR ?= build-asan
+JOBS ?= 2
+
+.PHONY: all deps build demo test test-sanitize test-valgrind install format clean
+
+all: build
+
+deps:
+	./scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+demo: build
+	BUILD_DIR=$(BUILD_DIR) ./scripts/demo.sh
+
+test: build
+	BUILD_DIR=$(BUILD_DIR) ./scripts/test.sh
+
+# The C suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DCIO_SANITIZE=address,undefined \
+	  -DCIO_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build $(SAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SAN_DIR) --output-on-failure -j2
+
+# The C suite under valgrind (memcheck, leaks are errors).
+test-valgrind: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -T memcheck
+
+install: build
+	cmake --install $(BUILD_DIR)
+
+format:
+	clang-format -i core/include/customerio/*.h core/src/*.[ch] mock/include/*.h mock/src/*.[ch] \
+	  tests/c/*.[ch] examples/*.c
+
+clean:
+	rm -rf $(BUILD_DIR) $(SAN_DIR)

@@ -1,0 +1,115 @@
+/*
+ * customerio/client.h - the client handle: credentials, region, endpoints, timeouts, retries, TLS.
+ *
+ * A client owns one network engine: a background thread driving a libcurl multi handle, so that
+ * connections are kept alive and shared (HTTP/1.1 keep-alive, HTTP/2 where the server offers it)
+ * and many requests can be in flight at once. Synchronous calls submit a request to the engine
+ * and wait for its outcome, retries included.
+ *
+ *     cio_client_options_t opts = CIO_CLIENT_OPTIONS_INIT;
+ *     opts.site_id = "...";   opts.api_key = "...";   // or CUSTOMERIO_SITE_ID / CUSTOMERIO_API_KEY
+ *     cio_client_t *client;
+ *     if (cio_client_new(&opts, &client) != CIO_OK)
+ *         fprintf(stderr, "%s\n", cio_last_error()->message);
+ *     ...
+ *     cio_client_free(client);
+ *
+ * fork(): the engine thread does not exist in a child process. A child must not use a client
+ * created by its parent (not even to free it); it creates its own.
+ */
+#ifndef CUSTOMERIO_CLIENT_H
+#define CUSTOMERIO_CLIENT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An opaque client handle. */
+typedef struct cio_client cio_client_t;
+
+typedef enum cio_region {
+    CIO_REGION_DEFAULT = 0, /* CUSTOMERIO_REGION from the environment ("us"/"eu"), else US */
+    CIO_REGION_US = 1,      /* track.customer.io, api.customer.io */
+    CIO_REGION_EU = 2       /* track-eu.customer.io, api-eu.customer.io */
+} cio_region_t;
+
+/*
+ * Parses "us" or "eu" (any case) into *out. CIO_E_CONFIG naming the value otherwise.
+ * Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
+
+#define CIO_CLIENT_OPTIONS_VERSION 1
+
+/*
+ * Client options. Every field's zero value means "the default", so a struct initialised with
+ * CIO_CLIENT_OPTIONS_INIT (or zeroed, with version set) is a valid configuration. Strings are
+ * copied by cio_client_new(); the caller keeps ownership of what it passed.
+ */
+typedef struct cio_client_options {
+    unsigned int version; /* CIO_CLIENT_OPTIONS_VERSION */
+
+    /* Track API credentials (HTTP Basic site_id:api_key). NULL = CUSTOMERIO_SITE_ID and
+     * CUSTOMERIO_API_KEY from the environment. A client without them can still use the App
+     * API; Track calls then fail with CIO_E_CONFIG. */
+    const char *site_id;
+    const char *api_key;
+    /* App API key (Bearer). NULL = CUSTOMERIO_APP_API_KEY. */
+    const char *app_api_key;
+
+    cio_region_t region; /* default: CUSTOMERIO_REGION, else US */
+
+    /* Base URLs replacing the region's hosts, for a proxy, a relay or the emulator:
+     * "http://127.0.0.1:8080". Track paths ("/api/v1/...") and App paths ("/v1/...") are
+     * appended to them. NULL = the region's https host. */
+    const char *track_url;
+    const char *app_url;
+
+    long connect_timeout_ms; /* 0 = 10,000 */
+    long timeout_ms;         /* whole-attempt timeout (connect + transfer); 0 = 10,000 */
+
+    /* Retry policy, for network errors, timeouts, 408, 429 and 5xx (never other 4xx).
+     * The delay before retry n (n = 1, 2, ...) is min(backoff_max_ms, backoff_base_ms * 2^(n-1))
+     * with "equal jitter" (between half and all of it); a Retry-After header replaces it, capped
+     * at retry_after_max_ms. */
+    int max_attempts;        /* total attempts including the first; 0 = 4, 1 = never retry */
+    long backoff_base_ms;    /* 0 = 100 */
+    long backoff_max_ms;     /* 0 = 10,000 */
+    long retry_after_max_ms; /* 0 = 60,000 */
+
+    const char *user_agent; /* NULL = "customerio-native/<version> (C)" */
+
+    int tls_insecure;    /* 1 = do not verify the server's certificate (tests only); 0 = verify */
+    const char *ca_file; /* PEM bundle to verify servers with; NULL = the system's */
+
+    int max_connections; /* connections per host the engine may open; 0 = 8 */
+    int ignore_env;      /* 1 = never read CUSTOMERIO_* environment variables */
+} cio_client_options_t;
+
+#define CIO_CLIENT_OPTIONS_INIT                                                                    \
+    { .version = CIO_CLIENT_OPTIONS_VERSION }
+
+/*
+ * Creates a client and starts its engine thread. On success *out is a new handle, to be
+ * released with cio_client_free(). Fails with CIO_E_INVALID_ARGUMENT (NULL options or unknown
+ * version), CIO_E_CONFIG (unknown region, a malformed base URL, CR/LF in a credential),
+ * CIO_E_NOMEM or CIO_E_INTERNAL. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **out);
+
+/*
+ * Stops the engine (requests still in flight end with CIO_E_CLOSED) and frees the client.
+ * NULL is a no-op. Must not be called while another thread is inside a call on this client.
+ */
+CIO_EXTERN void cio_client_free(cio_client_t *client);
+
+/* The region the client resolved (never CIO_REGION_DEFAULT). Thread-safe. */
+CIO_EXTERN cio_region_t cio_client_region(const cio_client_t *client);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * customerio/customerio.h - the whole public API of libcustomerio.
+ *
+ *   common.h  status codes, version, export macro
+ *   errors.h  cio_last_error(): what went wrong, per thread
+ *   client.h  the client handle and its options
+ *   track.h   Track API v1
+ */
+#ifndef CUSTOMERIO_CUSTOMERIO_H
+#define CUSTOMERIO_CUSTOMERIO_H
+
+#include "common.h"
+#include "errors.h"
+#include "client.h"
+#include "track.h"
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * customerio/errors.h - what went wrong with the last failed call on this thread.
+ *
+ * Modelled on libgit2's git_error_last(): every failing call records an error in thread-local
+ * storage; successful calls clear it. Messages name the call and the field ("track: customer_id
+ * is empty") and never contain an API key.
+ */
+#ifndef CUSTOMERIO_ERRORS_H
+#define CUSTOMERIO_ERRORS_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cio_error {
+    cio_status_t status;       /* the status the call returned */
+    int http_status;           /* last HTTP status received, 0 if none (e.g. a network error) */
+    const char *message;       /* one English sentence; never NULL */
+    const char *response_body; /* the server's last response body (NUL-terminated), or NULL */
+    size_t response_body_len;  /* its length in bytes */
+    int attempts;              /* HTTP attempts made (1 + retries); 0 if nothing was sent */
+} cio_error_t;
+
+/*
+ * The error recorded by the last failing call on the calling thread, or NULL when the last call
+ * succeeded (or none was made). The struct and its strings are owned by the library and stay
+ * valid until the next cio_* call on this thread. Thread-safe (thread-local).
+ */
+CIO_EXTERN const cio_error_t *cio_last_error(void);
+
+/* Forgets this thread's last error. Thread-safe (thread-local). */
+CIO_EXTERN void cio_error_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

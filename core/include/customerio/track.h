@@ -1,0 +1,140 @@
+/*
+ * customerio/track.h - Track API v1 (https://track.customer.io/api/v1), one call per request.
+ *
+ * Common rules for every function here:
+ * - Thread-safe: any number of threads may call them on one shared client.
+ * - Synchronous: the call returns when the request succeeded or finally failed (retries
+ *   included); on failure cio_last_error() tells why, with the HTTP status and response body.
+ * - Everything is validated before anything is sent; a rejected call sends nothing:
+ *   ids (customer, device, delivery, anonymous) must be non-empty, at most 150 bytes, valid UTF-8
+ *   and free of control characters (CR, LF, NUL, ...). They are percent-encoded in paths with no
+ *   safe characters ("a/b" becomes "a%2Fb"). An email address or "cio_<id>" works as a
+ *   customer_id. JSON arguments (attributes_json, data_json) must be a JSON object in valid UTF-8,
+ *   or NULL for none. A request body over 32 KB fails with CIO_E_PAYLOAD_TOO_LARGE.
+ * - Missing site_id/api_key fails with CIO_E_CONFIG.
+ * - Pointer arguments are borrowed for the duration of the call only.
+ */
+#ifndef CUSTOMERIO_TRACK_H
+#define CUSTOMERIO_TRACK_H
+
+#include "client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest id accepted (bytes) and the Track API v1 request body limit. */
+#define CIO_MAX_ID_BYTES 150
+#define CIO_TRACK_V1_MAX_BODY_BYTES (32 * 1024)
+
+/* Which identifier a value is, for merges and segment membership. */
+typedef enum cio_id_type {
+    CIO_ID_TYPE_ID = 0,    /* "id" */
+    CIO_ID_TYPE_EMAIL = 1, /* "email" */
+    CIO_ID_TYPE_CIO_ID = 2 /* "cio_id" */
+} cio_id_type_t;
+
+#define CIO_EVENT_OPTIONS_VERSION 1
+
+/* Optional event fields. NULL options = all defaults. */
+typedef struct cio_event_options {
+    unsigned int version; /* CIO_EVENT_OPTIONS_VERSION */
+    int64_t timestamp;    /* unix seconds; 0 = not sent (Customer.io uses the receipt time) */
+    /* De-duplication id of the event. NULL = a fresh ULID, so that a retried request is never
+     * counted twice by Customer.io. */
+    const char *id;
+} cio_event_options_t;
+
+#define CIO_EVENT_OPTIONS_INIT                                                                     \
+    { CIO_EVENT_OPTIONS_VERSION, 0, NULL }
+
+/* PUT /customers/{customer_id} with attributes_json as the body (e.g. {"email":...,
+ * "created_at":1700000000, "_update":true}). */
+CIO_EXTERN cio_status_t cio_identify(cio_client_t *client, const char *customer_id,
+                                     const char *attributes_json);
+
+/* DELETE /customers/{customer_id}. */
+CIO_EXTERN cio_status_t cio_delete(cio_client_t *client, const char *customer_id);
+
+/* POST /customers/{customer_id}/events {"name", "data", "timestamp"?, "id"}. */
+CIO_EXTERN cio_status_t cio_track(cio_client_t *client, const char *customer_id, const char *name,
+                                  const char *data_json, const cio_event_options_t *options);
+
+/* POST /events {"name", "anonymous_id"?, "data", "timestamp"?, "id"}. anonymous_id may be NULL
+ * (an event that triggers campaigns without a person). */
+CIO_EXTERN cio_status_t cio_track_anonymous(cio_client_t *client, const char *anonymous_id,
+                                            const char *name, const char *data_json,
+                                            const cio_event_options_t *options);
+
+/* POST /customers/{customer_id}/events {"type":"page", "name": url, "data", ...}. */
+CIO_EXTERN cio_status_t cio_pageview(cio_client_t *client, const char *customer_id, const char *url,
+                                     const char *data_json, const cio_event_options_t *options);
+
+/* POST /customers/{customer_id}/events {"type":"screen", "name": screen_name, "data", ...}. */
+CIO_EXTERN cio_status_t cio_screen(cio_client_t *client, const char *customer_id,
+                                   const char *screen_name, const char *data_json,
+                                   const cio_event_options_t *options);
+
+/* An event that happened in the past: cio_track with a required timestamp (unix seconds, > 0). */
+CIO_EXTERN cio_status_t cio_backfill(cio_client_t *client, const char *customer_id,
+                                     const char *name, int64_t timestamp, const char *data_json);
+
+/* PUT /customers/{customer_id}/devices {"device":{"id","platform","last_used"?,"attributes"?}}.
+ * platform is "ios" or "android"; last_used 0 = not sent; attributes_json may be NULL. */
+CIO_EXTERN cio_status_t cio_add_device(cio_client_t *client, const char *customer_id,
+                                       const char *device_id, const char *platform,
+                                       int64_t last_used, const char *attributes_json);
+
+/* DELETE /customers/{customer_id}/devices/{device_id}. */
+CIO_EXTERN cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
+                                          const char *device_id);
+
+/* POST /customers/{customer_id}/suppress and /unsuppress (no body). */
+CIO_EXTERN cio_status_t cio_suppress(cio_client_t *client, const char *customer_id);
+CIO_EXTERN cio_status_t cio_unsuppress(cio_client_t *client, const char *customer_id);
+
+/* POST /merge_customers {"primary":{<type>: primary_id}, "secondary":{<type>: secondary_id}}.
+ * The secondary profile is merged into the primary one and deleted. */
+CIO_EXTERN cio_status_t cio_merge_customers(cio_client_t *client, cio_id_type_t primary_type,
+                                            const char *primary_id, cio_id_type_t secondary_type,
+                                            const char *secondary_id);
+
+/* POST /push/events {"delivery_id", "event", "device_id", "timestamp"}: event is "opened",
+ * "converted" or "delivered"; timestamp 0 = now. */
+CIO_EXTERN cio_status_t cio_track_push_event(cio_client_t *client, const char *delivery_id,
+                                             const char *event, const char *device_id,
+                                             int64_t timestamp);
+
+/* POST /metrics {"delivery_id", "metric", "timestamp"?, "recipient"?, "reason"?, "href"?}.
+ * metric is one of the delivery metrics (sent, delivered, opened, clicked, converted, bounced,
+ * dropped, spammed, failed, undeliverable, deferred, unsubscribed); timestamp 0 = not sent;
+ * recipient, reason and href may be NULL. */
+CIO_EXTERN cio_status_t cio_track_delivery_metric(cio_client_t *client, const char *metric,
+                                                  const char *delivery_id, int64_t timestamp,
+                                                  const char *recipient, const char *reason,
+                                                  const char *href);
+
+/* POST /segments/{segment_id}/add_customers and /remove_customers {"ids":[...]} for a manual
+ * segment; id_type other than CIO_ID_TYPE_ID adds ?id_type=email|cio_id. count must be >= 1;
+ * every id is validated like a customer_id. */
+CIO_EXTERN cio_status_t cio_segment_add_customers(cio_client_t *client, const char *segment_id,
+                                                  const char *const *ids, size_t count,
+                                                  cio_id_type_t id_type);
+CIO_EXTERN cio_status_t cio_segment_remove_customers(cio_client_t *client, const char *segment_id,
+                                                     const char *const *ids, size_t count,
+                                                     cio_id_type_t id_type);
+
+/* Length of a ULID string plus its NUL. */
+#define CIO_ULID_BUFSIZE 27
+
+/*
+ * Writes a new ULID (26 Crockford base-32 characters, monotonic within this process) and a NUL
+ * into out, which must hold CIO_ULID_BUFSIZE bytes. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,208 @@
+/* The client handle: resolving options (defaults, environment, region) and its lifetime. */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_TIMEOUT_MS 10000L
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_MAX_ATTEMPTS 4
+#define DEFAULT_BACKOFF_BASE_MS 100L
+#define DEFAULT_BACKOFF_MAX_MS 10000L
+#define DEFAULT_RETRY_AFTER_MAX_MS 60000L
+#define DEFAULT_MAX_CONNECTIONS 8
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void init_curl(void) {
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+cio_status_t cio_region_parse(const char *name, cio_region_t *out) {
+    if (name == NULL || out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "region: name or out is NULL");
+    if (strcasecmp(name, "us") == 0)
+        *out = CIO_REGION_US;
+    else if (strcasecmp(name, "eu") == 0)
+        *out = CIO_REGION_EU;
+    else if (!cio__utf8_valid(name, strlen(name)) || cio__has_control_char(name) ||
+             strlen(name) > 16)
+        return cio__fail(CIO_E_CONFIG, "region: unknown region (expected \"us\" or \"eu\")");
+    else
+        return cio__fail(CIO_E_CONFIG, "region: unknown region \"%s\" (expected \"us\" or \"eu\")",
+                         name);
+    return cio__ok();
+}
+
+/* An option's value: the caller's, else the environment's (unless ignored), else NULL. */
+static const char *pick(const char *given, const char *env_name, int ignore_env) {
+    if (given != NULL)
+        return given;
+    if (ignore_env)
+        return NULL;
+    const char *v = getenv(env_name);
+    return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+static cio_status_t copy_credential(const char *field, const char *value, char **out) {
+    *out = NULL;
+    if (value == NULL || value[0] == '\0')
+        return CIO_OK; /* an empty credential is a missing one: calls needing it fail early */
+    /* never echo the value: it may be a secret */
+    if (cio__has_control_char(value))
+        return cio__fail(CIO_E_CONFIG, "client: %s contains a control character (CR, LF, ...)",
+                         field);
+    if (strcmp(field, "site_id") == 0 && strchr(value, ':') != NULL)
+        return cio__fail(CIO_E_CONFIG, "client: site_id contains ':'");
+    *out = strdup(value);
+    return *out != NULL ? CIO_OK : cio__fail(CIO_E_NOMEM, "client: out of memory");
+}
+
+/* Validates a base URL and copies it without trailing slashes. */
+static cio_status_t copy_base_url(const char *field, const char *given, const char *fallback,
+                                  char **out) {
+    const char *url = given != NULL ? given : fallback;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return cio__fail(CIO_E_CONFIG, "client: %s must start with http:// or https://", field);
+    if (cio__has_control_char(url) || strchr(url, ' ') != NULL || strchr(url, '?') != NULL ||
+        strchr(url, '#') != NULL || !cio__utf8_valid(url, strlen(url)))
+        return cio__fail(CIO_E_CONFIG, "client: %s contains a space, control character, '?' or '#'",
+                         field);
+    size_t len = strlen(url);
+    while (len > 0 && url[len - 1] == '/')
+        len--;
+    size_t scheme_len = url[4] == ':' ? strlen("http://") : strlen("https://");
+    if (len <= scheme_len)
+        return cio__fail(CIO_E_CONFIG, "client: %s has no host", field);
+    *out = strndup(url, len);
+    return *out != NULL ? CIO_OK : cio__fail(CIO_E_NOMEM, "client: out of memory");
+}
+
+static void client_destroy(cio_client_t *c) {
+    if (c == NULL)
+        return;
+    cio__engine_free(c->engine);
+    free(c->site_id);
+    free(c->api_key);
+    free(c->app_api_key);
+    free(c->track_base);
+    free(c->app_base);
+    free(c->user_agent);
+    free(c->ca_file);
+    free(c);
+}
+
+static cio_status_t resolve_region(const cio_client_options_t *o, cio_region_t *out) {
+    if (o->region == CIO_REGION_US || o->region == CIO_REGION_EU) {
+        *out = o->region;
+        return CIO_OK;
+    }
+    if (o->region != CIO_REGION_DEFAULT)
+        return cio__fail(CIO_E_CONFIG, "client: unknown region %d", (int)o->region);
+    const char *env = pick(NULL, "CUSTOMERIO_REGION", o->ignore_env);
+    if (env == NULL) {
+        *out = CIO_REGION_US;
+        return CIO_OK;
+    }
+    cio_status_t st = cio_region_parse(env, out);
+    if (st != CIO_OK)
+        return cio__fail(st, "client: CUSTOMERIO_REGION is not \"us\" or \"eu\"");
+    return CIO_OK;
+}
+
+static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) {
+    cio_status_t st;
+    if ((st = resolve_region(o, &c->region)) != CIO_OK ||
+        (st = copy_credential("site_id", pick(o->site_id, "CUSTOMERIO_SITE_ID", o->ignore_env),
+                              &c->site_id)) != CIO_OK ||
+        (st = copy_credential("api_key", pick(o->api_key, "CUSTOMERIO_API_KEY", o->ignore_env),
+                              &c->api_key)) != CIO_OK ||
+        (st = copy_credential("app_api_key",
+                              pick(o->app_api_key, "CUSTOMERIO_APP_API_KEY", o->ignore_env),
+                              &c->app_api_key)) != CIO_OK)
+        return st;
+    bool eu = c->region == CIO_REGION_EU;
+    if ((st = copy_base_url("track_url", o->track_url,
+                            eu ? "https://track-eu.customer.io" : "https://track.customer.io",
+                            &c->track_base)) != CIO_OK ||
+        (st = copy_base_url("app_url", o->app_url,
+                            eu ? "https://api-eu.customer.io" : "https://api.customer.io",
+                            &c->app_base)) != CIO_OK)
+        return st;
+    if (o->user_agent != NULL && (cio__has_control_char(o->user_agent) ||
+                                  !cio__utf8_valid(o->user_agent, strlen(o->user_agent))))
+        return cio__fail(CIO_E_CONFIG, "client: user_agent contains a control character");
+    c->user_agent = strdup(o->user_agent != NULL ? o->user_agent
+                                                 : "customerio-native/" CIO_VERSION_STRING " (C)");
+    if (o->ca_file != NULL)
+        c->ca_file = strdup(o->ca_file);
+    if (c->user_agent == NULL || (o->ca_file != NULL && c->ca_file == NULL))
+        return cio__fail(CIO_E_NOMEM, "client: out of memory");
+
+    if (o->timeout_ms < 0 || o->connect_timeout_ms < 0 || o->max_attempts < 0 ||
+        o->backoff_base_ms < 0 || o->backoff_max_ms < 0 || o->retry_after_max_ms < 0 ||
+        o->max_connections < 0)
+        return cio__fail(CIO_E_CONFIG, "client: timeouts, retry and connection limits must not "
+                                       "be negative");
+    c->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->connect_timeout_ms =
+        o->connect_timeout_ms ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
+    c->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : DEFAULT_BACKOFF_BASE_MS;
+    c->backoff_max_ms = o->backoff_max_ms ? o->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS;
+    c->retry_after_max_ms =
+        o->retry_after_max_ms ? o->retry_after_max_ms : DEFAULT_RETRY_AFTER_MAX_MS;
+    c->max_connections = o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS;
+    c->tls_insecure = o->tls_insecure;
+    return cio__engine_new(c, &c->engine);
+}
+
+cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **out) {
+    if (out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "client: out is NULL");
+    *out = NULL;
+    if (options == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "client: options is NULL");
+    if (options->version == 0 || options->version > CIO_CLIENT_OPTIONS_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "client: options.version %u is not supported (this library knows %d; "
+                         "use CIO_CLIENT_OPTIONS_INIT)",
+                         options->version, CIO_CLIENT_OPTIONS_VERSION);
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_result != CURLE_OK)
+        return cio__fail(CIO_E_INTERNAL, "client: libcurl failed to initialise");
+    cio_client_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    cio_status_t st = client_init(c, options);
+    if (st != CIO_OK) {
+        client_destroy(c);
+        return st;
+    }
+    *out = c;
+    return cio__ok();
+}
+
+void cio_client_free(cio_client_t *client) {
+    client_destroy(client);
+}
+
+cio_region_t cio_client_region(const cio_client_t *client) {
+    return client != NULL ? client->region : CIO_REGION_DEFAULT;
+}
+
+cio_status_t cio__require_track_credentials(const cio_client_t *client, const char *call) {
+    if (client == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", call);
+    if (client->site_id == NULL)
+        return cio__fail(CIO_E_CONFIG, "%s: site_id is missing (pass it or set CUSTOMERIO_SITE_ID)",
+                         call);
+    if (client->api_key == NULL)
+        return cio__fail(CIO_E_CONFIG, "%s: api_key is missing (pass it or set CUSTOMERIO_API_KEY)",
+                         call);
+    return CIO_OK;
+}

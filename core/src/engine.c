@@ -1,0 +1,330 @@
+/*
+ * The engine: one background thread per client owns a libcurl multi handle and every transfer
+ * in flight. Submitters append to an incoming list under a mutex and wake the thread with
+ * curl_multi_wakeup(); the thread starts transfers, collects results, schedules retries and
+ * completes transfers. All libcurl calls on the multi and easy handles happen on this thread.
+ */
+#include "engine.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+#define IDLE_POLL_MS 1000
+
+typedef struct transfer_list {
+    cio_transfer_t *head, *tail;
+} transfer_list_t;
+
+struct cio_engine {
+    cio_client_t *client;
+    CURLM *multi;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    transfer_list_t incoming; /* guarded by lock */
+    bool stopping;            /* guarded by lock */
+
+    /* engine-thread only */
+    transfer_list_t active;  /* added to the multi handle */
+    transfer_list_t waiting; /* retries waiting for their due time */
+    CURL **idle_easy;        /* handles kept for reuse */
+    size_t idle_count, idle_cap;
+};
+
+static void list_push(transfer_list_t *l, cio_transfer_t *t) {
+    t->next = NULL;
+    t->prev = l->tail;
+    if (l->tail != NULL)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+}
+
+static void list_remove(transfer_list_t *l, cio_transfer_t *t) {
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        l->head = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    else
+        l->tail = t->prev;
+    t->prev = t->next = NULL;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
+    cio_transfer_t *t = user;
+    size_t n = size * nmemb;
+    if (t->response.len + n > MAX_RESPONSE_BYTES || !cio__buf_append(&t->response, data, n))
+        return 0; /* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
+    cio_transfer_t *t = user;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0)
+        t->retry_after_ms =
+            cio__retry_after_parse_ms(data + sizeof(name) - 1, n - (sizeof(name) - 1));
+    return n;
+}
+
+static CURL *take_easy(cio_engine_t *e) {
+    if (e->idle_count > 0)
+        return e->idle_easy[--e->idle_count];
+    return curl_easy_init();
+}
+
+static void release_easy(cio_engine_t *e, CURL *easy) {
+    if (easy == NULL)
+        return;
+    if (e->idle_count == e->idle_cap) {
+        size_t cap = e->idle_cap ? e->idle_cap * 2 : 16;
+        CURL **p = realloc(e->idle_easy, cap * sizeof(*p));
+        if (p == NULL) {
+            curl_easy_cleanup(easy);
+            return;
+        }
+        e->idle_easy = p;
+        e->idle_cap = cap;
+    }
+    curl_easy_reset(easy);
+    e->idle_easy[e->idle_count++] = easy;
+}
+
+static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
+    const cio_client_t *c = e->client;
+    const cio_http_call_t *call = t->call;
+    CURL *h = t->easy;
+    bool ok = curl_easy_setopt(h, CURLOPT_URL, t->url) == CURLE_OK;
+    curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_error);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->tls_insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_insecure ? 0L : 2L);
+    if (c->ca_file != NULL)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (call->auth == CIO_AUTH_TRACK) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->site_id);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, c->api_key);
+    }
+    if (strcmp(call->method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        if (strcmp(call->method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
+        if (call->body != NULL || strcmp(call->method, "DELETE") != 0) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body != NULL ? call->body : "");
+        }
+    }
+    return ok;
+}
+
+static void finish(cio_engine_t *e, cio_transfer_t *t) {
+    cio_http_call_t *call = t->call;
+    if (t->easy != NULL) {
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        call->http_status = status;
+        release_easy(e, t->easy);
+        t->easy = NULL;
+    }
+    call->response = t->response.data;
+    call->response_len = t->response.len;
+    t->response.data = NULL;
+    t->response.len = t->response.cap = 0;
+    t->on_done(t);
+}
+
+/* Starts (or restarts, for a retry) one attempt of t. */
+static void start_attempt(cio_engine_t *e, cio_transfer_t *t) {
+    t->retry_after_ms = -1;
+    t->curl_error[0] = '\0';
+    t->response.len = 0;
+    if (t->response.data != NULL)
+        t->response.data[0] = '\0';
+    CURLcode failure = CURLE_OK;
+    if (t->easy == NULL) {
+        t->easy = take_easy(e);
+        if (t->easy == NULL)
+            failure = CURLE_OUT_OF_MEMORY;
+        else if (!configure_easy(e, t))
+            failure = CURLE_URL_MALFORMAT;
+    }
+    if (failure == CURLE_OK && curl_multi_add_handle(e->multi, t->easy) != CURLM_OK)
+        failure = CURLE_FAILED_INIT;
+    if (failure != CURLE_OK) {
+        t->curl_code = failure;
+        t->call->attempts++;
+        finish(e, t);
+        return;
+    }
+    list_push(&e->active, t);
+}
+
+/* One attempt of t ended with code: retry it later, or complete it. */
+static void attempt_ended(cio_engine_t *e, cio_transfer_t *t, CURLcode code) {
+    const cio_client_t *c = e->client;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->curl_code = code;
+    t->call->attempts++;
+    if (cio__retry_is_retryable(code, status) && t->call->attempts < c->max_attempts) {
+        long retry_after = (status == 429 || status == 503) ? t->retry_after_ms : -1;
+        t->due_ms = cio__now_ms() + cio__retry_delay_ms(c, t->call->attempts, retry_after);
+        list_push(&e->waiting, t);
+        return;
+    }
+    finish(e, t);
+}
+
+static void collect_results(cio_engine_t *e) {
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        cio_transfer_t *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURLcode code = msg->data.result;
+        curl_multi_remove_handle(e->multi, msg->easy_handle);
+        list_remove(&e->active, t);
+        attempt_ended(e, t, code);
+    }
+}
+
+/* Restarts the retries that are due; returns ms until the next one (IDLE_POLL_MS if none). */
+static int start_due_retries(cio_engine_t *e) {
+    int64_t now = cio__now_ms();
+    int64_t next = now + IDLE_POLL_MS;
+    cio_transfer_t *t = e->waiting.head;
+    while (t != NULL) {
+        cio_transfer_t *after = t->next;
+        if (t->due_ms <= now) {
+            list_remove(&e->waiting, t);
+            start_attempt(e, t);
+        } else if (t->due_ms < next) {
+            next = t->due_ms;
+        }
+        t = after;
+    }
+    return (int)(next - now);
+}
+
+static void abort_list(cio_engine_t *e, transfer_list_t *l, bool in_multi) {
+    cio_transfer_t *t;
+    while ((t = l->head) != NULL) {
+        list_remove(l, t);
+        if (in_multi && t->easy != NULL)
+            curl_multi_remove_handle(e->multi, t->easy);
+        t->curl_code = -1; /* closed */
+        finish(e, t);
+    }
+}
+
+static void *engine_main(void *arg) {
+    cio_engine_t *e = arg;
+    /* A peer closing a connection must not kill the process with SIGPIPE. */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+
+    for (;;) {
+        pthread_mutex_lock(&e->lock);
+        transfer_list_t fresh = e->incoming;
+        e->incoming.head = e->incoming.tail = NULL;
+        bool stopping = e->stopping;
+        pthread_mutex_unlock(&e->lock);
+
+        if (stopping) {
+            e->incoming = fresh;
+            abort_list(e, &e->incoming, false);
+            abort_list(e, &e->waiting, false);
+            abort_list(e, &e->active, true);
+            break;
+        }
+        for (cio_transfer_t *t = fresh.head, *after; t != NULL; t = after) {
+            after = t->next;
+            start_attempt(e, t);
+        }
+        start_due_retries(e);
+        int running = 0;
+        curl_multi_perform(e->multi, &running);
+        collect_results(e);
+        /* results may have scheduled retries: sleep no longer than the earliest is due */
+        int wait_ms = start_due_retries(e);
+        curl_multi_poll(e->multi, NULL, 0, wait_ms, NULL);
+    }
+    return NULL;
+}
+
+cio_status_t cio__engine_submit(cio_engine_t *e, cio_transfer_t *t) {
+    t->easy = NULL;
+    t->prev = t->next = NULL;
+    pthread_mutex_lock(&e->lock);
+    if (e->stopping) {
+        pthread_mutex_unlock(&e->lock);
+        return CIO_E_CLOSED;
+    }
+    list_push(&e->incoming, t);
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
+    return CIO_OK;
+}
+
+cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out) {
+    cio_engine_t *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    e->client = client;
+    e->multi = curl_multi_init();
+    if (e->multi == NULL) {
+        free(e);
+        return cio__fail(CIO_E_INTERNAL, "client: curl_multi_init failed");
+    }
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)client->max_connections);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    pthread_mutex_init(&e->lock, NULL);
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        pthread_mutex_destroy(&e->lock);
+        curl_multi_cleanup(e->multi);
+        free(e);
+        return cio__fail(CIO_E_INTERNAL, "client: cannot start the engine thread");
+    }
+    *out = e;
+    return CIO_OK;
+}
+
+void cio__engine_free(cio_engine_t *e) {
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->stopping = true;
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
+    pthread_join(e->thread, NULL);
+    for (size_t i = 0; i < e->idle_count; i++)
+        curl_easy_cleanup(e->idle_easy[i]);
+    free(e->idle_easy);
+    curl_multi_cleanup(e->multi);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}

@@ -1,0 +1,144 @@
+/* Per-thread last error (cio_last_error) and the status names. */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct thread_error {
+    cio_error_t pub;
+    bool set;
+    char message[512];
+    char *body;
+} thread_error_t;
+
+static pthread_key_t error_key;
+static pthread_once_t error_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_error_destroy(void *p) {
+    thread_error_t *e = p;
+    if (e != NULL) {
+        free(e->body);
+        free(e);
+    }
+}
+
+static void make_error_key(void) {
+    (void)pthread_key_create(&error_key, thread_error_destroy);
+}
+
+/* This thread's error slot; NULL only if out of memory. */
+static thread_error_t *thread_error(bool create) {
+    pthread_once(&error_key_once, make_error_key);
+    thread_error_t *e = pthread_getspecific(error_key);
+    if (e == NULL && create) {
+        e = calloc(1, sizeof(*e));
+        if (e != NULL && pthread_setspecific(error_key, e) != 0) {
+            free(e);
+            e = NULL;
+        }
+    }
+    return e;
+}
+
+static cio_status_t record(cio_status_t status, int http_status, const char *body, size_t body_len,
+                           int attempts, const char *fmt, va_list ap) {
+    thread_error_t *e = thread_error(true);
+    if (e == NULL)
+        return status;
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    free(e->body);
+    e->body = NULL;
+    if (body != NULL) {
+        e->body = malloc(body_len + 1);
+        if (e->body != NULL) {
+            memcpy(e->body, body, body_len);
+            e->body[body_len] = '\0';
+        }
+    }
+    e->pub.status = status;
+    e->pub.http_status = http_status;
+    e->pub.message = e->message;
+    e->pub.response_body = e->body;
+    e->pub.response_body_len = e->body != NULL ? body_len : 0;
+    e->pub.attempts = attempts;
+    e->set = true;
+    return status;
+}
+
+cio_status_t cio__fail(cio_status_t status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    record(status, 0, NULL, 0, 0, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *body, size_t body_len,
+                            int attempts, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    record(status, http_status, body, body_len, attempts, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void cio_error_clear(void) {
+    thread_error_t *e = thread_error(false);
+    if (e != NULL && e->set) {
+        free(e->body);
+        e->body = NULL;
+        e->set = false;
+    }
+}
+
+cio_status_t cio__ok(void) {
+    cio_error_clear();
+    return CIO_OK;
+}
+
+const cio_error_t *cio_last_error(void) {
+    thread_error_t *e = thread_error(false);
+    return (e != NULL && e->set) ? &e->pub : NULL;
+}
+
+const char *cio_status_str(cio_status_t status) {
+    switch (status) {
+    case CIO_OK:
+        return "ok";
+    case CIO_E_INVALID_ARGUMENT:
+        return "invalid argument";
+    case CIO_E_CONFIG:
+        return "configuration error";
+    case CIO_E_PAYLOAD_TOO_LARGE:
+        return "payload too large";
+    case CIO_E_AUTH:
+        return "authentication failed";
+    case CIO_E_BAD_REQUEST:
+        return "bad request";
+    case CIO_E_NOT_FOUND:
+        return "not found";
+    case CIO_E_RATE_LIMITED:
+        return "rate limited";
+    case CIO_E_SERVER:
+        return "server error";
+    case CIO_E_HTTP:
+        return "unexpected HTTP status";
+    case CIO_E_NETWORK:
+        return "network error";
+    case CIO_E_TIMEOUT:
+        return "timeout";
+    case CIO_E_NOMEM:
+        return "out of memory";
+    case CIO_E_INTERNAL:
+        return "internal error";
+    case CIO_E_CLOSED:
+        return "client closed";
+    }
+    return "unknown status";
+}
+
+const char *cio_version(void) {
+    return CIO_VERSION_STRING;
+}

@@ -1,0 +1,133 @@
+/* Private declarations shared by the core's source files. Not installed. */
+#ifndef CIO_INTERNAL_H
+#define CIO_INTERNAL_H
+
+#include "customerio/customerio.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- errors.c ---- */
+
+/* Records an error for this thread (printf-style message) and returns status. */
+cio_status_t cio__fail(cio_status_t status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Same, with the HTTP details of a failed exchange. */
+cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *body, size_t body_len,
+                            int attempts, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Clears this thread's error and returns CIO_OK. */
+cio_status_t cio__ok(void);
+
+/* ---- strbuf.c: a growable byte buffer ---- */
+
+typedef struct cio_buf {
+    char *data; /* always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+} cio_buf_t;
+
+bool cio__buf_append(cio_buf_t *b, const void *data, size_t len);
+bool cio__buf_appends(cio_buf_t *b, const char *s);
+bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cio__buf_free(cio_buf_t *b);
+/* Appends s percent-encoded with no safe characters (only ALPHA DIGIT - . _ ~ kept). */
+bool cio__buf_append_path_segment(cio_buf_t *b, const char *s);
+
+/* ---- validate.c ---- */
+
+/* Checks an id: non-NULL, non-empty, <= CIO_MAX_ID_BYTES, UTF-8, no control characters. */
+cio_status_t cio__check_id(const char *call, const char *field, const char *value);
+/* Checks a required text value: non-empty, UTF-8, no control characters, no length cap. */
+cio_status_t cio__check_text(const char *call, const char *field, const char *value);
+bool cio__utf8_valid(const char *s, size_t len);
+bool cio__has_control_char(const char *s);
+
+/* ---- json (json_util.c), jansson-backed ---- */
+
+#include <jansson.h>
+/*
+ * Checks that text (NULL allowed: "no value") is one JSON object in valid UTF-8. The caller's
+ * text is then spliced into the envelope as is, so numbers keep their exact spelling.
+ */
+cio_status_t cio__check_json_object(const char *call, const char *field, const char *text);
+/* Appends s as a JSON string literal (quoted, escaped). s must be valid UTF-8. */
+bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
+
+/* ---- ulid.c ---- */
+/* (public: cio_ulid) */
+
+/* ---- http.c: the engine ---- */
+
+typedef enum cio_auth {
+    CIO_AUTH_TRACK, /* Basic site_id:api_key */
+    CIO_AUTH_APP    /* Bearer app_api_key */
+} cio_auth_t;
+
+/* One HTTP exchange handed to the engine, with its outcome. */
+typedef struct cio_http_call {
+    const char *method; /* "GET", "POST", "PUT", "DELETE" */
+    const char *path;   /* appended to the API's base URL; already percent-encoded */
+    const char *body;   /* NULL = no body */
+    size_t body_len;
+    cio_auth_t auth;
+
+    /* outcome */
+    long http_status;
+    char *response; /* NUL-terminated, owned by the call; freed by cio__http_call_cleanup */
+    size_t response_len;
+    int attempts;
+} cio_http_call_t;
+
+/*
+ * Sends call through the client's engine and waits for its final outcome (retries included).
+ * Returns CIO_OK on 2xx; otherwise records the error (prefixed by `name`) and returns it.
+ */
+cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
+void cio__http_call_cleanup(cio_http_call_t *call);
+
+/* ---- client.c ---- */
+
+typedef struct cio_engine cio_engine_t;
+
+struct cio_client {
+    char *site_id;
+    char *api_key;
+    char *app_api_key;
+    cio_region_t region;
+    char *track_base; /* no trailing slash */
+    char *app_base;
+    long connect_timeout_ms;
+    long timeout_ms;
+    int max_attempts;
+    long backoff_base_ms;
+    long backoff_max_ms;
+    long retry_after_max_ms;
+    char *user_agent;
+    int tls_insecure;
+    char *ca_file;
+    int max_connections;
+    cio_engine_t *engine;
+};
+
+/* Requires Track credentials; CIO_E_CONFIG naming the call otherwise. */
+cio_status_t cio__require_track_credentials(const cio_client_t *client, const char *call);
+
+/* ---- engine.c ---- */
+
+cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out);
+void cio__engine_free(cio_engine_t *engine);
+
+/* ---- retry.c ---- */
+
+/* Whether an outcome is worth retrying: network errors, timeouts, 408, 429, 5xx. */
+bool cio__retry_is_retryable(int curl_code, long http_status);
+/* Delay before retry number n (1-based), with jitter; Retry-After (ms, <0 = none) wins. */
+long cio__retry_delay_ms(const cio_client_t *client, int retry_number, long retry_after_ms);
+/* Parses a Retry-After header value (delta-seconds or HTTP-date) into ms; -1 if unusable. */
+long cio__retry_after_parse_ms(const char *value, size_t len);
+
+/* monotonic clock in milliseconds */
+int64_t cio__now_ms(void);
+
+#endif

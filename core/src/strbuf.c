@@ -1,0 +1,79 @@
+/* A growable byte buffer and percent-encoding of path segments. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool reserve(cio_buf_t *b, size_t extra) {
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL)
+        return false;
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
+    if (!reserve(b, len))
+        return false;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+bool cio__buf_appends(cio_buf_t *b, const char *s) {
+    return cio__buf_append(b, s, strlen(s));
+}
+
+bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n))
+        return false;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return true;
+}
+
+void cio__buf_free(cio_buf_t *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static bool is_unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+bool cio__buf_append_path_segment(cio_buf_t *b, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    if (!reserve(b, n * 3))
+        return false;
+    char *out = b->data + b->len;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (is_unreserved(*p)) {
+            *out++ = (char)*p;
+        } else {
+            *out++ = '%';
+            *out++ = hex[*p >> 4];
+            *out++ = hex[*p & 15];
+        }
+    }
+    b->len = (size_t)(out - b->data);
+    b->data[b->len] = '\0';
+    return true;
+}

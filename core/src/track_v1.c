@@ -1,0 +1,383 @@
+/* Track API v1: one function per endpoint, validating everything before building the request. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *id_type_name(cio_id_type_t type) {
+    switch (type) {
+    case CIO_ID_TYPE_ID:
+        return "id";
+    case CIO_ID_TYPE_EMAIL:
+        return "email";
+    case CIO_ID_TYPE_CIO_ID:
+        return "cio_id";
+    }
+    return NULL;
+}
+
+/* Checks the body size, sends, and frees path and body. */
+static cio_status_t send_v1(cio_client_t *client, const char *call, const char *method,
+                            cio_buf_t *path, cio_buf_t *body, bool oom) {
+    cio_status_t st;
+    if (oom) {
+        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    } else if (body != NULL && body->len > CIO_TRACK_V1_MAX_BODY_BYTES) {
+        st = cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
+                       "%s: request body is %zu bytes, over the Track API limit of %d bytes", call,
+                       body->len, CIO_TRACK_V1_MAX_BODY_BYTES);
+    } else {
+        cio_http_call_t http = {.method = method,
+                                .path = path->data,
+                                .body = body != NULL ? body->data : NULL,
+                                .body_len = body != NULL ? body->len : 0,
+                                .auth = CIO_AUTH_TRACK};
+        st = cio__http_send(client, call, &http);
+        cio__http_call_cleanup(&http);
+    }
+    cio__buf_free(path);
+    if (body != NULL)
+        cio__buf_free(body);
+    return st;
+}
+
+/* "/api/v1/customers/<id>" + suffix */
+static bool customer_path(cio_buf_t *path, const char *customer_id, const char *suffix) {
+    return cio__buf_appends(path, "/api/v1/customers/") &&
+           cio__buf_append_path_segment(path, customer_id) && cio__buf_appends(path, suffix);
+}
+
+static cio_status_t check_customer_call(cio_client_t *client, const char *call,
+                                        const char *customer_id) {
+    cio_status_t st = cio__require_track_credentials(client, call);
+    return st != CIO_OK ? st : cio__check_id(call, "customer_id", customer_id);
+}
+
+cio_status_t cio_identify(cio_client_t *client, const char *customer_id,
+                          const char *attributes_json) {
+    const char *call = "identify";
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "attributes", attributes_json);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = customer_path(&path, customer_id, "") &&
+              cio__buf_appends(&body, attributes_json != NULL ? attributes_json : "{}");
+    return send_v1(client, call, "PUT", &path, &body, !ok);
+}
+
+static cio_status_t send_no_body(cio_client_t *client, const char *call, const char *method,
+                                 const char *customer_id, const char *suffix) {
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0};
+    bool ok = customer_path(&path, customer_id, suffix);
+    return send_v1(client, call, method, &path, NULL, !ok);
+}
+
+cio_status_t cio_delete(cio_client_t *client, const char *customer_id) {
+    return send_no_body(client, "delete", "DELETE", customer_id, "");
+}
+
+cio_status_t cio_suppress(cio_client_t *client, const char *customer_id) {
+    return send_no_body(client, "suppress", "POST", customer_id, "/suppress");
+}
+
+cio_status_t cio_unsuppress(cio_client_t *client, const char *customer_id) {
+    return send_no_body(client, "unsuppress", "POST", customer_id, "/unsuppress");
+}
+
+static cio_status_t check_event_options(const char *call, const cio_event_options_t *o) {
+    if (o == NULL)
+        return CIO_OK;
+    if (o->version == 0 || o->version > CIO_EVENT_OPTIONS_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: options.version %u is not supported (use CIO_EVENT_OPTIONS_INIT)",
+                         call, o->version);
+    if (o->timestamp < 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
+}
+
+/*
+ * Builds {"name", "type"?, "anonymous_id"?, "data", "timestamp"?, "id"} after validating
+ * every part. name_field is how the caller knows the name ("name", "url", "screen_name").
+ */
+static cio_status_t build_event(cio_buf_t *body, const char *call, const char *name_field,
+                                const char *name, const char *type, const char *anonymous_id,
+                                const char *data_json, const cio_event_options_t *o) {
+    cio_status_t st;
+    if ((st = cio__check_text(call, name_field, name)) != CIO_OK ||
+        (anonymous_id != NULL && (st = cio__check_id(call, "anonymous_id", anonymous_id))) ||
+        (st = cio__check_json_object(call, "data", data_json)) != CIO_OK ||
+        (st = check_event_options(call, o)) != CIO_OK)
+        return st;
+    char ulid[CIO_ULID_BUFSIZE];
+    const char *id = o != NULL ? o->id : NULL;
+    if (id == NULL) {
+        if ((st = cio_ulid(ulid)) != CIO_OK)
+            return st;
+        id = ulid;
+    }
+    bool ok = cio__buf_appends(body, "{\"name\":") && cio__buf_append_json_string(body, name);
+    if (ok && type != NULL)
+        ok = cio__buf_printf(body, ",\"type\":\"%s\"", type);
+    if (ok && anonymous_id != NULL)
+        ok = cio__buf_appends(body, ",\"anonymous_id\":") &&
+             cio__buf_append_json_string(body, anonymous_id);
+    ok = ok && cio__buf_appends(body, ",\"data\":") &&
+         cio__buf_appends(body, data_json != NULL ? data_json : "{}");
+    if (ok && o != NULL && o->timestamp > 0)
+        ok = cio__buf_printf(body, ",\"timestamp\":%lld", (long long)o->timestamp);
+    ok = ok && cio__buf_appends(body, ",\"id\":") && cio__buf_append_json_string(body, id) &&
+         cio__buf_appends(body, "}");
+    return ok ? CIO_OK : cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+}
+
+static cio_status_t customer_event(cio_client_t *client, const char *call, const char *customer_id,
+                                   const char *name_field, const char *name, const char *type,
+                                   const char *data_json, const cio_event_options_t *o) {
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    cio_buf_t path = {0}, body = {0};
+    if (st == CIO_OK)
+        st = build_event(&body, call, name_field, name, type, NULL, data_json, o);
+    if (st != CIO_OK) {
+        cio__buf_free(&body);
+        return st;
+    }
+    bool ok = customer_path(&path, customer_id, "/events");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_track(cio_client_t *client, const char *customer_id, const char *name,
+                       const char *data_json, const cio_event_options_t *options) {
+    return customer_event(client, "track", customer_id, "name", name, NULL, data_json, options);
+}
+
+cio_status_t cio_pageview(cio_client_t *client, const char *customer_id, const char *url,
+                          const char *data_json, const cio_event_options_t *options) {
+    return customer_event(client, "pageview", customer_id, "url", url, "page", data_json, options);
+}
+
+cio_status_t cio_screen(cio_client_t *client, const char *customer_id, const char *screen_name,
+                        const char *data_json, const cio_event_options_t *options) {
+    return customer_event(client, "screen", customer_id, "screen_name", screen_name, "screen",
+                          data_json, options);
+}
+
+cio_status_t cio_backfill(cio_client_t *client, const char *customer_id, const char *name,
+                          int64_t timestamp, const char *data_json) {
+    if (timestamp <= 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "backfill: timestamp is required (unix seconds, > 0)");
+    cio_event_options_t o = CIO_EVENT_OPTIONS_INIT;
+    o.timestamp = timestamp;
+    return customer_event(client, "backfill", customer_id, "name", name, NULL, data_json, &o);
+}
+
+cio_status_t cio_track_anonymous(cio_client_t *client, const char *anonymous_id, const char *name,
+                                 const char *data_json, const cio_event_options_t *options) {
+    const char *call = "track_anonymous";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    cio_buf_t path = {0}, body = {0};
+    if (st == CIO_OK)
+        st = build_event(&body, call, "name", name, NULL, anonymous_id, data_json, options);
+    if (st != CIO_OK) {
+        cio__buf_free(&body);
+        return st;
+    }
+    bool ok = cio__buf_appends(&path, "/api/v1/events");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const char *device_id,
+                            const char *platform, int64_t last_used, const char *attributes_json) {
+    const char *call = "add_device";
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "device_id", device_id);
+    if (st == CIO_OK &&
+        (platform == NULL || (strcmp(platform, "ios") != 0 && strcmp(platform, "android") != 0)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: platform must be \"ios\" or \"android\"", call);
+    if (st == CIO_OK && last_used < 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: last_used is negative", call);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "attributes", attributes_json);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = customer_path(&path, customer_id, "/devices") &&
+              cio__buf_appends(&body, "{\"device\":{\"id\":") &&
+              cio__buf_append_json_string(&body, device_id) &&
+              cio__buf_printf(&body, ",\"platform\":\"%s\"", platform);
+    if (ok && last_used > 0)
+        ok = cio__buf_printf(&body, ",\"last_used\":%lld", (long long)last_used);
+    if (ok && attributes_json != NULL)
+        ok =
+            cio__buf_appends(&body, ",\"attributes\":") && cio__buf_appends(&body, attributes_json);
+    ok = ok && cio__buf_appends(&body, "}}");
+    return send_v1(client, call, "PUT", &path, &body, !ok);
+}
+
+cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
+                               const char *device_id) {
+    const char *call = "delete_device";
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "device_id", device_id);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0};
+    bool ok = customer_path(&path, customer_id, "/devices/") &&
+              cio__buf_append_path_segment(&path, device_id);
+    return send_v1(client, call, "DELETE", &path, NULL, !ok);
+}
+
+cio_status_t cio_merge_customers(cio_client_t *client, cio_id_type_t primary_type,
+                                 const char *primary_id, cio_id_type_t secondary_type,
+                                 const char *secondary_id) {
+    const char *call = "merge_customers";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    const char *ptype = id_type_name(primary_type), *stype = id_type_name(secondary_type);
+    if (st == CIO_OK && (ptype == NULL || stype == NULL))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s_type is not id, email or cio_id", call,
+                       ptype == NULL ? "primary" : "secondary");
+    if (st == CIO_OK)
+        st = cio__check_id(call, "primary_id", primary_id);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "secondary_id", secondary_id);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/merge_customers") &&
+              cio__buf_printf(&body, "{\"primary\":{\"%s\":", ptype) &&
+              cio__buf_append_json_string(&body, primary_id) &&
+              cio__buf_printf(&body, "},\"secondary\":{\"%s\":", stype) &&
+              cio__buf_append_json_string(&body, secondary_id) && cio__buf_appends(&body, "}}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+static bool in_list(const char *value, const char *const *list) {
+    for (; *list != NULL; list++) {
+        if (strcmp(value, *list) == 0)
+            return true;
+    }
+    return false;
+}
+
+cio_status_t cio_track_push_event(cio_client_t *client, const char *delivery_id, const char *event,
+                                  const char *device_id, int64_t timestamp) {
+    static const char *const events[] = {"opened", "converted", "delivered", NULL};
+    const char *call = "track_push_event";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "delivery_id", delivery_id);
+    if (st == CIO_OK && (event == NULL || !in_list(event, events)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT,
+                       "%s: event must be \"opened\", \"converted\" or \"delivered\"", call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "device_id", device_id);
+    if (st == CIO_OK && timestamp < 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    if (st != CIO_OK)
+        return st;
+    if (timestamp == 0)
+        timestamp = (int64_t)time(NULL);
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/push/events") &&
+              cio__buf_appends(&body, "{\"delivery_id\":") &&
+              cio__buf_append_json_string(&body, delivery_id) &&
+              cio__buf_printf(&body, ",\"event\":\"%s\",\"device_id\":", event) &&
+              cio__buf_append_json_string(&body, device_id) &&
+              cio__buf_printf(&body, ",\"timestamp\":%lld}", (long long)timestamp);
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+static bool append_optional_text(cio_buf_t *b, const char *key, const char *value) {
+    if (value == NULL)
+        return true;
+    return cio__buf_printf(b, ",\"%s\":", key) && cio__buf_append_json_string(b, value);
+}
+
+cio_status_t cio_track_delivery_metric(cio_client_t *client, const char *metric,
+                                       const char *delivery_id, int64_t timestamp,
+                                       const char *recipient, const char *reason,
+                                       const char *href) {
+    static const char *const metrics[] = {
+        "sent",    "delivered", "opened",        "clicked",  "converted",    "bounced", "dropped",
+        "spammed", "failed",    "undeliverable", "deferred", "unsubscribed", NULL};
+    const char *call = "track_delivery_metric";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK && (metric == NULL || !in_list(metric, metrics)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: metric is not a known delivery metric", call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "delivery_id", delivery_id);
+    if (st == CIO_OK && timestamp < 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    if (st == CIO_OK && recipient != NULL)
+        st = cio__check_text(call, "recipient", recipient);
+    if (st == CIO_OK && reason != NULL)
+        st = cio__check_text(call, "reason", reason);
+    if (st == CIO_OK && href != NULL)
+        st = cio__check_text(call, "href", href);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/metrics") &&
+              cio__buf_appends(&body, "{\"delivery_id\":") &&
+              cio__buf_append_json_string(&body, delivery_id) &&
+              cio__buf_printf(&body, ",\"metric\":\"%s\"", metric);
+    if (ok && timestamp > 0)
+        ok = cio__buf_printf(&body, ",\"timestamp\":%lld", (long long)timestamp);
+    ok = ok && append_optional_text(&body, "recipient", recipient) &&
+         append_optional_text(&body, "reason", reason) &&
+         append_optional_text(&body, "href", href) && cio__buf_appends(&body, "}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+static cio_status_t segment_members(cio_client_t *client, const char *call, const char *action,
+                                    const char *segment_id, const char *const *ids, size_t count,
+                                    cio_id_type_t id_type) {
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "segment_id", segment_id);
+    if (st == CIO_OK && (ids == NULL || count == 0))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: ids is empty", call);
+    if (st == CIO_OK && id_type_name(id_type) == NULL)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: id_type is not id, email or cio_id", call);
+    for (size_t i = 0; st == CIO_OK && i < count; i++) {
+        char field[32];
+        snprintf(field, sizeof(field), "ids[%zu]", i);
+        st = cio__check_id(call, field, ids[i]);
+    }
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/segments/") &&
+              cio__buf_append_path_segment(&path, segment_id) &&
+              cio__buf_printf(&path, "/%s", action);
+    if (ok && id_type != CIO_ID_TYPE_ID)
+        ok = cio__buf_printf(&path, "?id_type=%s", id_type_name(id_type));
+    ok = ok && cio__buf_appends(&body, "{\"ids\":[");
+    for (size_t i = 0; ok && i < count; i++)
+        ok = (i == 0 || cio__buf_appends(&body, ",")) && cio__buf_append_json_string(&body, ids[i]);
+    ok = ok && cio__buf_appends(&body, "]}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_segment_add_customers(cio_client_t *client, const char *segment_id,
+                                       const char *const *ids, size_t count,
+                                       cio_id_type_t id_type) {
+    return segment_members(client, "segment_add_customers", "add_customers", segment_id, ids, count,
+                           id_type);
+}
+
+cio_status_t cio_segment_remove_customers(cio_client_t *client, const char *segment_id,
+                                          const char *const *ids, size_t count,
+                                          cio_id_type_t id_type) {
+    return segment_members(client, "segment_remove_customers", "remove_customers", segment_id, ids,
+                           count, id_type);
+}

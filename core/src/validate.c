@@ -1,0 +1,74 @@
+/* Input validation shared by every call: ids, text values, UTF-8, control characters. */
+#include "internal.h"
+
+#include <string.h>
+
+bool cio__utf8_valid(const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned int cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false; /* continuation byte, overlong lead (C0, C1) or > U+10FFFF */
+        }
+        if (i + n >= len)
+            return false; /* truncated sequence */
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        /* overlong 3/4-byte forms, UTF-16 surrogates, beyond U+10FFFF */
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+bool cio__has_control_char(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F)
+            return true;
+    }
+    return false;
+}
+
+cio_status_t cio__check_text(const char *call, const char *field, const char *value) {
+    if (value == NULL || value[0] == '\0')
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is empty", call, field);
+    if (!cio__utf8_valid(value, strlen(value)))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
+    if (cio__has_control_char(value))
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: %s contains a control character (CR, LF, tab or similar)", call,
+                         field);
+    return CIO_OK;
+}
+
+cio_status_t cio__check_id(const char *call, const char *field, const char *value) {
+    cio_status_t st = cio__check_text(call, field, value);
+    if (st != CIO_OK)
+        return st;
+    size_t len = strlen(value);
+    if (len > CIO_MAX_ID_BYTES)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is %zu bytes long, over the limit of %d",
+                         call, field, len, CIO_MAX_ID_BYTES);
+    return CIO_OK;
+}

@@ -1,0 +1,67 @@
+/* Control endpoints under /_mock: no auth, never logged, never faulted. */
+#include "mock_internal.h"
+
+#include <string.h>
+
+static void handle_health(const mock_request_t *req, mock_response_t *res) {
+    (void)req;
+    mock_reply_text(res, MHD_HTTP_OK, "{\"ok\":true}");
+}
+
+static void handle_get_requests(const mock_request_t *req, mock_response_t *res) {
+    char *text = mock_log_dump(req->mock);
+    if (text == NULL) {
+        mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return;
+    }
+    mock_reply_empty(res, MHD_HTTP_OK);
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
+static void handle_clear_requests(const mock_request_t *req, mock_response_t *res) {
+    mock_log_clear(req->mock);
+    mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
+}
+
+static void handle_add_fault(const mock_request_t *req, mock_response_t *res) {
+    mock_fault_t fault;
+    char reason[200];
+    if (!mock_fault_parse(req->body, req->body_len, &fault, reason, sizeof(reason))) {
+        mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST, reason);
+        return;
+    }
+    if (!mock_faults_add(req->mock, &fault)) {
+        mock_fault_release(&fault);
+        mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return;
+    }
+    mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
+}
+
+static void handle_get_faults(const mock_request_t *req, mock_response_t *res) {
+    mock_reply_json(res, MHD_HTTP_OK, mock_faults_to_json(req->mock));
+}
+
+static void handle_clear_faults(const mock_request_t *req, mock_response_t *res) {
+    mock_faults_clear(req->mock);
+    mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
+}
+
+static const mock_route_t control_routes[] = {
+    {"GET", "/health", handle_health},
+    {"GET", "/requests", handle_get_requests},
+    {"DELETE", "/requests", handle_clear_requests},
+    {"GET", "/faults", handle_get_faults},
+    {"POST", "/faults", handle_add_fault},
+    {"DELETE", "/faults", handle_clear_faults},
+};
+
+const mock_route_table_t mock_routes_control = {
+    .prefix = MOCK_CONTROL_PREFIX,
+    .auth = MOCK_AUTH_NONE,
+    .max_body = 0,
+    .reply_error = NULL,
+    .routes = control_routes,
+    .n_routes = sizeof(control_routes) / sizeof(control_routes[0]),
+};

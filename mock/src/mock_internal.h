@@ -1,0 +1,227 @@
+/* Private declarations shared by the emulator's source files. */
+#ifndef CIO_MOCK_INTERNAL_H
+#define CIO_MOCK_INTERNAL_H
+
+#include "cio_mock.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Server-wide cap on a request body; larger uploads are drained and answered 413. */
+#define MOCK_MAX_UPLOAD_BYTES ((size_t)1024 * 1024)
+#define MOCK_DEFAULT_MAX_LOGGED ((size_t)1000000)
+#define MOCK_MAX_PATH_PARAMS 4
+/* Upper bound on an injected delay, so a typo cannot hang a test run for hours. */
+#define MOCK_MAX_DELAY_MS 600000UL
+/* Spelled out: the MHD constant for 413 was renamed across versions. */
+#define MOCK_HTTP_TOO_LARGE 413U
+
+/* ---------------------------------------------------------------- util.c */
+
+void mock_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *mock_strdup(const char *s);
+char *mock_strndup(const char *s, size_t n);
+/* Returns a malloc'd NUL-terminated base64 text (standard alphabet, padded). */
+char *mock_base64_encode(const unsigned char *data, size_t len);
+/* Decodes padded or unpadded base64; returns a malloc'd NUL-terminated buffer or NULL if invalid.
+ */
+unsigned char *mock_base64_decode(const char *text, size_t len, size_t *out_len);
+/* Percent-decodes s[0..len); returns a malloc'd string or NULL on a malformed escape or %00. */
+char *mock_percent_decode(const char *s, size_t len);
+/* Compares two strings in time that depends only on their lengths. */
+bool mock_secure_equals(const char *a, size_t a_len, const char *b, size_t b_len);
+/* Reads a whole file into a malloc'd NUL-terminated buffer. */
+int mock_read_file(const char *path, char **out, char *err, size_t errlen);
+
+/* ------------------------------------------------------- responses (util.c) */
+
+typedef struct mock_response {
+    unsigned int status; /* 0 = nothing decided yet */
+    char *body;          /* malloc'd JSON text; NULL = no body */
+    size_t body_len;
+    char *retry_after; /* malloc'd; NULL = no Retry-After header */
+    char *allow;       /* malloc'd; NULL = no Allow header */
+} mock_response_t;
+
+void mock_response_clear(mock_response_t *res);
+void mock_reply_empty(mock_response_t *res, unsigned int status);
+/* Answers with a copy of json_text. */
+void mock_reply_text(mock_response_t *res, unsigned int status, const char *json_text);
+/* Answers with the compact serialisation of body and releases body. */
+void mock_reply_json(mock_response_t *res, unsigned int status, json_t *body);
+/* Answers {"meta":{"error":message}}, the Track API error shape. */
+void mock_reply_meta_error(mock_response_t *res, unsigned int status, const char *message);
+
+/* ------------------------------------------------------------ routing */
+
+struct mock_route_table;
+
+/* One complete request as handed to a route handler. */
+typedef struct mock_request {
+    cio_mock_t *mock;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;  /* raw, as sent, without the query */
+    const char *query; /* raw, without '?'; "" if none */
+    const char *body;  /* NUL-terminated; may contain other NULs */
+    size_t body_len;
+    /* The "{...}" segments of the matched route pattern, percent-decoded, in order. */
+    char *params[MOCK_MAX_PATH_PARAMS];
+    size_t n_params;
+    const struct mock_route_table *table; /* the table that matched, for its error shape */
+} mock_request_t;
+
+typedef void (*mock_handler_fn)(const mock_request_t *req, mock_response_t *res);
+typedef void (*mock_error_fn)(mock_response_t *res, unsigned int status, const char *message);
+
+typedef enum mock_auth {
+    MOCK_AUTH_NONE,
+    MOCK_AUTH_TRACK_BASIC, /* HTTP Basic site_id:api_key */
+    MOCK_AUTH_APP_BEARER,  /* Authorization: Bearer app_api_key */
+} mock_auth_t;
+
+typedef struct mock_route {
+    const char *method;
+    /* Relative to the table prefix, e.g. "/customers/{id}/events"; "{...}" matches one non-empty
+     * raw segment. */
+    const char *pattern;
+    mock_handler_fn handler;
+} mock_route_t;
+
+/* A group of routes sharing a path prefix, an auth scheme, a body limit and an error shape. */
+typedef struct mock_route_table {
+    const char *prefix; /* e.g. "/api/v1"; owns every path equal to it or under prefix + "/" */
+    mock_auth_t auth;
+    size_t max_body;           /* bytes; 0 = only the server-wide cap */
+    mock_error_fn reply_error; /* NULL = mock_reply_meta_error */
+    const mock_route_t *routes;
+    size_t n_routes;
+} mock_route_table_t;
+
+/* Route tables, one per routes_*.c file. Register new ones in router.c. */
+extern const mock_route_table_t mock_routes_track_v1;
+extern const mock_route_table_t mock_routes_control;
+
+#define MOCK_CONTROL_PREFIX "/_mock"
+
+bool mock_is_control_path(const char *path);
+/* Routes an API request: auth, method and path matching, body limit, then the handler. */
+void mock_dispatch(mock_request_t *req, mock_response_t *res);
+/* Routes a request through one given table (used for the control endpoints). */
+void mock_dispatch_table(const mock_route_table_t *table, mock_request_t *req,
+                         mock_response_t *res);
+/* Answers an error in the shape of the request's table. */
+void mock_reply_error(const mock_request_t *req, mock_response_t *res, unsigned int status,
+                      const char *message);
+
+/* ------------------------------------------------------------ auth.c */
+
+bool mock_auth_ok(const cio_mock_t *m, mock_auth_t auth, struct MHD_Connection *conn);
+
+/* ---------------------------------------------------------- json bodies */
+
+/* Parses the body as a JSON object. With an empty body returns an empty object when !required.
+ * On failure answers 400 (in the table's error shape) and returns NULL. */
+json_t *mock_parse_object_body(const mock_request_t *req, mock_response_t *res, bool required);
+/* Field checks on a parsed body; on failure they answer 400 naming the field and return false. */
+bool mock_require_string(const mock_request_t *req, mock_response_t *res, json_t *obj,
+                         const char *field, const char *display_name);
+bool mock_require_object(const mock_request_t *req, mock_response_t *res, json_t *obj,
+                         const char *field, const char *display_name);
+bool mock_require_array(const mock_request_t *req, mock_response_t *res, json_t *obj,
+                        const char *field, const char *display_name);
+
+/* ------------------------------------------------------ request_log.c */
+
+typedef struct mock_request_log {
+    json_t **entries; /* ring buffer */
+    size_t head;
+    size_t count;
+    size_t capacity;
+    size_t max_entries;
+    json_int_t next_seq;
+} mock_request_log_t;
+
+/* The bytes of one request that the log records. */
+typedef struct mock_log_input {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const char *query;
+    const char *body;
+    size_t body_len;
+    bool body_truncated;
+} mock_log_input_t;
+
+void mock_log_init(mock_request_log_t *log, size_t max_entries);
+void mock_log_free(mock_request_log_t *log);
+/* Appends an entry (status 0 until set) and returns a new reference to it, or NULL on OOM. */
+json_t *mock_log_append(cio_mock_t *m, const mock_log_input_t *in);
+void mock_log_set_status(cio_mock_t *m, json_t *entry, unsigned int status);
+/* Drops the caller's reference from mock_log_append (under the lock, as entries are shared). */
+void mock_log_release(cio_mock_t *m, json_t *entry);
+void mock_log_clear(cio_mock_t *m);
+/* Returns the log as compact JSON array text (malloc'd), or NULL on OOM. */
+char *mock_log_dump(cio_mock_t *m);
+
+/* ----------------------------------------------------------- faults.c */
+
+typedef enum mock_fault_action {
+    MOCK_FAULT_RESPOND,
+    MOCK_FAULT_RESET,
+} mock_fault_action_t;
+
+typedef struct mock_fault {
+    unsigned long count; /* units left */
+    unsigned int status; /* 0 = delay only, then handle normally */
+    char *body;          /* NULL = no body */
+    char *retry_after;   /* NULL = no Retry-After */
+    unsigned long delay_ms;
+    mock_fault_action_t action;
+} mock_fault_t;
+
+typedef struct mock_fault_list {
+    mock_fault_t *items;
+    size_t count;
+    size_t capacity;
+} mock_fault_list_t;
+
+void mock_faults_free(mock_fault_list_t *list);
+/* Parses a POST /_mock/faults body; on failure writes a reason to err and returns false. */
+bool mock_fault_parse(const char *body, size_t len, mock_fault_t *out, char *err, size_t errlen);
+void mock_fault_release(mock_fault_t *fault);
+/* Takes ownership of fault's strings. */
+bool mock_faults_add(cio_mock_t *m, mock_fault_t *fault);
+void mock_faults_clear(cio_mock_t *m);
+/* Consumes one unit of the first rule with count left into *out (owned by the caller). */
+bool mock_faults_take(cio_mock_t *m, mock_fault_t *out);
+/* The remaining rules as a JSON array. */
+json_t *mock_faults_to_json(cio_mock_t *m);
+
+/* ----------------------------------------------------------- server.c */
+
+struct cio_mock {
+    struct MHD_Daemon *daemon;
+    char *site_id;
+    char *api_key;
+    char *app_api_key;
+    char *tls_cert_pem; /* kept alive for the daemon's lifetime */
+    char *tls_key_pem;
+    char *base_url;
+    unsigned short port;
+
+    pthread_mutex_t lock; /* guards log, faults and stopping */
+    pthread_cond_t wake;  /* signalled on stop so injected delays end early */
+    bool stopping;
+    mock_request_log_t log;
+    mock_fault_list_t faults;
+};
+
+/* Sleeps up to ms; returns false if the server began stopping meanwhile. */
+bool mock_sleep_ms(cio_mock_t *m, unsigned long ms);
+
+#endif /* CIO_MOCK_INTERNAL_H */

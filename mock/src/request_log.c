@@ -1,0 +1,190 @@
+/* The request log: every non-control request, in arrival order, as JSON objects. */
+#include "mock_internal.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mock_log_init(mock_request_log_t *log, size_t max_entries) {
+    memset(log, 0, sizeof(*log));
+    log->max_entries = max_entries != 0 ? max_entries : MOCK_DEFAULT_MAX_LOGGED;
+    log->next_seq = 1;
+}
+
+static json_t **log_slot(mock_request_log_t *log, size_t index) {
+    return &log->entries[(log->head + index) % log->capacity];
+}
+
+static void log_drop_all(mock_request_log_t *log) {
+    for (size_t i = 0; i < log->count; i++) {
+        json_decref(*log_slot(log, i));
+    }
+    log->head = 0;
+    log->count = 0;
+}
+
+void mock_log_free(mock_request_log_t *log) {
+    log_drop_all(log);
+    free(log->entries);
+    log->entries = NULL;
+    log->capacity = 0;
+}
+
+/* Grows the ring to hold one more entry, unrolling it so head is 0 again. */
+static bool log_grow(mock_request_log_t *log) {
+    size_t capacity = log->capacity == 0 ? 64 : log->capacity * 2;
+    if (capacity > log->max_entries) {
+        capacity = log->max_entries;
+    }
+    json_t **entries = malloc(capacity * sizeof(*entries));
+    if (entries == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < log->count; i++) {
+        entries[i] = *log_slot(log, i);
+    }
+    free(log->entries);
+    log->entries = entries;
+    log->capacity = capacity;
+    log->head = 0;
+    return true;
+}
+
+static bool log_push(mock_request_log_t *log, json_t *entry) {
+    if (log->count == log->max_entries) {
+        json_decref(log->entries[log->head]);
+        log->head = (log->head + 1) % log->capacity;
+        log->count--;
+    } else if (log->count == log->capacity && !log_grow(log)) {
+        return false;
+    }
+    *log_slot(log, log->count) = entry;
+    log->count++;
+    return true;
+}
+
+static char *lower_case_copy(const char *s) {
+    char *copy = mock_strdup(s);
+    for (char *p = copy; p != NULL && *p != '\0'; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    return copy;
+}
+
+/* Adds one header; a repeated header's values are joined with ", " as HTTP allows. */
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+    (void)kind;
+    json_t *headers = cls;
+    char *name = lower_case_copy(key);
+    if (name == NULL) {
+        return MHD_YES;
+    }
+    value = value != NULL ? value : "";
+    json_t *previous = json_object_get(headers, name);
+    json_t *text = NULL;
+    if (json_is_string(previous)) {
+        text = json_sprintf("%s, %s", json_string_value(previous), value);
+    } else {
+        text = json_string(value);
+    }
+    if (text == NULL) {
+        text = json_stringn(value, 0); /* not valid UTF-8: keep the name at least */
+    }
+    json_object_set_new(headers, name, text);
+    free(name);
+    return MHD_YES;
+}
+
+static json_t *collect_headers(struct MHD_Connection *conn) {
+    json_t *headers = json_object();
+    if (headers != NULL) {
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, headers);
+    }
+    return headers;
+}
+
+/* A body that is valid UTF-8 goes in "body", any other in "body_base64". */
+static void set_body(json_t *entry, const char *body, size_t len) {
+    json_t *text = json_stringn(body != NULL ? body : "", len);
+    if (text != NULL) {
+        json_object_set_new(entry, "body", text);
+        return;
+    }
+    char *encoded = mock_base64_encode((const unsigned char *)body, len);
+    json_object_set_new(entry, "body_base64", json_string(encoded != NULL ? encoded : ""));
+    free(encoded);
+}
+
+static json_t *build_entry(const mock_log_input_t *in) {
+    json_t *entry = json_object();
+    if (entry == NULL) {
+        return NULL;
+    }
+    json_object_set_new(entry, "seq", json_integer(0));
+    json_object_set_new(entry, "method", json_string(in->method));
+    json_object_set_new(entry, "path", json_string(in->path));
+    json_object_set_new(entry, "query", json_string(in->query));
+    json_object_set_new(entry, "headers", collect_headers(in->conn));
+    set_body(entry, in->body, in->body_len);
+    if (in->body_truncated) {
+        json_object_set_new(entry, "body_truncated", json_true());
+    }
+    json_object_set_new(entry, "status", json_integer(0));
+    return entry;
+}
+
+json_t *mock_log_append(cio_mock_t *m, const mock_log_input_t *in) {
+    json_t *entry = build_entry(in);
+    if (entry == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&m->lock);
+    json_object_set_new(entry, "seq", json_integer(m->log.next_seq));
+    if (log_push(&m->log, entry)) {
+        m->log.next_seq++;
+        json_incref(entry);
+    } else {
+        json_decref(entry);
+        entry = NULL;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return entry;
+}
+
+void mock_log_set_status(cio_mock_t *m, json_t *entry, unsigned int status) {
+    if (entry == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    json_object_set_new(entry, "status", json_integer(status));
+    pthread_mutex_unlock(&m->lock);
+}
+
+void mock_log_release(cio_mock_t *m, json_t *entry) {
+    if (entry == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    json_decref(entry);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void mock_log_clear(cio_mock_t *m) {
+    pthread_mutex_lock(&m->lock);
+    log_drop_all(&m->log);
+    m->log.next_seq = 1;
+    pthread_mutex_unlock(&m->lock);
+}
+
+char *mock_log_dump(cio_mock_t *m) {
+    pthread_mutex_lock(&m->lock);
+    json_t *array = json_array();
+    for (size_t i = 0; array != NULL && i < m->log.count; i++) {
+        json_array_append(array, *log_slot(&m->log, i));
+    }
+    char *text = array != NULL ? json_dumps(array, JSON_COMPACT) : NULL;
+    json_decref(array);
+    pthread_mutex_unlock(&m->lock);
+    return text;
+}

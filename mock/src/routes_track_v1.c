@@ -1,0 +1,103 @@
+/* Track API v1 (https://track.customer.io/api/v1): Basic auth, {"meta":{"error":...}} errors. */
+#include "mock_internal.h"
+
+#define TRACK_V1_MAX_BODY ((size_t)32 * 1024)
+
+static void reply_ok(mock_response_t *res) {
+    mock_reply_text(res, MHD_HTTP_OK, "{}");
+}
+
+/* Routes whose body may be empty, but must be a JSON object when present. */
+static void handle_optional_body(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, false);
+    if (body != NULL) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_identify(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+/* POST /customers/{id}/events and POST /events (anonymous): a named event. */
+static void handle_event(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_string(req, res, body, "name", "name")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_add_device(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_object(req, res, body, "device", "device") &&
+        mock_require_string(req, res, json_object_get(body, "device"), "id", "device.id")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_merge(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_object(req, res, body, "primary", "primary") &&
+        mock_require_object(req, res, body, "secondary", "secondary")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_push_event(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_string(req, res, body, "delivery_id", "delivery_id") &&
+        mock_require_string(req, res, body, "event", "event")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_metric(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_string(req, res, body, "delivery_id", "delivery_id") &&
+        mock_require_string(req, res, body, "metric", "metric")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static void handle_segment_members(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_array(req, res, body, "ids", "ids")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static const mock_route_t track_v1_routes[] = {
+    {"PUT", "/customers/{id}", handle_identify},
+    {"DELETE", "/customers/{id}", handle_optional_body},
+    {"POST", "/customers/{id}/events", handle_event},
+    {"POST", "/events", handle_event},
+    {"PUT", "/customers/{id}/devices", handle_add_device},
+    {"DELETE", "/customers/{id}/devices/{device_id}", handle_optional_body},
+    {"POST", "/customers/{id}/suppress", handle_optional_body},
+    {"POST", "/customers/{id}/unsuppress", handle_optional_body},
+    {"POST", "/merge_customers", handle_merge},
+    {"POST", "/push/events", handle_push_event},
+    {"POST", "/metrics", handle_metric},
+    {"POST", "/segments/{segment_id}/add_customers", handle_segment_members},
+    {"POST", "/segments/{segment_id}/remove_customers", handle_segment_members},
+};
+
+const mock_route_table_t mock_routes_track_v1 = {
+    .prefix = "/api/v1",
+    .auth = MOCK_AUTH_TRACK_BASIC,
+    .max_body = TRACK_V1_MAX_BODY,
+    .reply_error = NULL,
+    .routes = track_v1_routes,
+    .n_routes = sizeof(track_v1_routes) / sizeof(track_v1_routes[0]),
+};
