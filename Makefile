@@ -3,6 +3,7 @@
 BUILD_DIR ?= build
 SAN_DIR ?= build-asan
 JOBS ?= 2
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build demo test test-sanitize test-valgrind install format clean
 

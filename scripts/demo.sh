@@ -15,11 +15,4 @@ echo "== emulator listening on $url"
 echo "== examples/quickstart.c"
 "$build/examples/quickstart" --track-url "$url" --site-id demo-site --api-key demo-key
 echo "== what the emulator received"
-curl -s "$url/_mock/requests" | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    query = "?" + r["query"] if r["query"] else ""
-    print(f"{r[\"status\"]} {r[\"method\"]:6} {r[\"path\"]}{query}")
-    if r.get("body"):
-        print("       " + r["body"])
-'
+curl -s "$url/_mock/requests" | python3 "$(dirname "$0")/print_requests.py"
