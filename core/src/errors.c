@@ -135,6 +135,12 @@ const char *cio_status_str(cio_status_t status) {
         return "internal error";
     case CIO_E_CLOSED:
         return "client closed";
+    case CIO_E_SIGNATURE:
+        return "signature mismatch";
+    case CIO_E_STALE:
+        return "stale timestamp";
+    case CIO_E_PARTIAL:
+        return "some batch items failed";
     }
     return "unknown status";
 }

@@ -8,17 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Counts down the transfers a caller waits for. */
 typedef struct sync_wait {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool done;
+    size_t pending;
 } sync_wait_t;
 
 static void on_sync_done(cio_transfer_t *t) {
     sync_wait_t *w = t->user_data;
     pthread_mutex_lock(&w->lock);
-    w->done = true;
-    pthread_cond_signal(&w->cond);
+    if (--w->pending == 0)
+        pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -139,52 +140,103 @@ oom:
     return NULL;
 }
 
-cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
+/* Fills in a transfer for call; false when out of memory (t is then cleaned up). */
+static bool prepare_transfer(cio_client_t *client, cio_http_call_t *call, cio_transfer_t *t,
+                             sync_wait_t *w) {
+    memset(t, 0, sizeof(*t));
     call->http_status = 0;
     call->response = NULL;
     call->response_len = 0;
     call->attempts = 0;
-    if (call->auth == CIO_AUTH_APP && client->app_api_key == NULL)
-        return cio__fail(CIO_E_CONFIG,
-                         "%s: app_api_key is missing (pass it or set CUSTOMERIO_APP_API_KEY)",
-                         name);
-
-    cio_transfer_t t;
-    memset(&t, 0, sizeof(t));
     cio_buf_t url = {0};
     const char *base = call->auth == CIO_AUTH_APP ? client->app_base : client->track_base;
-    if (!cio__buf_appends(&url, base) || !cio__buf_appends(&url, call->path))
-        goto oom;
-    t.url = url.data;
-    t.headers = build_headers(client, call);
-    if (t.headers == NULL)
-        goto oom;
-    t.call = call;
+    if (!cio__buf_appends(&url, base) || !cio__buf_appends(&url, call->path)) {
+        cio__buf_free(&url);
+        return false;
+    }
+    t->url = url.data;
+    t->headers = build_headers(client, call);
+    if (t->headers == NULL) {
+        cio__buf_free(&url);
+        return false;
+    }
+    t->call = call;
+    t->on_done = on_sync_done;
+    t->user_data = w;
+    return true;
+}
 
-    sync_wait_t w = {.done = false};
+static void release_transfer(cio_transfer_t *t) {
+    curl_slist_free_all(t->headers);
+    free(t->url);
+}
+
+cio_status_t cio__http_send_many(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                                 size_t n, cio_status_t *statuses, char **messages) {
+    for (size_t i = 0; i < n; i++) {
+        statuses[i] = CIO_OK;
+        if (messages != NULL)
+            messages[i] = NULL;
+        if (calls[i].auth == CIO_AUTH_APP && client->app_api_key == NULL)
+            return cio__fail(CIO_E_CONFIG,
+                             "%s: app_api_key is missing (pass it or set CUSTOMERIO_APP_API_KEY)",
+                             name);
+    }
+    cio_transfer_t *transfers = calloc(n, sizeof(*transfers));
+    if (transfers == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
+    sync_wait_t w = {.pending = 0};
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
-    t.on_done = on_sync_done;
-    t.user_data = &w;
 
-    cio_status_t st = cio__engine_submit(client->engine, &t);
-    if (st == CIO_OK) {
+    size_t prepared = 0;
+    while (prepared < n && prepare_transfer(client, &calls[prepared], &transfers[prepared], &w))
+        prepared++;
+    cio_status_t first = CIO_OK;
+    if (prepared < n) {
+        first = cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
+    } else {
+        size_t submitted = 0;
+        w.pending = n;
+        for (; submitted < n; submitted++) {
+            if (cio__engine_submit(client->engine, &transfers[submitted]) != CIO_OK)
+                break;
+        }
         pthread_mutex_lock(&w.lock);
-        while (!w.done)
+        w.pending -= n - submitted; /* never handed to the engine */
+        while (w.pending > 0)
             pthread_cond_wait(&w.cond, &w.lock);
         pthread_mutex_unlock(&w.lock);
-        st = outcome(name, &t);
-    } else {
-        st = cio__fail(st, "%s: the client is closed", name);
+        size_t first_failed = n;
+        for (size_t i = 0; i < n; i++) {
+            statuses[i] = i < submitted ? outcome(name, &transfers[i])
+                                        : cio__fail(CIO_E_CLOSED, "%s: the client is closed", name);
+            if (statuses[i] != CIO_OK && messages != NULL)
+                messages[i] = strdup(cio_last_error()->message);
+            if (statuses[i] != CIO_OK && first_failed == n)
+                first_failed = i;
+        }
+        if (first_failed < n) {
+            first = statuses[first_failed];
+            if (first_failed < submitted) /* leave the first failure as this thread's error */
+                outcome(name, &transfers[first_failed]);
+            else
+                cio__fail(CIO_E_CLOSED, "%s: the client is closed", name);
+        } else {
+            cio__ok();
+        }
     }
+    for (size_t i = 0; i < prepared; i++)
+        release_transfer(&transfers[i]);
+    free(transfers);
     pthread_cond_destroy(&w.cond);
     pthread_mutex_destroy(&w.lock);
-    curl_slist_free_all(t.headers);
-    cio__buf_free(&url);
-    return st;
-oom:
-    cio__buf_free(&url);
-    return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
+    return first;
+}
+
+cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
+    cio_status_t status;
+    return cio__http_send_many(client, name, call, 1, &status, NULL);
 }
 
 void cio__http_call_cleanup(cio_http_call_t *call) {

@@ -42,6 +42,8 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
 cio_status_t cio__check_text(const char *call, const char *field, const char *value);
 bool cio__utf8_valid(const char *s, size_t len);
 bool cio__has_control_char(const char *s);
+/* "id", "email", "cio_id", or NULL for an unknown value. */
+const char *cio__id_type_name(cio_id_type_t type);
 
 /* ---- json (json_util.c), jansson-backed ---- */
 
@@ -51,8 +53,17 @@ bool cio__has_control_char(const char *s);
  * text is then spliced into the envelope as is, so numbers keep their exact spelling.
  */
 cio_status_t cio__check_json_object(const char *call, const char *field, const char *text);
+/* Same for a required JSON array (NULL is an error naming the field). */
+cio_status_t cio__check_json_array(const char *call, const char *field, const char *text);
+/* "object", "array", "string", "number", "boolean" or "null". */
+const char *cio__json_type_name(const json_t *value);
 /* Appends s as a JSON string literal (quoted, escaped). s must be valid UTF-8. */
 bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
+
+/* ---- track_v2.c ---- */
+
+/* Validates one v2 operation (text), adds an event id if needed, and POSTs it to /entity. */
+cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text);
 
 /* ---- ulid.c ---- */
 /* (public: cio_ulid) */
@@ -84,6 +95,14 @@ typedef struct cio_http_call {
  * Returns CIO_OK on 2xx; otherwise records the error (prefixed by `name`) and returns it.
  */
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
+/*
+ * Sends n calls concurrently through the engine and waits for all of them. statuses[i] gets each
+ * call's outcome; when messages is non-NULL, messages[i] gets a malloc'd copy of each failed
+ * call's error message (NULL on success). Returns the first failure (its error recorded for this
+ * thread), or CIO_OK.
+ */
+cio_status_t cio__http_send_many(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                                 size_t n, cio_status_t *statuses, char **messages);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */

@@ -27,9 +27,9 @@ static const char *json_type_name(const json_t *v) {
     return "unknown";
 }
 
-cio_status_t cio__check_json_object(const char *call, const char *field, const char *text) {
-    if (text == NULL)
-        return CIO_OK;
+/* Checks that text is one JSON value of the wanted type (object or array) in valid UTF-8. */
+static cio_status_t check_json_value(const char *call, const char *field, const char *text,
+                                     json_type wanted) {
     size_t len = strlen(text);
     if (!cio__utf8_valid(text, len))
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
@@ -40,11 +40,25 @@ cio_status_t cio__check_json_object(const char *call, const char *field, const c
                          "%s: %s is not valid JSON (line %d, column %d: %s)", call, field, err.line,
                          err.column, err.text);
     cio_status_t st = CIO_OK;
-    if (!json_is_object(v))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON object (got %s)", call, field,
-                       json_type_name(v));
+    if (json_typeof(v) != wanted)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON %s (got %s)", call, field,
+                       wanted == JSON_OBJECT ? "object" : "array", json_type_name(v));
     json_decref(v);
     return st;
+}
+
+cio_status_t cio__check_json_object(const char *call, const char *field, const char *text) {
+    return text == NULL ? CIO_OK : check_json_value(call, field, text, JSON_OBJECT);
+}
+
+cio_status_t cio__check_json_array(const char *call, const char *field, const char *text) {
+    if (text == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is missing", call, field);
+    return check_json_value(call, field, text, JSON_ARRAY);
+}
+
+const char *cio__json_type_name(const json_t *value) {
+    return json_type_name(value);
 }
 
 bool cio__buf_append_json_string(cio_buf_t *b, const char *s) {

@@ -5,18 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *id_type_name(cio_id_type_t type) {
-    switch (type) {
-    case CIO_ID_TYPE_ID:
-        return "id";
-    case CIO_ID_TYPE_EMAIL:
-        return "email";
-    case CIO_ID_TYPE_CIO_ID:
-        return "cio_id";
-    }
-    return NULL;
-}
-
 /* Checks the body size, sends, and frees path and body. */
 static cio_status_t send_v1(cio_client_t *client, const char *call, const char *method,
                             cio_buf_t *path, cio_buf_t *body, bool oom) {
@@ -241,7 +229,7 @@ cio_status_t cio_merge_customers(cio_client_t *client, cio_id_type_t primary_typ
                                  const char *secondary_id) {
     const char *call = "merge_customers";
     cio_status_t st = cio__require_track_credentials(client, call);
-    const char *ptype = id_type_name(primary_type), *stype = id_type_name(secondary_type);
+    const char *ptype = cio__id_type_name(primary_type), *stype = cio__id_type_name(secondary_type);
     if (st == CIO_OK && (ptype == NULL || stype == NULL))
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s_type is not id, email or cio_id", call,
                        ptype == NULL ? "primary" : "secondary");
@@ -346,7 +334,7 @@ static cio_status_t segment_members(cio_client_t *client, const char *call, cons
         st = cio__check_id(call, "segment_id", segment_id);
     if (st == CIO_OK && (ids == NULL || count == 0))
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: ids is empty", call);
-    if (st == CIO_OK && id_type_name(id_type) == NULL)
+    if (st == CIO_OK && cio__id_type_name(id_type) == NULL)
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: id_type is not id, email or cio_id", call);
     for (size_t i = 0; st == CIO_OK && i < count; i++) {
         char field[32];
@@ -360,7 +348,7 @@ static cio_status_t segment_members(cio_client_t *client, const char *call, cons
               cio__buf_append_path_segment(&path, segment_id) &&
               cio__buf_printf(&path, "/%s", action);
     if (ok && id_type != CIO_ID_TYPE_ID)
-        ok = cio__buf_printf(&path, "?id_type=%s", id_type_name(id_type));
+        ok = cio__buf_printf(&path, "?id_type=%s", cio__id_type_name(id_type));
     ok = ok && cio__buf_appends(&body, "{\"ids\":[");
     for (size_t i = 0; ok && i < count; i++)
         ok = (i == 0 || cio__buf_appends(&body, ",")) && cio__buf_append_json_string(&body, ids[i]);

@@ -72,3 +72,15 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
                          call, field, len, CIO_MAX_ID_BYTES);
     return CIO_OK;
 }
+
+const char *cio__id_type_name(cio_id_type_t type) {
+    switch (type) {
+    case CIO_ID_TYPE_ID:
+        return "id";
+    case CIO_ID_TYPE_EMAIL:
+        return "email";
+    case CIO_ID_TYPE_CIO_ID:
+        return "cio_id";
+    }
+    return NULL;
+}

@@ -104,6 +104,7 @@ typedef struct mock_route_table {
 
 /* Route tables, one per routes_*.c file. Register new ones in router.c. */
 extern const mock_route_table_t mock_routes_track_v1;
+extern const mock_route_table_t mock_routes_track_v2;
 extern const mock_route_table_t mock_routes_control;
 
 #define MOCK_CONTROL_PREFIX "/_mock"

@@ -7,18 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Track v2 shares v1's auth; until routes_track_v2.c exists its paths answer 401 or 404. */
-static const mock_route_table_t track_v2_pending = {
-    .prefix = "/api/v2",
-    .auth = MOCK_AUTH_TRACK_BASIC,
-    .max_body = 0,
-    .reply_error = NULL,
-    .routes = NULL,
-    .n_routes = 0,
-};
-
 static const mock_route_table_t *const route_tables[] = {
-    &mock_routes_track_v1, &track_v2_pending, /* replace with &mock_routes_track_v2 */
+    &mock_routes_track_v1,
+    &mock_routes_track_v2,
 };
 
 #define N_ROUTE_TABLES (sizeof(route_tables) / sizeof(route_tables[0]))

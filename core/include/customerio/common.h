@@ -46,7 +46,10 @@ typedef enum cio_status {
     CIO_E_TIMEOUT = 11,          /* connect or total timeout, after every retry */
     CIO_E_NOMEM = 12,            /* out of memory */
     CIO_E_INTERNAL = 13,         /* a bug in this library or an unusable libcurl */
-    CIO_E_CLOSED = 14            /* the client is shutting down */
+    CIO_E_CLOSED = 14,           /* the client is shutting down */
+    CIO_E_SIGNATURE = 15,        /* a webhook signature does not match */
+    CIO_E_STALE = 16,            /* a webhook timestamp is outside the tolerance window */
+    CIO_E_PARTIAL = 17           /* a batch was delivered but some items were rejected */
 } cio_status_t;
 
 /* A static, never-NULL English name for a status ("ok", "invalid argument", ...). Thread-safe. */

@@ -5,6 +5,7 @@
  *   errors.h  cio_last_error(): what went wrong, per thread
  *   client.h  the client handle and its options
  *   track.h   Track API v1
+ *   track_v2.h Track API v2 (entity and batch)
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
 #define CUSTOMERIO_CUSTOMERIO_H
@@ -13,5 +14,6 @@
 #include "errors.h"
 #include "client.h"
 #include "track.h"
+#include "track_v2.h"
 
 #endif

@@ -1,0 +1,152 @@
+/*
+ * customerio/track_v2.h - Track API v2 (https://track.customer.io/api/v2): one entity operation
+ * per request (/entity) or many (/batch), for people, objects and deliveries.
+ *
+ * An operation is a JSON object: {"type": "person"|"object"|"delivery", "action": ...,
+ * "identifiers": {...}, "attributes"?, "name"?, "timestamp"?, "id"?, "cio_relationships"?,
+ * "device"?} (merge: "primary" and "secondary" instead of "identifiers"). Every operation is
+ * validated before anything is sent:
+ * - type/action pairs: person: identify, delete, event, screen, page, add_relationships,
+ *   delete_relationships, add_device, delete_device, merge, suppress, unsuppress; object:
+ *   identify, delete, event, add_relationships, delete_relationships; delivery: event.
+ * - person identifiers: exactly one of "id", "email", "cio_id" (non-empty string, or an integer
+ *   id); object identifiers: "object_type_id" and "object_id", or "cio_object_id"; delivery
+ *   identifiers: {"id": delivery_id}.
+ * - event, screen and page (and delivery event) need a non-empty "name"; add/delete_relationships
+ *   a non-empty "cio_relationships" array; add_device/delete_device a "device" object with a
+ *   "token"; "attributes" must be an object and "timestamp" a non-negative integer.
+ * - an operation is at most 32 KB (CIO_TRACK_V2_MAX_OPERATION_BYTES).
+ * Events (event, screen, page) without an "id" get a fresh ULID, so a retried request is never
+ * counted twice. Caller JSON is otherwise sent byte for byte.
+ *
+ * Every function is synchronous and thread-safe (any number of threads on one client).
+ */
+#ifndef CUSTOMERIO_TRACK_V2_H
+#define CUSTOMERIO_TRACK_V2_H
+
+#include "track.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CIO_TRACK_V2_MAX_OPERATION_BYTES (32 * 1024)
+/* Batches are split so that every request body stays under this many bytes (500 KB). */
+#define CIO_TRACK_V2_MAX_BATCH_BYTES 500000
+
+/* POST /api/v2/entity with one operation (JSON text, see above). */
+CIO_EXTERN cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json);
+
+/* The outcome of cio_v2_send_batch: which items failed and why. Opaque. */
+typedef struct cio_batch_result cio_batch_result_t;
+
+/* One failed item of a batch. Strings are owned by the result. */
+typedef struct cio_batch_item_error {
+    size_t index;        /* the item's index in the caller's array */
+    const char *reason;  /* Customer.io's reason ("invalid", "required", ...), or, when the whole
+                            request carrying the item failed, cio_status_str() of that failure */
+    const char *field;   /* the field at fault ("identifiers", ...), or NULL */
+    const char *message; /* a human explanation, or NULL */
+} cio_batch_item_error_t;
+
+/*
+ * POST /api/v2/batch with count operations. Every operation is validated first; one invalid
+ * operation fails the call with CIO_E_INVALID_ARGUMENT naming its index, and nothing is sent.
+ * The operations are packed into as many requests as needed to keep each body under
+ * CIO_TRACK_V2_MAX_BATCH_BYTES (never truncated; item order kept), sent concurrently over the
+ * client's engine, each retried like any request.
+ *
+ * Returns CIO_OK when every item was accepted; CIO_E_PARTIAL when the requests went through but
+ * Customer.io rejected some items (207, or 200 with "errors"); otherwise the status of the first
+ * request that failed as a whole (its items are listed as failed, reason = its status name).
+ * When result is non-NULL, *result receives a new result object in every case where requests
+ * were attempted (NULL if validation failed); free it with cio_batch_result_free().
+ */
+CIO_EXTERN cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
+                                          size_t count, cio_batch_result_t **result);
+
+/* Number of HTTP requests the batch was split into. Thread-safe for concurrent readers. */
+CIO_EXTERN size_t cio_batch_result_request_count(const cio_batch_result_t *result);
+/* Number of failed items (0 when everything was accepted). */
+CIO_EXTERN size_t cio_batch_result_error_count(const cio_batch_result_t *result);
+/* The i-th failed item, ordered by index; NULL when i is out of range. Owned by the result. */
+CIO_EXTERN const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result,
+                                                                size_t i);
+/* Frees a result; NULL is a no-op. */
+CIO_EXTERN void cio_batch_result_free(cio_batch_result_t *result);
+
+/* ---- helpers: one per type and action, each building one operation for /entity ---- */
+
+/* People: id_type says which identifier id_value is. attributes_json/data_json: an object or
+ * NULL. options: timestamp and de-duplication id for events (NULL = defaults). */
+CIO_EXTERN cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
+                                               const char *id_value, const char *attributes_json);
+CIO_EXTERN cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value);
+CIO_EXTERN cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type,
+                                            const char *id_value, const char *name,
+                                            const char *data_json,
+                                            const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *screen_name,
+                                             const char *data_json,
+                                             const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type,
+                                           const char *id_value, const char *url,
+                                           const char *data_json,
+                                           const cio_event_options_t *options);
+/* device: {"token", "platform", "last_used"?, "attributes"?}; platform "ios" or "android". */
+CIO_EXTERN cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
+                                                 const char *id_value, const char *token,
+                                                 const char *platform, int64_t last_used,
+                                                 const char *attributes_json);
+CIO_EXTERN cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
+                                                    const char *id_value, const char *token);
+/* relationships_json: a non-empty JSON array of {"identifiers":{"object_type_id","object_id"},
+ * "relationship_attributes"?: {...}}. */
+CIO_EXTERN cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                                        const char *id_value,
+                                                        const char *relationships_json);
+CIO_EXTERN cio_status_t cio_v2_person_delete_relationships(cio_client_t *client,
+                                                           cio_id_type_t id_type,
+                                                           const char *id_value,
+                                                           const char *relationships_json);
+/* The secondary person is merged into the primary one and deleted. */
+CIO_EXTERN cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
+                                            const char *primary_value, cio_id_type_t secondary_type,
+                                            const char *secondary_value);
+CIO_EXTERN cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
+                                               const char *id_value);
+CIO_EXTERN cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
+                                                 const char *id_value);
+
+/* Objects, identified by object_type_id and object_id. relationships_json: a non-empty array of
+ * {"identifiers":{"id"|"email"|"cio_id": ...}, "relationship_attributes"?: {...}}. */
+CIO_EXTERN cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
+                                               const char *object_id, const char *attributes_json);
+CIO_EXTERN cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
+                                             const char *object_id);
+CIO_EXTERN cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
+                                            const char *object_id, const char *name,
+                                            const char *data_json,
+                                            const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_v2_object_add_relationships(cio_client_t *client,
+                                                        const char *object_type_id,
+                                                        const char *object_id,
+                                                        const char *relationships_json);
+CIO_EXTERN cio_status_t cio_v2_object_delete_relationships(cio_client_t *client,
+                                                           const char *object_type_id,
+                                                           const char *object_id,
+                                                           const char *relationships_json);
+
+/* A delivery metric as an event: {"type":"delivery","action":"event","identifiers":{"id":
+ * delivery_id},"name": metric, "attributes"?: data}. metric: opened, clicked, converted, ... */
+CIO_EXTERN cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
+                                              const char *metric, const char *data_json,
+                                              const cio_event_options_t *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

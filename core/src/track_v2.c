@@ -1,0 +1,458 @@
+/*
+ * Track API v2: validating operations, /entity, and /batch split under 500 KB with per-item
+ * results. The helpers (cio_v2_person_*, cio_v2_object_*, cio_v2_delivery_event) only build
+ * operation text; every operation, the caller's or a helper's, goes through prepare_operation().
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_PREFIX "{\"batch\":["
+#define BATCH_SUFFIX "]}"
+
+static const char *const person_actions[] = {"identify",
+                                             "delete",
+                                             "event",
+                                             "screen",
+                                             "page",
+                                             "add_relationships",
+                                             "delete_relationships",
+                                             "add_device",
+                                             "delete_device",
+                                             "merge",
+                                             "suppress",
+                                             "unsuppress",
+                                             NULL};
+static const char *const object_actions[] = {
+    "identify", "delete", "event", "add_relationships", "delete_relationships", NULL};
+static const char *const delivery_actions[] = {"event", NULL};
+
+static bool in_list(const char *value, const char *const *list) {
+    for (; *list != NULL; list++) {
+        if (strcmp(value, *list) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The reason an operation is invalid, in a caller-supplied buffer; "" when it is valid. */
+typedef struct problem {
+    char text[200];
+} problem_t;
+
+static bool complain(problem_t *p, const char *fmt, const char *arg) {
+    snprintf(p->text, sizeof(p->text), fmt, arg);
+    return false;
+}
+
+/* A non-empty id string (<= 150 bytes, no control characters), or an integer when allowed. */
+static bool check_id_value(problem_t *p, const json_t *v, const char *what, bool integer_ok) {
+    if (integer_ok && json_is_integer(v))
+        return true;
+    if (!json_is_string(v))
+        return complain(p, "%s must be a string", what);
+    const char *s = json_string_value(v);
+    if (s[0] == '\0')
+        return complain(p, "%s is empty", what);
+    if (json_string_length(v) > CIO_MAX_ID_BYTES)
+        return complain(p, "%s is longer than 150 bytes", what);
+    if (cio__has_control_char(s) || strlen(s) != json_string_length(v))
+        return complain(p, "%s contains a control character", what);
+    return true;
+}
+
+static bool check_person_identifiers(problem_t *p, const json_t *ids, const char *what) {
+    if (!json_is_object(ids))
+        return complain(p, "%s must be an object", what);
+    static const char *const keys[] = {"id", "email", "cio_id"};
+    int found = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(ids, keys[i]);
+        if (v == NULL)
+            continue;
+        found++;
+        char label[64];
+        snprintf(label, sizeof(label), "%s.%s", what, keys[i]);
+        if (!check_id_value(p, v, label, i == 0))
+            return false;
+    }
+    if (found != 1 || json_object_size(ids) != 1)
+        return complain(p, "%s must have exactly one of id, email, cio_id", what);
+    return true;
+}
+
+static bool check_object_identifiers(problem_t *p, const json_t *ids) {
+    if (!json_is_object(ids))
+        return complain(p, "%s must be an object", "identifiers");
+    const json_t *cio_object_id = json_object_get(ids, "cio_object_id");
+    if (cio_object_id != NULL)
+        return check_id_value(p, cio_object_id, "identifiers.cio_object_id", false);
+    const json_t *type_id = json_object_get(ids, "object_type_id");
+    const json_t *object_id = json_object_get(ids, "object_id");
+    if (type_id == NULL || object_id == NULL)
+        return complain(p, "%s must have object_type_id and object_id (or cio_object_id)",
+                        "identifiers");
+    return check_id_value(p, type_id, "identifiers.object_type_id", true) &&
+           check_id_value(p, object_id, "identifiers.object_id", true);
+}
+
+static bool check_relationships(problem_t *p, const json_t *rels) {
+    if (!json_is_array(rels) || json_array_size(rels) == 0)
+        return complain(p, "%s must be a non-empty array", "cio_relationships");
+    size_t i;
+    const json_t *rel;
+    json_array_foreach(rels, i, rel) {
+        if (!json_is_object(rel) || !json_is_object(json_object_get(rel, "identifiers")))
+            return complain(p, "%s: every item needs an identifiers object", "cio_relationships");
+    }
+    return true;
+}
+
+/* Validates one parsed operation; fills p and returns false when it is invalid. */
+static bool check_operation(problem_t *p, const json_t *op, bool *is_event) {
+    *is_event = false;
+    if (!json_is_object(op))
+        return complain(p, "an operation must be a JSON object (got %s)", cio__json_type_name(op));
+    const char *type = json_string_value(json_object_get(op, "type"));
+    const char *action = json_string_value(json_object_get(op, "action"));
+    if (type == NULL)
+        return complain(p, "%s is missing (person, object or delivery)", "type");
+    if (action == NULL)
+        return complain(p, "%s is missing", "action");
+    const char *const *allowed = strcmp(type, "person") == 0     ? person_actions
+                                 : strcmp(type, "object") == 0   ? object_actions
+                                 : strcmp(type, "delivery") == 0 ? delivery_actions
+                                                                 : NULL;
+    if (allowed == NULL)
+        return complain(p, "type \"%.40s\" is not person, object or delivery", type);
+    if (!in_list(action, allowed)) {
+        snprintf(p->text, sizeof(p->text), "action \"%.40s\" is not valid for type %s", action,
+                 type);
+        return false;
+    }
+    bool person = strcmp(type, "person") == 0;
+    if (person && strcmp(action, "merge") == 0) {
+        if (!check_person_identifiers(p, json_object_get(op, "primary"), "primary") ||
+            !check_person_identifiers(p, json_object_get(op, "secondary"), "secondary"))
+            return false;
+    } else {
+        const json_t *ids = json_object_get(op, "identifiers");
+        if (ids == NULL)
+            return complain(p, "%s is missing", "identifiers");
+        if (person && !check_person_identifiers(p, ids, "identifiers"))
+            return false;
+        if (strcmp(type, "object") == 0 && !check_object_identifiers(p, ids))
+            return false;
+        if (strcmp(type, "delivery") == 0) {
+            if (!json_is_object(ids) || json_object_size(ids) != 1)
+                return complain(p, "%s must be {\"id\": delivery_id}", "identifiers");
+            if (!check_id_value(p, json_object_get(ids, "id"), "identifiers.id", false))
+                return false;
+        }
+    }
+    *is_event = strcmp(action, "event") == 0 || strcmp(action, "screen") == 0 ||
+                strcmp(action, "page") == 0;
+    const json_t *name = json_object_get(op, "name");
+    if (*is_event && (!json_is_string(name) || json_string_value(name)[0] == '\0'))
+        return complain(p, "%s is required for this action (a non-empty string)", "name");
+    const json_t *attrs = json_object_get(op, "attributes");
+    if (attrs != NULL && !json_is_object(attrs))
+        return complain(p, "%s must be an object", "attributes");
+    const json_t *ts = json_object_get(op, "timestamp");
+    if (ts != NULL && (!json_is_integer(ts) || json_integer_value(ts) < 0))
+        return complain(p, "%s must be a non-negative integer (unix seconds)", "timestamp");
+    const json_t *id = json_object_get(op, "id");
+    if (id != NULL && !check_id_value(p, id, "id", false))
+        return false;
+    if (strstr(action, "relationships") != NULL &&
+        !check_relationships(p, json_object_get(op, "cio_relationships")))
+        return false;
+    if (strstr(action, "device") != NULL) {
+        const json_t *device = json_object_get(op, "device");
+        if (!json_is_object(device))
+            return complain(p, "%s must be an object", "device");
+        if (!check_id_value(p, json_object_get(device, "token"), "device.token", false))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Validates operation text and writes what goes on the wire into out: the caller's bytes, with
+ * an "id" (ULID) prepended to events that have none. label names the operation in errors.
+ */
+static cio_status_t prepare_operation(const char *call, const char *label, const char *text,
+                                      cio_buf_t *out) {
+    if (text == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
+    size_t len = strlen(text);
+    if (!cio__utf8_valid(text, len))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
+    json_error_t err;
+    json_t *op = json_loadb(text, len, JSON_DECODE_ANY, &err);
+    if (op == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %d: %s)", call,
+                         label, err.column, err.text);
+    problem_t p = {{0}};
+    bool is_event = false;
+    bool valid = check_operation(&p, op, &is_event);
+    bool needs_id = valid && is_event && json_object_get(op, "id") == NULL;
+    json_decref(op);
+    if (!valid)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, p.text);
+
+    bool ok;
+    if (needs_id) {
+        char ulid[CIO_ULID_BUFSIZE];
+        if (cio_ulid(ulid) != CIO_OK)
+            return cio__fail(CIO_E_INTERNAL, "%s: cannot make an event id", call);
+        const char *brace = strchr(text, '{'); /* a parsed non-empty object: always found */
+        ok = cio__buf_printf(out, "{\"id\":\"%s\",", ulid) && cio__buf_appends(out, brace + 1);
+    } else {
+        ok = cio__buf_append(out, text, len);
+    }
+    if (!ok)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    if (out->len > CIO_TRACK_V2_MAX_OPERATION_BYTES)
+        return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
+                         "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
+                         call, label, out->len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
+    return CIO_OK;
+}
+
+cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text) {
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t body = {0};
+    st = prepare_operation(call, "operation", text, &body);
+    if (st == CIO_OK) {
+        cio_http_call_t http = {.method = "POST",
+                                .path = "/api/v2/entity",
+                                .body = body.data,
+                                .body_len = body.len,
+                                .auth = CIO_AUTH_TRACK};
+        st = cio__http_send(client, call, &http);
+        cio__http_call_cleanup(&http);
+    }
+    cio__buf_free(&body);
+    return st;
+}
+
+cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json) {
+    return cio__v2_send_operation(client, "send_entity", operation_json);
+}
+
+/* ---------------------------------------------------------------- batch */
+
+struct cio_batch_result {
+    size_t requests;
+    cio_batch_item_error_t *errors;
+    size_t count, cap;
+};
+
+static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reason,
+                           const char *field, const char *message) {
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        cio_batch_item_error_t *e = realloc(r->errors, cap * sizeof(*e));
+        if (e == NULL)
+            return false;
+        r->errors = e;
+        r->cap = cap;
+    }
+    cio_batch_item_error_t *e = &r->errors[r->count++];
+    e->index = index;
+    e->reason = strdup(reason != NULL ? reason : "unknown");
+    e->field = field != NULL ? strdup(field) : NULL;
+    e->message = message != NULL ? strdup(message) : NULL;
+    return e->reason != NULL;
+}
+
+/* Reads {"errors":[{"batch_index","reason","field","message"}]} of one request's answer. */
+static void collect_item_errors(cio_batch_result_t *r, const cio_http_call_t *call, size_t first,
+                                size_t n_items) {
+    json_t *root =
+        json_loadb(call->response != NULL ? call->response : "", call->response_len, 0, NULL);
+    json_t *errors = json_object_get(root, "errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        json_t *bi = json_object_get(e, "batch_index");
+        size_t local = json_is_integer(bi) ? (size_t)json_integer_value(bi) : n_items;
+        if (!json_is_integer(bi) || json_integer_value(bi) < 0 || local >= n_items) {
+            /* an error we cannot pin on one item: count it against the whole request */
+            for (size_t k = 0; k < n_items; k++)
+                add_item_error(r, first + k, json_string_value(json_object_get(e, "reason")),
+                               json_string_value(json_object_get(e, "field")),
+                               json_string_value(json_object_get(e, "message")));
+            continue;
+        }
+        add_item_error(r, first + local, json_string_value(json_object_get(e, "reason")),
+                       json_string_value(json_object_get(e, "field")),
+                       json_string_value(json_object_get(e, "message")));
+    }
+    json_decref(root);
+}
+
+static int by_index(const void *a, const void *b) {
+    const cio_batch_item_error_t *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* One request of a batch: items [first, first + count). */
+typedef struct chunk {
+    size_t first, count;
+    cio_buf_t body;
+} chunk_t;
+
+/* Packs prepared operations into request bodies, each under CIO_TRACK_V2_MAX_BATCH_BYTES. */
+static cio_status_t pack_chunks(const char *call, cio_buf_t *ops, size_t count, chunk_t **out,
+                                size_t *n_out) {
+    chunk_t *chunks = calloc(count, sizeof(*chunks)); /* at most one chunk per operation */
+    if (chunks == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        chunk_t *c = n > 0 ? &chunks[n - 1] : NULL;
+        if (c == NULL ||
+            c->body.len + 1 + ops[i].len + strlen(BATCH_SUFFIX) >= CIO_TRACK_V2_MAX_BATCH_BYTES) {
+            c = &chunks[n++];
+            c->first = i;
+            if (!cio__buf_appends(&c->body, BATCH_PREFIX))
+                goto oom;
+        } else if (!cio__buf_append(&c->body, ",", 1)) {
+            goto oom;
+        }
+        if (!cio__buf_append(&c->body, ops[i].data, ops[i].len))
+            goto oom;
+        c->count++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!cio__buf_appends(&chunks[k].body, BATCH_SUFFIX))
+            goto oom;
+    }
+    *out = chunks;
+    *n_out = n;
+    return CIO_OK;
+oom:
+    for (size_t k = 0; k < n; k++)
+        cio__buf_free(&chunks[k].body);
+    free(chunks);
+    return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+}
+
+static cio_status_t send_chunks(cio_client_t *client, const char *call, chunk_t *chunks, size_t n,
+                                cio_batch_result_t *result) {
+    cio_http_call_t *calls = calloc(n, sizeof(*calls));
+    cio_status_t *statuses = calloc(n, sizeof(*statuses));
+    char **messages = calloc(n, sizeof(*messages));
+    if (calls == NULL || statuses == NULL || messages == NULL) {
+        free(calls);
+        free(statuses);
+        free(messages);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    }
+    for (size_t k = 0; k < n; k++)
+        calls[k] = (cio_http_call_t){.method = "POST",
+                                     .path = "/api/v2/batch",
+                                     .body = chunks[k].body.data,
+                                     .body_len = chunks[k].body.len,
+                                     .auth = CIO_AUTH_TRACK};
+    cio_status_t first = cio__http_send_many(client, call, calls, n, statuses, messages);
+    result->requests = n;
+    for (size_t k = 0; k < n; k++) {
+        if (statuses[k] == CIO_OK)
+            collect_item_errors(result, &calls[k], chunks[k].first, chunks[k].count);
+        else
+            for (size_t i = 0; i < chunks[k].count; i++)
+                add_item_error(result, chunks[k].first + i, cio_status_str(statuses[k]), NULL,
+                               messages[k]);
+        free(messages[k]);
+        cio__http_call_cleanup(&calls[k]);
+    }
+    free(calls);
+    free(statuses);
+    free(messages);
+    if (result->count > 1)
+        qsort(result->errors, result->count, sizeof(*result->errors), by_index);
+    if (first != CIO_OK)
+        return first; /* its error is this thread's */
+    if (result->count > 0)
+        return cio__fail(CIO_E_PARTIAL,
+                         "%s: %zu of the batch's items were rejected (first: item "
+                         "%zu, %s%s%s)",
+                         call, result->count, result->errors[0].index, result->errors[0].reason,
+                         result->errors[0].field != NULL ? " " : "",
+                         result->errors[0].field != NULL ? result->errors[0].field : "");
+    return cio__ok();
+}
+
+cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
+                               size_t count, cio_batch_result_t **result) {
+    const char *call = "send_batch";
+    if (result != NULL)
+        *result = NULL;
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st != CIO_OK)
+        return st;
+    if (operations_json == NULL || count == 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: operations is empty", call);
+    cio_buf_t *ops = calloc(count, sizeof(*ops));
+    if (ops == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    for (size_t i = 0; st == CIO_OK && i < count; i++) {
+        char label[40];
+        snprintf(label, sizeof(label), "operations[%zu]", i);
+        st = prepare_operation(call, label, operations_json[i], &ops[i]);
+    }
+    chunk_t *chunks = NULL;
+    size_t n_chunks = 0;
+    if (st == CIO_OK)
+        st = pack_chunks(call, ops, count, &chunks, &n_chunks);
+    for (size_t i = 0; i < count; i++)
+        cio__buf_free(&ops[i]);
+    free(ops);
+    if (st != CIO_OK)
+        return st;
+
+    cio_batch_result_t *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    else
+        st = send_chunks(client, call, chunks, n_chunks, r);
+    for (size_t k = 0; k < n_chunks; k++)
+        cio__buf_free(&chunks[k].body);
+    free(chunks);
+    if (result != NULL)
+        *result = r;
+    else
+        cio_batch_result_free(r);
+    return st;
+}
+
+size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->requests : 0;
+}
+
+size_t cio_batch_result_error_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->count : 0;
+}
+
+const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result, size_t i) {
+    return (result != NULL && i < result->count) ? &result->errors[i] : NULL;
+}
+
+void cio_batch_result_free(cio_batch_result_t *result) {
+    if (result == NULL)
+        return;
+    for (size_t i = 0; i < result->count; i++) {
+        free((char *)result->errors[i].reason);
+        free((char *)result->errors[i].field);
+        free((char *)result->errors[i].message);
+    }
+    free(result->errors);
+    free(result);
+}

@@ -1,0 +1,349 @@
+/*
+ * Track API v2 helpers: one function per type and action. Each checks its own arguments (so the
+ * error names them), writes the operation's JSON, and hands it to cio__v2_send_operation(), which
+ * validates it like any caller-written operation.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct op_builder {
+    const char *call;
+    cio_buf_t text;
+    bool ok;
+} op_builder_t;
+
+static void put(op_builder_t *b, const char *raw) {
+    b->ok = b->ok && cio__buf_appends(&b->text, raw);
+}
+
+static void put_string(op_builder_t *b, const char *key, const char *value) {
+    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) &&
+            cio__buf_append_json_string(&b->text, value);
+}
+
+/* key: raw JSON (already validated); skipped when NULL. */
+static void put_json(op_builder_t *b, const char *key, const char *json) {
+    if (json != NULL)
+        b->ok =
+            b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) && cio__buf_appends(&b->text, json);
+}
+
+static void begin(op_builder_t *b, const char *call, const char *type, const char *action) {
+    b->call = call;
+    b->text = (cio_buf_t){0};
+    b->ok = cio__buf_printf(&b->text, "{\"type\":\"%s\",\"action\":\"%s\"", type, action);
+}
+
+static cio_status_t finish(op_builder_t *b, cio_client_t *client) {
+    put(b, "}");
+    cio_status_t st = b->ok ? cio__v2_send_operation(client, b->call, b->text.data)
+                            : cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
+    cio__buf_free(&b->text);
+    return st;
+}
+
+static cio_status_t check_person(const char *call, const char *field, cio_id_type_t type,
+                                 const char *value) {
+    if (cio__id_type_name(type) == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s type is not id, email or cio_id", call,
+                         field);
+    return cio__check_id(call, field, value);
+}
+
+/* ,"<key>":{"<id type>":"<value>"} */
+static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
+    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":{\"%s\":", key, cio__id_type_name(type)) &&
+            cio__buf_append_json_string(&b->text, value) && cio__buf_appends(&b->text, "}");
+}
+
+static cio_status_t check_event_options(const char *call, const cio_event_options_t *o) {
+    if (o == NULL)
+        return CIO_OK;
+    if (o->version == 0 || o->version > CIO_EVENT_OPTIONS_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: options.version %u is not supported (use CIO_EVENT_OPTIONS_INIT)",
+                         call, o->version);
+    if (o->timestamp < 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
+}
+
+static void put_event_fields(op_builder_t *b, const char *name, const char *data_json,
+                             const cio_event_options_t *o) {
+    put_string(b, "name", name);
+    put_json(b, "attributes", data_json);
+    if (o != NULL && o->timestamp > 0)
+        b->ok = b->ok && cio__buf_printf(&b->text, ",\"timestamp\":%lld", (long long)o->timestamp);
+    if (o != NULL && o->id != NULL)
+        put_string(b, "id", o->id);
+}
+
+/* ---- people ---- */
+
+static cio_status_t person_simple(cio_client_t *client, const char *call, const char *action,
+                                  cio_id_type_t type, const char *value,
+                                  const char *attributes_json) {
+    cio_status_t st = check_person(call, "id_value", type, value);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "attributes", attributes_json);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", action);
+    put_person(&b, "identifiers", type, value);
+    put_json(&b, "attributes", attributes_json);
+    return finish(&b, client);
+}
+
+cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value, const char *attributes_json) {
+    return person_simple(client, "v2_person_identify", "identify", id_type, id_value,
+                         attributes_json != NULL ? attributes_json : "{}");
+}
+
+cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
+                                  const char *id_value) {
+    return person_simple(client, "v2_person_delete", "delete", id_type, id_value, NULL);
+}
+
+cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value) {
+    return person_simple(client, "v2_person_suppress", "suppress", id_type, id_value, NULL);
+}
+
+cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value) {
+    return person_simple(client, "v2_person_unsuppress", "unsuppress", id_type, id_value, NULL);
+}
+
+static cio_status_t person_event(cio_client_t *client, const char *call, const char *action,
+                                 const char *name_field, cio_id_type_t type, const char *value,
+                                 const char *name, const char *data_json,
+                                 const cio_event_options_t *o) {
+    cio_status_t st = check_person(call, "id_value", type, value);
+    if (st == CIO_OK)
+        st = cio__check_text(call, name_field, name);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "data", data_json);
+    if (st == CIO_OK)
+        st = check_event_options(call, o);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", action);
+    put_person(&b, "identifiers", type, value);
+    put_event_fields(&b, name, data_json, o);
+    return finish(&b, client);
+}
+
+cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                 const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    return person_event(client, "v2_person_event", "event", "name", id_type, id_value, name,
+                        data_json, options);
+}
+
+cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                  const char *screen_name, const char *data_json,
+                                  const cio_event_options_t *options) {
+    return person_event(client, "v2_person_screen", "screen", "screen_name", id_type, id_value,
+                        screen_name, data_json, options);
+}
+
+cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                const char *url, const char *data_json,
+                                const cio_event_options_t *options) {
+    return person_event(client, "v2_person_page", "page", "url", id_type, id_value, url, data_json,
+                        options);
+}
+
+cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value, const char *token, const char *platform,
+                                      int64_t last_used, const char *attributes_json) {
+    const char *call = "v2_person_add_device";
+    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "token", token);
+    if (st == CIO_OK &&
+        (platform == NULL || (strcmp(platform, "ios") != 0 && strcmp(platform, "android") != 0)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: platform must be \"ios\" or \"android\"", call);
+    if (st == CIO_OK && last_used < 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: last_used is negative", call);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "attributes", attributes_json);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", "add_device");
+    put_person(&b, "identifiers", id_type, id_value);
+    put(&b, ",\"device\":{\"token\":");
+    b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
+    put_string(&b, "platform", platform);
+    if (last_used > 0)
+        b.ok = b.ok && cio__buf_printf(&b.text, ",\"last_used\":%lld", (long long)last_used);
+    put_json(&b, "attributes", attributes_json);
+    put(&b, "}");
+    return finish(&b, client);
+}
+
+cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
+                                         const char *id_value, const char *token) {
+    const char *call = "v2_person_delete_device";
+    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "token", token);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", "delete_device");
+    put_person(&b, "identifiers", id_type, id_value);
+    put(&b, ",\"device\":{\"token\":");
+    b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
+    put(&b, "}");
+    return finish(&b, client);
+}
+
+static cio_status_t person_relationships(cio_client_t *client, const char *call, const char *action,
+                                         cio_id_type_t type, const char *value,
+                                         const char *relationships_json) {
+    cio_status_t st = check_person(call, "id_value", type, value);
+    if (st == CIO_OK)
+        st = cio__check_json_array(call, "relationships", relationships_json);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", action);
+    put_person(&b, "identifiers", type, value);
+    put_json(&b, "cio_relationships", relationships_json);
+    return finish(&b, client);
+}
+
+cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *relationships_json) {
+    return person_relationships(client, "v2_person_add_relationships", "add_relationships", id_type,
+                                id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                                const char *id_value,
+                                                const char *relationships_json) {
+    return person_relationships(client, "v2_person_delete_relationships", "delete_relationships",
+                                id_type, id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
+                                 const char *primary_value, cio_id_type_t secondary_type,
+                                 const char *secondary_value) {
+    const char *call = "v2_person_merge";
+    cio_status_t st = check_person(call, "primary", primary_type, primary_value);
+    if (st == CIO_OK)
+        st = check_person(call, "secondary", secondary_type, secondary_value);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", "merge");
+    put_person(&b, "primary", primary_type, primary_value);
+    put_person(&b, "secondary", secondary_type, secondary_value);
+    return finish(&b, client);
+}
+
+/* ---- objects ---- */
+
+static cio_status_t check_object(const char *call, const char *type_id, const char *object_id) {
+    cio_status_t st = cio__check_id(call, "object_type_id", type_id);
+    return st != CIO_OK ? st : cio__check_id(call, "object_id", object_id);
+}
+
+static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
+    put(b, ",\"identifiers\":{\"object_type_id\":");
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
+    put_string(b, "object_id", object_id);
+    put(b, "}");
+}
+
+static cio_status_t object_simple(cio_client_t *client, const char *call, const char *action,
+                                  const char *type_id, const char *object_id, const char *json_key,
+                                  const char *json, bool array) {
+    cio_status_t st = check_object(call, type_id, object_id);
+    if (st == CIO_OK)
+        st = array ? cio__check_json_array(call, "relationships", json)
+                   : cio__check_json_object(call, "attributes", json);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "object", action);
+    put_object(&b, type_id, object_id);
+    put_json(&b, json_key, json);
+    return finish(&b, client);
+}
+
+cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
+                                    const char *object_id, const char *attributes_json) {
+    return object_simple(client, "v2_object_identify", "identify", object_type_id, object_id,
+                         "attributes", attributes_json != NULL ? attributes_json : "{}", false);
+}
+
+cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
+                                  const char *object_id) {
+    return object_simple(client, "v2_object_delete", "delete", object_type_id, object_id, NULL,
+                         NULL, false);
+}
+
+cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
+                                             const char *object_id,
+                                             const char *relationships_json) {
+    return object_simple(client, "v2_object_add_relationships", "add_relationships", object_type_id,
+                         object_id, "cio_relationships", relationships_json, true);
+}
+
+cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
+                                                const char *object_id,
+                                                const char *relationships_json) {
+    return object_simple(client, "v2_object_delete_relationships", "delete_relationships",
+                         object_type_id, object_id, "cio_relationships", relationships_json, true);
+}
+
+cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
+                                 const char *object_id, const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    const char *call = "v2_object_event";
+    cio_status_t st = check_object(call, object_type_id, object_id);
+    if (st == CIO_OK)
+        st = cio__check_text(call, "name", name);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "data", data_json);
+    if (st == CIO_OK)
+        st = check_event_options(call, options);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "object", "event");
+    put_object(&b, object_type_id, object_id);
+    put_event_fields(&b, name, data_json, options);
+    return finish(&b, client);
+}
+
+/* ---- deliveries ---- */
+
+cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
+                                   const char *metric, const char *data_json,
+                                   const cio_event_options_t *options) {
+    const char *call = "v2_delivery_event";
+    cio_status_t st = cio__check_id(call, "delivery_id", delivery_id);
+    if (st == CIO_OK)
+        st = cio__check_text(call, "metric", metric);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "data", data_json);
+    if (st == CIO_OK)
+        st = check_event_options(call, options);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "delivery", "event");
+    put(&b, ",\"identifiers\":{\"id\":");
+    b.ok = b.ok && cio__buf_append_json_string(&b.text, delivery_id);
+    put(&b, "}");
+    put_event_fields(&b, metric, data_json, options);
+    return finish(&b, client);
+}

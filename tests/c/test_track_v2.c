@@ -1,0 +1,462 @@
+/*
+ * Track API v2: /entity bytes for every helper, validation before sending, and /batch split under
+ * 500 KB with every item accounted for and 207 answers reported item by item.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+TestSuite(track_v2, .init = fx_setup, .fini = fx_teardown);
+
+#define ENTITY "/api/v2/entity"
+
+/* ---- /entity ---- */
+
+Test(track_v2, test_send_entity_sends_caller_bytes_verbatim) {
+    const char *op = "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"42\"},"
+                     "\"attributes\":{\"price\":23.45,\"big\":12345678901234567}}";
+    expect_ok(cio_v2_send_entity(fx.client, op));
+    json_t *req = expect_one_request("POST", ENTITY, op);
+    cr_assert_str_eq(req_str(req, "body"), op, "the body was re-serialised");
+    json_decref(req);
+}
+
+Test(track_v2, test_send_entity_event_without_id_gets_a_ulid) {
+    expect_ok(cio_v2_send_entity(
+        fx.client,
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"email\":\"a@b.c\"},"
+        "\"name\":\"purchased\"}"));
+    json_decref(expect_one_event(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"email\":\"a@b.c\"},"
+        "\"name\":\"purchased\"}",
+        NULL));
+}
+
+Test(track_v2, test_send_entity_event_keeps_caller_id) {
+    const char *op =
+        "{\"type\":\"object\",\"action\":\"event\",\"identifiers\":{\"object_type_id\":"
+        "\"1\",\"object_id\":\"acme\"},\"name\":\"renewed\",\"id\":\"my-id-1\"}";
+    expect_ok(cio_v2_send_entity(fx.client, op));
+    json_decref(expect_one_request("POST", ENTITY, op));
+}
+
+/* ---- helpers: people ---- */
+
+Test(track_v2, test_person_identify_by_email) {
+    expect_ok(cio_v2_person_identify(fx.client, CIO_ID_TYPE_EMAIL, "a@b.c", "{\"plan\":\"pro\"}"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"email\":\"a@b.c\"},"
+        "\"attributes\":{\"plan\":\"pro\"}}"));
+}
+
+Test(track_v2, test_person_delete_suppress_unsuppress) {
+    expect_ok(cio_v2_person_delete(fx.client, CIO_ID_TYPE_ID, "42"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"42\"}}"));
+    mock_clear();
+    expect_ok(cio_v2_person_suppress(fx.client, CIO_ID_TYPE_CIO_ID, "cio_1"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"suppress\",\"identifiers\":{\"cio_id\":\"cio_1\"}}"));
+    mock_clear();
+    expect_ok(cio_v2_person_unsuppress(fx.client, CIO_ID_TYPE_ID, "42"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"unsuppress\",\"identifiers\":{\"id\":\"42\"}}"));
+}
+
+Test(track_v2, test_person_event_screen_page_with_options) {
+    cio_event_options_t o = CIO_EVENT_OPTIONS_INIT;
+    o.timestamp = 1700000000;
+    o.id = "evt-1";
+    expect_ok(
+        cio_v2_person_event(fx.client, CIO_ID_TYPE_ID, "42", "purchased", "{\"price\":9.99}", &o));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"42\"},\"name\":"
+        "\"purchased\",\"attributes\":{\"price\":9.99},\"timestamp\":1700000000,\"id\":\"evt-"
+        "1\"}"));
+    mock_clear();
+    expect_ok(cio_v2_person_screen(fx.client, CIO_ID_TYPE_ID, "42", "Home", NULL, NULL));
+    json_decref(expect_one_event(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"screen\",\"identifiers\":{\"id\":\"42\"},\"name\":"
+        "\"Home\"}",
+        NULL));
+    mock_clear();
+    expect_ok(cio_v2_person_page(fx.client, CIO_ID_TYPE_ID, "42", "https://x.io/a", NULL, NULL));
+    json_decref(expect_one_event(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"page\",\"identifiers\":{\"id\":\"42\"},\"name\":"
+        "\"https://x.io/a\"}",
+        NULL));
+}
+
+Test(track_v2, test_person_devices) {
+    expect_ok(cio_v2_person_add_device(fx.client, CIO_ID_TYPE_ID, "42", "tok-1", "ios", 1700000000,
+                                       "{\"app_version\":\"1.2\"}"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"id\":\"42\"},"
+        "\"device\":{\"token\":\"tok-1\",\"platform\":\"ios\",\"last_used\":1700000000,"
+        "\"attributes\":{\"app_version\":\"1.2\"}}}"));
+    mock_clear();
+    expect_ok(cio_v2_person_delete_device(fx.client, CIO_ID_TYPE_ID, "42", "tok-1"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"delete_device\",\"identifiers\":{\"id\":\"42\"},"
+        "\"device\":{\"token\":\"tok-1\"}}"));
+    expect_error(cio_v2_person_add_device(fx.client, CIO_ID_TYPE_ID, "42", "t", "web", 0, NULL),
+                 CIO_E_INVALID_ARGUMENT, "platform", NULL);
+}
+
+Test(track_v2, test_person_relationships_and_merge) {
+    const char *rels = "[{\"identifiers\":{\"object_type_id\":\"1\",\"object_id\":\"acme\"}}]";
+    expect_ok(cio_v2_person_add_relationships(fx.client, CIO_ID_TYPE_ID, "42", rels));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"add_relationships\",\"identifiers\":{\"id\":\"42\"},"
+        "\"cio_relationships\":[{\"identifiers\":{\"object_type_id\":\"1\",\"object_id\":"
+        "\"acme\"}}]}"));
+    mock_clear();
+    expect_ok(cio_v2_person_delete_relationships(fx.client, CIO_ID_TYPE_ID, "42", rels));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"delete_relationships\",\"identifiers\":{\"id\":\"42\"},"
+        "\"cio_relationships\":[{\"identifiers\":{\"object_type_id\":\"1\",\"object_id\":"
+        "\"acme\"}}]}"));
+    mock_clear();
+    expect_ok(cio_v2_person_merge(fx.client, CIO_ID_TYPE_EMAIL, "a@b.c", CIO_ID_TYPE_ID, "7"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"person\",\"action\":\"merge\",\"primary\":{\"email\":\"a@b.c\"},"
+        "\"secondary\":{\"id\":\"7\"}}"));
+    expect_error(cio_v2_person_add_relationships(fx.client, CIO_ID_TYPE_ID, "42", "{}"),
+                 CIO_E_INVALID_ARGUMENT, "relationships", "array");
+    expect_error(cio_v2_person_add_relationships(fx.client, CIO_ID_TYPE_ID, "42", "[]"),
+                 CIO_E_INVALID_ARGUMENT, "cio_relationships", NULL);
+}
+
+/* ---- helpers: objects and deliveries ---- */
+
+Test(track_v2, test_object_calls) {
+    expect_ok(cio_v2_object_identify(fx.client, "1", "acme", "{\"name\":\"Acme\"}"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"object\",\"action\":\"identify\",\"identifiers\":{\"object_type_id\":\"1\","
+        "\"object_id\":\"acme\"},\"attributes\":{\"name\":\"Acme\"}}"));
+    mock_clear();
+    expect_ok(cio_v2_object_delete(fx.client, "1", "acme"));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"object\",\"action\":\"delete\",\"identifiers\":{\"object_type_id\":\"1\","
+        "\"object_id\":\"acme\"}}"));
+    mock_clear();
+    expect_ok(cio_v2_object_event(fx.client, "1", "acme", "renewed", "{\"seats\":5}", NULL));
+    json_decref(expect_one_event(
+        "POST", ENTITY,
+        "{\"type\":\"object\",\"action\":\"event\",\"identifiers\":{\"object_type_id\":\"1\","
+        "\"object_id\":\"acme\"},\"name\":\"renewed\",\"attributes\":{\"seats\":5}}",
+        NULL));
+    mock_clear();
+    const char *people = "[{\"identifiers\":{\"id\":\"42\"}}]";
+    expect_ok(cio_v2_object_add_relationships(fx.client, "1", "acme", people));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"object\",\"action\":\"add_relationships\",\"identifiers\":{\"object_type_id\":"
+        "\"1\",\"object_id\":\"acme\"},\"cio_relationships\":[{\"identifiers\":{\"id\":\"42\"}}]"
+        "}"));
+    mock_clear();
+    expect_ok(cio_v2_object_delete_relationships(fx.client, "1", "acme", people));
+    json_decref(expect_one_request(
+        "POST", ENTITY,
+        "{\"type\":\"object\",\"action\":\"delete_relationships\",\"identifiers\":{"
+        "\"object_type_id\":\"1\",\"object_id\":\"acme\"},\"cio_relationships\":[{"
+        "\"identifiers\":{\"id\":\"42\"}}]}"));
+}
+
+Test(track_v2, test_delivery_event) {
+    expect_ok(cio_v2_delivery_event(fx.client, "dlv_1", "opened", NULL, NULL));
+    json_decref(expect_one_event(
+        "POST", ENTITY,
+        "{\"type\":\"delivery\",\"action\":\"event\",\"identifiers\":{\"id\":\"dlv_1\"},\"name\":"
+        "\"opened\"}",
+        NULL));
+}
+
+/* ---- validation: nothing is sent ---- */
+
+static void expect_rejected(const char *op, cio_status_t want, const char *needle1,
+                            const char *needle2) {
+    expect_error(cio_v2_send_entity(fx.client, op), want, needle1, needle2);
+    expect_nothing_sent();
+}
+
+Test(track_v2, test_invalid_operations_are_rejected_before_sending) {
+    expect_rejected("[]", CIO_E_INVALID_ARGUMENT, "send_entity", "object");
+    expect_rejected("{\"type\":\"person\"", CIO_E_INVALID_ARGUMENT, "not valid JSON", NULL);
+    expect_rejected("{\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "type", NULL);
+    expect_rejected("{\"type\":\"robot\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "robot", NULL);
+    expect_rejected("{\"type\":\"object\",\"action\":\"merge\",\"identifiers\":{}}",
+                    CIO_E_INVALID_ARGUMENT, "merge", "object");
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\","
+                    "\"email\":\"a@b.c\"}}",
+                    CIO_E_INVALID_ARGUMENT, "exactly one of id, email, cio_id", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{}}",
+                    CIO_E_INVALID_ARGUMENT, "identifiers", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"\"}}",
+                    CIO_E_INVALID_ARGUMENT, "identifiers.id", "empty");
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                    "\"a\\r\\nb\"}}",
+                    CIO_E_INVALID_ARGUMENT, "control character", NULL);
+    expect_rejected("{\"type\":\"object\",\"action\":\"identify\",\"identifiers\":{"
+                    "\"object_type_id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "object_id", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "name", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"},"
+                    "\"attributes\":[1]}",
+                    CIO_E_INVALID_ARGUMENT, "attributes", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"},"
+                    "\"name\":\"e\",\"timestamp\":-5}",
+                    CIO_E_INVALID_ARGUMENT, "timestamp", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"id\":\"1\"},"
+                    "\"device\":{}}",
+                    CIO_E_INVALID_ARGUMENT, "device.token", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                    "\"\xff\"}}",
+                    CIO_E_INVALID_ARGUMENT, "UTF-8", NULL);
+}
+
+/* An identify operation whose attributes make it `size` bytes long, tagged with `index`. */
+static char *sized_operation(size_t index, size_t size) {
+    char head[128];
+    int n = snprintf(head, sizeof head,
+                     "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                     "\"p%zu\"},\"attributes\":{\"pad\":\"",
+                     index);
+    const char *tail = "\"}}";
+    size_t pad = size - (size_t)n - strlen(tail);
+    char *op = malloc(size + 1);
+    cr_assert_not_null(op);
+    memcpy(op, head, (size_t)n);
+    memset(op + n, 'x', pad);
+    strcpy(op + n + pad, tail);
+    cr_assert_eq(strlen(op), size);
+    return op;
+}
+
+Test(track_v2, test_operation_over_32kb_is_rejected) {
+    char *op = sized_operation(0, 32 * 1024 + 1);
+    expect_rejected(op, CIO_E_PAYLOAD_TOO_LARGE, "32768", NULL);
+    free(op);
+    op = sized_operation(0, 32 * 1024);
+    expect_ok(cio_v2_send_entity(fx.client, op));
+    free(op);
+}
+
+/* ---- /batch ---- */
+
+Test(track_v2, test_small_batch_is_one_request_in_order) {
+    const char *ops[] = {
+        "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}",
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"},\"name\":\"e\","
+        "\"id\":\"fixed\"}",
+        "{\"type\":\"object\",\"action\":\"delete\",\"identifiers\":{\"object_type_id\":\"1\","
+        "\"object_id\":\"o\"}}",
+    };
+    cio_batch_result_t *r = NULL;
+    expect_ok(cio_v2_send_batch(fx.client, ops, 3, &r));
+    cr_assert_eq(cio_batch_result_request_count(r), 1);
+    cr_assert_eq(cio_batch_result_error_count(r), 0);
+    cr_assert_null(cio_batch_result_error(r, 0));
+    json_t *req = expect_one_request(
+        "POST", "/api/v2/batch",
+        "{\"batch\":[{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}},"
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"},\"name\":\"e\","
+        "\"id\":\"fixed\"},{\"type\":\"object\",\"action\":\"delete\",\"identifiers\":{"
+        "\"object_type_id\":\"1\",\"object_id\":\"o\"}}]}");
+    json_decref(req);
+    cio_batch_result_free(r);
+}
+
+Test(track_v2, test_batch_over_500kb_is_split_without_loss) {
+    enum { N = 30, SIZE = 20 * 1024 }; /* 600 KB */
+    char *ops[N];
+    for (size_t i = 0; i < N; i++)
+        ops[i] = sized_operation(i, SIZE);
+    cio_batch_result_t *r = NULL;
+    expect_ok(cio_v2_send_batch(fx.client, (const char *const *)ops, N, &r));
+    cr_assert_eq(cio_batch_result_request_count(r), 2);
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_eq(json_array_size(reqs), 2);
+    int seen[N] = {0};
+    size_t total = 0;
+    for (size_t k = 0; k < 2; k++) {
+        json_t *req = json_array_get(reqs, k);
+        cr_assert_str_eq(req_str(req, "path"), "/api/v2/batch");
+        cr_assert_lt(strlen(req_str(req, "body")), 500000, "a request body is over 500 KB");
+        json_t *body = req_body_json(req);
+        json_t *batch = json_object_get(body, "batch");
+        size_t j;
+        json_t *op;
+        size_t previous = 0;
+        json_array_foreach(batch, j, op) {
+            const char *id =
+                json_string_value(json_object_get(json_object_get(op, "identifiers"), "id"));
+            size_t index = (size_t)strtoul(id + 1, NULL, 10);
+            cr_assert(j == 0 || index == previous + 1, "items out of order in one request");
+            previous = index;
+            seen[index]++;
+            total++;
+        }
+        json_decref(body);
+    }
+    cr_assert_eq(total, N);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(seen[i], 1, "item %zu sent %d times", i, seen[i]);
+    json_decref(reqs);
+    cio_batch_result_free(r);
+    for (size_t i = 0; i < N; i++)
+        free(ops[i]);
+}
+
+Test(track_v2, test_207_reaches_the_caller_item_by_item) {
+    mock_fault(1, 207,
+               "{\"errors\":[{\"batch_index\":2,\"reason\":\"invalid\",\"field\":\"identifiers\","
+               "\"message\":\"bad id\"},{\"batch_index\":0,\"reason\":\"required\",\"field\":"
+               "\"name\",\"message\":\"missing\"}]}",
+               0, NULL, NULL);
+    const char *op = "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}";
+    const char *ops[] = {op, op, op};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 3, &r), CIO_E_PARTIAL, "send_batch", "2 of");
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    const cio_batch_item_error_t *e0 = cio_batch_result_error(r, 0);
+    const cio_batch_item_error_t *e1 = cio_batch_result_error(r, 1);
+    cr_assert_eq(e0->index, 0);
+    cr_assert_str_eq(e0->reason, "required");
+    cr_assert_str_eq(e0->field, "name");
+    cr_assert_str_eq(e0->message, "missing");
+    cr_assert_eq(e1->index, 2);
+    cr_assert_str_eq(e1->reason, "invalid");
+    cr_assert_str_eq(e1->field, "identifiers");
+    cio_batch_result_free(r);
+}
+
+Test(track_v2, test_207_indexes_map_back_through_a_split) {
+    enum { N = 30, SIZE = 20 * 1024 };
+    char *ops[N];
+    for (size_t i = 0; i < N; i++)
+        ops[i] = sized_operation(i, SIZE);
+    /* both requests answer: "your item 1 is invalid" */
+    mock_fault(2, 207, "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\"}]}", 0, NULL, NULL);
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, (const char *const *)ops, N, &r), CIO_E_PARTIAL, NULL,
+                 NULL);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    size_t second_start = cio_batch_result_error(r, 1)->index - 1;
+    cr_assert_eq(cio_batch_result_error(r, 0)->index, 1);
+    cr_assert(second_start > 1 && second_start < N, "second request starts at %zu", second_start);
+    /* that start is where the second request's first item really is */
+    json_t *reqs = mock_requests_wait(2);
+    size_t first_count = 0;
+    for (size_t k = 0; k < 2; k++) {
+        json_t *body = req_body_json(json_array_get(reqs, k));
+        const char *id = json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(body, "batch"), 0), "identifiers"),
+            "id"));
+        if (strcmp(id, "p0") == 0)
+            first_count = json_array_size(json_object_get(body, "batch"));
+        json_decref(body);
+    }
+    cr_assert_eq(second_start, first_count);
+    json_decref(reqs);
+    cio_batch_result_free(r);
+    for (size_t i = 0; i < N; i++)
+        free(ops[i]);
+}
+
+Test(track_v2, test_200_with_errors_is_partial) {
+    mock_fault(1, 200, "{\"errors\":[{\"batch_index\":0,\"reason\":\"invalid\"}]}", 0, NULL, NULL);
+    const char *ops[] = {
+        "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}"};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 1, &r), CIO_E_PARTIAL, NULL, NULL);
+    cr_assert_eq(cio_batch_result_error_count(r), 1);
+    cio_batch_result_free(r);
+}
+
+Test(track_v2, test_failed_request_lists_every_item_it_carried) {
+    mock_fault(1, 400, "{\"errors\":[{\"reason\":\"invalid\",\"message\":\"malformed\"}]}", 0, NULL,
+               NULL);
+    const char *op = "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}";
+    const char *ops[] = {op, op};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 2, &r), CIO_E_BAD_REQUEST, "malformed", NULL);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    cr_assert_str_eq(cio_batch_result_error(r, 0)->reason, "bad request");
+    cr_assert_eq(cio_batch_result_error(r, 1)->index, 1);
+    cio_batch_result_free(r);
+    json_decref(mock_requests_wait(1));
+}
+
+Test(track_v2, test_batch_with_one_invalid_operation_sends_nothing) {
+    const char *ok = "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}";
+    const char *ops[] = {ok, ok, "{\"type\":\"person\",\"action\":\"fly\",\"identifiers\":{}}"};
+    cio_batch_result_t *r = (cio_batch_result_t *)1;
+    expect_error(cio_v2_send_batch(fx.client, ops, 3, &r), CIO_E_INVALID_ARGUMENT, "operations[2]",
+                 "fly");
+    cr_assert_null(r);
+    expect_nothing_sent();
+    expect_error(cio_v2_send_batch(fx.client, ops, 0, NULL), CIO_E_INVALID_ARGUMENT, "empty", NULL);
+}
+
+Test(track_v2, test_batch_retry_resends_identical_event_ids) {
+    mock_fault(1, 503, NULL, 0, NULL, NULL);
+    const char *ops[] = {
+        "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"},\"name\":\"e\"}"};
+    expect_ok(cio_v2_send_batch(fx.client, ops, 1, NULL));
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_eq(json_array_size(reqs), 2);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "body"),
+                     req_str(json_array_get(reqs, 1), "body"));
+    json_t *body = req_body_json(json_array_get(reqs, 0));
+    cr_assert(is_ulid(json_string_value(
+        json_object_get(json_array_get(json_object_get(body, "batch"), 0), "id"))));
+    json_decref(body);
+    json_decref(reqs);
+}
+
+Test(track_v2, test_mock_answers_207_for_items_it_rejects) {
+    /* the emulator's own per-item check, reached with a raw request (the client validates
+     * first, so it never sends such an item) */
+    CURL *h = curl_easy_init();
+    char url[300];
+    snprintf(url, sizeof url, "%s/api/v2/batch", fx.base_url);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_SITE_ID ":" TEST_API_KEY);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                     "{\"batch\":[{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":"
+                     "{\"id\":\"1\"}},{\"type\":\"person\",\"action\":\"event\",\"identifiers\":"
+                     "{\"id\":\"1\"}}]}");
+    FILE *sink = fopen("/dev/null", "w");
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    fclose(sink);
+    cr_assert_eq(status, 207);
+}
