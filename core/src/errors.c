@@ -44,6 +44,7 @@ static thread_error_t *thread_error(bool create) {
 
 static cio_status_t record(cio_status_t status, int http_status, const char *body, size_t body_len,
                            int attempts, const char *fmt, va_list ap) {
+    cio__async_clear(); /* a failed call never leaves cio_async_next() armed */
     thread_error_t *e = thread_error(true);
     if (e == NULL)
         return status;

@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Counts down the transfers a caller waits for. */
-typedef struct sync_wait {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    size_t pending;
-} sync_wait_t;
-
-static void on_sync_done(cio_transfer_t *t) {
-    sync_wait_t *w = t->user_data;
-    pthread_mutex_lock(&w->lock);
-    if (--w->pending == 0)
-        pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
 static cio_status_t status_for_http(long http_status) {
     if (http_status == 401 || http_status == 403)
         return CIO_E_AUTH;
@@ -140,103 +125,232 @@ oom:
     return NULL;
 }
 
-/* Fills in a transfer for call; false when out of memory (t is then cleaned up). */
-static bool prepare_transfer(cio_client_t *client, cio_http_call_t *call, cio_transfer_t *t,
-                             sync_wait_t *w) {
-    memset(t, 0, sizeof(*t));
+/*
+ * One run of n calls: the transfers handed to the engine, and how their outcome is delivered,
+ * to a waiting caller (sync) or onto a completion queue (async).
+ */
+typedef struct http_job {
+    cio_client_t *client;
+    char *name;
+    size_t n;
+    cio_http_call_t *calls;
+    cio_transfer_t *transfers;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    size_t pending;
+    cio_finish_fn finish;
+    void *ctx;
+    void (*ctx_free)(void *);
+    cio_queue_t *queue; /* async only */
+    uint64_t token;
+    bool owns_calls; /* async: calls (paths and bodies) are copies owned by the job */
+} http_job_t;
+
+static void job_free(http_job_t *job) {
+    for (size_t i = 0; i < job->n; i++) {
+        curl_slist_free_all(job->transfers[i].headers);
+        free(job->transfers[i].url);
+        if (job->owns_calls) {
+            free((char *)job->calls[i].path);
+            free((char *)job->calls[i].body);
+            cio__http_call_cleanup(&job->calls[i]);
+        }
+    }
+    if (job->owns_calls)
+        free(job->calls);
+    if (job->ctx_free != NULL)
+        job->ctx_free(job->ctx);
+    free(job->transfers);
+    free(job->name);
+    pthread_cond_destroy(&job->cond);
+    pthread_mutex_destroy(&job->lock);
+    free(job);
+}
+
+/* The default way to turn one call's outcome into a completion. */
+static void finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+    (void)ctx;
+    (void)name;
+    (void)n;
+    out->status = statuses[0];
+    out->message = messages[0];
+    messages[0] = NULL;
+    out->http_status = (int)calls[0].http_status;
+    out->attempts = calls[0].attempts;
+    out->response = calls[0].response;
+    out->response_len = calls[0].response_len;
+    calls[0].response = NULL;
+    calls[0].response_len = 0;
+}
+
+/* Turns the finished transfers into *out (runs on the engine thread for async jobs). */
+static void job_outcome(http_job_t *job, cio_completion_t *out) {
+    cio_status_t statuses[job->n > 0 ? job->n : 1];
+    char *messages[job->n > 0 ? job->n : 1];
+    for (size_t i = 0; i < job->n; i++) {
+        statuses[i] = outcome(job->name, &job->transfers[i]);
+        messages[i] = statuses[i] != CIO_OK ? strdup(cio_last_error()->message) : NULL;
+    }
+    job->finish(job->ctx, job->name, job->calls, job->n, statuses, messages, out);
+    for (size_t i = 0; i < job->n; i++)
+        free(messages[i]);
+}
+
+static void on_transfer_done(cio_transfer_t *t) {
+    http_job_t *job = t->user_data;
+    pthread_mutex_lock(&job->lock);
+    bool async = job->queue != NULL;
+    bool last = --job->pending == 0;
+    if (last && !async)
+        pthread_cond_signal(&job->cond);
+    pthread_mutex_unlock(&job->lock);
+    /* sync: the waiting caller may free the job from here on; do not touch it */
+    if (!last || !async)
+        return;
+    /* async: deliver, then the job is done */
+    cio_completion_t *c = calloc(1, sizeof(*c));
+    if (c != NULL) {
+        job_outcome(job, c);
+        c->token = job->token;
+        cio__queue_push(job->queue, c);
+    } else {
+        cio__queue_push(job->queue, NULL);
+    }
+    job_free(job);
+}
+
+/* Copies what an async call borrows from its caller: paths and bodies. */
+static bool copy_calls(http_job_t *job, const cio_http_call_t *calls) {
+    job->calls = calloc(job->n, sizeof(*job->calls));
+    if (job->calls == NULL)
+        return false;
+    job->owns_calls = true;
+    for (size_t i = 0; i < job->n; i++) {
+        job->calls[i] = calls[i];
+        job->calls[i].path = strdup(calls[i].path);
+        job->calls[i].body = NULL;
+        if (job->calls[i].path == NULL)
+            return false;
+        if (calls[i].body != NULL) {
+            char *body = malloc(calls[i].body_len + 1);
+            if (body == NULL)
+                return false;
+            memcpy(body, calls[i].body, calls[i].body_len);
+            body[calls[i].body_len] = '\0';
+            job->calls[i].body = body;
+        }
+    }
+    return true;
+}
+
+static bool prepare_transfer(http_job_t *job, size_t i) {
+    cio_http_call_t *call = &job->calls[i];
+    cio_transfer_t *t = &job->transfers[i];
     call->http_status = 0;
     call->response = NULL;
     call->response_len = 0;
     call->attempts = 0;
     cio_buf_t url = {0};
-    const char *base = call->auth == CIO_AUTH_APP ? client->app_base : client->track_base;
+    const char *base = call->auth == CIO_AUTH_APP ? job->client->app_base : job->client->track_base;
     if (!cio__buf_appends(&url, base) || !cio__buf_appends(&url, call->path)) {
         cio__buf_free(&url);
         return false;
     }
     t->url = url.data;
-    t->headers = build_headers(client, call);
-    if (t->headers == NULL) {
-        cio__buf_free(&url);
-        return false;
-    }
+    t->headers = build_headers(job->client, call);
     t->call = call;
-    t->on_done = on_sync_done;
-    t->user_data = w;
-    return true;
+    t->on_done = on_transfer_done;
+    t->user_data = job;
+    return t->headers != NULL;
 }
 
-static void release_transfer(cio_transfer_t *t) {
-    curl_slist_free_all(t->headers);
-    free(t->url);
-}
-
-cio_status_t cio__http_send_many(cio_client_t *client, const char *name, cio_http_call_t *calls,
-                                 size_t n, cio_status_t *statuses, char **messages) {
+cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
+                           cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+                           cio_completion_t *out) {
+    uint64_t token = 0;
+    cio_queue_t *queue = cio__async_take(&token);
+    memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
-        statuses[i] = CIO_OK;
-        if (messages != NULL)
-            messages[i] = NULL;
-        if (calls[i].auth == CIO_AUTH_APP && client->app_api_key == NULL)
+        if (calls[i].auth == CIO_AUTH_APP && client->app_api_key == NULL) {
+            if (ctx_free != NULL)
+                ctx_free(ctx);
             return cio__fail(CIO_E_CONFIG,
                              "%s: app_api_key is missing (pass it or set CUSTOMERIO_APP_API_KEY)",
                              name);
+        }
     }
-    cio_transfer_t *transfers = calloc(n, sizeof(*transfers));
-    if (transfers == NULL)
+    http_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        if (ctx_free != NULL)
+            ctx_free(ctx);
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
-    sync_wait_t w = {.pending = 0};
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.cond, NULL);
-
-    size_t prepared = 0;
-    while (prepared < n && prepare_transfer(client, &calls[prepared], &transfers[prepared], &w))
-        prepared++;
-    cio_status_t first = CIO_OK;
-    if (prepared < n) {
-        first = cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
-    } else {
-        size_t submitted = 0;
-        w.pending = n;
-        for (; submitted < n; submitted++) {
-            if (cio__engine_submit(client->engine, &transfers[submitted]) != CIO_OK)
-                break;
-        }
-        pthread_mutex_lock(&w.lock);
-        w.pending -= n - submitted; /* never handed to the engine */
-        while (w.pending > 0)
-            pthread_cond_wait(&w.cond, &w.lock);
-        pthread_mutex_unlock(&w.lock);
-        size_t first_failed = n;
-        for (size_t i = 0; i < n; i++) {
-            statuses[i] = i < submitted ? outcome(name, &transfers[i])
-                                        : cio__fail(CIO_E_CLOSED, "%s: the client is closed", name);
-            if (statuses[i] != CIO_OK && messages != NULL)
-                messages[i] = strdup(cio_last_error()->message);
-            if (statuses[i] != CIO_OK && first_failed == n)
-                first_failed = i;
-        }
-        if (first_failed < n) {
-            first = statuses[first_failed];
-            if (first_failed < submitted) /* leave the first failure as this thread's error */
-                outcome(name, &transfers[first_failed]);
-            else
-                cio__fail(CIO_E_CLOSED, "%s: the client is closed", name);
-        } else {
-            cio__ok();
-        }
     }
-    for (size_t i = 0; i < prepared; i++)
-        release_transfer(&transfers[i]);
-    free(transfers);
-    pthread_cond_destroy(&w.cond);
-    pthread_mutex_destroy(&w.lock);
-    return first;
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->cond, NULL);
+    job->client = client;
+    job->n = n;
+    job->finish = finish != NULL ? finish : finish_single;
+    job->ctx = ctx;
+    job->ctx_free = ctx_free;
+    job->name = strdup(name);
+    job->transfers = calloc(n, sizeof(*job->transfers));
+    bool ok = job->name != NULL && job->transfers != NULL;
+    if (ok && queue != NULL)
+        ok = copy_calls(job, calls);
+    else
+        job->calls = calls;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = prepare_transfer(job, i);
+    if (!ok) {
+        job_free(job);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
+    }
+
+    job->pending = n;
+    if (queue != NULL) {
+        job->queue = queue;
+        job->token = token;
+        cio__queue_retain(queue);
+    }
+    bool async = queue != NULL;
+    size_t submitted = 0;
+    for (; submitted < n; submitted++) {
+        if (cio__engine_submit(client->engine, &job->transfers[submitted]) != CIO_OK)
+            break;
+    }
+    if (submitted < n) {
+        /* the client is closing: what was not handed over completes as closed, here */
+        for (size_t i = submitted; i < n; i++)
+            job->transfers[i].curl_code = -1;
+        pthread_mutex_lock(&job->lock);
+        job->pending -= n - submitted - 1;
+        pthread_mutex_unlock(&job->lock);
+        on_transfer_done(&job->transfers[submitted]);
+    }
+    if (async)
+        return cio__ok(); /* the job frees itself once delivered */
+
+    pthread_mutex_lock(&job->lock);
+    while (job->pending > 0)
+        pthread_cond_wait(&job->cond, &job->lock);
+    pthread_mutex_unlock(&job->lock);
+    job_outcome(job, out);
+    job_free(job);
+    if (out->status == CIO_OK)
+        return cio__ok();
+    return cio__fail_http(out->status, out->http_status, out->response, out->response_len,
+                          out->attempts, "%s", out->message != NULL ? out->message : name);
 }
 
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
-    cio_status_t status;
-    return cio__http_send_many(client, name, call, 1, &status, NULL);
+    cio_completion_t out;
+    cio_status_t st = cio__http_run(client, name, call, 1, NULL, NULL, NULL, &out);
+    /* sync: hand the response back to the call, which the caller cleans up */
+    call->response = (char *)out.response;
+    call->response_len = out.response_len;
+    free((char *)out.message);
+    return st;
 }
 
 void cio__http_call_cleanup(cio_http_call_t *call) {

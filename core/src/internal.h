@@ -65,6 +65,15 @@ bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
 /* Validates one v2 operation (text), adds an event id if needed, and POSTs it to /entity. */
 cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text);
 
+/* ---- queue.c ---- */
+
+/* The queue named by cio_async_next() on this thread (consumed), or NULL. */
+cio_queue_t *cio__async_take(uint64_t *token);
+void cio__async_clear(void);
+void cio__queue_retain(cio_queue_t *q);
+/* Delivers c (NULL = nothing) and drops one reference. */
+void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
+
 /* ---- ulid.c ---- */
 /* (public: cio_ulid) */
 
@@ -96,13 +105,24 @@ typedef struct cio_http_call {
  */
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
 /*
- * Sends n calls concurrently through the engine and waits for all of them. statuses[i] gets each
- * call's outcome; when messages is non-NULL, messages[i] gets a malloc'd copy of each failed
- * call's error message (NULL on success). Returns the first failure (its error recorded for this
- * thread), or CIO_OK.
+ * Turns the n finished calls of one run into a completion: status, message (take it from
+ * messages[i], setting that to NULL), http details, response, batch result.
  */
-cio_status_t cio__http_send_many(cio_client_t *client, const char *name, cio_http_call_t *calls,
-                                 size_t n, cio_status_t *statuses, char **messages);
+typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                              const cio_status_t *statuses, char **messages,
+                              cio_completion_t *out);
+
+/*
+ * Sends n calls concurrently through the engine. Synchronous unless cio_async_next() named a
+ * queue on this thread: then paths and bodies are copied, the completion goes to that queue
+ * (token attached) and CIO_OK returns at once with *out zeroed. Synchronous: waits, fills *out
+ * (the caller frees out->message, out->response and out->batch_result) and returns out->status,
+ * recorded as this thread's error when it is a failure. finish NULL = one call, its outcome as
+ * is. ctx is freed with ctx_free (if any) once finish has run, or on failure.
+ */
+cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                           size_t n, cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+                           cio_completion_t *out);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */

@@ -344,50 +344,103 @@ oom:
     return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
 }
 
+/* Where each request's items sit in the caller's array, for mapping batch_index back. */
+typedef struct chunk_map {
+    size_t n;
+    size_t *first;
+    size_t *count;
+} chunk_map_t;
+
+static void chunk_map_free(void *p) {
+    chunk_map_t *m = p;
+    if (m != NULL) {
+        free(m->first);
+        free(m->count);
+        free(m);
+    }
+}
+
+/* Builds the batch result: per-item errors from 207/200 answers, whole failed requests. */
+static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                         const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+    const chunk_map_t *map = ctx;
+    cio_batch_result_t *r = calloc(1, sizeof(*r));
+    size_t first_failed = n;
+    for (size_t k = 0; r != NULL && k < n; k++) {
+        if (statuses[k] == CIO_OK) {
+            collect_item_errors(r, &calls[k], map->first[k], map->count[k]);
+            continue;
+        }
+        for (size_t i = 0; i < map->count[k]; i++)
+            add_item_error(r, map->first[k] + i, cio_status_str(statuses[k]), NULL, messages[k]);
+        if (first_failed == n)
+            first_failed = k;
+    }
+    if (r == NULL) {
+        out->status = CIO_E_NOMEM;
+        out->message = strdup("send_batch: out of memory");
+        return;
+    }
+    r->requests = n;
+    if (r->count > 1)
+        qsort(r->errors, r->count, sizeof(*r->errors), by_index);
+    out->batch_result = r;
+    if (first_failed < n) {
+        out->status = statuses[first_failed];
+        out->message = messages[first_failed];
+        messages[first_failed] = NULL;
+        out->http_status = (int)calls[first_failed].http_status;
+        out->attempts = calls[first_failed].attempts;
+    } else if (r->count > 0) {
+        cio_buf_t m = {0};
+        const cio_batch_item_error_t *e = &r->errors[0];
+        cio__buf_printf(&m, "%s: %zu of the batch's items were rejected (first: item %zu, %s%s%s)",
+                        name, r->count, e->index, e->reason, e->field != NULL ? " " : "",
+                        e->field != NULL ? e->field : "");
+        out->status = CIO_E_PARTIAL;
+        out->message = m.data;
+        out->http_status = (int)calls[0].http_status;
+        out->attempts = calls[0].attempts;
+    } else {
+        out->status = CIO_OK;
+        out->http_status = (int)calls[0].http_status;
+        out->attempts = calls[0].attempts;
+    }
+}
+
 static cio_status_t send_chunks(cio_client_t *client, const char *call, chunk_t *chunks, size_t n,
-                                cio_batch_result_t *result) {
+                                cio_batch_result_t **result) {
     cio_http_call_t *calls = calloc(n, sizeof(*calls));
-    cio_status_t *statuses = calloc(n, sizeof(*statuses));
-    char **messages = calloc(n, sizeof(*messages));
-    if (calls == NULL || statuses == NULL || messages == NULL) {
+    chunk_map_t *map = calloc(1, sizeof(*map));
+    if (map != NULL) {
+        map->n = n;
+        map->first = calloc(n, sizeof(size_t));
+        map->count = calloc(n, sizeof(size_t));
+    }
+    if (calls == NULL || map == NULL || map->first == NULL || map->count == NULL) {
         free(calls);
-        free(statuses);
-        free(messages);
+        chunk_map_free(map);
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     }
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
         calls[k] = (cio_http_call_t){.method = "POST",
                                      .path = "/api/v2/batch",
                                      .body = chunks[k].body.data,
                                      .body_len = chunks[k].body.len,
                                      .auth = CIO_AUTH_TRACK};
-    cio_status_t first = cio__http_send_many(client, call, calls, n, statuses, messages);
-    result->requests = n;
-    for (size_t k = 0; k < n; k++) {
-        if (statuses[k] == CIO_OK)
-            collect_item_errors(result, &calls[k], chunks[k].first, chunks[k].count);
-        else
-            for (size_t i = 0; i < chunks[k].count; i++)
-                add_item_error(result, chunks[k].first + i, cio_status_str(statuses[k]), NULL,
-                               messages[k]);
-        free(messages[k]);
-        cio__http_call_cleanup(&calls[k]);
+        map->first[k] = chunks[k].first;
+        map->count[k] = chunks[k].count;
     }
+    cio_completion_t out;
+    cio_status_t st =
+        cio__http_run(client, call, calls, n, finish_batch, map, chunk_map_free, &out);
+    for (size_t k = 0; k < n; k++)
+        cio__http_call_cleanup(&calls[k]);
     free(calls);
-    free(statuses);
-    free(messages);
-    if (result->count > 1)
-        qsort(result->errors, result->count, sizeof(*result->errors), by_index);
-    if (first != CIO_OK)
-        return first; /* its error is this thread's */
-    if (result->count > 0)
-        return cio__fail(CIO_E_PARTIAL,
-                         "%s: %zu of the batch's items were rejected (first: item "
-                         "%zu, %s%s%s)",
-                         call, result->count, result->errors[0].index, result->errors[0].reason,
-                         result->errors[0].field != NULL ? " " : "",
-                         result->errors[0].field != NULL ? result->errors[0].field : "");
-    return cio__ok();
+    free((char *)out.message);
+    free((char *)out.response);
+    *result = out.batch_result;
+    return st;
 }
 
 cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
@@ -418,11 +471,8 @@ cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operatio
     if (st != CIO_OK)
         return st;
 
-    cio_batch_result_t *r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    else
-        st = send_chunks(client, call, chunks, n_chunks, r);
+    cio_batch_result_t *r = NULL;
+    st = send_chunks(client, call, chunks, n_chunks, &r);
     for (size_t k = 0; k < n_chunks; k++)
         cio__buf_free(&chunks[k].body);
     free(chunks);

@@ -6,6 +6,7 @@
  *   client.h  the client handle and its options
  *   track.h   Track API v1
  *   track_v2.h Track API v2 (entity and batch)
+ *   async.h   completion queues: any call made asynchronous, for event loops
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
 #define CUSTOMERIO_CUSTOMERIO_H
@@ -15,5 +16,6 @@
 #include "client.h"
 #include "track.h"
 #include "track_v2.h"
+#include "async.h"
 
 #endif

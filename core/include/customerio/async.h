@@ -1,0 +1,91 @@
+/*
+ * customerio/async.h - asynchronous calls, for event loops (asyncio, libuv, Ruby's IO.select).
+ *
+ * Any call that sends requests (Track v1 and v2, App API) can be made asynchronous: name a
+ * completion queue with cio_async_next() right before it. The call then validates its input
+ * as usual (a rejected call fails at once and queues nothing), hands the request to the client's
+ * engine and returns CIO_OK without waiting; out-parameters (response_json, batch results) are
+ * left NULL. When the request is done, retries included, a cio_completion_t carrying the
+ * caller's token appears on the queue, and the queue's file descriptor becomes readable: an
+ * event loop watches that one descriptor, with no thread per request.
+ *
+ *     cio_queue_t *q;
+ *     cio_queue_new(&q);
+ *     loop_add_reader(cio_queue_fd(q), on_ready);
+ *     cio_async_next(q, 42);
+ *     cio_track(client, "7", "purchased", NULL, NULL);        // returns at once
+ *     ...
+ *     void on_ready(void) {
+ *         cio_completion_t *c;
+ *         while (cio_queue_poll(q, &c) == CIO_OK && c != NULL) {
+ *             handle(c->token, c->status, c->response);
+ *             cio_completion_free(c);
+ *         }
+ *     }
+ */
+#ifndef CUSTOMERIO_ASYNC_H
+#define CUSTOMERIO_ASYNC_H
+
+#include "track_v2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cio_queue cio_queue_t;
+
+/* The outcome of one asynchronous call. Everything it points to is owned by it. */
+typedef struct cio_completion {
+    uint64_t token;                   /* what the caller gave cio_async_next() */
+    cio_status_t status;              /* as the synchronous call would have returned */
+    int http_status;                  /* last HTTP status, 0 if none */
+    int attempts;                     /* HTTP attempts made */
+    const char *message;              /* the error message; NULL on success */
+    const char *response;             /* the response body (NUL-terminated), or NULL */
+    size_t response_len;              /* its length */
+    cio_batch_result_t *batch_result; /* for cio_v2_send_batch, else NULL */
+} cio_completion_t;
+
+/*
+ * Creates a completion queue with its own file descriptor (an eventfd). One queue may serve
+ * any number of clients and calls. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_queue_new(cio_queue_t **out);
+
+/*
+ * The descriptor to watch for readability: readable while completions wait to be polled. Do not
+ * read from or close it. Valid until cio_queue_free(). Thread-safe.
+ */
+CIO_EXTERN int cio_queue_fd(const cio_queue_t *queue);
+
+/*
+ * Takes the oldest completion off the queue into *out (NULL when there is none; the descriptor
+ * is then no longer readable). The caller owns *out and frees it with cio_completion_free().
+ * Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_queue_poll(cio_queue_t *queue, cio_completion_t **out);
+
+/* Completions delivered but not yet polled. Thread-safe. */
+CIO_EXTERN size_t cio_queue_size(const cio_queue_t *queue);
+
+/*
+ * Releases the caller's hold on the queue. Calls still in flight keep it alive until they
+ * complete; their completions are then dropped. NULL is a no-op.
+ */
+CIO_EXTERN void cio_queue_free(cio_queue_t *queue);
+
+/* Frees a completion and everything it owns. NULL is a no-op. */
+CIO_EXTERN void cio_completion_free(cio_completion_t *completion);
+
+/*
+ * Makes the next request-sending call on this thread asynchronous, completing on queue with
+ * token. It is consumed by that call, and also cleared by any call that fails. Thread-safe
+ * (per thread).
+ */
+CIO_EXTERN cio_status_t cio_async_next(cio_queue_t *queue, uint64_t token);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * Completion queues: a mutex-protected FIFO of completions and an eventfd that is readable
+ * exactly while the FIFO is non-empty. Reference counted, so that a call in flight can finish
+ * after its caller released the queue.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+typedef struct node {
+    cio_completion_t *completion;
+    struct node *next;
+} node_t;
+
+struct cio_queue {
+    pthread_mutex_t lock;
+    int fd;
+    size_t refs;
+    size_t size;
+    node_t *head, *tail;
+};
+
+static __thread struct {
+    cio_queue_t *queue;
+    uint64_t token;
+} async_next;
+
+cio_status_t cio_queue_new(cio_queue_t **out) {
+    if (out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "queue: out is NULL");
+    cio_queue_t *q = calloc(1, sizeof(*q));
+    if (q == NULL)
+        return cio__fail(CIO_E_NOMEM, "queue: out of memory");
+    q->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->fd < 0) {
+        free(q);
+        return cio__fail(CIO_E_INTERNAL, "queue: eventfd failed");
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    q->refs = 1;
+    *out = q;
+    return cio__ok();
+}
+
+int cio_queue_fd(const cio_queue_t *queue) {
+    return queue != NULL ? queue->fd : -1;
+}
+
+void cio__queue_retain(cio_queue_t *q) {
+    pthread_mutex_lock(&q->lock);
+    q->refs++;
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void queue_destroy(cio_queue_t *q) {
+    for (node_t *n = q->head, *next; n != NULL; n = next) {
+        next = n->next;
+        cio_completion_free(n->completion);
+        free(n);
+    }
+    close(q->fd);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+static void queue_release(cio_queue_t *q) {
+    pthread_mutex_lock(&q->lock);
+    bool last = --q->refs == 0;
+    pthread_mutex_unlock(&q->lock);
+    if (last)
+        queue_destroy(q);
+}
+
+void cio__queue_push(cio_queue_t *q, cio_completion_t *c) {
+    node_t *n = malloc(sizeof(*n));
+    pthread_mutex_lock(&q->lock);
+    if (c == NULL || n == NULL || q->refs == 1) { /* out of memory, or nobody will poll */
+        pthread_mutex_unlock(&q->lock);
+        free(n);
+        cio_completion_free(c);
+        queue_release(q);
+        return;
+    }
+    n->completion = c;
+    n->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = n;
+    else
+        q->head = n;
+    q->tail = n;
+    q->size++;
+    uint64_t one = 1;
+    ssize_t w = write(q->fd, &one, sizeof(one));
+    (void)w; /* the counter cannot overflow: it is drained whenever the FIFO empties */
+    pthread_mutex_unlock(&q->lock);
+    queue_release(q);
+}
+
+cio_status_t cio_queue_poll(cio_queue_t *queue, cio_completion_t **out) {
+    if (queue == NULL || out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "queue_poll: queue or out is NULL");
+    pthread_mutex_lock(&queue->lock);
+    node_t *n = queue->head;
+    if (n != NULL) {
+        queue->head = n->next;
+        if (queue->head == NULL)
+            queue->tail = NULL;
+        queue->size--;
+    }
+    if (queue->head == NULL) {
+        uint64_t count;
+        ssize_t r = read(queue->fd, &count, sizeof(count)); /* no longer readable */
+        (void)r;
+    }
+    pthread_mutex_unlock(&queue->lock);
+    *out = n != NULL ? n->completion : NULL;
+    free(n);
+    return cio__ok();
+}
+
+size_t cio_queue_size(const cio_queue_t *queue) {
+    if (queue == NULL)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&queue->lock);
+    size_t n = queue->size;
+    pthread_mutex_unlock((pthread_mutex_t *)&queue->lock);
+    return n;
+}
+
+void cio_queue_free(cio_queue_t *queue) {
+    if (queue != NULL)
+        queue_release(queue);
+}
+
+void cio_completion_free(cio_completion_t *c) {
+    if (c == NULL)
+        return;
+    free((char *)c->message);
+    free((char *)c->response);
+    cio_batch_result_free(c->batch_result);
+    free(c);
+}
+
+cio_status_t cio_async_next(cio_queue_t *queue, uint64_t token) {
+    if (queue == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "async_next: queue is NULL");
+    async_next.queue = queue;
+    async_next.token = token;
+    return CIO_OK;
+}
+
+cio_queue_t *cio__async_take(uint64_t *token) {
+    cio_queue_t *q = async_next.queue;
+    *token = async_next.token;
+    async_next.queue = NULL;
+    return q;
+}
+
+void cio__async_clear(void) {
+    async_next.queue = NULL;
+}
