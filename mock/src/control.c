@@ -55,6 +55,7 @@ static const mock_route_t control_routes[] = {
     {"GET", "/faults", handle_get_faults},
     {"POST", "/faults", handle_add_fault},
     {"DELETE", "/faults", handle_clear_faults},
+    {"POST", "/webhooks", mock_handle_webhook_emit},
 };
 
 const mock_route_table_t mock_routes_control = {

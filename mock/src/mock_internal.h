@@ -110,6 +110,8 @@ extern const mock_route_table_t mock_routes_control;
 #define MOCK_CONTROL_PREFIX "/_mock"
 
 bool mock_is_control_path(const char *path);
+/* POST /_mock/webhooks: sign and send a reporting webhook to a loopback URL (webhook_emit.c). */
+void mock_handle_webhook_emit(const mock_request_t *req, mock_response_t *res);
 /* Routes an API request: auth, method and path matching, body limit, then the handler. */
 void mock_dispatch(mock_request_t *req, mock_response_t *res);
 /* Routes a request through one given table (used for the control endpoints). */

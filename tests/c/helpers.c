@@ -75,8 +75,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
 }
 
-/* One control request to the emulator; returns the HTTP status, the body in *out (malloc'd). */
-static long control(const char *method, const char *path, const char *body, char **out) {
+long mock_control(const char *method, const char *path, const char *body, char **out) {
     cr_assert_not_null(fx.mock, "control request %s %s without an emulator", method, path);
     char url[512];
     snprintf(url, sizeof url, "%s%s", fx.base_url, path);
@@ -183,7 +182,7 @@ cio_client_t *fx_client(const cio_client_options_t *opts) {
 
 static json_t *fetch_requests(void) {
     char *text = NULL;
-    long st = control("GET", "/_mock/requests", NULL, &text);
+    long st = mock_control("GET", "/_mock/requests", NULL, &text);
     if (st != 200) {
         cr_log_error("GET /_mock/requests body: %s", text);
         free(text);
@@ -226,7 +225,7 @@ json_t *mock_requests_wait(size_t n) {
 }
 
 void mock_clear(void) {
-    long st = control("DELETE", "/_mock/requests", NULL, NULL);
+    long st = mock_control("DELETE", "/_mock/requests", NULL, NULL);
     cr_assert(st >= 200 && st < 300, "DELETE /_mock/requests answered %ld", st);
 }
 
@@ -245,7 +244,7 @@ void mock_fault(int count, int status, const char *body, long delay_ms, const ch
     char *text = json_dumps(f, JSON_COMPACT);
     json_decref(f);
     char *resp = NULL;
-    long st = control("POST", "/_mock/faults", text, &resp);
+    long st = mock_control("POST", "/_mock/faults", text, &resp);
     free(text);
     if (st < 200 || st >= 300) {
         cr_log_error("POST /_mock/faults: %s", resp);
@@ -256,7 +255,7 @@ void mock_fault(int count, int status, const char *body, long delay_ms, const ch
 }
 
 void mock_clear_faults(void) {
-    long st = control("DELETE", "/_mock/faults", NULL, NULL);
+    long st = mock_control("DELETE", "/_mock/faults", NULL, NULL);
     cr_assert(st >= 200 && st < 300, "DELETE /_mock/faults answered %ld", st);
 }
 

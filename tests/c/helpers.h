@@ -56,6 +56,9 @@ void mock_clear(void);
 /* POST /_mock/faults. body/retry_after/action may be NULL (not sent). */
 void mock_fault(int count, int status, const char *body, long delay_ms, const char *retry_after,
                 const char *action);
+/* Any control request (path under /_mock); returns the HTTP status and, when out is non-NULL,
+ * the body (malloc'd; free it). */
+long mock_control(const char *method, const char *path, const char *body, char **out);
 /* DELETE /_mock/faults. */
 void mock_clear_faults(void);
 /* A URL on which nothing listens (an emulator was started there and stopped). */

@@ -7,6 +7,7 @@
  *   track.h   Track API v1
  *   track_v2.h Track API v2 (entity and batch)
  *   async.h   completion queues: any call made asynchronous, for event loops
+ *   webhook.h reporting webhooks: verify signatures, parse events, drop redeliveries
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
 #define CUSTOMERIO_CUSTOMERIO_H
@@ -17,5 +18,6 @@
 #include "track.h"
 #include "track_v2.h"
 #include "async.h"
+#include "webhook.h"
 
 #endif
