@@ -42,6 +42,8 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
 cio_status_t cio__check_text(const char *call, const char *field, const char *value);
 bool cio__utf8_valid(const char *s, size_t len);
 bool cio__has_control_char(const char *s);
+/* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
+cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
 /* "id", "email", "cio_id", or NULL for an unknown value. */
 const char *cio__id_type_name(cio_id_type_t type);
 
@@ -109,8 +111,7 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
  * messages[i], setting that to NULL), http details, response, batch result.
  */
 typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
-                              const cio_status_t *statuses, char **messages,
-                              cio_completion_t *out);
+                              const cio_status_t *statuses, char **messages, cio_completion_t *out);
 
 /*
  * Sends n calls concurrently through the engine. Synchronous unless cio_async_next() named a
@@ -120,8 +121,8 @@ typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *call
  * recorded as this thread's error when it is a failure. finish NULL = one call, its outcome as
  * is. ctx is freed with ctx_free (if any) once finish has run, or on failure.
  */
-cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls,
-                           size_t n, cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
+                           cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
                            cio_completion_t *out);
 void cio__http_call_cleanup(cio_http_call_t *call);
 

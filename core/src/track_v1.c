@@ -78,18 +78,6 @@ cio_status_t cio_unsuppress(cio_client_t *client, const char *customer_id) {
     return send_no_body(client, "unsuppress", "POST", customer_id, "/unsuppress");
 }
 
-static cio_status_t check_event_options(const char *call, const cio_event_options_t *o) {
-    if (o == NULL)
-        return CIO_OK;
-    if (o->version == 0 || o->version > CIO_EVENT_OPTIONS_VERSION)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "%s: options.version %u is not supported (use CIO_EVENT_OPTIONS_INIT)",
-                         call, o->version);
-    if (o->timestamp < 0)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
-    return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
-}
-
 /*
  * Builds {"name", "type"?, "anonymous_id"?, "data", "timestamp"?, "id"} after validating
  * every part. name_field is how the caller knows the name ("name", "url", "screen_name").
@@ -101,7 +89,7 @@ static cio_status_t build_event(cio_buf_t *body, const char *call, const char *n
     if ((st = cio__check_text(call, name_field, name)) != CIO_OK ||
         (anonymous_id != NULL && (st = cio__check_id(call, "anonymous_id", anonymous_id))) ||
         (st = cio__check_json_object(call, "data", data_json)) != CIO_OK ||
-        (st = check_event_options(call, o)) != CIO_OK)
+        (st = cio__check_event_options(call, o)) != CIO_OK)
         return st;
     char ulid[CIO_ULID_BUFSIZE];
     const char *id = o != NULL ? o->id : NULL;

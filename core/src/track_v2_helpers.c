@@ -57,18 +57,6 @@ static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, con
             cio__buf_append_json_string(&b->text, value) && cio__buf_appends(&b->text, "}");
 }
 
-static cio_status_t check_event_options(const char *call, const cio_event_options_t *o) {
-    if (o == NULL)
-        return CIO_OK;
-    if (o->version == 0 || o->version > CIO_EVENT_OPTIONS_VERSION)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "%s: options.version %u is not supported (use CIO_EVENT_OPTIONS_INIT)",
-                         call, o->version);
-    if (o->timestamp < 0)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
-    return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
-}
-
 static void put_event_fields(op_builder_t *b, const char *name, const char *data_json,
                              const cio_event_options_t *o) {
     put_string(b, "name", name);
@@ -77,6 +65,15 @@ static void put_event_fields(op_builder_t *b, const char *name, const char *data
         b->ok = b->ok && cio__buf_printf(&b->text, ",\"timestamp\":%lld", (long long)o->timestamp);
     if (o != NULL && o->id != NULL)
         put_string(b, "id", o->id);
+}
+
+/* The checks every event-like helper shares: its name, its data object, its options. */
+static cio_status_t check_event_args(const char *call, const char *name_field, const char *name,
+                                     const char *data_json, const cio_event_options_t *o) {
+    cio_status_t st = cio__check_text(call, name_field, name);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "data", data_json);
+    return st != CIO_OK ? st : cio__check_event_options(call, o);
 }
 
 /* ---- people ---- */
@@ -123,11 +120,7 @@ static cio_status_t person_event(cio_client_t *client, const char *call, const c
                                  const cio_event_options_t *o) {
     cio_status_t st = check_person(call, "id_value", type, value);
     if (st == CIO_OK)
-        st = cio__check_text(call, name_field, name);
-    if (st == CIO_OK)
-        st = cio__check_json_object(call, "data", data_json);
-    if (st == CIO_OK)
-        st = check_event_options(call, o);
+        st = check_event_args(call, name_field, name, data_json, o);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
@@ -310,11 +303,7 @@ cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_i
     const char *call = "v2_object_event";
     cio_status_t st = check_object(call, object_type_id, object_id);
     if (st == CIO_OK)
-        st = cio__check_text(call, "name", name);
-    if (st == CIO_OK)
-        st = cio__check_json_object(call, "data", data_json);
-    if (st == CIO_OK)
-        st = check_event_options(call, options);
+        st = check_event_args(call, "name", name, data_json, options);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
@@ -332,11 +321,7 @@ cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id
     const char *call = "v2_delivery_event";
     cio_status_t st = cio__check_id(call, "delivery_id", delivery_id);
     if (st == CIO_OK)
-        st = cio__check_text(call, "metric", metric);
-    if (st == CIO_OK)
-        st = cio__check_json_object(call, "data", data_json);
-    if (st == CIO_OK)
-        st = check_event_options(call, options);
+        st = check_event_args(call, "metric", metric, data_json, options);
     if (st != CIO_OK)
         return st;
     op_builder_t b;

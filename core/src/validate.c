@@ -84,3 +84,15 @@ const char *cio__id_type_name(cio_id_type_t type) {
     }
     return NULL;
 }
+
+cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *o) {
+    if (o == NULL)
+        return CIO_OK;
+    if (o->version == 0 || o->version > CIO_EVENT_OPTIONS_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: options.version %u is not supported (use CIO_EVENT_OPTIONS_INIT)",
+                         call, o->version);
+    if (o->timestamp < 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
+}

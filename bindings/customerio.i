@@ -1,0 +1,486 @@
+/*
+ * bindings/customerio.i - the one SWIG interface of libcustomerio, shared by the Python and Ruby
+ * bindings. Everything language-neutral is at the bottom (the public headers, plus one helper to
+ * create a client from plain arguments); what only one language needs sits under
+ * #ifdef SWIGPYTHON / #ifdef SWIGRUBY.
+ *
+ * The wrapped functions are the C API itself, name for name (cio_identify, cio_track, ...). The
+ * idiomatic classes (CustomerIO, AsyncCustomerIO, ...) live in each language's small layer on
+ * top, which only translates names and types.
+ */
+
+#if defined(SWIGPYTHON)
+/* Built as the extension module customerio_native._native (the generated native.py proxy is not
+ * shipped: the package calls the flat functions of _native directly). */
+%module(package="customerio_native") native
+#else
+%module customerio_native_ext
+#endif
+
+%{
+#include <customerio/customerio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Creates a client from plain arguments, so that bindings need not wrap the options struct and
+ * its borrowed strings. NULL strings and zero numbers mean "the default", as in
+ * cio_client_options_t. */
+static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
+                                        const char *app_api_key, int region,
+                                        const char *track_url, const char *app_url,
+                                        long connect_timeout_ms, long timeout_ms,
+                                        int max_attempts, long backoff_base_ms,
+                                        long backoff_max_ms, long retry_after_max_ms,
+                                        const char *user_agent, int tls_insecure,
+                                        const char *ca_file, int max_connections, int ignore_env,
+                                        cio_client_t **out) {
+    cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
+    o.site_id = site_id;
+    o.api_key = api_key;
+    o.app_api_key = app_api_key;
+    o.region = (cio_region_t)region;
+    o.track_url = track_url;
+    o.app_url = app_url;
+    o.connect_timeout_ms = connect_timeout_ms;
+    o.timeout_ms = timeout_ms;
+    o.max_attempts = max_attempts;
+    o.backoff_base_ms = backoff_base_ms;
+    o.backoff_max_ms = backoff_max_ms;
+    o.retry_after_max_ms = retry_after_max_ms;
+    o.user_agent = user_agent;
+    o.tls_insecure = tls_insecure;
+    o.ca_file = ca_file;
+    o.max_connections = max_connections;
+    o.ignore_env = ignore_env;
+    return cio_client_new(&o, out);
+}
+%}
+
+%include <stdint.i>
+
+/* ======================================================================================== */
+#ifdef SWIGPYTHON
+/*
+ * Python: every cio_status_t other than CIO_OK raises customerio_native._native.Error with
+ * args (status, http_status, message, response_body: bytes | None, attempts), read from
+ * cio_last_error() on the calling thread right after the call. Out-parameters become return
+ * values. Calls that may block (every request-sending call, cio_client_free) release the GIL
+ * (swig -threads); cheap ones are marked nothread below.
+ */
+%{
+static PyObject *cio_py_error_type = NULL;
+
+static PyObject *cio_py_bytes_or_none(const char *data, size_t len) {
+    if (data == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+}
+
+static PyObject *cio_py_str_or_none(const char *s) {
+    if (s == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+static void cio_py_raise(cio_status_t status) {
+    const cio_error_t *e = cio_last_error();
+    PyObject *body = e != NULL ? cio_py_bytes_or_none(e->response_body, e->response_body_len)
+                               : cio_py_bytes_or_none(NULL, 0);
+    PyObject *msg = cio_py_str_or_none(e != NULL ? e->message : cio_status_str(status));
+    PyObject *args = Py_BuildValue("(iiNNi)", (int)status, e != NULL ? e->http_status : 0, msg,
+                                   body, e != NULL ? e->attempts : 0);
+    if (args != NULL) {
+        PyErr_SetObject(cio_py_error_type, args);
+        Py_DECREF(args);
+    }
+}
+
+/* A Python str (or None) as a NUL-terminated UTF-8 string that stays valid while the argument
+ * object lives; -1 with an exception set otherwise. */
+static int cio_py_as_cstring(PyObject *o, const char **out, const char *what) {
+    Py_ssize_t len = 0;
+    const char *s;
+    if (o == Py_None) {
+        *out = NULL;
+        return 0;
+    }
+    if (!PyUnicode_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s must be str or None, not %.100s", what,
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    s = PyUnicode_AsUTF8AndSize(o, &len);
+    if (s == NULL) {
+        return -1;
+    }
+    if ((size_t)len != strlen(s)) {
+        PyErr_Format(PyExc_ValueError, "%s contains an embedded NUL character", what);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Takes every completion off the queue: a list of tuples
+ * (token, status, http_status, attempts, message, response: bytes | None, batch) where batch is
+ * None or (request_count, [(index, reason, field, message), ...]). */
+static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
+    PyObject *list = PyList_New(0);
+    cio_completion_t *c = NULL;
+    if (list == NULL) {
+        return NULL;
+    }
+    while (cio_queue_poll(queue, &c) == CIO_OK && c != NULL) {
+        PyObject *batch = NULL, *item = NULL;
+        if (c->batch_result != NULL) {
+            size_t n = cio_batch_result_error_count(c->batch_result);
+            PyObject *errors = PyList_New(0);
+            for (size_t i = 0; errors != NULL && i < n; i++) {
+                const cio_batch_item_error_t *be = cio_batch_result_error(c->batch_result, i);
+                PyObject *t = Py_BuildValue("(nNNN)", (Py_ssize_t)be->index,
+                                            cio_py_str_or_none(be->reason),
+                                            cio_py_str_or_none(be->field),
+                                            cio_py_str_or_none(be->message));
+                if (t == NULL || PyList_Append(errors, t) != 0) {
+                    Py_XDECREF(t);
+                    Py_CLEAR(errors);
+                    break;
+                }
+                Py_DECREF(t);
+            }
+            if (errors != NULL) {
+                batch = Py_BuildValue(
+                    "(nN)", (Py_ssize_t)cio_batch_result_request_count(c->batch_result), errors);
+            }
+        } else {
+            batch = Py_None;
+            Py_INCREF(batch);
+        }
+        if (batch != NULL) {
+            item = Py_BuildValue("(KiiiNNN)", (unsigned long long)c->token, (int)c->status,
+                                 c->http_status, c->attempts, cio_py_str_or_none(c->message),
+                                 cio_py_bytes_or_none(c->response, c->response_len), batch);
+        }
+        cio_completion_free(c);
+        c = NULL;
+        if (item == NULL || PyList_Append(list, item) != 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+}
+
+/* The items of a batch result: (request_count, [(index, reason, field, message), ...]). */
+static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
+    size_t n = cio_batch_result_error_count(r);
+    PyObject *errors = PyList_New(0);
+    for (size_t i = 0; errors != NULL && i < n; i++) {
+        const cio_batch_item_error_t *be = cio_batch_result_error(r, i);
+        PyObject *t = Py_BuildValue("(nNNN)", (Py_ssize_t)be->index, cio_py_str_or_none(be->reason),
+                                    cio_py_str_or_none(be->field),
+                                    cio_py_str_or_none(be->message));
+        if (t == NULL || PyList_Append(errors, t) != 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(errors);
+            break;
+        }
+        Py_DECREF(t);
+    }
+    if (errors == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(nN)", (Py_ssize_t)cio_batch_result_request_count(r), errors);
+}
+%}
+
+%init %{
+    cio_py_error_type = PyErr_NewExceptionWithDoc(
+        "customerio_native._native.Error",
+        "A libcustomerio call failed: args are (status, http_status, message, response_body, "
+        "attempts).",
+        NULL, NULL);
+    if (cio_py_error_type != NULL) {
+        Py_INCREF(cio_py_error_type);
+        PyModule_AddObject(m, "Error", cio_py_error_type);
+    }
+%}
+
+/* Status returns: raise on error, return None (or the out-parameters) on success. */
+%typemap(out) cio_status_t {
+    if ($1 != CIO_OK) {
+        cio_py_raise($1);
+        SWIG_fail;
+    }
+    $result = SWIG_Py_Void();
+}
+
+/* Strings: str or None only, no embedded NUL. */
+%typemap(in) const char * {
+    if (cio_py_as_cstring($input, (const char **)&$1, "$1_name") != 0) {
+        SWIG_fail;
+    }
+}
+%typemap(typecheck, precedence=SWIG_TYPECHECK_STRING) const char * {
+    $1 = ($input == Py_None || PyUnicode_Check($input)) ? 1 : 0;
+}
+%typemap(freearg) const char * ""
+
+/* Out-parameters become return values. */
+%typemap(in, numinputs=0) cio_client_t **out (cio_client_t *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) cio_client_t **out {
+    $result = SWIG_Python_AppendOutput($result, SWIG_NewPointerObj(*$1, $descriptor(cio_client_t *), 0));
+}
+%typemap(in, numinputs=0) cio_queue_t **out (cio_queue_t *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) cio_queue_t **out {
+    $result = SWIG_Python_AppendOutput($result, SWIG_NewPointerObj(*$1, $descriptor(cio_queue_t *), 0));
+}
+%typemap(in, numinputs=0) cio_region_t *out (cio_region_t tmp = CIO_REGION_DEFAULT) { $1 = &tmp; }
+%typemap(argout) cio_region_t *out {
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromLong((long)*$1));
+}
+
+/* Optional event fields: None, or a tuple (timestamp: int, id: str | None). */
+%typemap(in) const cio_event_options_t *options (cio_event_options_t tmp = CIO_EVENT_OPTIONS_INIT) {
+    if ($input == Py_None) {
+        $1 = NULL;
+    } else {
+        long long ts = 0;
+        PyObject *id_obj = Py_None;
+        if (!PyArg_ParseTuple($input, "L|O;options must be (timestamp, id)", &ts, &id_obj)) {
+            SWIG_fail;
+        }
+        tmp.timestamp = (int64_t)ts;
+        if (cio_py_as_cstring(id_obj, &tmp.id, "options.id") != 0) {
+            SWIG_fail;
+        }
+        $1 = &tmp;
+    }
+}
+
+/* A list of str as (array, count). The items are copied into a tuple first, so that another
+ * thread mutating the list while the GIL is released cannot free them under the call. */
+%typemap(in) (const char *const *operations_json, size_t count) (PyObject *tuple = NULL),
+             (const char *const *ids, size_t count) (PyObject *tuple = NULL) {
+    Py_ssize_t n, i;
+    const char **items;
+    tuple = PySequence_Tuple($input);
+    if (tuple == NULL) {
+        SWIG_fail;
+    }
+    n = PyTuple_GET_SIZE(tuple);
+    items = (const char **)calloc(n > 0 ? (size_t)n : 1, sizeof(*items));
+    if (items == NULL) {
+        PyErr_NoMemory();
+        SWIG_fail;
+    }
+    $1 = ($1_ltype)items;
+    for (i = 0; i < n; i++) {
+        if (cio_py_as_cstring(PyTuple_GET_ITEM(tuple, i), &items[i], "$1_name item") != 0 ||
+            items[i] == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "$1_name items must be str");
+            }
+            SWIG_fail;
+        }
+    }
+    $2 = (size_t)n;
+}
+%typemap(freearg) (const char *const *operations_json, size_t count),
+                  (const char *const *ids, size_t count) {
+    free((void *)$1);
+    Py_XDECREF(tuple$argnum);
+}
+
+/* cio_v2_send_batch's result: returned as (request_count, [(index, reason, field, message)])
+ * when the call returns CIO_OK or CIO_E_PARTIAL (a partial batch is not an exception here: the
+ * caller gets the rejected items), None when the call was made asynchronous. */
+%typemap(in, numinputs=0) cio_batch_result_t **result (cio_batch_result_t *tmp = NULL) {
+    $1 = &tmp;
+}
+%typemap(out) cio_status_t cio_v2_send_batch {
+    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL) {
+        cio_batch_result_free(tmp4);
+        tmp4 = NULL;
+        cio_py_raise($1);
+        SWIG_fail;
+    }
+    $result = SWIG_Py_Void();
+}
+%typemap(argout) cio_batch_result_t **result {
+    if (*$1 != NULL) {
+        PyObject *items = cio_py_batch_result_items(*$1);
+        cio_batch_result_free(*$1);
+        *$1 = NULL;
+        if (items == NULL) {
+            SWIG_fail;
+        }
+        $result = SWIG_Python_AppendOutput($result, items);
+    }
+}
+
+/* Cheap calls keep the GIL. */
+%feature("nothread") cio_async_next;
+%feature("nothread") cio_queue_new;
+%feature("nothread") cio_queue_fd;
+%feature("nothread") cio_queue_size;
+%feature("nothread") cio_queue_free;
+%feature("nothread") cio_py_queue_drain;
+%feature("nothread") cio_status_str;
+%feature("nothread") cio_version;
+%feature("nothread") cio_region_parse;
+%feature("nothread") cio_client_region;
+%feature("nothread") cio_last_error;
+%feature("nothread") cio_error_clear;
+
+/* Errors are raised from the status typemap (which reads cio_last_error()); event options are
+ * (timestamp, id) tuples. */
+%ignore cio_error;
+%ignore cio_last_error;
+%ignore cio_error_clear;
+%ignore cio_event_options;
+
+/* Completions are taken off the queue by cio_py_queue_drain (one call per wakeup). */
+%ignore cio_queue_poll;
+%ignore cio_completion_free;
+%ignore cio_completion;
+%ignore cio_batch_result_request_count;
+%ignore cio_batch_result_error_count;
+%ignore cio_batch_result_error;
+%ignore cio_batch_result_free;
+%ignore cio_batch_item_error;
+#ifdef CIO_SWIG_WEBHOOK
+/* ---- webhooks (customerio/webhook.h) ---- */
+
+/* A raw body: bytes-like (or str, taken as UTF-8), NUL bytes allowed. The buffer is held for
+ * the call. */
+%typemap(in) (const char *body, size_t body_len) (Py_buffer view, int have_view = 0) {
+    if (PyUnicode_Check($input)) {
+        Py_ssize_t len = 0;
+        $1 = (char *)PyUnicode_AsUTF8AndSize($input, &len);
+        if ($1 == NULL) {
+            SWIG_fail;
+        }
+        $2 = (size_t)len;
+    } else if ($input == Py_None) {
+        $1 = NULL;
+        $2 = 0;
+    } else {
+        if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) != 0) {
+            SWIG_fail;
+        }
+        have_view = 1;
+        $1 = (char *)view.buf;
+        $2 = (size_t)view.len;
+    }
+}
+%typemap(freearg) (const char *body, size_t body_len) {
+    if (have_view$argnum) {
+        PyBuffer_Release(&view$argnum);
+    }
+}
+
+/* cio_webhook_sign's out buffer becomes the returned str. */
+%typemap(in, numinputs=0) char out[ANY] (char tmp[$1_dim0]) {
+    tmp[0] = '\0';
+    $1 = tmp;
+}
+%typemap(argout) char out[ANY] {
+    $result = SWIG_Python_AppendOutput($result, PyUnicode_FromString($1));
+}
+
+/* cio_webhook_parse returns the events as a list of tuples (event_id, object_type, metric,
+ * timestamp, delivery_id, data_json, json); the C list is freed at once. */
+%typemap(in, numinputs=0) cio_webhook_events_t **out (cio_webhook_events_t *tmp = NULL) {
+    $1 = &tmp;
+}
+%typemap(argout) cio_webhook_events_t **out {
+    size_t n = cio_webhook_events_count(*$1);
+    PyObject *list = PyList_New(0);
+    for (size_t i = 0; list != NULL && i < n; i++) {
+        const cio_webhook_event_t *ev = cio_webhook_events_get(*$1, i);
+        PyObject *t = Py_BuildValue("(NNNLNNN)", cio_py_str_or_none(ev->event_id),
+                                    cio_py_str_or_none(ev->object_type),
+                                    cio_py_str_or_none(ev->metric), (long long)ev->timestamp,
+                                    cio_py_str_or_none(ev->delivery_id),
+                                    cio_py_str_or_none(ev->data_json),
+                                    cio_py_str_or_none(ev->json));
+        if (t == NULL || PyList_Append(list, t) != 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(list);
+        } else {
+            Py_DECREF(t);
+        }
+    }
+    cio_webhook_events_free(*$1);
+    *$1 = NULL;
+    if (list == NULL) {
+        SWIG_fail;
+    }
+    $result = SWIG_Python_AppendOutput($result, list);
+}
+
+%typemap(in, numinputs=0) cio_webhook_dedup_t **out (cio_webhook_dedup_t *tmp = NULL) {
+    $1 = &tmp;
+}
+%typemap(argout) cio_webhook_dedup_t **out {
+    $result = SWIG_Python_AppendOutput($result,
+        SWIG_NewPointerObj(*$1, $descriptor(cio_webhook_dedup_t *), 0));
+}
+%typemap(in, numinputs=0) int *is_duplicate (int tmp = 0) { $1 = &tmp; }
+%typemap(argout) int *is_duplicate {
+    $result = SWIG_Python_AppendOutput($result, PyBool_FromLong(*$1));
+}
+
+%ignore cio_webhook_events_count;
+%ignore cio_webhook_events_get;
+%ignore cio_webhook_events_free;
+%ignore cio_webhook_event;
+%feature("nothread") cio_webhook_dedup_check;
+%feature("nothread") cio_webhook_dedup_size;
+%feature("nothread") cio_webhook_dedup_new;
+%feature("nothread") cio_webhook_dedup_free;
+#endif /* CIO_SWIG_WEBHOOK */
+#endif /* SWIGPYTHON */
+
+/* ======================================================================================== */
+#ifdef SWIGRUBY
+/* Ruby-specific typemaps go here. */
+#endif
+
+/* ======================================================================================== */
+/* Language-neutral part: the public headers. */
+
+/* cio_client_new takes a struct of borrowed strings; bindings call cio_swig_client_new. */
+%ignore cio_client_new;
+%ignore cio_client_options;
+/* char out[CIO_ULID_BUFSIZE] has no natural mapping; events get ULIDs from the library. */
+%ignore cio_ulid;
+
+%include "customerio/common.h"
+%include "customerio/errors.h"
+%include "customerio/client.h"
+%include "customerio/track.h"
+%include "customerio/track_v2.h"
+%include "customerio/async.h"
+/* Headers that landed after the first binding: included when the build finds them (see
+ * bindings/python/CMakeLists.txt), so the interface builds on any tree. */
+#ifdef CIO_SWIG_WEBHOOK
+%include "customerio/webhook.h"
+#endif
+
+cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
+                                 const char *app_api_key, int region, const char *track_url,
+                                 const char *app_url, long connect_timeout_ms, long timeout_ms,
+                                 int max_attempts, long backoff_base_ms, long backoff_max_ms,
+                                 long retry_after_max_ms, const char *user_agent,
+                                 int tls_insecure, const char *ca_file, int max_connections,
+                                 int ignore_env, cio_client_t **out);
+
+#ifdef SWIGPYTHON
+PyObject *cio_py_queue_drain(cio_queue_t *queue);
+#endif

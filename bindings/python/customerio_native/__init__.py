@@ -1,0 +1,60 @@
+"""customerio-native: a Customer.io client on libcustomerio (C).
+
+The same classes and methods as the official ``customerio`` package (3.x) and, for asyncio, as
+``async-customerio`` (2.x)::
+
+    import customerio_native as customerio              # instead of: import customerio
+    from customerio_native import AsyncCustomerIO       # instead of: from async_customerio ...
+
+All real work (HTTP with one keep-alive pool per client, validation, payload building, retries
+with backoff, Retry-After) happens in the C library; this package maps names and types. Logs go
+to ``logging.getLogger("customerio_native")``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ._core import __version__
+from .aio import DEFAULT_REQUEST_TIMEOUT, AsyncCustomerIO, RequestTimeout
+from .constants import CIOID, EMAIL, ID
+from .errors import (
+    AsyncCustomerIOError,
+    AsyncCustomerIORetryableError,
+    BaseAsyncCustomerIOError,
+    CustomerIOException,
+)
+from .regions import Region, Regions
+from .track import CustomerIO
+from .v2 import Actions, EntityPayload, SyncTrackAPIV2, TrackAPIV2
+
+from . import _native
+
+if hasattr(_native, "cio_webhook_verify"):  # built from a tree with customerio/webhook.h
+    from . import webhooks
+    from .webhooks import validate_signature
+
+__all__ = [
+    "__version__",
+    "Actions",
+    "AsyncCustomerIO",
+    "AsyncCustomerIOError",
+    "AsyncCustomerIORetryableError",
+    "BaseAsyncCustomerIOError",
+    "CIOID",
+    "CustomerIO",
+    "CustomerIOException",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "EMAIL",
+    "EntityPayload",
+    "ID",
+    "Region",
+    "Regions",
+    "RequestTimeout",
+    "SyncTrackAPIV2",
+    "TrackAPIV2",
+]
+if hasattr(_native, "cio_webhook_verify"):
+    __all__ += ["validate_signature", "webhooks"]
+
+logging.getLogger("customerio_native").addHandler(logging.NullHandler())

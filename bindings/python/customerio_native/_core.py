@@ -1,0 +1,452 @@
+"""Plumbing shared by every client class: the native handle, argument mapping, error translation
+and the asyncio completion engine.
+
+This layer only translates: Python values to the strings and integers the C API takes (keyword
+arguments to JSON text, datetimes to unix seconds, host/port to a base URL) and C statuses back to
+the official exception classes. Validation, payload building, retries and URL paths all happen in
+libcustomerio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import math
+import sys
+import threading
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
+
+from . import _native as _n
+from .errors import (
+    AsyncCustomerIOError,
+    AsyncCustomerIORetryableError,
+    BaseAsyncCustomerIOError,
+    CustomerIOException,
+    _ErrorDetails,
+)
+from .regions import Region
+
+logger = logging.getLogger("customerio_native")
+
+__version__ = _n.cio_version()
+
+USER_AGENT = "customerio-native/{} (Python {}.{})".format(
+    __version__, sys.version_info[0], sys.version_info[1]
+)
+
+# Statuses a later attempt may fix: the async classes raise AsyncCustomerIORetryableError.
+_RETRYABLE = frozenset(
+    (_n.CIO_E_RATE_LIMITED, _n.CIO_E_SERVER, _n.CIO_E_NETWORK, _n.CIO_E_TIMEOUT)
+)
+
+_ID_TYPES = {"id": _n.CIO_ID_TYPE_ID, "email": _n.CIO_ID_TYPE_EMAIL, "cio_id": _n.CIO_ID_TYPE_CIO_ID}
+
+ErrorClass = Type[_ErrorDetails]
+
+
+# ---------------------------------------------------------------------------------------------
+# Value mapping
+# ---------------------------------------------------------------------------------------------
+
+
+def to_unix(dt: datetime) -> int:
+    """Unix seconds of a datetime, as the official client computes them: a naive datetime is
+    taken as UTC (an aware one keeps its own offset)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp())
+
+
+def sanitize(data: Mapping[str, Any]) -> Dict[str, Any]:
+    """The official client's top-level clean-up: datetimes become unix seconds, NaN becomes
+    null."""
+    out: Dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            value = to_unix(value)
+        elif isinstance(value, float) and math.isnan(value):
+            value = None
+        out[key] = value
+    return out
+
+
+class DatetimeEncoder(json.JSONEncoder):
+    """The default encoder: datetimes anywhere in the payload become unix seconds."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return to_unix(o)
+        return super().default(o)
+
+
+def dumps(data: Any, encoder: Optional[Type[json.JSONEncoder]] = None) -> str:
+    """JSON text for the C API (which validates it and sends it byte for byte)."""
+    return json.dumps(data, cls=encoder or DatetimeEncoder, separators=(",", ":"))
+
+
+def id_text(value: Any) -> Optional[str]:
+    """Ids may be given as int or str, as with the official client; None stays None."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def timestamp_int(value: Any) -> int:
+    """A datetime or an integer timestamp as unix seconds; None as 0 (the C API's "not sent")."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return to_unix(value)
+    return int(value)
+
+
+def id_type(name: str) -> Optional[int]:
+    """"id" / "email" / "cio_id" to the C enum; None for anything else."""
+    return _ID_TYPES.get(name) if isinstance(name, str) else None
+
+
+def region_code(region: Region, error: ErrorClass) -> int:
+    if not isinstance(region, tuple) or not hasattr(region, "name"):
+        raise error("invalid region provided")
+    try:
+        return _n.cio_region_parse(region.name)
+    except _n.Error as e:
+        raise translate(e, error) from None
+
+
+def base_url(
+    host: Optional[str], port: Optional[int], url_prefix: Optional[str], default_host: str,
+    prefix_tail: str, error: ErrorClass,
+) -> Optional[str]:
+    """The base URL libcustomerio appends its API paths to, from the official client's
+    host/port/url_prefix arguments, or None to use the region's host.
+
+    The rule: with none of them given, the region's https host. Otherwise the host (the region's
+    when not given) with, when it has no scheme, ``https://`` for port 443 (or no port) and
+    ``http://host:port`` for any other port (the local emulator and most relays are plain http);
+    a host given with a scheme keeps it, and a port other than 443 is added. ``url_prefix`` must
+    end with ``prefix_tail`` ("/api/v1"), which libcustomerio adds itself; what comes before it is
+    kept (a relay mounted under a path)."""
+    if host is None and port is None and url_prefix is None:
+        return None
+    host = (host or default_host).strip().rstrip("/")
+    if "://" in host:
+        scheme, _, host = host.partition("://")
+    else:
+        scheme = "https" if port in (None, 443) else "http"
+    url = "{}://{}".format(scheme, host)
+    if port is not None and port != 443:
+        url += ":{}".format(int(port))
+    if url_prefix:
+        prefix = "/" + url_prefix.strip("/")
+        if prefix != prefix_tail and not prefix.endswith(prefix_tail):
+            raise error(
+                "url_prefix must end with {} (libcustomerio appends the API paths itself)".format(
+                    prefix_tail
+                )
+            )
+        url += prefix[: len(prefix) - len(prefix_tail)]
+    return url
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+def make_error(
+    error: ErrorClass, code: int, http_status: int, message: Optional[str], body: Optional[bytes],
+    attempts: int,
+) -> _ErrorDetails:
+    if issubclass(error, BaseAsyncCustomerIOError):
+        error = AsyncCustomerIORetryableError if code in _RETRYABLE else AsyncCustomerIOError
+    return error(
+        message or _n.cio_status_str(code),
+        status=http_status or None,
+        body=body.decode("utf-8", "replace") if body is not None else None,
+        code=code,
+        code_name=_n.cio_status_str(code),
+        attempts=attempts,
+    )
+
+
+def translate(exc: "_n.Error", error: ErrorClass) -> _ErrorDetails:
+    """A native error (status, http_status, message, body, attempts) as an official class."""
+    code, http_status, message, body, attempts = exc.args
+    return make_error(error, code, http_status, message, body, attempts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The native client handle
+# ---------------------------------------------------------------------------------------------
+
+
+class NativeClient:
+    """Owns one ``cio_client_t``. Calls may come from any thread (the blocking ones release the
+    GIL); :meth:`close` waits for the calls in progress before freeing the handle, as the C API
+    requires."""
+
+    def __init__(self, error: ErrorClass, **options: Any) -> None:
+        self.error = error
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._ptr: Any = None
+        try:
+            self._ptr = _n.cio_swig_client_new(
+                options.get("site_id"),
+                options.get("api_key"),
+                options.get("app_api_key"),
+                options.get("region", 0),
+                options.get("track_url"),
+                options.get("app_url"),
+                int(options.get("connect_timeout_ms", 0)),
+                int(options.get("timeout_ms", 0)),
+                int(options.get("max_attempts", 0)),
+                int(options.get("backoff_base_ms", 0)),
+                0,
+                0,
+                options.get("user_agent") or USER_AGENT,
+                0,
+                options.get("ca_file"),
+                int(options.get("max_connections", 0)),
+                0,
+            )
+        except _n.Error as e:
+            raise translate(e, error) from None
+        logger.debug(
+            "client created (track_url=%s, app_url=%s)",
+            options.get("track_url") or "region default",
+            options.get("app_url") or "region default",
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def _enter(self) -> Any:
+        with self._cond:
+            if self._ptr is None:
+                raise self.error(
+                    "the client is closed", code=_n.CIO_E_CLOSED, code_name="closed"
+                )
+            self._busy += 1
+            return self._ptr
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            if self._busy == 0:
+                self._cond.notify_all()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Runs one synchronous C call; a failure raises the client's exception class."""
+        ptr = self._enter()
+        try:
+            return fn(ptr, *args)
+        except _n.Error as e:
+            raise translate(e, self.error) from None
+        finally:
+            self._leave()
+
+    def submit(self, queue: Any, token: int, fn: Callable[..., Any], *args: Any) -> None:
+        """Makes one C call asynchronous: it returns at once and completes on ``queue``. A call
+        its input is rejected by raises here, and nothing is queued."""
+        ptr = self._enter()
+        try:
+            _n.cio_async_next(queue, token)
+            try:
+                fn(ptr, *args)
+            except _n.Error as e:
+                raise translate(e, self.error) from None
+            except BaseException:
+                disarm()
+                raise
+        finally:
+            self._leave()
+
+    def close(self) -> None:
+        """Frees the handle once no call is in progress; requests still in flight end with
+        CIO_E_CLOSED. Idempotent."""
+        with self._cond:
+            ptr, self._ptr = self._ptr, None
+            while self._busy:
+                self._cond.wait()
+        if ptr is not None:
+            _n.cio_client_free(ptr)
+            logger.debug("client closed")
+
+
+def disarm() -> None:
+    """Clears a pending cio_async_next() on this thread (any failing call does)."""
+    try:
+        _n.cio_async_next(None, 0)
+    except _n.Error:
+        pass
+
+
+def client_options(
+    *,
+    retries: Optional[int],
+    timeout: Optional[float],
+    backoff_factor: Optional[float] = None,
+) -> Dict[str, Any]:
+    """The official clients' retry and timeout arguments as C options: ``retries`` retries mean
+    ``retries + 1`` attempts; ``timeout`` seconds the whole-attempt timeout; ``backoff_factor``
+    seconds the base of the exponential backoff. None keeps libcustomerio's default."""
+    opts: Dict[str, Any] = {}
+    if retries is not None:
+        opts["max_attempts"] = max(0, int(retries)) + 1
+    if timeout is not None:
+        opts["timeout_ms"] = max(1, int(round(float(timeout) * 1000)))
+    if backoff_factor is not None:
+        opts["backoff_base_ms"] = max(1, int(round(float(backoff_factor) * 1000)))
+    return opts
+
+
+# ---------------------------------------------------------------------------------------------
+# asyncio: one completion queue per client, watched by the running event loop
+# ---------------------------------------------------------------------------------------------
+
+# How a completion's payload becomes the awaited value.
+RESULT_NONE = 0  # None
+RESULT_JSON = 1  # the response body parsed as JSON ({} when empty)
+RESULT_BATCH = 2  # a Track v2 batch outcome as {"errors": [...]}
+
+
+def batch_response(batch: Optional[Tuple[int, list]]) -> Dict[str, Any]:
+    """A batch outcome, in the shape of Customer.io's 207 body: ``{"errors": [{"batch_index",
+    "reason", "field", "message"}]}`` (indexes into the caller's list), ``{}`` when all passed."""
+    if not batch or not batch[1]:
+        return {}
+    return {
+        "errors": [
+            {"batch_index": index, "reason": reason, "field": field, "message": message}
+            for index, reason, field, message in batch[1]
+        ]
+    }
+
+
+def json_response(body: Optional[bytes]) -> Any:
+    if not body:
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"body": body.decode("utf-8", "replace")}
+
+
+class AsyncEngine:
+    """The asyncio side of one client: a ``cio_queue_t`` whose descriptor the running loop
+    watches with ``add_reader``; each call gets a token, a future, and returns at once; the
+    reader resolves futures from completions. No thread per call, no executor."""
+
+    def __init__(self, client: NativeClient) -> None:
+        self._client = client
+        self._queue: Any = _n.cio_queue_new()
+        self._fd: int = _n.cio_queue_fd(self._queue)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._pending: Dict[int, Tuple["asyncio.Future[Any]", int]] = {}
+        self._tokens = itertools.count(1)
+
+    def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is loop:
+            return
+        old = self._loop
+        if old is not None and not old.is_closed():
+            try:
+                old.remove_reader(self._fd)
+            except Exception:  # pragma: no cover - a loop that cannot be touched any more
+                pass
+        loop.add_reader(self._fd, self._drain)
+        self._loop = loop
+
+    def submit(self, kind: int, fn: Callable[..., Any], *args: Any) -> "asyncio.Future[Any]":
+        loop = asyncio.get_running_loop()
+        if self._queue is None:
+            raise self._client.error("the client is closed", code=_n.CIO_E_CLOSED,
+                                     code_name="closed")
+        self._attach(loop)
+        token = next(self._tokens)
+        future: "asyncio.Future[Any]" = loop.create_future()
+        self._pending[token] = (future, kind)
+        try:
+            self._client.submit(self._queue, token, fn, *args)
+        except BaseException:
+            del self._pending[token]
+            raise
+        return future
+
+    def _drain(self) -> None:
+        if self._queue is None:
+            return
+        for token, code, http_status, attempts, message, body, batch in _n.cio_py_queue_drain(
+            self._queue
+        ):
+            entry = self._pending.pop(token, None)
+            if entry is None:
+                continue
+            future, kind = entry
+            if future.done():  # cancelled by the caller: the request still ran to its end
+                continue
+            if code == _n.CIO_OK or (code == _n.CIO_E_PARTIAL and kind == RESULT_BATCH):
+                if kind == RESULT_BATCH:
+                    value: Any = batch_response(batch)
+                elif kind == RESULT_JSON:
+                    value = json_response(body)
+                else:
+                    value = None
+                self._resolve(future, value, None)
+            else:
+                self._resolve(
+                    future, None,
+                    make_error(self._client.error, code, http_status, message, body, attempts),
+                )
+
+    @staticmethod
+    def _resolve(future: "asyncio.Future[Any]", value: Any, exc: Optional[BaseException]) -> None:
+        loop = future.get_loop()
+        if loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        setter = future.set_exception if exc is not None else future.set_result
+        arg = exc if exc is not None else value
+        if running is loop:
+            setter(arg)
+        else:  # a future of a loop this client was used from earlier
+            loop.call_soon_threadsafe(lambda: future.done() or setter(arg))
+
+    def close(self) -> None:
+        """Frees the client (in-flight calls end with CIO_E_CLOSED), resolves what is left and
+        frees the queue. Idempotent."""
+        if self._queue is None:
+            return
+        self._client.close()
+        self._drain()
+        for future, _kind in self._pending.values():
+            if not future.done():
+                self._resolve(future, None, self._client.error(
+                    "the client was closed before the call completed",
+                    code=_n.CIO_E_CLOSED, code_name="closed"))
+        self._pending.clear()
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.remove_reader(self._fd)
+            except Exception:  # pragma: no cover
+                pass
+        queue, self._queue = self._queue, None
+        _n.cio_queue_free(queue)
+
+
+__all__ = [
+    "AsyncEngine",
+    "CustomerIOException",
+    "NativeClient",
+    "logger",
+]

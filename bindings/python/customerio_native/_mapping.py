@@ -1,0 +1,279 @@
+"""Argument mapping for the Track API calls, shared by the sync and asyncio classes.
+
+Each function takes the official clients' arguments and returns a "call spec": the native
+function and the plain arguments (str, int, JSON text) to call it with. Nothing here validates,
+retries or builds URLs: libcustomerio does, and its errors name the field.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+
+from . import _native as _n
+from ._core import ErrorClass, dumps, id_text, id_type, sanitize, timestamp_int, to_unix
+
+Spec = Tuple[Any, ...]
+
+_DEVICE_FIELDS = frozenset(("last_used", "attributes"))
+
+
+def data_json(data: Mapping[str, Any], encoder: Optional[Type[json.JSONEncoder]]) -> str:
+    """Keyword arguments as the JSON object text the C API takes."""
+    return dumps(sanitize(data), encoder)
+
+
+# ---- Track API v1 -----------------------------------------------------------------------------
+
+
+def identify(id: Any, attrs: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_identify, id_text(id), data_json(attrs, enc))
+
+
+def track(customer_id: Any, name: str, data: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_track, id_text(customer_id), name, data_json(data, enc), None)
+
+
+def track_anonymous(anonymous_id: Any, name: str, data: Mapping[str, Any], enc: Any) -> Spec:
+    # As in the official client, a blank anonymous_id is left out (an event without a person).
+    return (_n.cio_track_anonymous, id_text(anonymous_id) if anonymous_id else None, name,
+            data_json(data, enc), None)
+
+
+def pageview(customer_id: Any, page: str, data: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_pageview, id_text(customer_id), page, data_json(data, enc), None)
+
+
+def screen(customer_id: Any, name: str, data: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_screen, id_text(customer_id), name, data_json(data, enc), None)
+
+
+def backfill(customer_id: Any, name: str, timestamp: int, data: Mapping[str, Any],
+             enc: Any) -> Spec:
+    return (_n.cio_backfill, id_text(customer_id), name, timestamp, data_json(data, enc))
+
+
+def delete(customer_id: Any) -> Spec:
+    return (_n.cio_delete, id_text(customer_id))
+
+
+def add_device(customer_id: Any, device_id: Any, platform: str, data: Mapping[str, Any],
+               enc: Any, error: ErrorClass) -> Spec:
+    extra = sorted(set(data) - _DEVICE_FIELDS)
+    if extra:
+        raise error(
+            "add_device: unsupported device field(s) {}: pass last_used and attributes".format(
+                ", ".join(extra)
+            )
+        )
+    attributes = data.get("attributes")
+    return (_n.cio_add_device, id_text(customer_id), id_text(device_id), platform,
+            timestamp_int(data.get("last_used")),
+            dumps(sanitize(attributes), enc) if attributes is not None else None)
+
+
+def delete_device(customer_id: Any, device_id: Any) -> Spec:
+    return (_n.cio_delete_device, id_text(customer_id), id_text(device_id))
+
+
+def suppress(customer_id: Any) -> Spec:
+    return (_n.cio_suppress, id_text(customer_id))
+
+
+def unsuppress(customer_id: Any) -> Spec:
+    return (_n.cio_unsuppress, id_text(customer_id))
+
+
+def merge_customers(primary_id_type: str, primary_id: Any, secondary_id_type: str,
+                    secondary_id: Any, error: ErrorClass) -> Spec:
+    primary = id_type(primary_id_type)
+    if primary is None:
+        raise error("invalid primary id type")
+    secondary = id_type(secondary_id_type)
+    if secondary is None:
+        raise error("invalid secondary id type")
+    return (_n.cio_merge_customers, primary, id_text(primary_id), secondary,
+            id_text(secondary_id))
+
+
+def push_event(event_name: str, delivery_id: Any, device_id: Any, timestamp: Any) -> Spec:
+    return (_n.cio_track_push_event, id_text(delivery_id), event_name, id_text(device_id),
+            timestamp_int(timestamp))
+
+
+def delivery_metric(metric_name: str, delivery_id: Any, timestamp: Any, recipient: Optional[str],
+                    reason: Optional[str], href: Optional[str]) -> Spec:
+    return (_n.cio_track_delivery_metric, metric_name, id_text(delivery_id),
+            timestamp_int(timestamp), recipient, reason, href)
+
+
+def stringify_ids(customer_ids: Sequence[Any], error: ErrorClass) -> List[str]:
+    """The official client's customer id list conversion: str and int only."""
+    out = []
+    for value in customer_ids:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(str(value))
+        else:
+            raise error("customer_ids cannot be {}".format(type(value)))
+    return out
+
+
+def segment(add: bool, segment_id: Any, customer_ids: Sequence[Any], id_type_name: str,
+            error: ErrorClass) -> Spec:
+    kind = id_type(id_type_name)
+    if kind is None:
+        raise error("invalid id type")
+    fn = _n.cio_segment_add_customers if add else _n.cio_segment_remove_customers
+    return (fn, id_text(segment_id), stringify_ids(customer_ids, error), kind)
+
+
+# ---- Track API v2 -----------------------------------------------------------------------------
+
+
+def action_name(action: Any) -> str:
+    return action.value if isinstance(action, Enum) else str(action)
+
+
+def entity(payload: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_v2_send_entity, dumps(sanitize(payload), enc))
+
+
+def batch(payload: Sequence[Mapping[str, Any]], enc: Any) -> Spec:
+    return (_n.cio_v2_send_batch, [dumps(sanitize(op), enc) for op in payload])
+
+
+def person_ref(identifiers: Any) -> Optional[Tuple[int, str]]:
+    """{"id"|"email"|"cio_id": value} as (C id type, text), or None when it is not that shape
+    (the operation then goes through send_entity as given, and the C library says what is
+    wrong with it)."""
+    if isinstance(identifiers, Mapping) and len(identifiers) == 1:
+        (key, value), = identifiers.items()
+        kind = id_type(key)
+        if kind is not None and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return kind, id_text(value)  # type: ignore[return-value]
+    return None
+
+
+def object_ref(identifiers: Any) -> Optional[Tuple[str, str]]:
+    if (isinstance(identifiers, Mapping) and len(identifiers) == 2
+            and "object_type_id" in identifiers and "object_id" in identifiers):
+        return id_text(identifiers["object_type_id"]), id_text(identifiers["object_id"])  # type: ignore[return-value]
+    return None
+
+
+def _op(type_: str, action: str, identifiers: Any, **fields: Any) -> Dict[str, Any]:
+    op: Dict[str, Any] = {"type": type_, "action": action, "identifiers": identifiers}
+    op.update({k: v for k, v in fields.items() if v is not None})
+    return op
+
+
+def v2_person(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = None,
+              attrs: Optional[Mapping[str, Any]] = None) -> Spec:
+    """identify / delete / suppress / unsuppress / event / page / screen for a person."""
+    ref = person_ref(identifiers)
+    attributes = sanitize(attrs) if attrs else {}
+    if ref is None:
+        return entity(_op("person", action, identifiers, name=name,
+                          attributes=attributes if action in _WITH_ATTRS else None), enc)
+    kind, value = ref
+    if action == "identify":
+        return (_n.cio_v2_person_identify, kind, value, dumps(attributes, enc))
+    if action in ("event", "page", "screen"):
+        event_fn: Any = {"event": _n.cio_v2_person_event, "page": _n.cio_v2_person_page,
+                         "screen": _n.cio_v2_person_screen}[action]
+        return (event_fn, kind, value, name, dumps(attributes, enc), None)
+    simple_fn: Any = {"delete": _n.cio_v2_person_delete, "suppress": _n.cio_v2_person_suppress,
+                      "unsuppress": _n.cio_v2_person_unsuppress}[action]
+    return (simple_fn, kind, value)
+
+
+_WITH_ATTRS = frozenset(("identify", "event", "page", "screen"))
+
+
+def v2_person_add_device(identifiers: Any, device_id: Any, platform: str,
+                         device_attrs: Mapping[str, Any], enc: Any) -> Spec:
+    ref = person_ref(identifiers)
+    if ref is None or set(device_attrs) - _DEVICE_FIELDS:
+        device = {"token": device_id, "platform": platform}
+        device.update(device_attrs)
+        return entity(_op("person", "add_device", identifiers, device=device), enc)
+    attributes = device_attrs.get("attributes")
+    return (_n.cio_v2_person_add_device, ref[0], ref[1], id_text(device_id), platform,
+            timestamp_int(device_attrs.get("last_used")),
+            dumps(sanitize(attributes), enc) if attributes is not None else None)
+
+
+def v2_person_delete_device(identifiers: Any, device_id: Any, enc: Any) -> Spec:
+    ref = person_ref(identifiers)
+    if ref is None:
+        return entity(_op("person", "delete_device", identifiers, device={"token": device_id}),
+                      enc)
+    return (_n.cio_v2_person_delete_device, ref[0], ref[1], id_text(device_id))
+
+
+def v2_person_merge(primary: Any, secondary: Any, enc: Any) -> Spec:
+    p, s = person_ref(primary), person_ref(secondary)
+    if p is None or s is None:
+        return entity({"type": "person", "action": "merge", "primary": primary,
+                       "secondary": secondary}, enc)
+    return (_n.cio_v2_person_merge, p[0], p[1], s[0], s[1])
+
+
+def v2_relationships(type_: str, add: bool, identifiers: Any, relationships: Any,
+                     enc: Any) -> Spec:
+    action = "add_relationships" if add else "delete_relationships"
+    rel_json = dumps(relationships, enc)
+    fn: Any
+    if type_ == "person":
+        ref = person_ref(identifiers)
+        if ref is not None:
+            fn = (_n.cio_v2_person_add_relationships if add
+                  else _n.cio_v2_person_delete_relationships)
+            return (fn, ref[0], ref[1], rel_json)
+    else:
+        oref = object_ref(identifiers)
+        if oref is not None:
+            fn = (_n.cio_v2_object_add_relationships if add
+                  else _n.cio_v2_object_delete_relationships)
+            return (fn, oref[0], oref[1], rel_json)
+    return entity(_op(type_, action, identifiers, cio_relationships=relationships), enc)
+
+
+def v2_object(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = None,
+              attrs: Optional[Mapping[str, Any]] = None) -> Spec:
+    """identify / delete / event for an object."""
+    ref = object_ref(identifiers)
+    attributes = sanitize(attrs) if attrs else {}
+    if ref is None:
+        return entity(_op("object", action, identifiers, name=name,
+                          attributes=attributes if action != "delete" else None), enc)
+    if action == "identify":
+        return (_n.cio_v2_object_identify, ref[0], ref[1], dumps(attributes, enc))
+    if action == "event":
+        return (_n.cio_v2_object_event, ref[0], ref[1], name, dumps(attributes, enc), None)
+    return (_n.cio_v2_object_delete, ref[0], ref[1])
+
+
+def v2_delivery_event(delivery_id: Any, metric: str, attrs: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_v2_delivery_event, id_text(delivery_id), metric,
+            dumps(sanitize(attrs), enc) if attrs else None, None)
+
+
+def backfill_timestamp(timestamp: Any, error: ErrorClass, strict: bool) -> int:
+    """backfill's timestamp as the official clients take it: a datetime, an int, or (sync client
+    only) anything int() accepts."""
+    from datetime import datetime
+
+    if isinstance(timestamp, datetime):
+        return to_unix(timestamp)
+    if isinstance(timestamp, int):
+        return timestamp
+    if strict:
+        raise error("{timestamp} is not a valid timestamp".format(timestamp=timestamp))
+    try:
+        return int(timestamp)
+    except Exception as e:
+        raise error("{t} is not a valid timestamp ({err})".format(t=timestamp, err=e)) from None

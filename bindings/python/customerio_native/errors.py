@@ -1,0 +1,62 @@
+"""Exception classes, named as in the official ``customerio`` and ``async-customerio`` packages.
+
+Every exception raised for a failed call carries what libcustomerio reported:
+
+* ``str(exc)`` / ``exc.message``: one English sentence from the C library, naming the call and
+  the field ("identify: customer_id is empty"); it never contains a key;
+* ``exc.status``: the last HTTP status received, or ``None`` when nothing was received;
+* ``exc.body``: the server's last response body as text, or ``None``;
+* ``exc.code``: the ``cio_status_t`` value, and ``exc.code_name`` its name ("auth", ...);
+* ``exc.attempts``: how many HTTP attempts were made (0 when nothing was sent).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "CustomerIOException",
+    "BaseAsyncCustomerIOError",
+    "AsyncCustomerIOError",
+    "AsyncCustomerIORetryableError",
+]
+
+
+class _ErrorDetails(Exception):
+    """The details every error of this package carries (see the module docstring)."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: Optional[int] = None,
+        body: Optional[str] = None,
+        code: int = 0,
+        code_name: str = "",
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+        self.code = code
+        self.code_name = code_name
+        self.attempts = attempts
+
+
+class CustomerIOException(_ErrorDetails):
+    """Raised by :class:`~customerio_native.CustomerIO` and
+    :class:`~customerio_native.APIClient` for every failure (as the official client does)."""
+
+
+class BaseAsyncCustomerIOError(_ErrorDetails):
+    """Base error of the asyncio clients."""
+
+
+class AsyncCustomerIOError(BaseAsyncCustomerIOError):
+    """A failure that retrying will not fix: bad input, 4xx, configuration."""
+
+
+class AsyncCustomerIORetryableError(BaseAsyncCustomerIOError):
+    """A failure that may pass later: 429, 5xx, network errors and timeouts (still failing after
+    the client's own retries)."""

@@ -1,0 +1,199 @@
+"""The synchronous Track API client, name for name and argument for argument the official
+``customerio.CustomerIO`` (3.x), on libcustomerio.
+
+Every call blocks until the request succeeded or finally failed (libcustomerio's retries
+included) and releases the GIL meanwhile, so other Python threads keep running. One client may be
+shared by any number of threads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, List, Optional, Sequence, Type, Union
+
+from . import _mapping as m
+from ._core import NativeClient, base_url, client_options, region_code
+from .errors import CustomerIOException
+from .regions import Region, Regions
+from .v2 import SyncTrackAPIV2
+
+__all__ = ["CustomerIO"]
+
+Id = Union[str, int]
+
+
+class CustomerIO:
+    """Track API client (site id + API key, HTTP Basic).
+
+    :param site_id: the workspace's site id; None reads ``CUSTOMERIO_SITE_ID``.
+    :param api_key: the Track API key; None reads ``CUSTOMERIO_API_KEY``.
+    :param host: a host (or URL) replacing the region's Track host: a proxy, a relay, the local
+        emulator. See :func:`customerio_native._core.base_url` for the rule: without a scheme,
+        port 443 (or no port) means ``https://host``, any other port ``http://host:port``.
+    :param region: :attr:`Regions.US` (default) or :attr:`Regions.EU`.
+    :param port: the port for ``host``.
+    :param url_prefix: the path prefix, ``/api/v1`` by default; a longer one (``/relay/api/v1``)
+        keeps what comes before ``/api/v1``.
+    :param json_encoder: a :class:`json.JSONEncoder` subclass used to serialise keyword
+        arguments (the default turns datetimes into unix seconds).
+    :param retries: retries after the first attempt (network errors, timeouts, 408, 429, 5xx).
+    :param timeout: seconds one attempt may take.
+    :param backoff_factor: seconds; the base of the exponential backoff between retries.
+    :param use_connection_pooling: accepted for compatibility: libcustomerio always keeps
+        connections alive in one pool per client.
+    """
+
+    def __init__(
+        self,
+        site_id: Optional[str] = None,
+        api_key: Optional[str] = None,
+        host: Optional[str] = None,
+        region: Region = Regions.US,
+        port: Optional[int] = None,
+        url_prefix: Optional[str] = None,
+        json_encoder: Optional[Type[json.JSONEncoder]] = None,
+        retries: int = 3,
+        timeout: float = 10,
+        backoff_factor: float = 0.02,
+        use_connection_pooling: bool = True,
+    ) -> None:
+        self._native: Optional[NativeClient] = None
+        region_value = region_code(region, CustomerIOException)
+        self.site_id = site_id
+        self.region = region
+        self.host = host or region.track_host
+        self.port = port or 443
+        self.url_prefix = url_prefix or "/api/v1"
+        self.json_encoder = json_encoder
+        self.retries = retries
+        self.timeout = timeout
+        self.backoff_factor = backoff_factor
+        self.use_connection_pooling = use_connection_pooling
+        track_url = base_url(host, port, url_prefix, region.track_host, "/api/v1",
+                             CustomerIOException)
+        self.base_url = (track_url or "https://" + region.track_host) + "/api/v1"
+        self._native = NativeClient(
+            CustomerIOException,
+            site_id=site_id,
+            api_key=api_key,
+            region=region_value,
+            track_url=track_url,
+            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor),
+        )
+        self._v2: Optional[SyncTrackAPIV2] = None
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def _run(self, spec: m.Spec) -> Any:
+        if self._native is None:  # pragma: no cover - __init__ failed half-way
+            raise CustomerIOException("the client is closed")
+        return self._native.call(*spec)
+
+    def close(self) -> None:
+        """Stops the client's network engine and frees it. Idempotent; the client cannot be used
+        afterwards."""
+        if self._native is not None:
+            self._native.close()
+
+    def __enter__(self) -> "CustomerIO":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    @property
+    def v2(self) -> SyncTrackAPIV2:
+        """Track API v2 (``/api/v2/entity`` and ``/api/v2/batch``) on the same connection pool
+        and credentials, with the same helpers as ``async-customerio``'s ``.v2``."""
+        if self._v2 is None:
+            self._v2 = SyncTrackAPIV2(self._run, self.json_encoder)
+        return self._v2
+
+    # ---- Track API v1 ---------------------------------------------------------------------
+
+    def identify(self, id: Id, **kwargs: Any) -> None:
+        """Identify a single customer by their unique id, and optionally add attributes
+        (``PUT /customers/{id}``)."""
+        self._run(m.identify(id, kwargs, self.json_encoder))
+
+    def track(self, customer_id: Id, name: str, **data: Any) -> None:
+        """Track an event for a given customer_id (``POST /customers/{id}/events``)."""
+        self._run(m.track(customer_id, name, data, self.json_encoder))
+
+    def track_anonymous(self, anonymous_id: Optional[str], name: str, **data: Any) -> None:
+        """Track an event for a given anonymous_id (``POST /events``); a blank anonymous_id
+        sends an event without a person."""
+        self._run(m.track_anonymous(anonymous_id, name, data, self.json_encoder))
+
+    def pageview(self, customer_id: Id, page: str, **data: Any) -> None:
+        """Track a pageview for a given customer_id."""
+        self._run(m.pageview(customer_id, page, data, self.json_encoder))
+
+    def screen(self, customer_id: Id, name: str, **data: Any) -> None:
+        """Track a mobile screen view for a given customer_id (not in the official client)."""
+        self._run(m.screen(customer_id, name, data, self.json_encoder))
+
+    def backfill(self, customer_id: Id, name: str, timestamp: Any, **data: Any) -> None:
+        """Backfill an event (track with timestamp) for a given customer_id; timestamp is a
+        datetime or unix seconds."""
+        ts = m.backfill_timestamp(timestamp, CustomerIOException, strict=False)
+        self._run(m.backfill(customer_id, name, ts, data, self.json_encoder))
+
+    def delete(self, customer_id: Id) -> None:
+        """Delete a customer profile."""
+        self._run(m.delete(customer_id))
+
+    def add_device(self, customer_id: Id, device_id: str, platform: str, **data: Any) -> None:
+        """Add a device to a customer profile; platform is "ios" or "android"; ``last_used``
+        (datetime or unix seconds) and ``attributes`` (a dict) are the device fields."""
+        self._run(m.add_device(customer_id, device_id, platform, data, self.json_encoder,
+                               CustomerIOException))
+
+    def delete_device(self, customer_id: Id, device_id: str) -> None:
+        """Delete a device from a customer profile."""
+        self._run(m.delete_device(customer_id, device_id))
+
+    def suppress(self, customer_id: Id) -> None:
+        """Suppress a customer profile."""
+        self._run(m.suppress(customer_id))
+
+    def unsuppress(self, customer_id: Id) -> None:
+        """Unsuppress a customer profile."""
+        self._run(m.unsuppress(customer_id))
+
+    def merge_customers(self, primary_id_type: str, primary_id: Id, secondary_id_type: str,
+                        secondary_id: Id) -> None:
+        """Merge the secondary profile into the primary one; id types are "id", "email" or
+        "cio_id"."""
+        self._run(m.merge_customers(primary_id_type, primary_id, secondary_id_type, secondary_id,
+                                    CustomerIOException))
+
+    def track_push_notification_event(self, event_name: str, delivery_id: str, device_id: str,
+                                      timestamp: Any = None) -> None:
+        """Report a push notification metric (``POST /push/events``): event_name is "opened",
+        "converted" or "delivered"; timestamp None means now."""
+        self._run(m.push_event(event_name, delivery_id, device_id, timestamp))
+
+    def track_delivery_metric(self, metric_name: str, delivery_id: str, timestamp: Any = None,
+                              recipient: Optional[str] = None, reason: Optional[str] = None,
+                              href: Optional[str] = None) -> None:
+        """Report a delivery metric (``POST /metrics``): sent, delivered, opened, clicked,
+        converted, bounced, ..."""
+        self._run(m.delivery_metric(metric_name, delivery_id, timestamp, recipient, reason,
+                                    href))
+
+    def add_to_segment(self, segment_id: Id, customer_ids: Sequence[Id],
+                       id_type: str = "id") -> None:
+        """Add customers to a manual segment."""
+        self._run(m.segment(True, segment_id, customer_ids, id_type, CustomerIOException))
+
+    def remove_from_segment(self, segment_id: Id, customer_ids: Sequence[Id],
+                            id_type: str = "id") -> None:
+        """Remove customers from a manual segment."""
+        self._run(m.segment(False, segment_id, customer_ids, id_type, CustomerIOException))
