@@ -186,7 +186,8 @@ static void attempt_ended(cio_engine_t *e, cio_transfer_t *t, CURLcode code) {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     t->curl_code = code;
     t->call->attempts++;
-    if (cio__retry_is_retryable(code, status) && t->call->attempts < c->max_attempts) {
+    int max_attempts = t->call->max_attempts > 0 ? t->call->max_attempts : c->max_attempts;
+    if (cio__retry_is_retryable(code, status) && t->call->attempts < max_attempts) {
         long retry_after = (status == 429 || status == 503) ? t->retry_after_ms : -1;
         t->due_ms = cio__now_ms() + cio__retry_delay_ms(c, t->call->attempts, retry_after);
         list_push(&e->waiting, t);

@@ -142,6 +142,8 @@ const char *cio_status_str(cio_status_t status) {
         return "stale timestamp";
     case CIO_E_PARTIAL:
         return "some batch items failed";
+    case CIO_E_QUEUE_FULL:
+        return "queue full";
     }
     return "unknown status";
 }

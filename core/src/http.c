@@ -141,8 +141,10 @@ typedef struct http_job {
     cio_finish_fn finish;
     void *ctx;
     void (*ctx_free)(void *);
-    cio_queue_t *queue; /* async only */
+    cio_queue_t *queue; /* async: deliver to this queue ... */
     uint64_t token;
+    cio_done_fn done;   /* ... or to this callback (engine thread) */
+    void *done_user;
     bool owns_calls; /* async: calls (paths and bodies) are copies owned by the job */
 } http_job_t;
 
@@ -200,7 +202,7 @@ static void job_outcome(http_job_t *job, cio_completion_t *out) {
 static void on_transfer_done(cio_transfer_t *t) {
     http_job_t *job = t->user_data;
     pthread_mutex_lock(&job->lock);
-    bool async = job->queue != NULL;
+    bool async = job->queue != NULL || job->done != NULL;
     bool last = --job->pending == 0;
     if (last && !async)
         pthread_cond_signal(&job->cond);
@@ -213,10 +215,11 @@ static void on_transfer_done(cio_transfer_t *t) {
     if (c != NULL) {
         job_outcome(job, c);
         c->token = job->token;
-        cio__queue_push(job->queue, c);
-    } else {
-        cio__queue_push(job->queue, NULL);
     }
+    if (job->done != NULL)
+        job->done(c, job->done_user);
+    else
+        cio__queue_push(job->queue, c);
     job_free(job);
 }
 
@@ -265,11 +268,18 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     return t->headers != NULL;
 }
 
-cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
-                           cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
-                           cio_completion_t *out) {
-    uint64_t token = 0;
-    cio_queue_t *queue = cio__async_take(&token);
+/* Where an asynchronous run delivers its completion; all NULL = synchronous. */
+typedef struct delivery {
+    cio_queue_t *queue;
+    uint64_t token;
+    cio_done_fn done;
+    void *done_user;
+} delivery_t;
+
+static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                            size_t n, cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+                            cio_completion_t *out, const delivery_t *to) {
+    cio_queue_t *queue = to->queue;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         if (calls[i].auth == CIO_AUTH_APP && client->app_api_key == NULL) {
@@ -295,8 +305,9 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
     job->ctx_free = ctx_free;
     job->name = strdup(name);
     job->transfers = calloc(n, sizeof(*job->transfers));
+    bool async = queue != NULL || to->done != NULL;
     bool ok = job->name != NULL && job->transfers != NULL;
-    if (ok && queue != NULL)
+    if (ok && async)
         ok = copy_calls(job, calls);
     else
         job->calls = calls;
@@ -308,12 +319,13 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
     }
 
     job->pending = n;
+    job->token = to->token;
+    job->done = to->done;
+    job->done_user = to->done_user;
     if (queue != NULL) {
         job->queue = queue;
-        job->token = token;
         cio__queue_retain(queue);
     }
-    bool async = queue != NULL;
     size_t submitted = 0;
     for (; submitted < n; submitted++) {
         if (cio__engine_submit(client->engine, &job->transfers[submitted]) != CIO_OK)
@@ -341,6 +353,23 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
         return cio__ok();
     return cio__fail_http(out->status, out->http_status, out->response, out->response_len,
                           out->attempts, "%s", out->message != NULL ? out->message : name);
+}
+
+cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
+                           cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+                           cio_completion_t *out) {
+    delivery_t to = {0};
+    to.queue = cio__async_take(&to.token);
+    return run_job(client, name, calls, n, finish, ctx, ctx_free, out, &to);
+}
+
+cio_status_t cio__http_run_callback(cio_client_t *client, const char *name,
+                                    cio_http_call_t *calls, size_t n, cio_finish_fn finish,
+                                    void *ctx, void (*ctx_free)(void *), cio_done_fn done,
+                                    void *done_user) {
+    delivery_t to = {.done = done, .done_user = done_user};
+    cio_completion_t unused;
+    return run_job(client, name, calls, n, finish, ctx, ctx_free, &unused, &to);
 }
 
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {

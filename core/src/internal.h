@@ -64,6 +64,18 @@ bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
 
 /* ---- track_v2.c ---- */
 
+/*
+ * Validates one v2 operation (text) and appends what goes on the wire to out: the caller's bytes,
+ * with an "id" (ULID) prepended to events that have none. label names it in errors.
+ */
+cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
+                                       cio_buf_t *out);
+/* One rejected item of a batch request: its index within that request. */
+typedef void (*cio_item_error_fn)(void *user, size_t index, const char *reason, const char *field,
+                                  const char *message);
+/* Reads a batch answer's {"errors":[{"batch_index",...}]}, calling fn per rejected item. */
+void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_item_error_fn fn,
+                         void *user);
 /* Validates one v2 operation (text), adds an event id if needed, and POSTs it to /entity. */
 cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text);
 
@@ -93,6 +105,7 @@ typedef struct cio_http_call {
     const char *body;   /* NULL = no body */
     size_t body_len;
     cio_auth_t auth;
+    int max_attempts; /* 0 = the client's */
 
     /* outcome */
     long http_status;
@@ -124,6 +137,16 @@ typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *call
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
                            cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
                            cio_completion_t *out);
+
+/* Receives the completion of a cio__http_run_callback() run (owns it; may be NULL when out of
+ * memory), on the engine thread: it must not block. */
+typedef void (*cio_done_fn)(cio_completion_t *completion, void *user);
+
+/* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline). */
+cio_status_t cio__http_run_callback(cio_client_t *client, const char *name,
+                                    cio_http_call_t *calls, size_t n, cio_finish_fn finish,
+                                    void *ctx, void (*ctx_free)(void *), cio_done_fn done,
+                                    void *done_user);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */

@@ -183,8 +183,8 @@ static bool check_operation(problem_t *p, const json_t *op, bool *is_event) {
  * Validates operation text and writes what goes on the wire into out: the caller's bytes, with
  * an "id" (ULID) prepended to events that have none. label names the operation in errors.
  */
-static cio_status_t prepare_operation(const char *call, const char *label, const char *text,
-                                      cio_buf_t *out) {
+cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
+                                       cio_buf_t *out) {
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
@@ -227,7 +227,7 @@ cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, cons
     if (st != CIO_OK)
         return st;
     cio_buf_t body = {0};
-    st = prepare_operation(call, "operation", text, &body);
+    st = cio__v2_prepare_operation(call, "operation", text, &body);
     if (st == CIO_OK) {
         cio_http_call_t http = {.method = "POST",
                                 .path = "/api/v2/entity",
@@ -271,30 +271,45 @@ static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reas
     return e->reason != NULL;
 }
 
-/* Reads {"errors":[{"batch_index","reason","field","message"}]} of one request's answer. */
-static void collect_item_errors(cio_batch_result_t *r, const cio_http_call_t *call, size_t first,
-                                size_t n_items) {
-    json_t *root =
-        json_loadb(call->response != NULL ? call->response : "", call->response_len, 0, NULL);
+void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_item_error_fn fn,
+                         void *user) {
+    json_t *root = json_loadb(response != NULL ? response : "", len, 0, NULL);
     json_t *errors = json_object_get(root, "errors");
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e) {
+        const char *reason = json_string_value(json_object_get(e, "reason"));
+        const char *field = json_string_value(json_object_get(e, "field"));
+        const char *message = json_string_value(json_object_get(e, "message"));
         json_t *bi = json_object_get(e, "batch_index");
-        size_t local = json_is_integer(bi) ? (size_t)json_integer_value(bi) : n_items;
-        if (!json_is_integer(bi) || json_integer_value(bi) < 0 || local >= n_items) {
-            /* an error we cannot pin on one item: count it against the whole request */
-            for (size_t k = 0; k < n_items; k++)
-                add_item_error(r, first + k, json_string_value(json_object_get(e, "reason")),
-                               json_string_value(json_object_get(e, "field")),
-                               json_string_value(json_object_get(e, "message")));
+        if (json_is_integer(bi) && json_integer_value(bi) >= 0 &&
+            (size_t)json_integer_value(bi) < n_items) {
+            fn(user, (size_t)json_integer_value(bi), reason, field, message);
             continue;
         }
-        add_item_error(r, first + local, json_string_value(json_object_get(e, "reason")),
-                       json_string_value(json_object_get(e, "field")),
-                       json_string_value(json_object_get(e, "message")));
+        /* an error we cannot pin on one item: count it against every item of the request */
+        for (size_t k = 0; k < n_items; k++)
+            fn(user, k, reason, field, message);
     }
     json_decref(root);
+}
+
+typedef struct result_cursor {
+    cio_batch_result_t *result;
+    size_t first;
+} result_cursor_t;
+
+static void add_to_result(void *user, size_t local, const char *reason, const char *field,
+                          const char *message) {
+    result_cursor_t *c = user;
+    add_item_error(c->result, c->first + local, reason, field, message);
+}
+
+/* Reads {"errors":[{"batch_index","reason","field","message"}]} of one request's answer. */
+static void collect_item_errors(cio_batch_result_t *r, const cio_http_call_t *call, size_t first,
+                                size_t n_items) {
+    result_cursor_t cursor = {r, first};
+    cio__v2_item_errors(call->response, call->response_len, n_items, add_to_result, &cursor);
 }
 
 static int by_index(const void *a, const void *b) {
@@ -459,7 +474,7 @@ cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operatio
     for (size_t i = 0; st == CIO_OK && i < count; i++) {
         char label[40];
         snprintf(label, sizeof(label), "operations[%zu]", i);
-        st = prepare_operation(call, label, operations_json[i], &ops[i]);
+        st = cio__v2_prepare_operation(call, label, operations_json[i], &ops[i]);
     }
     chunk_t *chunks = NULL;
     size_t n_chunks = 0;

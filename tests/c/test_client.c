@@ -273,8 +273,8 @@ Test(client, test_env_credentials_are_read_when_client_is_made) {
 /* ---- status names, version ---- */
 
 Test(library, test_status_str_names_every_status) {
-    const char *names[CIO_E_PARTIAL + 1];
-    for (int s = CIO_OK; s <= CIO_E_PARTIAL; s++) {
+    const char *names[CIO_E_QUEUE_FULL + 1];
+    for (int s = CIO_OK; s <= CIO_E_QUEUE_FULL; s++) {
         names[s] = cio_status_str((cio_status_t)s);
         cr_assert_not_null(names[s], "cio_status_str(%d) is NULL", s);
         cr_assert(*names[s], "cio_status_str(%d) is empty", s);

@@ -49,7 +49,8 @@ typedef enum cio_status {
     CIO_E_CLOSED = 14,           /* the client is shutting down */
     CIO_E_SIGNATURE = 15,        /* a webhook signature does not match */
     CIO_E_STALE = 16,            /* a webhook timestamp is outside the tolerance window */
-    CIO_E_PARTIAL = 17           /* a batch was delivered but some items were rejected */
+    CIO_E_PARTIAL = 17,          /* a batch was delivered but some items were rejected */
+    CIO_E_QUEUE_FULL = 18        /* the pipeline's queue is full (memory bound reached) */
 } cio_status_t;
 
 /* A static, never-NULL English name for a status ("ok", "invalid argument", ...). Thread-safe. */

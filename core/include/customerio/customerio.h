@@ -7,6 +7,7 @@
  *   track.h   Track API v1
  *   track_v2.h Track API v2 (entity and batch)
  *   async.h   completion queues: any call made asynchronous, for event loops
+ *   pipeline.h the delivery pipeline: batched, paced, retried, spooled
  *   webhook.h reporting webhooks: verify signatures, parse events, drop redeliveries
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
@@ -18,6 +19,7 @@
 #include "track.h"
 #include "track_v2.h"
 #include "async.h"
+#include "pipeline.h"
 #include "webhook.h"
 
 #endif

@@ -1,0 +1,158 @@
+/*
+ * customerio/pipeline.h - the delivery pipeline: fire-and-forget Track operations that are
+ * batched, paced, retried and accounted for.
+ *
+ * cio_pipeline_enqueue() validates one Track v2 operation (the JSON of track_v2.h), gives an
+ * event without an "id" a ULID, stores it and returns: no network on the caller's path. A
+ * pipeline thread packs stored operations into /api/v2/batch requests (each under
+ * batch_bytes), sends them through the client's engine with up to max_in_flight requests at a
+ * time, no faster than max_requests_per_second, as soon as a batch is full or the oldest waiting
+ * operation has waited linger_ms. Failed requests are retried (the engine's retries, then the
+ * pipeline's, with backoff, until retry_deadline_ms); because every event carries its id, a
+ * retried batch is never counted twice. Items Customer.io rejects (207) are not retried.
+ *
+ * Every operation ends in exactly one delivery report: delivered, or given up with the reason.
+ * Failures are always reported (report_successes adds the deliveries); none is dropped silently,
+ * including at cio_pipeline_close() when the queue cannot be drained.
+ *
+ * Memory is bounded by max_queue_bytes (queued + in flight). With spool_path set, accepted
+ * operations are appended to that file before enqueue returns and marked done once reported;
+ * a pipeline opened later on the same file (after a crash, or kill -9) first sends whatever was
+ * not confirmed.
+ *
+ * fork(): the pipeline thread does not exist in a child; a child must not use the pipeline (nor
+ * its client) and makes its own. With a spool, what the parent had not confirmed stays in the
+ * file for the parent (or the next pipeline opened on it); do not open one spool from two
+ * processes at once.
+ */
+#ifndef CUSTOMERIO_PIPELINE_H
+#define CUSTOMERIO_PIPELINE_H
+
+#include "async.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cio_pipeline cio_pipeline_t;
+
+/* Where batches go. */
+typedef enum cio_pipeline_sink {
+    CIO_SINK_TRACK_V2 = 0 /* POST /api/v2/batch with Track v2 operations */
+} cio_pipeline_sink_t;
+
+/* What cio_pipeline_enqueue() does when the queue is full. */
+typedef enum cio_when_full {
+    CIO_WHEN_FULL_BLOCK = 0, /* wait up to block_timeout_ms for room, then fail */
+    CIO_WHEN_FULL_FAIL = 1   /* fail at once */
+} cio_when_full_t;
+
+/* How hard the spool file is pushed to disk. A plain write survives a killed process (the data
+ * is in the kernel); fsync also survives a machine crash, at a cost. */
+typedef enum cio_spool_sync {
+    CIO_SPOOL_SYNC_NONE = 0,  /* write(2) only */
+    CIO_SPOOL_SYNC_BATCH = 1, /* fsync before each batch is sent */
+    CIO_SPOOL_SYNC_ALWAYS = 2 /* fsync on every enqueue */
+} cio_spool_sync_t;
+
+/* The final word on one operation. Pointers are valid during the callback only. */
+typedef struct cio_delivery_report {
+    uint64_t seq;               /* what cio_pipeline_enqueue() returned for it */
+    cio_status_t status;        /* CIO_OK = delivered; otherwise why it was given up */
+    int http_status;            /* of the last request that carried it, 0 if none */
+    const char *reason;         /* Customer.io's reason for a rejected item, or NULL */
+    const char *field;          /* the field at fault, or NULL */
+    const char *message;        /* a sentence, NULL when delivered */
+    const char *operation_json; /* the operation as sent (with its id) */
+} cio_delivery_report_t;
+
+/* Called on a library thread (never the caller's); must not block or call into the pipeline. */
+typedef void (*cio_report_fn)(const cio_delivery_report_t *report, void *user);
+
+#define CIO_PIPELINE_OPTIONS_VERSION 1
+
+/* Every field's zero value means the default. */
+typedef struct cio_pipeline_options {
+    unsigned int version;        /* CIO_PIPELINE_OPTIONS_VERSION */
+    cio_pipeline_sink_t sink;    /* default Track v2 */
+    size_t max_queue_bytes;      /* queued + in flight; 0 = 64 MiB */
+    cio_when_full_t when_full;   /* default: block */
+    long block_timeout_ms;       /* with CIO_WHEN_FULL_BLOCK; 0 = 10,000 */
+    long linger_ms;              /* longest wait for a fuller batch; 0 = 100 */
+    size_t batch_bytes;          /* request body limit; 0 = CIO_TRACK_V2_MAX_BATCH_BYTES */
+    int max_in_flight;           /* concurrent batch requests; 0 = 4 */
+    double max_requests_per_second; /* pacing; 0 = 100 (Customer.io's limit); < 0 = none */
+    long retry_deadline_ms;      /* give an operation up this long after enqueue; 0 = 3,600,000 */
+    const char *spool_path;      /* NULL = memory only */
+    cio_spool_sync_t spool_sync; /* default: write only */
+    cio_report_fn on_report;     /* NULL = no callback */
+    void *report_user;
+    /* Reports as completions on this queue too (token = seq, status, http_status, message;
+     * response = the operation JSON). NULL = none. The pipeline holds a reference. */
+    cio_queue_t *report_queue;
+    int report_successes; /* 1 = report deliveries too, not only failures */
+} cio_pipeline_options_t;
+
+#define CIO_PIPELINE_OPTIONS_INIT {.version = CIO_PIPELINE_OPTIONS_VERSION}
+
+/*
+ * Starts a pipeline on client (which must outlive it). With a spool, operations left in it by an
+ * earlier run are queued first. Fails with CIO_E_INVALID_ARGUMENT, CIO_E_CONFIG (missing Track
+ * credentials, unusable spool file), CIO_E_NOMEM. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_new(cio_client_t *client,
+                                         const cio_pipeline_options_t *options,
+                                         cio_pipeline_t **out);
+
+/*
+ * Validates and queues one Track v2 operation (JSON text, see track_v2.h); *seq (if non-NULL)
+ * gets its sequence number, which its delivery report carries. Returns at once, or when full
+ * after waiting per when_full: CIO_E_QUEUE_FULL. CIO_E_INVALID_ARGUMENT /
+ * CIO_E_PAYLOAD_TOO_LARGE for a bad operation (nothing queued), CIO_E_CLOSED after close.
+ * Thread-safe: any number of threads may enqueue at once.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_enqueue(cio_pipeline_t *pipeline, const char *operation_json,
+                                             uint64_t *seq);
+
+/*
+ * Sends whatever is queued without waiting for linger, and waits until every operation queued
+ * so far is reported (delivered or failed), or timeout_ms passes (CIO_E_TIMEOUT; < 0 = no
+ * limit). Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_flush(cio_pipeline_t *pipeline, long timeout_ms);
+
+/* Counters since the pipeline started. */
+typedef struct cio_pipeline_stats {
+    uint64_t enqueued;    /* operations accepted */
+    uint64_t delivered;   /* confirmed by Customer.io */
+    uint64_t failed;      /* given up (reported with a reason) */
+    uint64_t retried;     /* operations put back for another try (counted per try) */
+    uint64_t requests;    /* batch requests completed */
+    uint64_t bytes_sent;  /* request body bytes sent */
+    uint64_t queue_depth; /* operations waiting (not in flight) */
+    uint64_t queue_bytes; /* bytes queued + in flight */
+    uint64_t in_flight;   /* batch requests under way */
+} cio_pipeline_stats_t;
+
+/* Copies the counters into *out. Thread-safe. */
+CIO_EXTERN cio_status_t cio_pipeline_stats(cio_pipeline_t *pipeline, cio_pipeline_stats_t *out);
+
+/* The counters as a JSON object (malloc'd; free with cio_free_string). Thread-safe. */
+CIO_EXTERN char *cio_pipeline_stats_json(cio_pipeline_t *pipeline);
+
+/* Frees a string this library returned. NULL is a no-op. */
+CIO_EXTERN void cio_free_string(char *s);
+
+/*
+ * Flushes (up to timeout_ms, < 0 = no limit), stops the pipeline thread and frees the pipeline.
+ * Operations still undelivered then are reported as failed with CIO_E_CLOSED; with a spool they
+ * also stay in the file for the next pipeline. Returns CIO_E_TIMEOUT if the flush did not finish.
+ * NULL is a no-op. Not to be called while other threads still use the pipeline.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_close(cio_pipeline_t *pipeline, long timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

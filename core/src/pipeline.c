@@ -1,0 +1,575 @@
+/*
+ * The delivery pipeline (customerio/pipeline.h). Callers enqueue into a store (pipeline_store.h)
+ * under the pipeline lock; one pipeline thread takes batches out of it when they are full or have
+ * lingered long enough, paces them, and hands them to the client's engine; the engine thread calls
+ * batch_done() when a request is finished, which settles, requeues or reports every item it
+ * carried. Every item ends in exactly one report.
+ */
+#include "pipeline_sink.h"
+#include "pipeline_store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_MAX_QUEUE_BYTES ((size_t)64 * 1024 * 1024)
+#define DEFAULT_BLOCK_TIMEOUT_MS 10000L
+#define DEFAULT_LINGER_MS 100L
+#define DEFAULT_MAX_IN_FLIGHT 4
+#define DEFAULT_RPS 100.0
+#define DEFAULT_RETRY_DEADLINE_MS 3600000L
+#define PIPELINE_ATTEMPTS_PER_REQUEST 2 /* the engine's share; the pipeline retries beyond */
+#define BACKOFF_BASE_MS 200L
+#define BACKOFF_MAX_MS 30000L
+
+struct cio_pipeline {
+    cio_client_t *client;
+    const cio_sink_t *sink;
+    cio_store_t *store;
+    cio_pipeline_options_t opts;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;  /* the pipeline thread: work may be ready */
+    pthread_cond_t space; /* enqueuers: room in the queue */
+    pthread_cond_t idle;  /* flushers: something was settled */
+    bool stopping;
+    int flushing; /* flush calls waiting */
+    size_t queue_bytes;
+    int64_t next_send_ms;   /* pacing: no request before this */
+    int64_t paused_until;   /* backoff after a failed request */
+    int consecutive_failures;
+    cio_pipeline_stats_t stats;
+};
+
+/* The pipeline's own notion of a batch in flight: its items, in order. */
+typedef struct batch {
+    cio_pipeline_t *pipeline;
+    cio_store_item_t *items;
+    size_t count;
+    size_t bytes;
+} batch_t;
+
+/* ---------------------------------------------------------------- reports */
+
+/* Reports gathered under the lock and delivered after it is released. */
+typedef struct report_node {
+    struct report_node *next;
+    cio_delivery_report_t report;
+    char *reason, *field, *message, *operation;
+} report_node_t;
+
+typedef struct report_list {
+    report_node_t *head, **tail;
+} report_list_t;
+
+static char *dup_or_null(const char *s) {
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static void add_report(cio_pipeline_t *p, report_list_t *out, const cio_store_item_t *item,
+                       cio_status_t status, int http_status, const char *reason,
+                       const char *field, const char *message) {
+    if (status == CIO_OK) {
+        p->stats.delivered++;
+        if (!p->opts.report_successes)
+            return;
+    } else {
+        p->stats.failed++;
+    }
+    if (p->opts.on_report == NULL && p->opts.report_queue == NULL)
+        return;
+    report_node_t *n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return;
+    n->reason = dup_or_null(reason);
+    n->field = dup_or_null(field);
+    n->message = dup_or_null(message);
+    n->operation = strdup(item->data);
+    n->report = (cio_delivery_report_t){.seq = item->seq,
+                                        .status = status,
+                                        .http_status = http_status,
+                                        .reason = n->reason,
+                                        .field = n->field,
+                                        .message = n->message,
+                                        .operation_json = n->operation};
+    *out->tail = n;
+    out->tail = &n->next;
+}
+
+/* Delivers and frees the gathered reports (called without the lock). */
+static void deliver_reports(cio_pipeline_t *p, report_list_t *list) {
+    for (report_node_t *n = list->head, *next; n != NULL; n = next) {
+        next = n->next;
+        if (p->opts.on_report != NULL)
+            p->opts.on_report(&n->report, p->opts.report_user);
+        cio_completion_t *c = p->opts.report_queue != NULL ? calloc(1, sizeof(*c)) : NULL;
+        if (c != NULL) {
+            c->token = n->report.seq;
+            c->status = n->report.status;
+            c->http_status = n->report.http_status;
+            c->message = n->message;
+            c->response = n->operation;
+            c->response_len = strlen(n->operation);
+            n->message = n->operation = NULL; /* now the completion's */
+            cio__queue_retain(p->opts.report_queue);
+            cio__queue_push(p->opts.report_queue, c);
+        }
+        free(n->reason);
+        free(n->field);
+        free(n->message);
+        free(n->operation);
+        free(n);
+    }
+}
+
+/* ---------------------------------------------------------------- batch outcome */
+
+static long backoff_ms(int failures) {
+    long delay = BACKOFF_BASE_MS;
+    for (int i = 1; i < failures && delay < BACKOFF_MAX_MS; i++)
+        delay *= 2;
+    return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
+}
+
+static bool is_retryable(cio_status_t st) {
+    return st == CIO_E_SERVER || st == CIO_E_RATE_LIMITED || st == CIO_E_NETWORK ||
+           st == CIO_E_TIMEOUT || st == CIO_E_CLOSED || st == CIO_E_NOMEM;
+}
+
+/* Per-item rejections of one answer, as flags and texts indexed by position in the batch. */
+typedef struct rejection {
+    bool rejected;
+    char *reason, *field, *message;
+} rejection_t;
+
+static void note_rejection(void *user, size_t index, const char *reason, const char *field,
+                           const char *message) {
+    rejection_t *r = &((rejection_t *)user)[index];
+    if (r->rejected)
+        return; /* the first reason given for an item is reported */
+    r->rejected = true;
+    r->reason = dup_or_null(reason);
+    r->field = dup_or_null(field);
+    r->message = dup_or_null(message);
+}
+
+/* Settles what was delivered or rejected; requeues what is worth another try. Under the lock. */
+static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *c,
+                         report_list_t *reports) {
+    cio_status_t st = c != NULL ? c->status : CIO_E_NOMEM;
+    int http_status = c != NULL ? c->http_status : 0;
+    const char *message = c != NULL ? c->message : "pipeline: out of memory";
+    p->stats.requests++;
+    p->queue_bytes -= b->bytes;
+    int64_t now = cio__now_ms();
+
+    if (st == CIO_OK) {
+        rejection_t *rej = calloc(b->count, sizeof(*rej));
+        if (rej != NULL && c->response != NULL)
+            p->sink->item_errors(c->response, c->response_len, b->count, note_rejection, rej);
+        size_t i = 0;
+        for (cio_store_item_t *it = b->items; it != NULL; it = it->next, i++) {
+            if (rej != NULL && rej[i].rejected) {
+                char text[256];
+                snprintf(text, sizeof(text), "%s: Customer.io rejected the operation (%s%s%s)",
+                         p->sink->name, rej[i].reason ? rej[i].reason : "invalid",
+                         rej[i].field ? " " : "", rej[i].field ? rej[i].field : "");
+                add_report(p, reports, it, CIO_E_BAD_REQUEST, http_status, rej[i].reason,
+                           rej[i].field, rej[i].message ? rej[i].message : text);
+                free(rej[i].reason);
+                free(rej[i].field);
+                free(rej[i].message);
+            } else {
+                add_report(p, reports, it, CIO_OK, http_status, NULL, NULL, NULL);
+            }
+        }
+        free(rej);
+        p->consecutive_failures = 0;
+        p->store->ops->settle(p->store, b->items);
+        return;
+    }
+
+    /* The request failed as a whole. Worth another try: put back what is still in time. */
+    cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
+    for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
+        next = it->next;
+        it->next = NULL;
+        bool in_time = now - it->enqueued_ms < p->opts.retry_deadline_ms;
+        if (is_retryable(st) && in_time && !(st == CIO_E_CLOSED && p->stopping)) {
+            *retry_tail = it;
+            retry_tail = &it->next;
+            p->stats.retried++;
+            p->queue_bytes += it->len + 1;
+        } else {
+            add_report(p, reports, it, in_time || !is_retryable(st) ? st : CIO_E_TIMEOUT,
+                       http_status, NULL, NULL,
+                       in_time || !is_retryable(st)
+                           ? message
+                           : "pipeline: retry deadline passed before the operation was "
+                             "delivered");
+            *done_tail = it;
+            done_tail = &it->next;
+        }
+    }
+    if (retry != NULL) {
+        p->store->ops->requeue(p->store, retry);
+        p->consecutive_failures++;
+        p->paused_until = now + backoff_ms(p->consecutive_failures);
+    }
+    if (done != NULL)
+        p->store->ops->settle(p->store, done);
+}
+
+static void batch_done(cio_completion_t *c, void *user) {
+    batch_t *b = user;
+    cio_pipeline_t *p = b->pipeline;
+    report_list_t reports = {NULL, &reports.head};
+    pthread_mutex_lock(&p->lock);
+    settle_batch(p, b, c, &reports);
+    pthread_mutex_unlock(&p->lock);
+    cio_completion_free(c);
+    free(b);
+    /* Reports go out before the batch stops counting as in flight: flush and close wait for
+     * in_flight == 0, so once they return every report has been delivered and p may be freed. */
+    deliver_reports(p, &reports);
+    pthread_mutex_lock(&p->lock);
+    p->stats.in_flight--;
+    pthread_cond_broadcast(&p->space);
+    pthread_cond_broadcast(&p->idle);
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock); /* last touch of p */
+}
+
+/* ---------------------------------------------------------------- the pipeline thread */
+
+/* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
+static void send_batch(cio_pipeline_t *p) {
+    size_t frame = strlen(p->sink->prefix) + strlen(p->sink->suffix);
+    batch_t *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return;
+    b->pipeline = p;
+    size_t payload = 0;
+    b->items = p->store->ops->take(p->store, p->opts.batch_bytes - frame, &b->count, &payload);
+    if (b->items == NULL) {
+        free(b);
+        return;
+    }
+    /* queue_bytes counts each item as len + 1; b->bytes gives exactly that back */
+    b->bytes = 0;
+    for (cio_store_item_t *it = b->items; it != NULL; it = it->next)
+        b->bytes += it->len + 1;
+    p->stats.in_flight++;
+    p->store->ops->before_send(p->store);
+    pthread_mutex_unlock(&p->lock);
+
+    cio_buf_t body = {0};
+    bool ok = cio__buf_appends(&body, p->sink->prefix);
+    for (cio_store_item_t *it = b->items; ok && it != NULL; it = it->next)
+        ok = (it == b->items || cio__buf_append(&body, ",", 1)) &&
+             cio__buf_append(&body, it->data, it->len);
+    ok = ok && cio__buf_appends(&body, p->sink->suffix);
+    cio_status_t st = CIO_E_NOMEM;
+    if (ok) {
+        cio_http_call_t call = {.method = "POST",
+                                .path = p->sink->path,
+                                .body = body.data,
+                                .body_len = body.len,
+                                .auth = p->sink->auth,
+                                .max_attempts = PIPELINE_ATTEMPTS_PER_REQUEST};
+        st = cio__http_run_callback(p->client, p->sink->name, &call, 1, NULL, NULL, NULL,
+                                    batch_done, b);
+    }
+    size_t sent = body.len;
+    cio__buf_free(&body);
+    pthread_mutex_lock(&p->lock);
+    if (st == CIO_OK) {
+        p->stats.bytes_sent += sent;
+        return;
+    }
+    /* never handed to the engine (out of memory, client closing): settle it here */
+    pthread_mutex_unlock(&p->lock);
+    cio_completion_t *c = calloc(1, sizeof(*c));
+    if (c != NULL) {
+        c->status = st;
+        c->message = strdup(cio_last_error() != NULL ? cio_last_error()->message
+                                                     : "pipeline: the request was not sent");
+    }
+    batch_done(c, b);
+    pthread_mutex_lock(&p->lock);
+}
+
+static void deadline_in(struct timespec *ts, int64_t ms) {
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *pipeline_main(void *arg) {
+    cio_pipeline_t *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        if (p->stopping) { /* close: send nothing more; leave once nothing flies */
+            if (p->stats.in_flight == 0)
+                break;
+            pthread_cond_wait(&p->wake, &p->lock);
+            continue;
+        }
+        const cio_store_item_t *head = p->store->ops->peek(p->store);
+        int64_t now = cio__now_ms();
+        int64_t wait_ms = 1000;
+        if (head != NULL && (int)p->stats.in_flight < p->opts.max_in_flight) {
+            bool full = p->store->waiting_bytes >= p->opts.batch_bytes / 2;
+            int64_t ready_at =
+                full || p->flushing > 0 ? now : head->enqueued_ms + p->opts.linger_ms;
+            if (ready_at < p->paused_until)
+                ready_at = p->paused_until;
+            if (ready_at < p->next_send_ms)
+                ready_at = p->next_send_ms;
+            if (ready_at <= now) {
+                if (p->opts.max_requests_per_second > 0)
+                    p->next_send_ms =
+                        now + (int64_t)(1000.0 / p->opts.max_requests_per_second + 0.5);
+                send_batch(p);
+                continue;
+            }
+            wait_ms = ready_at - now;
+        }
+        struct timespec ts;
+        deadline_in(&ts, wait_ms);
+        pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- public API */
+
+cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t *options,
+                              cio_pipeline_t **out) {
+    if (out == NULL || options == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: options or out is NULL");
+    *out = NULL;
+    if (options->version == 0 || options->version > CIO_PIPELINE_OPTIONS_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "pipeline: options.version %u is not supported (use "
+                         "CIO_PIPELINE_OPTIONS_INIT)",
+                         options->version);
+    cio_status_t st = cio__require_track_credentials(client, "pipeline");
+    if (st != CIO_OK)
+        return st;
+    if (options->sink != CIO_SINK_TRACK_V2)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
+    cio_pipeline_t *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    p->client = client;
+    p->sink = &cio__sink_track_v2;
+    p->opts = *options;
+    cio_pipeline_options_t *o = &p->opts;
+    if (o->max_queue_bytes == 0)
+        o->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+    if (o->block_timeout_ms <= 0)
+        o->block_timeout_ms = DEFAULT_BLOCK_TIMEOUT_MS;
+    if (o->linger_ms <= 0)
+        o->linger_ms = DEFAULT_LINGER_MS;
+    if (o->batch_bytes == 0 || o->batch_bytes > p->sink->max_batch_bytes)
+        o->batch_bytes = p->sink->max_batch_bytes;
+    if (o->batch_bytes < 1024)
+        o->batch_bytes = 1024;
+    if (o->max_in_flight <= 0)
+        o->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+    if (o->max_requests_per_second == 0)
+        o->max_requests_per_second = DEFAULT_RPS;
+    if (o->retry_deadline_ms <= 0)
+        o->retry_deadline_ms = DEFAULT_RETRY_DEADLINE_MS;
+    o->spool_path = NULL; /* not kept: the store owns the file */
+    st = options->spool_path != NULL
+             ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
+             : cio__store_memory_new(&p->store);
+    if (st != CIO_OK) {
+        free(p);
+        return st;
+    }
+    p->queue_bytes = p->store->waiting_bytes + p->store->waiting;
+    p->stats.enqueued = p->store->waiting; /* replayed from the spool */
+    if (o->report_queue != NULL)
+        cio__queue_retain(o->report_queue);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &attr);
+    pthread_cond_init(&p->space, &attr);
+    pthread_cond_init(&p->idle, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0) {
+        p->store->ops->destroy(p->store);
+        if (o->report_queue != NULL)
+            cio_queue_free(o->report_queue);
+        free(p);
+        return cio__fail(CIO_E_INTERNAL, "pipeline: cannot start the pipeline thread");
+    }
+    *out = p;
+    return cio__ok();
+}
+
+cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    cio_buf_t op = {0};
+    cio_status_t st = p->sink->prepare("enqueue", operation_json, &op);
+    if (st != CIO_OK) {
+        cio__buf_free(&op);
+        return st;
+    }
+    size_t cost = op.len + 1;
+    pthread_mutex_lock(&p->lock);
+    if (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping) {
+        if (p->opts.when_full == CIO_WHEN_FULL_BLOCK) {
+            struct timespec ts;
+            deadline_in(&ts, p->opts.block_timeout_ms);
+            while (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping &&
+                   pthread_cond_timedwait(&p->space, &p->lock, &ts) != ETIMEDOUT) {
+            }
+        }
+        if (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping) {
+            pthread_mutex_unlock(&p->lock);
+            cio__buf_free(&op);
+            return cio__fail(CIO_E_QUEUE_FULL,
+                             "enqueue: the queue is full (%zu bytes queued, limit %zu)%s",
+                             p->queue_bytes, p->opts.max_queue_bytes,
+                             p->opts.when_full == CIO_WHEN_FULL_BLOCK ? " after waiting" : "");
+        }
+    }
+    if (p->stopping) {
+        pthread_mutex_unlock(&p->lock);
+        cio__buf_free(&op);
+        return cio__fail(CIO_E_CLOSED, "enqueue: the pipeline is closing");
+    }
+    uint64_t n = 0;
+    st = p->store->ops->append(p->store, op.data, op.len, &n);
+    if (st == CIO_OK) {
+        p->queue_bytes += cost;
+        p->stats.enqueued++;
+        if (p->store->waiting == 1 || p->store->waiting_bytes >= p->opts.batch_bytes / 2)
+            pthread_cond_signal(&p->wake); /* arm the linger timer, or a batch is ready */
+    }
+    pthread_mutex_unlock(&p->lock);
+    cio__buf_free(&op);
+    if (st != CIO_OK)
+        return st;
+    if (seq != NULL)
+        *seq = n;
+    return cio__ok();
+}
+
+/* Waits (lock held) until nothing waits or flies, or the deadline. */
+static cio_status_t wait_drained(cio_pipeline_t *p, long timeout_ms) {
+    struct timespec ts;
+    deadline_in(&ts, timeout_ms >= 0 ? timeout_ms : 0);
+    p->flushing++;
+    pthread_cond_signal(&p->wake);
+    cio_status_t st = CIO_OK;
+    while (p->store->waiting > 0 || p->stats.in_flight > 0) {
+        int rc = timeout_ms >= 0 ? pthread_cond_timedwait(&p->idle, &p->lock, &ts)
+                                 : pthread_cond_wait(&p->idle, &p->lock);
+        if (rc == ETIMEDOUT) {
+            st = CIO_E_TIMEOUT;
+            break;
+        }
+    }
+    p->flushing--;
+    return st;
+}
+
+cio_status_t cio_pipeline_flush(cio_pipeline_t *p, long timeout_ms) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "flush: pipeline is NULL");
+    pthread_mutex_lock(&p->lock);
+    cio_status_t st = wait_drained(p, timeout_ms);
+    size_t left = p->store->waiting + (size_t)p->stats.in_flight;
+    pthread_mutex_unlock(&p->lock);
+    if (st != CIO_OK)
+        return cio__fail(st, "flush: %zu operations or requests still pending after %ld ms",
+                         left, timeout_ms);
+    return cio__ok();
+}
+
+cio_status_t cio_pipeline_stats(cio_pipeline_t *p, cio_pipeline_stats_t *out) {
+    if (p == NULL || out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "stats: pipeline or out is NULL");
+    pthread_mutex_lock(&p->lock);
+    *out = p->stats;
+    out->queue_depth = p->store->waiting;
+    out->queue_bytes = p->queue_bytes;
+    pthread_mutex_unlock(&p->lock);
+    return cio__ok();
+}
+
+char *cio_pipeline_stats_json(cio_pipeline_t *p) {
+    cio_pipeline_stats_t s;
+    if (cio_pipeline_stats(p, &s) != CIO_OK)
+        return NULL;
+    cio_buf_t b = {0};
+    if (!cio__buf_printf(&b,
+                         "{\"enqueued\":%llu,\"delivered\":%llu,\"failed\":%llu,\"retried\":%llu,"
+                         "\"requests\":%llu,\"bytes_sent\":%llu,\"queue_depth\":%llu,"
+                         "\"queue_bytes\":%llu,\"in_flight\":%llu}",
+                         (unsigned long long)s.enqueued, (unsigned long long)s.delivered,
+                         (unsigned long long)s.failed, (unsigned long long)s.retried,
+                         (unsigned long long)s.requests, (unsigned long long)s.bytes_sent,
+                         (unsigned long long)s.queue_depth, (unsigned long long)s.queue_bytes,
+                         (unsigned long long)s.in_flight))
+        cio__buf_free(&b);
+    return b.data;
+}
+
+void cio_free_string(char *s) {
+    free(s);
+}
+
+cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
+    if (p == NULL)
+        return CIO_OK;
+    pthread_mutex_lock(&p->lock);
+    cio_status_t st = wait_drained(p, timeout_ms);
+    p->stopping = true;
+    /* in-flight requests finish (or fail as closed) before the thread may leave */
+    pthread_cond_broadcast(&p->space);
+    pthread_cond_signal(&p->wake);
+    while (p->stats.in_flight > 0)
+        pthread_cond_wait(&p->idle, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+
+    /* What could not be delivered is reported, never dropped silently (a spool keeps it too). */
+    report_list_t reports = {NULL, &reports.head};
+    size_t count = 0, bytes = 0;
+    cio_store_item_t *left = p->store->ops->take(p->store, SIZE_MAX, &count, &bytes);
+    for (cio_store_item_t *it = left; it != NULL; it = it->next)
+        add_report(p, &reports, it, CIO_E_CLOSED, 0, NULL, NULL,
+                   "pipeline: closed before the operation was delivered");
+    deliver_reports(p, &reports);
+    cio__fifo_free_items(left); /* not settled: a spool still owes them */
+    p->store->ops->destroy(p->store);
+    if (p->opts.report_queue != NULL)
+        cio_queue_free(p->opts.report_queue);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->space);
+    pthread_cond_destroy(&p->idle);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    if (st != CIO_OK)
+        return cio__fail(st, "close: the queue did not drain within %ld ms; %zu operations were "
+                             "reported as not delivered",
+                         timeout_ms, count);
+    return cio__ok();
+}

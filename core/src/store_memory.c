@@ -1,0 +1,125 @@
+/* The pipeline's in-memory queue: a FIFO of operations (see pipeline_store.h). */
+#include "pipeline_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq) {
+    cio_store_item_t *item = malloc(sizeof(*item) + len + 1);
+    if (item == NULL)
+        return NULL;
+    item->next = NULL;
+    item->seq = seq;
+    item->enqueued_ms = cio__now_ms();
+    item->len = len;
+    memcpy(item->data, op, len);
+    item->data[len] = '\0';
+    if (f->tail != NULL)
+        f->tail->next = item;
+    else
+        f->head = item;
+    f->tail = item;
+    f->base.waiting++;
+    f->base.waiting_bytes += len;
+    return item;
+}
+
+cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t *count, size_t *bytes) {
+    cio_fifo_t *f = (cio_fifo_t *)s;
+    cio_store_item_t *first = f->head, *last = NULL;
+    size_t n = 0, total = 0;
+    for (cio_store_item_t *it = f->head; it != NULL; it = it->next) {
+        /* +1: the comma between items */
+        if (n > 0 && total + it->len + 1 > max_bytes)
+            break;
+        total += it->len + (n > 0);
+        n++;
+        last = it;
+    }
+    if (last == NULL) {
+        *count = *bytes = 0;
+        return NULL;
+    }
+    f->head = last->next;
+    if (f->head == NULL)
+        f->tail = NULL;
+    last->next = NULL;
+    s->waiting -= n;
+    for (cio_store_item_t *it = first; it != NULL; it = it->next)
+        s->waiting_bytes -= it->len;
+    *count = n;
+    *bytes = total;
+    return first;
+}
+
+void cio__fifo_requeue(cio_store_t *s, cio_store_item_t *items) {
+    cio_fifo_t *f = (cio_fifo_t *)s;
+    if (items == NULL)
+        return;
+    cio_store_item_t *last = items;
+    for (;;) {
+        s->waiting++;
+        s->waiting_bytes += last->len;
+        if (last->next == NULL)
+            break;
+        last = last->next;
+    }
+    last->next = f->head;
+    f->head = items;
+    if (f->tail == NULL)
+        f->tail = last;
+}
+
+const cio_store_item_t *cio__fifo_peek(const cio_store_t *s) {
+    return ((const cio_fifo_t *)s)->head;
+}
+
+void cio__fifo_free_items(cio_store_item_t *items) {
+    while (items != NULL) {
+        cio_store_item_t *next = items->next;
+        free(items);
+        items = next;
+    }
+}
+
+static cio_status_t memory_append(cio_store_t *s, const char *op, size_t len, uint64_t *seq) {
+    cio_fifo_t *f = (cio_fifo_t *)s;
+    if (cio__fifo_push(f, op, len, f->next_seq) == NULL)
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    *seq = f->next_seq++;
+    return CIO_OK;
+}
+
+static void memory_settle(cio_store_t *s, cio_store_item_t *items) {
+    (void)s;
+    cio__fifo_free_items(items);
+}
+
+static void memory_before_send(cio_store_t *s) {
+    (void)s;
+}
+
+static void memory_destroy(cio_store_t *s) {
+    cio__fifo_free_items(((cio_fifo_t *)s)->head);
+    free(s);
+}
+
+static const cio_store_ops_t memory_ops = {
+    .append = memory_append,
+    .take = cio__fifo_take,
+    .settle = memory_settle,
+    .requeue = cio__fifo_requeue,
+    .before_send = memory_before_send,
+    .peek = cio__fifo_peek,
+    .destroy = memory_destroy,
+};
+
+cio_status_t cio__store_memory_new(cio_store_t **out) {
+    cio_fifo_t *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    f->base.ops = &memory_ops;
+    f->next_seq = 1;
+    *out = &f->base;
+    return CIO_OK;
+}

@@ -1,0 +1,339 @@
+/*
+ * The delivery pipeline: N operations in, N distinct operations out at the emulator, batched,
+ * under failures; every operation reported once; bounded queue; spool survives a restart.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(pipeline, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+
+/* Counts reports by status; guarded because reports arrive on library threads. */
+typedef struct tally {
+    pthread_mutex_t lock;
+    size_t delivered, failed, closed;
+    uint64_t last_failed_seq;
+    char last_reason[64];
+} tally_t;
+
+static void count_report(const cio_delivery_report_t *r, void *user) {
+    tally_t *t = user;
+    pthread_mutex_lock(&t->lock);
+    if (r->status == CIO_OK) {
+        t->delivered++;
+    } else {
+        t->failed++;
+        t->closed += r->status == CIO_E_CLOSED;
+        t->last_failed_seq = r->seq;
+        snprintf(t->last_reason, sizeof t->last_reason, "%s", r->reason ? r->reason : "");
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static cio_pipeline_options_t options(tally_t *t) {
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.linger_ms = 20;
+    o.max_requests_per_second = -1; /* no pacing in tests */
+    o.on_report = count_report;
+    o.report_user = t;
+    o.report_successes = 1;
+    return o;
+}
+
+static char *event_op(size_t i) {
+    char *op = malloc(160);
+    snprintf(op, 160,
+             "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"p%zu\"},"
+             "\"name\":\"e\",\"attributes\":{\"n\":%zu}}",
+             i, i);
+    return op;
+}
+
+/* Every batch request the emulator answered 2xx, exploded into its operations. */
+static json_t *delivered_operations(json_t *reqs) {
+    json_t *all = json_array();
+    size_t i;
+    json_t *req;
+    json_array_foreach(reqs, i, req) {
+        cr_assert_str_eq(req_str(req, "path"), "/api/v2/batch");
+        int status = req_status(req);
+        if (status < 200 || status >= 300)
+            continue;
+        json_t *body = req_body_json(req);
+        json_array_extend(all, json_object_get(body, "batch"));
+        json_decref(body);
+    }
+    return all;
+}
+
+/* Each of n operations arrived (2xx) exactly once, judged by its ULID id and its "n". */
+static void expect_each_delivered_once(json_t *ops, size_t n) {
+    char *seen = calloc(n, 1);
+    json_t *ids = json_object();
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op) {
+        const char *id = json_string_value(json_object_get(op, "id"));
+        cr_assert(is_ulid(id), "operation without a ULID id");
+        cr_assert_null(json_object_get(ids, id), "operation %s delivered twice", id);
+        json_object_set_new(ids, id, json_true());
+        size_t k = (size_t)json_integer_value(json_object_get(json_object_get(op, "attributes"),
+                                                              "n"));
+        cr_assert_lt(k, n);
+        cr_assert_eq(seen[k], 0, "operation %zu delivered twice", k);
+        seen[k] = 1;
+    }
+    for (size_t k = 0; k < n; k++)
+        cr_assert_eq(seen[k], 1, "operation %zu never delivered", k);
+    json_decref(ids);
+    free(seen);
+}
+
+Test(pipeline, test_n_operations_in_n_distinct_out_in_few_batches) {
+    enum { N = 2000 };
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    for (size_t i = 0; i < N; i++) {
+        char *op = event_op(i);
+        uint64_t seq = 0;
+        cr_assert_eq(cio_pipeline_enqueue(p, op, &seq), CIO_OK, "%s", cio_last_error()->message);
+        cr_assert_eq(seq, i + 1);
+        free(op);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 20000), CIO_OK);
+    cio_pipeline_stats_t s;
+    cio_pipeline_stats(p, &s);
+    cr_assert_eq(s.enqueued, N);
+    cr_assert_eq(s.delivered, N);
+    cr_assert_eq(s.failed, 0);
+    cr_assert_eq(s.queue_depth, 0);
+    cr_assert_eq(s.queue_bytes, 0);
+    cr_assert_lt(s.requests, 20, "%llu requests for %d small operations",
+                 (unsigned long long)s.requests, N);
+    char *json = cio_pipeline_stats_json(p);
+    cr_assert_not_null(strstr(json, "\"delivered\":2000"), "%s", json);
+    cio_free_string(json);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t.delivered, N);
+    json_t *reqs = mock_requests();
+    json_t *ops = delivered_operations(reqs);
+    expect_each_delivered_once(ops, N);
+    json_decref(ops);
+    json_decref(reqs);
+}
+
+Test(pipeline, test_delivers_each_once_under_500s_429s_resets_and_delays) {
+    enum { N = 600 };
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.batch_bytes = 8 * 1024; /* many small batches, so faults hit many of them */
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    mock_fault(3, 500, NULL, 0, NULL, NULL);
+    mock_fault(2, 429, NULL, 0, "0", NULL);
+    mock_fault(2, 0, NULL, 0, NULL, "reset");
+    mock_fault(2, 0, NULL, 100, NULL, NULL);
+    mock_fault(2, 503, NULL, 0, NULL, NULL);
+    for (size_t i = 0; i < N; i++) {
+        char *op = event_op(i);
+        cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+        free(op);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 30000), CIO_OK);
+    cio_pipeline_stats_t s;
+    cio_pipeline_stats(p, &s);
+    cr_assert_eq(s.delivered, N);
+    cr_assert_eq(s.failed, 0);
+    cr_assert_gt(s.retried, 0, "no retry happened: the faults were not exercised");
+    cio_pipeline_close(p, 5000);
+    json_t *reqs = mock_requests();
+    json_t *ops = delivered_operations(reqs);
+    expect_each_delivered_once(ops, N);
+    json_decref(ops);
+    json_decref(reqs);
+}
+
+Test(pipeline, test_rejected_items_are_reported_not_retried) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    mock_fault(1, 207, "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\",\"field\":"
+                       "\"identifiers\"}]}",
+               0, NULL, NULL);
+    for (size_t i = 0; i < 3; i++) {
+        char *op = event_op(i);
+        cio_pipeline_enqueue(p, op, NULL);
+        free(op);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK);
+    cio_pipeline_close(p, 1000);
+    cr_assert_eq(t.delivered, 2);
+    cr_assert_eq(t.failed, 1);
+    cr_assert_eq(t.last_failed_seq, 2);
+    cr_assert_str_eq(t.last_reason, "invalid");
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 1, "a rejected item was sent again");
+    json_decref(reqs);
+}
+
+Test(pipeline, test_invalid_operation_is_refused_at_enqueue) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    expect_error(cio_pipeline_enqueue(p, "{\"type\":\"person\",\"action\":\"event\"}", NULL),
+                 CIO_E_INVALID_ARGUMENT, "enqueue", "identifiers");
+    cio_pipeline_stats_t s;
+    cio_pipeline_stats(p, &s);
+    cr_assert_eq(s.enqueued, 0);
+    cio_pipeline_close(p, 1000);
+    expect_nothing_sent();
+}
+
+Test(pipeline, test_full_queue_fails_fast_or_blocks_then_fails) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_queue_bytes = 1000;
+    o.when_full = CIO_WHEN_FULL_FAIL;
+    o.linger_ms = 60000; /* nothing leaves on its own */
+    mock_fault(1, 0, NULL, 1500, NULL, NULL);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    size_t accepted = 0;
+    cio_status_t st = CIO_OK;
+    for (size_t i = 0; i < 50 && st == CIO_OK; i++) {
+        char *op = event_op(i);
+        st = cio_pipeline_enqueue(p, op, NULL);
+        accepted += st == CIO_OK;
+        free(op);
+    }
+    cr_assert_eq(st, CIO_E_QUEUE_FULL);
+    cr_assert_not_null(strstr(cio_last_error()->message, "full"));
+    cr_assert_gt(accepted, 3);
+    cr_assert_eq(cio_pipeline_close(p, 10000), CIO_OK);
+    cr_assert_eq(t.delivered, accepted, "accepted %zu, delivered %zu", accepted, t.delivered);
+
+    o.when_full = CIO_WHEN_FULL_BLOCK;
+    o.block_timeout_ms = 200;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    st = CIO_OK;
+    for (size_t i = 0; i < 50 && st == CIO_OK; i++) {
+        char *op = event_op(i);
+        st = cio_pipeline_enqueue(p, op, NULL);
+        free(op);
+    }
+    cr_assert_eq(st, CIO_E_QUEUE_FULL);
+    cr_assert_not_null(strstr(cio_last_error()->message, "after waiting"));
+    cio_pipeline_close(p, 10000);
+}
+
+Test(pipeline, test_close_reports_what_could_not_be_delivered) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.linger_ms = 60000;
+    cio_client_options_t co = fx_options();
+    co.track_url = "http://127.0.0.1:1"; /* nothing listens */
+    cio_client_t *dead = fx_client(&co);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(dead, &o, &p), CIO_OK);
+    for (size_t i = 0; i < 5; i++) {
+        char *op = event_op(i);
+        cio_pipeline_enqueue(p, op, NULL);
+        free(op);
+    }
+    cr_assert_eq(cio_pipeline_close(p, 300), CIO_E_TIMEOUT);
+    cr_assert_eq(t.delivered + t.failed, 5, "%zu delivered + %zu failed", t.delivered, t.failed);
+    cr_assert_eq(t.failed, 5);
+}
+
+Test(pipeline, test_reports_arrive_on_a_queue_descriptor) {
+    cio_queue_t *q;
+    cio_queue_new(&q);
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.linger_ms = 10;
+    o.report_queue = q;
+    o.report_successes = 1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    char *op = event_op(7);
+    uint64_t seq = 0;
+    cio_pipeline_enqueue(p, op, &seq);
+    free(op);
+    cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK);
+    cio_completion_t *c = NULL;
+    cio_queue_poll(q, &c);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->token, seq);
+    cr_assert_eq(c->status, CIO_OK);
+    cr_assert_not_null(strstr(c->response, "\"p7\""));
+    cio_completion_free(c);
+    cio_pipeline_close(p, 1000);
+    cio_queue_free(q);
+}
+
+Test(pipeline, test_spool_resends_what_a_killed_process_had_not_confirmed) {
+    char path[] = "/tmp/cio-spool-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    enum { N = 300 };
+    /* a child process accepts N operations into a spool and is killed before sending any */
+    pid_t child = fork();
+    if (child == 0) {
+        cio_client_options_t co = fx_options();
+        co.track_url = "http://127.0.0.1:1";
+        cio_client_t *c = NULL;
+        cio_client_new(&co, &c);
+        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+        o.spool_path = path;
+        o.linger_ms = 60000;
+        cio_pipeline_t *p = NULL;
+        if (cio_pipeline_new(c, &o, &p) != CIO_OK)
+            _exit(2);
+        for (size_t i = 0; i < N; i++) {
+            char *op = event_op(i);
+            if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK)
+                _exit(3);
+            free(op);
+        }
+        kill(getpid(), SIGKILL);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    cr_assert(WIFSIGNALED(status), "the child was not killed (exit %d)", WEXITSTATUS(status));
+
+    /* the next pipeline on the same spool sends all N, each once */
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.spool_path = path;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cr_assert_eq(t.delivered, N);
+    json_t *reqs = mock_requests();
+    json_t *ops = delivered_operations(reqs);
+    expect_each_delivered_once(ops, N);
+    json_decref(ops);
+    json_decref(reqs);
+
+    /* and a third one finds nothing owed */
+    mock_clear();
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    cio_pipeline_stats_t s;
+    cio_pipeline_stats(p, &s);
+    cr_assert_eq(s.enqueued, 0);
+    cio_pipeline_close(p, 1000);
+    expect_nothing_sent();
+    unlink(path);
+}
