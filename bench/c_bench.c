@@ -1,0 +1,118 @@
+/*
+ * bench/c_bench: events per second from C against the emulator, for one sending mode.
+ *
+ *   c_bench sync     URL N      one Track v1 request per event (cio_track), one thread
+ *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
+ *   c_bench queued   N          N events queued with nothing draining them: peak RSS
+ *
+ * Prints one line: "<mode> events=N seconds=S events_per_second=E [enqueue_us=U] rss_kb=R".
+ * Not a test: run by bench/run.sh, which puts the modes side by side with a baseline.
+ */
+#include <customerio/customerio.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long peak_rss_kb(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+static cio_client_t *client_for(const char *url) {
+    cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
+    o.track_url = url;
+    o.site_id = "bench-site";
+    o.api_key = "bench-key";
+    o.ignore_env = 1;
+    cio_client_t *c = NULL;
+    if (cio_client_new(&o, &c) != CIO_OK) {
+        fprintf(stderr, "client: %s\n", cio_last_error()->message);
+        exit(1);
+    }
+    return c;
+}
+
+static void event_op(char *buf, size_t size, long i) {
+    snprintf(buf, size,
+             "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"user-%ld\"},"
+             "\"name\":\"purchased\",\"attributes\":{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}}",
+             i % 10000, i % 100, i % 977);
+}
+
+static int run_sync(const char *url, long n) {
+    cio_client_t *c = client_for(url);
+    char data[96];
+    double t0 = seconds_now();
+    for (long i = 0; i < n; i++) {
+        snprintf(data, sizeof data, "{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}", i % 100, i % 977);
+        if (cio_track(c, "user-1", "purchased", data, NULL) != CIO_OK) {
+            fprintf(stderr, "track: %s\n", cio_last_error()->message);
+            return 1;
+        }
+    }
+    double s = seconds_now() - t0;
+    printf("c_sync events=%ld seconds=%.3f events_per_second=%.0f rss_kb=%ld\n", n, s, n / s,
+           peak_rss_kb());
+    cio_client_free(c);
+    return 0;
+}
+
+static int run_pipeline(const char *url, long n, int drain) {
+    cio_client_t *c = client_for(url);
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.max_requests_per_second = -1; /* the emulator has no rate limit */
+    o.max_queue_bytes = (size_t)4 << 30;
+    if (!drain)
+        o.linger_ms = 3600000; /* nothing leaves: measure what queuing n events costs */
+    cio_pipeline_t *p = NULL;
+    if (cio_pipeline_new(c, &o, &p) != CIO_OK) {
+        fprintf(stderr, "pipeline: %s\n", cio_last_error()->message);
+        return 1;
+    }
+    char op[256];
+    double t0 = seconds_now();
+    for (long i = 0; i < n; i++) {
+        event_op(op, sizeof op, i);
+        if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK) {
+            fprintf(stderr, "enqueue: %s\n", cio_last_error()->message);
+            return 1;
+        }
+    }
+    double t1 = seconds_now();
+    if (drain && cio_pipeline_flush(p, -1) != CIO_OK) {
+        fprintf(stderr, "flush: %s\n", cio_last_error()->message);
+        return 1;
+    }
+    double s = seconds_now() - t0;
+    long rss = peak_rss_kb();
+    cio_pipeline_stats_t st;
+    cio_pipeline_stats(p, &st);
+    printf("%s events=%ld seconds=%.3f events_per_second=%.0f enqueue_us=%.2f requests=%llu "
+           "rss_kb=%ld\n",
+           drain ? "c_pipeline" : "c_queued", n, drain ? s : t1 - t0, n / (drain ? s : t1 - t0),
+           (t1 - t0) / n * 1e6, (unsigned long long)st.requests, rss);
+    cio_pipeline_close(p, drain ? 10000 : 0);
+    cio_client_free(c);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "sync") == 0)
+        return run_sync(argv[2], atol(argv[3]));
+    if (argc == 4 && strcmp(argv[1], "pipeline") == 0)
+        return run_pipeline(argv[2], atol(argv[3]), 1);
+    if (argc == 3 && strcmp(argv[1], "queued") == 0)
+        return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0);
+    fprintf(stderr, "usage: c_bench sync|pipeline URL N | c_bench queued N\n");
+    return 2;
+}

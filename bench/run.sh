@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the benchmarks side by side against one emulator on 127.0.0.1 and prints a table with
+# each mode's events/second and its ratio to the per-call `requests` baseline.
+#   bench/run.sh [N_SYNC] [N_PIPELINE]      (after `make build`)
+# Not part of the test suite: numbers depend on the machine; compare ratios, not absolutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+n_sync=${1:-5000}
+n_pipe=${2:-500000}
+venv="$build/bench-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check requests
+
+portfile=$(mktemp)
+"$build/mock/cio-mock" --port 0 --port-file "$portfile" --site-id bench-site --api-key bench-key \
+  >/dev/null 2>&1 &
+mock=$!
+trap 'kill $mock 2>/dev/null; rm -f "$portfile"' EXIT
+for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+url="http://127.0.0.1:$(cat "$portfile")"
+clear_log() { curl -s -X DELETE "$url/_mock/requests" >/dev/null; }
+
+results=$(mktemp)
+clear_log; "$venv/bin/python" bench/baseline_requests.py "$url" "$n_sync" | tee -a "$results"
+clear_log; "$build/bench/c_bench" sync "$url" "$n_sync" | tee -a "$results"
+clear_log; "$build/bench/c_bench" pipeline "$url" "$n_pipe" | tee -a "$results"
+clear_log; "$build/bench/c_bench" queued 1000000 | tee -a "$results"
+
+echo
+awk '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[$1, kv[1]] = kv[2] } names[++n] = $1 }
+  END {
+    base = v["py_requests_baseline", "events_per_second"]
+    printf "%-22s %14s %10s %10s\n", "mode", "events/s", "x baseline", "peak RSS MB"
+    for (i = 1; i <= n; i++) {
+      m = names[i]
+      printf "%-22s %14s %10.1f %10.1f\n", m, v[m, "events_per_second"],
+             v[m, "events_per_second"] / base, v[m, "rss_kb"] / 1024
+    }
+  }' "$results"
+rm -f "$results"
