@@ -105,6 +105,7 @@ typedef struct mock_route_table {
 /* Route tables, one per routes_*.c file. Register new ones in router.c. */
 extern const mock_route_table_t mock_routes_track_v1;
 extern const mock_route_table_t mock_routes_track_v2;
+extern const mock_route_table_t mock_routes_app; /* routes_app.c: the App API under /v1 */
 extern const mock_route_table_t mock_routes_control;
 
 #define MOCK_CONTROL_PREFIX "/_mock"
@@ -205,6 +206,50 @@ bool mock_faults_take(cio_mock_t *m, mock_fault_t *out);
 /* The remaining rules as a JSON array. */
 json_t *mock_faults_to_json(cio_mock_t *m);
 
+/* ------------------------------------------------------------ state.c */
+
+/*
+ * The emulated workspace: people identified through the Track APIs and read back through the App
+ * API, transactional deliveries, broadcast triggers and segments. Every function takes the
+ * state's own lock (never m->lock), so any thread may call it; values returned are new
+ * references (deep copies) owned by the caller.
+ */
+typedef struct mock_state mock_state_t;
+
+mock_state_t *mock_state_new(void);
+void mock_state_free(mock_state_t *state);
+
+/* Merges attributes (an object; borrowed) into the profile of the person with that identifier
+ * type ("id"|"email"|"cio_id") and value, creating it. Thread-safe.
+ * "_update": true only updates an existing person; an "email" attribute becomes the person's
+ * email identifier, an "id" attribute sets a missing id; "cio_id" is never overwritten. */
+void mock_state_identify(cio_mock_t *m, const char *id_type, const char *id_value,
+                         json_t *attributes);
+/* Deletes the person with that identifier type and value, if any. Thread-safe. */
+void mock_state_delete(cio_mock_t *m, const char *id_type, const char *id_value);
+
+/* A copy of the person record ({"cio_id", "id"?, "email"?, "attributes", "timestamps",
+ * "created_at"}), or NULL when there is none. Email matches ignore case. */
+json_t *mock_state_person(cio_mock_t *m, const char *id_type, const char *id_value);
+/* Copies of every person, delivery and segment, oldest first. */
+json_t *mock_state_people(cio_mock_t *m);
+json_t *mock_state_deliveries(cio_mock_t *m);
+json_t *mock_state_segments(cio_mock_t *m);
+/* Whether a person record has one of the identifiers in {"id"|"email"|"cio_id": value}. */
+bool mock_person_matches(const json_t *person, const json_t *identifiers);
+/* Records a transactional delivery of type ("email", "push", ...) for a validated send request;
+ * returns the answer {"delivery_id", "queued_at"} (NULL on OOM). */
+json_t *mock_state_add_delivery(cio_mock_t *m, const char *type, const json_t *request);
+/* A new broadcast trigger id (1, 2, ...). */
+json_int_t mock_state_add_trigger(cio_mock_t *m);
+/* Creates a manual segment; returns a copy of it (NULL on OOM). */
+json_t *mock_state_add_segment(cio_mock_t *m, const char *name, const char *description);
+/* Deletes a segment; false when there is none with that id. */
+bool mock_state_delete_segment(cio_mock_t *m, json_int_t id);
+/* Membership: segment 1 holds everyone, segment 2 the people whose attribute vip is true,
+ * created (manual) segments nobody. */
+bool mock_state_in_segment(const json_t *segment, const json_t *person);
+
 /* ----------------------------------------------------------- server.c */
 
 struct cio_mock {
@@ -222,6 +267,7 @@ struct cio_mock {
     bool stopping;
     mock_request_log_t log;
     mock_fault_list_t faults;
+    struct mock_state *state; /* the emulated workspace (state.c); has its own lock */
 };
 
 /* Sleeps up to ms; returns false if the server began stopping meanwhile. */

@@ -10,6 +10,7 @@
 static const mock_route_table_t *const route_tables[] = {
     &mock_routes_track_v1,
     &mock_routes_track_v2,
+    &mock_routes_app,
 };
 
 #define N_ROUTE_TABLES (sizeof(route_tables) / sizeof(route_tables[0]))

@@ -1,6 +1,8 @@
 /* Track API v1 (https://track.customer.io/api/v1): Basic auth, {"meta":{"error":...}} errors. */
 #include "mock_internal.h"
 
+#include <string.h>
+
 #define TRACK_V1_MAX_BODY ((size_t)32 * 1024)
 
 static void reply_ok(mock_response_t *res) {
@@ -16,9 +18,17 @@ static void handle_optional_body(const mock_request_t *req, mock_response_t *res
     json_decref(body);
 }
 
+/* PUT /customers/{id}: the path id is a cio_id when it reads "cio_<x>", an email address when it
+ * has an '@', else an id; the attributes are merged into that person's profile (state.c). */
 static void handle_identify(const mock_request_t *req, mock_response_t *res) {
     json_t *body = mock_parse_object_body(req, res, true);
     if (body != NULL) {
+        const char *id = req->params[0];
+        if (strncmp(id, "cio_", 4) == 0 && id[4] != '\0') {
+            mock_state_identify(req->mock, "cio_id", id + 4, body);
+        } else {
+            mock_state_identify(req->mock, strchr(id, '@') != NULL ? "email" : "id", id, body);
+        }
         reply_ok(res);
     }
     json_decref(body);

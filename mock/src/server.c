@@ -250,6 +250,7 @@ static void log_mhd_error(void *cls, const char *fmt, va_list ap) {
 static void free_mock(cio_mock_t *m) {
     mock_log_free(&m->log);
     mock_faults_free(&m->faults);
+    mock_state_free(m->state);
     pthread_cond_destroy(&m->wake);
     pthread_mutex_destroy(&m->lock);
     free(m->site_id);
@@ -293,7 +294,8 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
     m->site_id = mock_strdup(opts->site_id != NULL ? opts->site_id : "test-site");
     m->api_key = mock_strdup(opts->api_key != NULL ? opts->api_key : "test-key");
     m->app_api_key = mock_strdup(opts->app_api_key != NULL ? opts->app_api_key : "test-app-key");
-    if (m->site_id == NULL || m->api_key == NULL || m->app_api_key == NULL) {
+    m->state = mock_state_new();
+    if (m->site_id == NULL || m->api_key == NULL || m->app_api_key == NULL || m->state == NULL) {
         free_mock(m);
         return NULL;
     }

@@ -6,6 +6,7 @@
  *   client.h  the client handle and its options
  *   track.h   Track API v1
  *   track_v2.h Track API v2 (entity and batch)
+ *   app.h     App API: transactional messages, broadcasts, customers, segments, templates
  *   async.h   completion queues: any call made asynchronous, for event loops
  *   pipeline.h the delivery pipeline: batched, paced, retried, spooled
  *   webhook.h reporting webhooks: verify signatures, parse events, drop redeliveries
@@ -18,6 +19,7 @@
 #include "client.h"
 #include "track.h"
 #include "track_v2.h"
+#include "app.h"
 #include "async.h"
 #include "pipeline.h"
 #include "webhook.h"

@@ -1,0 +1,103 @@
+/*
+ * The App API's plumbing: building "/v1" paths and query strings, pagination, sending with the
+ * App key, and handing the server's JSON answer to the caller.
+ */
+#include "app_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cio_free(void *p) {
+    free(p);
+}
+
+void cio__app_reset_response(char **response_json) {
+    if (response_json != NULL)
+        *response_json = NULL;
+}
+
+void cio__app_path(cio_app_req_t *r, const char *literal) {
+    if (!r->oom && !cio__buf_appends(&r->path, literal))
+        r->oom = true;
+}
+
+void cio__app_segment(cio_app_req_t *r, const char *value) {
+    if (!r->oom && !cio__buf_append_path_segment(&r->path, value))
+        r->oom = true;
+}
+
+void cio__app_query(cio_app_req_t *r, const char *name, const char *value) {
+    if (r->oom)
+        return;
+    bool ok = cio__buf_appends(&r->path, r->has_query ? "&" : "?") &&
+              cio__buf_appends(&r->path, name) && cio__buf_appends(&r->path, "=") &&
+              cio__buf_append_path_segment(&r->path, value);
+    r->has_query = true;
+    r->oom = !ok;
+}
+
+void cio__app_query_int(cio_app_req_t *r, const char *name, long long value) {
+    if (r->oom)
+        return;
+    bool ok = cio__buf_printf(&r->path, "%s%s=%lld", r->has_query ? "&" : "?", name, value);
+    r->has_query = true;
+    r->oom = !ok;
+}
+
+cio_status_t cio__app_check_page(const char *call, const cio_page_t *page) {
+    if (page == NULL)
+        return CIO_OK;
+    if (page->version == 0 || page->version > CIO_PAGE_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: page.version %u is not supported (use CIO_PAGE_INIT)", call,
+                         page->version);
+    if (page->limit < 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: page.limit is negative", call);
+    if (page->start != NULL && page->start[0] != '\0')
+        return cio__check_text(call, "page.start", page->start);
+    return CIO_OK;
+}
+
+void cio__app_query_page(cio_app_req_t *r, const cio_page_t *page) {
+    if (page == NULL)
+        return;
+    if (page->start != NULL && page->start[0] != '\0')
+        cio__app_query(r, "start", page->start);
+    if (page->limit > 0)
+        cio__app_query_int(r, "limit", page->limit);
+}
+
+cio_status_t cio__app_send(cio_client_t *client, const char *call, const char *method,
+                           cio_app_req_t *r, cio_buf_t *body, char **response_json) {
+    cio_status_t st;
+    if (r->oom || r->path.data == NULL) {
+        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    } else {
+        cio_http_call_t http = {.method = method,
+                                .path = r->path.data,
+                                .body = body != NULL ? body->data : NULL,
+                                .body_len = body != NULL ? body->len : 0,
+                                .auth = CIO_AUTH_APP};
+        st = cio__http_send(client, call, &http);
+        /* A synchronous exchange leaves its HTTP status in http; an asynchronous one (queued
+         * by cio_async_next) does not, and its answer goes to the completion instead. */
+        if (st == CIO_OK && response_json != NULL && http.http_status != 0) {
+            const char *text =
+                http.response != NULL && http.response_len > 0 ? http.response : "{}";
+            size_t len = http.response != NULL && http.response_len > 0 ? http.response_len : 2;
+            char *copy = malloc(len + 1);
+            if (copy == NULL) {
+                st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+            } else {
+                memcpy(copy, text, len);
+                copy[len] = '\0';
+                *response_json = copy;
+            }
+        }
+        cio__http_call_cleanup(&http);
+    }
+    cio__buf_free(&r->path);
+    if (body != NULL)
+        cio__buf_free(body);
+    return st;
+}
