@@ -44,6 +44,11 @@ bool cio__utf8_valid(const char *s, size_t len);
 bool cio__has_control_char(const char *s);
 /* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
 cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
+/* A device to add: its id (v1 device_id, v2 token), platform ios/android, last_used >= 0, and
+ * optional attributes (a JSON object). */
+cio_status_t cio__check_device(const char *call, const char *id_field, const char *device_id,
+                               const char *platform, int64_t last_used,
+                               const char *attributes_json);
 /* "id", "email", "cio_id", or NULL for an unknown value. */
 const char *cio__id_type_name(cio_id_type_t type);
 
@@ -143,10 +148,9 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
 typedef void (*cio_done_fn)(cio_completion_t *completion, void *user);
 
 /* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline). */
-cio_status_t cio__http_run_callback(cio_client_t *client, const char *name,
-                                    cio_http_call_t *calls, size_t n, cio_finish_fn finish,
-                                    void *ctx, void (*ctx_free)(void *), cio_done_fn done,
-                                    void *done_user);
+cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                                    size_t n, cio_finish_fn finish, void *ctx,
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */

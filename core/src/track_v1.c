@@ -174,14 +174,7 @@ cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const
     const char *call = "add_device";
     cio_status_t st = check_customer_call(client, call, customer_id);
     if (st == CIO_OK)
-        st = cio__check_id(call, "device_id", device_id);
-    if (st == CIO_OK &&
-        (platform == NULL || (strcmp(platform, "ios") != 0 && strcmp(platform, "android") != 0)))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: platform must be \"ios\" or \"android\"", call);
-    if (st == CIO_OK && last_used < 0)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: last_used is negative", call);
-    if (st == CIO_OK)
-        st = cio__check_json_object(call, "attributes", attributes_json);
+        st = cio__check_device(call, "device_id", device_id, platform, last_used, attributes_json);
     if (st != CIO_OK)
         return st;
     cio_buf_t path = {0}, body = {0};

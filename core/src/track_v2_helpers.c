@@ -157,14 +157,7 @@ cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_typ
     const char *call = "v2_person_add_device";
     cio_status_t st = check_person(call, "id_value", id_type, id_value);
     if (st == CIO_OK)
-        st = cio__check_id(call, "token", token);
-    if (st == CIO_OK &&
-        (platform == NULL || (strcmp(platform, "ios") != 0 && strcmp(platform, "android") != 0)))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: platform must be \"ios\" or \"android\"", call);
-    if (st == CIO_OK && last_used < 0)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: last_used is negative", call);
-    if (st == CIO_OK)
-        st = cio__check_json_object(call, "attributes", attributes_json);
+        st = cio__check_device(call, "token", token, platform, last_used, attributes_json);
     if (st != CIO_OK)
         return st;
     op_builder_t b;

@@ -96,3 +96,15 @@ cio_status_t cio__check_event_options(const char *call, const cio_event_options_
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
     return o->id != NULL ? cio__check_id(call, "id", o->id) : CIO_OK;
 }
+
+cio_status_t cio__check_device(const char *call, const char *id_field, const char *device_id,
+                               const char *platform, int64_t last_used,
+                               const char *attributes_json) {
+    cio_status_t st = cio__check_id(call, id_field, device_id);
+    if (st == CIO_OK &&
+        (platform == NULL || (strcmp(platform, "ios") != 0 && strcmp(platform, "android") != 0)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: platform must be \"ios\" or \"android\"", call);
+    if (st == CIO_OK && last_used < 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: last_used is negative", call);
+    return st != CIO_OK ? st : cio__check_json_object(call, "attributes", attributes_json);
+}
