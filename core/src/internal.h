@@ -64,6 +64,8 @@ cio_status_t cio__check_json_object(const char *call, const char *field, const c
 cio_status_t cio__check_json_array(const char *call, const char *field, const char *text);
 /* "object", "array", "string", "number", "boolean" or "null". */
 const char *cio__json_type_name(const json_t *value);
+/* Appends a parsed value as compact JSON, key order kept, reals in their shortest exact form. */
+bool cio__buf_append_json(cio_buf_t *b, const json_t *value);
 /* Appends s as a JSON string literal (quoted, escaped). s must be valid UTF-8. */
 bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
 

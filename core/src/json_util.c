@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *json_type_name(const json_t *v) {
@@ -109,4 +111,70 @@ bool cio__buf_append_json_string(cio_buf_t *b, const char *s) {
         run = p + 1;
     }
     return cio__buf_append(b, "\"", 1);
+}
+
+/* Compact JSON of a parsed value. jansson prints reals with 17 significant digits
+ * (23.45 -> 23.449999999999999); here reals get their shortest round-trip form. */
+
+static bool append_real(cio_buf_t *b, double d) {
+    char s[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(s, sizeof(s), "%.*g", prec, d);
+        if (strtod(s, NULL) == d)
+            break;
+    }
+    bool looks_real = false;
+    for (char *p = s; *p != '\0'; p++) {
+        if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+')
+            continue;
+        if (*p == 'e' || *p == 'E') {
+            looks_real = true;
+            continue;
+        }
+        *p = '.'; /* the locale's decimal separator */
+        looks_real = true;
+    }
+    return cio__buf_appends(b, s) && (looks_real || cio__buf_appends(b, ".0"));
+}
+
+bool cio__buf_append_json(cio_buf_t *b, const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *member;
+        json_t *obj = (json_t *)v; /* json_object_foreach wants a non-const */
+        bool first = true;
+        if (!cio__buf_append(b, "{", 1))
+            return false;
+        json_object_foreach(obj, key, member) {
+            if ((!first && !cio__buf_append(b, ",", 1)) || !cio__buf_append_json_string(b, key) ||
+                !cio__buf_append(b, ":", 1) || !cio__buf_append_json(b, member))
+                return false;
+            first = false;
+        }
+        return cio__buf_append(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        if (!cio__buf_append(b, "[", 1))
+            return false;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if ((i > 0 && !cio__buf_append(b, ",", 1)) || !cio__buf_append_json(b, json_array_get(v, i)))
+                return false;
+        }
+        return cio__buf_append(b, "]", 1);
+    }
+    case JSON_STRING:
+        return cio__buf_append_json_string(b, json_string_value(v));
+    case JSON_INTEGER:
+        return cio__buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return append_real(b, json_real_value(v));
+    case JSON_TRUE:
+        return cio__buf_appends(b, "true");
+    case JSON_FALSE:
+        return cio__buf_appends(b, "false");
+    case JSON_NULL:
+        return cio__buf_appends(b, "null");
+    }
+    return false;
 }

@@ -38,8 +38,8 @@ struct cio_pipeline {
     bool stopping;
     int flushing; /* flush calls waiting */
     size_t queue_bytes;
-    int64_t next_send_ms;   /* pacing: no request before this */
-    int64_t paused_until;   /* backoff after a failed request */
+    int64_t next_send_ms; /* pacing: no request before this */
+    int64_t paused_until; /* backoff after a failed request */
     int consecutive_failures;
     cio_pipeline_stats_t stats;
 };
@@ -70,8 +70,8 @@ static char *dup_or_null(const char *s) {
 }
 
 static void add_report(cio_pipeline_t *p, report_list_t *out, const cio_store_item_t *item,
-                       cio_status_t status, int http_status, const char *reason,
-                       const char *field, const char *message) {
+                       cio_status_t status, int http_status, const char *reason, const char *field,
+                       const char *message) {
     if (status == CIO_OK) {
         p->stats.delivered++;
         if (!p->opts.report_successes)
@@ -247,7 +247,7 @@ static void batch_done(cio_completion_t *c, void *user) {
 
 /* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
 static void send_batch(cio_pipeline_t *p) {
-    size_t frame = strlen(p->sink->prefix) + strlen(p->sink->suffix);
+    size_t frame = strlen(p->sink->prefix) + p->sink->suffix_reserve;
     batch_t *b = calloc(1, sizeof(*b));
     if (b == NULL)
         return;
@@ -271,7 +271,7 @@ static void send_batch(cio_pipeline_t *p) {
     for (cio_store_item_t *it = b->items; ok && it != NULL; it = it->next)
         ok = (it == b->items || cio__buf_append(&body, ",", 1)) &&
              cio__buf_append(&body, it->data, it->len);
-    ok = ok && cio__buf_appends(&body, p->sink->suffix);
+    ok = ok && p->sink->finish_body(&body);
     cio_status_t st = CIO_E_NOMEM;
     if (ok) {
         cio_http_call_t call = {.method = "POST",
@@ -425,7 +425,7 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
     cio_buf_t op = {0};
-    cio_status_t st = p->sink->prepare("enqueue", operation_json, &op);
+    cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
     if (st != CIO_OK) {
         cio__buf_free(&op);
         return st;
@@ -498,8 +498,8 @@ cio_status_t cio_pipeline_flush(cio_pipeline_t *p, long timeout_ms) {
     size_t left = p->store->waiting + (size_t)p->stats.in_flight;
     pthread_mutex_unlock(&p->lock);
     if (st != CIO_OK)
-        return cio__fail(st, "flush: %zu operations or requests still pending after %ld ms",
-                         left, timeout_ms);
+        return cio__fail(st, "flush: %zu operations or requests still pending after %ld ms", left,
+                         timeout_ms);
     return cio__ok();
 }
 
@@ -568,8 +568,9 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     pthread_mutex_destroy(&p->lock);
     free(p);
     if (st != CIO_OK)
-        return cio__fail(st, "close: the queue did not drain within %ld ms; %zu operations were "
-                             "reported as not delivered",
+        return cio__fail(st,
+                         "close: the queue did not drain within %ld ms; %zu operations were "
+                         "reported as not delivered",
                          timeout_ms, count);
     return cio__ok();
 }

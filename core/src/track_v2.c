@@ -3,14 +3,11 @@
  * results. The helpers (cio_v2_person_*, cio_v2_object_*, cio_v2_delivery_event) only build
  * operation text; every operation, the caller's or a helper's, goes through prepare_operation().
  */
-#include "internal.h"
+#include "pipeline_sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define BATCH_PREFIX "{\"batch\":["
-#define BATCH_SUFFIX "]}"
 
 static const char *const person_actions[] = {"identify",
                                              "delete",
@@ -245,32 +242,6 @@ cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json
     return cio__v2_send_operation(client, "send_entity", operation_json);
 }
 
-/* ---------------------------------------------------------------- batch */
-
-struct cio_batch_result {
-    size_t requests;
-    cio_batch_item_error_t *errors;
-    size_t count, cap;
-};
-
-static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reason,
-                           const char *field, const char *message) {
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        cio_batch_item_error_t *e = realloc(r->errors, cap * sizeof(*e));
-        if (e == NULL)
-            return false;
-        r->errors = e;
-        r->cap = cap;
-    }
-    cio_batch_item_error_t *e = &r->errors[r->count++];
-    e->index = index;
-    e->reason = strdup(reason != NULL ? reason : "unknown");
-    e->field = field != NULL ? strdup(field) : NULL;
-    e->message = message != NULL ? strdup(message) : NULL;
-    return e->reason != NULL;
-}
-
 void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_item_error_fn fn,
                          void *user) {
     json_t *root = json_loadb(response != NULL ? response : "", len, 0, NULL);
@@ -294,230 +265,13 @@ void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_i
     json_decref(root);
 }
 
-typedef struct result_cursor {
-    cio_batch_result_t *result;
-    size_t first;
-} result_cursor_t;
-
-static void add_to_result(void *user, size_t local, const char *reason, const char *field,
-                          const char *message) {
-    result_cursor_t *c = user;
-    add_item_error(c->result, c->first + local, reason, field, message);
-}
-
-/* Reads {"errors":[{"batch_index","reason","field","message"}]} of one request's answer. */
-static void collect_item_errors(cio_batch_result_t *r, const cio_http_call_t *call, size_t first,
-                                size_t n_items) {
-    result_cursor_t cursor = {r, first};
-    cio__v2_item_errors(call->response, call->response_len, n_items, add_to_result, &cursor);
-}
-
-static int by_index(const void *a, const void *b) {
-    const cio_batch_item_error_t *x = a, *y = b;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* One request of a batch: items [first, first + count). */
-typedef struct chunk {
-    size_t first, count;
-    cio_buf_t body;
-} chunk_t;
-
-/* Packs prepared operations into request bodies, each under CIO_TRACK_V2_MAX_BATCH_BYTES. */
-static cio_status_t pack_chunks(const char *call, cio_buf_t *ops, size_t count, chunk_t **out,
-                                size_t *n_out) {
-    chunk_t *chunks = calloc(count, sizeof(*chunks)); /* at most one chunk per operation */
-    if (chunks == NULL)
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
-        chunk_t *c = n > 0 ? &chunks[n - 1] : NULL;
-        if (c == NULL ||
-            c->body.len + 1 + ops[i].len + strlen(BATCH_SUFFIX) >= CIO_TRACK_V2_MAX_BATCH_BYTES) {
-            c = &chunks[n++];
-            c->first = i;
-            if (!cio__buf_appends(&c->body, BATCH_PREFIX))
-                goto oom;
-        } else if (!cio__buf_append(&c->body, ",", 1)) {
-            goto oom;
-        }
-        if (!cio__buf_append(&c->body, ops[i].data, ops[i].len))
-            goto oom;
-        c->count++;
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (!cio__buf_appends(&chunks[k].body, BATCH_SUFFIX))
-            goto oom;
-    }
-    *out = chunks;
-    *n_out = n;
-    return CIO_OK;
-oom:
-    for (size_t k = 0; k < n; k++)
-        cio__buf_free(&chunks[k].body);
-    free(chunks);
-    return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-}
-
-/* Where each request's items sit in the caller's array, for mapping batch_index back. */
-typedef struct chunk_map {
-    size_t n;
-    size_t *first;
-    size_t *count;
-} chunk_map_t;
-
-static void chunk_map_free(void *p) {
-    chunk_map_t *m = p;
-    if (m != NULL) {
-        free(m->first);
-        free(m->count);
-        free(m);
-    }
-}
-
-/* Builds the batch result: per-item errors from 207/200 answers, whole failed requests. */
-static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
-                         const cio_status_t *statuses, char **messages, cio_completion_t *out) {
-    const chunk_map_t *map = ctx;
-    cio_batch_result_t *r = calloc(1, sizeof(*r));
-    size_t first_failed = n;
-    for (size_t k = 0; r != NULL && k < n; k++) {
-        if (statuses[k] == CIO_OK) {
-            collect_item_errors(r, &calls[k], map->first[k], map->count[k]);
-            continue;
-        }
-        for (size_t i = 0; i < map->count[k]; i++)
-            add_item_error(r, map->first[k] + i, cio_status_str(statuses[k]), NULL, messages[k]);
-        if (first_failed == n)
-            first_failed = k;
-    }
-    if (r == NULL) {
-        out->status = CIO_E_NOMEM;
-        out->message = strdup("send_batch: out of memory");
-        return;
-    }
-    r->requests = n;
-    if (r->count > 1)
-        qsort(r->errors, r->count, sizeof(*r->errors), by_index);
-    out->batch_result = r;
-    if (first_failed < n) {
-        out->status = statuses[first_failed];
-        out->message = messages[first_failed];
-        messages[first_failed] = NULL;
-        out->http_status = (int)calls[first_failed].http_status;
-        out->attempts = calls[first_failed].attempts;
-    } else if (r->count > 0) {
-        cio_buf_t m = {0};
-        const cio_batch_item_error_t *e = &r->errors[0];
-        cio__buf_printf(&m, "%s: %zu of the batch's items were rejected (first: item %zu, %s%s%s)",
-                        name, r->count, e->index, e->reason, e->field != NULL ? " " : "",
-                        e->field != NULL ? e->field : "");
-        out->status = CIO_E_PARTIAL;
-        out->message = m.data;
-        out->http_status = (int)calls[0].http_status;
-        out->attempts = calls[0].attempts;
-    } else {
-        out->status = CIO_OK;
-        out->http_status = (int)calls[0].http_status;
-        out->attempts = calls[0].attempts;
-    }
-}
-
-static cio_status_t send_chunks(cio_client_t *client, const char *call, chunk_t *chunks, size_t n,
-                                cio_batch_result_t **result) {
-    cio_http_call_t *calls = calloc(n, sizeof(*calls));
-    chunk_map_t *map = calloc(1, sizeof(*map));
-    if (map != NULL) {
-        map->n = n;
-        map->first = calloc(n, sizeof(size_t));
-        map->count = calloc(n, sizeof(size_t));
-    }
-    if (calls == NULL || map == NULL || map->first == NULL || map->count == NULL) {
-        free(calls);
-        chunk_map_free(map);
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    }
-    for (size_t k = 0; k < n; k++) {
-        calls[k] = (cio_http_call_t){.method = "POST",
-                                     .path = "/api/v2/batch",
-                                     .body = chunks[k].body.data,
-                                     .body_len = chunks[k].body.len,
-                                     .auth = CIO_AUTH_TRACK};
-        map->first[k] = chunks[k].first;
-        map->count[k] = chunks[k].count;
-    }
-    cio_completion_t out;
-    cio_status_t st =
-        cio__http_run(client, call, calls, n, finish_batch, map, chunk_map_free, &out);
-    for (size_t k = 0; k < n; k++)
-        cio__http_call_cleanup(&calls[k]);
-    free(calls);
-    free((char *)out.message);
-    free((char *)out.response);
-    *result = out.batch_result;
-    return st;
-}
-
 cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
                                size_t count, cio_batch_result_t **result) {
-    const char *call = "send_batch";
     if (result != NULL)
         *result = NULL;
-    cio_status_t st = cio__require_track_credentials(client, call);
+    cio_status_t st = cio__require_track_credentials(client, "send_batch");
     if (st != CIO_OK)
         return st;
-    if (operations_json == NULL || count == 0)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: operations is empty", call);
-    cio_buf_t *ops = calloc(count, sizeof(*ops));
-    if (ops == NULL)
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    for (size_t i = 0; st == CIO_OK && i < count; i++) {
-        char label[40];
-        snprintf(label, sizeof(label), "operations[%zu]", i);
-        st = cio__v2_prepare_operation(call, label, operations_json[i], &ops[i]);
-    }
-    chunk_t *chunks = NULL;
-    size_t n_chunks = 0;
-    if (st == CIO_OK)
-        st = pack_chunks(call, ops, count, &chunks, &n_chunks);
-    for (size_t i = 0; i < count; i++)
-        cio__buf_free(&ops[i]);
-    free(ops);
-    if (st != CIO_OK)
-        return st;
-
-    cio_batch_result_t *r = NULL;
-    st = send_chunks(client, call, chunks, n_chunks, &r);
-    for (size_t k = 0; k < n_chunks; k++)
-        cio__buf_free(&chunks[k].body);
-    free(chunks);
-    if (result != NULL)
-        *result = r;
-    else
-        cio_batch_result_free(r);
-    return st;
-}
-
-size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
-    return result != NULL ? result->requests : 0;
-}
-
-size_t cio_batch_result_error_count(const cio_batch_result_t *result) {
-    return result != NULL ? result->count : 0;
-}
-
-const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result, size_t i) {
-    return (result != NULL && i < result->count) ? &result->errors[i] : NULL;
-}
-
-void cio_batch_result_free(cio_batch_result_t *result) {
-    if (result == NULL)
-        return;
-    for (size_t i = 0; i < result->count; i++) {
-        free((char *)result->errors[i].reason);
-        free((char *)result->errors[i].field);
-        free((char *)result->errors[i].message);
-    }
-    free(result->errors);
-    free(result);
+    return cio__batch_send(client, "send_batch", &cio__sink_track_v2, operations_json, count,
+                           result);
 }

@@ -1,8 +1,7 @@
 /*
  * Reporting webhook bodies: one event object or {"events": [...]}, parsed with jansson. Every
  * string of a list lives in one arena (offsets while building, pointers once it stops growing).
- * The compact JSON is written by a small serialiser of our own: jansson prints reals with 17
- * significant digits (23.45 -> 23.449999999999999), so reals get their shortest round-trip form.
+ * The compact JSON is written by cio__buf_append_json (json_util.c), which keeps numbers exact.
  */
 #include "internal.h"
 
@@ -24,70 +23,6 @@ typedef struct event_offsets {
     int64_t timestamp;
 } event_offsets_t;
 
-/* ---- compact JSON ---- */
-
-static bool append_real(cio_buf_t *b, double d) {
-    char s[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(s, sizeof(s), "%.*g", prec, d);
-        if (strtod(s, NULL) == d)
-            break;
-    }
-    bool looks_real = false;
-    for (char *p = s; *p != '\0'; p++) {
-        if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+')
-            continue;
-        if (*p == 'e' || *p == 'E') {
-            looks_real = true;
-            continue;
-        }
-        *p = '.'; /* the locale's decimal separator */
-        looks_real = true;
-    }
-    return cio__buf_appends(b, s) && (looks_real || cio__buf_appends(b, ".0"));
-}
-
-static bool append_json(cio_buf_t *b, json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        const char *key;
-        json_t *member;
-        bool first = true;
-        if (!cio__buf_append(b, "{", 1))
-            return false;
-        json_object_foreach(v, key, member) {
-            if ((!first && !cio__buf_append(b, ",", 1)) || !cio__buf_append_json_string(b, key) ||
-                !cio__buf_append(b, ":", 1) || !append_json(b, member))
-                return false;
-            first = false;
-        }
-        return cio__buf_append(b, "}", 1);
-    }
-    case JSON_ARRAY: {
-        if (!cio__buf_append(b, "[", 1))
-            return false;
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if ((i > 0 && !cio__buf_append(b, ",", 1)) || !append_json(b, json_array_get(v, i)))
-                return false;
-        }
-        return cio__buf_append(b, "]", 1);
-    }
-    case JSON_STRING:
-        return cio__buf_append_json_string(b, json_string_value(v));
-    case JSON_INTEGER:
-        return cio__buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    case JSON_REAL:
-        return append_real(b, json_real_value(v));
-    case JSON_TRUE:
-        return cio__buf_appends(b, "true");
-    case JSON_FALSE:
-        return cio__buf_appends(b, "false");
-    case JSON_NULL:
-        return cio__buf_appends(b, "null");
-    }
-    return false;
-}
-
 /* Appends a NUL-terminated string to the arena; *offset receives where it starts. */
 static bool arena_add(cio_buf_t *arena, const char *s, size_t *offset) {
     *offset = arena->len;
@@ -96,7 +31,7 @@ static bool arena_add(cio_buf_t *arena, const char *s, size_t *offset) {
 
 static bool arena_add_json(cio_buf_t *arena, json_t *v, size_t *offset) {
     *offset = arena->len;
-    return append_json(arena, v) && cio__buf_append(arena, "", 1);
+    return cio__buf_append_json(arena, v) && cio__buf_append(arena, "", 1);
 }
 
 /* ---- events ---- */

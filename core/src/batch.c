@@ -1,0 +1,261 @@
+/*
+ * Batches for any sink (pipeline_sink.h): items validated by the sink, packed into as many
+ * requests as keep each body under the sink's limit (never truncated, order kept), sent
+ * concurrently over the engine, and the answers turned into a cio_batch_result_t that names each
+ * rejected item by its index in the caller's array.
+ */
+#include "pipeline_sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cio_batch_result {
+    size_t requests;
+    cio_batch_item_error_t *errors;
+    size_t count, cap;
+};
+
+static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reason,
+                           const char *field, const char *message) {
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        cio_batch_item_error_t *e = realloc(r->errors, cap * sizeof(*e));
+        if (e == NULL)
+            return false;
+        r->errors = e;
+        r->cap = cap;
+    }
+    cio_batch_item_error_t *e = &r->errors[r->count++];
+    e->index = index;
+    e->reason = strdup(reason != NULL ? reason : "unknown");
+    e->field = field != NULL ? strdup(field) : NULL;
+    e->message = message != NULL ? strdup(message) : NULL;
+    return e->reason != NULL;
+}
+
+typedef struct result_cursor {
+    cio_batch_result_t *result;
+    size_t first;
+} result_cursor_t;
+
+static void add_to_result(void *user, size_t local, const char *reason, const char *field,
+                          const char *message) {
+    result_cursor_t *c = user;
+    add_item_error(c->result, c->first + local, reason, field, message);
+}
+
+/* The rejected items named in one request's 2xx answer, in the sink's format. */
+static void collect_item_errors(cio_batch_result_t *r, const cio_sink_t *sink,
+                                const cio_http_call_t *call, size_t first, size_t n_items) {
+    result_cursor_t cursor = {r, first};
+    sink->item_errors(call->response, call->response_len, n_items, add_to_result, &cursor);
+}
+
+static int by_index(const void *a, const void *b) {
+    const cio_batch_item_error_t *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* One request of a batch: items [first, first + count). */
+typedef struct chunk {
+    size_t first, count;
+    cio_buf_t body;
+} chunk_t;
+
+/* Packs prepared items into request bodies, each under the sink's limit. */
+static cio_status_t pack_chunks(const char *call, const cio_sink_t *sink, cio_buf_t *ops,
+                                size_t count, chunk_t **out, size_t *n_out) {
+    chunk_t *chunks = calloc(count, sizeof(*chunks)); /* at most one chunk per operation */
+    if (chunks == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        chunk_t *c = n > 0 ? &chunks[n - 1] : NULL;
+        if (c == NULL ||
+            c->body.len + 1 + ops[i].len + sink->suffix_reserve >= sink->max_batch_bytes) {
+            c = &chunks[n++];
+            c->first = i;
+            if (!cio__buf_appends(&c->body, sink->prefix))
+                goto oom;
+        } else if (!cio__buf_append(&c->body, ",", 1)) {
+            goto oom;
+        }
+        if (!cio__buf_append(&c->body, ops[i].data, ops[i].len))
+            goto oom;
+        c->count++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!sink->finish_body(&chunks[k].body))
+            goto oom;
+    }
+    *out = chunks;
+    *n_out = n;
+    return CIO_OK;
+oom:
+    for (size_t k = 0; k < n; k++)
+        cio__buf_free(&chunks[k].body);
+    free(chunks);
+    return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+}
+
+/* Where each request's items sit in the caller's array, for mapping batch_index back. */
+typedef struct chunk_map {
+    const cio_sink_t *sink;
+    size_t n;
+    size_t *first;
+    size_t *count;
+} chunk_map_t;
+
+static void chunk_map_free(void *p) {
+    chunk_map_t *m = p;
+    if (m != NULL) {
+        free(m->first);
+        free(m->count);
+        free(m);
+    }
+}
+
+/* Builds the batch result: per-item errors from 207/200 answers, whole failed requests. */
+static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                         const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+    const chunk_map_t *map = ctx;
+    cio_batch_result_t *r = calloc(1, sizeof(*r));
+    size_t first_failed = n;
+    for (size_t k = 0; r != NULL && k < n; k++) {
+        if (statuses[k] == CIO_OK) {
+            collect_item_errors(r, map->sink, &calls[k], map->first[k], map->count[k]);
+            continue;
+        }
+        for (size_t i = 0; i < map->count[k]; i++)
+            add_item_error(r, map->first[k] + i, cio_status_str(statuses[k]), NULL, messages[k]);
+        if (first_failed == n)
+            first_failed = k;
+    }
+    if (r == NULL) {
+        out->status = CIO_E_NOMEM;
+        out->message = strdup("send_batch: out of memory");
+        return;
+    }
+    r->requests = n;
+    if (r->count > 1)
+        qsort(r->errors, r->count, sizeof(*r->errors), by_index);
+    out->batch_result = r;
+    if (first_failed < n) {
+        out->status = statuses[first_failed];
+        out->message = messages[first_failed];
+        messages[first_failed] = NULL;
+        out->http_status = (int)calls[first_failed].http_status;
+        out->attempts = calls[first_failed].attempts;
+    } else if (r->count > 0) {
+        cio_buf_t m = {0};
+        const cio_batch_item_error_t *e = &r->errors[0];
+        cio__buf_printf(&m, "%s: %zu of the batch's items were rejected (first: item %zu, %s%s%s)",
+                        name, r->count, e->index, e->reason, e->field != NULL ? " " : "",
+                        e->field != NULL ? e->field : "");
+        out->status = CIO_E_PARTIAL;
+        out->message = m.data;
+        out->http_status = (int)calls[0].http_status;
+        out->attempts = calls[0].attempts;
+    } else {
+        out->status = CIO_OK;
+        out->http_status = (int)calls[0].http_status;
+        out->attempts = calls[0].attempts;
+    }
+}
+
+static cio_status_t send_chunks(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                                chunk_t *chunks, size_t n, cio_batch_result_t **result) {
+    cio_http_call_t *calls = calloc(n, sizeof(*calls));
+    chunk_map_t *map = calloc(1, sizeof(*map));
+    if (map != NULL) {
+        map->sink = sink;
+        map->n = n;
+        map->first = calloc(n, sizeof(size_t));
+        map->count = calloc(n, sizeof(size_t));
+    }
+    if (calls == NULL || map == NULL || map->first == NULL || map->count == NULL) {
+        free(calls);
+        chunk_map_free(map);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    }
+    for (size_t k = 0; k < n; k++) {
+        calls[k] = (cio_http_call_t){.method = "POST",
+                                     .path = sink->path,
+                                     .body = chunks[k].body.data,
+                                     .body_len = chunks[k].body.len,
+                                     .auth = sink->auth};
+        map->first[k] = chunks[k].first;
+        map->count[k] = chunks[k].count;
+    }
+    cio_completion_t out;
+    cio_status_t st =
+        cio__http_run(client, call, calls, n, finish_batch, map, chunk_map_free, &out);
+    for (size_t k = 0; k < n; k++)
+        cio__http_call_cleanup(&calls[k]);
+    free(calls);
+    free((char *)out.message);
+    free((char *)out.response);
+    *result = out.batch_result;
+    return st;
+}
+
+cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                             const char *const *items, size_t count, cio_batch_result_t **result) {
+    if (result != NULL)
+        *result = NULL;
+    if (items == NULL || count == 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %ss is empty", call, sink->item_name);
+    cio_buf_t *ops = calloc(count, sizeof(*ops));
+    if (ops == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    cio_status_t st = CIO_OK;
+    for (size_t i = 0; st == CIO_OK && i < count; i++) {
+        char label[48];
+        snprintf(label, sizeof(label), "%ss[%zu]", sink->item_name, i);
+        st = sink->prepare(call, label, items[i], &ops[i]);
+    }
+    chunk_t *chunks = NULL;
+    size_t n_chunks = 0;
+    if (st == CIO_OK)
+        st = pack_chunks(call, sink, ops, count, &chunks, &n_chunks);
+    for (size_t i = 0; i < count; i++)
+        cio__buf_free(&ops[i]);
+    free(ops);
+    if (st != CIO_OK)
+        return st;
+    cio_batch_result_t *r = NULL;
+    st = send_chunks(client, call, sink, chunks, n_chunks, &r);
+    for (size_t k = 0; k < n_chunks; k++)
+        cio__buf_free(&chunks[k].body);
+    free(chunks);
+    if (result != NULL)
+        *result = r;
+    else
+        cio_batch_result_free(r);
+    return st;
+}
+
+size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->requests : 0;
+}
+
+size_t cio_batch_result_error_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->count : 0;
+}
+
+const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result, size_t i) {
+    return (result != NULL && i < result->count) ? &result->errors[i] : NULL;
+}
+
+void cio_batch_result_free(cio_batch_result_t *result) {
+    if (result == NULL)
+        return;
+    for (size_t i = 0; i < result->count; i++) {
+        free((char *)result->errors[i].reason);
+        free((char *)result->errors[i].field);
+        free((char *)result->errors[i].message);
+    }
+    free(result->errors);
+    free(result);
+}
