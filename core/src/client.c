@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +92,8 @@ static void client_destroy(cio_client_t *c) {
     free(c->app_api_key);
     free(c->track_base);
     free(c->app_base);
+    free(c->cdp_base);
+    free(c->cdp_api_key);
     free(c->user_agent);
     free(c->ca_file);
     free(c);
@@ -123,7 +126,10 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
                               &c->api_key)) != CIO_OK ||
         (st = copy_credential("app_api_key",
                               pick(o->app_api_key, "CUSTOMERIO_APP_API_KEY", o->ignore_env),
-                              &c->app_api_key)) != CIO_OK)
+                              &c->app_api_key)) != CIO_OK ||
+        (st = copy_credential("cdp_api_key",
+                              pick(o->cdp_api_key, "CUSTOMERIO_CDP_API_KEY", o->ignore_env),
+                              &c->cdp_api_key)) != CIO_OK)
         return st;
     bool eu = c->region == CIO_REGION_EU;
     if ((st = copy_base_url("track_url", o->track_url,
@@ -131,7 +137,10 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
                             &c->track_base)) != CIO_OK ||
         (st = copy_base_url("app_url", o->app_url,
                             eu ? "https://api-eu.customer.io" : "https://api.customer.io",
-                            &c->app_base)) != CIO_OK)
+                            &c->app_base)) != CIO_OK ||
+        (st = copy_base_url("cdp_url", o->cdp_url,
+                            eu ? "https://cdp-eu.customer.io" : "https://cdp.customer.io",
+                            &c->cdp_base)) != CIO_OK)
         return st;
     if (o->user_agent != NULL && (cio__has_control_char(o->user_agent) ||
                                   !cio__utf8_valid(o->user_agent, strlen(o->user_agent))))
@@ -178,7 +187,12 @@ cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **
     cio_client_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return cio__fail(CIO_E_NOMEM, "client: out of memory");
-    cio_status_t st = client_init(c, options);
+    /* A version-1 caller's struct ends before the version-2 fields: read only what it has. */
+    cio_client_options_t full;
+    memset(&full, 0, sizeof(full));
+    memcpy(&full, options,
+           options->version == 1 ? offsetof(cio_client_options_t, cdp_api_key) : sizeof(full));
+    cio_status_t st = client_init(c, &full);
     if (st != CIO_OK) {
         client_destroy(c);
         return st;

@@ -255,7 +255,9 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     call->response_len = 0;
     call->attempts = 0;
     cio_buf_t url = {0};
-    const char *base = call->auth == CIO_AUTH_APP ? job->client->app_base : job->client->track_base;
+    const char *base = call->auth == CIO_AUTH_APP   ? job->client->app_base
+                       : call->auth == CIO_AUTH_CDP ? job->client->cdp_base
+                                                    : job->client->track_base;
     if (!cio__buf_appends(&url, base) || !cio__buf_appends(&url, call->path)) {
         cio__buf_free(&url);
         return false;
@@ -282,6 +284,13 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     cio_queue_t *queue = to->queue;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
+        if (calls[i].auth == CIO_AUTH_CDP && client->cdp_api_key == NULL) {
+            if (ctx_free != NULL)
+                ctx_free(ctx);
+            return cio__fail(CIO_E_CONFIG,
+                             "%s: cdp_api_key is missing (pass it or set CUSTOMERIO_CDP_API_KEY)",
+                             name);
+        }
         if (calls[i].auth == CIO_AUTH_APP && client->app_api_key == NULL) {
             if (ctx_free != NULL)
                 ctx_free(ctx);

@@ -102,7 +102,8 @@ void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
 
 typedef enum cio_auth {
     CIO_AUTH_TRACK, /* Basic site_id:api_key */
-    CIO_AUTH_APP    /* Bearer app_api_key */
+    CIO_AUTH_APP,   /* Bearer app_api_key */
+    CIO_AUTH_CDP    /* Basic cdp_api_key with an empty password (Pipelines API) */
 } cio_auth_t;
 
 /* One HTTP exchange handed to the engine, with its outcome. */
@@ -163,9 +164,11 @@ struct cio_client {
     char *site_id;
     char *api_key;
     char *app_api_key;
+    char *cdp_api_key;
     cio_region_t region;
     char *track_base; /* no trailing slash */
     char *app_base;
+    char *cdp_base;
     long connect_timeout_ms;
     long timeout_ms;
     int max_attempts;

@@ -362,16 +362,20 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                          "pipeline: options.version %u is not supported (use "
                          "CIO_PIPELINE_OPTIONS_INIT)",
                          options->version);
-    cio_status_t st = cio__require_track_credentials(client, "pipeline");
+    if (options->sink != CIO_SINK_TRACK_V2 && options->sink != CIO_SINK_PIPELINES)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
+    bool cdp = options->sink == CIO_SINK_PIPELINES;
+    cio_status_t st = cdp ? CIO_OK : cio__require_track_credentials(client, "pipeline");
+    if (st == CIO_OK && cdp && (client == NULL || client->cdp_api_key == NULL))
+        st = cio__fail(CIO_E_CONFIG, "pipeline: cdp_api_key is missing for the Pipelines sink "
+                                     "(pass it or set CUSTOMERIO_CDP_API_KEY)");
     if (st != CIO_OK)
         return st;
-    if (options->sink != CIO_SINK_TRACK_V2)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
     cio_pipeline_t *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     p->client = client;
-    p->sink = &cio__sink_track_v2;
+    p->sink = cdp ? &cio__sink_cdp : &cio__sink_track_v2;
     p->opts = *options;
     cio_pipeline_options_t *o = &p->opts;
     if (o->max_queue_bytes == 0)

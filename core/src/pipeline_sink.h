@@ -27,6 +27,11 @@ typedef struct cio_sink {
 } cio_sink_t;
 
 extern const cio_sink_t cio__sink_track_v2;
+extern const cio_sink_t cio__sink_cdp;
+
+/* Validates and completes one Pipelines API message (cdp.c). */
+cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,
+                                      cio_buf_t *out);
 
 /*
  * Sends items (validated by the sink first: one bad item fails the call naming it, nothing sent)

@@ -28,10 +28,12 @@ typedef struct cio_mock_options {
     const char *tls_cert_file;  /* PEM; with tls_key_file, serve HTTPS instead of HTTP */
     const char *tls_key_file;   /* PEM private key matching tls_cert_file */
     size_t max_logged_requests; /* 0 = 1,000,000; oldest dropped beyond */
+    const char *cdp_api_key;    /* Pipelines API Basic-auth user (empty password); NULL =
+                                   "test-cdp-key" */
 } cio_mock_options_t;
 
 #define CIO_MOCK_OPTIONS_INIT                                                                      \
-    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0 }
+    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /*
  * Starts the server (its own threads). opts may be NULL for all defaults.

@@ -65,6 +65,8 @@ bool mock_auth_ok(const cio_mock_t *m, mock_auth_t auth, struct MHD_Connection *
         return basic_auth_ok(header, m->site_id, m->api_key);
     case MOCK_AUTH_APP_BEARER:
         return bearer_auth_ok(header, m->app_api_key);
+    case MOCK_AUTH_CDP_BASIC:
+        return basic_auth_ok(header, m->cdp_api_key, "");
     }
     return false;
 }

@@ -11,7 +11,8 @@
 
 static const char usage_text[] =
     "usage: cio-mock [--host ADDR] [--port N] [--site-id S] [--api-key K] [--app-api-key K]\n"
-    "                [--tls-cert FILE --tls-key FILE] [--port-file FILE] [--help]\n"
+    "                [--cdp-api-key K] [--tls-cert FILE --tls-key FILE] [--port-file FILE]\n"
+    "                [--help]\n"
     "\n"
     "Serves an emulation of the Customer.io HTTP APIs until SIGINT or SIGTERM.\n"
     "  --host ADDR        address to bind (default 127.0.0.1)\n"
@@ -19,6 +20,7 @@ static const char usage_text[] =
     "  --site-id S        Track API site id (default $CUSTOMERIO_SITE_ID or test-site)\n"
     "  --api-key K        Track API key (default $CUSTOMERIO_API_KEY or test-key)\n"
     "  --app-api-key K    App API key (default $CUSTOMERIO_APP_API_KEY or test-app-key)\n"
+    "  --cdp-api-key K    Pipelines API key (default $CUSTOMERIO_CDP_API_KEY or test-cdp-key)\n"
     "  --tls-cert FILE    PEM certificate; with --tls-key, serve HTTPS\n"
     "  --tls-key FILE     PEM private key\n"
     "  --port-file FILE   write the port number to FILE once listening\n"
@@ -50,17 +52,24 @@ static int parse_port(const char *text, unsigned short *out) {
 /* Returns 0 to run, 1 when --help was shown, 2 on a usage error. */
 static int parse_args(int argc, char **argv, cli_t *cli) {
     static const struct option long_options[] = {
-        {"host", required_argument, NULL, 'h'},        {"port", required_argument, NULL, 'p'},
-        {"site-id", required_argument, NULL, 's'},     {"api-key", required_argument, NULL, 'k'},
-        {"app-api-key", required_argument, NULL, 'a'}, {"tls-cert", required_argument, NULL, 'c'},
-        {"tls-key", required_argument, NULL, 'K'},     {"port-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, OPT_HELP},         {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"site-id", required_argument, NULL, 's'},
+        {"api-key", required_argument, NULL, 'k'},
+        {"app-api-key", required_argument, NULL, 'a'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"port-file", required_argument, NULL, 'f'},
+        {"cdp-api-key", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
     };
     cio_mock_options_t defaults = CIO_MOCK_OPTIONS_INIT;
     cli->options = defaults;
     cli->options.site_id = env_or_null("CUSTOMERIO_SITE_ID");
     cli->options.api_key = env_or_null("CUSTOMERIO_API_KEY");
     cli->options.app_api_key = env_or_null("CUSTOMERIO_APP_API_KEY");
+    cli->options.cdp_api_key = env_or_null("CUSTOMERIO_CDP_API_KEY");
     cli->port_file = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -82,6 +91,9 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
             break;
         case 'a':
             cli->options.app_api_key = optarg;
+            break;
+        case 'd':
+            cli->options.cdp_api_key = optarg;
             break;
         case 'c':
             cli->options.tls_cert_file = optarg;

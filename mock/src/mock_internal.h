@@ -82,6 +82,7 @@ typedef enum mock_auth {
     MOCK_AUTH_NONE,
     MOCK_AUTH_TRACK_BASIC, /* HTTP Basic site_id:api_key */
     MOCK_AUTH_APP_BEARER,  /* Authorization: Bearer app_api_key */
+    MOCK_AUTH_CDP_BASIC,   /* HTTP Basic cdp_api_key: (empty password), the Pipelines API */
 } mock_auth_t;
 
 typedef struct mock_route {
@@ -105,6 +106,7 @@ typedef struct mock_route_table {
 /* Route tables, one per routes_*.c file. Register new ones in router.c. */
 extern const mock_route_table_t mock_routes_track_v1;
 extern const mock_route_table_t mock_routes_track_v2;
+extern const mock_route_table_t mock_routes_cdp;
 extern const mock_route_table_t mock_routes_app; /* routes_app.c: the App API under /v1 */
 extern const mock_route_table_t mock_routes_control;
 
@@ -257,6 +259,7 @@ struct cio_mock {
     char *site_id;
     char *api_key;
     char *app_api_key;
+    char *cdp_api_key;
     char *tls_cert_pem; /* kept alive for the daemon's lifetime */
     char *tls_key_pem;
     char *base_url;

@@ -11,6 +11,7 @@ static const mock_route_table_t *const route_tables[] = {
     &mock_routes_track_v1,
     &mock_routes_track_v2,
     &mock_routes_app,
+    &mock_routes_cdp,
 };
 
 #define N_ROUTE_TABLES (sizeof(route_tables) / sizeof(route_tables[0]))
@@ -166,12 +167,38 @@ void mock_dispatch_table(const mock_route_table_t *table, mock_request_t *req,
     free_params(req);
 }
 
+/* Whether some route of table matches path (any method). */
+static bool table_has_path(const mock_route_table_t *table, const char *path) {
+    const char *rel = path + strlen(table->prefix);
+    segment_t captures[MOCK_MAX_PATH_PARAMS];
+    size_t n;
+    for (size_t i = 0; i < table->n_routes; i++) {
+        if (match_pattern(table->routes[i].pattern, rel, captures, &n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void mock_dispatch(mock_request_t *req, mock_response_t *res) {
+    /* Several APIs share a prefix (App and Pipelines under /v1): the table with a route for the
+     * path wins; with none, the first table of that prefix answers (404 in its error shape). */
+    const mock_route_table_t *first = NULL;
     for (size_t i = 0; i < N_ROUTE_TABLES; i++) {
-        if (path_has_prefix(req->path, route_tables[i]->prefix)) {
+        if (!path_has_prefix(req->path, route_tables[i]->prefix)) {
+            continue;
+        }
+        if (table_has_path(route_tables[i], req->path)) {
             mock_dispatch_table(route_tables[i], req, res);
             return;
         }
+        if (first == NULL) {
+            first = route_tables[i];
+        }
+    }
+    if (first != NULL) {
+        mock_dispatch_table(first, req, res);
+        return;
     }
     req->table = NULL;
     mock_reply_meta_error(res, MHD_HTTP_NOT_FOUND, "not found");

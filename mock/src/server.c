@@ -256,6 +256,7 @@ static void free_mock(cio_mock_t *m) {
     free(m->site_id);
     free(m->api_key);
     free(m->app_api_key);
+    free(m->cdp_api_key);
     free(m->tls_cert_pem);
     free(m->tls_key_pem);
     free(m->base_url);
@@ -294,8 +295,10 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
     m->site_id = mock_strdup(opts->site_id != NULL ? opts->site_id : "test-site");
     m->api_key = mock_strdup(opts->api_key != NULL ? opts->api_key : "test-key");
     m->app_api_key = mock_strdup(opts->app_api_key != NULL ? opts->app_api_key : "test-app-key");
+    m->cdp_api_key = mock_strdup(opts->cdp_api_key != NULL ? opts->cdp_api_key : "test-cdp-key");
     m->state = mock_state_new();
-    if (m->site_id == NULL || m->api_key == NULL || m->app_api_key == NULL || m->state == NULL) {
+    if (m->site_id == NULL || m->api_key == NULL || m->app_api_key == NULL ||
+        m->cdp_api_key == NULL || m->state == NULL) {
         free_mock(m);
         return NULL;
     }

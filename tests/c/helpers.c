@@ -161,6 +161,8 @@ cio_client_options_t fx_options(void) {
     opts.api_key = TEST_API_KEY;
     opts.track_url = fx.base_url;
     opts.app_url = fx.base_url;
+    opts.cdp_url = fx.base_url;
+    opts.cdp_api_key = TEST_CDP_KEY;
     opts.ignore_env = 1;
     opts.backoff_base_ms = 10;
     opts.backoff_max_ms = 50;

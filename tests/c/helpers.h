@@ -22,6 +22,8 @@
 #define TEST_SITE_ID "test-site"
 #define TEST_API_KEY "test-key"
 #define TEST_BASIC_AUTH "Basic dGVzdC1zaXRlOnRlc3Qta2V5" /* base64("test-site:test-key") */
+#define TEST_CDP_KEY "test-cdp-key"
+#define TEST_CDP_AUTH "Basic dGVzdC1jZHAta2V5Og==" /* base64("test-cdp-key:") */
 
 typedef struct test_fixture {
     cio_mock_t *mock;

@@ -41,7 +41,8 @@ typedef enum cio_region {
  */
 CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
 
-#define CIO_CLIENT_OPTIONS_VERSION 1
+/* Version 2 added cdp_api_key and cdp_url; version 1 structs are still accepted. */
+#define CIO_CLIENT_OPTIONS_VERSION 2
 
 /*
  * Client options. Every field's zero value means "the default", so a struct initialised with
@@ -86,6 +87,13 @@ typedef struct cio_client_options {
 
     int max_connections; /* connections per host the engine may open; 0 = 8 */
     int ignore_env;      /* 1 = never read CUSTOMERIO_* environment variables */
+
+    /* --- version 2 --- */
+    /* Pipelines API key (HTTP Basic, key as user, empty password). NULL =
+     * CUSTOMERIO_CDP_API_KEY. */
+    const char *cdp_api_key;
+    /* Base URL replacing cdp.customer.io / cdp-eu.customer.io; "/v1/..." is appended. */
+    const char *cdp_url;
 } cio_client_options_t;
 
 #define CIO_CLIENT_OPTIONS_INIT                                                                    \

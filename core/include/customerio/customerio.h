@@ -6,6 +6,7 @@
  *   client.h  the client handle and its options
  *   track.h   Track API v1
  *   track_v2.h Track API v2 (entity and batch)
+ *   cdp.h     the Pipelines API (Data Pipelines, Segment-shaped)
  *   app.h     App API: transactional messages, broadcasts, customers, segments, templates
  *   async.h   completion queues: any call made asynchronous, for event loops
  *   pipeline.h the delivery pipeline: batched, paced, retried, spooled
@@ -19,6 +20,7 @@
 #include "client.h"
 #include "track.h"
 #include "track_v2.h"
+#include "cdp.h"
 #include "app.h"
 #include "async.h"
 #include "pipeline.h"

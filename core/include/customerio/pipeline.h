@@ -2,8 +2,9 @@
  * customerio/pipeline.h - the delivery pipeline: fire-and-forget Track operations that are
  * batched, paced, retried and accounted for.
  *
- * cio_pipeline_enqueue() validates one Track v2 operation (the JSON of track_v2.h), gives an
- * event without an "id" a ULID, stores it and returns: no network on the caller's path. A
+ * cio_pipeline_enqueue() validates one Track v2 operation (the JSON of track_v2.h; or, with the
+ * Pipelines sink, one message of cdp.h), gives an event without an "id" (a message without a
+ * "messageId") a ULID, stores it and returns: no network on the caller's path. A
  * pipeline thread packs stored operations into /api/v2/batch requests (each under
  * batch_bytes), sends them through the client's engine with up to max_in_flight requests at a
  * time, no faster than max_requests_per_second, as soon as a batch is full or the oldest waiting
@@ -38,7 +39,8 @@ typedef struct cio_pipeline cio_pipeline_t;
 
 /* Where batches go. */
 typedef enum cio_pipeline_sink {
-    CIO_SINK_TRACK_V2 = 0 /* POST /api/v2/batch with Track v2 operations */
+    CIO_SINK_TRACK_V2 = 0, /* POST /api/v2/batch with Track v2 operations (track_v2.h) */
+    CIO_SINK_PIPELINES = 1 /* POST /v1/batch with Pipelines API messages (cdp.h) */
 } cio_pipeline_sink_t;
 
 /* What cio_pipeline_enqueue() does when the queue is full. */

@@ -1,0 +1,86 @@
+/*
+ * customerio/cdp.h - the Pipelines API (Data Pipelines, https://cdp.customer.io/v1), the
+ * Segment-shaped API Customer.io recommends for sending data in. HTTP Basic auth with the
+ * Pipelines key (client option cdp_api_key or CUSTOMERIO_CDP_API_KEY) and an empty password;
+ * the client's region picks cdp.customer.io or cdp-eu.customer.io, cdp_url overrides it.
+ *
+ * A message is a JSON object: "type" (identify, track, page, screen, group, alias), "userId"
+ * and/or "anonymousId" (one is required; alias takes "previousId" and "userId"; group takes
+ * "groupId"), "traits" (identify, group), "event" and "properties" (track), "name", "category"
+ * and "properties" (page, screen), "context", "integrations", "timestamp", "messageId".
+ * Every message is validated before anything is sent, and completed by the core:
+ * - "messageId": a ULID unless given (Customer.io de-duplicates on it, so retries never count
+ *   twice);
+ * - "timestamp": now, ISO-8601 with milliseconds in UTC ("2026-11-23T13:45:07.123Z"), unless given;
+ * - "context.library": {"name":"customerio-native","version":...} unless given.
+ * A message is at most 32 KB (CIO_CDP_MAX_MESSAGE_BYTES). Numbers keep their exact spelling.
+ *
+ * Every function is synchronous (or asynchronous after cio_async_next) and thread-safe.
+ */
+#ifndef CUSTOMERIO_CDP_H
+#define CUSTOMERIO_CDP_H
+
+#include "track_v2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CIO_CDP_MAX_MESSAGE_BYTES (32 * 1024)
+/* Batches are split so that every /v1/batch body stays under this many bytes (500 KB). */
+#define CIO_CDP_MAX_BATCH_BYTES 500000
+
+#define CIO_CDP_OPTIONS_VERSION 1
+
+/* Optional parts of a message. NULL options = none. Strings are borrowed for the call. */
+typedef struct cio_cdp_options {
+    unsigned int version;          /* CIO_CDP_OPTIONS_VERSION */
+    const char *message_id;        /* NULL = a fresh ULID */
+    const char *timestamp;         /* ISO-8601; NULL = now */
+    const char *context_json;      /* a JSON object, or NULL */
+    const char *integrations_json; /* a JSON object, or NULL */
+    const char *category;          /* page and screen only; NULL = none */
+} cio_cdp_options_t;
+
+#define CIO_CDP_OPTIONS_INIT                                                                       \
+    { .version = CIO_CDP_OPTIONS_VERSION }
+
+/* POSTs one message (JSON text, see above) to /v1/<its type>. */
+CIO_EXTERN cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json);
+
+/* Typed helpers: each builds one message and sends it like cio_cdp_send. user_id or
+ * anonymous_id may be NULL, not both. JSON arguments: an object or NULL. */
+CIO_EXTERN cio_status_t cio_cdp_identify(cio_client_t *client, const char *user_id,
+                                         const char *anonymous_id, const char *traits_json,
+                                         const cio_cdp_options_t *options);
+CIO_EXTERN cio_status_t cio_cdp_track(cio_client_t *client, const char *user_id,
+                                      const char *anonymous_id, const char *event,
+                                      const char *properties_json,
+                                      const cio_cdp_options_t *options);
+CIO_EXTERN cio_status_t cio_cdp_page(cio_client_t *client, const char *user_id,
+                                     const char *anonymous_id, const char *name,
+                                     const char *properties_json, const cio_cdp_options_t *options);
+CIO_EXTERN cio_status_t cio_cdp_screen(cio_client_t *client, const char *user_id,
+                                       const char *anonymous_id, const char *name,
+                                       const char *properties_json,
+                                       const cio_cdp_options_t *options);
+CIO_EXTERN cio_status_t cio_cdp_group(cio_client_t *client, const char *user_id,
+                                      const char *anonymous_id, const char *group_id,
+                                      const char *traits_json, const cio_cdp_options_t *options);
+CIO_EXTERN cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id,
+                                      const char *user_id, const cio_cdp_options_t *options);
+
+/*
+ * POSTs count messages to /v1/batch ({"batch":[...], "sentAt": now}), split into as many
+ * requests as keep each body under CIO_CDP_MAX_BATCH_BYTES, sent concurrently. One invalid
+ * message fails the call naming messages[i] and nothing is sent. *result as for
+ * cio_v2_send_batch (a request that fails lists every message it carried).
+ */
+CIO_EXTERN cio_status_t cio_cdp_batch(cio_client_t *client, const char *const *messages_json,
+                                      size_t count, cio_batch_result_t **result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * The Pipelines API: the bytes of every call (path, Basic key-only auth, JSON shape, messageId
+ * and timestamp format, context.library), validation before sending, /v1/batch split at 500 KB,
+ * and the pipeline's Pipelines sink delivering N messages as N distinct messageIds.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(cdp, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+
+/* "2026-11-23T13:45:07.123Z" */
+static bool is_iso_ms_utc(const char *s) {
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    if (s == NULL || strlen(s) != strlen(shape))
+        return false;
+    for (size_t i = 0; shape[i]; i++) {
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+            return false;
+    }
+    return true;
+}
+
+/* The one logged request: method POST, the path, Basic key-only auth; returns its body. */
+static json_t *one_cdp_message(const char *path) {
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_eq(json_array_size(reqs), 1, "expected one request, got %zu",
+                 json_array_size(reqs));
+    json_t *req = json_array_get(reqs, 0);
+    cr_assert_str_eq(req_str(req, "method"), "POST");
+    cr_assert_str_eq(req_str(req, "path"), path);
+    cr_assert_str_eq(req_header(req, "authorization"), TEST_CDP_AUTH);
+    cr_assert_str_eq(req_header(req, "content-type"), "application/json");
+    cr_assert_eq(req_status(req), 200, "the emulator answered %d", req_status(req));
+    json_t *body = req_body_json(req);
+    json_decref(reqs);
+    return body;
+}
+
+/* The fields the core adds, then the rest compared with want (without them). */
+static void expect_completed(json_t *msg, const char *want_rest) {
+    cr_assert(is_ulid(json_string_value(json_object_get(msg, "messageId"))));
+    cr_assert(is_iso_ms_utc(json_string_value(json_object_get(msg, "timestamp"))), "%s",
+              json_string_value(json_object_get(msg, "timestamp")));
+    json_t *lib = json_object_get(json_object_get(msg, "context"), "library");
+    cr_assert_str_eq(json_string_value(json_object_get(lib, "name")), "customerio-native");
+    cr_assert_str_eq(json_string_value(json_object_get(lib, "version")), CIO_VERSION_STRING);
+    json_object_del(msg, "messageId");
+    json_object_del(msg, "timestamp");
+    json_object_del(json_object_get(msg, "context"), "library");
+    if (json_object_size(json_object_get(msg, "context")) == 0)
+        json_object_del(msg, "context");
+    json_t *want = json_loads(want_rest, 0, NULL);
+    cr_assert_not_null(want);
+    char *got = json_dumps(msg, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_assert(json_equal(msg, want), "body %s", got);
+    free(got);
+    json_decref(want);
+}
+
+Test(cdp, test_identify_sends_traits_with_message_id_timestamp_and_library) {
+    expect_ok(cio_cdp_identify(fx.client, "42", NULL, "{\"email\":\"a@b.c\",\"ltv\":23.45}", NULL));
+    json_t *msg = one_cdp_message("/v1/identify");
+    expect_completed(msg, "{\"type\":\"identify\",\"userId\":\"42\",\"traits\":{\"email\":"
+                          "\"a@b.c\",\"ltv\":23.45}}");
+    json_decref(msg);
+    json_t *reqs = mock_requests();
+    cr_assert_not_null(strstr(req_str(json_array_get(reqs, 0), "body"), "23.45"),
+                       "a number was respelt");
+    json_decref(reqs);
+}
+
+Test(cdp, test_track_page_screen_group_alias_shapes) {
+    cio_cdp_options_t o = CIO_CDP_OPTIONS_INIT;
+    o.message_id = "m-1";
+    o.timestamp = "2026-01-02T03:04:05.678Z";
+    o.context_json = "{\"ip\":\"1.2.3.4\"}";
+    o.integrations_json = "{\"All\":true}";
+    expect_ok(cio_cdp_track(fx.client, NULL, "anon-1", "Order Completed", "{\"total\":9.5}", &o));
+    json_t *msg = one_cdp_message("/v1/track");
+    cr_assert_str_eq(json_string_value(json_object_get(msg, "messageId")), "m-1");
+    cr_assert_str_eq(json_string_value(json_object_get(msg, "timestamp")),
+                     "2026-01-02T03:04:05.678Z");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(msg, "context"), "ip")),
+                     "1.2.3.4");
+    cr_assert_not_null(json_object_get(json_object_get(msg, "context"), "library"));
+    cr_assert_str_eq(json_string_value(json_object_get(msg, "event")), "Order Completed");
+    cr_assert_str_eq(json_string_value(json_object_get(msg, "anonymousId")), "anon-1");
+    json_decref(msg);
+
+    mock_clear();
+    o = (cio_cdp_options_t)CIO_CDP_OPTIONS_INIT;
+    o.category = "Docs";
+    expect_ok(cio_cdp_page(fx.client, "42", NULL, "Pricing", "{\"path\":\"/p\"}", &o));
+    msg = one_cdp_message("/v1/page");
+    expect_completed(msg, "{\"type\":\"page\",\"userId\":\"42\",\"name\":\"Pricing\","
+                          "\"properties\":{\"path\":\"/p\"},\"category\":\"Docs\"}");
+    json_decref(msg);
+
+    mock_clear();
+    expect_ok(cio_cdp_screen(fx.client, "42", NULL, "Home", NULL, NULL));
+    msg = one_cdp_message("/v1/screen");
+    expect_completed(msg, "{\"type\":\"screen\",\"userId\":\"42\",\"name\":\"Home\"}");
+    json_decref(msg);
+
+    mock_clear();
+    expect_ok(cio_cdp_group(fx.client, "42", NULL, "acme", "{\"plan\":\"pro\"}", NULL));
+    msg = one_cdp_message("/v1/group");
+    expect_completed(msg, "{\"type\":\"group\",\"userId\":\"42\",\"groupId\":\"acme\","
+                          "\"traits\":{\"plan\":\"pro\"}}");
+    json_decref(msg);
+
+    mock_clear();
+    expect_ok(cio_cdp_alias(fx.client, "anon-1", "42", NULL));
+    msg = one_cdp_message("/v1/alias");
+    expect_completed(msg,
+                     "{\"type\":\"alias\",\"userId\":\"42\",\"previousId\":\"anon-1\"}");
+    json_decref(msg);
+}
+
+Test(cdp, test_send_keeps_caller_fields_and_adds_the_missing_ones) {
+    expect_ok(cio_cdp_send(fx.client, "{\"type\":\"track\",\"userId\":7,\"event\":\"e\","
+                                      "\"properties\":{\"x\":1e3}}"));
+    json_t *msg = one_cdp_message("/v1/track");
+    expect_completed(msg, "{\"type\":\"track\",\"userId\":7,\"event\":\"e\",\"properties\":"
+                          "{\"x\":1000.0}}");
+    json_decref(msg);
+}
+
+static void expect_rejected(const char *message, cio_status_t want, const char *needle) {
+    expect_error(cio_cdp_send(fx.client, message), want, "cdp_send", needle);
+    expect_nothing_sent();
+}
+
+Test(cdp, test_invalid_messages_are_rejected_before_sending) {
+    expect_rejected("[]", CIO_E_INVALID_ARGUMENT, "object");
+    expect_rejected("{\"type\":\"identify\"}", CIO_E_INVALID_ARGUMENT, "userId or anonymousId");
+    expect_rejected("{\"type\":\"shout\",\"userId\":\"1\"}", CIO_E_INVALID_ARGUMENT, "type");
+    expect_rejected("{\"type\":\"alias\",\"userId\":\"1\"}", CIO_E_INVALID_ARGUMENT, "previousId");
+    expect_rejected("{\"type\":\"group\",\"userId\":\"1\"}", CIO_E_INVALID_ARGUMENT, "groupId");
+    expect_rejected("{\"type\":\"track\",\"userId\":\"1\"}", CIO_E_INVALID_ARGUMENT, "event");
+    expect_rejected("{\"type\":\"identify\",\"userId\":\"1\",\"traits\":[1]}",
+                    CIO_E_INVALID_ARGUMENT, "traits");
+    expect_rejected("{\"type\":\"identify\",\"userId\":\"\"}", CIO_E_INVALID_ARGUMENT, "userId");
+    expect_rejected("{\"type\":\"identify\",\"userId\":\"a\\nb\"}", CIO_E_INVALID_ARGUMENT,
+                    "control");
+    expect_rejected("{\"type\":\"identify\",\"userId\":\"1\",\"userId\":\"2\"}",
+                    CIO_E_INVALID_ARGUMENT, "JSON");
+    char *big = malloc(40000);
+    int n = snprintf(big, 40000, "{\"type\":\"identify\",\"userId\":\"1\",\"traits\":{\"p\":\"");
+    memset(big + n, 'x', 34000);
+    strcpy(big + n + 34000, "\"}}");
+    expect_rejected(big, CIO_E_PAYLOAD_TOO_LARGE, "32768");
+    free(big);
+    expect_error(cio_cdp_identify(fx.client, NULL, NULL, NULL, NULL), CIO_E_INVALID_ARGUMENT,
+                 "cdp_identify", "userId or anonymousId");
+    expect_error(cio_cdp_track(fx.client, "1", NULL, "e", "[]", NULL), CIO_E_INVALID_ARGUMENT,
+                 "properties", "object");
+}
+
+Test(cdp, test_missing_or_wrong_key) {
+    cio_client_options_t o = fx_options();
+    o.cdp_api_key = NULL;
+    cio_client_t *c = fx_client(&o);
+    expect_error(cio_cdp_identify(c, "1", NULL, NULL, NULL), CIO_E_CONFIG, "cdp_api_key", NULL);
+    o.cdp_api_key = "wrong-cdp-key-77";
+    c = fx_client(&o);
+    expect_error(cio_cdp_identify(c, "1", NULL, NULL, NULL), CIO_E_AUTH, "401", NULL);
+    cr_assert_null(strstr(cio_last_error()->message, "wrong-cdp-key-77"));
+}
+
+Test(cdp, test_identify_feeds_the_profile_the_app_api_reads) {
+    cio_client_options_t o = fx_options();
+    o.app_api_key = "test-app-key";
+    cio_client_t *c = fx_client(&o);
+    expect_ok(cio_cdp_identify(c, "p-9", NULL, "{\"plan\":\"gold\"}", NULL));
+    char *answer = NULL;
+    expect_ok(cio_customers_get_attributes(c, CIO_ID_TYPE_ID, "p-9", &answer));
+    cr_assert_not_null(strstr(answer, "\"gold\""), "%s", answer);
+    cio_free(answer);
+}
+
+/* A message of about `size` bytes, tagged with index. */
+static char *sized_message(size_t index, size_t size) {
+    char *m = malloc(size + 64);
+    int n = snprintf(m, size + 64,
+                     "{\"type\":\"track\",\"userId\":\"u%zu\",\"event\":\"e\",\"properties\":"
+                     "{\"pad\":\"",
+                     index);
+    memset(m + n, 'x', size - (size_t)n);
+    strcpy(m + size, "\"}}");
+    return m;
+}
+
+Test(cdp, test_batch_over_500kb_is_split_with_sent_at_and_nothing_lost) {
+    enum { N = 30 };
+    char *msgs[N];
+    for (size_t i = 0; i < N; i++)
+        msgs[i] = sized_message(i, 20000);
+    cio_batch_result_t *r = NULL;
+    expect_ok(cio_cdp_batch(fx.client, (const char *const *)msgs, N, &r));
+    cr_assert_eq(cio_batch_result_request_count(r), 2);
+    cio_batch_result_free(r);
+    json_t *reqs = mock_requests_wait(2);
+    int seen[N] = {0};
+    json_t *ids = json_object();
+    for (size_t k = 0; k < json_array_size(reqs); k++) {
+        json_t *req = json_array_get(reqs, k);
+        cr_assert_str_eq(req_str(req, "path"), "/v1/batch");
+        cr_assert_lt(strlen(req_str(req, "body")), 500000);
+        json_t *body = req_body_json(req);
+        cr_assert(is_iso_ms_utc(json_string_value(json_object_get(body, "sentAt"))));
+        size_t j;
+        json_t *m;
+        json_array_foreach(json_object_get(body, "batch"), j, m) {
+            const char *user = json_string_value(json_object_get(m, "userId"));
+            seen[strtoul(user + 1, NULL, 10)]++;
+            const char *mid = json_string_value(json_object_get(m, "messageId"));
+            cr_assert_null(json_object_get(ids, mid), "messageId %s twice", mid);
+            json_object_set_new(ids, mid, json_true());
+        }
+        json_decref(body);
+    }
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(seen[i], 1, "message %zu sent %d times", i, seen[i]);
+    json_decref(ids);
+    json_decref(reqs);
+    for (size_t i = 0; i < N; i++)
+        free(msgs[i]);
+}
+
+Test(cdp, test_batch_with_an_invalid_message_sends_nothing) {
+    const char *msgs[] = {"{\"type\":\"identify\",\"userId\":\"1\"}", "{\"type\":\"track\"}"};
+    expect_error(cio_cdp_batch(fx.client, msgs, 2, NULL), CIO_E_INVALID_ARGUMENT, "messages[1]",
+                 NULL);
+    expect_nothing_sent();
+}
+
+typedef struct counts {
+    pthread_mutex_t lock;
+    size_t delivered, failed;
+} counts_t;
+
+static void count(const cio_delivery_report_t *r, void *user) {
+    counts_t *c = user;
+    pthread_mutex_lock(&c->lock);
+    if (r->status == CIO_OK)
+        c->delivered++;
+    else
+        c->failed++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+Test(cdp, test_pipeline_pipelines_sink_delivers_n_distinct_messages_under_faults) {
+    enum { N = 1000 };
+    counts_t counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    o.linger_ms = 20;
+    o.batch_bytes = 16 * 1024;
+    o.max_requests_per_second = -1;
+    o.on_report = count;
+    o.report_user = &counts;
+    o.report_successes = 1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    mock_fault(2, 500, NULL, 0, NULL, NULL);
+    mock_fault(1, 429, NULL, 0, "0", NULL);
+    mock_fault(1, 0, NULL, 0, NULL, "reset");
+    for (size_t i = 0; i < N; i++) {
+        char m[128];
+        snprintf(m, sizeof m, "{\"type\":\"track\",\"userId\":\"u%zu\",\"event\":\"e\"}", i);
+        cr_assert_eq(cio_pipeline_enqueue(p, m, NULL), CIO_OK, "%s", cio_last_error()->message);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 30000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cr_assert_eq(counts.delivered, N);
+    cr_assert_eq(counts.failed, 0);
+    json_t *reqs = mock_requests();
+    json_t *ids = json_object();
+    size_t total = 0;
+    for (size_t k = 0; k < json_array_size(reqs); k++) {
+        json_t *req = json_array_get(reqs, k);
+        cr_assert_str_eq(req_str(req, "path"), "/v1/batch");
+        if (req_status(req) != 200)
+            continue;
+        json_t *body = req_body_json(req);
+        size_t j;
+        json_t *m;
+        json_array_foreach(json_object_get(body, "batch"), j, m) {
+            const char *mid = json_string_value(json_object_get(m, "messageId"));
+            cr_assert(is_ulid(mid));
+            cr_assert_null(json_object_get(ids, mid), "messageId %s delivered twice", mid);
+            json_object_set_new(ids, mid, json_true());
+            total++;
+        }
+        json_decref(body);
+    }
+    cr_assert_eq(total, N);
+    json_decref(ids);
+    json_decref(reqs);
+}
+
+Test(cdp, test_pipelines_sink_needs_the_cdp_key) {
+    cio_client_options_t co = fx_options();
+    co.cdp_api_key = NULL;
+    cio_client_t *c = fx_client(&co);
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    cio_pipeline_t *p = NULL;
+    expect_error(cio_pipeline_new(c, &o, &p), CIO_E_CONFIG, "cdp_api_key", NULL);
+    cr_assert_null(p);
+}
+
+Test(cdp, test_version_1_options_never_read_the_version_2_fields) {
+    cio_client_options_t o = fx_options();
+    o.version = 1; /* an older caller: its struct ends before cdp_api_key */
+    cio_client_t *c = fx_client(&o);
+    expect_error(cio_cdp_identify(c, "1", NULL, NULL, NULL), CIO_E_CONFIG, "cdp_api_key", NULL);
+    expect_ok(cio_identify(c, "1", NULL)); /* the version-1 fields still work */
+}
