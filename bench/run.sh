@@ -11,6 +11,8 @@ n_pipe=${2:-500000}
 venv="$build/bench-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check requests
+# The Python package, built and installed the way a user does, for py_pipeline.
+"$venv/bin/pip" install -q --disable-pip-version-check .
 
 portfile=$(mktemp)
 "$build/mock/cio-mock" --port 0 --port-file "$portfile" --site-id bench-site --api-key bench-key \
@@ -25,6 +27,7 @@ results=$(mktemp)
 clear_log; "$venv/bin/python" bench/baseline_requests.py "$url" "$n_sync" | tee -a "$results"
 clear_log; "$build/bench/c_bench" sync "$url" "$n_sync" | tee -a "$results"
 clear_log; "$build/bench/c_bench" pipeline "$url" "$n_pipe" | tee -a "$results"
+clear_log; "$venv/bin/python" bench/py_pipeline.py "$url" "$n_pipe" | tee -a "$results"
 clear_log; "$build/bench/c_bench" queued 1000000 | tee -a "$results"
 
 echo

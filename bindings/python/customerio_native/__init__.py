@@ -1,14 +1,16 @@
 """customerio-native: a Customer.io client on libcustomerio (C).
 
-The same classes and methods as the official ``customerio`` package (3.x) and, for asyncio, as
-``async-customerio`` (2.x)::
+The same classes and methods as the official ``customerio`` package (3.x: ``CustomerIO``,
+``APIClient`` and its request classes) and, for asyncio, as ``async-customerio`` (2.x:
+``AsyncCustomerIO``, ``AsyncAPIClient``)::
 
     import customerio_native as customerio              # instead of: import customerio
     from customerio_native import AsyncCustomerIO       # instead of: from async_customerio ...
 
 All real work (HTTP with one keep-alive pool per client, validation, payload building, retries
-with backoff, Retry-After) happens in the C library; this package maps names and types. Logs go
-to ``logging.getLogger("customerio_native")``.
+with backoff, Retry-After, base64 of attachments, the batching delivery ``Pipeline``) happens in
+the C library; this package maps names and types. Logs go to
+``logging.getLogger("customerio_native")``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import logging
 
 from ._core import __version__
 from .aio import DEFAULT_REQUEST_TIMEOUT, AsyncCustomerIO, RequestTimeout
+from .aio_api import AsyncAPIClient
+from .api import APIClient
 from .constants import CIOID, EMAIL, ID
 from .errors import (
     AsyncCustomerIOError,
@@ -24,7 +28,17 @@ from .errors import (
     BaseAsyncCustomerIOError,
     CustomerIOException,
 )
+from .pipeline import DeliveryReport, Pipeline, PipelineError, QueueFullError
 from .regions import Region, Regions
+from .send import (
+    RequestError,
+    SendEmailRequest,
+    SendInAppRequest,
+    SendInboxMessageRequest,
+    SendPushRequest,
+    SendSMSRequest,
+    SendWhatsAppRequest,
+)
 from .track import CustomerIO
 from .v2 import Actions, EntityPayload, SyncTrackAPIV2, TrackAPIV2
 
@@ -36,7 +50,9 @@ if hasattr(_native, "cio_webhook_verify"):  # built from a tree with customerio/
 
 __all__ = [
     "__version__",
+    "APIClient",
     "Actions",
+    "AsyncAPIClient",
     "AsyncCustomerIO",
     "AsyncCustomerIOError",
     "AsyncCustomerIORetryableError",
@@ -45,12 +61,23 @@ __all__ = [
     "CustomerIO",
     "CustomerIOException",
     "DEFAULT_REQUEST_TIMEOUT",
+    "DeliveryReport",
     "EMAIL",
     "EntityPayload",
     "ID",
+    "Pipeline",
+    "PipelineError",
+    "QueueFullError",
     "Region",
     "Regions",
+    "RequestError",
     "RequestTimeout",
+    "SendEmailRequest",
+    "SendInAppRequest",
+    "SendInboxMessageRequest",
+    "SendPushRequest",
+    "SendSMSRequest",
+    "SendWhatsAppRequest",
     "SyncTrackAPIV2",
     "TrackAPIV2",
 ]

@@ -16,6 +16,7 @@ import logging
 import math
 import sys
 import threading
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
 
@@ -194,6 +195,8 @@ class NativeClient:
         self._cond = threading.Condition(threading.Lock())
         self._busy = 0
         self._ptr: Any = None
+        # Objects living on this client (pipelines): closed before the client is freed.
+        self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
         try:
             self._ptr = _n.cio_swig_client_new(
                 options.get("site_id"),
@@ -267,9 +270,22 @@ class NativeClient:
         finally:
             self._leave()
 
+    def hold(self, dependent: Any) -> Any:
+        """Lends the handle to ``dependent`` (a pipeline) until it calls :meth:`release`; the
+        client's :meth:`close` first closes its dependents (``dependent.close()``)."""
+        ptr = self._enter()
+        self._dependents.add(dependent)
+        return ptr
+
+    def release(self, dependent: Any) -> None:
+        self._dependents.discard(dependent)
+        self._leave()
+
     def close(self) -> None:
         """Frees the handle once no call is in progress; requests still in flight end with
-        CIO_E_CLOSED. Idempotent."""
+        CIO_E_CLOSED. Pipelines on this client are closed first. Idempotent."""
+        for dependent in list(self._dependents):
+            dependent.close()
         with self._cond:
             ptr, self._ptr = self._ptr, None
             while self._busy:

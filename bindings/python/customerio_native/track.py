@@ -9,7 +9,7 @@ shared by any number of threads.
 from __future__ import annotations
 
 import json
-from typing import Any, List, Optional, Sequence, Type, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Type, Union
 
 from . import _mapping as m
 from ._core import NativeClient, base_url, client_options, region_code
@@ -41,6 +41,12 @@ class CustomerIO:
     :param backoff_factor: seconds; the base of the exponential backoff between retries.
     :param use_connection_pooling: accepted for compatibility: libcustomerio always keeps
         connections alive in one pool per client.
+    :param background: fire-and-forget: identify, track, pageview, screen, backfill, delete,
+        add_device, delete_device, suppress, unsuppress and merge_customers go through a
+        :class:`~customerio_native.Pipeline` on this client (Track v2 batches, retried,
+        reported to ``on_error``) and return at once; the other methods stay synchronous.
+    :param pipeline_options: keyword arguments for that pipeline (``on_error``,
+        ``spool_path``, ``max_queue_bytes``, ``when_full``, ...).
     """
 
     def __init__(
@@ -56,8 +62,12 @@ class CustomerIO:
         timeout: float = 10,
         backoff_factor: float = 0.02,
         use_connection_pooling: bool = True,
+        *,
+        background: bool = False,
+        pipeline_options: Optional[Mapping[str, Any]] = None,
     ) -> None:
         self._native: Optional[NativeClient] = None
+        self._pipeline: Any = None
         region_value = region_code(region, CustomerIOException)
         self.site_id = site_id
         self.region = region
@@ -81,6 +91,10 @@ class CustomerIO:
             **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor),
         )
         self._v2: Optional[SyncTrackAPIV2] = None
+        if background:
+            from .pipeline import Pipeline
+
+            self._pipeline = Pipeline(self, **dict(pipeline_options or {}))
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -89,9 +103,21 @@ class CustomerIO:
             raise CustomerIOException("the client is closed")
         return self._native.call(*spec)
 
+    @property
+    def pipeline(self) -> Any:
+        """The :class:`~customerio_native.Pipeline` of ``background=True`` (None otherwise)."""
+        return self._pipeline
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """With ``background=True``: waits until everything queued so far is delivered or
+        reported (see :meth:`Pipeline.flush`). True at once otherwise."""
+        return self._pipeline.flush(timeout) if self._pipeline is not None else True
+
     def close(self) -> None:
-        """Stops the client's network engine and frees it. Idempotent; the client cannot be used
-        afterwards."""
+        """Flushes and closes the background pipeline (if any), stops the client's network
+        engine and frees it. Idempotent; the client cannot be used afterwards."""
+        if self._pipeline is not None:
+            self._pipeline.close()
         if self._native is not None:
             self._native.close()
 
@@ -103,6 +129,8 @@ class CustomerIO:
 
     def __del__(self) -> None:
         try:
+            if self._pipeline is not None:  # bounded: a collected client must not hang
+                self._pipeline.close(self._pipeline.exit_timeout)
             self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
@@ -120,10 +148,16 @@ class CustomerIO:
     def identify(self, id: Id, **kwargs: Any) -> None:
         """Identify a single customer by their unique id, and optionally add attributes
         (``PUT /customers/{id}``)."""
+        if self._pipeline is not None:
+            self._pipeline.identify(id, **kwargs)
+            return
         self._run(m.identify(id, kwargs, self.json_encoder))
 
     def track(self, customer_id: Id, name: str, **data: Any) -> None:
         """Track an event for a given customer_id (``POST /customers/{id}/events``)."""
+        if self._pipeline is not None:
+            self._pipeline.track(customer_id, name, **data)
+            return
         self._run(m.track(customer_id, name, data, self.json_encoder))
 
     def track_anonymous(self, anonymous_id: Optional[str], name: str, **data: Any) -> None:
@@ -133,46 +167,76 @@ class CustomerIO:
 
     def pageview(self, customer_id: Id, page: str, **data: Any) -> None:
         """Track a pageview for a given customer_id."""
+        if self._pipeline is not None:
+            self._pipeline.pageview(customer_id, page, **data)
+            return
         self._run(m.pageview(customer_id, page, data, self.json_encoder))
 
     def screen(self, customer_id: Id, name: str, **data: Any) -> None:
         """Track a mobile screen view for a given customer_id (not in the official client)."""
+        if self._pipeline is not None:
+            self._pipeline.screen(customer_id, name, **data)
+            return
         self._run(m.screen(customer_id, name, data, self.json_encoder))
 
     def backfill(self, customer_id: Id, name: str, timestamp: Any, **data: Any) -> None:
         """Backfill an event (track with timestamp) for a given customer_id; timestamp is a
         datetime or unix seconds."""
         ts = m.backfill_timestamp(timestamp, CustomerIOException, strict=False)
+        if self._pipeline is not None:
+            self._pipeline.backfill(customer_id, name, ts, **data)
+            return
         self._run(m.backfill(customer_id, name, ts, data, self.json_encoder))
 
     def delete(self, customer_id: Id) -> None:
         """Delete a customer profile."""
+        if self._pipeline is not None:
+            self._pipeline.delete(customer_id)
+            return
         self._run(m.delete(customer_id))
 
     def add_device(self, customer_id: Id, device_id: str, platform: str, **data: Any) -> None:
         """Add a device to a customer profile; platform is "ios" or "android"; ``last_used``
         (datetime or unix seconds) and ``attributes`` (a dict) are the device fields."""
-        self._run(m.add_device(customer_id, device_id, platform, data, self.json_encoder,
-                               CustomerIOException))
+        spec = m.add_device(customer_id, device_id, platform, data, self.json_encoder,
+                            CustomerIOException)
+        if self._pipeline is not None:
+            self._pipeline.add_device(customer_id, device_id, platform, **data)
+            return
+        self._run(spec)
 
     def delete_device(self, customer_id: Id, device_id: str) -> None:
         """Delete a device from a customer profile."""
+        if self._pipeline is not None:
+            self._pipeline.delete_device(customer_id, device_id)
+            return
         self._run(m.delete_device(customer_id, device_id))
 
     def suppress(self, customer_id: Id) -> None:
         """Suppress a customer profile."""
+        if self._pipeline is not None:
+            self._pipeline.suppress(customer_id)
+            return
         self._run(m.suppress(customer_id))
 
     def unsuppress(self, customer_id: Id) -> None:
         """Unsuppress a customer profile."""
+        if self._pipeline is not None:
+            self._pipeline.unsuppress(customer_id)
+            return
         self._run(m.unsuppress(customer_id))
 
     def merge_customers(self, primary_id_type: str, primary_id: Id, secondary_id_type: str,
                         secondary_id: Id) -> None:
         """Merge the secondary profile into the primary one; id types are "id", "email" or
         "cio_id"."""
-        self._run(m.merge_customers(primary_id_type, primary_id, secondary_id_type, secondary_id,
-                                    CustomerIOException))
+        spec = m.merge_customers(primary_id_type, primary_id, secondary_id_type, secondary_id,
+                                 CustomerIOException)
+        if self._pipeline is not None:
+            self._pipeline.merge_customers(primary_id_type, primary_id, secondary_id_type,
+                                           secondary_id)
+            return
+        self._run(spec)
 
     def track_push_notification_event(self, event_name: str, delivery_id: str, device_id: str,
                                       timestamp: Any = None) -> None:

@@ -15,7 +15,7 @@ Always pass the raw body bytes as received, never a re-serialised copy.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, NamedTuple, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _native as _n
 from ._core import translate
@@ -26,6 +26,8 @@ __all__ = [
     "Deduplicator",
     "WebhookError",
     "WebhookEvent",
+    "handle",
+    "header_value",
     "parse",
     "sign",
     "validate_signature",
@@ -126,3 +128,63 @@ class Deduplicator:
             self.close()
         except Exception:  # pragma: no cover
             pass
+
+
+# ---- framework adapters -----------------------------------------------------------------------
+
+Headers = Union[Mapping[str, Any], Iterable[Tuple[Any, Any]]]
+
+TIMESTAMP_HEADER = "X-CIO-Timestamp"
+SIGNATURE_HEADER = "X-CIO-Signature"
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def header_value(headers: Headers, name: str) -> Optional[str]:
+    """One header from whatever a framework hands over: a mapping of names to values (Flask,
+    Django's ``request.headers``, Starlette), a WSGI ``environ`` (``HTTP_X_CIO_TIMESTAMP``), or
+    ASGI's ``scope["headers"]`` (a list of ``(bytes, bytes)`` pairs). Names match in any case."""
+    wanted = name.lower()
+    if isinstance(headers, Mapping):
+        wsgi_key = "HTTP_" + name.upper().replace("-", "_")
+        if wsgi_key in headers:
+            return _text(headers[wsgi_key])
+        items: Iterable[Tuple[Any, Any]] = headers.items()
+    else:
+        items = headers
+    for key, value in items:
+        if _text(key).lower() == wanted:
+            return _text(value)
+    return None
+
+
+def handle(signing_key: str, headers: Headers, body: Body,
+           tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+           deduplicator: Optional[Deduplicator] = None) -> List[WebhookEvent]:
+    """Verifies and parses one webhook request as any ASGI or WSGI framework gives it: the
+    headers (see :func:`header_value`) and the raw body bytes. Returns its events, without the
+    ones ``deduplicator`` has already seen (Customer.io redelivers). Raises
+    :class:`WebhookError` when a header is missing, the signature is wrong, the timestamp is
+    outside ``tolerance`` seconds, or the body is not a webhook: answer 401 (or 400) then.
+
+    WSGI::
+
+        events = webhooks.handle(KEY, environ, environ["wsgi.input"].read())
+
+    ASGI (raw body read from ``receive``)::
+
+        events = webhooks.handle(KEY, scope["headers"], body)
+    """
+    timestamp = header_value(headers, TIMESTAMP_HEADER)
+    signature = header_value(headers, SIGNATURE_HEADER)
+    if timestamp is None or signature is None:
+        raise WebhookError("webhook: the {} header is missing".format(
+            TIMESTAMP_HEADER if timestamp is None else SIGNATURE_HEADER))
+    verify(signing_key, timestamp, body, signature, tolerance)
+    events = parse(body)
+    if deduplicator is None:
+        return events
+    return [e for e in events if not deduplicator.seen(e.event_id)]
+

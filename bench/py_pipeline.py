@@ -1,0 +1,39 @@
+"""customerio_native.Pipeline end to end from Python: N track() calls, then flush().
+
+Usage: py_pipeline.py URL N (URL: the emulator, credentials bench-site:bench-key). Prints one line
+like c_bench: "py_pipeline events=N seconds=S events_per_second=E enqueue_us=U rss_kb=R".
+Compare with c_pipeline: the difference is what the Python layer costs per event (building the
+operation's JSON, the call through SWIG).
+"""
+import resource
+import sys
+import time
+from urllib.parse import urlsplit
+
+import customerio_native as cio
+
+url, n = sys.argv[1], int(sys.argv[2])
+parts = urlsplit(url)
+errors = []
+pipe = cio.Pipeline(
+    "bench-site", "bench-key", host=parts.hostname, port=parts.port,
+    max_requests_per_second=-1,  # the emulator has no rate limit
+    max_queue_bytes=4 << 30,
+    on_error=errors.append,
+)
+started = time.monotonic()
+for i in range(n):
+    pipe.track("user-{}".format(i % 10000), "purchased", price=i % 100 + 0.5,
+               sku="SKU-{}".format(i % 977))
+queued = time.monotonic()
+if not pipe.flush():
+    sys.exit("flush did not finish")
+seconds = time.monotonic() - started
+stats = pipe.stats()
+pipe.close()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if errors or stats["delivered"] != n:
+    sys.exit("py_pipeline: {} delivered, {} failed".format(stats["delivered"], len(errors)))
+print("py_pipeline events={} seconds={:.3f} events_per_second={:.0f} enqueue_us={:.2f} "
+      "requests={} rss_kb={}".format(n, seconds, n / seconds, (queued - started) / n * 1e6,
+                                    stats["requests"], rss))

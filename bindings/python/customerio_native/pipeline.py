@@ -1,0 +1,574 @@
+"""The delivery pipeline (customerio/pipeline.h): fire-and-forget Track calls.
+
+Each call builds one Track v2 operation and hands it to libcustomerio, which validates it, gives
+an event a ULID ``id``, queues it (and appends it to the spool file, when there is one) and
+returns at once: no network on the caller's path. The core's pipeline thread packs queued
+operations into ``/api/v2/batch`` requests under 500 KB, paces them under the workspace rate
+limit, retries failures (honouring ``Retry-After``) until ``retry_deadline``, and reports every
+operation exactly once: delivered, or given up with the reason.
+
+Reports arrive on a completion queue (``cio_queue_t``). One small daemon thread per pipeline
+sleeps in ``poll()`` on its descriptor and calls ``on_error(report)`` for each failed operation
+(and ``on_report(report)`` for every report, with ``report_successes=True``); :meth:`flush` and
+:meth:`close` also drain it, so that when they return every callback for what was queued before
+has run. No C thread ever calls into Python.
+
+    from customerio_native import Pipeline
+
+    pipe = Pipeline(site_id, api_key, on_error=lambda r: log.warning("%s", r))
+    pipe.track("5", "purchased", price=23.45)      # returns at once
+    pipe.flush()                                   # optional; close() and exit flush too
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import select
+import threading
+import weakref
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Type, Union
+
+from . import _native as _n
+from ._core import NativeClient, base_url, client_options, dumps, id_text, region_code, sanitize
+from ._core import timestamp_int, translate
+from .errors import CustomerIOException
+from .regions import Region, Regions
+
+__all__ = ["DeliveryReport", "Pipeline", "PipelineError", "QueueFullError"]
+
+logger = logging.getLogger("customerio_native")
+
+Id = Union[str, int]
+
+_WHEN_FULL = {"block": 0, "fail": 1}
+_SPOOL_SYNC = {"none": 0, "batch": 1, "always": 2}
+_SINKS = {"track_v2": 0}
+
+
+class PipelineError(CustomerIOException):
+    """A pipeline call failed: a rejected operation (``code_name`` "invalid argument" or
+    "payload too large", nothing queued), a closed pipeline, a flush or close that timed out."""
+
+
+class QueueFullError(PipelineError):
+    """The queue is at ``max_queue_bytes`` (with ``when_full="block"``: still after
+    ``block_timeout``). Nothing was queued."""
+
+
+class DeliveryReport(NamedTuple):
+    """The final word on one operation.
+
+    ``seq`` is what the enqueueing call returned; ``ok`` whether Customer.io accepted it;
+    ``code``/``code_name`` the ``cio_status_t`` (0 "ok"; "bad request" for an item rejected in
+    a 207, "client closed" for one still queued when the pipeline closed, "timeout" past the retry
+    deadline, ...); ``status`` the HTTP status of the last request that carried it (None if
+    none); ``message`` why it failed; ``operation_json`` the operation as sent (with its id).
+    """
+
+    seq: int
+    ok: bool
+    code: int
+    code_name: str
+    status: Optional[int]
+    message: Optional[str]
+    operation_json: str
+
+    @property
+    def operation(self) -> Dict[str, Any]:
+        """The operation as a dict."""
+        return json.loads(self.operation_json)
+
+
+Callback = Callable[[DeliveryReport], Any]
+
+
+def _ms(seconds: Optional[float]) -> int:
+    """Seconds as the C option's milliseconds: None = 0 (the default); any other value at
+    least 1 ms (0 would mean the default to the C library)."""
+    if seconds is None:
+        return 0
+    return max(1, int(round(float(seconds) * 1000)))
+
+
+def _timeout_ms(seconds: Optional[float]) -> int:
+    """flush/close timeouts: None = no limit (-1)."""
+    if seconds is None:
+        return -1
+    return max(0, int(round(float(seconds) * 1000)))
+
+
+def _choice(name: str, value: str, table: Mapping[str, int]) -> int:
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise PipelineError("{} must be one of {}, not {!r}".format(
+            name, ", ".join(sorted(table)), value)) from None
+
+
+def _person(id: Any) -> Dict[str, Any]:
+    return {"id": id_text(id)}
+
+
+class Pipeline:
+    """A delivery pipeline on its own client (credentials) or on a :class:`CustomerIO`'s.
+
+    :param site_id: the site id, or a :class:`~customerio_native.CustomerIO` whose client
+        (credentials, host, connection pool) the pipeline uses; None reads
+        ``CUSTOMERIO_SITE_ID``.
+    :param api_key: the Track API key (None: ``CUSTOMERIO_API_KEY``).
+    :param host, region, port, url_prefix, json_encoder, retries, timeout, backoff_factor: as
+        for :class:`~customerio_native.CustomerIO` (ignored when given a client).
+    :param max_queue_bytes: bound on queued + in-flight bytes (None: 64 MiB).
+    :param when_full: ``"block"`` (wait up to ``block_timeout`` seconds for room, default 10)
+        or ``"fail"`` (raise :class:`QueueFullError` at once).
+    :param linger: seconds the oldest operation may wait for a fuller batch (None: 0.1).
+    :param batch_bytes: request body limit (None: just under 500 KB).
+    :param max_in_flight: concurrent batch requests (None: 4).
+    :param max_requests_per_second: pacing (None: 100, Customer.io's limit; <= 0: none).
+    :param retry_deadline: seconds after which an undelivered operation is given up and
+        reported (None: one hour).
+    :param spool_path: a file that makes the queue survive a crash or ``kill -9``: operations
+        are appended before the call returns and marked done once reported; a pipeline opened
+        later on the same file sends what was not confirmed first. One process at a time.
+    :param spool_sync: ``"none"`` (write only; survives a killed process), ``"batch"`` or
+        ``"always"`` (fsync; survives a machine crash).
+    :param on_error: called with a :class:`DeliveryReport` for every operation given up; without
+        it failures are logged (``logging.getLogger("customerio_native")``).
+    :param on_report: called with every report (deliveries too when ``report_successes``).
+    :param report_successes: report deliveries too, not only failures.
+    :param exit_timeout: seconds the interpreter's exit may spend flushing (None: no limit);
+        what is left is reported as failed ("client closed") and stays in the spool, if any.
+
+    Every call returns the operation's sequence number (the ``seq`` of its report). A pipeline
+    is flushed and closed by :meth:`close`, by ``with``, and at interpreter exit.
+    """
+
+    def __init__(
+        self,
+        site_id: Any = None,
+        api_key: Optional[str] = None,
+        host: Optional[str] = None,
+        region: Region = Regions.US,
+        port: Optional[int] = None,
+        url_prefix: Optional[str] = None,
+        json_encoder: Optional[Type[json.JSONEncoder]] = None,
+        retries: int = 3,
+        timeout: float = 10,
+        backoff_factor: float = 0.02,
+        *,
+        max_queue_bytes: Optional[int] = None,
+        when_full: str = "block",
+        block_timeout: Optional[float] = None,
+        linger: Optional[float] = None,
+        batch_bytes: Optional[int] = None,
+        max_in_flight: Optional[int] = None,
+        max_requests_per_second: Optional[float] = None,
+        retry_deadline: Optional[float] = None,
+        spool_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+        spool_sync: str = "none",
+        on_error: Optional[Callback] = None,
+        on_report: Optional[Callback] = None,
+        report_successes: bool = False,
+        exit_timeout: Optional[float] = 10.0,
+        sink: str = "track_v2",
+    ) -> None:
+        self._ptr: Any = None
+        self._queue: Any = None
+        self._native: Optional[NativeClient] = None
+        self._own_native = False
+        self._thread: Optional[threading.Thread] = None
+        self._wake: Optional[tuple] = None
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._drain_lock = threading.RLock()
+        self._stopping = False
+        self.on_error = on_error
+        self.on_report = on_report
+        self.exit_timeout = exit_timeout
+        self.spool_path = os.fspath(spool_path) if spool_path is not None else None
+
+        when = _choice("when_full", when_full, _WHEN_FULL)
+        sync = _choice("spool_sync", spool_sync, _SPOOL_SYNC)
+        sink_code = _choice("sink", sink, _SINKS)
+        rps = 0.0
+        if max_requests_per_second is not None:
+            rps = float(max_requests_per_second) if max_requests_per_second > 0 else -1.0
+
+        native = getattr(site_id, "_native", None) if site_id is not None else None
+        if isinstance(native, NativeClient):
+            self._native = native
+            self.json_encoder = json_encoder or getattr(site_id, "json_encoder", None)
+        else:
+            region_value = region_code(region, PipelineError)
+            self._native = NativeClient(
+                PipelineError,
+                site_id=site_id,
+                api_key=api_key,
+                region=region_value,
+                track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
+                                   PipelineError),
+                **client_options(retries=retries, timeout=timeout,
+                                 backoff_factor=backoff_factor),
+            )
+            self._own_native = True
+            self.json_encoder = json_encoder
+
+        client_ptr = self._native.hold(self)
+        try:
+            self._queue = _n.cio_queue_new()
+            self._ptr = _n.cio_swig_pipeline_new(
+                client_ptr, sink_code, int(max_queue_bytes or 0), when,
+                _ms(block_timeout), _ms(linger), int(batch_bytes or 0), int(max_in_flight or 0),
+                rps, _ms(retry_deadline), self.spool_path, sync, self._queue,
+                1 if report_successes else 0)
+        except _n.Error as e:
+            self._abandon()
+            raise translate(e, PipelineError) from None
+        except BaseException:
+            self._abandon()
+            raise
+        self._pid = os.getpid()
+        self._wake = os.pipe()
+        self._thread = threading.Thread(target=self._report_loop, name="customerio-reports",
+                                        daemon=True)
+        self._thread.start()
+        _live.add(self)
+        logger.debug("pipeline started (spool=%s)", self.spool_path or "none")
+
+    def _abandon(self) -> None:
+        """Undoes a half-made __init__."""
+        if self._queue is not None:
+            _n.cio_queue_free(self._queue)
+            self._queue = None
+        if self._native is not None:
+            self._native.release(self)
+            if self._own_native:
+                self._native.close()
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def _enter(self) -> Any:
+        with self._cond:
+            if self._ptr is None:
+                raise PipelineError("the pipeline is closed", code=_n.CIO_E_CLOSED,
+                                    code_name=_n.cio_status_str(_n.CIO_E_CLOSED))
+            self._busy += 1
+            return self._ptr
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            if self._busy == 0:
+                self._cond.notify_all()
+
+    def enqueue(self, operation: Union[Mapping[str, Any], str]) -> int:
+        """Queues one Track v2 operation (a dict, or its JSON text) and returns its sequence
+        number. libcustomerio validates it first: a bad one raises :class:`PipelineError`
+        naming the field and nothing is queued; a full queue raises :class:`QueueFullError`."""
+        text = operation if isinstance(operation, str) else dumps(operation, self.json_encoder)
+        ptr = self._enter()
+        try:
+            return _n.cio_pipeline_enqueue(ptr, text)
+        except _n.Error as e:
+            cls = QueueFullError if e.args[0] == _n.CIO_E_QUEUE_FULL else PipelineError
+            raise translate(e, cls) from None
+        finally:
+            self._leave()
+
+    send_entity = enqueue
+
+    def _op(self, type_: str, action: str, identifiers: Any, **fields: Any) -> int:
+        op: Dict[str, Any] = {"type": type_, "action": action, "identifiers": identifiers}
+        op.update((k, v) for k, v in fields.items() if v is not None)
+        return self.enqueue(op)
+
+    @staticmethod
+    def _attrs(data: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        return sanitize(data) if data else {}
+
+    # ---- the CustomerIO (Track v1) methods, as v2 operations ------------------------------
+
+    def identify(self, id: Id, **kwargs: Any) -> int:
+        """Identify a person by id, with attributes (v2 person identify)."""
+        return self._op("person", "identify", _person(id), attributes=self._attrs(kwargs))
+
+    def track(self, customer_id: Id, name: str, **data: Any) -> int:
+        """An event for a person (v2 person event)."""
+        return self._op("person", "event", _person(customer_id), name=name,
+                        attributes=self._attrs(data))
+
+    def pageview(self, customer_id: Id, page: str, **data: Any) -> int:
+        """A page view (v2 person page; ``page`` is the URL)."""
+        return self._op("person", "page", _person(customer_id), name=page,
+                        attributes=self._attrs(data))
+
+    def screen(self, customer_id: Id, name: str, **data: Any) -> int:
+        """A mobile screen view (v2 person screen)."""
+        return self._op("person", "screen", _person(customer_id), name=name,
+                        attributes=self._attrs(data))
+
+    def backfill(self, customer_id: Id, name: str, timestamp: Any, **data: Any) -> int:
+        """An event with a past timestamp (a datetime or unix seconds)."""
+        return self._op("person", "event", _person(customer_id), name=name,
+                        attributes=self._attrs(data), timestamp=timestamp_int(timestamp))
+
+    def delete(self, customer_id: Id) -> int:
+        return self._op("person", "delete", _person(customer_id))
+
+    def add_device(self, customer_id: Id, device_id: str, platform: str, **data: Any) -> int:
+        """A device for a person; ``last_used`` (datetime or unix seconds) and ``attributes``
+        are the device's fields."""
+        return self.add_person_device(_person(customer_id), device_id, platform, **data)
+
+    def delete_device(self, customer_id: Id, device_id: str) -> int:
+        return self.delete_person_device(_person(customer_id), device_id)
+
+    def suppress(self, customer_id: Id) -> int:
+        return self._op("person", "suppress", _person(customer_id))
+
+    def unsuppress(self, customer_id: Id) -> int:
+        return self._op("person", "unsuppress", _person(customer_id))
+
+    def merge_customers(self, primary_id_type: str, primary_id: Id, secondary_id_type: str,
+                        secondary_id: Id) -> int:
+        """Merge the secondary person into the primary one; id types "id", "email",
+        "cio_id"."""
+        return self.merge_persons({primary_id_type: id_text(primary_id)},
+                                  {secondary_id_type: id_text(secondary_id)})
+
+    # ---- the Track v2 helpers (names of async-customerio's .v2) ---------------------------
+
+    def identify_person(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
+        return self._op("person", "identify", identifiers, attributes=self._attrs(attrs))
+
+    def delete_person(self, identifiers: Mapping[str, Any]) -> int:
+        return self._op("person", "delete", identifiers)
+
+    def track_person_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
+        return self._op("person", "event", identifiers, name=name, attributes=self._attrs(attrs))
+
+    def person_pageview(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
+        return self._op("person", "page", identifiers, name=name, attributes=self._attrs(attrs))
+
+    def person_screen(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
+        return self._op("person", "screen", identifiers, name=name,
+                        attributes=self._attrs(attrs))
+
+    def add_person_device(self, identifiers: Mapping[str, Any], device_id: str, platform: str,
+                          **device_attrs: Any) -> int:
+        device: Dict[str, Any] = {"token": id_text(device_id), "platform": platform}
+        for key, value in device_attrs.items():
+            if key == "last_used":
+                value = timestamp_int(value) or None
+            elif key == "attributes" and value is not None:
+                value = sanitize(value)
+            if value is not None:
+                device[key] = value
+        return self._op("person", "add_device", identifiers, device=device)
+
+    def delete_person_device(self, identifiers: Mapping[str, Any], device_id: str) -> int:
+        return self._op("person", "delete_device", identifiers,
+                        device={"token": id_text(device_id)})
+
+    def suppress_person(self, identifiers: Mapping[str, Any]) -> int:
+        return self._op("person", "suppress", identifiers)
+
+    def unsuppress_person(self, identifiers: Mapping[str, Any]) -> int:
+        return self._op("person", "unsuppress", identifiers)
+
+    def merge_persons(self, primary: Mapping[str, Any], secondary: Mapping[str, Any]) -> int:
+        return self.enqueue({"type": "person", "action": "merge", "primary": primary,
+                             "secondary": secondary})
+
+    def add_person_relationships(self, identifiers: Mapping[str, Any],
+                                 relationships: List[Dict[str, Any]]) -> int:
+        return self._op("person", "add_relationships", identifiers,
+                        cio_relationships=relationships)
+
+    def delete_person_relationships(self, identifiers: Mapping[str, Any],
+                                    relationships: List[Dict[str, Any]]) -> int:
+        return self._op("person", "delete_relationships", identifiers,
+                        cio_relationships=relationships)
+
+    def identify_object(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
+        return self._op("object", "identify", identifiers, attributes=self._attrs(attrs))
+
+    def delete_object(self, identifiers: Mapping[str, Any]) -> int:
+        return self._op("object", "delete", identifiers)
+
+    def track_object_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
+        return self._op("object", "event", identifiers, name=name, attributes=self._attrs(attrs))
+
+    def add_object_relationships(self, identifiers: Mapping[str, Any],
+                                 relationships: List[Dict[str, Any]]) -> int:
+        return self._op("object", "add_relationships", identifiers,
+                        cio_relationships=relationships)
+
+    def delete_object_relationships(self, identifiers: Mapping[str, Any],
+                                    relationships: List[Dict[str, Any]]) -> int:
+        return self._op("object", "delete_relationships", identifiers,
+                        cio_relationships=relationships)
+
+    def track_delivery_event(self, delivery_id: str, metric: str, **attrs: Any) -> int:
+        """A delivery metric (opened, clicked, converted, ...) as a v2 delivery event."""
+        return self._op("delivery", "event", {"id": id_text(delivery_id)}, name=metric,
+                        attributes=self._attrs(attrs) or None)
+
+    # ---- flush, stats, close --------------------------------------------------------------
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Sends what is queued without waiting for ``linger`` and waits until every operation
+        queued so far is reported and its callbacks have run, or ``timeout`` seconds (None: no
+        limit) pass. True when everything was reported, False on timeout."""
+        ptr = self._enter()
+        try:
+            _n.cio_pipeline_flush(ptr, _timeout_ms(timeout))
+            done = True
+        except _n.Error as e:
+            if e.args[0] != _n.CIO_E_TIMEOUT:
+                raise translate(e, PipelineError) from None
+            done = False
+        finally:
+            self._leave()
+        self._drain()
+        return done
+
+    def stats(self) -> Dict[str, int]:
+        """Counters since the pipeline started: enqueued, delivered, failed, retried, requests,
+        bytes_sent, queue_depth, queue_bytes, in_flight."""
+        ptr = self._enter()
+        try:
+            text = _n.cio_pipeline_stats_json(ptr)
+        finally:
+            self._leave()
+        return json.loads(text)
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def close(self, timeout: Optional[float] = None) -> bool:
+        """Flushes (up to ``timeout`` seconds; None: no limit), stops the pipeline and frees
+        it. Operations still undelivered are reported as failed (code_name "client closed"); with a spool
+        they also stay in the file for the next pipeline. True when the flush finished.
+        Idempotent; not to be called while other threads still enqueue."""
+        with self._cond:
+            ptr, self._ptr = self._ptr, None
+            while self._busy:
+                self._cond.wait()
+        if ptr is None:
+            return True
+        _live.discard(self)
+        done = True
+        try:
+            _n.cio_pipeline_close(ptr, _timeout_ms(timeout))
+        except _n.Error as e:
+            done = False
+            if e.args[0] != _n.CIO_E_TIMEOUT:
+                logger.warning("pipeline close: %s", e.args[2])
+        self._stop_reporter()
+        self._drain()
+        queue, self._queue = self._queue, None
+        _n.cio_queue_free(queue)
+        native, self._native = self._native, None
+        if native is not None:
+            native.release(self)
+            if self._own_native:
+                native.close()
+        logger.debug("pipeline closed")
+        return done
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- reports --------------------------------------------------------------------------
+
+    def _report_loop(self) -> None:
+        assert self._wake is not None
+        poller = select.poll()
+        poller.register(_n.cio_queue_fd(self._queue), select.POLLIN)
+        poller.register(self._wake[0], select.POLLIN)
+        while not self._stopping:
+            try:
+                poller.poll()
+            except InterruptedError:  # pragma: no cover - PEP 475 retries poll() itself
+                continue
+            if self._stopping:
+                break
+            self._drain()
+
+    def _stop_reporter(self) -> None:
+        self._stopping = True
+        wake, self._wake = self._wake, None
+        if wake is None:
+            return
+        os.write(wake[1], b"x")
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        os.close(wake[0])
+        os.close(wake[1])
+
+    def _drain(self) -> None:
+        """Takes every report off the queue and runs the callbacks (serialised: one thread at a
+        time, in the order the reports arrived)."""
+        with self._drain_lock:
+            queue = self._queue
+            if queue is None:
+                return
+            for seq, code, http_status, _attempts, message, body, _batch in \
+                    _n.cio_py_queue_drain(queue):
+                report = DeliveryReport(
+                    seq, code == _n.CIO_OK, code, _n.cio_status_str(code), http_status or None,
+                    message, body.decode("utf-8", "replace") if body is not None else "")
+                self._dispatch(report)
+
+    def _dispatch(self, report: DeliveryReport) -> None:
+        callbacks = []
+        if self.on_report is not None:
+            callbacks.append(self.on_report)
+        if not report.ok:
+            if self.on_error is not None:
+                callbacks.append(self.on_error)
+            elif self.on_report is None:
+                logger.warning("pipeline: operation %d failed (%s): %s", report.seq,
+                               report.code_name, report.message)
+        for callback in callbacks:
+            try:
+                callback(report)
+            except Exception:
+                logger.exception("pipeline: report callback failed for operation %d",
+                                 report.seq)
+
+
+# Pipelines still open: flushed and closed at interpreter exit; forgotten in a forked child
+# (its pipeline thread does not exist there; the parent keeps the spool).
+_live: "weakref.WeakSet[Pipeline]" = weakref.WeakSet()
+
+
+def _close_all_at_exit() -> None:
+    for pipe in list(_live):
+        try:
+            pipe.close(pipe.exit_timeout)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            logger.exception("pipeline: close at exit failed")
+
+
+def _forget_all_in_child() -> None:
+    for pipe in list(_live):
+        pipe._ptr = None
+        pipe._queue = None
+        pipe._wake = None
+        pipe._native = None
+    _live.clear()
+
+
+atexit.register(_close_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_all_in_child)

@@ -1,0 +1,62 @@
+# frozen_string_literal: true
+
+module CustomerioNative
+  # What libcustomerio reported about a failed call. Every error this gem raises for a call
+  # that failed in the C library carries it:
+  #
+  # * +message+: for InvalidResponse the response body (as the official gem has it, or the C
+  #   library's sentence when the body is empty); for the others the C library's sentence,
+  #   naming the call and the field ("track: customer_id is longer than 150 bytes");
+  # * +http_status+: the last HTTP status received (Integer), nil when none was;
+  # * +body+: the last response body, nil when none was received;
+  # * +error_code+: the C status as a Symbol (:invalid_argument, :auth, :rate_limited, ...);
+  # * +attempts+: HTTP attempts made (0 when nothing was sent);
+  # * +detail+: the C library's sentence. Never contains an API key.
+  module ErrorDetails
+    attr_reader :http_status, :body, :error_code, :attempts, :detail
+
+    # @api private
+    def cio_details!(http_status: nil, body: nil, error_code: nil, attempts: 0, detail: nil)
+      @http_status = http_status
+      @body = body
+      @error_code = error_code
+      @attempts = attempts
+      @detail = detail
+      self
+    end
+  end
+
+  # The request could not be made or got no answer: configuration (missing credentials, bad
+  # URL), network failures and timeouts (after the client's retries), a closed client.
+  class InvalidRequest < RuntimeError
+    include ErrorDetails
+  end
+
+  # Missing credentials, an unknown region, a malformed base URL.
+  class ConfigurationError < InvalidRequest; end
+
+  # The connection failed (refused, reset, DNS, TLS) on every attempt.
+  class NetworkError < InvalidRequest; end
+
+  # Every attempt timed out.
+  class RequestTimeout < NetworkError; end
+
+  # The HTTP answer of a failed call, shaped like the Net::HTTPResponse the official gem
+  # carries in InvalidResponse#response: +code+ is the status as a String, +body+ the body.
+  Response = Struct.new(:code, :body)
+
+  # Customer.io answered with an error status (after the client's retries for 408, 429 and
+  # 5xx), as in the official gem: +code+ is the HTTP status as a String ("401"), +message+ the
+  # response body, +response+ a Response.
+  class InvalidResponse < RuntimeError
+    include ErrorDetails
+
+    attr_reader :code, :response
+
+    def initialize(code, body, response = nil)
+      @code = code
+      @response = response
+      super(body)
+    end
+  end
+end

@@ -1,0 +1,191 @@
+# frozen_string_literal: true
+
+require "json"
+require "customerio_native/customerio_native_ext"
+require "customerio_native/version"
+require "customerio_native/errors"
+require "customerio_native/regions"
+
+module CustomerioNative
+  # The C library, as SWIG wraps it (bindings/customerio.i): module functions named as in the
+  # C API (cio_track, cio_v2_send_batch, ...), and Native::Error for a failed call. This file
+  # adds the client handle and the mapping of C statuses to the gem's error classes. Nothing
+  # here validates, retries or builds requests: libcustomerio does.
+  module Native
+    # cio_status_t values by name: 1 => :invalid_argument, 7 => :rate_limited, ...
+    STATUS_NAMES = constants.grep(/\ACIO_E_/).to_h do |name|
+      [const_get(name), name.to_s.delete_prefix("CIO_E_").downcase.to_sym]
+    end.merge(CIO_OK => :ok).freeze
+
+    HTTP_STATUSES = %i[payload_too_large auth bad_request not_found rate_limited server http].freeze
+    private_constant :HTTP_STATUSES
+
+    USER_AGENT = "customerio-native/#{cio_version} (Ruby #{RUBY_VERSION})"
+
+    # The gem's exception for a failed C call. param_error is the class for rejected input (the
+    # calling client's ParamError). app: an App API call, whose 400 carries the server's
+    # meta.error as its message (as in the official APIClient).
+    def self.error_for(err, param_error, app: false)
+      code = STATUS_NAMES.fetch(err.status, :unknown)
+      http = err.http_status.to_i.positive? ? err.http_status : nil
+      exc =
+        if http && HTTP_STATUSES.include?(code)
+          body = err.body
+          text = (app && http == 400 && meta_error(body)) ||
+                 (body.nil? || body.empty? ? err.message : body)
+          InvalidResponse.new(http.to_s, text, Response.new(http.to_s, body))
+        else
+          klass = case code
+                  when :invalid_argument, :payload_too_large then param_error
+                  when :config then ConfigurationError
+                  when :timeout then RequestTimeout
+                  when :network then NetworkError
+                  else InvalidRequest
+                  end
+          klass.new(err.message)
+        end
+      exc.cio_details!(http_status: http, body: err.body, error_code: code,
+                       attempts: err.attempts, detail: err.message)
+    end
+
+    # The "meta.error" of an App API error body, or nil.
+    def self.meta_error(body)
+      error = JSON.parse(body.to_s).dig("meta", "error")
+      error.is_a?(String) ? error : nil
+    rescue JSON::ParserError, TypeError, NoMethodError
+      nil
+    end
+
+    # Region or base URLs as the C options: [region code, base URL or nil].
+    def self.region_options(region, url, api)
+      region ||= Regions::US
+      custom = url.to_s.empty? ? nil : url.to_s.chomp("/")
+      if region.track_url == Regions::EU.track_url && region.api_url == Regions::EU.api_url
+        [CIO_REGION_EU, custom]
+      elsif region.track_url == Regions::US.track_url && region.api_url == Regions::US.api_url
+        [CIO_REGION_US, custom]
+      else
+        [CIO_REGION_US, custom || (api ? region.api_url : region.track_url).to_s.chomp("/")]
+      end
+    end
+
+    # Timeouts and retries as C options. timeout: seconds per attempt (connect + transfer);
+    # connect_timeout: seconds to connect; retries: retries after the first attempt; backoff:
+    # seconds, the base of the exponential backoff. nil keeps libcustomerio's default.
+    def self.timing_options(timeout: nil, connect_timeout: nil, retries: nil, backoff: nil)
+      ms = ->(seconds) { seconds.nil? ? 0 : [(Float(seconds) * 1000).round, 1].max }
+      {
+        timeout_ms: ms.call(timeout),
+        connect_timeout_ms: ms.call(connect_timeout || timeout),
+        max_attempts: retries.nil? ? 0 : [Integer(retries), 0].max + 1,
+        backoff_base_ms: ms.call(backoff)
+      }
+    end
+
+    # Owns one cio_client_t. Any number of threads may call through it at once (the blocking C
+    # calls release the GVL); #close waits for the calls in progress, as the C API requires,
+    # then frees it. A client left open is freed when garbage-collected. A forked child must
+    # not use its parent's client (libcustomerio's engine thread does not exist there): it
+    # gets an InvalidRequest and should create its own.
+    class Handle
+      # What the finalizer needs, without a reference to the Handle.
+      State = Struct.new(:ptr, :pid)
+
+      def self.finalizer(state)
+        proc do
+          ptr = state.ptr
+          state.ptr = nil
+          Native.cio_client_free(ptr) if ptr && state.pid == Process.pid
+        end
+      end
+
+      # options: site_id, api_key, app_api_key, region (C code), track_url, app_url,
+      # connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms, user_agent, ca_file,
+      # max_connections (nil or 0 = libcustomerio's default; NULL credentials are read from
+      # CUSTOMERIO_* in the environment).
+      def initialize(param_error:, app_errors: false, **options)
+        @param_error = param_error
+        @app_errors = app_errors
+        @lock = Mutex.new
+        @idle = ConditionVariable.new
+        @busy = 0
+        ptr = begin
+          Native.cio_swig_client_new(
+            str(options[:site_id]), str(options[:api_key]), str(options[:app_api_key]),
+            options.fetch(:region, 0), str(options[:track_url]), str(options[:app_url]),
+            options.fetch(:connect_timeout_ms, 0), options.fetch(:timeout_ms, 0),
+            options.fetch(:max_attempts, 0), options.fetch(:backoff_base_ms, 0), 0, 0,
+            str(options[:user_agent]) || USER_AGENT, 0, str(options[:ca_file]),
+            options.fetch(:max_connections, 0), 0
+          )
+        rescue Native::Error => e
+          raise Native.error_for(e, param_error), cause: nil
+        end
+        @state = State.new(ptr, Process.pid)
+        ObjectSpace.define_finalizer(self, self.class.finalizer(@state))
+      end
+
+      def closed?
+        @state.ptr.nil?
+      end
+
+      # Runs Native.<name>(client, *args); a failure raises the gem's error class.
+      def call(name, *args)
+        Thread.handle_interrupt(Object => :never) do
+          ptr = enter
+          begin
+            Thread.handle_interrupt(Object => :immediate) do
+              Native.public_send(name, ptr, *args)
+            end
+          rescue Native::Error => e
+            raise Native.error_for(e, @param_error, app: @app_errors), cause: nil
+          ensure
+            leave
+          end
+        end
+      end
+
+      # Frees the client once no call is in progress; requests still in flight in other
+      # threads end with CIO_E_CLOSED. Idempotent.
+      def close
+        ptr = nil
+        @lock.synchronize do
+          ptr = @state.ptr
+          @state.ptr = nil
+          @idle.wait(@lock) while @busy.positive?
+        end
+        ObjectSpace.undefine_finalizer(self)
+        Native.cio_client_free(ptr) if ptr && @state.pid == Process.pid
+        nil
+      end
+
+      private
+
+      def enter
+        @lock.synchronize do
+          if @state.ptr.nil?
+            raise InvalidRequest.new("the client is closed")
+              .cio_details!(error_code: :closed, detail: "the client is closed")
+          end
+          if @state.pid != Process.pid
+            msg = "this client was created in another process (before fork); create a new one"
+            raise InvalidRequest.new(msg).cio_details!(error_code: :closed, detail: msg)
+          end
+          @busy += 1
+          @state.ptr
+        end
+      end
+
+      def leave
+        @lock.synchronize do
+          @busy -= 1
+          @idle.broadcast if @busy.zero?
+        end
+      end
+
+      def str(value)
+        value&.to_s
+      end
+    end
+  end
+end
