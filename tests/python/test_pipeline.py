@@ -4,7 +4,6 @@ queue, delivery reports, a spool surviving kill -9."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from collections import Counter
 import pytest
 
 import customerio_native as cio
-from conftest import API_KEY, REPO, SITE_ID, body
+from conftest import API_KEY, SITE_ID, body
 
 
 def pipeline(mock, **options):

@@ -9,7 +9,7 @@ shared by any number of threads.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Type, Union
+from typing import Any, Mapping, Optional, Sequence, Type, Union
 
 from . import _mapping as m
 from ._core import NativeClient, base_url, client_options, region_code
