@@ -113,7 +113,9 @@ static void deliver_reports(cio_pipeline_t *p, report_list_t *list) {
             c->message = n->message;
             c->response = n->operation;
             c->response_len = strlen(n->operation);
-            n->message = n->operation = NULL; /* now the completion's */
+            c->reason = n->reason;
+            c->field = n->field;
+            n->message = n->operation = n->reason = n->field = NULL; /* now the completion's */
             cio__queue_retain(p->opts.report_queue);
             cio__queue_push(p->opts.report_queue, c);
         }

@@ -140,6 +140,8 @@ void cio_completion_free(cio_completion_t *c) {
         return;
     free((char *)c->message);
     free((char *)c->response);
+    free((char *)c->reason);
+    free((char *)c->field);
     cio_batch_result_free(c->batch_result);
     free(c);
 }

@@ -85,8 +85,8 @@ static void expect_each_delivered_once(json_t *ops, size_t n) {
         cr_assert(is_ulid(id), "operation without a ULID id");
         cr_assert_null(json_object_get(ids, id), "operation %s delivered twice", id);
         json_object_set_new(ids, id, json_true());
-        size_t k = (size_t)json_integer_value(json_object_get(json_object_get(op, "attributes"),
-                                                              "n"));
+        size_t k =
+            (size_t)json_integer_value(json_object_get(json_object_get(op, "attributes"), "n"));
         cr_assert_lt(k, n);
         cr_assert_eq(seen[k], 0, "operation %zu delivered twice", k);
         seen[k] = 1;
@@ -168,8 +168,9 @@ Test(pipeline, test_rejected_items_are_reported_not_retried) {
     cio_pipeline_options_t o = options(&t);
     cio_pipeline_t *p = NULL;
     cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
-    mock_fault(1, 207, "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\",\"field\":"
-                       "\"identifiers\"}]}",
+    mock_fault(1, 207,
+               "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\",\"field\":"
+               "\"identifiers\"}]}",
                0, NULL, NULL);
     for (size_t i = 0; i < 3; i++) {
         char *op = event_op(i);
@@ -277,6 +278,25 @@ Test(pipeline, test_reports_arrive_on_a_queue_descriptor) {
     cr_assert_eq(c->token, seq);
     cr_assert_eq(c->status, CIO_OK);
     cr_assert_not_null(strstr(c->response, "\"p7\""));
+    cr_assert_null(c->reason);
+    cio_completion_free(c);
+
+    /* a rejected item's report carries Customer.io's reason and field */
+    mock_fault(1, 207,
+               "{\"errors\":[{\"batch_index\":0,\"reason\":\"invalid\",\"field\":"
+               "\"identifiers\"}]}",
+               0, NULL, NULL);
+    op = event_op(8);
+    cio_pipeline_enqueue(p, op, &seq);
+    free(op);
+    cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK);
+    c = NULL;
+    cio_queue_poll(q, &c);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->token, seq);
+    cr_assert_eq(c->status, CIO_E_BAD_REQUEST);
+    cr_assert_str_eq(c->reason, "invalid");
+    cr_assert_str_eq(c->field, "identifiers");
     cio_completion_free(c);
     cio_pipeline_close(p, 1000);
     cio_queue_free(q);

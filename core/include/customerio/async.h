@@ -44,6 +44,10 @@ typedef struct cio_completion {
     const char *response;             /* the response body (NUL-terminated), or NULL */
     size_t response_len;              /* its length */
     cio_batch_result_t *batch_result; /* for cio_v2_send_batch, else NULL */
+    /* Pipeline delivery reports (pipeline.h) only, else NULL: Customer.io's reason for a
+     * rejected item and the field at fault. Fields are only ever appended to this struct. */
+    const char *reason;
+    const char *field;
 } cio_completion_t;
 
 /*
