@@ -1,0 +1,468 @@
+/*
+ * cio webhook verify: checks one reporting webhook's signature (body on standard input).
+ * cio webhook listen: a small receiver (libmicrohttpd) that verifies, de-duplicates and prints
+ * events as JSON lines.
+ */
+#include "commands.h"
+#include "config.h"
+#include "jsonw.h"
+#include "util.h"
+
+#include <customerio/customerio.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+const char help_webhook[] =
+    "Usage: cio webhook verify [OPTIONS] < BODY\n"
+    "       cio webhook listen [OPTIONS]\n"
+    "Checks or receives Customer.io reporting webhooks: X-CIO-Timestamp and X-CIO-Signature\n"
+    "(hex HMAC-SHA256 of \"v0:<timestamp>:<raw body>\" keyed with the signing key).\n"
+    "\n"
+    "verify checks the raw body on standard input (or --body-file) against the headers'\n"
+    "values and prints {\"valid\": true|false, ...}; exit status 0 valid, 1 not, 2 usage.\n"
+    "\n"
+    "Options of verify:\n"
+    "  --timestamp T        the X-CIO-Timestamp header\n"
+    "  --signature S        the X-CIO-Signature header (\"v0=\" prefix accepted)\n"
+    "  --body-file FILE     read the body from FILE instead of standard input\n"
+    "  --tolerance SECONDS  also reject a timestamp this far from now (default 0: not checked)\n"
+    "  --parse              also parse the body and print its events\n"
+    "\n"
+    "listen receives webhooks over HTTP: it answers 401 to a bad signature or a stale\n"
+    "timestamp, 400 to a body that is not webhook events, 200 otherwise, and prints every new\n"
+    "event (by event_id) as one JSON line on standard output, dropping redeliveries.\n"
+    "\n"
+    "Options of listen:\n"
+    "  --host ADDR          IPv4 address to bind (default 127.0.0.1: only this machine)\n"
+    "  --port N             port (default 0: a free one, printed on standard error)\n"
+    "  --port-file FILE     write the port number there once listening\n"
+    "  --tolerance SECONDS  replay window (default 300; 0 = off)\n"
+    "  --count N            exit after printing N events\n"
+    "\n"
+    "Options of both:\n"
+    "  --key KEY            the webhook signing key ($CUSTOMERIO_WEBHOOK_SIGNING_KEY, or\n"
+    "                       webhook_signing_key in the configuration file)\n"
+    "  --key-file FILE      read the signing key from FILE (trailing newline ignored)\n"
+    "  --config FILE        configuration file (see cio --help-all)\n";
+
+enum {
+    O_KEY = 100,
+    O_KEY_FILE,
+    O_TIMESTAMP,
+    O_SIGNATURE,
+    O_BODY_FILE,
+    O_TOLERANCE,
+    O_PARSE,
+    O_HOST,
+    O_PORT,
+    O_PORT_FILE,
+    O_COUNT
+};
+
+static const cli_opt_t verify_options[] = {{"key", 1, O_KEY},
+                                           {"key-file", 1, O_KEY_FILE},
+                                           {"timestamp", 1, O_TIMESTAMP},
+                                           {"signature", 1, O_SIGNATURE},
+                                           {"body-file", 1, O_BODY_FILE},
+                                           {"tolerance", 1, O_TOLERANCE},
+                                           {"parse", 0, O_PARSE},
+                                           {NULL, 0, 0}};
+
+static const cli_opt_t listen_options[] = {{"key", 1, O_KEY},
+                                           {"key-file", 1, O_KEY_FILE},
+                                           {"host", 1, O_HOST},
+                                           {"port", 1, O_PORT},
+                                           {"port-file", 1, O_PORT_FILE},
+                                           {"tolerance", 1, O_TOLERANCE},
+                                           {"count", 1, O_COUNT},
+                                           {NULL, 0, 0}};
+
+typedef struct wh_opts {
+    const char *cmd;
+    cli_config_t cfg;
+    const char *key_file;
+    char *key;
+    const char *timestamp, *signature, *body_file, *host, *port_file;
+    double tolerance;
+    bool tolerance_set;
+    bool parse;
+    unsigned port;
+    uint64_t count;
+} wh_opts_t;
+
+static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, int first) {
+    cli_args_t a;
+    args_init(&a, o->cmd, argc, argv, first);
+    const char *v;
+    int id;
+    double d;
+    while ((id = args_next(&a, table, &v)) != ARG_END) {
+        switch (id) {
+        case ARG_ERROR:
+            return EXIT_USAGE;
+        case ARG_POSITIONAL:
+            return args_usage_error(o->cmd, "unexpected argument '%s'", v);
+        case OPT_HELP:
+            return print_help(help_webhook, 0);
+        case O_KEY:
+            o->cfg.flag[CFG_WEBHOOK_KEY] = v;
+            break;
+        case O_KEY_FILE:
+            o->key_file = v;
+            break;
+        case O_TIMESTAMP:
+            o->timestamp = v;
+            break;
+        case O_SIGNATURE:
+            o->signature = v;
+            break;
+        case O_BODY_FILE:
+            o->body_file = v;
+            break;
+        case O_TOLERANCE:
+            if (args_number(v, &o->tolerance, false) != 0) {
+                return args_usage_error(o->cmd, "--tolerance must be whole seconds >= 0");
+            }
+            o->tolerance_set = true;
+            break;
+        case O_PARSE:
+            o->parse = true;
+            break;
+        case O_HOST:
+            o->host = v;
+            break;
+        case O_PORT:
+            if (args_number(v, &d, false) != 0 || d > 65535) {
+                return args_usage_error(o->cmd, "--port must be 0 to 65535");
+            }
+            o->port = (unsigned)d;
+            break;
+        case O_PORT_FILE:
+            o->port_file = v;
+            break;
+        case O_COUNT:
+            if (args_number(v, &d, false) != 0 || d < 1) {
+                return args_usage_error(o->cmd, "--count must be a number >= 1");
+            }
+            o->count = (uint64_t)d;
+            break;
+        default:
+            config_option(&o->cfg, id, v);
+        }
+    }
+    int rc = config_resolve(&o->cfg, o->cmd);
+    if (rc != 0) {
+        return rc;
+    }
+    if (o->key_file != NULL) {
+        size_t len;
+        if (read_file(o->key_file, &o->key, &len) != 0) {
+            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file, strerror(errno));
+            return EXIT_USAGE;
+        }
+        while (len > 0 && (o->key[len - 1] == '\n' || o->key[len - 1] == '\r')) {
+            o->key[--len] = '\0';
+        }
+    } else if (config_get(&o->cfg, CFG_WEBHOOK_KEY) != NULL) {
+        o->key = xstrdup(config_get(&o->cfg, CFG_WEBHOOK_KEY));
+    }
+    if (o->key == NULL || o->key[0] == '\0') {
+        return args_usage_error(o->cmd, "no signing key (--key, --key-file or "
+                                        "CUSTOMERIO_WEBHOOK_SIGNING_KEY)");
+    }
+    return -1;
+}
+
+static void wh_free(wh_opts_t *o) {
+    free(o->key);
+    config_free(&o->cfg);
+}
+
+/* ---------------------------------------------------------------- verify */
+
+static json_t *events_json(const cio_webhook_events_t *events) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < cio_webhook_events_count(events); i++) {
+        json_error_t error;
+        json_t *ev = json_loads(cio_webhook_events_get(events, i)->json, 0, &error);
+        if (ev != NULL) {
+            json_array_append_new(arr, ev);
+        }
+    }
+    return arr;
+}
+
+static int verify(int argc, char **argv, int first) {
+    wh_opts_t o = {.cmd = "webhook verify"};
+    int rc = parse(&o, verify_options, argc, argv, first);
+    if (rc < 0 && (o.timestamp == NULL || o.signature == NULL)) {
+        rc = args_usage_error(o.cmd, "--timestamp and --signature are required");
+    }
+    if (rc >= 0) {
+        wh_free(&o);
+        return rc;
+    }
+    char *body = NULL;
+    size_t len = 0;
+    int read_rc =
+        o.body_file != NULL ? read_file(o.body_file, &body, &len) : read_stream(stdin, &body, &len);
+    if (read_rc != 0) {
+        fprintf(stderr, "cio %s: cannot read the body: %s\n", o.cmd, strerror(errno));
+        wh_free(&o);
+        return EXIT_USAGE;
+    }
+    cio_status_t st =
+        cio_webhook_verify(o.key, o.timestamp, o.signature, body, len, (int64_t)o.tolerance, 0);
+    json_t *out = json_object();
+    json_object_set_new(out, "valid", json_boolean(st == CIO_OK));
+    if (st != CIO_OK) {
+        json_object_set_new(out, "error", json_string(cio_status_str(st)));
+        json_object_set_new(out, "message", json_string(cio_last_error()->message));
+        rc = EXIT_PARTIAL;
+    } else {
+        rc = EXIT_ALL_OK;
+        if (o.parse) {
+            cio_webhook_events_t *events = NULL;
+            if (cio_webhook_parse(body, len, &events) == CIO_OK) {
+                json_object_set_new(out, "events", events_json(events));
+            } else {
+                json_object_set_new(out, "parse_error", json_string(cio_last_error()->message));
+                rc = EXIT_PARTIAL;
+            }
+            cio_webhook_events_free(events);
+        }
+    }
+    jw_print(stdout, out, 0);
+    json_decref(out);
+    free(body);
+    wh_free(&o);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- listen */
+
+#define MAX_BODY ((size_t)1 << 20)
+
+typedef struct listener {
+    wh_opts_t *o;
+    cio_webhook_dedup_t *dedup;
+    pthread_mutex_t out_lock;
+    atomic_ullong printed;
+    atomic_int done;
+} listener_t;
+
+typedef struct request {
+    sbuf_t body;
+    bool too_large;
+} request_t;
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json) {
+    struct MHD_Response *res =
+        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+    if (res == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(res, "Content-Type", "application/json");
+    enum MHD_Result r = MHD_queue_response(conn, status, res);
+    MHD_destroy_response(res);
+    return r;
+}
+
+static enum MHD_Result reject(struct MHD_Connection *conn, unsigned status, const char *why) {
+    fprintf(stderr, "cio webhook listen: %u: %s\n", status, why);
+    json_t *o = json_pack("{s:s}", "error", why);
+    char *text = jw_dumps(o, 0);
+    enum MHD_Result r = reply(conn, status, text);
+    free(text);
+    json_decref(o);
+    return r;
+}
+
+static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, request_t *req) {
+    if (req->too_large) {
+        return reject(conn, 413, "the body is larger than 1 MiB");
+    }
+    const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CIO-Timestamp");
+    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CIO-Signature");
+    if (ts == NULL || sig == NULL) {
+        return reject(conn, 401, "missing X-CIO-Timestamp or X-CIO-Signature");
+    }
+    const char *body = req->body.data != NULL ? req->body.data : "";
+    int64_t tolerance =
+        l->o->tolerance_set ? (int64_t)l->o->tolerance : CIO_WEBHOOK_DEFAULT_TOLERANCE_SECONDS;
+    if (cio_webhook_verify(l->o->key, ts, sig, body, req->body.len, tolerance, 0) != CIO_OK) {
+        return reject(conn, 401, cio_last_error()->message);
+    }
+    cio_webhook_events_t *events = NULL;
+    if (cio_webhook_parse(body, req->body.len, &events) != CIO_OK) {
+        return reject(conn, 400, cio_last_error()->message);
+    }
+    size_t fresh = 0, dups = 0;
+    pthread_mutex_lock(&l->out_lock);
+    for (size_t i = 0; i < cio_webhook_events_count(events); i++) {
+        const cio_webhook_event_t *ev = cio_webhook_events_get(events, i);
+        int dup = 0;
+        if (cio_webhook_dedup_check(l->dedup, ev->event_id, 0, &dup) == CIO_OK && dup) {
+            fprintf(stderr, "cio webhook listen: duplicate event_id %s dropped\n", ev->event_id);
+            dups++;
+            continue;
+        }
+        if (l->o->count != 0 && atomic_load(&l->printed) >= l->o->count) {
+            break;
+        }
+        fputs(ev->json, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        fresh++;
+        if (atomic_fetch_add(&l->printed, 1) + 1 == l->o->count) {
+            atomic_store(&l->done, 1);
+        }
+    }
+    pthread_mutex_unlock(&l->out_lock);
+    cio_webhook_events_free(events);
+    char answer[96];
+    snprintf(answer, sizeof(answer), "{\"ok\":true,\"new\":%zu,\"duplicates\":%zu}", fresh, dups);
+    return reply(conn, 200, answer);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls) {
+    (void)url;
+    (void)version;
+    request_t *req = *req_cls;
+    if (req == NULL) {
+        *req_cls = xcalloc(1, sizeof(request_t));
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (req->body.len + *upload_data_size > MAX_BODY) {
+            req->too_large = true;
+        } else {
+            sb_append(&req->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") != 0) {
+        return reject(conn, 405, "only POST is accepted");
+    }
+    return handle(cls, conn, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    request_t *req = *req_cls;
+    if (req != NULL) {
+        sb_free(&req->body);
+        free(req);
+        *req_cls = NULL;
+    }
+}
+
+static int write_port_file(const char *path, unsigned port) {
+    sbuf_t tmp = {0};
+    sb_printf(&tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp.data, "w");
+    int rc = -1;
+    if (f != NULL) {
+        int printed = fprintf(f, "%u\n", port);
+        rc = fclose(f) == 0 && printed > 0 && rename(tmp.data, path) == 0 ? 0 : -1;
+    }
+    sb_free(&tmp);
+    return rc;
+}
+
+static int listen_cmd(int argc, char **argv, int first) {
+    wh_opts_t o = {.cmd = "webhook listen"};
+    int rc = parse(&o, listen_options, argc, argv, first);
+    if (rc >= 0) {
+        wh_free(&o);
+        return rc;
+    }
+    listener_t l = {.o = &o};
+    pthread_mutex_init(&l.out_lock, NULL);
+    cio_webhook_dedup_new(100000, 86400, &l.dedup);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)o.port);
+    const char *host = o.host != NULL ? o.host : "127.0.0.1";
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        rc = args_usage_error(o.cmd, "--host must be an IPv4 address (got '%s')", host);
+        goto out;
+    }
+    /* only the main thread takes SIGINT/SIGTERM, through sigtimedwait below */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "cio %s: cannot listen on %s:%u: %s\n", o.cmd, host, o.port,
+                strerror(errno));
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info != NULL ? info->port : o.port;
+    fprintf(stderr, "cio webhook listen: listening on http://%s:%u/\n", host, port);
+    if (o.port_file != NULL && write_port_file(o.port_file, port) != 0) {
+        fprintf(stderr, "cio %s: cannot write %s\n", o.cmd, o.port_file);
+        MHD_stop_daemon(d);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    struct timespec tick = {0, 100 * 1000000L};
+    while (!atomic_load(&l.done)) {
+        if (sigtimedwait(&stop, NULL, &tick) > 0) {
+            break;
+        }
+    }
+    if (atomic_load(&l.done)) {
+        struct timespec grace = {0, 200 * 1000000L}; /* let the last answer go out */
+        nanosleep(&grace, NULL);
+    }
+    MHD_stop_daemon(d);
+    rc = EXIT_ALL_OK;
+out:
+    cio_webhook_dedup_free(l.dedup);
+    pthread_mutex_destroy(&l.out_lock);
+    wh_free(&o);
+    return rc;
+}
+
+int cmd_webhook(int argc, char **argv, int first) {
+    if (first >= argc || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
+        if (first >= argc) {
+            fputs(help_webhook, stderr);
+            return EXIT_USAGE;
+        }
+        return print_help(help_webhook, 0);
+    }
+    if (strcmp(argv[first], "verify") == 0) {
+        return verify(argc, argv, first + 1);
+    }
+    if (strcmp(argv[first], "listen") == 0) {
+        return listen_cmd(argc, argv, first + 1);
+    }
+    return args_usage_error("webhook", "unknown subcommand '%s' (verify or listen)", argv[first]);
+}

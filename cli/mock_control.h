@@ -1,0 +1,37 @@
+/*
+ * cli/mock_control.h - what cio mock does to a running emulator through its HTTP control
+ * endpoints (mock/README.md): fault rules at start-up, and --state: the request log saved as
+ * JSON on exit and replayed on the next start, which rebuilds the emulated workspace (people,
+ * deliveries, segments) because the emulator derives its state from the requests it answered.
+ */
+#ifndef CIO_CLI_MOCK_CONTROL_H
+#define CIO_CLI_MOCK_CONTROL_H
+
+#include <stddef.h>
+
+typedef struct mock_credentials {
+    const char *site_id; /* Track Basic auth */
+    const char *api_key;
+    const char *app_api_key; /* App API Bearer */
+} mock_credentials_t;
+
+/* POST /_mock/faults with rule_json. 0, or -1 with a message in err. */
+int mock_add_fault(const char *base_url, const char *rule_json, char *err, size_t errlen);
+
+/*
+ * Replays the requests saved in path (a JSON array of request-log entries; those answered 2xx
+ * only) against base_url with the current credentials. A missing file is not an error (*count
+ * = 0). 0 with *count replayed, or -1 with err.
+ */
+int mock_state_load(const char *base_url, const char *path, const mock_credentials_t *creds,
+                    size_t *count, char *err, size_t errlen);
+
+/*
+ * Saves GET /_mock/requests to path (written to path.tmp, then renamed), without the
+ * authorization headers and without requests that were not answered 2xx. 0 with *count saved,
+ * or -1 with err.
+ */
+int mock_state_save(const char *base_url, const char *path, size_t *count, char *err,
+                    size_t errlen);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * cli/operation.h - turning one import record into one Track v2 operation.
+ *
+ * A record is an object with a "type" (identify, event, page, screen, delete, device,
+ * delete_device, suppress, unsuppress, relationships, delete_relationships, merge, object,
+ * object_delete, object_event, object_relationships, object_delete_relationships,
+ * delivery_event), the person's identifier ("id", else "cio_id", else "email"; or an
+ * "identifiers" object), the type's own fields ("name", "timestamp", "event_id", "device",
+ * "relationships", "primary"/"secondary", "object_type_id"/"object_id", "delivery_id"), and
+ * attributes: an "attributes" object and/or any other top-level field. The full description is
+ * in cli/README.md. The schema is applied to the attributes; the core validates the operation
+ * when it is enqueued.
+ */
+#ifndef CIO_CLI_OPERATION_H
+#define CIO_CLI_OPERATION_H
+
+#include "records.h"
+#include "schema.h"
+
+#include <stdbool.h>
+
+typedef struct op_error {
+    const char *reason; /* missing_type, unknown_type, missing_identifier, missing_field,
+                           bad_field, unexpected_field, or a schema_error_t reason */
+    char field[160];
+    char message[300];
+} op_error_t;
+
+/* Whether name is a record type, and the list of them for messages. */
+bool op_type_known(const char *name);
+const char *op_type_list(void);
+
+/*
+ * The operation JSON (malloc'd) for rec, or NULL with err filled. default_type is used for
+ * records without a "type" (may be NULL). rec->value is consumed (changed in place).
+ */
+char *op_from_record(record_t *rec, const char *default_type, const schema_t *schema,
+                     op_error_t *err);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * cli/util.h - small things every part of the cio command uses: a growable string buffer,
+ * allocation that never returns NULL, clocks, and reading a whole stream.
+ */
+#ifndef CIO_CLI_UTIL_H
+#define CIO_CLI_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses of every subcommand. */
+enum {
+    EXIT_ALL_OK = 0,  /* everything was done (delivered, valid, sent) */
+    EXIT_PARTIAL = 1, /* some records were rejected or failed; a call failed; a signature is bad */
+    EXIT_USAGE = 2    /* bad arguments, configuration or schema: nothing was attempted */
+};
+
+/* A growable NUL-terminated buffer. Zero-initialise ({0}) before use. */
+typedef struct sbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+} sbuf_t;
+
+void sb_append(sbuf_t *b, const void *data, size_t len);
+void sb_puts(sbuf_t *b, const char *s);
+void sb_putc(sbuf_t *b, char c);
+void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(sbuf_t *b, const char *fmt, va_list ap);
+void sb_clear(sbuf_t *b);
+/* Hands the buffer's memory to the caller ("" when empty) and resets the buffer. */
+char *sb_take(sbuf_t *b);
+void sb_free(sbuf_t *b);
+
+/* Allocation that exits the program (status 2) rather than return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Milliseconds on the monotonic clock. */
+int64_t now_ms(void);
+
+/* Reads everything from f into a malloc'd NUL-terminated buffer; -1 on a read error. */
+int read_stream(FILE *f, char **out, size_t *len);
+/* Reads a whole file; -1 with errno set on failure. */
+int read_file(const char *path, char **out, size_t *len);
+
+/* "cio: " + message + newline on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Case-insensitive ASCII comparison. */
+bool str_ieq(const char *a, const char *b);
+/* True when s ends with suffix (case-insensitive). */
+bool str_iends(const char *s, const char *suffix);
+
+/* Formats n with thousands separators (1,234,567) into buf. */
+const char *fmt_count(uint64_t n, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,829 @@
+#!/usr/bin/env python3
+"""The cio command's test suite: every subcommand end to end, against `cio mock`.
+
+    python3 tests/cli/run.py --cio build/cli/cio [--man build/cli/cio.1] [-k PATTERN]
+
+Python standard library only. Registered with ctest (the root CMakeLists), so `make test` runs
+it. Each test starts what it needs (an emulator on a free port, a webhook receiver) and cleans
+up. Set CIO_CLI_WRAPPER="valgrind -q --leak-check=full --error-exitcode=99" to run every cio
+process under valgrind. Ends with the line "N passed, N failed".
+"""
+import argparse
+import base64
+import contextlib
+import csv
+import json
+import os
+import pty
+import select
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+CIO = None
+MAN = None
+WRAPPER = shlex.split(os.environ.get("CIO_CLI_WRAPPER", ""))
+TIMEOUT = 120 if WRAPPER else 60
+
+# The reporting-webhook test vector (shared/docs/API-FACTS.md).
+VECTOR_KEY = "755781b5e03a973f3405a85474d5a032a60fd56fabaad66039b12eadd83955fa"
+VECTOR_TS = "1692633432"
+VECTOR_BODY = b'{"key": "value"}'
+VECTOR_SIG = "d7c655389bb364d3e8bdbb6ec18a7f1b6cf91f39bba647554ada78aa61de37b9"
+
+SUBCOMMANDS = ["import", "identify", "track", "send-email", "get", "webhook", "mock"]
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, *what):
+    if not cond:
+        raise Failure(" ".join(str(w) for w in what) or "check failed")
+
+
+def clean_env(**extra):
+    """The environment without any CUSTOMERIO_* variable, plus extra."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMERIO_")}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def cio(*args, input=None, env=None, timeout=None, cwd=None):
+    """Runs cio; returns (exit status, stdout, stderr) as text."""
+    p = subprocess.run(WRAPPER + [CIO, *args], input=input, capture_output=True,
+                       env=env if env is not None else clean_env(), timeout=timeout or TIMEOUT,
+                       cwd=cwd)
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    check(p.returncode != 99, "valgrind reported errors:", err)
+    return p.returncode, out, err
+
+
+def json_out(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def wait_file(path, proc, what):
+    for _ in range(400):
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            with open(path) as f:
+                return int(f.read().strip())
+        if proc.poll() is not None:
+            raise Failure(f"{what} exited early: {proc.stderr.read().decode(errors='replace')}")
+        time.sleep(0.025)
+    raise Failure(f"{what} did not start")
+
+
+def http(method, url, body=None, timeout=30):
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Mock:
+    """`cio mock` on a free port, in its own temporary directory."""
+
+    def __init__(self, *args, site="test-site", key="test-key", app_key="test-app-key"):
+        self.dir = tempfile.mkdtemp(prefix="cio-mock-")
+        self.args = args
+        self.creds = dict(CUSTOMERIO_SITE_ID=site, CUSTOMERIO_API_KEY=key,
+                          CUSTOMERIO_APP_API_KEY=app_key)
+
+    def start(self):
+        portfile = os.path.join(self.dir, "port")
+        if os.path.exists(portfile):
+            os.remove(portfile)
+        self.proc = subprocess.Popen(
+            WRAPPER + [CIO, "mock", "--port", "0", "--port-file", portfile, *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(**self.creds))
+        self.port = wait_file(portfile, self.proc, "cio mock")
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        self.stdout, self.stderr = out.decode(errors="replace"), err.decode(errors="replace")
+        check(self.proc.returncode in (0, None), "cio mock exited", self.proc.returncode,
+              self.stderr)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def env(self, **extra):
+        """Environment for a client of this emulator."""
+        return clean_env(CUSTOMERIO_TRACK_URL=self.url, CUSTOMERIO_APP_URL=self.url,
+                         **self.creds, **extra)
+
+    def requests(self):
+        status, body = http("GET", self.url + "/_mock/requests")
+        check(status == 200, "GET /_mock/requests", status)
+        return [r for r in json.loads(body) if not r["path"].startswith("/hook")]
+
+    def batch_operations(self):
+        ops = []
+        for r in self.requests():
+            if r["path"] == "/api/v2/batch" and r["status"] == 200:
+                ops.extend(json.loads(r["body"])["batch"])
+        return ops
+
+
+def write(dirname, name, text):
+    path = os.path.join(dirname, name)
+    with open(path, "w" if isinstance(text, str) else "wb") as f:
+        f.write(text)
+    return path
+
+
+def jsonl(*records):
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+
+
+@contextlib.contextmanager
+def tmpdir():
+    with tempfile.TemporaryDirectory(prefix="cio-test-") as d:
+        yield d
+
+
+# ------------------------------------------------------------------------------------ help, man
+
+
+@test
+def test_help_for_every_subcommand():
+    rc, out, _ = cio("--help")
+    check(rc == 0 and "Usage: cio COMMAND" in out, out)
+    for sub in SUBCOMMANDS:
+        check(f"  {sub}" in out, "top-level help lacks", sub)
+        rc, out2, err = cio(sub, "--help")
+        check(rc == 0, sub, "--help exit", rc, err)
+        check(f"Usage: cio {sub}" in out2, sub, "--help:", out2[:200])
+        rc, out3, _ = cio("help", sub)
+        check(rc == 0 and out3 == out2, "cio help", sub)
+    rc, out, _ = cio("webhook", "listen", "--help")
+    check(rc == 0 and "Options of listen" in out)
+    rc, out, _ = cio("--version")
+    check(rc == 0 and out.startswith("cio 0."), out)
+
+
+@test
+def test_usage_errors_exit_2():
+    for args in (["frobnicate"], ["import", "--shema", "x"], ["import"], ["identify"],
+                 ["track", "42"], ["identify", "42", "novalue"], ["identify", "42", "x:={"],
+                 ["webhook"], ["webhook", "shout"], ["get", "--id-type", "phone", "x"],
+                 ["import", "--map", "nocolumn", "f.csv"], ["import", "--type", "hug", "f"],
+                 ["mock", "--port", "70000"]):
+        rc, out, err = cio(*args)
+        check(rc == 2, args, "exit", rc, out, err)
+        check(err.strip() != "", args, "says nothing on stderr")
+    rc, _, _ = cio()
+    check(rc == 2)
+
+
+@test
+def test_man_page_has_every_subcommand():
+    check(MAN is not None and os.path.exists(MAN), "man page not generated:", MAN)
+    with open(MAN) as f:
+        page = f.read()
+    check(page.startswith(".\\\"") and ".TH CIO" in page, "not a man page")
+    for sub in SUBCOMMANDS:
+        check(f'.SS "Command {sub}:"' in page, "man page lacks", sub)
+    for option in ("schema", "dry\\-run", "report\\-csv", "fail\\-next", "tolerance"):
+        check(f"\\-\\-{option}" in page, "man page lacks --", option)
+
+
+# ------------------------------------------------------------------------------------ one-off
+
+
+@test
+def test_identify_types_values_and_get_reads_them_back():
+    with Mock() as m:
+        rc, out, err = cio("identify", "42", "email=ada@example.com", "age=36", "price=23.45",
+                           "vip=true", "nick=null", "zip=02134", "plan=premium",
+                           "tags:=[\"a\",\"b\"]", "code:=\"007\"", env=m.env())
+        check(rc == 0 and json_out(out) == {"ok": True}, rc, out, err)
+        body = m.requests()[-1]["body"]
+        check(body == '{"email":"ada@example.com","age":36,"price":23.45,"vip":true,'
+              '"nick":null,"zip":"02134","plan":"premium","tags":["a","b"],"code":"007"}', body)
+        rc, out, err = cio("get", "42", env=m.env())
+        check(rc == 0, rc, out, err)
+        attrs = json_out(out)["customer"]["attributes"]
+        check(attrs["age"] == 36 and attrs["price"] == 23.45 and attrs["zip"] == "02134", attrs)
+        rc, out, _ = cio("get", "ada@example.com", "--pretty", env=m.env())
+        check(rc == 0 and json.loads(out)["customer"]["id"] == "42", out)
+
+
+@test
+def test_track_sends_timestamp_and_event_id():
+    with Mock() as m:
+        rc, out, err = cio("track", "42", "purchased", "price=9.5", "--timestamp",
+                           "2024-05-01T12:00:00Z", "--event-id", "01HXEVENT", env=m.env())
+        check(rc == 0, rc, out, err)
+        r = m.requests()[-1]
+        check(r["path"] == "/api/v1/customers/42/events", r["path"])
+        body = json.loads(r["body"])
+        check(body["name"] == "purchased" and body["data"] == {"price": 9.5}, body)
+        check(body["timestamp"] == 1714564800 and body["id"] == "01HXEVENT", body)
+
+
+@test
+def test_get_unknown_person_prints_json_error_and_exits_1():
+    with Mock() as m:
+        rc, out, err = cio("get", "nobody", env=m.env())
+        check(rc == 1, rc)
+        o = json_out(out)
+        check(o["ok"] is False and o["http_status"] == 404 and o["error"] == "not found", o)
+        before = len(m.requests())
+        rc, out, err = cio("identify", "", "a=1", env=m.env())
+        check(rc == 2 and json_out(out)["error"] == "invalid argument", rc, out)
+        check(len(m.requests()) == before, "an invalid call sent something")
+
+
+@test
+def test_send_email_with_message_data_and_attachment():
+    with Mock() as m, tmpdir() as d:
+        att = write(d, "invoice.txt", b"total: 9.90\n")
+        rc, out, err = cio("send-email", "--id", "42", "--template", "3", "--to",
+                           "ada@example.com", "--attach", att, "--set", "tracked=false",
+                           "name=Ada", "total=9.90", env=m.env())
+        check(rc == 0, rc, out, err)
+        check("delivery_id" in json_out(out), out)
+        r = m.requests()[-1]
+        check(r["path"] == "/v1/send/email", r["path"])
+        body = json.loads(r["body"])
+        check(body["transactional_message_id"] == 3 and body["identifiers"] == {"id": "42"}, body)
+        check(body["message_data"] == {"name": "Ada", "total": 9.9}, body)
+        check(body["tracked"] is False, body)
+        check(base64.b64decode(body["attachments"]["invoice.txt"]) == b"total: 9.90\n", body)
+        check(r["headers"]["authorization"] == "Bearer test-app-key")
+
+
+@test
+def test_configuration_file_environment_and_flags():
+    with Mock() as m, tmpdir() as d:
+        conf = write(d, "cio.conf", f"# cio\ntrack_url = {m.url}\nsite_id = test-site\n"
+                                    f"api_key = \"test-key\"\n")
+        rc, out, err = cio("identify", "1", "a=1", "--config", conf)
+        check(rc == 0, "key = value file:", rc, out, err)
+        jconf = write(d, "cio.json", json.dumps({"track_url": m.url, "site_id": "test-site",
+                                                 "api_key": "test-key", "timeout": 5}))
+        rc, out, err = cio("identify", "2", "a=1", env=clean_env(CUSTOMERIO_CONFIG=jconf))
+        check(rc == 0, "JSON file from CUSTOMERIO_CONFIG:", rc, out, err)
+        # the environment beats the file; a flag beats the environment
+        env = clean_env(CUSTOMERIO_API_KEY="wrong-key")
+        rc, out, _ = cio("identify", "3", "a=1", "--config", conf, env=env)
+        check(rc == 1 and json_out(out)["http_status"] == 401, "env over file:", rc, out)
+        rc, out, err = cio("identify", "4", "a=1", "--config", conf, "--api-key", "test-key",
+                           env=env)
+        check(rc == 0, "flag over env:", rc, out, err)
+        bad = write(d, "bad.conf", "site_id = x\nfavourite_colour = blue\n")
+        rc, _, err = cio("identify", "5", "--config", bad)
+        check(rc == 2 and "bad.conf:2: unknown key 'favourite_colour'" in err, err)
+        rc, _, err = cio("identify", "5", "--config", conf, "--region", "mars")
+        check(rc == 2 and "region" in err, err)
+        rc, out, err = cio("identify", "6", "a=1", env=clean_env(CUSTOMERIO_TRACK_URL=m.url))
+        check(rc == 2 and "site_id" in (out + err).lower().replace("-", "_"), rc, out, err)
+
+
+# ------------------------------------------------------------------------------------ import
+
+SCHEMA_YAML = """
+version: 1
+columns:
+  Customer ID: id
+  E-mail: "email"
+  Signed up: created_at
+  Internal: ""
+people:
+  rename: {fname: first_name}
+  attributes:
+    email: {type: string, required: true, lowercase: true, trim: true, format: email}
+    created_at: timestamp
+    age: {type: integer, min: 0}
+    plan: {type: string, enum: [free, pro], default: free}
+unlisted_events: reject
+events:
+  purchased:
+    attributes:
+      price: {type: number, required: true}
+      sku: {type: string, required: true}
+  signed_up:
+"""
+
+
+def import_run(m, d, *args, files=None, env=None):
+    report = os.path.join(d, "report.json")
+    report_csv = os.path.join(d, "report.csv")
+    rc, out, err = cio("import", "--report", report, "--report-csv", report_csv,
+                       "--progress", "none", *args, *(files or []),
+                       env=env if env is not None else m.env())
+    rep = None
+    if os.path.exists(report):
+        with open(report) as f:
+            rep = json.load(f)
+    rows = []
+    if os.path.exists(report_csv):
+        with open(report_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+    return rc, out, err, rep, rows
+
+
+@test
+def test_import_jsonl_every_record_delivered_exits_0():
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "in.jsonl", jsonl(
+            {"type": "identify", "id": "1", "email": "ada@example.com", "plan": "pro"},
+            "",
+            {"type": "event", "id": "1", "name": "purchased", "price": 23.45,
+             "timestamp": "2024-05-01T12:00:00Z", "event_id": "E1"},
+            {"type": "page", "email": "ada@example.com", "url": "https://example.com/"},
+            {"type": "device", "id": "1", "device": {"token": "t1", "platform": "ios"}},
+            {"type": "relationships", "id": "1", "object_type_id": "1", "object_id": "acme"},
+            {"type": "object", "object_type_id": "1", "object_id": "acme", "name": "Acme"},
+            {"type": "merge", "primary": {"id": "1"}, "secondary": {"email": "old@x.com"}},
+            {"type": "delete", "cio_id": "abc"},
+        ))
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 0, rc, out, err)
+        s = rep["summary"]
+        check(s["read"] == 8 and s["delivered"] == 8 and s["rejected"] == 0, s)
+        check(rep["errors"] == [], rep["errors"])
+        ops = m.batch_operations()
+        check(len(ops) == 8, ops)
+        check(ops[0] == {"type": "person", "action": "identify", "identifiers": {"id": "1"},
+                         "attributes": {"email": "ada@example.com", "plan": "pro"}}, ops[0])
+        check(ops[1]["timestamp"] == 1714564800 and ops[1]["id"] == "E1" and
+              ops[1]["attributes"] == {"price": 23.45}, ops[1])
+        check(ops[2]["action"] == "page" and ops[2]["name"] == "https://example.com/" and
+              ops[2]["identifiers"] == {"email": "ada@example.com"}, ops[2])
+        check(ops[3]["action"] == "add_device" and ops[3]["device"]["token"] == "t1", ops[3])
+        check(ops[4]["cio_relationships"] == [
+            {"identifiers": {"object_type_id": "1", "object_id": "acme"}}], ops[4])
+        check(ops[5]["type"] == "object" and ops[5]["attributes"] == {"name": "Acme"}, ops[5])
+        check(ops[6]["action"] == "merge" and ops[6]["secondary"] == {"email": "old@x.com"})
+        check(ops[7] == {"type": "person", "action": "delete",
+                         "identifiers": {"cio_id": "abc"}}, ops[7])
+        check("delivered          8" in out.replace(",", ""), out)
+
+
+@test
+def test_import_reports_bad_records_with_line_and_reason():
+    with Mock() as m, tmpdir() as d:
+        schema = write(d, "schema.yaml", SCHEMA_YAML)
+        f = write(d, "in.jsonl", jsonl(
+            {"type": "identify", "id": "1", "email": " Ada@Example.COM "},          # 1 ok
+            {"type": "identify", "id": "2", "email": "b@example.com", "age": "old"},  # 2 type
+            {"type": "identify", "id": "3", "plan": "pro"},                           # 3 missing
+            '{"type": "identify", "id": ',                                            # 4 JSON
+            {"type": "event", "id": "1", "name": "purchased", "sku": "A"},            # 5 missing
+            {"type": "event", "id": "1", "name": "purchased", "sku": "A",
+             "price": "12.50"},                                                       # 6 type
+            {"type": "event", "id": "1", "name": "refunded"},                         # 7 event
+            {"type": "event", "id": "1", "name": "signed_up", "x": "y" * 70000},      # 8 oversize
+            {"type": "event", "id": "1", "name": "signed_up", "x": "y" * 40000},      # 9 > 32 KB
+            {"type": "identify", "id": "10", "email": "c@example.com", "plan": "gold"},  # 10
+            {"type": "event", "id": "1", "name": "purchased", "sku": "B", "price": 5},   # 11 ok
+        ))
+        rc, out, err, rep, rows = import_run(m, d, "--schema", schema, files=[f])
+        check(rc == 1, "exit", rc, out, err)
+        got = {(e["line"], e["stage"], e["reason"], e["field"]) for e in rep["errors"]}
+        want = {(2, "schema", "wrong_type", "age"), (3, "schema", "missing_attribute", "email"),
+                (4, "read", "bad_json", None), (5, "schema", "missing_attribute", "price"),
+                (6, "schema", "wrong_type", "price"), (7, "schema", "unknown_event", "name"),
+                (8, "read", "too_large", None), (9, "enqueue", "payload_too_large", None),
+                (10, "schema", "bad_value", "plan")}
+        check(got == want, "report:", sorted(got), "want", sorted(want))
+        check(all(e["file"] == f for e in rep["errors"]), "file names")
+        check([int(r["line"]) for r in rows] == [2, 3, 4, 5, 6, 7, 8, 9, 10], rows)
+        check(rows[0]["reason"] == "wrong_type" and "must be an integer" in rows[0]["message"])
+        check(rep["errors"][0]["record"] == json.dumps(
+            {"type": "identify", "id": "2", "email": "b@example.com", "age": "old"}))
+        s = rep["summary"]
+        check(s["read"] == 11 and s["delivered"] == 2 and s["rejected"] == 9, s)
+        ops = m.batch_operations()
+        check(len(ops) == 2, ops)
+        check(ops[0]["attributes"] == {"email": "ada@example.com", "plan": "free"}, ops[0])
+
+
+@test
+def test_import_csv_with_column_mapping():
+    with Mock() as m, tmpdir() as d:
+        schema = write(d, "schema.yaml", SCHEMA_YAML)
+        f = write(d, "people.csv",
+                  "\ufeffCustomer ID,E-mail,fname,Signed up,age,Internal,score,zip,note\r\n"
+                  "1,ADA@example.com,Ada,2024-01-02,36,secret,1.5,02134,\"hello, world\"\r\n"
+                  "2,bob@example.com,Bob,1700000000,,x,,,\"two\nlines\"\r\n"
+                  "3,carol@example.com,Carol,2024-01-02,thirty,x,,,\r\n"
+                  "4,dan@example.com,Dan\r\n"
+                  "5,\"eve@example.com\",Eve,2024-01-02T10:00:00+02:00,41,x,007,12345,\"say \"\"hi\"\"\"\r\n")
+        rc, out, err, rep, _ = import_run(m, d, "--schema", schema, "--type", "identify",
+                                          "--map", "zip=zip:string", "--map", "note=notes",
+                                          files=[f])
+        check(rc == 1, rc, out, err)
+        got = [(e["line"], e["reason"]) for e in rep["errors"]]
+        check(got == [(5, "wrong_type"), (6, "bad_csv")], got)
+        ops = m.batch_operations()
+        check([o["identifiers"]["id"] for o in ops] == ["1", "2", "5"], ops)
+        a = ops[0]["attributes"]
+        check(a == {"email": "ada@example.com", "first_name": "Ada", "created_at": 1704153600,
+                    "age": 36, "score": 1.5, "zip": "02134", "notes": "hello, world",
+                    "plan": "free"}, a)
+        check(ops[1]["attributes"]["notes"] == "two\nlines" and
+              ops[1]["attributes"]["created_at"] == 1700000000, ops[1])
+        e = ops[2]["attributes"]
+        check(e["created_at"] == 1704182400 and e["score"] == "007" and e["zip"] == "12345" and
+              e["notes"] == 'say "hi"', e)
+
+
+@test
+def test_import_csv_nested_fields_and_typed_columns():
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "devices.csv", "type,id,device.token,device.platform,device.last_used,"
+                                    "attributes.vip\n"
+                                    "device,1,tok-1,ios,2024-05-01T12:00:00Z,\n"
+                                    "identify,2,,,,yes\n")
+        rc, out, err, rep, _ = import_run(m, d, "--map", "attributes.vip=attributes.vip:boolean",
+                                          files=[f])
+        check(rc == 0, rc, out, err, rep and rep["errors"])
+        ops = m.batch_operations()
+        check(ops[0]["device"] == {"token": "tok-1", "platform": "ios",
+                                   "last_used": 1714564800}, ops[0])
+        check(ops[1]["attributes"] == {"vip": True}, ops[1])
+
+
+@test
+def test_import_dry_run_validates_without_sending():
+    with Mock() as m, tmpdir() as d:
+        good = write(d, "good.jsonl", jsonl({"type": "identify", "id": "1", "a": 1},
+                                            {"type": "event", "id": "1", "name": "x"}))
+        bad = write(d, "bad.jsonl", jsonl({"type": "identify", "id": "1"},
+                                          {"type": "event", "id": "1"}))
+        rc, out, err, rep, _ = import_run(m, d, "--dry-run", files=[good])
+        check(rc == 0, rc, out, err)
+        check(rep["summary"]["dry_run"] is True and rep["summary"]["valid"] == 2, rep["summary"])
+        rc, out, err, rep, _ = import_run(m, d, "--dry-run", files=[good, bad])
+        check(rc == 1, rc, out, err)
+        check([(e["file"], e["line"]) for e in rep["errors"]] == [(bad, 2)], rep["errors"])
+        check(m.requests() == [], "a dry run sent something")
+        # no credentials are needed for a dry run
+        rc, out, err, _, _ = import_run(m, d, "--dry-run", files=[good], env=clean_env())
+        check(rc == 0, rc, out, err)
+
+
+@test
+def test_import_delivery_failures_map_back_to_lines():
+    with Mock() as m, tmpdir() as d:
+        check(http("POST", m.url + "/_mock/faults",
+                   json.dumps({"count": 1000, "status": 400, "body": {"message": "no"}}))[0]
+              == 204)
+        f = write(d, "in.jsonl", jsonl("", {"type": "identify", "id": "1"},
+                                       {"type": "identify", "id": "a\u0001b"},
+                                       {"type": "identify", "id": "3"}))
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        errors = rep["errors"]
+        check([(e["line"], e["stage"]) for e in errors] ==
+              [(2, "delivery"), (3, "enqueue"), (4, "delivery")], errors)
+        check(errors[0]["http_status"] == 400 and errors[0]["reason"] == "bad_request", errors[0])
+        check(json.loads(errors[2]["record"])["identifiers"] == {"id": "3"}, errors[2])
+        check(errors[1]["reason"] == "invalid_operation", errors[1])
+        s = rep["summary"]
+        check(s["delivered"] == 0 and s["failed"] == 2 and s["rejected"] == 1, s)
+
+
+@test
+def test_import_from_stdin_and_json_summary():
+    with Mock() as m:
+        data = "id,email\n1,a@example.com\n2,b@example.com\n"
+        rc, out, err = cio("import", "--format", "csv", "--type", "identify", "--json",
+                           "--progress", "none", "-", input=data.encode(), env=m.env())
+        check(rc == 0, rc, out, err)
+        s = json.loads(out)
+        check(s["read"] == 2 and s["delivered"] == 2 and s["files"] == ["-"], s)
+        ops = m.batch_operations()
+        check(ops[1]["identifiers"] == {"id": "2"} and
+              ops[1]["attributes"] == {"email": "b@example.com"}, ops)
+
+
+@test
+def test_import_schema_json_equivalent_and_schema_errors_exit_2():
+    with Mock() as m, tmpdir() as d:
+        schema = write(d, "schema.json", json.dumps({
+            "people": {"attributes": {"email": {"type": "string", "required": True}}}}))
+        f = write(d, "in.jsonl", jsonl({"type": "identify", "id": "1"}))
+        rc, out, err, rep, _ = import_run(m, d, "--schema", schema, files=[f])
+        check(rc == 1 and rep["errors"][0]["reason"] == "missing_attribute", rc, rep)
+        for text, msg in (("people:\n  attributes:\n    age: {type: money}\n",
+                           "people.attributes.age: unknown type 'money'"),
+                          ("peeple: {}\n", "unknown key 'peeple'"),
+                          ("events:\n  x:\n    attributes:\n      a: {required: maybe}\n",
+                           "'required' must be true or false"),
+                          ("types: [identify, hug]\n", "unknown record type hug"),
+                          ("people: [\n", "not YAML")):
+            bad = write(d, "bad.yaml", text)
+            rc, out, err = cio("import", "--schema", bad, f, env=m.env())
+            check(rc == 2 and msg in err, "schema", repr(text), "->", rc, err)
+        check(m.requests() == [], "sent despite a bad schema")
+
+
+@test
+def test_import_missing_credentials_and_files():
+    with tmpdir() as d:
+        f = write(d, "in.jsonl", jsonl({"type": "identify", "id": "1"}))
+        rc, out, err = cio("import", f, env=clean_env(CUSTOMERIO_TRACK_URL="http://127.0.0.1:9"))
+        check(rc == 2 and "site_id" in err.replace("-", "_").lower(), rc, err)
+        with Mock() as m:
+            rc, out, err, rep, _ = import_run(m, d, files=[f, os.path.join(d, "missing.jsonl")])
+            check(rc == 1 and "cannot open" in err, rc, err)
+            check(rep["summary"]["delivered"] == 1, rep["summary"])
+            check(rep["errors"][0]["reason"] == "unreadable_file", rep["errors"])
+
+
+def slow_import_data(d, n=3000):
+    return write(d, "many.jsonl", jsonl(*({"type": "event", "id": str(i), "name": "e",
+                                            "pad": "x" * 300} for i in range(n))))
+
+
+@test
+def test_import_progress_lines_when_not_a_terminal():
+    with Mock("--latency", "400") as m, tmpdir() as d:
+        f = slow_import_data(d)
+        rc, out, err = cio("import", "--progress-interval", "0.1", f, env=m.env())
+        check(rc == 0, rc, out, err)
+        lines = [l for l in err.splitlines() if l.startswith("import: ")]
+        check(len(lines) >= 3, "progress lines:", err)
+        check("\r" not in err, "a bar was drawn on a pipe")
+        check(lines[-1].startswith("import: 100%") and "3,000 read" in lines[-1] and
+              "3,000 sent" in lines[-1], lines[-1])
+
+
+@test
+def test_import_progress_bar_on_a_terminal():
+    with Mock("--latency", "400") as m, tmpdir() as d:
+        f = slow_import_data(d)
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: stdin/stdout/stderr are the pseudo-terminal
+            env = m.env(COLUMNS="120")
+            argv = WRAPPER + [CIO, "import", f]
+            os.execvpe(argv[0], argv, env)
+        chunks = []
+        deadline = time.time() + TIMEOUT
+        while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if fd in ready:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        screen = b"".join(chunks).decode("utf-8", "replace")
+        check(os.WEXITSTATUS(status) == 0, "exit", status, screen)
+        frames = [f for f in screen.split("\r") if f.startswith("[")]
+        check(len(frames) >= 2, "bar redraws:", repr(screen[:2000]))
+        check(any("ETA" in f for f in frames), "no ETA:", frames)
+        last = frames[-1]
+        check("#" * 10 in last and "100%" in last and "3,000 read" in last and
+              "3,000 sent" in last and "/s" in last, last)
+        check("delivered" in screen, "summary missing")
+
+
+@test
+def test_import_interrupted_reports_what_was_not_delivered():
+    with Mock("--latency", "3000") as m, tmpdir() as d:
+        f = slow_import_data(d, 200)
+        report = os.path.join(d, "r.json")
+        p = subprocess.Popen(WRAPPER + [CIO, "import", "--report", report, "--progress", "none",
+                                        f], env=m.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=TIMEOUT)
+        check(p.returncode == 1, p.returncode, err)
+        with open(report) as fh:
+            rep = json.load(fh)
+        check(rep["summary"]["interrupted"] is True, rep["summary"])
+        s = rep["summary"]
+        check(s["delivered"] + s["failed"] + s["rejected"] == s["read"], s)
+        check(all(e["stage"] == "delivery" for e in rep["errors"]), rep["errors"][:3])
+
+
+# ------------------------------------------------------------------------------------ webhooks
+
+
+@test
+def test_webhook_verify_on_the_test_vector():
+    args = ["webhook", "verify", "--key", VECTOR_KEY, "--timestamp", VECTOR_TS]
+    rc, out, err = cio(*args, "--signature", VECTOR_SIG, input=VECTOR_BODY)
+    check(rc == 0 and json_out(out) == {"valid": True}, rc, out, err)
+    rc, out, _ = cio(*args, "--signature", "v0=" + VECTOR_SIG.upper(), input=VECTOR_BODY)
+    check(rc == 0, "v0= prefix / upper case", out)
+    rc, out, _ = cio(*args, "--signature", VECTOR_SIG, input=VECTOR_BODY.replace(b"v", b"w"))
+    check(rc == 1 and json_out(out)["valid"] is False and "signature" in json_out(out)["error"],
+          rc, out)
+    rc, out, _ = cio(*args, "--signature", VECTOR_SIG[:-1] + "8", input=VECTOR_BODY)
+    check(rc == 1, "flipped signature accepted")
+    rc, out, _ = cio("webhook", "verify", "--key", VECTOR_KEY, "--timestamp", "1692633433",
+                     "--signature", VECTOR_SIG, input=VECTOR_BODY)
+    check(rc == 1, "other timestamp accepted")
+    rc, out, _ = cio(*args, "--signature", VECTOR_SIG, "--tolerance", "300", input=VECTOR_BODY)
+    check(rc == 1 and "stale" in json_out(out)["error"], "stale accepted", out)
+    rc, out, err = cio("webhook", "verify", "--timestamp", VECTOR_TS, "--signature",
+                       VECTOR_SIG, input=VECTOR_BODY)
+    check(rc == 2 and "signing key" in err, rc, err)
+    rc, out, err = cio("webhook", "verify", "--signature", VECTOR_SIG, input=VECTOR_BODY,
+                       env=clean_env(CUSTOMERIO_WEBHOOK_SIGNING_KEY=VECTOR_KEY))
+    check(rc == 2 and "--timestamp" in err, rc, err)
+    with tmpdir() as d:
+        keyfile = write(d, "key", VECTOR_KEY + "\n")
+        body = write(d, "body.json", VECTOR_BODY)
+        rc, out, _ = cio("webhook", "verify", "--key-file", keyfile, "--timestamp", VECTOR_TS,
+                         "--signature", VECTOR_SIG, "--body-file", body)
+        check(rc == 0, "key file", out)
+
+
+def event(event_id, metric="opened"):
+    return {"event_id": event_id, "object_type": "email", "metric": metric,
+            "timestamp": 1700000000, "delivery_id": "d-" + event_id,
+            "data": {"customer_id": "42", "extra": [1, 2]}}
+
+
+@test
+def test_webhook_listen_end_to_end_with_the_emulator():
+    key = "whsec-test-key"
+    with Mock() as m, tmpdir() as d:
+        portfile = os.path.join(d, "port")
+        listen = subprocess.Popen(
+            WRAPPER + [CIO, "webhook", "listen", "--port", "0", "--port-file", portfile,
+                       "--count", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=clean_env(CUSTOMERIO_WEBHOOK_SIGNING_KEY=key))
+        try:
+            port = wait_file(portfile, listen, "cio webhook listen")
+            hook = f"http://127.0.0.1:{port}/hooks/cio"
+
+            def emit(**fields):
+                status, body = http("POST", m.url + "/_mock/webhooks",
+                                    json.dumps({"url": hook, "signing_key": key, **fields}))
+                check(status == 200, "emit", status, body)
+                return json.loads(body)["status"]
+
+            check(emit(event=event("ev1")) == 200)
+            check(emit(event=event("ev1")) == 200, "a redelivery is acknowledged")
+            check(emit(event=event("ev2"), signature="0" * 64) == 401, "forged signature")
+            check(emit(event=event("ev3"), timestamp=1000) == 401, "stale timestamp")
+            status, body = http("POST", hook, json.dumps(event("ev4")))
+            check(status == 401, "unsigned request", status)
+            check(emit(events=[event("ev1"), event("ev5", "clicked"),
+                               event("ev6", "some_new_metric")]) == 200)
+            out, err = listen.communicate(timeout=TIMEOUT)
+        finally:
+            if listen.poll() is None:
+                listen.kill()
+                listen.communicate()
+        check(listen.returncode == 0, "listen exit", listen.returncode, err)
+        printed = [json.loads(l) for l in out.decode().splitlines()]
+        check([e["event_id"] for e in printed] == ["ev1", "ev5", "ev6"], printed)
+        check(printed[0]["data"] == {"customer_id": "42", "extra": [1, 2]}, printed[0])
+        check(printed[2]["metric"] == "some_new_metric")
+        check("duplicate event_id ev1" in err.decode(), err)
+
+
+@test
+def test_webhook_listen_stops_on_sigterm():
+    with tmpdir() as d:
+        portfile = os.path.join(d, "port")
+        p = subprocess.Popen(WRAPPER + [CIO, "webhook", "listen", "--key", "k", "--port-file",
+                                        portfile], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=clean_env())
+        port = wait_file(portfile, p, "cio webhook listen")
+        status, _ = http("GET", f"http://127.0.0.1:{port}/")
+        check(status == 405, status)
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=TIMEOUT)
+        check(p.returncode == 0, p.returncode)
+
+
+# ------------------------------------------------------------------------------------ mock
+
+
+@test
+def test_mock_fault_flags():
+    with Mock("--fail-next", "2", "--fail-status", "503", "--fail-retry-after", "0") as m:
+        status, body = http("GET", m.url + "/_mock/faults")
+        check(status == 200 and json.loads(body)[0]["count"] == 2, body)
+        rc, out, _ = cio("identify", "1", "a=1", "--max-attempts", "1", env=m.env())
+        check(rc == 1 and json_out(out)["http_status"] == 503, out)
+        rc, out, err = cio("identify", "1", "a=1", env=m.env())  # one 503, then retried: 200
+        check(rc == 0, out, err)
+        check([r["status"] for r in m.requests()] == [503, 503, 200], m.requests())
+    with Mock("--latency", "300") as m:
+        t = time.time()
+        rc, out, _ = cio("identify", "1", "a=1", env=m.env())
+        check(rc == 0 and time.time() - t >= 0.3, "latency", time.time() - t)
+    for flag in ("--fail-rate", "--rate-limit"):
+        rc, _, err = cio("mock", flag, "0.5")
+        check(rc == 2 and "not available" in err, flag, err)
+
+
+@test
+def test_mock_state_survives_a_restart():
+    with tmpdir() as d:
+        state = os.path.join(d, "state.json")
+        m = Mock("--state", state).start()
+        try:
+            rc, out, err = cio("identify", "42", "email=ada@example.com", "plan=pro",
+                               env=m.env())
+            check(rc == 0, out, err)
+            rc, out, err = cio("send-email", "--id", "42", "--template", "1", env=m.env())
+            check(rc == 0, out, err)
+        finally:
+            m.stop()
+        check("saved 2 requests" in m.stderr, m.stderr)
+        saved = open(state).read()
+        check("authorization" not in saved and "test-key" not in saved, "credentials saved")
+        m2 = Mock("--state", state).start()
+        try:
+            rc, out, err = cio("get", "42", env=m2.env())
+            check(rc == 0 and json_out(out)["customer"]["attributes"]["plan"] == "pro", out, err)
+        finally:
+            m2.stop()
+        check("replayed 2 requests" in m2.stderr, m2.stderr)
+
+
+@test
+def test_mock_prints_its_url_and_uses_configured_credentials():
+    m = Mock(site="my-site", key="my-key").start()
+    try:
+        rc, out, _ = cio("identify", "1", "a=1", env=m.env())
+        check(rc == 0, out)
+        rc, out, _ = cio("identify", "1", "a=1", "--api-key", "test-key", env=m.env())
+        check(rc == 1 and json_out(out)["http_status"] == 401, out)
+    finally:
+        m.stop()
+    check(m.stdout.startswith("cio mock listening on http://127.0.0.1:"), m.stdout)
+
+
+# ------------------------------------------------------------------------------------ runner
+
+
+def main():
+    global CIO, MAN
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cio", required=True)
+    ap.add_argument("--man")
+    ap.add_argument("-k", dest="pattern")
+    args = ap.parse_args()
+    CIO = os.path.abspath(args.cio)
+    MAN = args.man
+    passed = failed = 0
+    for fn in TESTS:
+        if args.pattern and args.pattern not in fn.__name__:
+            continue
+        t = time.time()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print(f"FAIL {fn.__name__} ({time.time() - t:.1f}s)")
+            detail = str(e) if isinstance(e, Failure) else traceback.format_exc()
+            print("     " + detail[:3000].replace("\n", "\n     "))
+        else:
+            passed += 1
+            print(f"ok   {fn.__name__} ({time.time() - t:.1f}s)")
+        sys.stdout.flush()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
