@@ -120,6 +120,32 @@ static bool check_operation(const json_t *op, size_t size, item_error_t *e) {
     return true;
 }
 
+/* A person identify feeds the profile the App API reads (as Track v1 identify does). */
+static void remember(const mock_request_t *req, const json_t *op) {
+    const char *type = json_string_value(json_object_get(op, "type"));
+    const char *action = json_string_value(json_object_get(op, "action"));
+    if (type == NULL || action == NULL || strcmp(type, "person") != 0 ||
+        strcmp(action, "identify") != 0) {
+        return;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(json_object_get(op, "identifiers"), key, value) {
+        char number[32];
+        const char *text = json_string_value(value);
+        if (json_is_integer(value)) {
+            snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+            text = number;
+        }
+        json_t *attributes = json_object_get(op, "attributes");
+        json_t *empty = attributes == NULL ? json_object() : NULL;
+        if (text != NULL) {
+            mock_state_identify(req->mock, key, text, attributes != NULL ? attributes : empty);
+        }
+        json_decref(empty);
+    }
+}
+
 static json_t *error_json(const item_error_t *e) {
     json_t *j = json_pack("{s:s,s:s}", "reason", e->reason, "message", e->message);
     if (j != NULL && e->field != NULL) {
@@ -141,6 +167,7 @@ static void handle_entity(const mock_request_t *req, mock_response_t *res) {
     }
     item_error_t e;
     if (check_operation(op, req->body_len, &e)) {
+        remember(req, op);
         mock_reply_text(res, MHD_HTTP_OK, "{}");
     } else {
         mock_reply_json(res, req->body_len > TRACK_V2_MAX_OPERATION ? 413 : MHD_HTTP_BAD_REQUEST,
@@ -165,6 +192,8 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
             json_t *err = error_json(&e);
             json_object_set_new(err, "batch_index", json_integer((json_int_t)i));
             json_array_append_new(errors, err);
+        } else {
+            remember(req, op);
         }
         free(text);
     }

@@ -460,3 +460,16 @@ Test(track_v2, test_mock_answers_207_for_items_it_rejects) {
     fclose(sink);
     cr_assert_eq(status, 207);
 }
+
+Test(track_v2, test_v2_identify_feeds_the_profile_the_app_api_reads) {
+    cio_client_options_t o = fx_options();
+    o.app_api_key = "test-app-key";
+    cio_client_t *c = fx_client(&o);
+    const char *ops[] = {"{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                         "\"v2-person\"},\"attributes\":{\"plan\":\"platinum\"}}"};
+    expect_ok(cio_v2_send_batch(c, ops, 1, NULL));
+    char *answer = NULL;
+    expect_ok(cio_customers_get_attributes(c, CIO_ID_TYPE_ID, "v2-person", &answer));
+    cr_assert_not_null(strstr(answer, "\"platinum\""), "%s", answer);
+    cio_free(answer);
+}
