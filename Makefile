@@ -42,7 +42,7 @@ install: build
 
 format:
 	clang-format -i core/include/customerio/*.h core/src/*.[ch] mock/include/*.h mock/src/*.[ch] \
-	  tests/c/*.[ch] examples/*.c
+	  tests/c/*.[ch] examples/*.c cli/*.[ch] bench/*.c
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR)

@@ -469,14 +469,18 @@ static json_t *summary_json(run_t *r, double seconds) {
 }
 
 static void print_summary(run_t *r, const json_t *summary, double seconds) {
-    char n1[32], n2[32], n3[32], n4[32], n5[32];
+    char n1[32], n2[32], n3[32], n4[32];
     const char *ok = r->o->dry_run ? "valid" : "delivered";
+    double rate = seconds > 0 ? (double)r->st.read / seconds : (double)r->st.read;
+    char rate_s[32];
+    if (rate < 10) {
+        snprintf(rate_s, sizeof(rate_s), "%.1f", rate);
+    } else {
+        fmt_count((uint64_t)rate, rate_s, sizeof(rate_s));
+    }
     printf("cio import%s: %s records from %zu file%s in %.1f s (%s/s)%s\n",
            r->o->dry_run ? " --dry-run" : "", fmt_count(r->st.read, n1, sizeof(n1)), r->o->n_files,
-           r->o->n_files == 1 ? "" : "s", seconds,
-           fmt_count(seconds > 0 ? (uint64_t)((double)r->st.read / seconds) : r->st.read, n5,
-                     sizeof(n5)),
-           interrupted ? " - interrupted" : "");
+           r->o->n_files == 1 ? "" : "s", seconds, rate_s, interrupted ? " - interrupted" : "");
     printf("  %-10s %9s%s\n", ok, fmt_count(r->counts.sent, n2, sizeof(n2)),
            r->o->dry_run ? "  (accepted by the core and the in-process emulator; nothing sent)"
                          : "");

@@ -127,13 +127,15 @@ static void draw(progress_t *p, const progress_counts_t *c, bool final) {
         fflush(stderr);
         return;
     }
-    /* [#######.......]  52%  stats, fitted to the terminal */
+    /* [#######.......]  52%  stats: a bar of fixed width, single spaces when narrow */
     sbuf_t line = {0};
-    int bar = p->width - (int)strlen(stats) - 14;
-    if (bar > 40) {
-        bar = 40;
+    int bar = p->width - 70;
+    bar = bar < 10 ? 10 : bar > 40 ? 40 : bar;
+    if (bar + 9 + (int)strlen(stats) > p->width - 1) {
+        snprintf(stats, sizeof(stats), "%s read %s %s %s rejected %s failed %s/s %s", read, sent,
+                 verb, rejected, failed, rate_s, eta_s);
     }
-    if (bar >= 10) {
+    {
         sb_putc(&line, '[');
         if (fraction >= 0) {
             int filled = (int)(fraction * bar + 0.5);

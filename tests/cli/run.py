@@ -433,6 +433,19 @@ def test_import_reports_bad_records_with_line_and_reason():
 
 
 @test
+def test_imported_person_reads_back_with_get():
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "people.csv", "id,email,plan,signed_up\n7,g@example.com,pro,2024-01-02\n")
+        rc, out, err, _, _ = import_run(m, d, "--type", "identify", "--map",
+                                        "signed_up=created_at:timestamp", files=[f])
+        check(rc == 0, rc, out, err)
+        rc, out, err = cio("get", "7", env=m.env())
+        check(rc == 0, "get after import:", rc, out, err)
+        attrs = json_out(out)["customer"]["attributes"]
+        check(attrs["plan"] == "pro" and attrs["created_at"] == 1704153600, attrs)
+
+
+@test
 def test_import_csv_with_column_mapping():
     with Mock() as m, tmpdir() as d:
         schema = write(d, "schema.yaml", SCHEMA_YAML)
