@@ -44,7 +44,32 @@ class RequestTimeout:
 DEFAULT_REQUEST_TIMEOUT = RequestTimeout(timeout=10.0)
 
 
-class AsyncCustomerIO:
+class AsyncEngineOwner:
+    """Lifecycle shared by the asyncio clients: ``close()``, ``async with``, and freeing the
+    engine when the client is garbage collected."""
+
+    _engine: Optional[AsyncEngine] = None
+
+    async def close(self) -> None:
+        """Stops the client's engine and frees it; calls still in flight fail. Idempotent."""
+        if self._engine is not None:
+            self._engine.close()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._engine is not None:
+                self._engine.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+class AsyncCustomerIO(AsyncEngineOwner):
     """Async client for the Track API v1 and (``.v2``) v2.
 
     :param site_id: the workspace's site id (None: ``CUSTOMERIO_SITE_ID``).
@@ -107,23 +132,6 @@ class AsyncCustomerIO:
             raise AsyncCustomerIOError("the client is closed")
         return await self._engine.submit(kind, *spec)
 
-    async def close(self) -> None:
-        """Stops the client's engine and frees it; calls still in flight fail. Idempotent."""
-        if self._engine is not None:
-            self._engine.close()
-
-    async def __aenter__(self) -> "AsyncCustomerIO":
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-    def __del__(self) -> None:
-        try:
-            if self._engine is not None:
-                self._engine.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     @property
     def v2(self) -> TrackAPIV2:

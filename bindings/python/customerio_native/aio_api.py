@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequ
 
 from . import _app as a
 from ._core import RESULT_JSON, AsyncEngine, NativeClient, client_options, region_code
-from .aio import DEFAULT_REQUEST_TIMEOUT, RequestTimeout
+from .aio import DEFAULT_REQUEST_TIMEOUT, AsyncEngineOwner, RequestTimeout
 from .errors import AsyncCustomerIOError
 from .regions import Region, Regions
 from .send import (
@@ -178,7 +178,7 @@ class AsyncTransactional:
             get_tracked_responses))
 
 
-class AsyncAPIClient:
+class AsyncAPIClient(AsyncEngineOwner):
     """Async App API client.
 
     :param key: the App API key (Bearer); None reads ``CUSTOMERIO_APP_API_KEY``.
@@ -234,23 +234,6 @@ class AsyncAPIClient:
             raise AsyncCustomerIOError("the client is closed")
         return await self._engine.submit(RESULT_JSON, *spec)
 
-    async def close(self) -> None:
-        """Frees the client's engine; calls still in flight fail. Idempotent."""
-        if self._engine is not None:
-            self._engine.close()
-
-    async def __aenter__(self) -> "AsyncAPIClient":
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
-
-    def __del__(self) -> None:
-        try:
-            if self._engine is not None:
-                self._engine.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     # ---- transactional messages -----------------------------------------------------------
 
