@@ -37,8 +37,9 @@ const char help_mock[] =
     "  --fail-next N        answer the next N API requests with an error (see --fail-status)\n"
     "  --fail-status CODE   the status of those failures (default 503)\n"
     "  --fail-retry-after S the Retry-After header sent with them\n"
-    "  --fail-rate R        (not available: the emulator has no random faults yet)\n"
-    "  --rate-limit N       (not available: the emulator has no rate limiter yet)\n";
+    "  --fail-rate R        fail that share (0 to 1) of API requests at random, with\n"
+    "                       --fail-status (default 503)\n"
+    "  --rate-limit N       answer 429 with Retry-After: 1 beyond N API requests a second\n";
 
 enum {
     O_HOST = 100,
@@ -72,7 +73,7 @@ static const cli_opt_t mock_options[] = {{"host", 1, O_HOST},
 typedef struct mock_opts {
     cio_mock_options_t mo;
     const char *port_file, *state;
-    double latency, fail_next, fail_status, retry_after;
+    double latency, fail_next, fail_status, retry_after, fail_rate, rate_limit;
     bool has_retry_after;
 } mock_opts_t;
 
@@ -135,13 +136,15 @@ static int parse(mock_opts_t *o, cli_config_t *cfg, int argc, char **argv, int f
             o->has_retry_after = true;
             break;
         case O_FAIL_RATE:
-            fprintf(stderr, "cio mock: --fail-rate is not available: the emulator library "
-                            "injects faults by count only (use --fail-next N)\n");
-            return EXIT_USAGE;
+            if (args_number(v, &o->fail_rate, true) != 0 || o->fail_rate < 0 || o->fail_rate > 1) {
+                return args_usage_error("mock", "--fail-rate must be between 0 and 1");
+            }
+            break;
         case O_RATE_LIMIT:
-            fprintf(stderr, "cio mock: --rate-limit is not available: the emulator library has "
-                            "no rate limiter yet (use --fail-next N --fail-status 429)\n");
-            return EXIT_USAGE;
+            if (args_number(v, &o->rate_limit, true) != 0 || o->rate_limit <= 0) {
+                return args_usage_error("mock", "--rate-limit must be a positive number");
+            }
+            break;
         default:
             config_option(cfg, id, v);
         }
@@ -173,6 +176,13 @@ static int add_faults(const mock_opts_t *o, const char *base, char *err, size_t 
         snprintf(rule, sizeof(rule), "{\"count\":%.0f,\"status\":%.0f%s}", o->fail_next,
                  o->fail_status, ra);
         if (mock_add_fault(base, rule, err, errlen) != 0) {
+            return -1;
+        }
+    }
+    if (o->fail_rate > 0 || o->rate_limit > 0) {
+        snprintf(rule, sizeof(rule), "{\"fail_rate\":%g,\"fail_status\":%.0f,\"rate_limit\":%g}",
+                 o->fail_rate, o->fail_status, o->rate_limit);
+        if (mock_set_config(base, rule, err, errlen) != 0) {
             return -1;
         }
     }

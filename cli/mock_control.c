@@ -46,19 +46,21 @@ static long request(CURL *h, const char *method, const char *url, const char *bo
     return status;
 }
 
-int mock_add_fault(const char *base_url, const char *rule_json, char *err, size_t errlen) {
+/* POSTs json to a control path; 0 when the emulator answered 204. */
+static int post_control(const char *base_url, const char *path, const char *what,
+                        const char *rule_json, char *err, size_t errlen) {
     CURL *h = curl_easy_init();
     if (h == NULL) {
         snprintf(err, errlen, "cannot start libcurl");
         return -1;
     }
     sbuf_t url = {0}, out = {0};
-    sb_printf(&url, "%s/_mock/faults", base_url);
+    sb_printf(&url, "%s%s", base_url, path);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     long status =
         request(h, "POST", url.data, rule_json, strlen(rule_json), headers, &out, err, errlen);
     if (status != 0 && status != 204) {
-        snprintf(err, errlen, "the emulator refused the fault rule %s: %s", rule_json,
+        snprintf(err, errlen, "the emulator refused the %s %s: %s", what, rule_json,
                  out.data != NULL ? out.data : "");
     }
     curl_slist_free_all(headers);
@@ -66,6 +68,14 @@ int mock_add_fault(const char *base_url, const char *rule_json, char *err, size_
     sb_free(&url);
     sb_free(&out);
     return status == 204 ? 0 : -1;
+}
+
+int mock_add_fault(const char *base_url, const char *rule_json, char *err, size_t errlen) {
+    return post_control(base_url, "/_mock/faults", "fault rule", rule_json, err, errlen);
+}
+
+int mock_set_config(const char *base_url, const char *config_json, char *err, size_t errlen) {
+    return post_control(base_url, "/_mock/config", "configuration", config_json, err, errlen);
 }
 
 static bool answered_2xx(const json_t *entry) {

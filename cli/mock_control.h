@@ -17,6 +17,8 @@ typedef struct mock_credentials {
 
 /* POST /_mock/faults with rule_json. 0, or -1 with a message in err. */
 int mock_add_fault(const char *base_url, const char *rule_json, char *err, size_t errlen);
+/* POST /_mock/config (standing faults: fail_rate, fail_status, rate_limit); 0 on success. */
+int mock_set_config(const char *base_url, const char *config_json, char *err, size_t errlen);
 
 /*
  * Replays the requests saved in path (a JSON array of request-log entries; those answered 2xx

@@ -48,6 +48,19 @@ static void handle_clear_faults(const mock_request_t *req, mock_response_t *res)
     mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
 }
 
+static void handle_set_config(const mock_request_t *req, mock_response_t *res) {
+    char reason[200];
+    if (!mock_ambient_set(req->mock, req->body, req->body_len, reason, sizeof(reason))) {
+        mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST, reason);
+        return;
+    }
+    mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
+}
+
+static void handle_get_config(const mock_request_t *req, mock_response_t *res) {
+    mock_reply_json(res, MHD_HTTP_OK, mock_ambient_to_json(req->mock));
+}
+
 static const mock_route_t control_routes[] = {
     {"GET", "/health", handle_health},
     {"GET", "/requests", handle_get_requests},
@@ -56,6 +69,8 @@ static const mock_route_t control_routes[] = {
     {"POST", "/faults", handle_add_fault},
     {"DELETE", "/faults", handle_clear_faults},
     {"POST", "/webhooks", mock_handle_webhook_emit},
+    {"GET", "/config", handle_get_config},
+    {"POST", "/config", handle_set_config},
 };
 
 const mock_route_table_t mock_routes_control = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void mock_fault_release(mock_fault_t *fault) {
     free(fault->body);
@@ -202,4 +203,94 @@ json_t *mock_faults_to_json(cio_mock_t *m) {
     }
     pthread_mutex_unlock(&m->lock);
     return array;
+}
+
+/* ---- standing faults ---- */
+
+static int64_t monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* xorshift64*: reproducible enough for fault injection, and lock-protected by the caller. */
+static double next_uniform(mock_ambient_t *a) {
+    uint64_t x = a->rng != 0 ? a->rng : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    a->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
+}
+
+bool mock_ambient_set(cio_mock_t *m, const char *body, size_t len, char *err, size_t errlen) {
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "the body must be a JSON object");
+        json_decref(root);
+        return false;
+    }
+    mock_ambient_t next = {.fail_status = 500};
+    const char *key;
+    json_t *v;
+    bool ok = true;
+    json_object_foreach(root, key, v) {
+        double d = json_number_value(v);
+        if (!json_is_number(v)) {
+            ok = false;
+        } else if (strcmp(key, "fail_rate") == 0 && d >= 0 && d <= 1) {
+            next.fail_rate = d;
+        } else if (strcmp(key, "fail_status") == 0 && d >= 200 && d <= 599) {
+            next.fail_status = (unsigned int)d;
+        } else if (strcmp(key, "rate_limit") == 0 && d >= 0) {
+            next.rate_limit = d;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            snprintf(err, errlen,
+                     "%s: expected fail_rate 0..1, fail_status 200..599 or rate_limit >= 0", key);
+            break;
+        }
+    }
+    json_decref(root);
+    if (ok) {
+        pthread_mutex_lock(&m->lock);
+        next.rng = m->ambient.rng;
+        m->ambient = next;
+        pthread_mutex_unlock(&m->lock);
+    }
+    return ok;
+}
+
+json_t *mock_ambient_to_json(cio_mock_t *m) {
+    pthread_mutex_lock(&m->lock);
+    json_t *j = json_pack("{s:f,s:i,s:f}", "fail_rate", m->ambient.fail_rate, "fail_status",
+                          (int)m->ambient.fail_status, "rate_limit", m->ambient.rate_limit);
+    pthread_mutex_unlock(&m->lock);
+    return j;
+}
+
+unsigned int mock_ambient_take(cio_mock_t *m) {
+    unsigned int status = 0;
+    pthread_mutex_lock(&m->lock);
+    mock_ambient_t *a = &m->ambient;
+    if (a->rate_limit > 0) {
+        int64_t now = monotonic_ms();
+        if (now - a->window_start_ms >= 1000) {
+            a->window_start_ms = now;
+            a->window_count = 0;
+        }
+        if ((double)a->window_count >= a->rate_limit) {
+            status = 429;
+        } else {
+            a->window_count++;
+        }
+    }
+    if (status == 0 && a->fail_rate > 0 && next_uniform(a) < a->fail_rate) {
+        status = a->fail_status;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return status;
 }

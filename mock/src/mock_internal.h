@@ -208,6 +208,23 @@ bool mock_faults_take(cio_mock_t *m, mock_fault_t *out);
 /* The remaining rules as a JSON array. */
 json_t *mock_faults_to_json(cio_mock_t *m);
 
+/* Standing faults (POST /_mock/config), applied to API requests no rule above has claimed: a
+ * share of requests failing at random, and a requests-per-second limit answered with 429. */
+typedef struct mock_ambient {
+    double fail_rate;         /* 0..1 */
+    unsigned int fail_status; /* default 500 */
+    double rate_limit;        /* requests per second; 0 = none */
+    int64_t window_start_ms;  /* the current one-second window */
+    unsigned long window_count;
+    uint64_t rng;
+} mock_ambient_t;
+
+/* Parses {"fail_rate","fail_status","rate_limit"} and applies it; false with err on bad input. */
+bool mock_ambient_set(cio_mock_t *m, const char *body, size_t len, char *err, size_t errlen);
+json_t *mock_ambient_to_json(cio_mock_t *m);
+/* The status an API request must get from the standing faults (429 means rate limited), or 0. */
+unsigned int mock_ambient_take(cio_mock_t *m);
+
 /* ------------------------------------------------------------ state.c */
 
 /*
@@ -270,6 +287,7 @@ struct cio_mock {
     bool stopping;
     mock_request_log_t log;
     mock_fault_list_t faults;
+    mock_ambient_t ambient;
     struct mock_state *state; /* the emulated workspace (state.c); has its own lock */
 };
 

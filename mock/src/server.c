@@ -119,13 +119,28 @@ static enum MHD_Result queue_response(struct MHD_Connection *conn, mock_response
     return ret;
 }
 
+/* The standing faults (POST /_mock/config): a random failure or the rate limit's 429. */
+static void apply_standing_faults(cio_mock_t *m, mock_response_t *res) {
+    unsigned int status = mock_ambient_take(m);
+    if (status == 429) {
+        mock_reply_meta_error(res, 429, "rate limited");
+        res->retry_after = mock_strdup("1");
+    } else if (status != 0) {
+        mock_reply_meta_error(res, status, "injected failure");
+    }
+}
+
 /* Consumes one fault unit, if any. Returns false when the connection must be dropped. */
 static bool apply_fault(cio_mock_t *m, mock_response_t *res) {
     mock_fault_t fault;
     if (!mock_faults_take(m, &fault)) {
+        apply_standing_faults(m, res);
         return true;
     }
     bool keep = fault.delay_ms == 0 || mock_sleep_ms(m, fault.delay_ms);
+    if (keep && fault.status == 0 && fault.action != MOCK_FAULT_RESET) {
+        apply_standing_faults(m, res); /* a latency-only rule: the standing faults still apply */
+    }
     if (keep && fault.action == MOCK_FAULT_RESET) {
         keep = false;
     }

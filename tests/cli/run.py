@@ -763,9 +763,20 @@ def test_mock_fault_flags():
         t = time.time()
         rc, out, _ = cio("identify", "1", "a=1", env=m.env())
         check(rc == 0 and time.time() - t >= 0.3, "latency", time.time() - t)
-    for flag in ("--fail-rate", "--rate-limit"):
-        rc, _, err = cio("mock", flag, "0.5")
-        check(rc == 2 and "not available" in err, flag, err)
+    with Mock("--fail-rate", "1", "--fail-status", "500") as m:
+        rc, out, _ = cio("identify", "1", "a=1", "--max-attempts", "1", env=m.env())
+        check(rc == 1 and json_out(out)["http_status"] == 500, out)
+        status, body = http("GET", m.url + "/_mock/config")
+        check(status == 200 and json.loads(body)["fail_rate"] == 1, body)
+    with Mock("--rate-limit", "2") as m:
+        codes = []
+        for _ in range(5):
+            rc, out, _ = cio("identify", "1", "a=1", "--max-attempts", "1", env=m.env())
+            codes.append(json_out(out).get("http_status") if rc else 200)
+        check(429 in codes, codes)
+    for flag, value in (("--fail-rate", "1.5"), ("--rate-limit", "0")):
+        rc, _, err = cio("mock", flag, value)
+        check(rc == 2, flag, err)
 
 
 @test
