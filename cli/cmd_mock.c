@@ -28,6 +28,9 @@ const char help_mock[] =
     "  --host ADDR          address to bind (default 127.0.0.1)\n"
     "  --port N             port (default 0: a free one)\n"
     "  --port-file FILE     write the port number there once listening\n"
+    "  --webhook-url URL    after each transactional send, POST signed reporting webhooks\n"
+    "                       (sent, delivered) to URL (127.0.0.1/localhost only)\n"
+    "  --webhook-key KEY    the signing key for them (needed with --webhook-url)\n"
     "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
     "  --state FILE         keep the emulated workspace across runs: on exit the request log\n"
     "                       (requests answered 2xx, without credentials) is saved to FILE as\n"
@@ -48,6 +51,8 @@ enum {
     O_TLS_CERT,
     O_TLS_KEY,
     O_STATE,
+    O_WEBHOOK_URL,
+    O_WEBHOOK_KEY,
     O_LATENCY,
     O_FAIL_NEXT,
     O_FAIL_STATUS,
@@ -62,6 +67,8 @@ static const cli_opt_t mock_options[] = {{"host", 1, O_HOST},
                                          {"tls-cert", 1, O_TLS_CERT},
                                          {"tls-key", 1, O_TLS_KEY},
                                          {"state", 1, O_STATE},
+                                         {"webhook-url", 1, O_WEBHOOK_URL},
+                                         {"webhook-key", 1, O_WEBHOOK_KEY},
                                          {"latency", 1, O_LATENCY},
                                          {"fail-next", 1, O_FAIL_NEXT},
                                          {"fail-status", 1, O_FAIL_STATUS},
@@ -112,6 +119,12 @@ static int parse(mock_opts_t *o, cli_config_t *cfg, int argc, char **argv, int f
             break;
         case O_STATE:
             o->state = v;
+            break;
+        case O_WEBHOOK_URL:
+            o->mo.webhook_url = v;
+            break;
+        case O_WEBHOOK_KEY:
+            o->mo.webhook_signing_key = v;
             break;
         case O_LATENCY:
             if (args_number(v, &o->latency, false) != 0 || o->latency > 600000) {

@@ -30,10 +30,14 @@ typedef struct cio_mock_options {
     size_t max_logged_requests; /* 0 = 1,000,000; oldest dropped beyond */
     const char *cdp_api_key;    /* Pipelines API Basic-auth user (empty password); NULL =
                                    "test-cdp-key" */
+    /* With both set, every recorded transactional send is followed by signed reporting
+     * webhooks ("sent", then "delivered") POSTed to webhook_url, which must be a loopback URL. */
+    const char *webhook_url;
+    const char *webhook_signing_key;
 } cio_mock_options_t;
 
 #define CIO_MOCK_OPTIONS_INIT                                                                      \
-    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
 
 /*
  * Starts the server (its own threads). opts may be NULL for all defaults.

@@ -21,6 +21,9 @@ static const char usage_text[] =
     "  --api-key K        Track API key (default $CUSTOMERIO_API_KEY or test-key)\n"
     "  --app-api-key K    App API key (default $CUSTOMERIO_APP_API_KEY or test-app-key)\n"
     "  --cdp-api-key K    Pipelines API key (default $CUSTOMERIO_CDP_API_KEY or test-cdp-key)\n"
+    "  --webhook-url URL  after each transactional send, POST signed reporting webhooks (sent,\n"
+    "                     delivered) to URL (loopback only); needs --webhook-key\n"
+    "  --webhook-key K    the webhook signing key\n"
     "  --tls-cert FILE    PEM certificate; with --tls-key, serve HTTPS\n"
     "  --tls-key FILE     PEM private key\n"
     "  --port-file FILE   write the port number to FILE once listening\n"
@@ -60,6 +63,8 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
         {"tls-cert", required_argument, NULL, 'c'},
         {"tls-key", required_argument, NULL, 'K'},
         {"port-file", required_argument, NULL, 'f'},
+        {"webhook-url", required_argument, NULL, 'w'},
+        {"webhook-key", required_argument, NULL, 'W'},
         {"cdp-api-key", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
@@ -94,6 +99,12 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
             break;
         case 'd':
             cli->options.cdp_api_key = optarg;
+            break;
+        case 'w':
+            cli->options.webhook_url = optarg;
+            break;
+        case 'W':
+            cli->options.webhook_signing_key = optarg;
             break;
         case 'c':
             cli->options.tls_cert_file = optarg;

@@ -115,6 +115,12 @@ extern const mock_route_table_t mock_routes_control;
 bool mock_is_control_path(const char *path);
 /* POST /_mock/webhooks: sign and send a reporting webhook to a loopback URL (webhook_emit.c). */
 void mock_handle_webhook_emit(const mock_request_t *req, mock_response_t *res);
+/* Whether url is an http(s) URL on the loopback interface (the only receivers we send to). */
+bool mock_is_loopback_url(const char *url);
+/* After a recorded send: "sent" and "delivered" reporting webhooks to the configured URL, signed
+ * with the configured key (nothing when none is configured). answer = {"delivery_id",...}. */
+void mock_emit_delivery_webhooks(cio_mock_t *m, const char *object_type, const json_t *answer,
+                                 const json_t *request);
 /* Routes an API request: auth, method and path matching, body limit, then the handler. */
 void mock_dispatch(mock_request_t *req, mock_response_t *res);
 /* Routes a request through one given table (used for the control endpoints). */
@@ -277,6 +283,8 @@ struct cio_mock {
     char *api_key;
     char *app_api_key;
     char *cdp_api_key;
+    char *webhook_url; /* NULL = no automatic reporting webhooks */
+    char *webhook_key;
     char *tls_cert_pem; /* kept alive for the daemon's lifetime */
     char *tls_key_pem;
     char *base_url;

@@ -354,6 +354,7 @@ static void handle_send(const mock_request_t *req, mock_response_t *res, const c
         if (ok) {
             json_t *answer = mock_state_add_delivery(req->mock, type, body);
             if (answer != NULL) {
+                mock_emit_delivery_webhooks(req->mock, type, answer, body);
                 mock_reply_json(res, MHD_HTTP_OK, answer);
             } else {
                 mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");

@@ -272,6 +272,8 @@ static void free_mock(cio_mock_t *m) {
     free(m->api_key);
     free(m->app_api_key);
     free(m->cdp_api_key);
+    free(m->webhook_url);
+    free(m->webhook_key);
     free(m->tls_cert_pem);
     free(m->tls_key_pem);
     free(m->base_url);
@@ -311,6 +313,10 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
     m->api_key = mock_strdup(opts->api_key != NULL ? opts->api_key : "test-key");
     m->app_api_key = mock_strdup(opts->app_api_key != NULL ? opts->app_api_key : "test-app-key");
     m->cdp_api_key = mock_strdup(opts->cdp_api_key != NULL ? opts->cdp_api_key : "test-cdp-key");
+    if (opts->webhook_url != NULL && opts->webhook_signing_key != NULL) {
+        m->webhook_url = mock_strdup(opts->webhook_url); /* checked by check_options */
+        m->webhook_key = mock_strdup(opts->webhook_signing_key);
+    }
     m->state = mock_state_new();
     if (m->site_id == NULL || m->api_key == NULL || m->app_api_key == NULL ||
         m->cdp_api_key == NULL || m->state == NULL) {
@@ -321,6 +327,12 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
 }
 
 static int check_options(const cio_mock_options_t *opts, char *err, size_t errlen) {
+    if (opts->webhook_url != NULL && !mock_is_loopback_url(opts->webhook_url)) {
+        mock_set_err(err, errlen,
+                     "webhook_url must be an http(s) URL on 127.0.0.1, localhost or "
+                     "[::1]");
+        return -1;
+    }
     if (opts->version != CIO_MOCK_OPTIONS_VERSION) {
         mock_set_err(err, errlen, "unsupported options version %u (expected %u)", opts->version,
                      CIO_MOCK_OPTIONS_VERSION);

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-static bool is_loopback_url(const char *url) {
+bool mock_is_loopback_url(const char *url) {
     static const char *const prefixes[] = {
         "http://127.0.0.1:", "http://127.0.0.1/",  "http://localhost:",  "http://localhost/",
         "http://[::1]:",     "https://127.0.0.1:", "https://localhost:", NULL};
@@ -78,7 +78,7 @@ void mock_handle_webhook_emit(const mock_request_t *req, mock_response_t *res) {
     } else {
         json_incref(payload);
     }
-    if (!is_loopback_url(url) || !json_is_object(payload)) {
+    if (!mock_is_loopback_url(url) || !json_is_object(payload)) {
         mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST,
                          !json_is_object(payload) ? "event (object) or events (array) is required"
                                                   : "url must be a loopback http(s) URL");
@@ -106,4 +106,39 @@ void mock_handle_webhook_emit(const mock_request_t *req, mock_response_t *res) {
     free(body);
     json_decref(payload);
     json_decref(in);
+}
+
+void mock_emit_delivery_webhooks(cio_mock_t *m, const char *object_type, const json_t *answer,
+                                 const json_t *request) {
+    static const char *const metrics[] = {"sent", "delivered"};
+    if (m->webhook_url == NULL || m->webhook_key == NULL) {
+        return;
+    }
+    const char *delivery_id = json_string_value(json_object_get(answer, "delivery_id"));
+    for (size_t i = 0; delivery_id != NULL && i < 2; i++) {
+        char event_id[160], timestamp[32];
+        snprintf(event_id, sizeof(event_id), "%s-%s", delivery_id, metrics[i]);
+        long long now = (long long)time(NULL);
+        snprintf(timestamp, sizeof(timestamp), "%lld", now);
+        json_t *data = json_pack("{s:s}", "delivery_id", delivery_id);
+        json_t *identifiers = json_object_get(request, "identifiers");
+        if (identifiers != NULL) {
+            json_object_set(data, "identifiers", identifiers);
+        }
+        json_t *tmid = json_object_get(request, "transactional_message_id");
+        if (tmid != NULL) {
+            json_object_set(data, "transactional_message_id", tmid);
+        }
+        json_t *event = json_pack("{s:s,s:s,s:s,s:I,s:s,s:o}", "event_id", event_id, "object_type",
+                                  object_type, "metric", metrics[i], "timestamp", (json_int_t)now,
+                                  "delivery_id", delivery_id, "data", data);
+        char *body = event != NULL ? json_dumps(event, JSON_COMPACT) : NULL;
+        char signature[CIO_WEBHOOK_SIGNATURE_BUFSIZE];
+        if (body != NULL &&
+            cio_webhook_sign(m->webhook_key, timestamp, body, strlen(body), signature) == CIO_OK) {
+            (void)deliver(m->webhook_url, timestamp, signature, body);
+        }
+        free(body);
+        json_decref(event);
+    }
 }

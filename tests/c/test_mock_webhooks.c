@@ -75,3 +75,58 @@ Test(mock_webhooks, test_only_loopback_receivers_are_accepted) {
     free(answer);
     expect_nothing_sent();
 }
+
+Test(mock_webhooks, test_sends_are_followed_by_signed_sent_and_delivered_webhooks) {
+    /* fx.mock is the receiver; a second emulator reports its sends to it */
+    char hook[300];
+    snprintf(hook, sizeof hook, "%s/hook", fx.base_url);
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.webhook_url = hook;
+    mo.webhook_signing_key = KEY;
+    cio_mock_t *sender = NULL;
+    char err[256];
+    cr_assert_eq(cio_mock_start(&mo, &sender, err, sizeof err), 0, "%s", err);
+    cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
+    o.app_api_key = "test-app-key";
+    o.app_url = cio_mock_base_url(sender);
+    o.ignore_env = 1;
+    cio_client_t *c = NULL;
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    char *answer = NULL;
+    cr_assert_eq(cio_send_email(c,
+                                "{\"transactional_message_id\":1,\"identifiers\":{\"id\":\"42\"}}",
+                                NULL, 0, &answer),
+                 CIO_OK, "%s", cio_last_error() ? cio_last_error()->message : "");
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_eq(json_array_size(reqs), 2);
+    const char *metrics[] = {"sent", "delivered"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *req = json_array_get(reqs, i);
+        const char *raw = req_str(req, "body");
+        cr_assert_eq(cio_webhook_verify(KEY, req_header(req, "x-cio-timestamp"),
+                                        req_header(req, "x-cio-signature"), raw, strlen(raw), 300,
+                                        0),
+                     CIO_OK);
+        cio_webhook_events_t *events = NULL;
+        cr_assert_eq(cio_webhook_parse(raw, strlen(raw), &events), CIO_OK);
+        const cio_webhook_event_t *e = cio_webhook_events_get(events, 0);
+        cr_assert_str_eq(e->metric, metrics[i]);
+        cr_assert_str_eq(e->object_type, "email");
+        cr_assert_not_null(strstr(answer, e->delivery_id), "%s vs %s", answer, e->delivery_id);
+        cio_webhook_events_free(events);
+    }
+    json_decref(reqs);
+    cio_free(answer);
+    cio_client_free(c);
+    cio_mock_stop(sender);
+}
+
+Test(mock_webhooks, test_a_non_loopback_webhook_url_is_refused_at_start) {
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.webhook_url = "http://203.0.113.9/hook";
+    mo.webhook_signing_key = "k";
+    cio_mock_t *m = NULL;
+    char err[256] = "";
+    cr_assert_eq(cio_mock_start(&mo, &m, err, sizeof err), -1);
+    cr_assert_not_null(strstr(err, "loopback") != NULL ? err : strstr(err, "127.0.0.1"), "%s", err);
+}

@@ -780,6 +780,22 @@ def test_mock_fault_flags():
 
 
 @test
+def test_mock_reports_sends_with_signed_webhooks():
+    with Mock() as receiver:
+        with Mock("--webhook-url", receiver.url + "/hook", "--webhook-key", "whk") as sender:
+            rc, out, err = cio("send-email", "--id", "42", "--template", "1", env=sender.env())
+            check(rc == 0, out, err)
+        status, body = http("GET", receiver.url + "/_mock/requests")
+        hooks = [r for r in json.loads(body) if r["path"] == "/hook"]
+        check([json.loads(r["body"])["metric"] for r in hooks] == ["sent", "delivered"], hooks)
+        for r in hooks:
+            rc, out, err = cio("webhook", "verify", "--key", "whk", "--timestamp",
+                               r["headers"]["x-cio-timestamp"], "--signature",
+                               r["headers"]["x-cio-signature"], input=r["body"].encode())
+            check(rc == 0, out, err)
+
+
+@test
 def test_mock_state_survives_a_restart():
     with tmpdir() as d:
         state = os.path.join(d, "state.json")
