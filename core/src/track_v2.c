@@ -1,7 +1,9 @@
 /*
- * Track API v2: validating operations, /entity, and /batch split under 500 KB with per-item
- * results. The helpers (cio_v2_person_*, cio_v2_object_*, cio_v2_delivery_event) only build
- * operation text; every operation, the caller's or a helper's, goes through prepare_operation().
+ * Track API v2: validating operations (cio__v2_prepare_operation), /entity, reading a batch
+ * answer's per-item errors, and cio_v2_send_batch, which hands the packing and sending to
+ * batch.c with the Track v2 sink. The helpers (cio_v2_person_*, cio_v2_object_*,
+ * cio_v2_delivery_event) only build operation text; every operation, the caller's or a helper's,
+ * goes through cio__v2_prepare_operation().
  */
 #include "pipeline_sink.h"
 
