@@ -465,8 +465,12 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     if (st == CIO_OK) {
         p->queue_bytes += cost;
         p->stats.enqueued++;
-        if (p->store->waiting == 1 || p->store->waiting_bytes >= p->opts.batch_bytes / 2)
-            pthread_cond_signal(&p->wake); /* arm the linger timer, or a batch is ready */
+        /* Wake the pipeline thread only on a change it acts on: the linger timer to arm, or a
+         * batch that just became full enough (signalling on every enqueue past that point
+         * would cost each caller a futex call and the thread a pointless wake-up). */
+        size_t half = p->opts.batch_bytes / 2, now_waiting = p->store->waiting_bytes;
+        if (p->store->waiting == 1 || (now_waiting >= half && now_waiting - op.len < half))
+            pthread_cond_signal(&p->wake);
     }
     pthread_mutex_unlock(&p->lock);
     cio__buf_free(&op);

@@ -5,6 +5,7 @@
  * cio_v2_delivery_event) only build operation text; every operation, the caller's or a helper's,
  * goes through cio__v2_prepare_operation().
  */
+#include "json_scan.h"
 #include "pipeline_sink.h"
 
 #include <stdio.h>
@@ -47,49 +48,56 @@ static bool complain(problem_t *p, const char *fmt, const char *arg) {
 }
 
 /* A non-empty id string (<= 150 bytes, no control characters), or an integer when allowed. */
-static bool check_id_value(problem_t *p, const json_t *v, const char *what, bool integer_ok) {
-    if (integer_ok && json_is_integer(v))
-        return true;
-    if (!json_is_string(v))
+static bool check_id_value(problem_t *p, const cio_jval_t *v, const char *what, bool integer_ok) {
+    if (v == NULL || v->kind != CIO_J_STRING) {
+        if (integer_ok && v != NULL && v->kind == CIO_J_INTEGER)
+            return true;
         return complain(p, "%s must be a string", what);
-    const char *s = json_string_value(v);
-    if (s[0] == '\0')
+    }
+    char text[CIO_MAX_ID_BYTES + 2];
+    size_t n = cio__jstring(v, text, sizeof(text));
+    if (n == 0)
         return complain(p, "%s is empty", what);
-    if (json_string_length(v) > CIO_MAX_ID_BYTES)
+    if (n > CIO_MAX_ID_BYTES)
         return complain(p, "%s is longer than 150 bytes", what);
-    if (cio__has_control_char(s) || strlen(s) != json_string_length(v))
+    if (cio__has_control_char(text)) /* the scanner refuses \u0000, so text is all of it */
         return complain(p, "%s contains a control character", what);
     return true;
 }
 
-static bool check_person_identifiers(problem_t *p, const json_t *ids, const char *what) {
-    if (!json_is_object(ids))
+/* The member key of obj, or NULL when obj is not an object or has no such member. */
+static const cio_jval_t *member(const cio_jval_t *obj, const char *key, cio_jval_t *out) {
+    return obj != NULL && obj->kind == CIO_J_OBJECT && cio__jget(obj, key, out) ? out : NULL;
+}
+
+static bool check_person_identifiers(problem_t *p, const cio_jval_t *ids, const char *what) {
+    if (ids == NULL || ids->kind != CIO_J_OBJECT)
         return complain(p, "%s must be an object", what);
     static const char *const keys[] = {"id", "email", "cio_id"};
     int found = 0;
     for (size_t i = 0; i < 3; i++) {
-        const json_t *v = json_object_get(ids, keys[i]);
-        if (v == NULL)
+        cio_jval_t v;
+        if (member(ids, keys[i], &v) == NULL)
             continue;
         found++;
         char label[64];
         snprintf(label, sizeof(label), "%s.%s", what, keys[i]);
-        if (!check_id_value(p, v, label, i == 0))
+        if (!check_id_value(p, &v, label, i == 0))
             return false;
     }
-    if (found != 1 || json_object_size(ids) != 1)
+    if (found != 1 || cio__jcount(ids) != 1)
         return complain(p, "%s must have exactly one of id, email, cio_id", what);
     return true;
 }
 
-static bool check_object_identifiers(problem_t *p, const json_t *ids) {
-    if (!json_is_object(ids))
+static bool check_object_identifiers(problem_t *p, const cio_jval_t *ids) {
+    if (ids->kind != CIO_J_OBJECT)
         return complain(p, "%s must be an object", "identifiers");
-    const json_t *cio_object_id = json_object_get(ids, "cio_object_id");
-    if (cio_object_id != NULL)
-        return check_id_value(p, cio_object_id, "identifiers.cio_object_id", false);
-    const json_t *type_id = json_object_get(ids, "object_type_id");
-    const json_t *object_id = json_object_get(ids, "object_id");
+    cio_jval_t a, b;
+    if (member(ids, "cio_object_id", &a) != NULL)
+        return check_id_value(p, &a, "identifiers.cio_object_id", false);
+    const cio_jval_t *type_id = member(ids, "object_type_id", &a);
+    const cio_jval_t *object_id = member(ids, "object_id", &b);
     if (type_id == NULL || object_id == NULL)
         return complain(p, "%s must have object_type_id and object_id (or cio_object_id)",
                         "identifiers");
@@ -97,25 +105,43 @@ static bool check_object_identifiers(problem_t *p, const json_t *ids) {
            check_id_value(p, object_id, "identifiers.object_id", true);
 }
 
-static bool check_relationships(problem_t *p, const json_t *rels) {
-    if (!json_is_array(rels) || json_array_size(rels) == 0)
+static bool check_relationships(problem_t *p, const cio_jval_t *rels) {
+    if (rels == NULL || rels->kind != CIO_J_ARRAY || cio__jcount(rels) == 0)
         return complain(p, "%s must be a non-empty array", "cio_relationships");
-    size_t i;
-    const json_t *rel;
-    json_array_foreach(rels, i, rel) {
-        if (!json_is_object(rel) || !json_is_object(json_object_get(rel, "identifiers")))
+    const char *cursor = NULL;
+    cio_jval_t rel, ids;
+    while (cio__jnext(rels, &cursor, NULL, &rel)) {
+        const cio_jval_t *found = member(&rel, "identifiers", &ids);
+        if (found == NULL || found->kind != CIO_J_OBJECT)
             return complain(p, "%s: every item needs an identifiers object", "cio_relationships");
     }
     return true;
 }
 
-/* Validates one parsed operation; fills p and returns false when it is invalid. */
-static bool check_operation(problem_t *p, const json_t *op, bool *is_event) {
+/* A member of the operation (indexed once), or NULL. */
+static const cio_jval_t *op_member(const cio_jindex_t *op, const char *key, cio_jval_t *out) {
+    return cio__jindex_get(op, key, out) ? out : NULL;
+}
+
+/* A short string member decoded into buf; NULL when absent or not a string. */
+static const char *short_string(const cio_jindex_t *op, const char *key, char *buf, size_t size) {
+    cio_jval_t v;
+    if (op_member(op, key, &v) == NULL || v.kind != CIO_J_STRING)
+        return NULL;
+    cio__jstring(&v, buf, size);
+    return buf;
+}
+
+/* Validates one scanned operation; fills p and returns false when it is invalid. */
+static bool check_operation(problem_t *p, const cio_jval_t *text, const cio_jindex_t *op,
+                            bool *is_event, bool *has_id) {
     *is_event = false;
-    if (!json_is_object(op))
-        return complain(p, "an operation must be a JSON object (got %s)", cio__json_type_name(op));
-    const char *type = json_string_value(json_object_get(op, "type"));
-    const char *action = json_string_value(json_object_get(op, "action"));
+    if (text->kind != CIO_J_OBJECT)
+        return complain(p, "an operation must be a JSON object (got %s)",
+                        cio__jkind_name(text->kind));
+    char type_buf[48], action_buf[48];
+    const char *type = short_string(op, "type", type_buf, sizeof(type_buf));
+    const char *action = short_string(op, "action", action_buf, sizeof(action_buf));
     if (type == NULL)
         return complain(p, "%s is missing (person, object or delivery)", "type");
     if (action == NULL)
@@ -132,12 +158,13 @@ static bool check_operation(problem_t *p, const json_t *op, bool *is_event) {
         return false;
     }
     bool person = strcmp(type, "person") == 0;
+    cio_jval_t a, b;
     if (person && strcmp(action, "merge") == 0) {
-        if (!check_person_identifiers(p, json_object_get(op, "primary"), "primary") ||
-            !check_person_identifiers(p, json_object_get(op, "secondary"), "secondary"))
+        if (!check_person_identifiers(p, op_member(op, "primary", &a), "primary") ||
+            !check_person_identifiers(p, op_member(op, "secondary", &b), "secondary"))
             return false;
     } else {
-        const json_t *ids = json_object_get(op, "identifiers");
+        const cio_jval_t *ids = op_member(op, "identifiers", &a);
         if (ids == NULL)
             return complain(p, "%s is missing", "identifiers");
         if (person && !check_person_identifiers(p, ids, "identifiers"))
@@ -145,34 +172,36 @@ static bool check_operation(problem_t *p, const json_t *op, bool *is_event) {
         if (strcmp(type, "object") == 0 && !check_object_identifiers(p, ids))
             return false;
         if (strcmp(type, "delivery") == 0) {
-            if (!json_is_object(ids) || json_object_size(ids) != 1)
+            if (ids->kind != CIO_J_OBJECT || cio__jcount(ids) != 1)
                 return complain(p, "%s must be {\"id\": delivery_id}", "identifiers");
-            if (!check_id_value(p, json_object_get(ids, "id"), "identifiers.id", false))
+            if (!check_id_value(p, member(ids, "id", &b), "identifiers.id", false))
                 return false;
         }
     }
     *is_event = strcmp(action, "event") == 0 || strcmp(action, "screen") == 0 ||
                 strcmp(action, "page") == 0;
-    const json_t *name = json_object_get(op, "name");
-    if (*is_event && (!json_is_string(name) || json_string_value(name)[0] == '\0'))
+    const cio_jval_t *name = op_member(op, "name", &a);
+    if (*is_event && (name == NULL || name->kind != CIO_J_STRING || name->len == 2))
         return complain(p, "%s is required for this action (a non-empty string)", "name");
-    const json_t *attrs = json_object_get(op, "attributes");
-    if (attrs != NULL && !json_is_object(attrs))
+    const cio_jval_t *attrs = op_member(op, "attributes", &a);
+    if (attrs != NULL && attrs->kind != CIO_J_OBJECT)
         return complain(p, "%s must be an object", "attributes");
-    const json_t *ts = json_object_get(op, "timestamp");
-    if (ts != NULL && (!json_is_integer(ts) || json_integer_value(ts) < 0))
+    const cio_jval_t *ts = op_member(op, "timestamp", &a);
+    int64_t seconds = 0;
+    if (ts != NULL && (!cio__jint(ts, &seconds) || seconds < 0))
         return complain(p, "%s must be a non-negative integer (unix seconds)", "timestamp");
-    const json_t *id = json_object_get(op, "id");
+    const cio_jval_t *id = op_member(op, "id", &a);
+    *has_id = id != NULL;
     if (id != NULL && !check_id_value(p, id, "id", false))
         return false;
     if (strstr(action, "relationships") != NULL &&
-        !check_relationships(p, json_object_get(op, "cio_relationships")))
+        !check_relationships(p, op_member(op, "cio_relationships", &a)))
         return false;
     if (strstr(action, "device") != NULL) {
-        const json_t *device = json_object_get(op, "device");
-        if (!json_is_object(device))
+        const cio_jval_t *device = op_member(op, "device", &a);
+        if (device == NULL || device->kind != CIO_J_OBJECT)
             return complain(p, "%s must be an object", "device");
-        if (!check_id_value(p, json_object_get(device, "token"), "device.token", false))
+        if (!check_id_value(p, member(device, "token", &b), "device.token", false))
             return false;
     }
     return true;
@@ -187,18 +216,19 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
-    if (!cio__utf8_valid(text, len))
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
-    json_error_t err;
-    json_t *op = json_loadb(text, len, JSON_DECODE_ANY, &err);
-    if (op == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %d: %s)", call,
+    cio_jval_t op;
+    cio_jindex_t members; /* the operation's, found while scanning */
+    cio_jerror_t err;
+    if (!cio__json_scan_indexed(text, len, &op, &members, &err)) {
+        if (!cio__utf8_valid(text, len))
+            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
                          label, err.column, err.text);
+    }
     problem_t p = {{0}};
-    bool is_event = false;
-    bool valid = check_operation(&p, op, &is_event);
-    bool needs_id = valid && is_event && json_object_get(op, "id") == NULL;
-    json_decref(op);
+    bool is_event = false, has_id = false;
+    bool valid = check_operation(&p, &op, &members, &is_event, &has_id);
+    bool needs_id = valid && is_event && !has_id;
     if (!valid)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, p.text);
 
@@ -208,7 +238,9 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
         if (cio_ulid(ulid) != CIO_OK)
             return cio__fail(CIO_E_INTERNAL, "%s: cannot make an event id", call);
         const char *brace = strchr(text, '{'); /* a parsed non-empty object: always found */
-        ok = cio__buf_printf(out, "{\"id\":\"%s\",", ulid) && cio__buf_appends(out, brace + 1);
+        ok = cio__buf_appends(out, "{\"id\":\"") &&
+             cio__buf_append(out, ulid, CIO_ULID_BUFSIZE - 1) && cio__buf_appends(out, "\",") &&
+             cio__buf_append(out, brace + 1, len - (size_t)(brace + 1 - text));
     } else {
         ok = cio__buf_append(out, text, len);
     }

@@ -6,6 +6,7 @@
  */
 #include "mock_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TRACK_V2_MAX_OPERATION ((size_t)32 * 1024)
@@ -176,27 +177,104 @@ static void handle_entity(const mock_request_t *req, mock_response_t *res) {
     json_decref(op);
 }
 
+/* In JSON text already parsed by jansson: where the value starting at p ends. */
+static const char *raw_value_end(const char *p, const char *end) {
+    int depth = 0;
+    bool in_string = false;
+    for (; p < end; p++) {
+        char c = *p;
+        if (in_string) {
+            if (c == '\\') {
+                p++;
+            } else if (c == '"') {
+                in_string = false;
+                if (depth == 0) {
+                    return p + 1;
+                }
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth-- == 0) {
+                return p; /* the end of the container around a number or literal */
+            }
+            if (depth == 0) {
+                return p + 1;
+            }
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+            return p;
+        }
+    }
+    return end;
+}
+
+static const char *skip_space(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        p++;
+    }
+    return p;
+}
+
+/*
+ * The byte length of each element of the body's top-level "batch" array, as sent (an operation's
+ * size is its bytes on the wire, not a re-serialisation); sizes[i] stays 0 if not found.
+ */
+static void batch_item_sizes(const mock_request_t *req, size_t *sizes, size_t n) {
+    const char *p = req->body, *end = req->body + req->body_len;
+    p = skip_space(p, end);
+    if (p >= end || *p != '{') {
+        return;
+    }
+    p++;
+    while ((p = skip_space(p, end)) < end && *p == '"') {
+        const char *key_end = raw_value_end(p, end);
+        bool is_batch = key_end - p == 7 && memcmp(p, "\"batch\"", 7) == 0;
+        p = skip_space(key_end, end);
+        p = skip_space(p + 1, end); /* past ':' */
+        if (!is_batch || *p != '[') {
+            p = skip_space(raw_value_end(p, end), end);
+            p += p < end && *p == ',';
+            continue;
+        }
+        p++;
+        for (size_t i = 0; i < n && (p = skip_space(p, end)) < end && *p != ']'; i++) {
+            const char *item_end = raw_value_end(p, end);
+            sizes[i] = (size_t)(item_end - p);
+            p = skip_space(item_end, end);
+            p += p < end && *p == ',';
+        }
+        return; /* with repeated keys jansson keeps the last; clients never repeat it */
+    }
+}
+
 static void handle_batch(const mock_request_t *req, mock_response_t *res) {
     json_t *body = mock_parse_object_body(req, res, true);
     if (body == NULL || !mock_require_array(req, res, body, "batch", "batch")) {
         json_decref(body);
         return;
     }
+    json_t *batch = json_object_get(body, "batch");
+    size_t count = json_array_size(batch);
+    size_t *sizes = calloc(count + 1, sizeof(*sizes));
+    if (sizes != NULL) {
+        batch_item_sizes(req, sizes, count);
+    }
     json_t *errors = json_array();
     size_t i;
     json_t *op;
-    json_array_foreach(json_object_get(body, "batch"), i, op) {
-        char *text = json_dumps(op, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_array_foreach(batch, i, op) {
         item_error_t e;
-        if (!check_operation(op, text != NULL ? strlen(text) : 0, &e)) {
+        if (!check_operation(op, sizes != NULL ? sizes[i] : 0, &e)) {
             json_t *err = error_json(&e);
             json_object_set_new(err, "batch_index", json_integer((json_int_t)i));
             json_array_append_new(errors, err);
         } else {
             remember(req, op);
         }
-        free(text);
     }
+    free(sizes);
     if (json_array_size(errors) > 0) {
         mock_reply_json(res, 207, json_pack("{s:o}", "errors", errors));
     } else {

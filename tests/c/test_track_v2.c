@@ -473,3 +473,75 @@ Test(track_v2, test_v2_identify_feeds_the_profile_the_app_api_reads) {
     cr_assert_not_null(strstr(answer, "\"platinum\""), "%s", answer);
     cio_free(answer);
 }
+
+/* The operation check reads JSON with its own scanner (core/src/json_scan.c): what RFC 8259
+ * refuses is refused, before anything is sent. */
+Test(track_v2, test_malformed_json_is_rejected_with_the_column) {
+    static const char *const bad[][2] = {
+        {"{\"type\":\"person\"} x", "end of input expected"},
+        {"{\"type\":\"person\",}", "expected a member name"},
+        {"{\"type\" \"person\"}", "expected ':'"},
+        {"{\"a\":01}", "expected ',' or '}'"},
+        {"{\"a\":1.}", "invalid number"},
+        {"{\"a\":-}", "invalid number"},
+        {"{\"a\":tru}", "invalid literal"},
+        {"{\"a\":\"\\x\"}", "invalid escape"},
+        {"{\"a\":\"\\u12\"}", "invalid \\u escape"},
+        {"{\"a\":\"\\u0000\"}", "\\u0000 is not allowed"},
+        {"{\"a\":\"\\ud800\"}", "lone high surrogate"},
+        {"{\"a\":\"\\udc00\"}", "lone low surrogate"},
+        {"{\"a\":\"tab\there\"}", "control character in a string"},
+        {"{\"a\":\"open}", "unterminated string"},
+        {"", "unexpected end of input"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        expect_rejected(bad[i][0], CIO_E_INVALID_ARGUMENT, "not valid JSON", bad[i][1]);
+    }
+    expect_rejected("{\"a\":\"\xc3\x28\"}", CIO_E_INVALID_ARGUMENT, "not valid UTF-8", NULL);
+    expect_rejected("{\"a\":\"\xed\xa0\x80\"}", CIO_E_INVALID_ARGUMENT, "not valid UTF-8", NULL);
+    expect_rejected("{\"a\":\"\xe0\x80\xaf\"}", CIO_E_INVALID_ARGUMENT, "not valid UTF-8", NULL);
+    expect_error(cio_v2_send_entity(fx.client, "{\"type\":\"person\"x}"), CIO_E_INVALID_ARGUMENT,
+                 "column 17", NULL);
+}
+
+Test(track_v2, test_deep_nesting_is_rejected_not_overflowed) {
+    size_t depth = 100000;
+    char *op = malloc(depth * 2 + 64);
+    cr_assert_not_null(op);
+    size_t n = (size_t)sprintf(op, "{\"type\":\"person\",\"attributes\":");
+    memset(op + n, '[', depth);
+    memset(op + n + depth, ']', depth);
+    strcpy(op + n + 2 * depth, "}");
+    expect_rejected(op, CIO_E_INVALID_ARGUMENT, "nested too deeply", NULL);
+    free(op);
+}
+
+Test(track_v2, test_escaped_names_and_values_are_read_decoded) {
+    /* "\u0074ype" is "type", "p\u00e9" decodes to UTF-8: accepted and sent byte for byte. */
+    const char *op = "{\"\\u0074ype\":\"person\",\"action\":\"identify\",\"identifiers\":"
+                     "{\"id\":\"p\\u00e9 \\ud83d\\ude00\"}, \"attributes\" : {\"n\":-0.5E-2,"
+                     " \"x\":[1,2.5e3,true,false,null,\"\",{}]}}";
+    expect_ok(cio_v2_send_entity(fx.client, op));
+    json_decref(expect_one_request("POST", ENTITY, op));
+    mock_clear();
+    /* A control character written as an escape is still one. */
+    expect_rejected("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                    "\"a\\u000ab\"}}",
+                    CIO_E_INVALID_ARGUMENT, "identifiers.id", "control character");
+    /* An id of 150 bytes once decoded is fine; 151 is not. */
+    char op2[512];
+    char id[152];
+    memset(id, 'a', 151);
+    id[151] = '\0';
+    snprintf(op2, sizeof op2,
+             "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"%s\"}}", id);
+    expect_rejected(op2, CIO_E_INVALID_ARGUMENT, "longer than 150 bytes", NULL);
+    /* A timestamp beyond int64 is not an integer we can send as unix seconds. */
+    expect_rejected("{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"1\"},"
+                    "\"name\":\"e\",\"timestamp\":99999999999999999999}",
+                    CIO_E_INVALID_ARGUMENT, "timestamp", NULL);
+    /* Repeated members: the last one counts, as in jansson and the emulator. */
+    expect_rejected("{\"type\":\"person\",\"type\":\"robot\",\"action\":\"identify\","
+                    "\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "robot", NULL);
+}
