@@ -5,7 +5,8 @@
  *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
  *   c_bench queued   N          N events queued with nothing draining them: peak RSS
  *
- * Prints one line: "<mode> events=N seconds=S events_per_second=E [enqueue_us=U] rss_kb=R".
+ * Prints one line: "<mode> events=N seconds=S events_per_second=E [enqueue_us=U]
+ * cpu_us=C rss_kb=R", cpu_us being this process's CPU time (every thread) per event.
  * Not a test: run by bench/run.sh, which puts the modes side by side with a baseline.
  */
 #include <customerio/customerio.h>
@@ -20,6 +21,14 @@ static double seconds_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used, all threads. */
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
 static long peak_rss_kb(void) {
@@ -52,7 +61,7 @@ static void event_op(char *buf, size_t size, long i) {
 static int run_sync(const char *url, long n) {
     cio_client_t *c = client_for(url);
     char data[96];
-    double t0 = seconds_now();
+    double t0 = seconds_now(), cpu0 = cpu_seconds();
     for (long i = 0; i < n; i++) {
         snprintf(data, sizeof data, "{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}", i % 100, i % 977);
         if (cio_track(c, "user-1", "purchased", data, NULL) != CIO_OK) {
@@ -61,8 +70,8 @@ static int run_sync(const char *url, long n) {
         }
     }
     double s = seconds_now() - t0;
-    printf("c_sync events=%ld seconds=%.3f events_per_second=%.0f rss_kb=%ld\n", n, s, n / s,
-           peak_rss_kb());
+    printf("c_sync events=%ld seconds=%.3f events_per_second=%.0f cpu_us=%.2f rss_kb=%ld\n", n, s,
+           n / s, (cpu_seconds() - cpu0) / n * 1e6, peak_rss_kb());
     cio_client_free(c);
     return 0;
 }
@@ -80,7 +89,7 @@ static int run_pipeline(const char *url, long n, int drain) {
         return 1;
     }
     char op[256];
-    double t0 = seconds_now();
+    double t0 = seconds_now(), cpu0 = cpu_seconds();
     for (long i = 0; i < n; i++) {
         event_op(op, sizeof op, i);
         if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK) {
@@ -93,14 +102,19 @@ static int run_pipeline(const char *url, long n, int drain) {
         fprintf(stderr, "flush: %s\n", cio_last_error()->message);
         return 1;
     }
-    double s = seconds_now() - t0;
+    double s = seconds_now() - t0, cpu = cpu_seconds() - cpu0;
     long rss = peak_rss_kb();
     cio_pipeline_stats_t st;
     cio_pipeline_stats(p, &st);
-    printf("%s events=%ld seconds=%.3f events_per_second=%.0f enqueue_us=%.2f requests=%llu "
-           "rss_kb=%ld\n",
+    if (drain && (st.delivered != (uint64_t)n || st.failed != 0)) {
+        fprintf(stderr, "c_pipeline: %llu of %ld delivered, %llu failed\n",
+                (unsigned long long)st.delivered, n, (unsigned long long)st.failed);
+        return 1;
+    }
+    printf("%s events=%ld seconds=%.3f events_per_second=%.0f enqueue_us=%.2f cpu_us=%.2f "
+           "requests=%llu rss_kb=%ld\n",
            drain ? "c_pipeline" : "c_queued", n, drain ? s : t1 - t0, n / (drain ? s : t1 - t0),
-           (t1 - t0) / n * 1e6, (unsigned long long)st.requests, rss);
+           (t1 - t0) / n * 1e6, cpu / n * 1e6, (unsigned long long)st.requests, rss);
     cio_pipeline_close(p, drain ? 10000 : 0);
     cio_client_free(c);
     return 0;

@@ -22,6 +22,7 @@ pipe = cio.Pipeline(
     on_error=errors.append,
 )
 started = time.monotonic()
+cpu_started = time.process_time()
 for i in range(n):
     pipe.track("user-{}".format(i % 10000), "purchased", price=i % 100 + 0.5,
                sku="SKU-{}".format(i % 977))
@@ -29,11 +30,13 @@ queued = time.monotonic()
 if not pipe.flush():
     sys.exit("flush did not finish")
 seconds = time.monotonic() - started
+cpu = time.process_time() - cpu_started
 stats = pipe.stats()
 pipe.close()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if errors or stats["delivered"] != n:
     sys.exit("py_pipeline: {} delivered, {} failed".format(stats["delivered"], len(errors)))
 print("py_pipeline events={} seconds={:.3f} events_per_second={:.0f} enqueue_us={:.2f} "
-      "requests={} rss_kb={}".format(n, seconds, n / seconds, (queued - started) / n * 1e6,
-                                    stats["requests"], rss))
+      "cpu_us={:.2f} requests={} rss_kb={}".format(n, seconds, n / seconds,
+                                                   (queued - started) / n * 1e6, cpu / n * 1e6,
+                                                   stats["requests"], rss))

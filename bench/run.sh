@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks side by side against one emulator on 127.0.0.1 and prints a table with
-# each mode's events/second and its ratio to the per-call `requests` baseline.
+# each mode's events/second, its ratio to the per-call `requests` baseline, and the CPU time the
+# sending process spent per event (all its threads; the emulator's is not counted).
 #   bench/run.sh [N_SYNC] [N_PIPELINE]      (after `make build`)
 # Not part of the test suite: numbers depend on the machine; compare ratios, not absolutes.
 set -euo pipefail
@@ -35,11 +36,12 @@ awk '
   { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[$1, kv[1]] = kv[2] } names[++n] = $1 }
   END {
     base = v["py_requests_baseline", "events_per_second"]
-    printf "%-22s %14s %10s %10s\n", "mode", "events/s", "x baseline", "peak RSS MB"
+    printf "%-22s %14s %10s %14s %12s\n", "mode", "events/s", "x baseline", "CPU us/event",
+           "peak RSS MB"
     for (i = 1; i <= n; i++) {
       m = names[i]
-      printf "%-22s %14s %10.1f %10.1f\n", m, v[m, "events_per_second"],
-             v[m, "events_per_second"] / base, v[m, "rss_kb"] / 1024
+      printf "%-22s %14s %10.1f %14.2f %12.1f\n", m, v[m, "events_per_second"],
+             v[m, "events_per_second"] / base, v[m, "cpu_us"], v[m, "rss_kb"] / 1024
     }
   }' "$results"
 rm -f "$results"

@@ -27,6 +27,8 @@ typedef struct cio_buf {
     size_t cap;
 } cio_buf_t;
 
+/* Makes room for extra more bytes (and the NUL) in one allocation. */
+bool cio__buf_reserve(cio_buf_t *b, size_t extra);
 bool cio__buf_append(cio_buf_t *b, const void *data, size_t len);
 bool cio__buf_appends(cio_buf_t *b, const char *s);
 bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

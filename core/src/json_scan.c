@@ -1,13 +1,15 @@
 /* The validating JSON scanner (json_scan.h). */
 #include "json_scan.h"
 
+#include "internal.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_DEPTH 512
 
 typedef struct scanner {
-    const char *start, *p, *end;
+    const char *start, *text, *end; /* text: the scan position */
     int depth;
     cio_jerror_t *err;
     cio_jindex_t *top; /* filled with the root object's members, if non-NULL */
@@ -22,8 +24,9 @@ static bool fail(scanner_t *s, const char *at, const char *what) {
 }
 
 static void skip_space(scanner_t *s) {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
+    while (s->text < s->end &&
+           (*s->text == ' ' || *s->text == '\n' || *s->text == '\r' || *s->text == '\t'))
+        s->text++;
 }
 
 static int hex_value(char c) {
@@ -79,132 +82,132 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
 }
 
 static bool scan_string(scanner_t *s) {
-    const char *open = s->p++;
-    while (s->p < s->end) {
-        unsigned char c = (unsigned char)*s->p;
+    const char *open = s->text++;
+    while (s->text < s->end) {
+        unsigned char c = (unsigned char)*s->text;
         if (c == '"') {
-            s->p++;
+            s->text++;
             return true;
         }
         if (c < 0x20)
-            return fail(s, s->p, "control character in a string");
+            return fail(s, s->text, "control character in a string");
         if (c == '\\') {
-            if (s->end - s->p < 2)
+            if (s->end - s->text < 2)
                 break;
-            char e = s->p[1];
+            char e = s->text[1];
             if (e == 'u') {
-                if (s->end - s->p < 6)
-                    return fail(s, s->p, "short \\u escape");
-                long u = hex4(s->p + 2);
+                if (s->end - s->text < 6)
+                    return fail(s, s->text, "short \\u escape");
+                long u = hex4(s->text + 2);
                 if (u < 0)
-                    return fail(s, s->p, "invalid \\u escape");
+                    return fail(s, s->text, "invalid \\u escape");
                 if (u == 0)
-                    return fail(s, s->p, "\\u0000 is not allowed");
-                s->p += 6;
+                    return fail(s, s->text, "\\u0000 is not allowed");
+                s->text += 6;
                 if (u >= 0xDC00 && u <= 0xDFFF)
-                    return fail(s, s->p - 6, "lone low surrogate");
+                    return fail(s, s->text - 6, "lone low surrogate");
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    long low = s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u'
-                                   ? hex4(s->p + 2)
+                    long low = s->end - s->text >= 6 && s->text[0] == '\\' && s->text[1] == 'u'
+                                   ? hex4(s->text + 2)
                                    : -1;
                     if (low < 0xDC00 || low > 0xDFFF)
-                        return fail(s, s->p - 6, "lone high surrogate");
-                    s->p += 6;
+                        return fail(s, s->text - 6, "lone high surrogate");
+                    s->text += 6;
                 }
                 continue;
             }
             if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
-                return fail(s, s->p, "invalid escape");
-            s->p += 2;
+                return fail(s, s->text, "invalid escape");
+            s->text += 2;
             continue;
         }
         if (c < 0x80) {
-            s->p++;
+            s->text++;
             continue;
         }
-        size_t n = utf8_sequence((const unsigned char *)s->p, (const unsigned char *)s->end);
+        size_t n = utf8_sequence((const unsigned char *)s->text, (const unsigned char *)s->end);
         if (n == 0)
-            return fail(s, s->p, "invalid UTF-8 in a string");
-        s->p += n;
+            return fail(s, s->text, "invalid UTF-8 in a string");
+        s->text += n;
     }
     return fail(s, open, "unterminated string");
 }
 
 static bool is_digit(const scanner_t *s) {
-    return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+    return s->text < s->end && *s->text >= '0' && *s->text <= '9';
 }
 
-static bool scan_number(scanner_t *s, cio_jkind_t *kind) {
-    const char *begin = s->p;
-    *kind = CIO_J_INTEGER;
-    if (*s->p == '-')
-        s->p++;
+static bool scan_number(scanner_t *s, cio_json_kind_t *kind) {
+    const char *begin = s->text;
+    *kind = CIO_JSON_INTEGER;
+    if (*s->text == '-')
+        s->text++;
     if (!is_digit(s))
         return fail(s, begin, "invalid number");
-    if (*s->p == '0')
-        s->p++;
+    if (*s->text == '0')
+        s->text++;
     else
         while (is_digit(s))
-            s->p++;
-    if (s->p < s->end && *s->p == '.') {
-        s->p++;
+            s->text++;
+    if (s->text < s->end && *s->text == '.') {
+        s->text++;
         if (!is_digit(s))
             return fail(s, begin, "invalid number");
         while (is_digit(s))
-            s->p++;
-        *kind = CIO_J_REAL;
+            s->text++;
+        *kind = CIO_JSON_REAL;
     }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-        s->p++;
-        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-            s->p++;
+    if (s->text < s->end && (*s->text == 'e' || *s->text == 'E')) {
+        s->text++;
+        if (s->text < s->end && (*s->text == '+' || *s->text == '-'))
+            s->text++;
         if (!is_digit(s))
             return fail(s, begin, "invalid number");
         while (is_digit(s))
-            s->p++;
-        *kind = CIO_J_REAL;
+            s->text++;
+        *kind = CIO_JSON_REAL;
     }
-    if (*kind == CIO_J_INTEGER) {
-        cio_jval_t v = {begin, (size_t)(s->p - begin), CIO_J_INTEGER};
+    if (*kind == CIO_JSON_INTEGER) {
+        cio_json_value_t v = {begin, (size_t)(s->text - begin), CIO_JSON_INTEGER};
         int64_t ignored;
         if (!cio__jint(&v, &ignored))
-            *kind = CIO_J_REAL; /* beyond int64_t: still a number */
+            *kind = CIO_JSON_REAL; /* beyond int64_t: still a number */
     }
     return true;
 }
 
 static bool scan_literal(scanner_t *s, const char *word, size_t n) {
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-        return fail(s, s->p, "invalid literal");
-    s->p += n;
+    if ((size_t)(s->end - s->text) < n || memcmp(s->text, word, n) != 0)
+        return fail(s, s->text, "invalid literal");
+    s->text += n;
     return true;
 }
 
-static bool scan_value(scanner_t *s, cio_jval_t *out);
+static bool scan_value(scanner_t *s, cio_json_value_t *out);
 
 static bool scan_container(scanner_t *s, bool object) {
     if (++s->depth > MAX_DEPTH)
-        return fail(s, s->p, "nested too deeply");
+        return fail(s, s->text, "nested too deeply");
     char close = object ? '}' : ']';
-    s->p++;
+    s->text++;
     skip_space(s);
-    if (s->p < s->end && *s->p == close) {
-        s->p++;
+    if (s->text < s->end && *s->text == close) {
+        s->text++;
         s->depth--;
         return true;
     }
     for (;;) {
-        cio_jval_t v, k = {s->p, 0, CIO_J_STRING};
+        cio_json_value_t v, k = {s->text, 0, CIO_JSON_STRING};
         if (object) {
-            if (s->p >= s->end || *s->p != '"')
-                return fail(s, s->p, "expected a member name");
+            if (s->text >= s->end || *s->text != '"')
+                return fail(s, s->text, "expected a member name");
             if (!scan_string(s))
                 return false;
-            k.len = (size_t)(s->p - k.p);
+            k.len = (size_t)(s->text - k.text);
             skip_space(s);
-            if (s->p >= s->end || *s->p != ':')
-                return fail(s, s->p, "expected ':'");
-            s->p++;
+            if (s->text >= s->end || *s->text != ':')
+                return fail(s, s->text, "expected ':'");
+            s->text++;
             skip_space(s);
         }
         if (!scan_value(s, &v))
@@ -219,66 +222,66 @@ static bool scan_container(scanner_t *s, bool object) {
             }
         }
         skip_space(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
+        if (s->text < s->end && *s->text == ',') {
+            s->text++;
             skip_space(s);
             continue;
         }
-        if (s->p < s->end && *s->p == close) {
-            s->p++;
+        if (s->text < s->end && *s->text == close) {
+            s->text++;
             s->depth--;
             return true;
         }
-        return fail(s, s->p, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        return fail(s, s->text, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
 
-static bool scan_value(scanner_t *s, cio_jval_t *out) {
-    if (s->p >= s->end)
-        return fail(s, s->p, "unexpected end of input");
-    const char *begin = s->p;
+static bool scan_value(scanner_t *s, cio_json_value_t *out) {
+    if (s->text >= s->end)
+        return fail(s, s->text, "unexpected end of input");
+    const char *begin = s->text;
     bool ok;
-    switch (*s->p) {
+    switch (*s->text) {
     case '{':
-        out->kind = CIO_J_OBJECT;
+        out->kind = CIO_JSON_OBJECT;
         ok = scan_container(s, true);
         break;
     case '[':
-        out->kind = CIO_J_ARRAY;
+        out->kind = CIO_JSON_ARRAY;
         ok = scan_container(s, false);
         break;
     case '"':
-        out->kind = CIO_J_STRING;
+        out->kind = CIO_JSON_STRING;
         ok = scan_string(s);
         break;
     case 't':
-        out->kind = CIO_J_TRUE;
+        out->kind = CIO_JSON_TRUE;
         ok = scan_literal(s, "true", 4);
         break;
     case 'f':
-        out->kind = CIO_J_FALSE;
+        out->kind = CIO_JSON_FALSE;
         ok = scan_literal(s, "false", 5);
         break;
     case 'n':
-        out->kind = CIO_J_NULL;
+        out->kind = CIO_JSON_NULL;
         ok = scan_literal(s, "null", 4);
         break;
     default:
-        ok = (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+        ok = (*s->text == '-' || (*s->text >= '0' && *s->text <= '9'))
                  ? scan_number(s, &out->kind)
-                 : fail(s, s->p, "unexpected character");
+                 : fail(s, s->text, "unexpected character");
     }
-    out->p = begin;
-    out->len = (size_t)(s->p - begin);
+    out->text = begin;
+    out->len = (size_t)(s->text - begin);
     return ok;
 }
 
-bool cio__json_scan(const char *text, size_t len, cio_jval_t *root, cio_jerror_t *err) {
+bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err) {
     return cio__json_scan_indexed(text, len, root, NULL, err);
 }
 
-bool cio__json_scan_indexed(const char *text, size_t len, cio_jval_t *root, cio_jindex_t *index,
-                            cio_jerror_t *err) {
+bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
+                            cio_jindex_t *index, cio_jerror_t *err) {
     scanner_t s = {text, text, text + len, 0, err, index};
     if (index != NULL) {
         index->obj = root;
@@ -289,24 +292,24 @@ bool cio__json_scan_indexed(const char *text, size_t len, cio_jval_t *root, cio_
     if (!scan_value(&s, root))
         return false;
     skip_space(&s);
-    return s.p == s.end || fail(&s, s.p, "end of input expected");
+    return s.text == s.end || fail(&s, s.text, "end of input expected");
 }
 
-const char *cio__jkind_name(cio_jkind_t kind) {
+const char *cio__jkind_name(cio_json_kind_t kind) {
     switch (kind) {
-    case CIO_J_OBJECT:
+    case CIO_JSON_OBJECT:
         return "object";
-    case CIO_J_ARRAY:
+    case CIO_JSON_ARRAY:
         return "array";
-    case CIO_J_STRING:
+    case CIO_JSON_STRING:
         return "string";
-    case CIO_J_INTEGER:
-    case CIO_J_REAL:
+    case CIO_JSON_INTEGER:
+    case CIO_JSON_REAL:
         return "number";
-    case CIO_J_TRUE:
-    case CIO_J_FALSE:
+    case CIO_JSON_TRUE:
+    case CIO_JSON_FALSE:
         return "boolean";
-    case CIO_J_NULL:
+    case CIO_JSON_NULL:
         break;
     }
     return "null";
@@ -314,24 +317,41 @@ const char *cio__jkind_name(cio_jkind_t kind) {
 
 /* ------------------------------------------------------------ reading scanned values */
 
+/* Bytes that matter when skipping over validated text: 1 = a string's end or escape, 2 = a
+ * bracket or the start of a string. Everything else is skipped a byte per load. */
+static const unsigned char skip_class[256] = {
+    ['"'] = 3, ['\\'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 2, [']'] = 2,
+};
+
+/* In validated text, p at an opening quote: just past the closing one. */
+static const char *string_end(const char *p) {
+    for (p++;;) {
+        while (!(skip_class[(unsigned char)*p] & 1))
+            p++;
+        if (*p == '"')
+            return p + 1;
+        p += 2; /* an escape: the next byte never ends the string */
+    }
+}
+
 /* In text already validated: the end of the value starting at p. */
 static const char *value_end(const char *p) {
-    if (*p == '"') {
-        for (p++; *p != '"'; p++)
-            if (*p == '\\')
-                p++;
-        return p + 1;
-    }
+    if (*p == '"')
+        return string_end(p);
     if (*p == '{' || *p == '[') {
         int depth = 0;
-        for (;; p++) {
+        for (;;) {
+            while (!(skip_class[(unsigned char)*p] & 2))
+                p++;
             if (*p == '"') {
-                p = value_end(p) - 1;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if ((*p == '}' || *p == ']') && --depth == 0) {
-                return p + 1;
+                p = string_end(p);
+                continue;
             }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (--depth == 0)
+                return p + 1;
+            p++;
         }
     }
     while (*p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' &&
@@ -346,64 +366,65 @@ static const char *skip_ws(const char *p) {
     return p;
 }
 
-static cio_jkind_t kind_at(const char *p, size_t len) {
+static cio_json_kind_t kind_at(const char *p, size_t len) {
     switch (*p) {
     case '{':
-        return CIO_J_OBJECT;
+        return CIO_JSON_OBJECT;
     case '[':
-        return CIO_J_ARRAY;
+        return CIO_JSON_ARRAY;
     case '"':
-        return CIO_J_STRING;
+        return CIO_JSON_STRING;
     case 't':
-        return CIO_J_TRUE;
+        return CIO_JSON_TRUE;
     case 'f':
-        return CIO_J_FALSE;
+        return CIO_JSON_FALSE;
     case 'n':
-        return CIO_J_NULL;
+        return CIO_JSON_NULL;
     default: {
-        cio_jval_t v = {p, len, CIO_J_INTEGER};
+        cio_json_value_t v = {p, len, CIO_JSON_INTEGER};
         int64_t ignored;
         return memchr(p, '.', len) || memchr(p, 'e', len) || memchr(p, 'E', len) ||
                        !cio__jint(&v, &ignored)
-                   ? CIO_J_REAL
-                   : CIO_J_INTEGER;
+                   ? CIO_JSON_REAL
+                   : CIO_JSON_INTEGER;
     }
     }
 }
 
-bool cio__jnext(const cio_jval_t *c, const char **cursor, cio_jval_t *key, cio_jval_t *value) {
-    if (c->kind != CIO_J_OBJECT && c->kind != CIO_J_ARRAY)
+bool cio__jnext(const cio_json_value_t *c, const char **cursor, cio_json_value_t *key,
+                cio_json_value_t *value) {
+    if (c->kind != CIO_JSON_OBJECT && c->kind != CIO_JSON_ARRAY)
         return false;
-    const char *p = skip_ws(*cursor == NULL ? c->p + 1 : *cursor);
+    const char *p = skip_ws(*cursor == NULL ? c->text + 1 : *cursor);
     if (*p == ',')
         p = skip_ws(p + 1);
-    if (p >= c->p + c->len - 1) /* the closing bracket */
+    if (p >= c->text + c->len - 1) /* the closing bracket */
         return false;
-    if (c->kind == CIO_J_OBJECT) {
+    if (c->kind == CIO_JSON_OBJECT) {
         const char *k_end = value_end(p);
         if (key != NULL)
-            *key = (cio_jval_t){p, (size_t)(k_end - p), CIO_J_STRING};
+            *key = (cio_json_value_t){p, (size_t)(k_end - p), CIO_JSON_STRING};
         p = skip_ws(skip_ws(k_end) + 1); /* past ':' */
     }
     const char *v_end = value_end(p);
-    *value = (cio_jval_t){p, (size_t)(v_end - p), kind_at(p, (size_t)(v_end - p))};
+    *value = (cio_json_value_t){p, (size_t)(v_end - p), kind_at(p, (size_t)(v_end - p))};
     *cursor = v_end;
     return true;
 }
 
-size_t cio__jcount(const cio_jval_t *c) {
+size_t cio__jcount(const cio_json_value_t *c) {
     size_t n = 0;
     const char *cursor = NULL;
-    cio_jval_t v;
+    cio_json_value_t v;
     while (cio__jnext(c, &cursor, NULL, &v))
         n++;
     return n;
 }
 
-bool cio__jget(const cio_jval_t *obj, const char *key, cio_jval_t *out) {
+bool cio__jget(const cio_json_value_t *obj, const char *key, cio_json_value_t *out) {
     bool found = false;
     const char *cursor = NULL;
-    cio_jval_t k, v;
+    cio_json_value_t k, v;
     while (cio__jnext(obj, &cursor, &k, &v)) {
         if (cio__jstring_is(&k, key)) {
             *out = v;
@@ -413,12 +434,12 @@ bool cio__jget(const cio_jval_t *obj, const char *key, cio_jval_t *out) {
     return found;
 }
 
-void cio__jindex(const cio_jval_t *obj, cio_jindex_t *index) {
+void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
     index->obj = obj;
     index->count = 0;
     index->complete = true;
     const char *cursor = NULL;
-    cio_jval_t k, v;
+    cio_json_value_t k, v;
     while (cio__jnext(obj, &cursor, &k, &v)) {
         if (index->count == CIO_JINDEX_MAX) {
             index->complete = false;
@@ -429,7 +450,7 @@ void cio__jindex(const cio_jval_t *obj, cio_jindex_t *index) {
     }
 }
 
-bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_jval_t *out) {
+bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out) {
     if (!index->complete)
         return cio__jget(index->obj, key, out);
     for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
@@ -470,9 +491,9 @@ static size_t put_utf8(char *buf, size_t size, size_t n, unsigned long cp) {
     return n;
 }
 
-size_t cio__jstring(const cio_jval_t *s, char *buf, size_t size) {
+size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
     size_t n = 0;
-    const char *p = s->p + 1, *end = s->p + s->len - 1;
+    const char *p = s->text + 1, *end = s->text + s->len - 1;
     while (p < end) {
         if (*p != '\\') {
             if (n + 1 < size)
@@ -503,21 +524,21 @@ size_t cio__jstring(const cio_jval_t *s, char *buf, size_t size) {
     return n;
 }
 
-bool cio__jstring_is(const cio_jval_t *s, const char *want) {
-    if (s->kind != CIO_J_STRING)
+bool cio__jstring_is(const cio_json_value_t *s, const char *want) {
+    if (s->kind != CIO_JSON_STRING)
         return false;
     size_t want_len = strlen(want);
-    if (memchr(s->p, '\\', s->len) == NULL) /* the common case: the bytes are the value */
-        return s->len == want_len + 2 && memcmp(s->p + 1, want, want_len) == 0;
+    if (memchr(s->text, '\\', s->len) == NULL) /* the common case: the bytes are the value */
+        return s->len == want_len + 2 && memcmp(s->text + 1, want, want_len) == 0;
     char buf[256];
     size_t n = cio__jstring(s, buf, sizeof(buf));
     return n == want_len && n < sizeof(buf) && memcmp(buf, want, n) == 0;
 }
 
-bool cio__jint(const cio_jval_t *v, int64_t *out) {
-    if (v->kind != CIO_J_INTEGER || v->len == 0)
+bool cio__jint(const cio_json_value_t *v, int64_t *out) {
+    if (v->kind != CIO_JSON_INTEGER || v->len == 0)
         return false;
-    const char *p = v->p, *end = v->p + v->len;
+    const char *p = v->text, *end = v->text + v->len;
     bool negative = *p == '-';
     if (negative)
         p++;
@@ -533,4 +554,43 @@ bool cio__jint(const cio_jval_t *v, int64_t *out) {
     }
     *out = negative ? (int64_t)(0 - value) : (int64_t)value;
     return true;
+}
+
+/* ------------------------------------------------------------ the public API (customerio/json.h)
+ */
+
+cio_status_t cio_json_scan(const char *text, size_t len, cio_json_value_t *root) {
+    if (text == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "JSON: text is NULL");
+    cio_json_value_t ignored;
+    cio_jerror_t err;
+    if (!cio__json_scan(text, len, root != NULL ? root : &ignored, &err))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "JSON: column %zu: %s", err.column, err.text);
+    return cio__ok();
+}
+
+int cio_json_next(const cio_json_value_t *container, const char **cursor, cio_json_value_t *key,
+                  cio_json_value_t *value) {
+    return container != NULL && cursor != NULL && value != NULL &&
+           cio__jnext(container, cursor, key, value);
+}
+
+int cio_json_get(const cio_json_value_t *object, const char *key, cio_json_value_t *value) {
+    return object != NULL && key != NULL && value != NULL && object->kind == CIO_JSON_OBJECT &&
+           cio__jget(object, key, value);
+}
+
+size_t cio_json_string(const cio_json_value_t *value, char *buf, size_t size) {
+    if (value == NULL || value->kind != CIO_JSON_STRING)
+        return 0;
+    return cio__jstring(value, buf, buf != NULL ? size : 0);
+}
+
+int cio_json_string_is(const cio_json_value_t *value, const char *want) {
+    return value != NULL && want != NULL && cio__jstring_is(value, want);
+}
+
+int cio_json_int(const cio_json_value_t *value, int64_t *out) {
+    int64_t ignored;
+    return value != NULL && cio__jint(value, out != NULL ? out : &ignored);
 }

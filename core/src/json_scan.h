@@ -10,27 +10,13 @@
 #ifndef CIO_JSON_SCAN_H
 #define CIO_JSON_SCAN_H
 
+#include "customerio/json.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum cio_jkind {
-    CIO_J_NULL,
-    CIO_J_FALSE,
-    CIO_J_TRUE,
-    CIO_J_INTEGER, /* no fraction or exponent, fits in int64_t */
-    CIO_J_REAL,    /* any other number */
-    CIO_J_STRING,
-    CIO_J_ARRAY,
-    CIO_J_OBJECT
-} cio_jkind_t;
-
-/* One value inside a scanned text: its bytes (a string's with the quotes) and its kind. */
-typedef struct cio_jval {
-    const char *p;
-    size_t len;
-    cio_jkind_t kind;
-} cio_jval_t;
+/* Values and kinds are the public ones (customerio/json.h, whose functions wrap these). */
 
 /* Why cio__json_scan() refused a text. */
 typedef struct cio_jerror {
@@ -39,13 +25,13 @@ typedef struct cio_jerror {
 } cio_jerror_t;
 
 /* Checks that text[0..len) is one JSON value, whitespace around it allowed; *root gets it. */
-bool cio__json_scan(const char *text, size_t len, cio_jval_t *root, cio_jerror_t *err);
+bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err);
 
 /* "object", "array", "string", "number", "boolean" or "null" (the words errors use). */
-const char *cio__jkind_name(cio_jkind_t kind);
+const char *cio__jkind_name(cio_json_kind_t kind);
 
 /* The value of member key in object obj (the last one if the key repeats). */
-bool cio__jget(const cio_jval_t *obj, const char *key, cio_jval_t *out);
+bool cio__jget(const cio_json_value_t *obj, const char *key, cio_json_value_t *out);
 
 /*
  * The members of one object, read once so that looking several of them up does not walk the text
@@ -53,38 +39,38 @@ bool cio__jget(const cio_jval_t *obj, const char *key, cio_jval_t *out);
  */
 #define CIO_JINDEX_MAX 24
 typedef struct cio_jindex {
-    const cio_jval_t *obj;
+    const cio_json_value_t *obj;
     size_t count; /* members indexed; all of them when complete */
     bool complete;
-    cio_jval_t key[CIO_JINDEX_MAX], value[CIO_JINDEX_MAX];
+    cio_json_value_t key[CIO_JINDEX_MAX], value[CIO_JINDEX_MAX];
 } cio_jindex_t;
 
-void cio__jindex(const cio_jval_t *obj, cio_jindex_t *index);
+void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index);
 /* cio__json_scan(), and when the value is an object, *index gets its members as they are found
  * (no second pass over the text). */
-bool cio__json_scan_indexed(const char *text, size_t len, cio_jval_t *root, cio_jindex_t *index,
-                            cio_jerror_t *err);
+bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
+                            cio_jindex_t *index, cio_jerror_t *err);
 
 /* Like cio__jget(), on an index. */
-bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_jval_t *out);
+bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out);
 
 /* Members of an object or elements of an array. */
-size_t cio__jcount(const cio_jval_t *container);
+size_t cio__jcount(const cio_json_value_t *container);
 
 /* Iterates a container: *cursor starts NULL; fills *key (objects; may be NULL) and *value. */
-bool cio__jnext(const cio_jval_t *container, const char **cursor, cio_jval_t *key,
-                cio_jval_t *value);
+bool cio__jnext(const cio_json_value_t *container, const char **cursor, cio_json_value_t *key,
+                cio_json_value_t *value);
 
 /*
  * Decodes a string value into buf (NUL-terminated, truncated to size - 1 bytes); returns its
  * full decoded length. The text is already valid, so decoding cannot fail.
  */
-size_t cio__jstring(const cio_jval_t *s, char *buf, size_t size);
+size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size);
 
 /* Whether a string value decodes to exactly want. */
-bool cio__jstring_is(const cio_jval_t *s, const char *want);
+bool cio__jstring_is(const cio_json_value_t *s, const char *want);
 
-/* An integer value (CIO_J_INTEGER only). */
-bool cio__jint(const cio_jval_t *v, int64_t *out);
+/* An integer value (CIO_JSON_INTEGER only). */
+bool cio__jint(const cio_json_value_t *v, int64_t *out);
 
 #endif

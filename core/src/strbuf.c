@@ -20,6 +20,10 @@ static bool reserve(cio_buf_t *b, size_t extra) {
     return true;
 }
 
+bool cio__buf_reserve(cio_buf_t *b, size_t extra) {
+    return reserve(b, extra);
+}
+
 bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
     if (!reserve(b, len))
         return false;

@@ -47,96 +47,107 @@ static bool complain(problem_t *p, const char *fmt, const char *arg) {
     return false;
 }
 
-/* A non-empty id string (<= 150 bytes, no control characters), or an integer when allowed. */
-static bool check_id_value(problem_t *p, const cio_jval_t *v, const char *what, bool integer_ok) {
-    if (v == NULL || v->kind != CIO_J_STRING) {
-        if (integer_ok && v != NULL && v->kind == CIO_J_INTEGER)
-            return true;
-        return complain(p, "%s must be a string", what);
-    }
+/*
+ * A non-empty id string (<= 150 bytes, no control characters), or an integer when allowed. The
+ * value is named in errors as what, or what.key when key is given (formatted only then: this runs
+ * for every operation enqueued).
+ */
+static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *what, const char *key,
+                           bool integer_ok) {
+    const char *fault = NULL;
     char text[CIO_MAX_ID_BYTES + 2];
-    size_t n = cio__jstring(v, text, sizeof(text));
-    if (n == 0)
-        return complain(p, "%s is empty", what);
-    if (n > CIO_MAX_ID_BYTES)
-        return complain(p, "%s is longer than 150 bytes", what);
-    if (cio__has_control_char(text)) /* the scanner refuses \u0000, so text is all of it */
-        return complain(p, "%s contains a control character", what);
-    return true;
+    if (v == NULL || v->kind != CIO_JSON_STRING) {
+        if (integer_ok && v != NULL && v->kind == CIO_JSON_INTEGER)
+            return true;
+        fault = "must be a string";
+    } else {
+        size_t n = cio__jstring(v, text, sizeof(text));
+        if (n == 0)
+            fault = "is empty";
+        else if (n > CIO_MAX_ID_BYTES)
+            fault = "is longer than 150 bytes";
+        else if (cio__has_control_char(text)) /* \u0000 is refused earlier: text is all of it */
+            fault = "contains a control character";
+    }
+    if (fault == NULL)
+        return true;
+    snprintf(p->text, sizeof(p->text), "%s%s%s %s", what, key != NULL ? "." : "",
+             key != NULL ? key : "", fault);
+    return false;
 }
 
 /* The member key of obj, or NULL when obj is not an object or has no such member. */
-static const cio_jval_t *member(const cio_jval_t *obj, const char *key, cio_jval_t *out) {
-    return obj != NULL && obj->kind == CIO_J_OBJECT && cio__jget(obj, key, out) ? out : NULL;
+static const cio_json_value_t *member(const cio_json_value_t *obj, const char *key, cio_json_value_t *out) {
+    return obj != NULL && obj->kind == CIO_JSON_OBJECT && cio__jget(obj, key, out) ? out : NULL;
 }
 
-static bool check_person_identifiers(problem_t *p, const cio_jval_t *ids, const char *what) {
-    if (ids == NULL || ids->kind != CIO_J_OBJECT)
+static bool check_person_identifiers(problem_t *p, const cio_json_value_t *ids, const char *what) {
+    if (ids == NULL || ids->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", what);
+    cio_jindex_t index;
+    cio__jindex(ids, &index);
     static const char *const keys[] = {"id", "email", "cio_id"};
     int found = 0;
     for (size_t i = 0; i < 3; i++) {
-        cio_jval_t v;
-        if (member(ids, keys[i], &v) == NULL)
+        cio_json_value_t v;
+        if (!cio__jindex_get(&index, keys[i], &v))
             continue;
         found++;
-        char label[64];
-        snprintf(label, sizeof(label), "%s.%s", what, keys[i]);
-        if (!check_id_value(p, &v, label, i == 0))
+        if (!check_id_value(p, &v, what, keys[i], i == 0))
             return false;
     }
-    if (found != 1 || cio__jcount(ids) != 1)
+    if (found != 1 || !index.complete || index.count != 1)
         return complain(p, "%s must have exactly one of id, email, cio_id", what);
     return true;
 }
 
-static bool check_object_identifiers(problem_t *p, const cio_jval_t *ids) {
-    if (ids->kind != CIO_J_OBJECT)
+static bool check_object_identifiers(problem_t *p, const cio_json_value_t *ids) {
+    if (ids->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", "identifiers");
-    cio_jval_t a, b;
+    cio_json_value_t a, b;
     if (member(ids, "cio_object_id", &a) != NULL)
-        return check_id_value(p, &a, "identifiers.cio_object_id", false);
-    const cio_jval_t *type_id = member(ids, "object_type_id", &a);
-    const cio_jval_t *object_id = member(ids, "object_id", &b);
+        return check_id_value(p, &a, "identifiers", "cio_object_id", false);
+    const cio_json_value_t *type_id = member(ids, "object_type_id", &a);
+    const cio_json_value_t *object_id = member(ids, "object_id", &b);
     if (type_id == NULL || object_id == NULL)
         return complain(p, "%s must have object_type_id and object_id (or cio_object_id)",
                         "identifiers");
-    return check_id_value(p, type_id, "identifiers.object_type_id", true) &&
-           check_id_value(p, object_id, "identifiers.object_id", true);
+    return check_id_value(p, type_id, "identifiers", "object_type_id", true) &&
+           check_id_value(p, object_id, "identifiers", "object_id", true);
 }
 
-static bool check_relationships(problem_t *p, const cio_jval_t *rels) {
-    if (rels == NULL || rels->kind != CIO_J_ARRAY || cio__jcount(rels) == 0)
+static bool check_relationships(problem_t *p, const cio_json_value_t *rels) {
+    if (rels == NULL || rels->kind != CIO_JSON_ARRAY || cio__jcount(rels) == 0)
         return complain(p, "%s must be a non-empty array", "cio_relationships");
     const char *cursor = NULL;
-    cio_jval_t rel, ids;
+    cio_json_value_t rel, ids;
     while (cio__jnext(rels, &cursor, NULL, &rel)) {
-        const cio_jval_t *found = member(&rel, "identifiers", &ids);
-        if (found == NULL || found->kind != CIO_J_OBJECT)
+        const cio_json_value_t *found = member(&rel, "identifiers", &ids);
+        if (found == NULL || found->kind != CIO_JSON_OBJECT)
             return complain(p, "%s: every item needs an identifiers object", "cio_relationships");
     }
     return true;
 }
 
 /* A member of the operation (indexed once), or NULL. */
-static const cio_jval_t *op_member(const cio_jindex_t *op, const char *key, cio_jval_t *out) {
+static const cio_json_value_t *op_member(const cio_jindex_t *op, const char *key, cio_json_value_t *out) {
     return cio__jindex_get(op, key, out) ? out : NULL;
 }
 
 /* A short string member decoded into buf; NULL when absent or not a string. */
 static const char *short_string(const cio_jindex_t *op, const char *key, char *buf, size_t size) {
-    cio_jval_t v;
-    if (op_member(op, key, &v) == NULL || v.kind != CIO_J_STRING)
+    cio_json_value_t v;
+    if (op_member(op, key, &v) == NULL || v.kind != CIO_JSON_STRING)
         return NULL;
     cio__jstring(&v, buf, size);
     return buf;
 }
 
 /* Validates one scanned operation; fills p and returns false when it is invalid. */
-static bool check_operation(problem_t *p, const cio_jval_t *text, const cio_jindex_t *op,
+static bool check_operation(problem_t *p, const cio_json_value_t *text, const cio_jindex_t *op,
                             bool *is_event, bool *has_id) {
     *is_event = false;
-    if (text->kind != CIO_J_OBJECT)
+    if (text->kind != CIO_JSON_OBJECT)
         return complain(p, "an operation must be a JSON object (got %s)",
                         cio__jkind_name(text->kind));
     char type_buf[48], action_buf[48];
@@ -158,13 +169,13 @@ static bool check_operation(problem_t *p, const cio_jval_t *text, const cio_jind
         return false;
     }
     bool person = strcmp(type, "person") == 0;
-    cio_jval_t a, b;
+    cio_json_value_t a, b;
     if (person && strcmp(action, "merge") == 0) {
         if (!check_person_identifiers(p, op_member(op, "primary", &a), "primary") ||
             !check_person_identifiers(p, op_member(op, "secondary", &b), "secondary"))
             return false;
     } else {
-        const cio_jval_t *ids = op_member(op, "identifiers", &a);
+        const cio_json_value_t *ids = op_member(op, "identifiers", &a);
         if (ids == NULL)
             return complain(p, "%s is missing", "identifiers");
         if (person && !check_person_identifiers(p, ids, "identifiers"))
@@ -172,36 +183,36 @@ static bool check_operation(problem_t *p, const cio_jval_t *text, const cio_jind
         if (strcmp(type, "object") == 0 && !check_object_identifiers(p, ids))
             return false;
         if (strcmp(type, "delivery") == 0) {
-            if (ids->kind != CIO_J_OBJECT || cio__jcount(ids) != 1)
+            if (ids->kind != CIO_JSON_OBJECT || cio__jcount(ids) != 1)
                 return complain(p, "%s must be {\"id\": delivery_id}", "identifiers");
-            if (!check_id_value(p, member(ids, "id", &b), "identifiers.id", false))
+            if (!check_id_value(p, member(ids, "id", &b), "identifiers", "id", false))
                 return false;
         }
     }
     *is_event = strcmp(action, "event") == 0 || strcmp(action, "screen") == 0 ||
                 strcmp(action, "page") == 0;
-    const cio_jval_t *name = op_member(op, "name", &a);
-    if (*is_event && (name == NULL || name->kind != CIO_J_STRING || name->len == 2))
+    const cio_json_value_t *name = op_member(op, "name", &a);
+    if (*is_event && (name == NULL || name->kind != CIO_JSON_STRING || name->len == 2))
         return complain(p, "%s is required for this action (a non-empty string)", "name");
-    const cio_jval_t *attrs = op_member(op, "attributes", &a);
-    if (attrs != NULL && attrs->kind != CIO_J_OBJECT)
+    const cio_json_value_t *attrs = op_member(op, "attributes", &a);
+    if (attrs != NULL && attrs->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", "attributes");
-    const cio_jval_t *ts = op_member(op, "timestamp", &a);
+    const cio_json_value_t *ts = op_member(op, "timestamp", &a);
     int64_t seconds = 0;
     if (ts != NULL && (!cio__jint(ts, &seconds) || seconds < 0))
         return complain(p, "%s must be a non-negative integer (unix seconds)", "timestamp");
-    const cio_jval_t *id = op_member(op, "id", &a);
+    const cio_json_value_t *id = op_member(op, "id", &a);
     *has_id = id != NULL;
-    if (id != NULL && !check_id_value(p, id, "id", false))
+    if (id != NULL && !check_id_value(p, id, "id", NULL, false))
         return false;
     if (strstr(action, "relationships") != NULL &&
         !check_relationships(p, op_member(op, "cio_relationships", &a)))
         return false;
     if (strstr(action, "device") != NULL) {
-        const cio_jval_t *device = op_member(op, "device", &a);
-        if (device == NULL || device->kind != CIO_J_OBJECT)
+        const cio_json_value_t *device = op_member(op, "device", &a);
+        if (device == NULL || device->kind != CIO_JSON_OBJECT)
             return complain(p, "%s must be an object", "device");
-        if (!check_id_value(p, member(device, "token", &b), "device.token", false))
+        if (!check_id_value(p, member(device, "token", &b), "device", "token", false))
             return false;
     }
     return true;
@@ -216,7 +227,7 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
-    cio_jval_t op;
+    cio_json_value_t op;
     cio_jindex_t members; /* the operation's, found while scanning */
     cio_jerror_t err;
     if (!cio__json_scan_indexed(text, len, &op, &members, &err)) {
@@ -232,6 +243,8 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     if (!valid)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, p.text);
 
+    if (!cio__buf_reserve(out, len + (needs_id ? CIO_ULID_BUFSIZE + 8 : 0))) /* one malloc */
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     bool ok;
     if (needs_id) {
         char ulid[CIO_ULID_BUFSIZE];

@@ -6,6 +6,8 @@
  */
 #include "mock_internal.h"
 
+#include <customerio/customerio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,32 +36,103 @@ static bool one_of(const char *s, const char *const *list) {
     return false;
 }
 
-static bool non_empty(const json_t *v) {
-    return (json_is_string(v) && json_string_length(v) > 0) || json_is_integer(v);
+/* Operations are read in place with the core's JSON scanner (customerio/json.h): a batch of
+ * 500 KB is checked without building a tree of it, so the emulator keeps up with a client that
+ * sends a million operations a second. Only identify operations, which feed the profiles, are
+ * parsed with jansson. */
+typedef cio_json_value_t value_t;
+
+static bool member(const value_t *obj, const char *key, value_t *out) {
+    return cio_json_get(obj, key, out) != 0;
 }
 
-static bool person_identifiers_ok(const json_t *ids) {
-    if (!json_is_object(ids) || json_object_size(ids) != 1) {
+static bool non_empty(const value_t *v) {
+    return (v->kind == CIO_JSON_STRING && v->len > 2) || v->kind == CIO_JSON_INTEGER;
+}
+
+static bool non_empty_member(const value_t *obj, const char *key) {
+    value_t v;
+    return member(obj, key, &v) && non_empty(&v);
+}
+
+static size_t count_members(const value_t *obj) {
+    size_t n = 0;
+    const char *cursor = NULL;
+    value_t v;
+    while (cio_json_next(obj, &cursor, NULL, &v)) {
+        n++;
+    }
+    return n;
+}
+
+static bool person_identifiers_ok(const value_t *ids) {
+    if (ids->kind != CIO_JSON_OBJECT || count_members(ids) != 1) {
         return false;
     }
-    return non_empty(json_object_get(ids, "id")) || non_empty(json_object_get(ids, "email")) ||
-           non_empty(json_object_get(ids, "cio_id"));
+    return non_empty_member(ids, "id") || non_empty_member(ids, "email") ||
+           non_empty_member(ids, "cio_id");
 }
 
-static bool identifiers_ok(const char *type, const json_t *ids) {
+static bool identifiers_ok(const char *type, const value_t *ids) {
     if (strcmp(type, "person") == 0) {
         return person_identifiers_ok(ids);
     }
     if (strcmp(type, "object") == 0) {
-        return non_empty(json_object_get(ids, "cio_object_id")) ||
-               (non_empty(json_object_get(ids, "object_type_id")) &&
-                non_empty(json_object_get(ids, "object_id")));
+        return non_empty_member(ids, "cio_object_id") ||
+               (non_empty_member(ids, "object_type_id") && non_empty_member(ids, "object_id"));
     }
-    return json_is_object(ids) && non_empty(json_object_get(ids, "id"));
+    return ids->kind == CIO_JSON_OBJECT && non_empty_member(ids, "id");
 }
 
-/* Checks one operation as the real API does; on failure fills e and returns false. */
-static bool check_operation(const json_t *op, size_t size, item_error_t *e) {
+/* The members check_operation() reads, found in one walk over the operation. */
+typedef struct op_members {
+    value_t type, action, identifiers, primary, secondary, name, attributes;
+    bool has_type, has_action, has_identifiers, has_primary, has_secondary, has_name,
+        has_attributes;
+} op_members_t;
+
+static void find_members(const value_t *op, op_members_t *m) {
+    memset(m, 0, sizeof(*m));
+    if (op->kind != CIO_JSON_OBJECT) {
+        return;
+    }
+    struct {
+        const char *key;
+        value_t *value;
+        bool *found;
+    } wanted[] = {{"type", &m->type, &m->has_type},
+                  {"action", &m->action, &m->has_action},
+                  {"identifiers", &m->identifiers, &m->has_identifiers},
+                  {"primary", &m->primary, &m->has_primary},
+                  {"secondary", &m->secondary, &m->has_secondary},
+                  {"name", &m->name, &m->has_name},
+                  {"attributes", &m->attributes, &m->has_attributes}};
+    const char *cursor = NULL;
+    value_t key, value;
+    while (cio_json_next(op, &cursor, &key, &value)) {
+        for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+            if (cio_json_string_is(&key, wanted[i].key)) {
+                *wanted[i].value = value; /* a repeated key: the last one counts */
+                *wanted[i].found = true;
+                break;
+            }
+        }
+    }
+}
+
+/* A short string decoded into buf, or NULL when absent or not a string. */
+static const char *short_string(bool found, const value_t *v, char *buf, size_t size) {
+    if (!found || v->kind != CIO_JSON_STRING) {
+        return NULL;
+    }
+    cio_json_string(v, buf, size);
+    return buf;
+}
+
+/* Checks one operation (size: its bytes as sent) as the real API does; on failure fills e and
+ * returns false. */
+static bool check_operation(const value_t *op, const op_members_t *m, size_t size,
+                            item_error_t *e) {
     static const char *const person[] = {"identify",
                                          "delete",
                                          "event",
@@ -79,11 +152,12 @@ static bool check_operation(const json_t *op, size_t size, item_error_t *e) {
     if (size > TRACK_V2_MAX_OPERATION) {
         return fail_item(e, "too_large", NULL, "operation is larger than 32 KB");
     }
-    if (!json_is_object(op)) {
+    if (op->kind != CIO_JSON_OBJECT) {
         return fail_item(e, "invalid", NULL, "operation must be an object");
     }
-    const char *type = json_string_value(json_object_get(op, "type"));
-    const char *action = json_string_value(json_object_get(op, "action"));
+    char type_buf[64], action_buf[64];
+    const char *type = short_string(m->has_type, &m->type, type_buf, sizeof(type_buf));
+    const char *action = short_string(m->has_action, &m->action, action_buf, sizeof(action_buf));
     if (type == NULL) {
         return fail_item(e, "required", "type", "type is required");
     }
@@ -101,34 +175,30 @@ static bool check_operation(const json_t *op, size_t size, item_error_t *e) {
         return fail_item(e, "invalid", "action", "action is not valid for this type");
     }
     if (strcmp(action, "merge") == 0) {
-        if (!person_identifiers_ok(json_object_get(op, "primary")) ||
-            !person_identifiers_ok(json_object_get(op, "secondary"))) {
+        if (!m->has_primary || !person_identifiers_ok(&m->primary) || !m->has_secondary ||
+            !person_identifiers_ok(&m->secondary)) {
             return fail_item(e, "invalid", "primary", "primary and secondary need one identifier");
         }
-    } else if (!identifiers_ok(type, json_object_get(op, "identifiers"))) {
+    } else if (!m->has_identifiers || !identifiers_ok(type, &m->identifiers)) {
         return fail_item(e, "invalid", "identifiers", "identifiers are missing or invalid");
     }
     bool is_event = strcmp(action, "event") == 0 || strcmp(action, "screen") == 0 ||
                     strcmp(action, "page") == 0;
-    const json_t *name = json_object_get(op, "name");
-    if (is_event && !(json_is_string(name) && json_string_length(name) > 0)) {
+    if (is_event && !(m->has_name && m->name.kind == CIO_JSON_STRING && m->name.len > 2)) {
         return fail_item(e, "required", "name", "name is required");
     }
-    const json_t *attributes = json_object_get(op, "attributes");
-    if (attributes != NULL && !json_is_object(attributes)) {
+    if (m->has_attributes && m->attributes.kind != CIO_JSON_OBJECT) {
         return fail_item(e, "invalid", "attributes", "attributes must be an object");
     }
     return true;
 }
 
 /* A person identify feeds the profile the App API reads (as Track v1 identify does). */
-static void remember(const mock_request_t *req, const json_t *op) {
-    const char *type = json_string_value(json_object_get(op, "type"));
-    const char *action = json_string_value(json_object_get(op, "action"));
-    if (type == NULL || action == NULL || strcmp(type, "person") != 0 ||
-        strcmp(action, "identify") != 0) {
+static void remember(const mock_request_t *req, const value_t *op_text, const op_members_t *m) {
+    if (!cio_json_string_is(&m->type, "person") || !cio_json_string_is(&m->action, "identify")) {
         return;
     }
+    json_t *op = json_loadb(op_text->text, op_text->len, 0, NULL);
     const char *key;
     json_t *value;
     json_object_foreach(json_object_get(op, "identifiers"), key, value) {
@@ -145,6 +215,7 @@ static void remember(const mock_request_t *req, const json_t *op) {
         }
         json_decref(empty);
     }
+    json_decref(op);
 }
 
 static json_t *error_json(const item_error_t *e) {
@@ -161,127 +232,74 @@ static void reply_v2_error(mock_response_t *res, unsigned int status, const char
         json_pack("{s:[{s:s,s:s}]}", "errors", "reason", "invalid", "message", message));
 }
 
+/*
+ * The body scanned as a JSON object; false when it is not one, after answering 400 the way
+ * mock_parse_object_body() does (which is asked for the message: errors are rare, so jansson
+ * parses only those bodies).
+ */
+static bool scan_object_body(const mock_request_t *req, mock_response_t *res, value_t *body) {
+    if (req->body_len > 0 && cio_json_scan(req->body, req->body_len, body) == CIO_OK &&
+        body->kind == CIO_JSON_OBJECT) {
+        return true;
+    }
+    json_t *parsed = mock_parse_object_body(req, res, true);
+    if (parsed != NULL) { /* jansson took what the scanner refused (nesting over 512 levels) */
+        json_decref(parsed);
+        mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST, cio_last_error()->message);
+    }
+    return false;
+}
+
 static void handle_entity(const mock_request_t *req, mock_response_t *res) {
-    json_t *op = mock_parse_object_body(req, res, true);
-    if (op == NULL) {
+    value_t op;
+    if (!scan_object_body(req, res, &op)) {
         return;
     }
     item_error_t e;
-    if (check_operation(op, req->body_len, &e)) {
-        remember(req, op);
+    op_members_t m;
+    find_members(&op, &m);
+    if (check_operation(&op, &m, req->body_len, &e)) {
+        remember(req, &op, &m);
         mock_reply_text(res, MHD_HTTP_OK, "{}");
     } else {
         mock_reply_json(res, req->body_len > TRACK_V2_MAX_OPERATION ? 413 : MHD_HTTP_BAD_REQUEST,
                         json_pack("{s:[o]}", "errors", error_json(&e)));
     }
-    json_decref(op);
-}
-
-/* In JSON text already parsed by jansson: where the value starting at p ends. */
-static const char *raw_value_end(const char *p, const char *end) {
-    int depth = 0;
-    bool in_string = false;
-    for (; p < end; p++) {
-        char c = *p;
-        if (in_string) {
-            if (c == '\\') {
-                p++;
-            } else if (c == '"') {
-                in_string = false;
-                if (depth == 0) {
-                    return p + 1;
-                }
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth-- == 0) {
-                return p; /* the end of the container around a number or literal */
-            }
-            if (depth == 0) {
-                return p + 1;
-            }
-        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
-            return p;
-        }
-    }
-    return end;
-}
-
-static const char *skip_space(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-        p++;
-    }
-    return p;
-}
-
-/*
- * The byte length of each element of the body's top-level "batch" array, as sent (an operation's
- * size is its bytes on the wire, not a re-serialisation); sizes[i] stays 0 if not found.
- */
-static void batch_item_sizes(const mock_request_t *req, size_t *sizes, size_t n) {
-    const char *p = req->body, *end = req->body + req->body_len;
-    p = skip_space(p, end);
-    if (p >= end || *p != '{') {
-        return;
-    }
-    p++;
-    while ((p = skip_space(p, end)) < end && *p == '"') {
-        const char *key_end = raw_value_end(p, end);
-        bool is_batch = key_end - p == 7 && memcmp(p, "\"batch\"", 7) == 0;
-        p = skip_space(key_end, end);
-        p = skip_space(p + 1, end); /* past ':' */
-        if (!is_batch || *p != '[') {
-            p = skip_space(raw_value_end(p, end), end);
-            p += p < end && *p == ',';
-            continue;
-        }
-        p++;
-        for (size_t i = 0; i < n && (p = skip_space(p, end)) < end && *p != ']'; i++) {
-            const char *item_end = raw_value_end(p, end);
-            sizes[i] = (size_t)(item_end - p);
-            p = skip_space(item_end, end);
-            p += p < end && *p == ',';
-        }
-        return; /* with repeated keys jansson keeps the last; clients never repeat it */
-    }
 }
 
 static void handle_batch(const mock_request_t *req, mock_response_t *res) {
-    json_t *body = mock_parse_object_body(req, res, true);
-    if (body == NULL || !mock_require_array(req, res, body, "batch", "batch")) {
-        json_decref(body);
+    value_t body, batch;
+    if (!scan_object_body(req, res, &body)) {
         return;
     }
-    json_t *batch = json_object_get(body, "batch");
-    size_t count = json_array_size(batch);
-    size_t *sizes = calloc(count + 1, sizeof(*sizes));
-    if (sizes != NULL) {
-        batch_item_sizes(req, sizes, count);
+    if (!member(&body, "batch", &batch) || batch.kind != CIO_JSON_ARRAY) {
+        json_t *parsed = mock_parse_object_body(req, res, true); /* answers 400 naming "batch" */
+        mock_require_array(req, res, parsed, "batch", "batch");
+        json_decref(parsed);
+        return;
     }
     json_t *errors = json_array();
-    size_t i;
-    json_t *op;
-    json_array_foreach(batch, i, op) {
+    size_t i = 0;
+    const char *cursor = NULL;
+    value_t op;
+    for (; cio_json_next(&batch, &cursor, NULL, &op); i++) {
         item_error_t e;
-        if (!check_operation(op, sizes != NULL ? sizes[i] : 0, &e)) {
+        op_members_t m;
+        find_members(&op, &m);
+        if (!check_operation(&op, &m, op.len, &e)) { /* op.len: its bytes as sent */
             json_t *err = error_json(&e);
             json_object_set_new(err, "batch_index", json_integer((json_int_t)i));
             json_array_append_new(errors, err);
         } else {
-            remember(req, op);
+            remember(req, &op, &m);
         }
     }
-    free(sizes);
     if (json_array_size(errors) > 0) {
         mock_reply_json(res, 207, json_pack("{s:o}", "errors", errors));
     } else {
         json_decref(errors);
         mock_reply_text(res, MHD_HTTP_OK, "{}");
     }
-    json_decref(body);
 }
 
 static const mock_route_t track_v2_routes[] = {

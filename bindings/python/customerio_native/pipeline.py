@@ -28,11 +28,13 @@ import logging
 import os
 import select
 import threading
+import time
 import weakref
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Type, Union
 
 from . import _native as _n
-from ._core import NativeClient, base_url, client_options, dumps, id_text, region_code, sanitize
+from ._core import NativeClient, base_url, client_options, id_text, make_encoder, region_code
+from ._core import sanitize
 from ._core import timestamp_int, translate
 from .errors import CustomerIOException
 from .regions import Region, Regions
@@ -108,6 +110,9 @@ def _choice(name: str, value: str, table: Mapping[str, int]) -> int:
             name, ", ".join(sorted(table)), value)) from None
 
 
+_quote = json.encoder.encode_basestring_ascii  # a str as JSON text (C-accelerated)
+
+
 def _person(id: Any) -> Dict[str, Any]:
     return {"id": id_text(id)}
 
@@ -181,8 +186,11 @@ class Pipeline:
         self._own_native = False
         self._thread: Optional[threading.Thread] = None
         self._wake: Optional[tuple] = None
-        self._cond = threading.Condition(threading.Lock())
-        self._busy = 0
+        # One entry per call that is inside libcustomerio with this pipeline. list.append and
+        # list.pop are atomic, so the hot path takes no lock: a call appends before it reads
+        # _ptr, close() clears _ptr before it waits for the list to empty, so either the call
+        # sees None or close() sees the call.
+        self._active: List[int] = []
         self._drain_lock = threading.RLock()
         self._stopping = False
         self.on_error = on_error
@@ -216,6 +224,9 @@ class Pipeline:
             self._own_native = True
             self.json_encoder = json_encoder
 
+        self._encode = make_encoder(self.json_encoder)
+        # For attributes: NaN raises here, and only then is the slower sanitize() pass made.
+        self._encode_strict = make_encoder(self.json_encoder, allow_nan=False)
         client_ptr = self._native.hold(self)
         try:
             self._queue = _n.cio_queue_new()
@@ -251,24 +262,22 @@ class Pipeline:
     # ---- plumbing -------------------------------------------------------------------------
 
     def _enter(self) -> Any:
-        with self._cond:
-            if self._ptr is None:
-                raise PipelineError("the pipeline is closed", code=_n.CIO_E_CLOSED,
-                                    code_name=_n.cio_status_str(_n.CIO_E_CLOSED))
-            self._busy += 1
-            return self._ptr
+        self._active.append(1)
+        ptr = self._ptr
+        if ptr is None:
+            self._active.pop()
+            raise PipelineError("the pipeline is closed", code=_n.CIO_E_CLOSED,
+                                code_name=_n.cio_status_str(_n.CIO_E_CLOSED))
+        return ptr
 
     def _leave(self) -> None:
-        with self._cond:
-            self._busy -= 1
-            if self._busy == 0:
-                self._cond.notify_all()
+        self._active.pop()
 
     def enqueue(self, operation: Union[Mapping[str, Any], str]) -> int:
         """Queues one Track v2 operation (a dict, or its JSON text) and returns its sequence
         number. libcustomerio validates it first: a bad one raises :class:`PipelineError`
         naming the field and nothing is queued; a full queue raises :class:`QueueFullError`."""
-        text = operation if isinstance(operation, str) else dumps(operation, self.json_encoder)
+        text = operation if isinstance(operation, str) else self._encode(operation)
         ptr = self._enter()
         try:
             return _n.cio_pipeline_enqueue(ptr, text)
@@ -276,13 +285,23 @@ class Pipeline:
             cls = QueueFullError if e.args[0] == _n.CIO_E_QUEUE_FULL else PipelineError
             raise translate(e, cls) from None
         finally:
-            self._leave()
+            self._active.pop()
+
+    def _attributes_text(self, data: Mapping[str, Any]) -> str:
+        if not data:
+            return "{}"
+        try:
+            return self._encode_strict(data)
+        except ValueError:  # NaN: the official client sends it as null (top level)
+            return self._encode(sanitize(data))
 
     send_entity = enqueue
 
     def _op(self, type_: str, action: str, identifiers: Any, **fields: Any) -> int:
         op: Dict[str, Any] = {"type": type_, "action": action, "identifiers": identifiers}
-        op.update((k, v) for k, v in fields.items() if v is not None)
+        for key, value in fields.items():
+            if value is not None:
+                op[key] = value
         return self.enqueue(op)
 
     @staticmethod
@@ -297,8 +316,15 @@ class Pipeline:
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
-        return self._op("person", "event", _person(customer_id), name=name,
-                        attributes=self._attrs(data))
+        # The hot path of most services: the operation's text is put together here from
+        # encoded parts (the C core validates the whole of it, as for any operation).
+        cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
+        if cid is None or name.__class__ is not str:
+            return self._op("person", "event", _person(customer_id), name=name,
+                            attributes=self._attrs(data))
+        return self.enqueue('{"type":"person","action":"event","identifiers":{"id":' +
+                            _quote(cid) + '},"name":' + _quote(name) + ',"attributes":' +
+                            self._attributes_text(data) + "}")
 
     def pageview(self, customer_id: Id, page: str, **data: Any) -> int:
         """A page view (v2 person page; ``page`` is the URL)."""
@@ -455,10 +481,9 @@ class Pipeline:
         it. Operations still undelivered are reported as failed (code_name "client closed"); with a spool
         they also stay in the file for the next pipeline. True when the flush finished.
         Idempotent; not to be called while other threads still enqueue."""
-        with self._cond:
-            ptr, self._ptr = self._ptr, None
-            while self._busy:
-                self._cond.wait()
+        ptr, self._ptr = self._ptr, None
+        while self._active:  # calls still inside the library (an enqueue waiting for room)
+            time.sleep(0.001)
         if ptr is None:
             return True
         _live.discard(self)

@@ -11,6 +11,7 @@
  *   async.h   completion queues: any call made asynchronous, for event loops
  *   pipeline.h the delivery pipeline: batched, paced, retried, spooled
  *   webhook.h reporting webhooks: verify signatures, parse events, drop redeliveries
+ *   json.h    reading JSON in place: the scanner the library checks its input with
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
 #define CUSTOMERIO_CUSTOMERIO_H
@@ -25,5 +26,6 @@
 #include "async.h"
 #include "pipeline.h"
 #include "webhook.h"
+#include "json.h"
 
 #endif
