@@ -1,9 +1,10 @@
 /*
- * JSON arguments and envelope building. Caller JSON is validated once with jansson and then
- * spliced into the envelope verbatim: re-serialising would respell numbers (jansson prints
- * doubles with 17 significant digits, so 23.45 would become 23.449999999999999).
+ * JSON arguments and envelope building. Caller JSON is validated once with the scanner
+ * (json_scan.c) and then spliced into the envelope verbatim: re-serialising would respell numbers
+ * (jansson prints doubles with 17 significant digits, so 23.45 would become 23.449999999999999).
  */
 #include "internal.h"
+#include "json_scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,34 +30,33 @@ static const char *json_type_name(const json_t *v) {
     return "unknown";
 }
 
-/* Checks that text is one JSON value of the wanted type (object or array) in valid UTF-8. */
+/* Checks that text is one JSON value of the wanted type (object or array) in valid UTF-8, with
+ * the scanner of json_scan.c: nothing is built, the text is spliced into the envelope as is. */
 static cio_status_t check_json_value(const char *call, const char *field, const char *text,
-                                     json_type wanted) {
+                                     cio_json_kind_t wanted) {
     size_t len = strlen(text);
-    if (!cio__utf8_valid(text, len))
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
-    json_error_t err;
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &err);
-    if (v == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "%s: %s is not valid JSON (line %d, column %d: %s)", call, field, err.line,
-                         err.column, err.text);
-    cio_status_t st = CIO_OK;
-    if (json_typeof(v) != wanted)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON %s (got %s)", call, field,
-                       wanted == JSON_OBJECT ? "object" : "array", json_type_name(v));
-    json_decref(v);
-    return st;
+    cio_json_value_t v;
+    cio_jerror_t err;
+    if (!cio__json_scan(text, len, &v, &err)) {
+        if (!cio__utf8_valid(text, len))
+            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)",
+                         call, field, err.column, err.text);
+    }
+    if (v.kind != wanted)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON %s (got %s)", call, field,
+                         wanted == CIO_JSON_OBJECT ? "object" : "array", cio__jkind_name(v.kind));
+    return CIO_OK;
 }
 
 cio_status_t cio__check_json_object(const char *call, const char *field, const char *text) {
-    return text == NULL ? CIO_OK : check_json_value(call, field, text, JSON_OBJECT);
+    return text == NULL ? CIO_OK : check_json_value(call, field, text, CIO_JSON_OBJECT);
 }
 
 cio_status_t cio__check_json_array(const char *call, const char *field, const char *text) {
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is missing", call, field);
-    return check_json_value(call, field, text, JSON_ARRAY);
+    return check_json_value(call, field, text, CIO_JSON_ARRAY);
 }
 
 const char *cio__json_type_name(const json_t *value) {
