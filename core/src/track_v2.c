@@ -52,8 +52,8 @@ static bool complain(problem_t *p, const char *fmt, const char *arg) {
  * value is named in errors as what, or what.key when key is given (formatted only then: this runs
  * for every operation enqueued).
  */
-static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *what, const char *key,
-                           bool integer_ok) {
+static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *what,
+                           const char *key, bool integer_ok) {
     const char *fault = NULL;
     char text[CIO_MAX_ID_BYTES + 2];
     if (v == NULL || v->kind != CIO_JSON_STRING) {
@@ -77,7 +77,8 @@ static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *
 }
 
 /* The member key of obj, or NULL when obj is not an object or has no such member. */
-static const cio_json_value_t *member(const cio_json_value_t *obj, const char *key, cio_json_value_t *out) {
+static const cio_json_value_t *member(const cio_json_value_t *obj, const char *key,
+                                      cio_json_value_t *out) {
     return obj != NULL && obj->kind == CIO_JSON_OBJECT && cio__jget(obj, key, out) ? out : NULL;
 }
 
@@ -130,7 +131,8 @@ static bool check_relationships(problem_t *p, const cio_json_value_t *rels) {
 }
 
 /* A member of the operation (indexed once), or NULL. */
-static const cio_json_value_t *op_member(const cio_jindex_t *op, const char *key, cio_json_value_t *out) {
+static const cio_json_value_t *op_member(const cio_jindex_t *op, const char *key,
+                                         cio_json_value_t *out) {
     return cio__jindex_get(op, key, out) ? out : NULL;
 }
 
@@ -283,6 +285,20 @@ cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, cons
     }
     cio__buf_free(&body);
     return st;
+}
+
+cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json) {
+    if (prepared_json == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "v2_prepare: prepared_json is NULL");
+    *prepared_json = NULL;
+    cio_buf_t out = {0};
+    cio_status_t st = cio__v2_prepare_operation("v2_prepare", "operation", operation_json, &out);
+    if (st != CIO_OK) {
+        cio__buf_free(&out);
+        return st;
+    }
+    *prepared_json = out.data; /* cio_free() is free() */
+    return cio__ok();
 }
 
 cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json) {

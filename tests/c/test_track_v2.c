@@ -545,3 +545,23 @@ Test(track_v2, test_escaped_names_and_values_are_read_decoded) {
                     "\"identifiers\":{\"id\":\"1\"}}",
                     CIO_E_INVALID_ARGUMENT, "robot", NULL);
 }
+
+Test(track_v2, test_prepare_validates_and_completes_without_sending) {
+    char *out = NULL;
+    expect_ok(cio_v2_prepare("{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":"
+                             "\"1\"},\"name\":\"e\"}",
+                             &out));
+    cr_assert_not_null(out);
+    cr_assert(strncmp(out, "{\"id\":\"", 7) == 0, "an event gets a ULID first: %s", out);
+    cr_assert_str_eq(out + 7 + 26, "\",\"type\":\"person\",\"action\":\"event\",\"identifiers\":{"
+                                   "\"id\":\"1\"},\"name\":\"e\"}");
+    cio_free(out);
+    out = (char *)1;
+    expect_error(cio_v2_prepare("{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":"
+                                "\"1\"}}",
+                                &out),
+                 CIO_E_INVALID_ARGUMENT, "v2_prepare: operation: name", NULL);
+    cr_assert_null(out);
+    expect_error(cio_v2_prepare(NULL, &out), CIO_E_INVALID_ARGUMENT, "operation is NULL", NULL);
+    expect_nothing_sent();
+}

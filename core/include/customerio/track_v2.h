@@ -34,6 +34,16 @@ extern "C" {
 /* Batches are split so that every request body stays under this many bytes (500 KB). */
 #define CIO_TRACK_V2_MAX_BATCH_BYTES 500000
 
+/*
+ * Validates one operation (JSON text, see above) and completes it exactly as cio_v2_send_entity
+ * and the pipeline would (an event without "id" gets a ULID), without a client and without
+ * sending: *prepared_json gets the text that would go on the wire (malloc'd; release it with
+ * cio_free()), NULL on failure. Failures: CIO_E_INVALID_ARGUMENT naming the field,
+ * CIO_E_PAYLOAD_TOO_LARGE over 32 KB. For checking input before queuing it elsewhere (cio import
+ * --dry-run). Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json);
+
 /* POST /api/v2/entity with one operation (JSON text, see above). */
 CIO_EXTERN cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json);
 
