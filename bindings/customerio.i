@@ -37,6 +37,7 @@ static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key
                                         long backoff_max_ms, long retry_after_max_ms,
                                         const char *user_agent, int tls_insecure,
                                         const char *ca_file, int max_connections, int ignore_env,
+                                        const char *cdp_api_key, const char *cdp_url,
                                         cio_client_t **out) {
     cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
     o.site_id = site_id;
@@ -56,6 +57,8 @@ static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key
     o.ca_file = ca_file;
     o.max_connections = max_connections;
     o.ignore_env = ignore_env;
+    o.cdp_api_key = cdp_api_key;
+    o.cdp_url = cdp_url;
     return cio_client_new(&o, out);
 }
 %}
@@ -128,8 +131,9 @@ static int cio_py_as_cstring(PyObject *o, const char **out, const char *what) {
 }
 
 /* Takes every completion off the queue: a list of tuples
- * (token, status, http_status, attempts, message, response: bytes | None, batch) where batch is
- * None or (request_count, [(index, reason, field, message), ...]). */
+ * (token, status, http_status, attempts, message, response: bytes | None, batch, reason, field)
+ * where batch is None or (request_count, [(index, reason, field, message), ...]) and reason and
+ * field are Customer.io's (pipeline reports) or None. */
 static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
     PyObject *list = PyList_New(0);
     cio_completion_t *c = NULL;
@@ -163,9 +167,10 @@ static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
             Py_INCREF(batch);
         }
         if (batch != NULL) {
-            item = Py_BuildValue("(KiiiNNN)", (unsigned long long)c->token, (int)c->status,
+            item = Py_BuildValue("(KiiiNNNNN)", (unsigned long long)c->token, (int)c->status,
                                  c->http_status, c->attempts, cio_py_str_or_none(c->message),
-                                 cio_py_bytes_or_none(c->response, c->response_len), batch);
+                                 cio_py_bytes_or_none(c->response, c->response_len), batch,
+                                 cio_py_str_or_none(c->reason), cio_py_str_or_none(c->field));
         }
         cio_completion_free(c);
         c = NULL;
@@ -269,6 +274,7 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 /* A list of str as (array, count). The items are copied into a tuple first, so that another
  * thread mutating the list while the GIL is released cannot free them under the call. */
 %typemap(in) (const char *const *operations_json, size_t count) (PyObject *tuple = NULL),
+             (const char *const *messages_json, size_t count) (PyObject *tuple = NULL),
              (const char *const *ids, size_t count) (PyObject *tuple = NULL) {
     Py_ssize_t n, i;
     const char **items;
@@ -295,6 +301,7 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
     $2 = (size_t)n;
 }
 %typemap(freearg) (const char *const *operations_json, size_t count),
+                  (const char *const *messages_json, size_t count),
                   (const char *const *ids, size_t count) {
     free((void *)$1);
     Py_XDECREF(tuple$argnum);
@@ -306,7 +313,7 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 %typemap(in, numinputs=0) cio_batch_result_t **result (cio_batch_result_t *tmp = NULL) {
     $1 = &tmp;
 }
-%typemap(out) cio_status_t cio_v2_send_batch {
+%typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
     if ($1 != CIO_OK && $1 != CIO_E_PARTIAL) {
         cio_batch_result_free(tmp4);
         tmp4 = NULL;
@@ -636,12 +643,14 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 
 /* An Array of Strings as (array, count), copied. */
 %typemap(in) (const char *const *operations_json, size_t count) (volatile VALUE tmpbuf = 0),
+             (const char *const *messages_json, size_t count) (volatile VALUE tmpbuf = 0),
              (const char *const *ids, size_t count) (volatile VALUE tmpbuf = 0) {
     size_t n = 0;
     $1 = ($1_ltype)cio_rb_cstr_array($input, &tmpbuf, &n, "$1_name");
     $2 = n;
 }
 %typemap(freearg) (const char *const *operations_json, size_t count),
+                  (const char *const *messages_json, size_t count),
                   (const char *const *ids, size_t count) {
     rb_free_tmp_buffer(&tmpbuf$argnum);
 }
@@ -652,7 +661,7 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 %typemap(in, numinputs=0) cio_batch_result_t **result (cio_batch_result_t *tmp = NULL) {
     $1 = &tmp;
 }
-%typemap(out) cio_status_t cio_v2_send_batch {
+%typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
     if ($1 != CIO_OK && $1 != CIO_E_PARTIAL) {
         VALUE exc = cio_rb_error_new($1);
         cio_batch_result_free(tmp4);
@@ -793,10 +802,12 @@ cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
                                  int max_attempts, long backoff_base_ms, long backoff_max_ms,
                                  long retry_after_max_ms, const char *user_agent,
                                  int tls_insecure, const char *ca_file, int max_connections,
-                                 int ignore_env, cio_client_t **out);
+                                 int ignore_env, const char *cdp_api_key, const char *cdp_url,
+                                 cio_client_t **out);
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);
 #endif
 %include "app.i"
 %include "pipeline.i"
+%include "cdp.i"

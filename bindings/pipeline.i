@@ -24,7 +24,9 @@ static cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t
                                           double max_requests_per_second,
                                           long retry_deadline_ms, const char *spool_path,
                                           int spool_sync, cio_queue_t *report_queue,
-                                          int report_successes, cio_pipeline_t **out) {
+                                          int report_successes, size_t max_batch_items,
+                                          size_t max_queue_items, int max_attempts,
+                                          cio_pipeline_t **out) {
     cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
     o.sink = (cio_pipeline_sink_t)sink;
     o.max_queue_bytes = max_queue_bytes;
@@ -39,6 +41,9 @@ static cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t
     o.spool_sync = (cio_spool_sync_t)spool_sync;
     o.report_queue = report_queue;
     o.report_successes = report_successes;
+    o.max_batch_items = max_batch_items;
+    o.max_queue_items = max_queue_items;
+    o.max_attempts = max_attempts;
     return cio_pipeline_new(client, &o, out);
 }
 %}
@@ -94,4 +99,5 @@ cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t max_qu
                                    double max_requests_per_second, long retry_deadline_ms,
                                    const char *spool_path, int spool_sync,
                                    cio_queue_t *report_queue, int report_successes,
-                                   cio_pipeline_t **out);
+                                   size_t max_batch_items, size_t max_queue_items,
+                                   int max_attempts, cio_pipeline_t **out);

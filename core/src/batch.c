@@ -147,6 +147,11 @@ static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, si
         messages[first_failed] = NULL;
         out->http_status = (int)calls[first_failed].http_status;
         out->attempts = calls[first_failed].attempts;
+        /* the failed answer's body, for the caller's error (cio_last_error()->response_body) */
+        out->response = calls[first_failed].response;
+        out->response_len = calls[first_failed].response_len;
+        calls[first_failed].response = NULL;
+        calls[first_failed].response_len = 0;
     } else if (r->count > 0) {
         cio_buf_t m = {0};
         const cio_batch_item_error_t *e = &r->errors[0];

@@ -164,6 +164,20 @@ cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const
     return prepare(call, label, text, out, NULL);
 }
 
+cio_status_t cio_cdp_prepare(const char *message_json, char **prepared_json) {
+    if (prepared_json == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "cdp_prepare: prepared_json is NULL");
+    *prepared_json = NULL;
+    cio_buf_t text = {0};
+    cio_status_t st = prepare("cdp_prepare", "message", message_json, &text, NULL);
+    if (st != CIO_OK) {
+        cio__buf_free(&text);
+        return st;
+    }
+    *prepared_json = text.data;
+    return cio__ok();
+}
+
 static cio_status_t require_key(cio_client_t *client, const char *call) {
     if (client == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", call);

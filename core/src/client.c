@@ -99,6 +99,23 @@ static void client_destroy(cio_client_t *c) {
     free(c);
 }
 
+/*
+ * Pipelines keys of the newer form carry their kind and region: "sk_us_...", "pk_eu_..." (the
+ * official Python client matches ^(pk|sk)_(us|eu)_). Such a key is sent as a Bearer token and
+ * belongs to its region's host. Returns false for a key without that prefix.
+ */
+static bool cdp_key_region(const char *key, cio_region_t *region) {
+    if (key == NULL || (strncmp(key, "pk_", 3) != 0 && strncmp(key, "sk_", 3) != 0))
+        return false;
+    if (strncmp(key + 3, "us_", 3) == 0)
+        *region = CIO_REGION_US;
+    else if (strncmp(key + 3, "eu_", 3) == 0)
+        *region = CIO_REGION_EU;
+    else
+        return false;
+    return true;
+}
+
 static cio_status_t resolve_region(const cio_client_options_t *o, cio_region_t *out) {
     if (o->region == CIO_REGION_US || o->region == CIO_REGION_EU) {
         *out = o->region;
@@ -132,6 +149,9 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
                               &c->cdp_api_key)) != CIO_OK)
         return st;
     bool eu = c->region == CIO_REGION_EU;
+    cio_region_t key_region = c->region;
+    c->cdp_bearer = cdp_key_region(c->cdp_api_key, &key_region);
+    bool cdp_eu = key_region == CIO_REGION_EU;
     if ((st = copy_base_url("track_url", o->track_url,
                             eu ? "https://track-eu.customer.io" : "https://track.customer.io",
                             &c->track_base)) != CIO_OK ||
@@ -139,7 +159,7 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
                             eu ? "https://api-eu.customer.io" : "https://api.customer.io",
                             &c->app_base)) != CIO_OK ||
         (st = copy_base_url("cdp_url", o->cdp_url,
-                            eu ? "https://cdp-eu.customer.io" : "https://cdp.customer.io",
+                            cdp_eu ? "https://cdp-eu.customer.io" : "https://cdp.customer.io",
                             &c->cdp_base)) != CIO_OK)
         return st;
     if (o->user_agent != NULL && (cio__has_control_char(o->user_agent) ||

@@ -108,9 +108,10 @@ static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_ca
         ADD("Content-Type: application/json");
     else
         ADD("Content-Type:"); /* a body-less POST would otherwise say form-urlencoded */
-    if (call->auth == CIO_AUTH_APP) {
+    if (call->auth == CIO_AUTH_APP || (call->auth == CIO_AUTH_CDP && c->cdp_bearer)) {
         cio_buf_t line = {0};
-        if (!cio__buf_printf(&line, "Authorization: Bearer %s", c->app_api_key))
+        if (!cio__buf_printf(&line, "Authorization: Bearer %s",
+                             call->auth == CIO_AUTH_APP ? c->app_api_key : c->cdp_api_key))
             goto oom;
         next = curl_slist_append(h, line.data);
         cio__buf_free(&line);
@@ -143,7 +144,7 @@ typedef struct http_job {
     void (*ctx_free)(void *);
     cio_queue_t *queue; /* async: deliver to this queue ... */
     uint64_t token;
-    cio_done_fn done;   /* ... or to this callback (engine thread) */
+    cio_done_fn done; /* ... or to this callback (engine thread) */
     void *done_user;
     bool owns_calls; /* async: calls (paths and bodies) are copies owned by the job */
 } http_job_t;
@@ -372,10 +373,9 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
     return run_job(client, name, calls, n, finish, ctx, ctx_free, out, &to);
 }
 
-cio_status_t cio__http_run_callback(cio_client_t *client, const char *name,
-                                    cio_http_call_t *calls, size_t n, cio_finish_fn finish,
-                                    void *ctx, void (*ctx_free)(void *), cio_done_fn done,
-                                    void *done_user) {
+cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
+                                    size_t n, cio_finish_fn finish, void *ctx,
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user) {
     delivery_t to = {.done = done, .done_user = done_user};
     cio_completion_t unused;
     return run_job(client, name, calls, n, finish, ctx, ctx_free, &unused, &to);

@@ -96,6 +96,9 @@ void cio__async_clear(void);
 void cio__queue_retain(cio_queue_t *q);
 /* Delivers c (NULL = nothing) and drops one reference. */
 void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
+/* Delivers n completions at once (a poller sees all or none of them; NULL entries are skipped)
+ * and drops one reference. */
+void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n);
 
 /* ---- ulid.c ---- */
 /* (public: cio_ulid) */
@@ -105,7 +108,8 @@ void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
 typedef enum cio_auth {
     CIO_AUTH_TRACK, /* Basic site_id:api_key */
     CIO_AUTH_APP,   /* Bearer app_api_key */
-    CIO_AUTH_CDP    /* Basic cdp_api_key with an empty password (Pipelines API) */
+    CIO_AUTH_CDP    /* Pipelines API: Basic cdp_api_key with an empty password, or Bearer
+                       cdp_api_key for a "pk_us_..."-style key (client->cdp_bearer) */
 } cio_auth_t;
 
 /* One HTTP exchange handed to the engine, with its outcome. */
@@ -167,6 +171,7 @@ struct cio_client {
     char *api_key;
     char *app_api_key;
     char *cdp_api_key;
+    bool cdp_bearer; /* the key has a region prefix: Bearer auth, its region's host */
     cio_region_t region;
     char *track_base; /* no trailing slash */
     char *app_base;

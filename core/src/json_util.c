@@ -40,8 +40,8 @@ static cio_status_t check_json_value(const char *call, const char *field, const 
     if (!cio__json_scan(text, len, &v, &err)) {
         if (!cio__utf8_valid(text, len))
             return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)",
-                         call, field, err.column, err.text);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
+                         field, err.column, err.text);
     }
     if (v.kind != wanted)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON %s (got %s)", call, field,
@@ -158,7 +158,8 @@ bool cio__buf_append_json(cio_buf_t *b, const json_t *v) {
         if (!cio__buf_append(b, "[", 1))
             return false;
         for (size_t i = 0; i < json_array_size(v); i++) {
-            if ((i > 0 && !cio__buf_append(b, ",", 1)) || !cio__buf_append_json(b, json_array_get(v, i)))
+            if ((i > 0 && !cio__buf_append(b, ",", 1)) ||
+                !cio__buf_append_json(b, json_array_get(v, i)))
                 return false;
         }
         return cio__buf_append(b, "]", 1);

@@ -9,6 +9,7 @@
 #include "pipeline_store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct cio_pipeline {
     bool stopping;
     int flushing; /* flush calls waiting */
     size_t queue_bytes;
+    size_t queue_items;   /* queued + in flight, for max_queue_items */
     int64_t next_send_ms; /* pacing: no request before this */
     int64_t paused_until; /* backoff after a failed request */
     int consecutive_failures;
@@ -99,13 +101,19 @@ static void add_report(cio_pipeline_t *p, report_list_t *out, const cio_store_it
     out->tail = &n->next;
 }
 
-/* Delivers and frees the gathered reports (called without the lock). */
+/* Delivers and frees the gathered reports (called without the lock). The reports of one call
+ * reach the report queue together: a poller sees all of them or none. */
 static void deliver_reports(cio_pipeline_t *p, report_list_t *list) {
+    size_t count = 0, k = 0;
+    for (report_node_t *n = list->head; n != NULL; n = n->next)
+        count++;
+    cio_completion_t **queued =
+        p->opts.report_queue != NULL && count > 0 ? calloc(count, sizeof(*queued)) : NULL;
     for (report_node_t *n = list->head, *next; n != NULL; n = next) {
         next = n->next;
         if (p->opts.on_report != NULL)
             p->opts.on_report(&n->report, p->opts.report_user);
-        cio_completion_t *c = p->opts.report_queue != NULL ? calloc(1, sizeof(*c)) : NULL;
+        cio_completion_t *c = queued != NULL ? calloc(1, sizeof(*c)) : NULL;
         if (c != NULL) {
             c->token = n->report.seq;
             c->status = n->report.status;
@@ -116,14 +124,18 @@ static void deliver_reports(cio_pipeline_t *p, report_list_t *list) {
             c->reason = n->reason;
             c->field = n->field;
             n->message = n->operation = n->reason = n->field = NULL; /* now the completion's */
-            cio__queue_retain(p->opts.report_queue);
-            cio__queue_push(p->opts.report_queue, c);
+            queued[k++] = c;
         }
         free(n->reason);
         free(n->field);
         free(n->message);
         free(n->operation);
         free(n);
+    }
+    if (queued != NULL) {
+        cio__queue_retain(p->opts.report_queue);
+        cio__queue_push_all(p->opts.report_queue, queued, k);
+        free(queued);
     }
 }
 
@@ -158,6 +170,21 @@ static void note_rejection(void *user, size_t index, const char *reason, const c
     r->message = dup_or_null(message);
 }
 
+/* The error code of an answer that refused a request as a whole: {"code": ...} (Pipelines API)
+ * or {"errors": [{"reason": ...}]} (Track API v2). malloc'd, or NULL. */
+static char *request_error_code(const cio_completion_t *c) {
+    if (c == NULL || c->response == NULL || c->http_status == 0)
+        return NULL;
+    json_t *root = json_loadb(c->response, c->response_len, 0, NULL);
+    const char *code = json_string_value(json_object_get(root, "code"));
+    if (code == NULL)
+        code = json_string_value(
+            json_object_get(json_array_get(json_object_get(root, "errors"), 0), "reason"));
+    char *out = code != NULL && !cio__has_control_char(code) ? strdup(code) : NULL;
+    json_decref(root);
+    return out;
+}
+
 /* Settles what was delivered or rejected; requeues what is worth another try. Under the lock. */
 static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *c,
                          report_list_t *reports) {
@@ -166,6 +193,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
     const char *message = c != NULL ? c->message : "pipeline: out of memory";
     p->stats.requests++;
     p->queue_bytes -= b->bytes;
+    p->queue_items -= b->count;
     int64_t now = cio__now_ms();
 
     if (st == CIO_OK) {
@@ -194,20 +222,25 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         return;
     }
 
-    /* The request failed as a whole. Worth another try: put back what is still in time. */
+    /* The request failed as a whole. Worth another try: put back what is still in time and has
+     * attempts left. */
+    char *code = request_error_code(c);
     cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
     for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
         next = it->next;
         it->next = NULL;
+        it->attempts += c != NULL ? c->attempts : 0;
         bool in_time = now - it->enqueued_ms < p->opts.retry_deadline_ms;
-        if (is_retryable(st) && in_time && !(st == CIO_E_CLOSED && p->stopping)) {
+        bool attempts_left = p->opts.max_attempts <= 0 || it->attempts < p->opts.max_attempts;
+        if (is_retryable(st) && in_time && attempts_left && !(st == CIO_E_CLOSED && p->stopping)) {
             *retry_tail = it;
             retry_tail = &it->next;
             p->stats.retried++;
             p->queue_bytes += it->len + 1;
+            p->queue_items++;
         } else {
             add_report(p, reports, it, in_time || !is_retryable(st) ? st : CIO_E_TIMEOUT,
-                       http_status, NULL, NULL,
+                       http_status, code, NULL,
                        in_time || !is_retryable(st)
                            ? message
                            : "pipeline: retry deadline passed before the operation was "
@@ -223,6 +256,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
     }
     if (done != NULL)
         p->store->ops->settle(p->store, done);
+    free(code);
 }
 
 static void batch_done(cio_completion_t *c, void *user) {
@@ -255,15 +289,23 @@ static void send_batch(cio_pipeline_t *p) {
         return;
     b->pipeline = p;
     size_t payload = 0;
-    b->items = p->store->ops->take(p->store, p->opts.batch_bytes - frame, &b->count, &payload);
+    b->items = p->store->ops->take(p->store, p->opts.batch_bytes - frame,
+                                   p->opts.max_batch_items > 0 ? p->opts.max_batch_items : SIZE_MAX,
+                                   &b->count, &payload);
     if (b->items == NULL) {
         free(b);
         return;
     }
     /* queue_bytes counts each item as len + 1; b->bytes gives exactly that back */
     b->bytes = 0;
-    for (cio_store_item_t *it = b->items; it != NULL; it = it->next)
+    int attempts = PIPELINE_ATTEMPTS_PER_REQUEST; /* within every item's max_attempts budget */
+    for (cio_store_item_t *it = b->items; it != NULL; it = it->next) {
         b->bytes += it->len + 1;
+        if (p->opts.max_attempts > 0 && p->opts.max_attempts - it->attempts < attempts)
+            attempts = p->opts.max_attempts - it->attempts;
+    }
+    if (attempts < 1)
+        attempts = 1;
     p->stats.in_flight++;
     p->store->ops->before_send(p->store);
     pthread_mutex_unlock(&p->lock);
@@ -281,7 +323,7 @@ static void send_batch(cio_pipeline_t *p) {
                                 .body = body.data,
                                 .body_len = body.len,
                                 .auth = p->sink->auth,
-                                .max_attempts = PIPELINE_ATTEMPTS_PER_REQUEST};
+                                .max_attempts = attempts};
         st = cio__http_run_callback(p->client, p->sink->name, &call, 1, NULL, NULL, NULL,
                                     batch_done, b);
     }
@@ -328,7 +370,9 @@ static void *pipeline_main(void *arg) {
         int64_t now = cio__now_ms();
         int64_t wait_ms = 1000;
         if (head != NULL && (int)p->stats.in_flight < p->opts.max_in_flight) {
-            bool full = p->store->waiting_bytes >= p->opts.batch_bytes / 2;
+            bool full =
+                p->store->waiting_bytes >= p->opts.batch_bytes / 2 ||
+                (p->opts.max_batch_items > 0 && p->store->waiting >= p->opts.max_batch_items);
             int64_t ready_at =
                 full || p->flushing > 0 ? now : head->enqueued_ms + p->opts.linger_ms;
             if (ready_at < p->paused_until)
@@ -364,6 +408,13 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                          "pipeline: options.version %u is not supported (use "
                          "CIO_PIPELINE_OPTIONS_INIT)",
                          options->version);
+    /* A version-1 caller's struct ends before the version-2 fields: read only what it has. */
+    cio_pipeline_options_t given;
+    memset(&given, 0, sizeof(given));
+    memcpy(&given, options,
+           options->version == 1 ? offsetof(cio_pipeline_options_t, max_batch_items)
+                                 : sizeof(given));
+    options = &given;
     if (options->sink != CIO_SINK_TRACK_V2 && options->sink != CIO_SINK_PIPELINES)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
     bool cdp = options->sink == CIO_SINK_PIPELINES;
@@ -396,6 +447,8 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         o->max_requests_per_second = DEFAULT_RPS;
     if (o->retry_deadline_ms <= 0)
         o->retry_deadline_ms = DEFAULT_RETRY_DEADLINE_MS;
+    if (o->max_attempts < 0)
+        o->max_attempts = 0;
     o->spool_path = NULL; /* not kept: the store owns the file */
     st = options->spool_path != NULL
              ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
@@ -405,6 +458,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         return st;
     }
     p->queue_bytes = p->store->waiting_bytes + p->store->waiting;
+    p->queue_items = p->store->waiting;
     p->stats.enqueued = p->store->waiting; /* replayed from the spool */
     if (o->report_queue != NULL)
         cio__queue_retain(o->report_queue);
@@ -427,6 +481,12 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     return cio__ok();
 }
 
+/* Whether an operation of cost bytes finds no room under the queue's bounds. Under the lock. */
+static bool no_room(const cio_pipeline_t *p, size_t cost) {
+    return p->queue_bytes + cost > p->opts.max_queue_bytes ||
+           (p->opts.max_queue_items > 0 && p->queue_items + 1 > p->opts.max_queue_items);
+}
+
 cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
@@ -438,21 +498,26 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     }
     size_t cost = op.len + 1;
     pthread_mutex_lock(&p->lock);
-    if (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping) {
+    if (no_room(p, cost) && !p->stopping) {
         if (p->opts.when_full == CIO_WHEN_FULL_BLOCK) {
             struct timespec ts;
             deadline_in(&ts, p->opts.block_timeout_ms);
-            while (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping &&
+            while (no_room(p, cost) && !p->stopping &&
                    pthread_cond_timedwait(&p->space, &p->lock, &ts) != ETIMEDOUT) {
             }
         }
-        if (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping) {
+        if (no_room(p, cost) && !p->stopping) {
+            size_t items = p->queue_items, bytes = p->queue_bytes;
             pthread_mutex_unlock(&p->lock);
             cio__buf_free(&op);
+            const char *waited = p->opts.when_full == CIO_WHEN_FULL_BLOCK ? " after waiting" : "";
+            if (p->opts.max_queue_items > 0 && items + 1 > p->opts.max_queue_items)
+                return cio__fail(CIO_E_QUEUE_FULL,
+                                 "enqueue: the queue is full (%zu %ss queued, limit %zu)%s", items,
+                                 p->sink->item_name, p->opts.max_queue_items, waited);
             return cio__fail(CIO_E_QUEUE_FULL,
-                             "enqueue: the queue is full (%zu bytes queued, limit %zu)%s",
-                             p->queue_bytes, p->opts.max_queue_bytes,
-                             p->opts.when_full == CIO_WHEN_FULL_BLOCK ? " after waiting" : "");
+                             "enqueue: the queue is full (%zu bytes queued, limit %zu)%s", bytes,
+                             p->opts.max_queue_bytes, waited);
         }
     }
     if (p->stopping) {
@@ -464,12 +529,14 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     st = p->store->ops->append(p->store, op.data, op.len, &n);
     if (st == CIO_OK) {
         p->queue_bytes += cost;
+        p->queue_items++;
         p->stats.enqueued++;
         /* Wake the pipeline thread only on a change it acts on: the linger timer to arm, or a
          * batch that just became full enough (signalling on every enqueue past that point
          * would cost each caller a futex call and the thread a pointless wake-up). */
         size_t half = p->opts.batch_bytes / 2, now_waiting = p->store->waiting_bytes;
-        if (p->store->waiting == 1 || (now_waiting >= half && now_waiting - op.len < half))
+        if (p->store->waiting == 1 || (now_waiting >= half && now_waiting - op.len < half) ||
+            (p->opts.max_batch_items > 0 && p->store->waiting == p->opts.max_batch_items))
             pthread_cond_signal(&p->wake);
     }
     pthread_mutex_unlock(&p->lock);
@@ -563,7 +630,7 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     /* What could not be delivered is reported, never dropped silently (a spool keeps it too). */
     report_list_t reports = {NULL, &reports.head};
     size_t count = 0, bytes = 0;
-    cio_store_item_t *left = p->store->ops->take(p->store, SIZE_MAX, &count, &bytes);
+    cio_store_item_t *left = p->store->ops->take(p->store, SIZE_MAX, SIZE_MAX, &count, &bytes);
     for (cio_store_item_t *it = left; it != NULL; it = it->next)
         add_report(p, &reports, it, CIO_E_CLOSED, 0, NULL, NULL,
                    "pipeline: closed before the operation was delivered");

@@ -14,6 +14,7 @@ typedef struct cio_store_item {
     struct cio_store_item *next;
     uint64_t seq;
     int64_t enqueued_ms; /* monotonic clock, for the retry deadline and linger */
+    int attempts;        /* HTTP attempts spent on it so far (for max_attempts) */
     size_t len;
     char data[]; /* the operation JSON, NUL-terminated */
 } cio_store_item_t;
@@ -23,9 +24,11 @@ typedef struct cio_store cio_store_t;
 typedef struct cio_store_ops {
     /* Stores a copy of op; *seq gets its number. */
     cio_status_t (*append)(cio_store_t *s, const char *op, size_t len, uint64_t *seq);
-    /* Takes the oldest waiting items, in order, while their total stays within max_bytes (at
-     * least one); NULL when none wait. *count and *bytes describe what was taken. */
-    cio_store_item_t *(*take)(cio_store_t *s, size_t max_bytes, size_t *count, size_t *bytes);
+    /* Takes the oldest waiting items, in order, while their total stays within max_bytes and
+     * their number within max_items (at least one); NULL when none wait. *count and *bytes
+     * describe what was taken. */
+    cio_store_item_t *(*take)(cio_store_t *s, size_t max_bytes, size_t max_items, size_t *count,
+                              size_t *bytes);
     /* The items are settled (delivered or given up): forget them and free the list. */
     void (*settle)(cio_store_t *s, cio_store_item_t *items);
     /* Puts taken items back in front of the waiting ones, in their order. */
@@ -61,7 +64,8 @@ typedef struct cio_fifo {
 } cio_fifo_t;
 
 cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq);
-cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t *count, size_t *bytes);
+cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t max_items, size_t *count,
+                                 size_t *bytes);
 void cio__fifo_requeue(cio_store_t *s, cio_store_item_t *items);
 const cio_store_item_t *cio__fifo_peek(const cio_store_t *s);
 void cio__fifo_free_items(cio_store_item_t *items);

@@ -99,6 +99,48 @@ void cio__queue_push(cio_queue_t *q, cio_completion_t *c) {
     queue_release(q);
 }
 
+void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n) {
+    node_t *first = NULL, **tail = &first;
+    uint64_t pushed = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        if (cs[i] == NULL)
+            continue;
+        node_t *node = malloc(sizeof(*node));
+        ok = node != NULL;
+        if (ok) {
+            node->completion = cs[i];
+            node->next = NULL;
+            *tail = node;
+            tail = &node->next;
+            pushed++;
+        }
+    }
+    pthread_mutex_lock(&q->lock);
+    if (!ok || q->refs == 1 || pushed == 0) { /* out of memory, or nobody will poll */
+        pthread_mutex_unlock(&q->lock);
+        for (node_t *node = first, *next; node != NULL; node = next) {
+            next = node->next;
+            free(node);
+        }
+        for (size_t i = 0; i < n; i++)
+            cio_completion_free(cs[i]);
+        queue_release(q);
+        return;
+    }
+    if (q->tail != NULL)
+        q->tail->next = first;
+    else
+        q->head = first;
+    for (node_t *node = first; node != NULL; node = node->next)
+        q->tail = node;
+    q->size += pushed;
+    ssize_t w = write(q->fd, &pushed, sizeof(pushed));
+    (void)w;
+    pthread_mutex_unlock(&q->lock);
+    queue_release(q);
+}
+
 cio_status_t cio_queue_poll(cio_queue_t *queue, cio_completion_t **out) {
     if (queue == NULL || out == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "queue_poll: queue or out is NULL");

@@ -11,6 +11,7 @@ cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint
     item->next = NULL;
     item->seq = seq;
     item->enqueued_ms = cio__now_ms();
+    item->attempts = 0;
     item->len = len;
     memcpy(item->data, op, len);
     item->data[len] = '\0';
@@ -24,13 +25,14 @@ cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint
     return item;
 }
 
-cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t *count, size_t *bytes) {
+cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t max_items, size_t *count,
+                                 size_t *bytes) {
     cio_fifo_t *f = (cio_fifo_t *)s;
     cio_store_item_t *first = f->head, *last = NULL;
     size_t n = 0, total = 0;
     for (cio_store_item_t *it = f->head; it != NULL; it = it->next) {
         /* +1: the comma between items */
-        if (n > 0 && total + it->len + 1 > max_bytes)
+        if (n > 0 && (total + it->len + 1 > max_bytes || n >= max_items))
             break;
         total += it->len + (n > 0);
         n++;

@@ -83,9 +83,9 @@ static cio_status_t spool_append(cio_store_t *s, const char *op, size_t len, uin
     return CIO_OK;
 }
 
-static cio_store_item_t *spool_take(cio_store_t *s, size_t max_bytes, size_t *count,
-                                    size_t *bytes) {
-    cio_store_item_t *items = cio__fifo_take(s, max_bytes, count, bytes);
+static cio_store_item_t *spool_take(cio_store_t *s, size_t max_bytes, size_t max_items,
+                                    size_t *count, size_t *bytes) {
+    cio_store_item_t *items = cio__fifo_take(s, max_bytes, max_items, count, bytes);
     ((spool_t *)s)->outstanding += *count;
     return items;
 }

@@ -66,7 +66,9 @@ bool mock_auth_ok(const cio_mock_t *m, mock_auth_t auth, struct MHD_Connection *
     case MOCK_AUTH_APP_BEARER:
         return bearer_auth_ok(header, m->app_api_key);
     case MOCK_AUTH_CDP_BASIC:
-        return basic_auth_ok(header, m->cdp_api_key, "");
+        /* the key as Basic user with an empty password, or (keys like "sk_us_...") as a Bearer
+         * token, the way the official Python client sends region-prefixed keys */
+        return basic_auth_ok(header, m->cdp_api_key, "") || bearer_auth_ok(header, m->cdp_api_key);
     }
     return false;
 }

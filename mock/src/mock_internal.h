@@ -82,7 +82,7 @@ typedef enum mock_auth {
     MOCK_AUTH_NONE,
     MOCK_AUTH_TRACK_BASIC, /* HTTP Basic site_id:api_key */
     MOCK_AUTH_APP_BEARER,  /* Authorization: Bearer app_api_key */
-    MOCK_AUTH_CDP_BASIC,   /* HTTP Basic cdp_api_key: (empty password), the Pipelines API */
+    MOCK_AUTH_CDP_BASIC,   /* HTTP Basic cdp_api_key: (empty password) or Bearer cdp_api_key */
 } mock_auth_t;
 
 typedef struct mock_route {

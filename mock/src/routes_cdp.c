@@ -1,6 +1,7 @@
 /*
  * The Pipelines API (Data Pipelines, https://cdp.customer.io/v1): Segment-shaped messages.
- * Basic auth with the Pipelines key as user and an empty password. POST /identify, /track,
+ * Basic auth with the Pipelines key as user and an empty password (or the key as a Bearer
+ * token). POST /identify, /track,
  * /page, /screen, /group, /alias take one message (32 KB at most); POST /batch takes
  * {"batch":[...], "sentAt"} (500 KB). Bad input answers 400 {"code","message"}. identify merges
  * traits into the profile that the App API reads back.

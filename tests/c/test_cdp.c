@@ -29,8 +29,7 @@ static bool is_iso_ms_utc(const char *s) {
 /* The one logged request: method POST, the path, Basic key-only auth; returns its body. */
 static json_t *one_cdp_message(const char *path) {
     json_t *reqs = mock_requests_wait(1);
-    cr_assert_eq(json_array_size(reqs), 1, "expected one request, got %zu",
-                 json_array_size(reqs));
+    cr_assert_eq(json_array_size(reqs), 1, "expected one request, got %zu", json_array_size(reqs));
     json_t *req = json_array_get(reqs, 0);
     cr_assert_str_eq(req_str(req, "method"), "POST");
     cr_assert_str_eq(req_str(req, "path"), path);
@@ -118,8 +117,7 @@ Test(cdp, test_track_page_screen_group_alias_shapes) {
     mock_clear();
     expect_ok(cio_cdp_alias(fx.client, "anon-1", "42", NULL));
     msg = one_cdp_message("/v1/alias");
-    expect_completed(msg,
-                     "{\"type\":\"alias\",\"userId\":\"42\",\"previousId\":\"anon-1\"}");
+    expect_completed(msg, "{\"type\":\"alias\",\"userId\":\"42\",\"previousId\":\"anon-1\"}");
     json_decref(msg);
 }
 
@@ -241,6 +239,18 @@ Test(cdp, test_batch_with_an_invalid_message_sends_nothing) {
     expect_nothing_sent();
 }
 
+Test(cdp, test_batch_refused_as_a_whole_keeps_the_answer_for_the_caller) {
+    mock_fault(1, 400, "{\"code\":\"invalid_request\",\"message\":\"no\"}", 0, NULL, NULL);
+    const char *msgs[] = {"{\"type\":\"identify\",\"userId\":\"1\"}"};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_cdp_batch(fx.client, msgs, 1, &r), CIO_E_BAD_REQUEST, "HTTP 400", "no");
+    const cio_error_t *e = cio_last_error();
+    cr_assert_eq(e->http_status, 400);
+    cr_assert_not_null(e->response_body);
+    cr_assert_not_null(strstr(e->response_body, "invalid_request"), "%s", e->response_body);
+    cio_batch_result_free(r);
+}
+
 typedef struct counts {
     pthread_mutex_t lock;
     size_t delivered, failed;
@@ -323,4 +333,148 @@ Test(cdp, test_version_1_options_never_read_the_version_2_fields) {
     cio_client_t *c = fx_client(&o);
     expect_error(cio_cdp_identify(c, "1", NULL, NULL, NULL), CIO_E_CONFIG, "cdp_api_key", NULL);
     expect_ok(cio_identify(c, "1", NULL)); /* the version-1 fields still work */
+}
+
+Test(cdp, test_prepare_validates_and_completes_without_sending) {
+    char *out = NULL;
+    expect_ok(cio_cdp_prepare("{\"type\":\"track\",\"userId\":\"7\",\"event\":\"e\","
+                              "\"properties\":{\"price\":23.45}}",
+                              &out));
+    cr_assert_not_null(out);
+    cr_assert_not_null(strstr(out, "23.45"), "a number was respelt: %s", out);
+    json_t *msg = json_loads(out, 0, NULL);
+    cio_free(out);
+    expect_completed(msg, "{\"type\":\"track\",\"userId\":\"7\",\"event\":\"e\","
+                          "\"properties\":{\"price\":23.45}}");
+    json_decref(msg);
+
+    out = (char *)"untouched";
+    expect_error(cio_cdp_prepare("{\"type\":\"group\",\"userId\":\"7\"}", &out),
+                 CIO_E_INVALID_ARGUMENT, "cdp_prepare", "groupId");
+    cr_assert_null(out);
+    expect_error(cio_cdp_prepare("{\"type\":\"identify\",\"traits\":{}}", &out),
+                 CIO_E_INVALID_ARGUMENT, "userId or anonymousId", NULL);
+    expect_error(cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"1\",\"traits\":[1]}", &out),
+                 CIO_E_INVALID_ARGUMENT, "traits must be a JSON object", NULL);
+    char *big = repeat_char('x', 33 * 1024);
+    char *text = malloc(33 * 1024 + 100);
+    snprintf(text, 33 * 1024 + 100,
+             "{\"type\":\"identify\",\"userId\":\"1\",\"traits\":{\"blob\":\"%s\"}}", big);
+    expect_error(cio_cdp_prepare(text, &out), CIO_E_PAYLOAD_TOO_LARGE, "32768", NULL);
+    free(text);
+    free(big);
+    expect_error(cio_cdp_prepare("{}", NULL), CIO_E_INVALID_ARGUMENT, "prepared_json", NULL);
+    expect_nothing_sent();
+}
+
+Test(cdp, test_region_prefixed_key_is_sent_as_a_bearer_token) {
+    static const char key[] = "sk_us_0123456789abcdef0123456789abcdef_abcdef";
+    /* against the fixture's emulator (another key): refused, but the header shows the form */
+    cio_client_options_t co = fx_options();
+    co.cdp_api_key = key;
+    cio_client_t *c = fx_client(&co);
+    expect_error(cio_cdp_track(c, "1", NULL, "e", NULL, NULL), CIO_E_AUTH, NULL, NULL);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_str_eq(req_header(json_array_get(reqs, 0), "authorization"),
+                     "Bearer sk_us_0123456789abcdef0123456789abcdef_abcdef");
+    json_decref(reqs);
+
+    /* an emulator holding that key accepts it; cdp_url still beats the key's region */
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.cdp_api_key = key;
+    cio_mock_t *m = NULL;
+    char err[256];
+    cr_assert_eq(cio_mock_start(&mo, &m, err, sizeof err), 0, "%s", err);
+    co.cdp_url = cio_mock_base_url(m);
+    co.region = CIO_REGION_EU;
+    cio_client_t *c2 = fx_client(&co);
+    cio_status_t st = cio_cdp_track(c2, "1", NULL, "e", NULL, NULL);
+    cio_mock_stop(m);
+    expect_ok(st);
+
+    /* any other prefix is a plain key: Basic */
+    mock_clear();
+    cio_client_options_t co3 = fx_options();
+    co3.cdp_api_key = "xx_us_0123";
+    cio_client_t *c3 = fx_client(&co3);
+    expect_error(cio_cdp_track(c3, "1", NULL, "e", NULL, NULL), CIO_E_AUTH, NULL, NULL);
+    reqs = mock_requests_wait(1);
+    cr_assert_str_eq(req_header(json_array_get(reqs, 0), "authorization"),
+                     "Basic eHhfdXNfMDEyMzo="); /* base64("xx_us_0123:") */
+    json_decref(reqs);
+}
+
+/* The last failure a pipeline reported: status, HTTP status, reason. */
+typedef struct last_failure {
+    pthread_mutex_t lock;
+    int failed;
+    cio_status_t status;
+    int http_status;
+    char reason[64];
+} last_failure_t;
+
+static void note_failure(const cio_delivery_report_t *r, void *user) {
+    last_failure_t *f = user;
+    if (r->status == CIO_OK)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->failed++;
+    f->status = r->status;
+    f->http_status = r->http_status;
+    snprintf(f->reason, sizeof f->reason, "%s", r->reason != NULL ? r->reason : "(null)");
+    pthread_mutex_unlock(&f->lock);
+}
+
+Test(cdp, test_pipeline_reports_the_error_code_of_a_refused_request) {
+    last_failure_t f = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    o.linger_ms = 60000; /* both messages leave together, at the flush */
+    o.on_report = note_failure;
+    o.report_user = &f;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    mock_fault(1, 400, "{\"code\":\"invalid_request\",\"message\":\"no\"}", 0, NULL, NULL);
+    expect_ok(
+        cio_pipeline_enqueue(p, "{\"type\":\"track\",\"userId\":\"1\",\"event\":\"e\"}", NULL));
+    expect_ok(
+        cio_pipeline_enqueue(p, "{\"type\":\"track\",\"userId\":\"2\",\"event\":\"e\"}", NULL));
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(f.failed, 2);
+    cr_assert_eq(f.status, CIO_E_BAD_REQUEST);
+    cr_assert_eq(f.http_status, 400);
+    cr_assert_str_eq(f.reason, "invalid_request");
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 1, "a 400 is not retried");
+    json_decref(reqs);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+}
+
+Test(cdp, test_report_queue_gets_one_requests_reports_together_with_the_code) {
+    cio_queue_t *q = NULL;
+    cr_assert_eq(cio_queue_new(&q), CIO_OK);
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    o.linger_ms = 60000;
+    o.report_queue = q;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    mock_fault(1, 400, "{\"code\":\"invalid_request\",\"message\":\"no\"}", 0, NULL, NULL);
+    for (int i = 0; i < 3; i++)
+        expect_ok(
+            cio_pipeline_enqueue(p, "{\"type\":\"track\",\"userId\":\"1\",\"event\":\"e\"}", NULL));
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_queue_size(q), 3, "the three reports arrive together");
+    for (int i = 0; i < 3; i++) {
+        cio_completion_t *c = NULL;
+        cr_assert_eq(cio_queue_poll(q, &c), CIO_OK);
+        cr_assert_not_null(c);
+        cr_assert_eq(c->status, CIO_E_BAD_REQUEST);
+        cr_assert_eq(c->http_status, 400);
+        cr_assert_str_eq(c->reason, "invalid_request");
+        cr_assert_null(c->field);
+        cio_completion_free(c);
+    }
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cio_queue_free(q);
 }

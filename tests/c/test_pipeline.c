@@ -357,3 +357,108 @@ Test(pipeline, test_spool_resends_what_a_killed_process_had_not_confirmed) {
     expect_nothing_sent();
     unlink(path);
 }
+
+/* The batch sizes (operations per request) the emulator received, in order. */
+static size_t batch_sizes(size_t *sizes, size_t max) {
+    json_t *reqs = mock_requests();
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(reqs) && n < max; i++) {
+        json_t *body = req_body_json(json_array_get(reqs, i));
+        sizes[n++] = json_array_size(json_object_get(body, "batch"));
+        json_decref(body);
+    }
+    json_decref(reqs);
+    return n;
+}
+
+Test(pipeline, test_max_batch_items_caps_operations_per_request) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_batch_items = 10;
+    o.max_in_flight = 1; /* in order, so the sizes are predictable */
+    o.linger_ms = 60000; /* only full batches leave, until the flush */
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    for (size_t i = 0; i < 25; i++) {
+        char *op = event_op(i);
+        cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+        free(op);
+    }
+    json_decref(mock_requests_wait(2)); /* two full batches go without waiting for linger */
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    size_t sizes[8];
+    cr_assert_eq(batch_sizes(sizes, 8), 3);
+    cr_assert_eq(sizes[0], 10);
+    cr_assert_eq(sizes[1], 10);
+    cr_assert_eq(sizes[2], 5);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cr_assert_eq(t.delivered, 25);
+}
+
+Test(pipeline, test_max_queue_items_bounds_the_queue_by_count) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_queue_items = 3;
+    o.when_full = CIO_WHEN_FULL_FAIL;
+    o.linger_ms = 60000;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    for (size_t i = 0; i < 3; i++) {
+        char *op = event_op(i);
+        cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+        free(op);
+    }
+    char *op = event_op(3);
+    expect_error(cio_pipeline_enqueue(p, op, NULL), CIO_E_QUEUE_FULL,
+                 "3 operations queued, limit 3", NULL);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    expect_ok(cio_pipeline_enqueue(p, op, NULL)); /* room again once delivered */
+    free(op);
+    cr_assert_eq(cio_pipeline_close(p, 10000), CIO_OK);
+    cr_assert_eq(t.delivered, 4);
+}
+
+Test(pipeline, test_max_attempts_gives_an_operation_up_with_its_last_failure) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_attempts = 3;
+    mock_fault(10, 503, NULL, 0, NULL, NULL);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    char *op = event_op(0);
+    cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+    free(op);
+    cr_assert_eq(cio_pipeline_flush(p, 20000), CIO_OK);
+    cr_assert_eq(t.failed, 1);
+    cr_assert_eq(t.delivered, 0);
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 3, "%zu HTTP attempts for max_attempts 3",
+                 json_array_size(reqs));
+    json_decref(reqs);
+    cio_pipeline_stats_t s;
+    cr_assert_eq(cio_pipeline_stats(p, &s), CIO_OK);
+    cr_assert_eq(s.queue_depth, 0);
+    cr_assert_eq(s.queue_bytes, 0);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+}
+
+Test(pipeline, test_version_1_options_never_read_the_version_2_fields) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.version = 1; /* an older caller: its struct ends before max_batch_items */
+    o.max_batch_items = 1;
+    o.max_queue_items = 1;
+    o.linger_ms = 60000;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    for (size_t i = 0; i < 5; i++) {
+        char *op = event_op(i);
+        expect_ok(cio_pipeline_enqueue(p, op, NULL));
+        free(op);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    size_t sizes[8];
+    cr_assert_eq(batch_sizes(sizes, 8), 1);
+    cr_assert_eq(sizes[0], 5);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+}

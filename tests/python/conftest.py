@@ -3,6 +3,7 @@ before every test, and clients pointed at it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -10,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -20,6 +21,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SITE_ID = "py-site"
 API_KEY = "py-key"
 APP_API_KEY = "py-app-key"
+CDP_API_KEY = "py-cdp-key"
 
 
 class Mock:
@@ -59,9 +61,11 @@ class Mock:
         return reqs[0]
 
 
-@pytest.fixture(scope="session")
-def mock_server():
-    binary = pathlib.Path(os.environ.get("CIO_MOCK_BIN", str(REPO / "build" / "mock" / "cio-mock")))
+@contextlib.contextmanager
+def run_mock(cdp_api_key: str = CDP_API_KEY) -> Iterator[Mock]:
+    """An emulator process on a free port, with the test credentials."""
+    default = REPO / "build" / "mock" / "cio-mock"
+    binary = pathlib.Path(os.environ.get("CIO_MOCK_BIN", str(default)))
     if not binary.exists():
         pytest.fail("emulator not found at {} (run `make build` or set CIO_MOCK_BIN)".format(
             binary))
@@ -70,7 +74,7 @@ def mock_server():
         log = open(pathlib.Path(tmp) / "mock.log", "wb")
         proc = subprocess.Popen(
             [str(binary), "--port", "0", "--port-file", str(port_file), "--site-id", SITE_ID,
-             "--api-key", API_KEY, "--app-api-key", APP_API_KEY],
+             "--api-key", API_KEY, "--app-api-key", APP_API_KEY, "--cdp-api-key", cdp_api_key],
             stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 10
@@ -86,6 +90,12 @@ def mock_server():
             except subprocess.TimeoutExpired:  # pragma: no cover
                 proc.kill()
             log.close()
+
+
+@pytest.fixture(scope="session")
+def mock_server():
+    with run_mock() as m:
+        yield m
 
 
 @pytest.fixture(autouse=True)

@@ -237,6 +237,8 @@ class NativeClient:
                 options.get("ca_file"),
                 int(options.get("max_connections", 0)),
                 0,
+                options.get("cdp_api_key"),
+                options.get("cdp_url"),
             )
         except _n.Error as e:
             raise translate(e, error) from None
@@ -419,9 +421,8 @@ class AsyncEngine:
     def _drain(self) -> None:
         if self._queue is None:
             return
-        for token, code, http_status, attempts, message, body, batch in _n.cio_py_queue_drain(
-            self._queue
-        ):
+        for token, code, http_status, attempts, message, body, batch, _r, _f in \
+                _n.cio_py_queue_drain(self._queue):
             entry = self._pending.pop(token, None)
             if entry is None:
                 continue

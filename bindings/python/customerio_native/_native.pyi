@@ -10,7 +10,9 @@ Client = NewType("Client", object)  # cio_client_t *
 Queue = NewType("Queue", object)  # cio_queue_t *
 EventOptions = Optional[Tuple[int, Optional[str]]]  # cio_event_options_t *: (timestamp, id)
 BatchItems = Tuple[int, List[Tuple[int, Optional[str], Optional[str], Optional[str]]]]
-Completion = Tuple[int, int, int, int, Optional[str], Optional[bytes], Optional[BatchItems]]
+# (token, status, http_status, attempts, message, response, batch, reason, field)
+Completion = Tuple[int, int, int, int, Optional[str], Optional[bytes], Optional[BatchItems],
+                   Optional[str], Optional[str]]
 
 class Error(Exception):
     """args: (status, http_status, message, response_body, attempts)."""
@@ -53,7 +55,7 @@ def cio_swig_client_new(
     track_url: Optional[str], app_url: Optional[str], connect_timeout_ms: int, timeout_ms: int,
     max_attempts: int, backoff_base_ms: int, backoff_max_ms: int, retry_after_max_ms: int,
     user_agent: Optional[str], tls_insecure: int, ca_file: Optional[str], max_connections: int,
-    ignore_env: int,
+    ignore_env: int, cdp_api_key: Optional[str], cdp_url: Optional[str],
 ) -> Client: ...
 def cio_client_free(client: Optional[Client]) -> None: ...
 def cio_client_region(client: Client) -> int: ...
@@ -161,9 +163,11 @@ def cio_transactional_link_metrics(client: Client, transactional_id: Optional[st
 def cio_transactional_deliveries(client: Client, transactional_id: Optional[str], page: Page, filter: DeliveryFilter) -> Optional[bytes]: ...
 
 # Delivery pipeline (customerio/pipeline.h); bindings/pipeline.i. Reports arrive on
-# report_queue as completions: (seq, status, http_status, attempts, message, operation_json, None).
+# report_queue as completions: (seq, status, http_status, attempts, message, operation_json, None,
+# reason, field).
 PipelineHandle = NewType("PipelineHandle", object)  # cio_pipeline_t *
 CIO_SINK_TRACK_V2: int
+CIO_SINK_PIPELINES: int
 CIO_WHEN_FULL_BLOCK: int
 CIO_WHEN_FULL_FAIL: int
 CIO_SPOOL_SYNC_NONE: int
@@ -173,11 +177,19 @@ def cio_swig_pipeline_new(
     client: Client, sink: int, max_queue_bytes: int, when_full: int, block_timeout_ms: int,
     linger_ms: int, batch_bytes: int, max_in_flight: int, max_requests_per_second: float,
     retry_deadline_ms: int, spool_path: Optional[str], spool_sync: int,
-    report_queue: Optional[Queue], report_successes: int,
+    report_queue: Optional[Queue], report_successes: int, max_batch_items: int,
+    max_queue_items: int, max_attempts: int,
 ) -> PipelineHandle: ...
 def cio_pipeline_enqueue(pipeline: PipelineHandle, operation_json: Optional[str]) -> int: ...
 def cio_pipeline_flush(pipeline: PipelineHandle, timeout_ms: int) -> None: ...
 def cio_pipeline_stats_json(pipeline: PipelineHandle) -> str: ...
 def cio_pipeline_close(pipeline: PipelineHandle, timeout_ms: int) -> None: ...
+
+# Pipelines API (customerio/cdp.h); bindings/cdp.i.
+CIO_CDP_MAX_MESSAGE_BYTES: int
+CIO_CDP_MAX_BATCH_BYTES: int
+def cio_cdp_prepare(message_json: Optional[str]) -> str: ...
+def cio_cdp_send(client: Client, message_json: Optional[str]) -> None: ...
+def cio_cdp_batch(client: Client, messages_json: Sequence[str]) -> Optional[BatchItems]: ...
 
 def __getattr__(name: str) -> Any: ...

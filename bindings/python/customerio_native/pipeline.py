@@ -47,7 +47,7 @@ Id = Union[str, int]
 
 _WHEN_FULL = {"block": 0, "fail": 1}
 _SPOOL_SYNC = {"none": 0, "batch": 1, "always": 2}
-_SINKS = {"track_v2": 0}
+_SINKS = {"track_v2": 0, "pipelines": 1}
 
 
 class PipelineError(CustomerIOException):
@@ -67,7 +67,9 @@ class DeliveryReport(NamedTuple):
     ``code``/``code_name`` the ``cio_status_t`` (0 "ok"; "bad request" for an item rejected in
     a 207, "client closed" for one still queued when the pipeline closed, "timeout" past the retry
     deadline, ...); ``status`` the HTTP status of the last request that carried it (None if
-    none); ``message`` why it failed; ``operation_json`` the operation as sent (with its id).
+    none); ``message`` why it failed; ``operation_json`` the operation as sent (with its id);
+    ``reason`` Customer.io's reason for a rejected item, or the error code of an answer that
+    refused the whole request (None when there is none); ``field`` the field at fault, or None.
     """
 
     seq: int
@@ -77,6 +79,8 @@ class DeliveryReport(NamedTuple):
     status: Optional[int]
     message: Optional[str]
     operation_json: str
+    reason: Optional[str] = None
+    field: Optional[str] = None
 
     @property
     def operation(self) -> Dict[str, Any]:
@@ -123,6 +127,9 @@ class Pipeline:
     :param site_id: the site id, or a :class:`~customerio_native.CustomerIO` whose client
         (credentials, host, connection pool) the pipeline uses; None reads
         ``CUSTOMERIO_SITE_ID``.
+    :param sink: ``"track_v2"`` (Track v2 operations to ``/api/v2/batch``, the default) or
+        ``"pipelines"`` (Pipelines API messages to ``/v1/batch``, on a client that has the
+        Pipelines key; see :mod:`customerio_native.analytics`).
     :param api_key: the Track API key (None: ``CUSTOMERIO_API_KEY``).
     :param host, region, port, url_prefix, json_encoder, retries, timeout, backoff_factor: as
         for :class:`~customerio_native.CustomerIO` (ignored when given a client).
@@ -144,6 +151,11 @@ class Pipeline:
         it failures are logged (``logging.getLogger("customerio_native")``).
     :param on_report: called with every report (deliveries too when ``report_successes``).
     :param report_successes: report deliveries too, not only failures.
+    :param max_batch_items: operations per request at most (None: only ``batch_bytes``).
+    :param max_queue_items: queued + in-flight operations at most, like ``max_queue_bytes``
+        (None: no count limit).
+    :param max_attempts: HTTP attempts an operation may take over all its requests before it
+        is given up and reported (None: retry until ``retry_deadline``).
     :param exit_timeout: seconds the interpreter's exit may spend flushing (None: no limit);
         what is left is reported as failed ("client closed") and stays in the spool, if any.
 
@@ -179,6 +191,9 @@ class Pipeline:
         report_successes: bool = False,
         exit_timeout: Optional[float] = 10.0,
         sink: str = "track_v2",
+        max_batch_items: Optional[int] = None,
+        max_queue_items: Optional[int] = None,
+        max_attempts: Optional[int] = None,
     ) -> None:
         self._ptr: Any = None
         self._queue: Any = None
@@ -205,7 +220,8 @@ class Pipeline:
         if max_requests_per_second is not None:
             rps = float(max_requests_per_second) if max_requests_per_second > 0 else -1.0
 
-        native = getattr(site_id, "_native", None) if site_id is not None else None
+        native = (site_id if isinstance(site_id, NativeClient)
+                  else getattr(site_id, "_native", None))
         if isinstance(native, NativeClient):
             self._native = native
             self.json_encoder = json_encoder or getattr(site_id, "json_encoder", None)
@@ -234,7 +250,8 @@ class Pipeline:
                 client_ptr, sink_code, int(max_queue_bytes or 0), when,
                 _ms(block_timeout), _ms(linger), int(batch_bytes or 0), int(max_in_flight or 0),
                 rps, _ms(retry_deadline), self.spool_path, sync, self._queue,
-                1 if report_successes else 0)
+                1 if report_successes else 0, int(max_batch_items or 0), int(max_queue_items or 0),
+                int(max_attempts or 0))
         except _n.Error as e:
             self._abandon()
             raise translate(e, PipelineError) from None
@@ -547,12 +564,22 @@ class Pipeline:
             queue = self._queue
             if queue is None:
                 return
-            for seq, code, http_status, _attempts, message, body, _batch in \
-                    _n.cio_py_queue_drain(queue):
-                report = DeliveryReport(
+            reports = [
+                DeliveryReport(
                     seq, code == _n.CIO_OK, code, _n.cio_status_str(code), http_status or None,
-                    message, body.decode("utf-8", "replace") if body is not None else "")
-                self._dispatch(report)
+                    message, body.decode("utf-8", "replace") if body is not None else "",
+                    reason, field)
+                for seq, code, http_status, _attempts, message, body, _batch, reason, field
+                in _n.cio_py_queue_drain(queue)
+            ]
+            if reports:
+                self._dispatch_all(reports)
+
+    def _dispatch_all(self, reports: List[DeliveryReport]) -> None:
+        """Runs the callbacks for the reports of one drain, in order (a subclass may group
+        them)."""
+        for report in reports:
+            self._dispatch(report)
 
     def _dispatch(self, report: DeliveryReport) -> None:
         callbacks = []

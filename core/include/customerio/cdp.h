@@ -3,6 +3,9 @@
  * Segment-shaped API Customer.io recommends for sending data in. HTTP Basic auth with the
  * Pipelines key (client option cdp_api_key or CUSTOMERIO_CDP_API_KEY) and an empty password;
  * the client's region picks cdp.customer.io or cdp-eu.customer.io, cdp_url overrides it.
+ * A key of the newer form "sk_us_...", "pk_eu_..." (prefix pk_ or sk_, then the region us or eu,
+ * then "_") is sent as "Authorization: Bearer <key>" instead, and without cdp_url picks its own
+ * region's host whatever the client's region (as the official Python client does).
  *
  * A message is a JSON object: "type" (identify, track, page, screen, group, alias), "userId"
  * and/or "anonymousId" (one is required; alias takes "previousId" and "userId"; group takes
@@ -44,6 +47,16 @@ typedef struct cio_cdp_options {
 
 #define CIO_CDP_OPTIONS_INIT                                                                       \
     { .version = CIO_CDP_OPTIONS_VERSION }
+
+/*
+ * Validates one message (JSON text, see above) and completes it exactly as cio_cdp_send would,
+ * without sending anything and without a client: *prepared_json gets the JSON text that would go
+ * on the wire (malloc'd; release it with cio_free()), NULL on failure. The failures of
+ * cio_cdp_send's validation: CIO_E_INVALID_ARGUMENT naming the field, CIO_E_PAYLOAD_TOO_LARGE
+ * over 32 KB. Sending the result (cio_cdp_send, cio_cdp_batch, a pipeline) keeps its messageId
+ * and timestamp. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_cdp_prepare(const char *message_json, char **prepared_json);
 
 /* POSTs one message (JSON text, see above) to /v1/<its type>. */
 CIO_EXTERN cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json);

@@ -90,9 +90,11 @@ typedef struct cio_client_options {
 
     /* --- version 2 --- */
     /* Pipelines API key (HTTP Basic, key as user, empty password). NULL =
-     * CUSTOMERIO_CDP_API_KEY. */
+     * CUSTOMERIO_CDP_API_KEY. A key with a region prefix ("sk_us_...", "pk_eu_...": pk_ or sk_,
+     * us or eu, "_") is sent as a Bearer token and picks its region's Pipelines host. */
     const char *cdp_api_key;
-    /* Base URL replacing cdp.customer.io / cdp-eu.customer.io; "/v1/..." is appended. */
+    /* Base URL replacing cdp.customer.io / cdp-eu.customer.io (it beats a key's region);
+     * "/v1/..." is appended. */
     const char *cdp_url;
 } cio_client_options_t;
 

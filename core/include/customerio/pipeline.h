@@ -59,10 +59,13 @@ typedef enum cio_spool_sync {
 
 /* The final word on one operation. Pointers are valid during the callback only. */
 typedef struct cio_delivery_report {
-    uint64_t seq;               /* what cio_pipeline_enqueue() returned for it */
-    cio_status_t status;        /* CIO_OK = delivered; otherwise why it was given up */
-    int http_status;            /* of the last request that carried it, 0 if none */
-    const char *reason;         /* Customer.io's reason for a rejected item, or NULL */
+    uint64_t seq;        /* what cio_pipeline_enqueue() returned for it */
+    cio_status_t status; /* CIO_OK = delivered; otherwise why it was given up */
+    int http_status;     /* of the last request that carried it, 0 if none */
+    /* Customer.io's reason: for a rejected item, its "reason"; for a request refused as a whole,
+     * the error code of the answer's body ("code", or the first "errors" entry's "reason").
+     * NULL when there is none. */
+    const char *reason;
     const char *field;          /* the field at fault, or NULL */
     const char *message;        /* a sentence, NULL when delivered */
     const char *operation_json; /* the operation as sent (with its id) */
@@ -71,18 +74,20 @@ typedef struct cio_delivery_report {
 /* Called on a library thread (never the caller's); must not block or call into the pipeline. */
 typedef void (*cio_report_fn)(const cio_delivery_report_t *report, void *user);
 
-#define CIO_PIPELINE_OPTIONS_VERSION 1
+/* Version 2 added max_batch_items, max_queue_items and max_attempts; version 1 structs are
+ * still accepted (read up to report_successes). */
+#define CIO_PIPELINE_OPTIONS_VERSION 2
 
 /* Every field's zero value means the default. */
 typedef struct cio_pipeline_options {
-    unsigned int version;        /* CIO_PIPELINE_OPTIONS_VERSION */
-    cio_pipeline_sink_t sink;    /* default Track v2 */
-    size_t max_queue_bytes;      /* queued + in flight; 0 = 64 MiB */
-    cio_when_full_t when_full;   /* default: block */
-    long block_timeout_ms;       /* with CIO_WHEN_FULL_BLOCK; 0 = 10,000 */
-    long linger_ms;              /* longest wait for a fuller batch; 0 = 100 */
-    size_t batch_bytes;          /* request body limit; 0 = CIO_TRACK_V2_MAX_BATCH_BYTES */
-    int max_in_flight;           /* concurrent batch requests; 0 = 4 */
+    unsigned int version;           /* CIO_PIPELINE_OPTIONS_VERSION */
+    cio_pipeline_sink_t sink;       /* default Track v2 */
+    size_t max_queue_bytes;         /* queued + in flight; 0 = 64 MiB */
+    cio_when_full_t when_full;      /* default: block */
+    long block_timeout_ms;          /* with CIO_WHEN_FULL_BLOCK; 0 = 10,000 */
+    long linger_ms;                 /* longest wait for a fuller batch; 0 = 100 */
+    size_t batch_bytes;             /* request body limit; 0 = CIO_TRACK_V2_MAX_BATCH_BYTES */
+    int max_in_flight;              /* concurrent batch requests; 0 = 4 */
     double max_requests_per_second; /* pacing; 0 = 100 (Customer.io's limit); < 0 = none */
     long retry_deadline_ms;      /* give an operation up this long after enqueue; 0 = 3,600,000 */
     const char *spool_path;      /* NULL = memory only */
@@ -90,12 +95,23 @@ typedef struct cio_pipeline_options {
     cio_report_fn on_report;     /* NULL = no callback */
     void *report_user;
     /* Reports as completions on this queue too (token = seq, status, http_status, message;
-     * response = the operation JSON). NULL = none. The pipeline holds a reference. */
+     * response = the operation JSON; reason, field). The reports of one request arrive
+     * together (a poll loop that empties the queue sees all of them or none). NULL = none. The
+     * pipeline holds a reference. */
     cio_queue_t *report_queue;
     int report_successes; /* 1 = report deliveries too, not only failures */
+
+    /* --- version 2 --- */
+    size_t max_batch_items; /* operations per request at most; 0 = only batch_bytes limits */
+    size_t max_queue_items; /* queued + in flight operations at most (like max_queue_bytes, with
+                               when_full); 0 = only max_queue_bytes limits */
+    /* HTTP attempts an operation may take, over all the requests that carried it, before it is
+     * given up and reported (with the last failure); 0 = retry until retry_deadline_ms. */
+    int max_attempts;
 } cio_pipeline_options_t;
 
-#define CIO_PIPELINE_OPTIONS_INIT {.version = CIO_PIPELINE_OPTIONS_VERSION}
+#define CIO_PIPELINE_OPTIONS_INIT                                                                  \
+    { .version = CIO_PIPELINE_OPTIONS_VERSION }
 
 /*
  * Starts a pipeline on client (which must outlive it). With a spool, operations left in it by an

@@ -311,6 +311,12 @@ CIO_RB_NOGVL5(cio_transactional_deliveries, cio_client_t *, const char *, const 
               const cio_delivery_filter_t *, char **)
 #define cio_transactional_deliveries cio_rb_nogvl_cio_transactional_deliveries
 
+/* Pipelines API (customerio/cdp.h) */
+CIO_RB_NOGVL2(cio_cdp_send, cio_client_t *, const char *)
+#define cio_cdp_send cio_rb_nogvl_cio_cdp_send
+CIO_RB_NOGVL4(cio_cdp_batch, cio_client_t *, const char *const *, size_t, cio_batch_result_t **)
+#define cio_cdp_batch cio_rb_nogvl_cio_cdp_batch
+
 /* cio_client_free waits for the engine thread to stop. */
 static void *cio_rb_run_cio_client_free(void *client) {
     cio_client_free((cio_client_t *)client);

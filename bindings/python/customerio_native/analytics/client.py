@@ -1,0 +1,512 @@
+"""The Data Pipelines client, name for name and argument for argument the official
+``customerio.analytics.Client`` (``customerio-cdp-analytics`` 1.x), on libcustomerio.
+
+Each call builds one Segment-shaped message and hands it to libcustomerio, which validates it
+(ids per message type, object fields, 32 KB), completes it (a ULID ``messageId``, an ISO-8601
+``timestamp``, ``context.library``) and queues it on the delivery pipeline's Pipelines sink:
+batches to ``/v1/batch`` under 500 KB, paced, retried with backoff and ``Retry-After``, every
+message reported once. The call returns ``(True, msg)``, ``msg`` being the message as it will
+be sent. Failures that come later are reported to ``on_error(error, batch)`` (the official
+signature); nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import numbers
+import os
+import threading
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
+
+from .. import _native as _n
+from .._core import NativeClient, client_options
+from ..errors import _ErrorDetails
+from ..pipeline import DeliveryReport, Pipeline
+from .errors import (
+    AnalyticsError,
+    APIError,
+    DeliveryError,
+    MessageTooLargeError,
+    QueueFullError,
+    ValidationError,
+)
+
+__all__ = ["Client"]
+
+log = logging.getLogger("customerio_native.analytics")
+
+Id = Union[str, int]
+Message = Dict[str, Any]
+ErrorHandler = Callable[[Exception, List[Message]], Any]
+
+# The official client's view of which region a key belongs to, for its warning (the C library
+# picks the host and the auth scheme from the same prefix).
+_REGION_HOSTS = {"us": "https://cdp.customer.io", "eu": "https://cdp-eu.customer.io"}
+
+
+class _Failure(_ErrorDetails):
+    """What the native layer raises inside this module, before it becomes an AnalyticsError."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Python values to message JSON
+# ---------------------------------------------------------------------------------------------
+
+
+class _Encoder(json.JSONEncoder):
+    """The values the official client accepts in traits, properties and context: datetimes and
+    dates as ``isoformat()``, Decimal as float, sets as lists, Enums as their value, bytes as
+    UTF-8 text, any Mapping as an object. Anything else is refused (the official client drops
+    the key with a warning)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, (datetime, date)):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return float(o)
+        if isinstance(o, (set, frozenset)):
+            return list(o)
+        if isinstance(o, Enum):
+            return o.value
+        if isinstance(o, bytes):
+            return o.decode("utf-8")
+        if isinstance(o, Mapping):
+            return dict(o)
+        return super().default(o)
+
+
+def _id(value: Any) -> Any:
+    """Ids as the official client sends them: numbers become their str(); anything else is
+    passed on for libcustomerio to accept (a str) or refuse."""
+    if isinstance(value, numbers.Number) and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _timestamp(value: Any) -> Optional[str]:
+    """A datetime as the official client writes it: a naive one made within the last 5 seconds
+    is taken as local time (``datetime.now()``), any other naive one as UTC; then ISO-8601 with
+    milliseconds and the offset (``2014-09-03T00:00:00.000+00:00``). A str is passed as is;
+    None lets libcustomerio stamp the message now."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            "timestamp must be a datetime or an ISO-8601 str, not {}".format(
+                type(value).__name__), code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT))
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        if (datetime.now() - value).total_seconds() < 5:
+            value = value.astimezone()  # local time
+        else:
+            value = value.replace(tzinfo=timezone.utc)
+    text: str = value.isoformat(timespec="milliseconds")
+    return text
+
+
+def _build(type_: str, **fields: Any) -> Message:
+    """The message: type, then every field that is not None."""
+    msg: Message = {"type": type_}
+    for key, value in fields.items():
+        if value is not None:
+            msg[key] = value
+    return msg
+
+
+# ---------------------------------------------------------------------------------------------
+# Native errors to AnalyticsError
+# ---------------------------------------------------------------------------------------------
+
+
+def _server_code(body: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """Customer.io's ``{"code", "message"}`` from an error answer, when it has that shape."""
+    if not body:
+        return None, None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None, None
+    if not isinstance(payload, dict):
+        return None, None
+    code, message = payload.get("code"), payload.get("message")
+    return (code if isinstance(code, str) else None,
+            message if isinstance(message, str) else None)
+
+
+def _convert(e: _ErrorDetails) -> AnalyticsError:
+    """A failure of libcustomerio as the analytics exception it stands for."""
+    name = e.code_name or _n.cio_status_str(e.code)
+    cls: Type[AnalyticsError] = DeliveryError
+    if e.code in (_n.CIO_E_INVALID_ARGUMENT, _n.CIO_E_CONFIG):
+        cls = ValidationError
+    elif e.code == _n.CIO_E_PAYLOAD_TOO_LARGE and not e.status:
+        cls = MessageTooLargeError
+    elif e.code == _n.CIO_E_QUEUE_FULL:
+        cls = QueueFullError
+    elif e.status:
+        code, message = _server_code(e.body)
+        return APIError(e.status, code or "unknown", message or e.message,
+                        attempts=e.attempts, body=e.body)
+    return cls(e.message, status=e.status, code=name, attempts=e.attempts, body=e.body)
+
+
+def _report_error(report: DeliveryReport) -> AnalyticsError:
+    """The exception on_error gets for a message given up."""
+    message = report.message or report.code_name
+    if report.status:
+        return APIError(report.status, report.reason or "unknown", message)
+    return DeliveryError(message, code=report.code_name)
+
+
+class _MessagePipeline(Pipeline):
+    """The delivery pipeline on the Pipelines sink, its failure reports handed to the client
+    grouped the way the official consumer reports a failed batch: one ``on_error(error,
+    batch)`` per error, with every message it struck."""
+
+    def __init__(self, handler: Callable[[List[DeliveryReport]], None], native: NativeClient,
+                 **options: Any) -> None:
+        self._handler = handler
+        super().__init__(native, sink="pipelines", **options)
+
+    def _dispatch_all(self, reports: List[DeliveryReport]) -> None:
+        failed = [r for r in reports if not r.ok]
+        if failed:
+            self._handler(failed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------
+
+
+class Client(object):
+    """A Data Pipelines client: the official ``Client`` with the same arguments.
+
+    :param write_key: the Pipelines API key (None: ``CUSTOMERIO_CDP_API_KEY``). A key of the
+        form ``sk_us_...`` / ``pk_eu_...`` is sent as a Bearer token and picks its region's
+        host; any other as HTTP Basic (key as user, empty password).
+    :param host: a base URL replacing ``https://cdp.customer.io`` (the EU one is
+        ``https://cdp-eu.customer.io``; a proxy, a relay, the local emulator); ``/v1/batch`` is
+        appended.
+    :param debug: log every message queued (``logging.getLogger("customerio_native.analytics")``
+        set to DEBUG).
+    :param max_queue_size: messages queued or in flight at most; one more raises
+        :class:`QueueFullError`.
+    :param send: False: validate and complete each message, return it, send nothing.
+    :param on_error: ``on_error(error, batch)``, called on the client's report thread (or
+        inside :meth:`flush`) for every message given up: ``error`` an :class:`APIError` (Customer.io
+        refused it: 4xx, or 5xx/429 still after the retries) or a :class:`DeliveryError` (no
+        answer), ``batch`` the list of messages it struck. Without it failures are logged.
+    :param gzip: accepted for compatibility; bodies are sent uncompressed.
+    :param max_retries: retries of a failed request (network errors, timeouts, 429, 5xx;
+        never other 4xx) before its messages are given up.
+    :param sync_mode: send each message at once, in its own ``/v1/batch`` request, and raise
+        :class:`APIError` (or :class:`DeliveryError`) when it fails.
+    :param timeout: seconds one HTTP attempt may take.
+    :param proxies: accepted for compatibility, not used: libcurl takes its proxy from the
+        ``https_proxy`` / ``http_proxy`` environment variables.
+    :param thread: requests in flight at once (the official client's consumer threads).
+    :param upload_size: messages per request at most.
+    :param upload_interval: seconds the oldest queued message may wait for a fuller batch.
+    :param exit_timeout: seconds the interpreter's exit may spend delivering what is queued
+        (None: no limit); what is left is reported to ``on_error``.
+    :param spool_path: a file that makes the queue survive a crash or ``kill -9`` (see
+        :class:`~customerio_native.Pipeline`).
+    """
+
+    class DefaultConfig(object):
+        write_key: Optional[str] = None
+        host: Optional[str] = None
+        on_error: Optional[ErrorHandler] = None
+        debug = False
+        send = True
+        sync_mode = False
+        max_queue_size = 10000
+        gzip = False
+        timeout: float = 15
+        max_retries = 10
+        proxies: Optional[Mapping[str, str]] = None
+        thread = 1
+        upload_interval = 0.5
+        upload_size = 100
+
+    log = log
+
+    def __init__(
+        self,
+        write_key: Optional[str] = DefaultConfig.write_key,
+        host: Optional[str] = DefaultConfig.host,
+        debug: bool = DefaultConfig.debug,
+        max_queue_size: int = DefaultConfig.max_queue_size,
+        send: bool = DefaultConfig.send,
+        on_error: Optional[ErrorHandler] = DefaultConfig.on_error,
+        gzip: bool = DefaultConfig.gzip,
+        max_retries: int = DefaultConfig.max_retries,
+        sync_mode: bool = DefaultConfig.sync_mode,
+        timeout: float = DefaultConfig.timeout,
+        proxies: Optional[Mapping[str, str]] = DefaultConfig.proxies,
+        thread: int = DefaultConfig.thread,
+        upload_size: int = DefaultConfig.upload_size,
+        upload_interval: float = DefaultConfig.upload_interval,
+        *,
+        exit_timeout: Optional[float] = 10.0,
+        spool_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> None:
+        if write_key is None:
+            write_key = os.environ.get("CUSTOMERIO_CDP_API_KEY") or None
+        if not isinstance(write_key, str) or not write_key.strip():
+            raise ValidationError(
+                "write_key must be a non-empty str (or set CUSTOMERIO_CDP_API_KEY), got: {!r}"
+                .format(type(write_key).__name__ if write_key is not None else None),
+                code=_n.cio_status_str(_n.CIO_E_CONFIG))
+        # Keys read from secret files often end in a newline; the official client strips it.
+        self.write_key = write_key.strip()
+        self.host = host
+        self.on_error = on_error
+        self.debug = debug
+        self.send = send
+        self.sync_mode = sync_mode
+        self.gzip = gzip
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.proxies = proxies
+        self._native: Optional[NativeClient] = None
+        self._pipeline: Optional[_MessagePipeline] = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.exit_timeout = exit_timeout
+
+        if debug:
+            self.log.setLevel(logging.DEBUG)
+        if proxies is not None:
+            self.log.warning("proxies is not used: libcurl reads https_proxy / http_proxy from "
+                             "the environment")
+        self._warn_if_other_region_host()
+
+        if not send:
+            return
+        try:
+            self._native = NativeClient(
+                _Failure,
+                cdp_api_key=self.write_key,
+                cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
+                **client_options(retries=max_retries if sync_mode else None, timeout=timeout),
+            )
+            if not sync_mode:
+                self._pipeline = _MessagePipeline(
+                    self._failed, self._native,
+                    max_queue_items=max(1, int(max_queue_size)),
+                    when_full="fail",
+                    max_batch_items=max(1, int(upload_size)),
+                    linger=float(upload_interval),
+                    max_in_flight=max(1, int(thread)),
+                    max_attempts=max(0, int(max_retries)) + 1,
+                    exit_timeout=exit_timeout,
+                    spool_path=spool_path,
+                )
+        except _ErrorDetails as e:
+            if self._native is not None:
+                self._native.close()
+            raise _convert(e) from None
+        # What is queued is delivered at exit (the official client only stops its thread and
+        # loses the queue unless flush() was called).
+        atexit.register(self._at_exit)
+
+    # ---- the calls --------------------------------------------------------------------------
+
+    def identify(self, user_id: Optional[Id] = None, traits: Optional[Mapping[str, Any]] = None,
+                 context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+                 anonymous_id: Optional[Id] = None,
+                 integrations: Optional[Mapping[str, Any]] = None,
+                 message_id: Any = None) -> Tuple[bool, Message]:
+        """Who the person is, and their traits."""
+        return self._enqueue(_build(
+            "identify", userId=_id(user_id), anonymousId=_id(anonymous_id), traits=traits or {},
+            context=context or {}, integrations=integrations or {},
+            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+
+    def track(self, user_id: Optional[Id] = None, event: Optional[str] = None,
+              properties: Optional[Mapping[str, Any]] = None,
+              context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+              anonymous_id: Optional[Id] = None,
+              integrations: Optional[Mapping[str, Any]] = None,
+              message_id: Any = None) -> Tuple[bool, Message]:
+        """An event the person did."""
+        return self._enqueue(_build(
+            "track", userId=_id(user_id), anonymousId=_id(anonymous_id), event=event,
+            properties=properties or {}, context=context or {}, integrations=integrations or {},
+            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+
+    def alias(self, previous_id: Optional[Id] = None, user_id: Optional[Id] = None,
+              context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+              integrations: Optional[Mapping[str, Any]] = None,
+              message_id: Any = None) -> Tuple[bool, Message]:
+        """Merges the identity previous_id into user_id."""
+        return self._enqueue(_build(
+            "alias", previousId=_id(previous_id), userId=_id(user_id), context=context or {},
+            integrations=integrations or {}, timestamp=_timestamp(timestamp),
+            messageId=_id(message_id)))
+
+    def group(self, user_id: Optional[Id] = None, group_id: Optional[Id] = None,
+              traits: Optional[Mapping[str, Any]] = None,
+              context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+              anonymous_id: Optional[Id] = None,
+              integrations: Optional[Mapping[str, Any]] = None,
+              message_id: Any = None) -> Tuple[bool, Message]:
+        """Puts the person in a group (an object, for Customer.io), with the group's traits."""
+        return self._enqueue(_build(
+            "group", userId=_id(user_id), anonymousId=_id(anonymous_id), groupId=_id(group_id),
+            traits=traits or {}, context=context or {}, integrations=integrations or {},
+            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+
+    def page(self, user_id: Optional[Id] = None, category: Optional[str] = None,
+             name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
+             context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+             anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+             message_id: Any = None) -> Tuple[bool, Message]:
+        """A web page view."""
+        return self._view("page", user_id, category, name, properties, context, timestamp,
+                          anonymous_id, integrations, message_id)
+
+    def screen(self, user_id: Optional[Id] = None, category: Optional[str] = None,
+               name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
+               context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+               anonymous_id: Optional[Id] = None,
+               integrations: Optional[Mapping[str, Any]] = None,
+               message_id: Any = None) -> Tuple[bool, Message]:
+        """A mobile screen view."""
+        return self._view("screen", user_id, category, name, properties, context, timestamp,
+                          anonymous_id, integrations, message_id)
+
+    def _view(self, type_: str, user_id: Any, category: Any, name: Any, properties: Any,
+              context: Any, timestamp: Any, anonymous_id: Any, integrations: Any,
+              message_id: Any) -> Tuple[bool, Message]:
+        # As in the official client, an empty name or category is no name or category.
+        return self._enqueue(_build(
+            type_, userId=_id(user_id), anonymousId=_id(anonymous_id), category=category or None,
+            name=name or None, properties=properties or {}, context=context or {},
+            integrations=integrations or {}, timestamp=_timestamp(timestamp),
+            messageId=_id(message_id)))
+
+    def _enqueue(self, msg: Message) -> Tuple[bool, Message]:
+        """Validates and completes msg in libcustomerio, then queues it, sends it
+        (sync_mode) or neither (send=False). Returns ``(True, the message as sent)``."""
+        try:
+            text = json.dumps(msg, cls=_Encoder, ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":"))
+            prepared = _n.cio_cdp_prepare(text)
+        except _n.Error as e:
+            code, status, message, body, attempts = e.args
+            raise _convert(_Failure(message, status=status or None, code=code,
+                                    code_name=_n.cio_status_str(code), attempts=attempts,
+                                    body=body.decode("utf-8", "replace") if body else None)
+                           ) from None
+        except (TypeError, ValueError) as e:  # json.dumps, or a str that is not valid UTF-8
+            raise ValidationError("{}: {}".format(msg.get("type"), e),
+                                  code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from None
+        sent: Message = json.loads(prepared)
+        self.log.debug("queueing: %s", sent)
+        if not self.send:
+            return True, sent
+        try:
+            if self.sync_mode:
+                self._send_now(prepared)
+            else:
+                self._live_pipeline().enqueue(prepared)
+        except _ErrorDetails as e:
+            raise _convert(e) from None
+        self.log.debug("enqueued %s.", sent["type"])
+        return True, sent
+
+    def _live_pipeline(self) -> Pipeline:
+        pipeline = self._pipeline
+        if pipeline is None or pipeline.closed:
+            raise DeliveryError("the client is shut down (join() or shutdown() was called)",
+                                code=_n.cio_status_str(_n.CIO_E_CLOSED))
+        return pipeline
+
+    def _send_now(self, prepared: str) -> None:
+        """sync_mode: one /v1/batch request with this message, retried by libcustomerio."""
+        native = self._native
+        if native is None or native.closed:
+            raise DeliveryError("the client is shut down (join() or shutdown() was called)",
+                                code=_n.cio_status_str(_n.CIO_E_CLOSED))
+        result = native.call(_n.cio_cdp_batch, [prepared])
+        if result and result[1]:  # a 2xx answer that still refused the message
+            _index, reason, _field, message = result[1][0]
+            raise APIError(200, reason or "unknown", message or "the message was rejected")
+
+    # ---- failures ---------------------------------------------------------------------------
+
+    def _failed(self, reports: List[DeliveryReport]) -> None:
+        """Reports of messages given up, grouped by what struck them."""
+        groups: Dict[Tuple[Any, ...], List[DeliveryReport]] = {}
+        for report in reports:
+            key = (report.code, report.status, report.reason, report.message)
+            groups.setdefault(key, []).append(report)
+        for group in groups.values():
+            error = _report_error(group[0])
+            batch = [r.operation for r in group]
+            if self.on_error is None:
+                self.log.error("error uploading: %s (%d message%s)", error, len(batch),
+                               "" if len(batch) == 1 else "s")
+                continue
+            try:
+                self.on_error(error, batch)
+            except Exception:
+                self.log.exception("on_error raised")
+
+    def _warn_if_other_region_host(self) -> None:
+        """The official client's warning: a region key sent to the other region's host."""
+        key = self.write_key
+        if len(key) < 6 or key[:3] not in ("pk_", "sk_") or key[3:6] not in ("us_", "eu_"):
+            return
+        region = key[3:5]
+        host = (self.host or _REGION_HOSTS[region]).rstrip("/")
+        for other, other_host in _REGION_HOSTS.items():
+            if other != region and host == other_host:
+                self.log.warning("%s API key is being sent to the %s host %s", region.upper(),
+                                 other.upper(), host)
+
+    # ---- flush, join, shutdown --------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Sends what is queued without waiting for ``upload_interval`` and waits until every
+        message queued so far is delivered or given up (and its ``on_error`` has run)."""
+        pipeline = self._pipeline
+        if pipeline is not None and not pipeline.closed:
+            pipeline.flush()
+
+    def join(self) -> None:
+        """Delivers what is queued (retries included), then stops the client: later calls
+        raise :class:`DeliveryError`."""
+        self._close(None)
+
+    def shutdown(self) -> None:
+        """Flushes, then stops the client (the official ``flush()`` + ``join()``)."""
+        self.flush()
+        self.join()
+
+    def stats(self) -> Dict[str, int]:
+        """The pipeline's counters (enqueued, delivered, failed, retried, requests, ...);
+        empty in sync_mode or with send=False."""
+        pipeline = self._pipeline
+        return pipeline.stats() if pipeline is not None and not pipeline.closed else {}
+
+    def _close(self, timeout: Optional[float]) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        atexit.unregister(self._at_exit)
+        if self._pipeline is not None:
+            self._pipeline.close(timeout)
+        if self._native is not None:
+            self._native.close()
+
+    def _at_exit(self) -> None:
+        self._close(self.exit_timeout)
