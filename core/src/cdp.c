@@ -3,6 +3,7 @@
  * timestamp, context.library), single-message sends, typed helpers, /v1/batch, and the sink that
  * lets the delivery pipeline send messages instead of Track operations.
  */
+#include "json_scan.h"
 #include "pipeline_sink.h"
 
 #include <stdio.h>
@@ -24,44 +25,54 @@ static void iso8601_now(char out[32]) {
 
 /* A present id: a non-empty string without control characters (at most 150 bytes), or an
  * integer. Fills why and returns false otherwise. */
-static bool id_value_ok(const json_t *v, const char *field, char *why, size_t why_size) {
-    if (json_is_integer(v))
+static bool id_value_ok(const cio_json_value_t *v, const char *field, char *why, size_t why_size) {
+    if (v->kind == CIO_JSON_INTEGER)
         return true;
-    if (!json_is_string(v) || json_string_length(v) == 0)
+    char text[CIO_MAX_ID_BYTES + 2];
+    size_t n = v->kind == CIO_JSON_STRING ? cio__jstring(v, text, sizeof(text)) : 0;
+    if (n == 0)
         snprintf(why, why_size, "%s must be a non-empty string", field);
-    else if (json_string_length(v) > CIO_MAX_ID_BYTES)
+    else if (n > CIO_MAX_ID_BYTES)
         snprintf(why, why_size, "%s is longer than %d bytes", field, CIO_MAX_ID_BYTES);
-    else if (cio__has_control_char(json_string_value(v)) ||
-             strlen(json_string_value(v)) != json_string_length(v))
+    else if (cio__has_control_char(text)) /* the scanner refuses \u0000: text is all of it */
         snprintf(why, why_size, "%s contains a control character", field);
     else
         return true;
     return false;
 }
 
-/* What is wrong with a parsed message, in why; false when something is. */
-static bool check_message(const json_t *msg, const char **type_out, char *why, size_t n) {
-    if (!json_is_object(msg)) {
-        snprintf(why, n, "a message must be a JSON object (got %s)", cio__json_type_name(msg));
+/* A member of the message, or NULL. */
+static const cio_json_value_t *get(const cio_jindex_t *msg, const char *key, cio_json_value_t *v) {
+    return cio__jindex_get(msg, key, v) ? v : NULL;
+}
+
+/* What is wrong with a scanned message, in why; false when something is. */
+static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg, char type[16],
+                          char *why, size_t n) {
+    if (text->kind != CIO_JSON_OBJECT) {
+        snprintf(why, n, "a message must be a JSON object (got %s)", cio__jkind_name(text->kind));
         return false;
     }
-    const char *type = json_string_value(json_object_get(msg, "type"));
+    cio_json_value_t t, u, a, x;
     bool known = false;
-    for (const char *const *t = message_types; type != NULL && *t != NULL; t++)
-        known = known || strcmp(type, *t) == 0;
+    for (const char *const *k = message_types; get(msg, "type", &t) && *k != NULL; k++) {
+        if (cio__jstring_is(&t, *k)) {
+            snprintf(type, 16, "%s", *k);
+            known = true;
+        }
+    }
     if (!known) {
         snprintf(why, n, "type must be identify, track, page, screen, group or alias");
         return false;
     }
-    *type_out = type;
-    const json_t *user = json_object_get(msg, "userId");
-    const json_t *anon = json_object_get(msg, "anonymousId");
+    const cio_json_value_t *user = get(msg, "userId", &u);
+    const cio_json_value_t *anon = get(msg, "anonymousId", &a);
     if (user != NULL && !id_value_ok(user, "userId", why, n))
         return false;
     if (anon != NULL && !id_value_ok(anon, "anonymousId", why, n))
         return false;
     if (strcmp(type, "alias") == 0) {
-        const json_t *previous = json_object_get(msg, "previousId");
+        const cio_json_value_t *previous = get(msg, "previousId", &x);
         if (user == NULL || previous == NULL) {
             snprintf(why, n, "alias needs previousId and userId");
             return false;
@@ -73,7 +84,7 @@ static bool check_message(const json_t *msg, const char **type_out, char *why, s
         return false;
     }
     if (strcmp(type, "group") == 0) {
-        const json_t *group = json_object_get(msg, "groupId");
+        const cio_json_value_t *group = get(msg, "groupId", &x);
         if (group == NULL) {
             snprintf(why, n, "groupId is required");
             return false;
@@ -81,23 +92,24 @@ static bool check_message(const json_t *msg, const char **type_out, char *why, s
         if (!id_value_ok(group, "groupId", why, n))
             return false;
     }
-    const json_t *event = json_object_get(msg, "event");
-    if (strcmp(type, "track") == 0 && (!json_is_string(event) || json_string_length(event) == 0)) {
+    const cio_json_value_t *event = get(msg, "event", &x);
+    if (strcmp(type, "track") == 0 &&
+        (event == NULL || event->kind != CIO_JSON_STRING || event->len == 2)) {
         snprintf(why, n, "event is required (a non-empty string)");
         return false;
     }
     static const char *const objects[] = {"traits", "properties", "context", "integrations", NULL};
     for (const char *const *f = objects; *f != NULL; f++) {
-        const json_t *v = json_object_get(msg, *f);
-        if (v != NULL && !json_is_object(v)) {
-            snprintf(why, n, "%s must be a JSON object (got %s)", *f, cio__json_type_name(v));
+        const cio_json_value_t *v = get(msg, *f, &x);
+        if (v != NULL && v->kind != CIO_JSON_OBJECT) {
+            snprintf(why, n, "%s must be a JSON object (got %s)", *f, cio__jkind_name(v->kind));
             return false;
         }
     }
     static const char *const strings[] = {"timestamp", "messageId", "name", "category", NULL};
     for (const char *const *f = strings; *f != NULL; f++) {
-        const json_t *v = json_object_get(msg, *f);
-        if (v != NULL && (!json_is_string(v) || json_string_length(v) == 0)) {
+        const cio_json_value_t *v = get(msg, *f, &x);
+        if (v != NULL && (v->kind != CIO_JSON_STRING || v->len == 2)) {
             snprintf(why, n, "%s must be a non-empty string", *f);
             return false;
         }
@@ -105,28 +117,47 @@ static bool check_message(const json_t *msg, const char **type_out, char *why, s
     return true;
 }
 
-/* Adds what the core fills in: messageId, timestamp, context.library. */
-static bool complete_message(json_t *msg) {
+#define LIBRARY_JSON "{\"name\":\"customerio-native\",\"version\":\"" CIO_VERSION_STRING "\"}"
+
+/*
+ * Writes the message completed with what the core fills in (messageId, timestamp,
+ * context.library) when absent: the new members first, then the caller's members byte for byte
+ * (numbers keep their spelling; nothing is re-serialised).
+ */
+static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *msg,
+                             cio_buf_t *out) {
     char ulid[CIO_ULID_BUFSIZE], now[32];
-    if (json_object_get(msg, "messageId") == NULL &&
-        (cio_ulid(ulid) != CIO_OK || json_object_set_new(msg, "messageId", json_string(ulid))))
-        return false;
-    if (json_object_get(msg, "timestamp") == NULL) {
+    cio_json_value_t v, library;
+    bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
+    if (ok && !get(msg, "messageId", &v))
+        ok = cio_ulid(ulid) == CIO_OK && cio__buf_appends(out, "\"messageId\":\"") &&
+             cio__buf_appends(out, ulid) && cio__buf_appends(out, "\",");
+    if (ok && !get(msg, "timestamp", &v)) {
         iso8601_now(now);
-        if (json_object_set_new(msg, "timestamp", json_string(now)) != 0)
-            return false;
+        ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, now) &&
+             cio__buf_appends(out, "\",");
     }
-    json_t *context = json_object_get(msg, "context");
-    if (context == NULL) {
-        context = json_object();
-        if (json_object_set_new(msg, "context", context) != 0)
-            return false;
+    if (ok && !get(msg, "context", &v))
+        ok = cio__buf_appends(out, "\"context\":{\"library\":" LIBRARY_JSON "},");
+    const char *cursor = NULL;
+    cio_json_value_t key, value;
+    bool first = true;
+    while (ok && cio__jnext(text, &cursor, &key, &value)) {
+        ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, key.text, key.len) &&
+             cio__buf_append(out, ":", 1);
+        first = false;
+        if (ok && cio__jstring_is(&key, "context") && !cio__jget(&value, "library", &library)) {
+            bool empty = cio__jcount(&value) == 0;
+            ok = cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
+                 (empty || cio__buf_append(out, ",", 1)) &&
+                 cio__buf_append(out, value.text + 1, value.len - 1); /* its members and '}' */
+        } else if (ok) {
+            ok = cio__buf_append(out, value.text, value.len);
+        }
     }
-    if (json_object_get(context, "library") == NULL)
-        return json_object_set_new(context, "library",
-                                   json_pack("{s:s,s:s}", "name", "customerio-native", "version",
-                                             CIO_VERSION_STRING)) == 0;
-    return true;
+    if (ok && first && out->data[out->len - 1] == ',')
+        out->data[--out->len] = '\0'; /* the caller's object was empty */
+    return ok && cio__buf_append(out, "}", 1);
 }
 
 /* Validates and completes one message into out; type (if non-NULL) gets its type. */
@@ -135,28 +166,37 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
-    if (!cio__utf8_valid(text, len))
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
-    json_error_t err;
-    json_t *msg = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
-    if (msg == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %d: %s)", call,
+    cio_json_value_t msg;
+    cio_jindex_t members;
+    cio_jerror_t err;
+    if (!cio__json_scan_indexed(text, len, &msg, &members, &err)) {
+        if (!cio__utf8_valid(text, len))
+            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
                          label, err.column, err.text);
-    char why[160];
-    const char *t = NULL;
-    cio_status_t st = CIO_OK;
-    if (!check_message(msg, &t, why, sizeof(why)))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, why);
-    else if (type != NULL)
-        snprintf(type, 16, "%s", t);
-    if (st == CIO_OK && (!complete_message(msg) || !cio__buf_append_json(out, msg)))
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    json_decref(msg);
-    if (st == CIO_OK && out->len > CIO_CDP_MAX_MESSAGE_BYTES)
-        st = cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
-                       "%s: %s is %zu bytes, over the Pipelines API limit of %d bytes per message",
-                       call, label, out->len, CIO_CDP_MAX_MESSAGE_BYTES);
-    return st;
+    }
+    for (size_t i = 0; members.complete && i < members.count; i++) { /* as Customer.io would */
+        for (size_t j = 0; j < i; j++) {
+            const cio_json_value_t *a = &members.key[i], *b = &members.key[j];
+            if (a->len == b->len && memcmp(a->text, b->text, a->len) == 0)
+                return cio__fail(CIO_E_INVALID_ARGUMENT,
+                                 "%s: %s is not valid JSON (the member %.*s appears twice)", call,
+                                 label, (int)a->len, a->text);
+        }
+    }
+    char why[160], t[16];
+    if (!check_message(&msg, &members, t, why, sizeof(why)))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, why);
+    if (type != NULL)
+        memcpy(type, t, sizeof(t));
+    if (!complete_message(&msg, &members, out))
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    if (out->len > CIO_CDP_MAX_MESSAGE_BYTES)
+        return cio__fail(
+            CIO_E_PAYLOAD_TOO_LARGE,
+            "%s: %s is %zu bytes, over the Pipelines API limit of %d bytes per message", call,
+            label, out->len, CIO_CDP_MAX_MESSAGE_BYTES);
+    return CIO_OK;
 }
 
 cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,

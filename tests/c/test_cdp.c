@@ -478,3 +478,33 @@ Test(cdp, test_report_queue_gets_one_requests_reports_together_with_the_code) {
     cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
     cio_queue_free(q);
 }
+
+/* The core completes a message by writing the caller's members back byte for byte: numbers keep
+ * their spelling, a context without library gets one, a context with one keeps it. */
+Test(cdp, test_prepare_splices_the_callers_bytes) {
+    char *out = NULL;
+    expect_ok(
+        cio_cdp_prepare("{\"type\":\"track\",\"userId\":7,\"event\":\"e\",\"messageId\":\"m1\","
+                        "\"timestamp\":\"2026-01-02T03:04:05.678Z\",\"properties\":{\"price\":"
+                        "23.45,\"big\":1e400},\"context\":{\"ip\":\"1.2.3.4\"}}",
+                        &out));
+    cr_assert_str_eq(out, "{\"type\":\"track\",\"userId\":7,\"event\":\"e\",\"messageId\":\"m1\","
+                          "\"timestamp\":\"2026-01-02T03:04:05.678Z\",\"properties\":{\"price\":"
+                          "23.45,\"big\":1e400},\"context\":{\"library\":{\"name\":"
+                          "\"customerio-native\",\"version\":\"" CIO_VERSION_STRING "\"},"
+                          "\"ip\":\"1.2.3.4\"}}");
+    cio_free(out);
+    const char *kept = "{\"type\":\"identify\",\"userId\":\"u\",\"messageId\":\"m\",\"timestamp\":"
+                       "\"t\",\"context\":{\"library\":{\"name\":\"mine\"}}}";
+    expect_ok(cio_cdp_prepare(kept, &out));
+    cr_assert_str_eq(out, kept);
+    cio_free(out);
+    expect_ok(cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"u\",\"messageId\":\"m\","
+                              "\"timestamp\":\"t\",\"context\":{}}",
+                              &out));
+    cr_assert_str_eq(out,
+                     "{\"type\":\"identify\",\"userId\":\"u\",\"messageId\":\"m\",\"timestamp\":"
+                     "\"t\",\"context\":{\"library\":{\"name\":\"customerio-native\","
+                     "\"version\":\"" CIO_VERSION_STRING "\"}}}");
+    cio_free(out);
+}

@@ -84,21 +84,24 @@ class DatetimeEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None,
-                 allow_nan: bool = True) -> Callable[[Any], str]:
+def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None, allow_nan: bool = True,
+                 ensure_ascii: bool = True) -> Callable[[Any], str]:
     """A compact JSON encoding function built once: json.dumps() builds an encoder object, and
     the encoder's encode() its C scanner, on every call, which is most of what a queued event
-    costs in Python. Same output as dumps(data, encoder)."""
-    enc = (encoder or DatetimeEncoder)(separators=(",", ":"), allow_nan=allow_nan)
+    costs in Python. Same output as json.dumps(data, cls=encoder, allow_nan=allow_nan,
+    ensure_ascii=ensure_ascii, separators=(",", ":"))."""
+    enc = (encoder or DatetimeEncoder)(separators=(",", ":"), allow_nan=allow_nan,
+                                       ensure_ascii=ensure_ascii)
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None or type(enc).encode is not json.JSONEncoder.encode:
         return enc.encode  # no C accelerator, or an encoder that changes encode() itself
-    scan = make({}, enc.default, json.encoder.encode_basestring_ascii, None, ":", ",", False,
-                False, allow_nan)
+    quote = (json.encoder.encode_basestring_ascii if ensure_ascii
+             else json.encoder.encode_basestring)
+    scan = make({}, enc.default, quote, None, ":", ",", False, False, allow_nan)
 
     def encode(data: Any) -> str:
         if data.__class__ is str:
-            return json.encoder.encode_basestring_ascii(data)
+            return quote(data)  # type: ignore[no-any-return]
         return "".join(scan(data, 0))
 
     return encode

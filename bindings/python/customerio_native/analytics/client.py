@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
 
 from .. import _native as _n
-from .._core import NativeClient, client_options
+from .._core import NativeClient, client_options, make_encoder
 from ..errors import _ErrorDetails
 from ..pipeline import DeliveryReport, Pipeline
 from .errors import (
@@ -80,9 +80,15 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
+# Built once: json.dumps() would build an encoder per message.
+_encode = make_encoder(_Encoder, allow_nan=False, ensure_ascii=False)
+
+
 def _id(value: Any) -> Any:
     """Ids as the official client sends them: numbers become their str(); anything else is
     passed on for libcustomerio to accept (a str) or refuse."""
+    if value is None or value.__class__ is str:  # the common case, without the ABC check
+        return value
     if isinstance(value, numbers.Number) and not isinstance(value, str):
         return str(value)
     return value
@@ -210,7 +216,9 @@ class Client(object):
     :param proxies: accepted for compatibility, not used: libcurl takes its proxy from the
         ``https_proxy`` / ``http_proxy`` environment variables.
     :param thread: requests in flight at once (the official client's consumer threads).
-    :param upload_size: messages per request at most.
+    :param upload_size: messages per request at most. None (ours; the official client's default
+        is 100): as many as fit in one request under the 500 KB limit, so a busy service makes
+        far fewer requests under the workspace's rate limit.
     :param upload_interval: seconds the oldest queued message may wait for a fuller batch.
     :param exit_timeout: seconds the interpreter's exit may spend delivering what is queued
         (None: no limit); what is left is reported to ``on_error``.
@@ -232,7 +240,7 @@ class Client(object):
         proxies: Optional[Mapping[str, str]] = None
         thread = 1
         upload_interval = 0.5
-        upload_size = 100
+        upload_size: Optional[int] = None
 
     log = log
 
@@ -250,7 +258,7 @@ class Client(object):
         timeout: float = DefaultConfig.timeout,
         proxies: Optional[Mapping[str, str]] = DefaultConfig.proxies,
         thread: int = DefaultConfig.thread,
-        upload_size: int = DefaultConfig.upload_size,
+        upload_size: Optional[int] = DefaultConfig.upload_size,
         upload_interval: float = DefaultConfig.upload_interval,
         *,
         exit_timeout: Optional[float] = 10.0,
@@ -301,7 +309,7 @@ class Client(object):
                     self._failed, self._native,
                     max_queue_items=max(1, int(max_queue_size)),
                     when_full="fail",
-                    max_batch_items=max(1, int(upload_size)),
+                    max_batch_items=max(1, int(upload_size)) if upload_size else None,
                     linger=float(upload_interval),
                     max_in_flight=max(1, int(thread)),
                     max_attempts=max(0, int(max_retries)) + 1,
@@ -396,8 +404,7 @@ class Client(object):
         """Validates and completes msg in libcustomerio, then queues it, sends it
         (sync_mode) or neither (send=False). Returns ``(True, the message as sent)``."""
         try:
-            text = json.dumps(msg, cls=_Encoder, ensure_ascii=False, allow_nan=False,
-                              separators=(",", ":"))
+            text = _encode(msg)
             prepared = _n.cio_cdp_prepare(text)
         except _n.Error as e:
             code, status, message, body, attempts = e.args
