@@ -427,7 +427,10 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     return cio__ok();
 }
 
-cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
+/* cio_pipeline_enqueue and cio_pipeline_try_enqueue: may_wait says whether a full queue may be
+ * waited on (with CIO_WHEN_FULL_BLOCK). */
+static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
+                            bool may_wait) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
     cio_buf_t op = {0};
@@ -439,7 +442,8 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     size_t cost = op.len + 1;
     pthread_mutex_lock(&p->lock);
     if (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping) {
-        if (p->opts.when_full == CIO_WHEN_FULL_BLOCK) {
+        bool wait = may_wait && p->opts.when_full == CIO_WHEN_FULL_BLOCK;
+        if (wait) {
             struct timespec ts;
             deadline_in(&ts, p->opts.block_timeout_ms);
             while (p->queue_bytes + cost > p->opts.max_queue_bytes && !p->stopping &&
@@ -451,8 +455,7 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
             cio__buf_free(&op);
             return cio__fail(CIO_E_QUEUE_FULL,
                              "enqueue: the queue is full (%zu bytes queued, limit %zu)%s",
-                             p->queue_bytes, p->opts.max_queue_bytes,
-                             p->opts.when_full == CIO_WHEN_FULL_BLOCK ? " after waiting" : "");
+                             p->queue_bytes, p->opts.max_queue_bytes, wait ? " after waiting" : "");
         }
     }
     if (p->stopping) {
@@ -475,6 +478,15 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     if (seq != NULL)
         *seq = n;
     return cio__ok();
+}
+
+cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
+    return enqueue(p, operation_json, seq, true);
+}
+
+cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *p, const char *operation_json,
+                                      uint64_t *seq) {
+    return enqueue(p, operation_json, seq, false);
 }
 
 /* Waits (lock held) until nothing waits or flies, or the deadline. */
