@@ -311,6 +311,15 @@ CIO_RB_NOGVL5(cio_transactional_deliveries, cio_client_t *, const char *, const 
               const cio_delivery_filter_t *, char **)
 #define cio_transactional_deliveries cio_rb_nogvl_cio_transactional_deliveries
 
+/* The delivery pipeline (customerio/pipeline.h): enqueue may wait for room (when_full block),
+ * flush waits for the queue to drain, close for in-flight requests and the pipeline thread. */
+CIO_RB_NOGVL3(cio_pipeline_enqueue, cio_pipeline_t *, const char *, uint64_t *)
+#define cio_pipeline_enqueue cio_rb_nogvl_cio_pipeline_enqueue
+CIO_RB_NOGVL2(cio_pipeline_flush, cio_pipeline_t *, long)
+#define cio_pipeline_flush cio_rb_nogvl_cio_pipeline_flush
+CIO_RB_NOGVL2(cio_pipeline_close, cio_pipeline_t *, long)
+#define cio_pipeline_close cio_rb_nogvl_cio_pipeline_close
+
 /* cio_client_free waits for the engine thread to stop. */
 static void *cio_rb_run_cio_client_free(void *client) {
     cio_client_free((cio_client_t *)client);
