@@ -466,8 +466,8 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
  * attempts come from cio_last_error() on the calling thread, read right after the call. Out-
  * parameters become return values. The gem's lib/ layer maps these to the official classes.
  *
- * The GVL: every call that may block (each request-sending call, and cio_client_free) goes
- * through a twin in bindings/ruby/ext/customerio_native/cio_rb_nogvl.h that runs it inside
+ * The GVL: every call that may block (each request-sending call, the pipeline's enqueue, flush
+ * and close, and cio_client_free) goes through a twin in bindings/ruby/ext/customerio_native/cio_rb_nogvl.h that runs it inside
  * rb_thread_call_without_gvl(), so other Ruby threads run while it waits on the network. What
  * the C call reads must then stay put: a String argument is passed as a frozen copy held on the
  * C stack (copy-on-write, so a caller changing its own String meanwhile gets a new buffer), and
@@ -621,6 +621,10 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 %typemap(argout) cio_region_t *out {
     $result = SWIG_Ruby_AppendOutput($result, INT2NUM((int)*$1));
 }
+%typemap(in, numinputs=0) cio_queue_t **out (cio_queue_t *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) cio_queue_t **out {
+    $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(*$1, $descriptor(cio_queue_t *), 0));
+}
 
 /* Optional event fields: nil, or [timestamp (Integer), id (String or nil)]. */
 %typemap(in) const cio_event_options_t *options
@@ -686,13 +690,11 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 %ignore cio_event_options;
 
 /* Asynchronous calls are for event loops; the Ruby classes make blocking calls that release the
- * GVL instead. */
+ * GVL instead. Completion queues are wrapped for the delivery pipeline's reports only
+ * (cio_queue_new, cio_queue_fd, cio_queue_size, cio_queue_free; completions are taken off with
+ * cio_rb_queue_drain, see pipeline.i). */
 %ignore cio_async_next;
-%ignore cio_queue_new;
-%ignore cio_queue_fd;
 %ignore cio_queue_poll;
-%ignore cio_queue_size;
-%ignore cio_queue_free;
 %ignore cio_completion;
 %ignore cio_completion_free;
 

@@ -12,9 +12,10 @@
  * pipeline. cio_pipeline_stats_json returns the counters as JSON text.
  *
  * Python: enqueue, flush, close and creation release the GIL (enqueue may wait for room when
- * the queue is full); stats keeps it. Ruby: the report queue functions are not wrapped there
- * (customerio.i ignores them), so pass nil as report_queue; the calls hold the GVL unless
- * bindings/ruby/ext/customerio_native/cio_rb_nogvl.h lists them (flush and close can block).
+ * the queue is full); stats keeps it. Ruby: enqueue, flush and close release the GVL (through
+ * their twins in bindings/ruby/ext/customerio_native/cio_rb_nogvl.h); try_enqueue (which the
+ * gem calls first), creation and stats keep it. Reports are taken off the queue with cio_rb_queue_drain() by a Ruby thread that waits on
+ * the queue's descriptor (IO.select), never by a library thread calling into Ruby.
  */
 
 %{
@@ -64,6 +65,32 @@ static cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t
 
 /* ======================================================================================== */
 #ifdef SWIGRUBY
+%{
+/* Takes every completion off the queue: an Array of
+ * [token, status, http_status, attempts, message, response, reason, field] (Strings or nil), for
+ * the pipeline's delivery reports (token = seq, response = the operation JSON). Each completion
+ * is freed as soon as it is converted. Cheap; keeps the GVL. */
+static VALUE cio_rb_queue_drain(cio_queue_t *queue) {
+    VALUE list = rb_ary_new();
+    cio_completion_t *c = NULL;
+    while (cio_queue_poll(queue, &c) == CIO_OK && c != NULL) {
+        VALUE item = rb_ary_new_capa(8);
+        rb_ary_push(list, item); /* reachable before the next allocation */
+        rb_ary_push(item, ULL2NUM((unsigned long long)c->token));
+        rb_ary_push(item, INT2NUM((int)c->status));
+        rb_ary_push(item, INT2NUM(c->http_status));
+        rb_ary_push(item, INT2NUM(c->attempts));
+        rb_ary_push(item, cio_rb_str_or_nil(c->message));
+        rb_ary_push(item, cio_rb_bytes_or_nil(c->response, c->response_len));
+        rb_ary_push(item, cio_rb_str_or_nil(c->reason));
+        rb_ary_push(item, cio_rb_str_or_nil(c->field));
+        cio_completion_free(c);
+        c = NULL;
+    }
+    return list;
+}
+%}
+
 %typemap(in, numinputs=0) cio_pipeline_t **out (cio_pipeline_t *tmp = NULL) { $1 = &tmp; }
 %typemap(argout) cio_pipeline_t **out {
     $result = SWIG_Ruby_AppendOutput($result,
@@ -101,3 +128,7 @@ cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t max_qu
                                    cio_queue_t *report_queue, int report_successes,
                                    size_t max_batch_items, size_t max_queue_items,
                                    int max_attempts, cio_pipeline_t **out);
+
+#ifdef SWIGRUBY
+VALUE cio_rb_queue_drain(cio_queue_t *queue);
+#endif

@@ -17,13 +17,16 @@ Gem::Specification.new do |spec|
   spec.name = "customerio-native"
   spec.version = CustomerioNative::VERSION
   spec.summary = "Customer.io client on a C core: the official customerio gem's API, " \
-                 "GVL-free blocking calls, webhook verification and a Rack middleware"
+                 "GVL-free blocking calls, a delivery pipeline, webhook verification and a " \
+                 "Rack middleware"
   spec.description = <<~DESC
     The classes and methods of the official customerio gem (5.x) under CustomerioNative
-    (Client, Regions, IdentifierType, the same error classes), plus Track API v2, reporting
-    webhooks (signature, replay window, parsing, de-duplication) and a Rack middleware, on
-    libcustomerio: HTTP with kept-alive connections, validation, retries with backoff and
-    Retry-After, all in C. Blocking calls release the GVL.
+    (Client, Regions, IdentifierType, the same error classes), plus Track API v2, a delivery
+    pipeline (Pipeline, Client.new(background: true): fire-and-forget calls batched, paced,
+    retried, optionally spooled to disk, every operation reported to on_error/on_report),
+    reporting webhooks (signature, replay window, parsing, de-duplication) and a Rack
+    middleware, on libcustomerio: HTTP with kept-alive connections, validation, retries with
+    backoff and Retry-After, all in C. Blocking calls release the GVL.
   DESC
   spec.authors = ["customerio-native contributors"]
   spec.required_ruby_version = ">= 3.1"

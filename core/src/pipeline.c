@@ -487,7 +487,10 @@ static bool no_room(const cio_pipeline_t *p, size_t cost) {
            (p->opts.max_queue_items > 0 && p->queue_items + 1 > p->opts.max_queue_items);
 }
 
-cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
+/* cio_pipeline_enqueue and cio_pipeline_try_enqueue: may_wait says whether a full queue may be
+ * waited on (with CIO_WHEN_FULL_BLOCK). */
+static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
+                            bool may_wait) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
     cio_buf_t op = {0};
@@ -499,7 +502,8 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     size_t cost = op.len + 1;
     pthread_mutex_lock(&p->lock);
     if (no_room(p, cost) && !p->stopping) {
-        if (p->opts.when_full == CIO_WHEN_FULL_BLOCK) {
+        bool wait = may_wait && p->opts.when_full == CIO_WHEN_FULL_BLOCK;
+        if (wait) {
             struct timespec ts;
             deadline_in(&ts, p->opts.block_timeout_ms);
             while (no_room(p, cost) && !p->stopping &&
@@ -510,7 +514,7 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
             size_t items = p->queue_items, bytes = p->queue_bytes;
             pthread_mutex_unlock(&p->lock);
             cio__buf_free(&op);
-            const char *waited = p->opts.when_full == CIO_WHEN_FULL_BLOCK ? " after waiting" : "";
+            const char *waited = wait ? " after waiting" : "";
             if (p->opts.max_queue_items > 0 && items + 1 > p->opts.max_queue_items)
                 return cio__fail(CIO_E_QUEUE_FULL,
                                  "enqueue: the queue is full (%zu %ss queued, limit %zu)%s", items,
@@ -546,6 +550,15 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
     if (seq != NULL)
         *seq = n;
     return cio__ok();
+}
+
+cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
+    return enqueue(p, operation_json, seq, true);
+}
+
+cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *p, const char *operation_json,
+                                      uint64_t *seq) {
+    return enqueue(p, operation_json, seq, false);
 }
 
 /* Waits (lock held) until nothing waits or flies, or the deadline. */

@@ -239,6 +239,49 @@ Test(pipeline, test_full_queue_fails_fast_or_blocks_then_fails) {
     cio_pipeline_close(p, 10000);
 }
 
+/* try_enqueue never waits, even with CIO_WHEN_FULL_BLOCK; enqueue then waits for room. */
+Test(pipeline, test_try_enqueue_fails_at_once_when_full_and_enqueue_then_waits) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_queue_bytes = 1000;
+    o.when_full = CIO_WHEN_FULL_BLOCK;
+    o.block_timeout_ms = 10000;
+    o.linger_ms = 60000; /* nothing leaves on its own */
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    size_t accepted = 0;
+    uint64_t seq = 0;
+    cio_status_t st = CIO_OK;
+    int64_t t0 = now_ms();
+    for (size_t i = 0; i < 50 && st == CIO_OK; i++) {
+        char *op = event_op(i);
+        st = cio_pipeline_try_enqueue(p, op, &seq);
+        if (st == CIO_OK) {
+            accepted++;
+            cr_assert_eq(seq, accepted);
+        }
+        free(op);
+    }
+    cr_assert_lt(now_ms() - t0, 1000, "try_enqueue waited for room");
+    cr_assert_eq(st, CIO_E_QUEUE_FULL);
+    cr_assert_null(strstr(cio_last_error()->message, "after waiting"));
+    cr_assert_gt(accepted, 3);
+    /* a bad operation is refused as by enqueue, nothing queued */
+    cr_assert_eq(cio_pipeline_try_enqueue(p, "{\"type\":\"person\"}", NULL),
+                 CIO_E_INVALID_ARGUMENT);
+    /* a flush makes room again */
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    char *op = event_op(99);
+    cr_assert_eq(cio_pipeline_try_enqueue(p, op, &seq), CIO_OK);
+    cr_assert_eq(seq, accepted + 1);
+    free(op);
+    cr_assert_eq(cio_pipeline_close(p, 10000), CIO_OK);
+    cr_assert_eq(t.delivered, accepted + 1, "accepted %zu, delivered %zu", accepted + 1,
+                 t.delivered);
+    cr_assert_eq(t.failed, 0);
+    cr_assert_eq(cio_pipeline_try_enqueue(NULL, "{}", NULL), CIO_E_INVALID_ARGUMENT);
+}
+
 Test(pipeline, test_close_reports_what_could_not_be_delivered) {
     tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
     cio_pipeline_options_t o = options(&t);

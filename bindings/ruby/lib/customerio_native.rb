@@ -13,14 +13,15 @@
 #   require "customerio_native/compat"   # instead of: require "customerio"
 #
 # All real work (HTTP with kept-alive connections, validation, payload building, retries with
-# backoff and Retry-After, webhook signatures) happens in the C library; this gem maps names
-# and types, and blocking calls release the GVL.
+# backoff and Retry-After, the delivery pipeline, webhook signatures) happens in the C library;
+# this gem maps names and types, and blocking calls release the GVL.
 require "customerio_native/version"
 require "customerio_native/errors"
 require "customerio_native/regions"
 require "customerio_native/native"
 require "customerio_native/client"
 require "customerio_native/track_v2"
+require "customerio_native/pipeline"
 require "customerio_native/webhooks"
 require "customerio_native/requests"
 require "customerio_native/api"

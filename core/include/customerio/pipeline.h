@@ -133,6 +133,18 @@ CIO_EXTERN cio_status_t cio_pipeline_enqueue(cio_pipeline_t *pipeline, const cha
                                              uint64_t *seq);
 
 /*
+ * The same as cio_pipeline_enqueue(), except that it never waits for room: a full queue fails
+ * at once with CIO_E_QUEUE_FULL (nothing queued) whatever when_full says. For callers that must
+ * not block where they are (an event loop, or while holding an interpreter lock): try this
+ * first, and call cio_pipeline_enqueue() from where blocking is allowed only when it reports the
+ * queue full. It still takes the pipeline's lock briefly, and waits for the disk with
+ * CIO_SPOOL_SYNC_ALWAYS (and, while a batch is being synced, with CIO_SPOOL_SYNC_BATCH).
+ * Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *pipeline,
+                                                 const char *operation_json, uint64_t *seq);
+
+/*
  * Sends whatever is queued without waiting for linger, and waits until every operation queued
  * so far is reported (delivered or failed), or timeout_ms passes (CIO_E_TIMEOUT; < 0 = no
  * limit). Thread-safe.

@@ -36,7 +36,8 @@
 #define CIO_RB_NOGVL2(fn, T1, T2)                                                                  \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2))                                                           \
     typedef struct {                                                                               \
-        T1 a1; T2 a2;                                                                              \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -53,7 +54,9 @@
 #define CIO_RB_NOGVL3(fn, T1, T2, T3)                                                              \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2, T3))                                                       \
     typedef struct {                                                                               \
-        T1 a1; T2 a2; T3 a3;                                                                       \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
+        T3 a3;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -70,7 +73,10 @@
 #define CIO_RB_NOGVL4(fn, T1, T2, T3, T4)                                                          \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2, T3, T4))                                                   \
     typedef struct {                                                                               \
-        T1 a1; T2 a2; T3 a3; T4 a4;                                                                \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
+        T3 a3;                                                                                     \
+        T4 a4;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -87,7 +93,11 @@
 #define CIO_RB_NOGVL5(fn, T1, T2, T3, T4, T5)                                                      \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2, T3, T4, T5))                                               \
     typedef struct {                                                                               \
-        T1 a1; T2 a2; T3 a3; T4 a4; T5 a5;                                                         \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
+        T3 a3;                                                                                     \
+        T4 a4;                                                                                     \
+        T5 a5;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -104,7 +114,12 @@
 #define CIO_RB_NOGVL6(fn, T1, T2, T3, T4, T5, T6)                                                  \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2, T3, T4, T5, T6))                                           \
     typedef struct {                                                                               \
-        T1 a1; T2 a2; T3 a3; T4 a4; T5 a5; T6 a6;                                                  \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
+        T3 a3;                                                                                     \
+        T4 a4;                                                                                     \
+        T5 a5;                                                                                     \
+        T6 a6;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -121,7 +136,13 @@
 #define CIO_RB_NOGVL7(fn, T1, T2, T3, T4, T5, T6, T7)                                              \
     CIO_RB_CHECK_SIGNATURE(fn, (T1, T2, T3, T4, T5, T6, T7))                                       \
     typedef struct {                                                                               \
-        T1 a1; T2 a2; T3 a3; T4 a4; T5 a5; T6 a6; T7 a7;                                           \
+        T1 a1;                                                                                     \
+        T2 a2;                                                                                     \
+        T3 a3;                                                                                     \
+        T4 a4;                                                                                     \
+        T5 a5;                                                                                     \
+        T6 a6;                                                                                     \
+        T7 a7;                                                                                     \
         cio_status_t r;                                                                            \
     } cio_rb_args_##fn;                                                                            \
     static inline void *cio_rb_run_##fn(void *p) {                                                 \
@@ -129,7 +150,8 @@
         a->r = fn(a->a1, a->a2, a->a3, a->a4, a->a5, a->a6, a->a7);                                \
         return NULL;                                                                               \
     }                                                                                              \
-    static inline cio_status_t cio_rb_nogvl_##fn(T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7) {\
+    static inline cio_status_t cio_rb_nogvl_##fn(T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6,         \
+                                                 T7 a7) {                                          \
         cio_rb_args_##fn a = {a1, a2, a3, a4, a5, a6, a7, CIO_OK};                                 \
         rb_thread_call_without_gvl(cio_rb_run_##fn, &a, NULL, NULL);                               \
         return a.r;                                                                                \
@@ -316,6 +338,14 @@ CIO_RB_NOGVL2(cio_cdp_send, cio_client_t *, const char *)
 #define cio_cdp_send cio_rb_nogvl_cio_cdp_send
 CIO_RB_NOGVL4(cio_cdp_batch, cio_client_t *, const char *const *, size_t, cio_batch_result_t **)
 #define cio_cdp_batch cio_rb_nogvl_cio_cdp_batch
+/* The delivery pipeline (customerio/pipeline.h): enqueue may wait for room (when_full block),
+ * flush waits for the queue to drain, close for in-flight requests and the pipeline thread. */
+CIO_RB_NOGVL3(cio_pipeline_enqueue, cio_pipeline_t *, const char *, uint64_t *)
+#define cio_pipeline_enqueue cio_rb_nogvl_cio_pipeline_enqueue
+CIO_RB_NOGVL2(cio_pipeline_flush, cio_pipeline_t *, long)
+#define cio_pipeline_flush cio_rb_nogvl_cio_pipeline_flush
+CIO_RB_NOGVL2(cio_pipeline_close, cio_pipeline_t *, long)
+#define cio_pipeline_close cio_rb_nogvl_cio_pipeline_close
 
 /* cio_client_free waits for the engine thread to stop. */
 static void *cio_rb_run_cio_client_free(void *client) {

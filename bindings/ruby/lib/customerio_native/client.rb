@@ -3,6 +3,7 @@
 require "uri"
 require "customerio_native/native"
 require "customerio_native/payload"
+require "customerio_native/client_helpers"
 
 module CustomerioNative
   # Identifier types for merge_customers and the Track v2 helpers, as in the official gem.
@@ -30,6 +31,10 @@ module CustomerioNative
   # sizes, whose message names the call and the field), MissingIdAttributeError,
   # CustomerioNative::InvalidResponse for an error status, CustomerioNative::InvalidRequest
   # (and its subclasses NetworkError, RequestTimeout, ConfigurationError) when there was none.
+  #
+  # With background: true, identify, delete, suppress, unsuppress, track, pageview, screen,
+  # add_device, delete_device and merge_customers go through a Pipeline on this client instead
+  # (Track v2 batches, retried, reported to on_error) and return at once; see #pipeline.
   class Client
     DELIVERY_OPENED = "opened"
     DELIVERY_CONVERTED = "converted"
@@ -51,8 +56,9 @@ module CustomerioNative
       include ErrorDetails
     end
 
-    OPTIONS = %i[region url timeout connect_timeout retries backoff user_agent ca_file
-                 max_connections json].freeze
+    CONNECTION_OPTIONS = %i[region url timeout connect_timeout retries backoff user_agent
+                            ca_file max_connections json].freeze
+    BACKGROUND_OPTIONS = %i[background pipeline_options].freeze
     EVENT_OPTIONS = %i[id timestamp].freeze
     DEVICE_FIELDS = %i[last_used attributes].freeze
     ID_TYPES = {
@@ -60,7 +66,9 @@ module CustomerioNative
       IdentifierType::EMAIL => Native::CIO_ID_TYPE_EMAIL,
       IdentifierType::CIOID => Native::CIO_ID_TYPE_CIO_ID
     }.freeze
-    private_constant :OPTIONS, :EVENT_OPTIONS, :DEVICE_FIELDS
+    private_constant :CONNECTION_OPTIONS, :BACKGROUND_OPTIONS, :EVENT_OPTIONS, :DEVICE_FIELDS
+
+    include Helpers
 
     # site_id, api_key: the workspace's Track API credentials (nil: CUSTOMERIO_SITE_ID and
     # CUSTOMERIO_API_KEY from the environment). Options, as a Hash (the official gem's style) or
@@ -73,29 +81,29 @@ module CustomerioNative
     # - retries: retries after the first attempt (default 3); backoff: seconds, the base of the
     #   exponential backoff between them (default 0.1);
     # - user_agent, ca_file (a PEM bundle to verify the server with), max_connections (per
-    #   host, default 8); json: accepted and ignored (bodies are always JSON).
+    #   host, default 8); json: accepted and ignored (bodies are always JSON);
+    # - background: true sends the person and event methods through a Pipeline on this client
+    #   (fire-and-forget; see #pipeline); pipeline_options: that Pipeline's options (on_error:,
+    #   spool_path:, max_queue_bytes:, when_full:, ...).
     def initialize(site_id = nil, api_key = nil, options = nil, **kwargs)
-      opts = Client.options(options, kwargs)
-      region = opts[:region] || Regions::US
-      unless Regions.region?(region)
-        raise "region must be an instance of CustomerioNative::Regions::Region"
-      end
-
-      code, url = Native.region_options(region, opts[:url], false)
-      @native = Native::Handle.new(
-        param_error: ParamError, site_id: site_id, api_key: api_key, region: code,
-        track_url: url, user_agent: opts[:user_agent], ca_file: opts[:ca_file],
-        max_connections: opts[:max_connections].to_i,
-        **Native.timing_options(timeout: opts.fetch(:timeout, 10),
-                                connect_timeout: opts[:connect_timeout],
-                                retries: opts[:retries], backoff: opts[:backoff])
-      )
-      @region = region
+      opts = Client.options(options, kwargs, BACKGROUND_OPTIONS)
+      @native = Client.native_handle(site_id, api_key, opts, ParamError)
+      @region = opts[:region] || Regions::US
+      @param_error = ParamError
       @v2 = nil
+      @pipeline = nil
+      return unless opts[:background]
+
+      begin
+        @pipeline = Pipeline.new(self, **(opts[:pipeline_options] || {}), param_error: ParamError)
+      rescue StandardError
+        @native.close
+        raise
+      end
     end
 
-    # @api private
-    def self.options(options, kwargs)
+    # @api private: the options as a Hash with Symbol keys: the connection options and extra.
+    def self.options(options, kwargs, extra = [])
       opts = {}
       unless options.nil?
         raise ArgumentError, "options must be a Hash" unless options.is_a?(Hash)
@@ -103,18 +111,54 @@ module CustomerioNative
         options.each { |k, v| opts[k.to_sym] = v }
       end
       opts.merge!(kwargs)
-      unknown = opts.keys - OPTIONS
+      unknown = opts.keys - CONNECTION_OPTIONS - extra
       raise ArgumentError, "unknown option(s): #{unknown.join(', ')}" unless unknown.empty?
 
       opts
     end
 
+    # @api private: a Native::Handle for Track API calls from the connection options (see
+    # #initialize); Pipeline makes its own client with it.
+    def self.native_handle(site_id, api_key, opts, param_error)
+      region = opts[:region] || Regions::US
+      unless Regions.region?(region)
+        raise "region must be an instance of CustomerioNative::Regions::Region"
+      end
+
+      code, url = Native.region_options(region, opts[:url], false)
+      Native::Handle.new(
+        param_error: param_error, site_id: site_id, api_key: api_key, region: code,
+        track_url: url, user_agent: opts[:user_agent], ca_file: opts[:ca_file],
+        max_connections: opts[:max_connections].to_i,
+        **Native.timing_options(timeout: opts.fetch(:timeout, 10),
+                                connect_timeout: opts[:connect_timeout],
+                                retries: opts[:retries], backoff: opts[:backoff])
+      )
+    end
+
     attr_reader :region
 
-    # Stops the client's network engine and frees it, after the calls in progress. Idempotent;
-    # later calls raise InvalidRequest.
+    # With background: true, the Pipeline the person and event methods go through (nil
+    # otherwise): its flush, stats and on_error/on_report are the background's.
+    attr_reader :pipeline
+
+    # With background: true, waits until everything queued so far is delivered or reported and
+    # its callbacks have run (Pipeline#flush); true at once otherwise. timeout: seconds (nil: no
+    # limit); false when it passed first.
+    def flush(timeout: nil)
+      @pipeline ? @pipeline.flush(timeout: timeout) : true
+    end
+
+    # Flushes and closes the background pipeline (if any), then stops the client's network
+    # engine and frees it, after the calls in progress. Idempotent; later calls raise
+    # InvalidRequest (PipelineError for the background methods).
     def close
       @native.close
+    end
+
+    # @api private: the client's Native::Handle (a Pipeline on this client borrows it).
+    def native_handle
+      @native
     end
 
     def closed?
@@ -126,56 +170,6 @@ module CustomerioNative
       @v2 ||= TrackV2.new(@native, ParamError)
     end
 
-    # PUT /customers/{id}: creates or updates a person. The person is the attributes'
-    # customer_id (an id, an email address or "cio_<cio_id>"; not stored as an attribute),
-    # else cio_id (as "cio_<cio_id>"), else id; MissingIdAttributeError when none is given.
-    # Every other attribute is sent (Time values as unix seconds).
-    def identify(attributes = nil, **kwargs)
-      attrs = Payload.symbolize(hash_arg(attributes, kwargs, "attributes"))
-      if blank?(attrs[:id]) && blank?(attrs[:cio_id]) && blank?(attrs[:customer_id])
-        raise MissingIdAttributeError, "Must provide a customer id"
-      end
-
-      customer_id = attrs[:id]
-      customer_id = "cio_#{attrs[:cio_id]}" unless blank?(attrs[:cio_id])
-      customer_id = attrs[:customer_id] unless blank?(attrs[:customer_id])
-      attrs.delete(:customer_id)
-      call(:cio_identify, text(customer_id), json(attrs, "identify: attributes"))
-    end
-
-    # DELETE /customers/{customer_id}.
-    def delete(customer_id)
-      require_id(customer_id, "customer_id")
-      call(:cio_delete, text(customer_id))
-    end
-
-    # POST /customers/{customer_id}/suppress.
-    def suppress(customer_id)
-      require_id(customer_id, "customer_id")
-      call(:cio_suppress, text(customer_id))
-    end
-
-    # POST /customers/{customer_id}/unsuppress.
-    def unsuppress(customer_id)
-      require_id(customer_id, "customer_id")
-      call(:cio_unsuppress, text(customer_id))
-    end
-
-    # POST /customers/{customer_id}/events. As in the official gem, attributes become the
-    # event's data and a valid :timestamp among them (unix seconds, or a Time) is also the
-    # event's timestamp. With the attributes given as a Hash, the keywords id: (the event's
-    # de-duplication id; default: a fresh ULID from libcustomerio) and timestamp: set the
-    # event's fields without adding them to its data:
-    #
-    #   track(5, "purchase", type: "socks", timestamp: 1365436200)      # official style
-    #   track(5, "purchase", { type: "socks" }, id: ulid, timestamp: Time.now)
-    def track(customer_id, event_name, attributes = nil, **options)
-      require_id(customer_id, "customer_id")
-      require_id(event_name, "event_name")
-      data, event = event_args(attributes, options)
-      call(:cio_track, text(customer_id), text(event_name), json(data, "track: data"), event)
-    end
-
     # POST /events: an event for a person not identified yet (anonymous_id), or, with a nil
     # anonymous_id, an invite event (give it a :recipient).
     def track_anonymous(anonymous_id, event_name, attributes = nil, **options)
@@ -184,56 +178,6 @@ module CustomerioNative
       anonymous = blank?(anonymous_id) ? nil : text(anonymous_id)
       call(:cio_track_anonymous, anonymous, text(event_name),
            json(data, "track_anonymous: data"), event)
-    end
-
-    # POST /customers/{customer_id}/events {"type": "page", "name": page}.
-    def pageview(customer_id, page, attributes = nil, **options)
-      require_id(customer_id, "customer_id")
-      require_id(page, "page")
-      data, event = event_args(attributes, options)
-      call(:cio_pageview, text(customer_id), text(page), json(data, "pageview: data"), event)
-    end
-
-    # POST /customers/{customer_id}/events {"type": "screen", "name": screen_name} (not in the
-    # official gem).
-    def screen(customer_id, screen_name, attributes = nil, **options)
-      require_id(customer_id, "customer_id")
-      require_id(screen_name, "screen_name")
-      data, event = event_args(attributes, options)
-      call(:cio_screen, text(customer_id), text(screen_name), json(data, "screen: data"), event)
-    end
-
-    # PUT /customers/{customer_id}/devices: platform "ios" or "android"; data may hold
-    # :last_used (unix seconds or a Time) and :attributes (a Hash).
-    def add_device(customer_id, device_id, platform, data = nil, **kwargs)
-      require_id(customer_id, "customer_id")
-      require_id(device_id, "device_id")
-      require_id(platform, "platform")
-      data = {} if data.nil? && kwargs.empty?
-      raise ParamError, "data parameter must be a hash" unless data.nil? || data.is_a?(Hash)
-
-      fields = Payload.symbolize((data || {}).merge(kwargs)).except(:id, :platform)
-      extra = fields.keys - DEVICE_FIELDS
-      unless extra.empty?
-        raise ParamError, "add_device: unsupported device field(s) #{extra.join(', ')}: " \
-                          "pass last_used and attributes"
-      end
-
-      last_used = Payload.unix(fields[:last_used])
-      unless last_used.nil? || last_used.is_a?(Integer)
-        raise ParamError, "last_used must be unix seconds or a Time"
-      end
-
-      attrs = fields[:attributes]
-      call(:cio_add_device, text(customer_id), text(device_id), text(platform), last_used || 0,
-           attrs.nil? ? nil : json(attrs, "add_device: attributes"))
-    end
-
-    # DELETE /customers/{customer_id}/devices/{device_id}.
-    def delete_device(customer_id, device_id)
-      require_id(customer_id, "customer_id")
-      require_id(device_id, "device_id")
-      call(:cio_delete_device, text(customer_id), text(device_id))
     end
 
     # POST /push/events: event_name is "opened", "converted" or "delivered"; attributes hold
@@ -279,20 +223,6 @@ module CustomerioNative
            text(attrs[:recipient]), text(attrs[:reason]), text(attrs[:href]))
     end
 
-    # POST /merge_customers: merges the secondary person into the primary one (which stays)
-    # and deletes it. Id types are IdentifierType::ID, EMAIL or CIOID.
-    def merge_customers(primary_id_type, primary_id, secondary_id_type, secondary_id)
-      primary = id_type(primary_id_type)
-      raise ParamError, "invalid primary_id_type" if primary.nil?
-      raise ParamError, "primary_id must be a non-empty string" if blank?(primary_id)
-
-      secondary = id_type(secondary_id_type)
-      raise ParamError, "invalid secondary_id_type" if secondary.nil?
-      raise ParamError, "secondary_id must be a non-empty string" if blank?(secondary_id)
-
-      call(:cio_merge_customers, primary, text(primary_id), secondary, text(secondary_id))
-    end
-
     # POST /segments/{segment_id}/add_customers: adds people to a manual segment (not in the
     # official gem 5.x). id_type: how the ids identify people.
     def add_to_segment(segment_id, customer_ids, id_type: IdentifierType::ID)
@@ -319,64 +249,71 @@ module CustomerioNative
       call(name, text(segment_id), customer_ids.map { |id| text(id) }, kind)
     end
 
-    # [data, event options] of an event call; see #track.
-    def event_args(attributes, options)
-      if attributes.nil?
-        data = options
-        timestamp = Payload.unix(data[:timestamp])
-        id = nil
-      else
-        raise ParamError, "attributes must be a hash" unless attributes.is_a?(Hash)
-
-        unknown = options.keys - EVENT_OPTIONS
-        raise ArgumentError, "unknown keyword(s): #{unknown.join(', ')}" unless unknown.empty?
-
-        data = attributes
-        if options.key?(:timestamp)
-          timestamp = Payload.unix(options[:timestamp])
-          unless timestamp.nil? || valid_timestamp?(timestamp)
-            raise ParamError, "timestamp must be a valid timestamp"
-          end
-        else
-          timestamp = Payload.unix(attributes[:timestamp])
-        end
-        id = options[:id]
-      end
-      timestamp = nil unless valid_timestamp?(timestamp)
-      event = timestamp || id ? [timestamp || 0, text(id)] : nil
-      [data, event]
-    end
-
-    def hash_arg(hash, kwargs, what)
-      return kwargs if hash.nil?
-      raise ParamError, "#{what} must be a hash" unless hash.is_a?(Hash)
-
-      kwargs.empty? ? hash : hash.merge(kwargs)
-    end
-
-    def require_id(value, name)
-      raise ParamError, "#{name} must be a non-empty string" if blank?(value)
-    end
-
     def id_type(name)
       ID_TYPES[name.is_a?(Symbol) ? name.to_s : name]
-    end
-
-    def blank?(value)
-      Payload.blank?(value)
-    end
-
-    def text(value)
-      Payload.text(value)
     end
 
     def json(value, what)
       Payload.json(value, ParamError, what)
     end
 
-    # The official gem's test: unix seconds between 2001 and 5138.
-    def valid_timestamp?(timestamp)
-      timestamp.is_a?(Integer) && timestamp > 999_999_999 && timestamp < 100_000_000_000
+    # The hooks of Helpers: Track API v1 calls, or with background: true the pipeline's.
+
+    V1_EVENTS = { event: %i[cio_track track], page: %i[cio_pageview pageview],
+                  screen: %i[cio_screen screen] }.freeze
+    V1_PERSON = { delete: :cio_delete, suppress: :cio_suppress,
+                  unsuppress: :cio_unsuppress }.freeze
+    private_constant :V1_EVENTS, :V1_PERSON
+
+    def deliver_identify(customer_id, attributes)
+      return background(:deliver_identify, customer_id, attributes) if @pipeline
+
+      call(:cio_identify, customer_id, json(attributes, "identify: attributes"))
+    end
+
+    def deliver_event(kind, customer_id, name, data, event)
+      return background(:deliver_event, kind, customer_id, name, data, event) if @pipeline
+
+      fn, what = V1_EVENTS.fetch(kind)
+      call(fn, customer_id, name, json(data, "#{what}: data"), event)
+    end
+
+    def deliver_person(action, customer_id)
+      return background(:deliver_person, action, customer_id) if @pipeline
+
+      call(V1_PERSON.fetch(action), customer_id)
+    end
+
+    def deliver_add_device(customer_id, device_id, platform, last_used, attributes)
+      if @pipeline
+        return background(:deliver_add_device, customer_id, device_id, platform, last_used,
+                          attributes)
+      end
+
+      call(:cio_add_device, customer_id, device_id, platform, last_used || 0,
+           attributes.nil? ? nil : json(attributes, "add_device: attributes"))
+    end
+
+    def deliver_delete_device(customer_id, device_id)
+      return background(:deliver_delete_device, customer_id, device_id) if @pipeline
+
+      call(:cio_delete_device, customer_id, device_id)
+    end
+
+    def deliver_merge(primary_type, primary_id, secondary_type, secondary_id)
+      if @pipeline
+        return background(:deliver_merge, primary_type, primary_id, secondary_type,
+                          secondary_id)
+      end
+
+      call(:cio_merge_customers, ID_TYPES.fetch(primary_type), primary_id,
+           ID_TYPES.fetch(secondary_type), secondary_id)
+    end
+
+    # Queues the call on the background pipeline; returns nil, as the synchronous call does.
+    def background(hook, *args)
+      @pipeline.__send__(hook, *args)
+      nil
     end
 
     def valid_url?(url)

@@ -41,6 +41,15 @@ module CustomerioNative
   # Every attempt timed out.
   class RequestTimeout < NetworkError; end
 
+  # A call on a Pipeline failed: the pipeline is closed (or belongs to the parent of a forked
+  # process), an operation libcustomerio refused (error_code :invalid_argument or
+  # :payload_too_large; nothing was queued). The message is libcustomerio's, naming the field.
+  class PipelineError < InvalidRequest; end
+
+  # The pipeline's queue is at max_queue_bytes: at once with when_full: :fail, after waiting
+  # block_timeout with when_full: :block. Nothing was queued.
+  class QueueFullError < PipelineError; end
+
   # The HTTP answer of a failed call, shaped like the Net::HTTPResponse the official gem
   # carries in InvalidResponse#response: +code+ is the status as a String, +body+ the body.
   Response = Struct.new(:code, :body)

@@ -109,6 +109,7 @@ module CustomerioNative
         @lock = Mutex.new
         @idle = ConditionVariable.new
         @busy = 0
+        @dependents = []
         ptr = begin
           Native.cio_swig_client_new(
             str(options[:site_id]), str(options[:api_key]), str(options[:app_api_key]),
@@ -146,9 +147,23 @@ module CustomerioNative
         end
       end
 
-      # Frees the client once no call is in progress; requests still in flight in other
-      # threads end with CIO_E_CLOSED. Idempotent.
+      # Lends the client to dependent (a Pipeline) until it calls #release: the pointer stays
+      # valid meanwhile, and #close first closes the dependents (dependent.close).
+      def hold(dependent)
+        ptr = enter
+        @lock.synchronize { @dependents << dependent }
+        ptr
+      end
+
+      def release(dependent)
+        @lock.synchronize { @dependents.delete(dependent) }
+        leave
+      end
+
+      # Closes the dependents, then frees the client once no call is in progress; requests
+      # still in flight in other threads end with CIO_E_CLOSED. Idempotent.
       def close
+        @lock.synchronize { @dependents.dup }.each(&:close)
         ptr = nil
         @lock.synchronize do
           ptr = @state.ptr

@@ -2,12 +2,14 @@
 
 require "customerio_native/native"
 require "customerio_native/payload"
+require "customerio_native/v2_helpers"
 
 module CustomerioNative
   # Track API v2 (/api/v2/entity and /api/v2/batch), reached as Client#v2. The helpers map onto
   # libcustomerio's helper for each type and action (cio_v2_person_event, ...); identifiers not
   # of the form { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: }
-  # (objects) go to /entity as given, and libcustomerio says what is wrong with them.
+  # (objects) go to /entity as given, and libcustomerio says what is wrong with them. The
+  # helpers (TrackV2::Helpers) are shared with Pipeline, which queues the same operations.
   #
   # Event helpers take the keywords id: (de-duplication id; default a fresh ULID) and
   # timestamp: (unix seconds or a Time); other keywords are merged into the attributes.
@@ -63,115 +65,7 @@ module CustomerioNative
       end }
     end
 
-    # ---- people ----
-
-    def identify_person(identifiers, attributes = nil, **kwargs)
-      person(:identify, identifiers, attributes: merge(attributes, kwargs))
-    end
-
-    def delete_person(identifiers)
-      person(:delete, identifiers)
-    end
-
-    def suppress_person(identifiers)
-      person(:suppress, identifiers)
-    end
-
-    def unsuppress_person(identifiers)
-      person(:unsuppress, identifiers)
-    end
-
-    def track_person_event(identifiers, name, attributes = nil, id: nil, timestamp: nil, **kw)
-      person(:event, identifiers, name: name, attributes: merge(attributes, kw),
-                                  event: event(id, timestamp))
-    end
-
-    # A page view; url is the page.
-    def person_pageview(identifiers, url, attributes = nil, id: nil, timestamp: nil, **kw)
-      person(:page, identifiers, name: url, attributes: merge(attributes, kw),
-                                 event: event(id, timestamp))
-    end
-
-    def person_screen(identifiers, name, attributes = nil, id: nil, timestamp: nil, **kw)
-      person(:screen, identifiers, name: name, attributes: merge(attributes, kw),
-                                   event: event(id, timestamp))
-    end
-
-    # Adds or updates a device: platform "ios" or "android"; last_used: unix seconds or a Time.
-    def add_person_device(identifiers, device_id, platform, last_used: nil, attributes: nil)
-      last_used = Payload.unix(last_used)
-      ref = person_ref(identifiers)
-      if ref && (last_used.nil? || last_used.is_a?(Integer))
-        call(:cio_v2_person_add_device, *ref, text(device_id), text(platform), last_used || 0,
-             attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))
-      else
-        device = { token: device_id, platform: platform, last_used: last_used,
-                   attributes: attributes }.compact
-        entity(type: "person", action: "add_device", identifiers: identifiers, device: device)
-      end
-    end
-
-    def delete_person_device(identifiers, device_id)
-      ref = person_ref(identifiers)
-      return call(:cio_v2_person_delete_device, *ref, text(device_id)) if ref
-
-      entity(type: "person", action: "delete_device", identifiers: identifiers,
-             device: { token: device_id })
-    end
-
-    # Merges the secondary person into the primary one (which stays) and deletes it.
-    def merge_persons(primary, secondary)
-      p_ref = person_ref(primary)
-      s_ref = person_ref(secondary)
-      return call(:cio_v2_person_merge, *p_ref, *s_ref) if p_ref && s_ref
-
-      entity(type: "person", action: "merge", primary: primary, secondary: secondary)
-    end
-
-    # relationships: [{ identifiers: { object_type_id:, object_id: },
-    # relationship_attributes: {...} }, ...]
-    def add_person_relationships(identifiers, relationships)
-      relationships(:person, true, identifiers, relationships)
-    end
-
-    def delete_person_relationships(identifiers, relationships)
-      relationships(:person, false, identifiers, relationships)
-    end
-
-    # ---- objects ----
-
-    def identify_object(identifiers, attributes = nil, **kwargs)
-      object(:identify, identifiers, attributes: merge(attributes, kwargs))
-    end
-
-    def delete_object(identifiers)
-      object(:delete, identifiers)
-    end
-
-    def track_object_event(identifiers, name, attributes = nil, id: nil, timestamp: nil, **kw)
-      object(:event, identifiers, name: name, attributes: merge(attributes, kw),
-                                  event: event(id, timestamp))
-    end
-
-    # relationships: [{ identifiers: { id: | email: | cio_id: }, relationship_attributes: }]
-    def add_object_relationships(identifiers, relationships)
-      relationships(:object, true, identifiers, relationships)
-    end
-
-    def delete_object_relationships(identifiers, relationships)
-      relationships(:object, false, identifiers, relationships)
-    end
-
-    # ---- deliveries ----
-
-    # A delivery metric (opened, clicked, converted, ...) as a v2 delivery event.
-    def track_delivery_event(delivery_id, metric, attributes = nil, id: nil, timestamp: nil,
-                             **kw)
-      attrs = merge(attributes, kw)
-      call(:cio_v2_delivery_event, text(delivery_id), text(metric),
-           attrs.empty? ? nil : json(attrs, "track_delivery_event: attributes"),
-           event(id, timestamp))
-    end
+    include Helpers
 
     private
 
@@ -181,15 +75,14 @@ module CustomerioNative
                       unsuppress: :cio_v2_person_unsuppress }.freeze
     private_constant :PERSON_EVENTS, :PERSON_SIMPLE
 
+    # The building blocks of Helpers, each through libcustomerio's helper for its type and
+    # action when the identifiers have the plain shape, else (super) through /entity.
+
     def person(action, identifiers, name: nil, attributes: nil, event: nil)
       ref = person_ref(identifiers)
-      what = "#{action}_person: attributes"
-      if ref.nil?
-        op = { type: "person", action: action.to_s, identifiers: identifiers, name: name,
-               attributes: attributes }.compact
-        return entity(with_event(op, event))
-      end
+      return super if ref.nil?
 
+      what = "#{action}_person: attributes"
       case action
       when :identify
         call(:cio_v2_person_identify, *ref, json(attributes || {}, what))
@@ -202,13 +95,9 @@ module CustomerioNative
 
     def object(action, identifiers, name: nil, attributes: nil, event: nil)
       ref = object_ref(identifiers)
-      what = "#{action}_object: attributes"
-      if ref.nil?
-        op = { type: "object", action: action.to_s, identifiers: identifiers, name: name,
-               attributes: attributes }.compact
-        return entity(with_event(op, event))
-      end
+      return super if ref.nil?
 
+      what = "#{action}_object: attributes"
       case action
       when :identify then call(:cio_v2_object_identify, *ref, json(attributes || {}, what))
       when :event
@@ -227,13 +116,41 @@ module CustomerioNative
         ref = object_ref(identifiers)
         fn = add ? :cio_v2_object_add_relationships : :cio_v2_object_delete_relationships
       end
-      return call(fn, *ref, rel_json) if ref
+      return super if ref.nil?
 
-      entity(type: type.to_s, action: action, identifiers: identifiers,
-             cio_relationships: relationships)
+      call(fn, *ref, rel_json)
     end
 
-    def entity(operation)
+    def add_device_op(identifiers, device_id, platform, last_used, attributes)
+      ref = person_ref(identifiers)
+      return super unless ref && (last_used.nil? || last_used.is_a?(Integer))
+
+      call(:cio_v2_person_add_device, *ref, text(device_id), text(platform), last_used || 0,
+           attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))
+    end
+
+    def delete_device_op(identifiers, device_id)
+      ref = person_ref(identifiers)
+      return super if ref.nil?
+
+      call(:cio_v2_person_delete_device, *ref, text(device_id))
+    end
+
+    def merge_op(primary, secondary)
+      p_ref = person_ref(primary)
+      s_ref = person_ref(secondary)
+      return super unless p_ref && s_ref
+
+      call(:cio_v2_person_merge, *p_ref, *s_ref)
+    end
+
+    def delivery_op(delivery_id, metric, attributes, event)
+      call(:cio_v2_delivery_event, text(delivery_id), text(metric),
+           attributes.empty? ? nil : json(attributes, "track_delivery_event: attributes"), event)
+    end
+
+    # What the building blocks send when libcustomerio has no helper for it: /api/v2/entity.
+    def submit_operation(operation)
       call(:cio_v2_send_entity, json(operation, "send_entity: operation"))
     end
 
@@ -256,30 +173,6 @@ module CustomerioNative
       return nil unless ids.key?(:object_type_id) && ids.key?(:object_id)
 
       [text(ids[:object_type_id]), text(ids[:object_id])]
-    end
-
-    def with_event(operation, event)
-      timestamp, id = event
-      operation[:timestamp] = timestamp if timestamp&.positive?
-      operation[:id] = id if id
-      operation
-    end
-
-    def event(id, timestamp)
-      timestamp = Payload.unix(timestamp)
-      return nil if id.nil? && timestamp.nil?
-      unless timestamp.nil? || (timestamp.is_a?(Integer) && timestamp >= 0)
-        raise @param_error, "timestamp must be unix seconds or a Time"
-      end
-
-      [timestamp || 0, text(id)]
-    end
-
-    def merge(attributes, kwargs)
-      return kwargs if attributes.nil?
-      raise @param_error, "attributes must be a hash" unless attributes.is_a?(Hash)
-
-      kwargs.empty? ? attributes : attributes.merge(kwargs)
     end
 
     def call(name, *args)
