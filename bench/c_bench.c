@@ -4,6 +4,7 @@
  *   c_bench sync     URL N      one Track v1 request per event (cio_track), one thread
  *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
  *   c_bench queued   N          N events queued with nothing draining them: peak RSS
+ *   c_bench webhook  SIZE N     N signature checks of a SIZE-byte body (cio_webhook_verify): MB/s
  *
  * Prints one line: "<mode> events=N seconds=S events_per_second=E [enqueue_us=U]
  * cpu_us=C rss_kb=R", cpu_us being this process's CPU time (every thread) per event.
@@ -120,13 +121,43 @@ static int run_pipeline(const char *url, long n, int drain) {
     return 0;
 }
 
+/* The same bodies and key as bench/webhook_bench.py: SIZE bytes of JSON-ish text. */
+static int run_webhook(long size, long n) {
+    const char *key = "755781b5e03a973f3405a85474d5a032a60fd56fabaad66039b12eadd83955fa";
+    char *body = malloc((size_t)size);
+    if (body == NULL)
+        return 1;
+    for (long i = 0; i < size; i++)
+        body[i] = "{\"metric\":\"opened\",\"data\":{}}"[i % 32];
+    char signature[CIO_WEBHOOK_SIGNATURE_BUFSIZE];
+    if (cio_webhook_sign(key, "1692633432", body, (size_t)size, signature) != CIO_OK)
+        return 1;
+    double t0 = seconds_now(), cpu0 = cpu_seconds();
+    for (long i = 0; i < n; i++) {
+        if (cio_webhook_verify(key, "1692633432", signature, body, (size_t)size, 0, 0) != CIO_OK) {
+            fprintf(stderr, "verify: %s\n", cio_last_error()->message);
+            return 1;
+        }
+    }
+    double s = seconds_now() - t0;
+    printf("c_webhook_%ld events=%ld seconds=%.3f events_per_second=%.0f mb_per_second=%.1f "
+           "cpu_us=%.2f rss_kb=%ld\n",
+           size, n, s, n / s, (double)size * n / s / 1e6, (cpu_seconds() - cpu0) / n * 1e6,
+           peak_rss_kb());
+    free(body);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "sync") == 0)
         return run_sync(argv[2], atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "pipeline") == 0)
         return run_pipeline(argv[2], atol(argv[3]), 1);
+    if (argc == 4 && strcmp(argv[1], "webhook") == 0)
+        return run_webhook(atol(argv[2]), atol(argv[3]));
     if (argc == 3 && strcmp(argv[1], "queued") == 0)
         return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0);
-    fprintf(stderr, "usage: c_bench sync|pipeline URL N | c_bench queued N\n");
+    fprintf(stderr,
+            "usage: c_bench sync|pipeline URL N | c_bench queued N | c_bench webhook SIZE N\n");
     return 2;
 }

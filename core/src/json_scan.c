@@ -81,9 +81,25 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
     return n;
 }
 
+/* 1 for the bytes a string's fast loop stops at: '"', '\\', controls and all bytes >= 0x80. */
+static const unsigned char string_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static bool scan_string(scanner_t *s) {
     const char *open = s->text++;
     while (s->text < s->end) {
+        while (s->text < s->end && !string_special[(unsigned char)*s->text])
+            s->text++; /* plain ASCII */
+        if (s->text >= s->end)
+            break;
         unsigned char c = (unsigned char)*s->text;
         if (c == '"') {
             s->text++;
@@ -453,8 +469,11 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
 bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out) {
     if (!index->complete)
         return cio__jget(index->obj, key, out);
+    size_t len = strlen(key);
     for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
-        if (cio__jstring_is(&index->key[i], key)) {
+        const cio_json_value_t *k = &index->key[i];
+        if (k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
+                              : k->len > len + 2 && cio__jstring_is(k, key)) {
             *out = index->value[i];
             return true;
         }
@@ -527,9 +546,14 @@ size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
 bool cio__jstring_is(const cio_json_value_t *s, const char *want) {
     if (s->kind != CIO_JSON_STRING)
         return false;
+    /* want holds no escapes, and an escape makes the text longer than its value: a string as
+     * long as want is want exactly when its bytes are; a shorter one never is; only a longer one
+     * with an escape in it needs decoding. */
     size_t want_len = strlen(want);
-    if (memchr(s->text, '\\', s->len) == NULL) /* the common case: the bytes are the value */
+    if (s->len <= want_len + 2)
         return s->len == want_len + 2 && memcmp(s->text + 1, want, want_len) == 0;
+    if (memchr(s->text, '\\', s->len) == NULL)
+        return false;
     char buf[256];
     size_t n = cio__jstring(s, buf, sizeof(buf));
     return n == want_len && n < sizeof(buf) && memcmp(buf, want, n) == 0;
