@@ -43,6 +43,9 @@ class RequestTimeout:
 
 DEFAULT_REQUEST_TIMEOUT = RequestTimeout(timeout=10.0)
 
+# Connections per host an asyncio client may open (HTTP/2 over TLS multiplexes on fewer).
+ASYNC_MAX_CONNECTIONS = 100
+
 
 class AsyncEngineOwner:
     """Lifecycle shared by the asyncio clients: ``close()``, ``async with``, and freeing the
@@ -120,6 +123,9 @@ class AsyncCustomerIO(AsyncEngineOwner):
             region=region_value,
             track_url=track_url,
             user_agent=user_agent,
+            # async-customerio's httpx pool allows 100 connections; 1,000 awaits in flight over
+            # HTTP/1.1 (a relay, the emulator) would otherwise queue behind the C default of 8.
+            max_connections=ASYNC_MAX_CONNECTIONS,
             **client_options(retries=retries, timeout=timeout),
         )
         self._engine = AsyncEngine(native)
