@@ -44,6 +44,8 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
 cio_status_t cio__check_text(const char *call, const char *field, const char *value);
 bool cio__utf8_valid(const char *s, size_t len);
 bool cio__has_control_char(const char *s);
+/* The value of one hex digit, or -1. */
+int cio__hex_value(char c);
 /* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
 cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
 /* A device to add: its id (v1 device_id, v2 token), platform ios/android, last_used >= 0, and

@@ -29,21 +29,11 @@ static void skip_space(scanner_t *s) {
         s->text++;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at p (p + 4 <= end checked by the caller). */
 static long hex4(const char *p) {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(p[i]);
+        int h = cio__hex_value(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -52,16 +52,6 @@ static cio_status_t parse_timestamp(const char *call, const char *what, const ch
     return CIO_OK;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "v0="? followed by exactly 64 hex digits of either case. */
 static cio_status_t parse_signature(const char *s, unsigned char out[MAC_LEN]) {
     if (s == NULL)
@@ -76,7 +66,7 @@ static cio_status_t parse_signature(const char *s, unsigned char out[MAC_LEN]) {
                          "webhook: " SIGNATURE_HEADER " must be %d hex characters (got %zu)",
                          HEX_LEN, len);
     for (size_t i = 0; i < MAC_LEN; i++) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+        int hi = cio__hex_value(s[2 * i]), lo = cio__hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return cio__fail(CIO_E_INVALID_ARGUMENT,
                              "webhook: " SIGNATURE_HEADER
