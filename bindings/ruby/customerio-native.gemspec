@@ -23,10 +23,11 @@ Gem::Specification.new do |spec|
     The classes and methods of the official customerio gem (5.x) under CustomerioNative
     (Client, Regions, IdentifierType, the same error classes), plus Track API v2, a delivery
     pipeline (Pipeline, Client.new(background: true): fire-and-forget calls batched, paced,
-    retried, optionally spooled to disk, every operation reported to on_error/on_report),
-    reporting webhooks (signature, replay window, parsing, de-duplication) and a Rack
-    middleware, on libcustomerio: HTTP with kept-alive connections, validation, retries with
-    backoff and Retry-After, all in C. Blocking calls release the GVL.
+    retried, optionally spooled to disk, every operation reported to on_error/on_report), the
+    Pipelines API in the shape of Segment's analytics-ruby (Analytics), reporting webhooks
+    (signature, replay window, parsing, de-duplication) and a Rack middleware, on
+    libcustomerio: HTTP with kept-alive connections, validation, retries with backoff and
+    Retry-After, all in C. Blocking calls release the GVL.
   DESC
   spec.authors = ["customerio-native contributors"]
   spec.required_ruby_version = ">= 3.1"

@@ -15,6 +15,7 @@ REPO = File.expand_path("../..", __dir__)
 SITE_ID = "rb-site"
 API_KEY = "rb-key"
 APP_API_KEY = "rb-app-key"
+CDP_API_KEY = "rb-cdp-key"
 
 # One running emulator and its control endpoints (/_mock/...).
 class MockServer
@@ -24,7 +25,8 @@ class MockServer
     ENV.fetch("CIO_MOCK_BIN", File.join(REPO, "build", "mock", "cio-mock"))
   end
 
-  def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY)
+  def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY,
+                 cdp_api_key: CDP_API_KEY)
     bin = MockServer.binary
     raise "emulator not found at #{bin} (run `make build` or set CIO_MOCK_BIN)" unless
       File.executable?(bin)
@@ -33,6 +35,7 @@ class MockServer
     port_file = File.join(@dir, "port")
     @pid = Process.spawn(bin, "--port", "0", "--port-file", port_file, "--site-id", site_id,
                          "--api-key", api_key, "--app-api-key", app_api_key,
+                         "--cdp-api-key", cdp_api_key,
                          %i[out err] => File.join(@dir, "mock.log"))
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
     until File.file?(port_file) && !File.read(port_file).strip.empty?

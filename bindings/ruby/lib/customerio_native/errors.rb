@@ -50,6 +50,23 @@ module CustomerioNative
   # block_timeout with when_full: :block. Nothing was queued.
   class QueueFullError < PipelineError; end
 
+  # The Pipelines API client (analytics.rb) keeps analytics-ruby's exception for bad input,
+  # ArgumentError, so that code written for Segment's gem rescues ours unchanged; the other
+  # failures are the classes above (QueueFullError, PipelineError, InvalidResponse, ...).
+  class Analytics
+    # A message (or the client's configuration) refused before anything was queued or sent:
+    # no user_id or anonymous_id, alias without previous_id, group without group_id, traits or
+    # properties that are not a Hash, a timestamp that is not a Time, no write key. The message
+    # is libcustomerio's, naming the field ("track: message: event is required ...").
+    class ValidationError < ArgumentError
+      include ErrorDetails
+    end
+
+    # A message over the Pipelines API's 32 KB limit (analytics-ruby's worker drops it with a
+    # log line; this is raised by the call instead). Nothing was queued.
+    class MessageTooLargeError < ValidationError; end
+  end
+
   # The HTTP answer of a failed call, shaped like the Net::HTTPResponse the official gem
   # carries in InvalidResponse#response: +code+ is the status as a String, +body+ the body.
   Response = Struct.new(:code, :body)

@@ -100,7 +100,8 @@ module CustomerioNative
 
     # site_id, api_key: the Track API credentials (nil: CUSTOMERIO_SITE_ID and
     # CUSTOMERIO_API_KEY), or a Client as site_id, whose connections and credentials the
-    # pipeline then uses (Client#close closes the pipeline first). Options (a Hash or keywords):
+    # pipeline then uses (Client#close closes the pipeline first; a Native::Handle works the
+    # same way, which is how Analytics lends its own). Options (a Hash or keywords):
     # - Client's connection options: region:, url:, timeout:, connect_timeout:, retries:,
     #   backoff:, user_agent:, ca_file:, max_connections: (not with a Client);
     # - max_queue_bytes: bound on queued + in-flight bytes (default 64 MiB);
@@ -137,12 +138,12 @@ module CustomerioNative
       @may_wait = c_options[:when_full] == Native::CIO_WHEN_FULL_BLOCK
       @sync_always = !@spool_path.nil? && c_options[:spool_sync] == Native::CIO_SPOOL_SYNC_ALWAYS
 
-      if site_id.is_a?(Client)
+      if site_id.is_a?(Client) || site_id.is_a?(Native::Handle)
         unless api_key.nil? && conn_opts.empty?
           raise ArgumentError, "with a Client, the credentials and connection options are its own"
         end
 
-        @native = site_id.native_handle
+        @native = site_id.is_a?(Client) ? site_id.native_handle : site_id
         @own_native = false
       else
         @native = Client.native_handle(site_id, api_key, conn_opts, param_error)
@@ -379,15 +380,22 @@ module CustomerioNative
       @drain_lock.synchronize do
         next if @queue.nil?
 
-        Native.cio_rb_queue_drain(@queue).each do |seq, code, http, _attempts, message, json,
-                                                  reason, field|
-          dispatch(DeliveryReport.new(
+        reports = Native.cio_rb_queue_drain(@queue).map do |seq, code, http, _attempts, message,
+                                                            json, reason, field|
+          DeliveryReport.new(
             seq: seq, ok: code == Native::CIO_OK, code: code,
             code_name: Native.cio_status_str(code), http_status: http.positive? ? http : nil,
             message: message, reason: reason, field: field, operation_json: json || ""
-          ).freeze)
+          ).freeze
         end
+        dispatch_all(reports) unless reports.empty?
       end
+    end
+
+    # Runs the callbacks for the reports of one drain, in order. A subclass may group them
+    # (Analytics reports a failed batch once, as analytics-ruby does).
+    def dispatch_all(reports)
+      reports.each { |report| dispatch(report) }
     end
 
     def dispatch(report)
