@@ -18,6 +18,7 @@
 require "customerio_native/version"
 require "customerio_native/errors"
 require "customerio_native/regions"
+require "customerio_native/guard"
 require "customerio_native/native"
 require "customerio_native/client"
 require "customerio_native/track_v2"

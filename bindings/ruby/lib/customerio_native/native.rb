@@ -88,14 +88,12 @@ module CustomerioNative
     # not use its parent's client (libcustomerio's engine thread does not exist there): it
     # gets an InvalidRequest and should create its own.
     class Handle
-      # What the finalizer needs, without a reference to the Handle.
-      State = Struct.new(:ptr, :pid)
-
-      def self.finalizer(state)
+      # The finalizer holds the Guard, not the Handle.
+      def self.finalizer(guard)
         proc do
-          ptr = state.ptr
-          state.ptr = nil
-          Native.cio_client_free(ptr) if ptr && state.pid == Process.pid
+          ptr = guard.ptr
+          guard.ptr = nil
+          Native.cio_client_free(ptr) if ptr && !guard.forked?
         end
       end
 
@@ -106,9 +104,7 @@ module CustomerioNative
       def initialize(param_error:, app_errors: false, **options)
         @param_error = param_error
         @app_errors = app_errors
-        @lock = Mutex.new
-        @idle = ConditionVariable.new
-        @busy = 0
+        @lock = Mutex.new # guards @dependents
         @dependents = []
         ptr = begin
           Native.cio_swig_client_new(
@@ -123,12 +119,14 @@ module CustomerioNative
         rescue Native::Error => e
           raise Native.error_for(e, param_error), cause: nil
         end
-        @state = State.new(ptr, Process.pid)
-        ObjectSpace.define_finalizer(self, self.class.finalizer(@state))
+        @guard = Guard.new(ptr, lambda { |msg|
+          InvalidRequest.new(msg).cio_details!(error_code: :closed, detail: msg)
+        })
+        ObjectSpace.define_finalizer(self, self.class.finalizer(@guard))
       end
 
       def closed?
-        @state.ptr.nil?
+        @guard.ptr.nil?
       end
 
       # Runs Native.<name>(client, *args); a failure raises the gem's error class.
@@ -164,39 +162,20 @@ module CustomerioNative
       # still in flight in other threads end with CIO_E_CLOSED. Idempotent.
       def close
         @lock.synchronize { @dependents.dup }.each(&:close)
-        ptr = nil
-        @lock.synchronize do
-          ptr = @state.ptr
-          @state.ptr = nil
-          @idle.wait(@lock) while @busy.positive?
-        end
+        ptr = @guard.retire
         ObjectSpace.undefine_finalizer(self)
-        Native.cio_client_free(ptr) if ptr && @state.pid == Process.pid
+        Native.cio_client_free(ptr) if ptr && !@guard.forked?
         nil
       end
 
       private
 
       def enter
-        @lock.synchronize do
-          if @state.ptr.nil?
-            raise InvalidRequest.new("the client is closed")
-              .cio_details!(error_code: :closed, detail: "the client is closed")
-          end
-          if @state.pid != Process.pid
-            msg = "this client was created in another process (before fork); create a new one"
-            raise InvalidRequest.new(msg).cio_details!(error_code: :closed, detail: msg)
-          end
-          @busy += 1
-          @state.ptr
-        end
+        @guard.enter("client")
       end
 
       def leave
-        @lock.synchronize do
-          @busy -= 1
-          @idle.broadcast if @busy.zero?
-        end
+        @guard.leave
       end
 
       def str(value)

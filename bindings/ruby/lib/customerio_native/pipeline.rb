@@ -150,9 +150,7 @@ module CustomerioNative
         @own_native = true
       end
 
-      @lock = Mutex.new
-      @idle = ConditionVariable.new
-      @busy = 0
+      @guard = nil # set by #start
       @drain_lock = Monitor.new
       @stopping = false
       start(c_options)
@@ -197,7 +195,7 @@ module CustomerioNative
     end
 
     def closed?
-      @ptr.nil?
+      @guard.nil? || @guard.ptr.nil?
     end
 
     # Flushes (up to timeout seconds; nil: no limit), stops the pipeline and frees it, after the
@@ -206,17 +204,12 @@ module CustomerioNative
     # has run when it returns. true when the flush finished. Idempotent; later calls raise
     # PipelineError. Interrupted (Thread#raise, Ctrl-C), it still closes, reporting what is left.
     def close(timeout: nil)
-      if @pid != Process.pid # a forked child: the pipeline is the parent's; forget it
-        @ptr = nil
+      if @guard.forked? # a forked child: the pipeline is the parent's; forget it
+        @guard.ptr = nil
         return true
       end
 
-      ptr = nil
-      @lock.synchronize do
-        ptr = @ptr
-        @ptr = nil
-        @idle.wait(@lock) while @busy.positive?
-      end
+      ptr = @guard.retire
       return true if ptr.nil?
 
       Pipeline.unregister(self)
@@ -298,13 +291,14 @@ module CustomerioNative
       client_ptr = @native.hold(self)
       begin
         @queue = Native.cio_queue_new
-        @ptr = Native.cio_swig_pipeline_new(
+        ptr = Native.cio_swig_pipeline_new(
           client_ptr, o[:sink], o[:max_queue_bytes], o[:when_full],
           o[:block_timeout_ms], o[:linger_ms], o[:batch_bytes], o[:max_in_flight],
           o[:max_requests_per_second], o[:retry_deadline_ms], @spool_path, o[:spool_sync],
           @queue, o[:report_successes], o[:max_batch_items], o[:max_queue_items],
           o[:max_attempts]
         )
+        @guard = Native::Guard.new(ptr, ->(msg) { closed_error(msg) })
         @queue_io = IO.for_fd(Native.cio_queue_fd(@queue), autoclose: false)
         @wake_r, @wake_w = IO.pipe
       rescue Native::Error => e
@@ -314,15 +308,14 @@ module CustomerioNative
         abandon
         raise
       end
-      @pid = Process.pid
       @reporter = Thread.new { report_loop }
       @reporter.name = "customerio-reports"
     end
 
     # Undoes a half-made start.
     def abandon
-      Native.cio_pipeline_close(@ptr, 0) if @ptr
-      @ptr = nil
+      ptr = @guard&.retire
+      Native.cio_pipeline_close(ptr, 0) if ptr
       @queue_io&.close
       Native.cio_queue_free(@queue) if @queue
       @queue = nil
@@ -447,23 +440,11 @@ module CustomerioNative
     end
 
     def enter
-      @lock.synchronize do
-        if @ptr.nil?
-          raise closed_error("the pipeline is closed")
-        elsif @pid != Process.pid
-          raise closed_error("this pipeline was created in another process (before fork); " \
-                             "create a new one")
-        end
-        @busy += 1
-        @ptr
-      end
+      @guard.enter("pipeline")
     end
 
     def leave
-      @lock.synchronize do
-        @busy -= 1
-        @idle.broadcast if @busy.zero?
-      end
+      @guard.leave
     end
 
     def closed_error(message)

@@ -1,0 +1,62 @@
+# frozen_string_literal: true
+
+module CustomerioNative
+  module Native
+    # A C handle that must not be freed while a call uses it, shared by Handle (a client) and
+    # Pipeline: a call takes the pointer with #enter and gives it back with #leave; #retire takes
+    # it away from new calls and waits for those in progress, as the C API's close/free
+    # require. A handle made before fork() is refused in the child (libcustomerio's threads do
+    # not exist there). #ptr and #pid are also what a finalizer needs, without a reference to the
+    # owner.
+    class Guard
+      attr_accessor :ptr
+      attr_reader :pid
+
+      # on_closed: builds the exception raised by #enter (given a message).
+      def initialize(ptr, on_closed)
+        @ptr = ptr
+        @pid = Process.pid
+        @on_closed = on_closed
+        @lock = Mutex.new
+        @idle = ConditionVariable.new
+        @busy = 0
+      end
+
+      # The pointer, counted as in use until #leave. what names the handle in errors.
+      def enter(what)
+        @lock.synchronize do
+          raise @on_closed.call("the #{what} is closed") if @ptr.nil?
+          if @pid != Process.pid
+            raise @on_closed.call("this #{what} was created in another process (before fork); " \
+                                  "create a new one")
+          end
+
+          @busy += 1
+          @ptr
+        end
+      end
+
+      def leave
+        @lock.synchronize do
+          @busy -= 1
+          @idle.broadcast if @busy.zero?
+        end
+      end
+
+      # Takes the pointer away from new calls and returns it once no call uses it (nil when
+      # already retired).
+      def retire
+        @lock.synchronize do
+          ptr = @ptr
+          @ptr = nil
+          @idle.wait(@lock) while @busy.positive?
+          ptr
+        end
+      end
+
+      def forked?
+        @pid != Process.pid
+      end
+    end
+  end
+end
