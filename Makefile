@@ -7,7 +7,8 @@ FUZZ_SECONDS ?= 15
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build demo test test-sanitize test-valgrind fuzz install format clean
+.PHONY: all deps build demo test test-sanitize test-valgrind fuzz abi-check abi-update install \
+  format clean
 
 all: build
 
@@ -46,6 +47,14 @@ fuzz: deps
 	  -DCIO_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_targets
 	./scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The ABI guard (also a ctest test, so `make test` runs it): exported symbols and public types
+# against abi/. abi-update regenerates the baseline after an intended change.
+abi-check: build
+	./scripts/abi-check.sh $(BUILD_DIR)/core/libcustomerio.so
+
+abi-update: build
+	./scripts/abi-check.sh --update $(BUILD_DIR)/core/libcustomerio.so
 
 install: build
 	cmake --install $(BUILD_DIR)
