@@ -24,7 +24,8 @@ class MockServer
     ENV.fetch("CIO_MOCK_BIN", File.join(REPO, "build", "mock", "cio-mock"))
   end
 
-  def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY)
+  # extra_args: more cio-mock arguments (e.g. --tls-cert/--tls-key to serve HTTPS).
+  def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY, extra_args: [])
     bin = MockServer.binary
     raise "emulator not found at #{bin} (run `make build` or set CIO_MOCK_BIN)" unless
       File.executable?(bin)
@@ -32,7 +33,7 @@ class MockServer
     @dir = Dir.mktmpdir("cio-mock-rb")
     port_file = File.join(@dir, "port")
     @pid = Process.spawn(bin, "--port", "0", "--port-file", port_file, "--site-id", site_id,
-                         "--api-key", api_key, "--app-api-key", app_api_key,
+                         "--api-key", api_key, "--app-api-key", app_api_key, *extra_args,
                          %i[out err] => File.join(@dir, "mock.log"))
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
     until File.file?(port_file) && !File.read(port_file).strip.empty?
