@@ -36,7 +36,8 @@ fi
 for tool in abidw abidiff nm readelf; do
   command -v "$tool" >/dev/null || { echo "abi-check: $tool is missing (scripts/deps.sh)" >&2; exit 2; }
 done
-if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+# (no grep -q: it would stop reading early, and readelf's SIGPIPE fails the pipeline)
+if ! readelf -S "$lib" | grep '\.debug_info' >/dev/null; then
   echo "abi-check: $lib has no debug information (build with -g: RelWithDebInfo or Debug)" >&2
   exit 2
 fi
