@@ -2,10 +2,13 @@
 # (every test suite). Both install missing Debian packages and build first.
 BUILD_DIR ?= build
 SAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 15
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build demo test test-sanitize test-valgrind install format clean
+.PHONY: all deps build demo test test-sanitize test-valgrind fuzz abi-check abi-update install \
+  format clean
 
 all: build
 
@@ -37,12 +40,28 @@ test-valgrind: build
 	  valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 "$$t"; \
 	done
 
+# The libFuzzer targets (tests/fuzz), built with clang in their own tree, each run for
+# FUZZ_SECONDS from its seeds in tests/fuzz/corpus (FUZZ_TARGETS="json v2" for some of them).
+fuzz: deps
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang-14 -DCIO_FUZZ=ON -DBUILD_TESTING=OFF \
+	  -DCIO_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_targets
+	./scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The ABI guard (also a ctest test, so `make test` runs it): exported symbols and public types
+# against abi/. abi-update regenerates the baseline after an intended change.
+abi-check: build
+	./scripts/abi-check.sh $(BUILD_DIR)/core/libcustomerio.so
+
+abi-update: build
+	./scripts/abi-check.sh --update $(BUILD_DIR)/core/libcustomerio.so
+
 install: build
 	cmake --install $(BUILD_DIR)
 
 format:
 	clang-format -i core/include/customerio/*.h core/src/*.[ch] mock/include/*.h mock/src/*.[ch] \
-	  tests/c/*.[ch] examples/*.c cli/*.[ch] bench/*.c
+	  tests/c/*.[ch] tests/fuzz/*.[ch] examples/*.c cli/*.[ch] bench/*.c
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) $(FUZZ_DIR)

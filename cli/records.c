@@ -274,6 +274,12 @@ static int read_header(rec_reader_t *r, const json_t *columns, char *err, size_t
             (unsigned char)name[2] == 0xBF) {
             name += 3; /* UTF-8 byte order mark */
         }
+        json_t *probe = json_string(name); /* NULL when not UTF-8: it could not be a key */
+        if (probe == NULL) {
+            snprintf(err, errlen, "line 1: the name of column %zu is not valid UTF-8", i + 1);
+            return -1;
+        }
+        json_decref(probe);
         for (size_t j = 0; j < i; j++) {
             const char *other = r->buf.data + r->starts[j];
             if (strcmp(name, other) == 0 && name[0] != '\0') {
@@ -424,7 +430,9 @@ static int set_path(json_t *obj, const char *path, json_t *v) {
         json_t *child = json_object_get(obj, part);
         if (child == NULL) {
             child = json_object();
-            json_object_set_new(obj, part, child);
+            if (json_object_set_new(obj, part, child) != 0) {
+                child = NULL; /* the failed set freed it */
+            }
         }
         free(part);
         if (!json_is_object(child)) {
@@ -438,8 +446,7 @@ static int set_path(json_t *obj, const char *path, json_t *v) {
         json_decref(v);
         return -1;
     }
-    json_object_set_new(obj, path, v);
-    return 0;
+    return json_object_set_new(obj, path, v) == 0 ? 0 : -1;
 }
 
 /* The typed value of a cell, or NULL with rec failed. */
@@ -451,7 +458,12 @@ static json_t *cell_value(const column_t *col, const char *text, record_t *rec) 
     switch (col->type) {
     case COL_AUTO:
     case COL_STRING:
-        return json_string(text);
+        v = json_string(text);
+        if (v != NULL) {
+            return v;
+        }
+        fail(rec, "bad_value", "column '%s' is not valid UTF-8%s", col->field, "");
+        return NULL;
     case COL_NUMBER:
         if (value_parse_number(text, &v) == 0) {
             return v;

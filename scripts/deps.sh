@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libjansson-dev libmicrohttpd-dev libcriterion-dev
   swig python3-dev python3-venv ruby-dev ruby-rspec ruby-rack rake
   valgrind clang-format
+  clang-14 libclang-rt-14-dev abigail-tools
   libyaml-dev help2man
 )
 

@@ -471,62 +471,65 @@ bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_
     return false;
 }
 
-/* Appends code point cp as UTF-8 at buf[n] while it fits; returns the new length. */
-static size_t put_utf8(char *buf, size_t size, size_t n, unsigned long cp) {
-    char tmp[4];
-    size_t k;
+/* Code point cp as UTF-8 in out; returns its length. */
+static size_t utf8_encode(unsigned long cp, char out[4]) {
     if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xC0 | (cp >> 6));
-        tmp[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xE0 | (cp >> 12));
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (cp >> 18));
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        tmp[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
+        out[0] = (char)cp;
+        return 1;
     }
-    for (size_t i = 0; i < k; i++, n++)
-        if (n + 1 < size)
-            buf[n] = tmp[i];
-    return n;
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Inside validated string text: decodes the byte or escape at *p into out, moves *p past it and
+ * returns the number of bytes it decodes to (1 to 4). */
+static size_t decode_next(const char **p, char out[4]) {
+    const char *q = *p;
+    if (*q != '\\') {
+        out[0] = *q;
+        *p = q + 1;
+        return 1;
+    }
+    char e = q[1];
+    if (e == 'u') {
+        unsigned long cp = (unsigned long)hex4(q + 2);
+        q += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)hex4(q + 2) - 0xDC00);
+            q += 6;
+        }
+        *p = q;
+        return utf8_encode(cp, out);
+    }
+    const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+    out[0] = to[strchr(from, e) - from];
+    *p = q + 2;
+    return 1;
 }
 
 size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
     size_t n = 0;
     const char *p = s->text + 1, *end = s->text + s->len - 1;
     while (p < end) {
-        if (*p != '\\') {
+        char bytes[4];
+        size_t k = decode_next(&p, bytes);
+        for (size_t i = 0; i < k; i++, n++)
             if (n + 1 < size)
-                buf[n] = *p;
-            n++;
-            p++;
-            continue;
-        }
-        char e = p[1];
-        if (e == 'u') {
-            unsigned long cp = (unsigned long)hex4(p + 2);
-            p += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)hex4(p + 2) - 0xDC00);
-                p += 6;
-            }
-            n = put_utf8(buf, size, n, cp);
-            continue;
-        }
-        const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-        if (n + 1 < size)
-            buf[n] = to[strchr(from, e) - from];
-        n++;
-        p += 2;
+                buf[n] = bytes[i];
     }
     if (size > 0)
         buf[n < size ? n : size - 1] = '\0';
@@ -543,10 +546,18 @@ bool cio__jstring_is(const cio_json_value_t *s, const char *want) {
     if (s->len <= want_len + 2)
         return s->len == want_len + 2 && memcmp(s->text + 1, want, want_len) == 0;
     if (memchr(s->text, '\\', s->len) == NULL)
-        return false;
-    char buf[256];
-    size_t n = cio__jstring(s, buf, sizeof(buf));
-    return n == want_len && n < sizeof(buf) && memcmp(buf, want, n) == 0;
+        return false; /* no escape: the bytes are the value, and they differ */
+    /* decoded as it is compared, so a value of any length is compared without a buffer */
+    size_t n = 0;
+    const char *p = s->text + 1, *end = s->text + s->len - 1;
+    while (p < end) {
+        char bytes[4];
+        size_t k = decode_next(&p, bytes);
+        if (k > want_len - n || memcmp(want + n, bytes, k) != 0)
+            return false;
+        n += k;
+    }
+    return n == want_len;
 }
 
 bool cio__jint(const cio_json_value_t *v, int64_t *out) {

@@ -146,6 +146,12 @@ cio_status_t cio_webhook_parse(const char *body, size_t body_len, cio_webhook_ev
     if (body == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "webhook: body is NULL");
 
+    /* jansson skips NUL bytes between tokens; JSON has none, so such a body is refused here */
+    const char *nul = memchr(body, '\0', body_len);
+    if (nul != NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "webhook: body is not JSON (a NUL byte at offset %zu)",
+                         (size_t)(nul - body));
     json_error_t err;
     json_t *root = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (root == NULL)

@@ -93,3 +93,24 @@ Test(json, test_members_and_elements_are_read_in_place) {
     cr_assert_eq(cio_json_string(&root, small, sizeof small), 0, "not a string");
     cr_assert_not(cio_json_int(&s, &n));
 }
+
+/* Found by tests/fuzz/fuzz_json: a string with escapes that decodes to 256 bytes or more never
+ * compared equal (cio_json_string_is decoded into a 256-byte buffer), so cio_json_get missed
+ * such keys. */
+Test(json, test_long_escaped_strings_compare_decoded) {
+    char text[700], key[400];
+    memset(key, 'k', 300);
+    memcpy(key + 300, "A", 2);
+    snprintf(text, sizeof text, "{\"%.300s\\u0041\":1,\"x\":\"%.300s\\n\"}", key, key);
+    cio_json_value_t root = scan_ok(text), v;
+    cr_assert(cio_json_get(&root, key, &v), "a 301-byte key with an escape is found");
+    cr_assert_eq(v.len, 1);
+    cr_assert_eq(v.text[0], '1');
+    key[300] = '\n';
+    cr_assert(cio_json_get(&root, "x", &v));
+    cr_assert(cio_json_string_is(&v, key), "a 301-byte value with an escape compares equal");
+    key[300] = 'A';
+    cr_assert_not(cio_json_string_is(&v, key), "the decoded last byte differs");
+    key[299] = '\0';
+    cr_assert_not(cio_json_string_is(&v, key), "a prefix is not equal");
+}

@@ -490,6 +490,26 @@ Test(webhook, test_parse_rejects_non_json) {
     cr_assert_null(events);
 }
 
+/* Found by tests/fuzz/fuzz_json: jansson skips a NUL byte between tokens, so a body with one
+ * after the object (or inside a number) parsed as if it were not there. */
+Test(webhook, test_parse_rejects_a_nul_byte_between_tokens) {
+    const char inside[] = "{\"event_id\":\"e1\",\"object_type\":\"email\",\"metric\":\"sent\","
+                          "\"timestamp\":17\0}";
+    cio_webhook_events_t *events = (cio_webhook_events_t *)&events;
+    cr_assert_eq(cio_webhook_parse(inside, sizeof(inside) - 1, &events), CIO_E_INVALID_ARGUMENT);
+    cr_assert_str_eq(cio_last_error()->message,
+                     "webhook: body is not JSON (a NUL byte at offset 69)");
+    cr_assert_null(events);
+    const char after[] = "{\"event_id\":\"e1\",\"object_type\":\"email\",\"metric\":\"sent\","
+                         "\"timestamp\":17}\0";
+    expect_ok(cio_webhook_parse(after, sizeof(after) - 2, &events)); /* up to the '}' */
+    cr_assert_eq(cio_webhook_events_count(events), 1);
+    cio_webhook_events_free(events);
+    cr_assert_eq(cio_webhook_parse(after, sizeof(after) - 1, &events), CIO_E_INVALID_ARGUMENT);
+    cr_assert_str_eq(cio_last_error()->message,
+                     "webhook: body is not JSON (a NUL byte at offset 70)");
+}
+
 Test(webhook, test_parse_rejects_a_json_array_or_scalar) {
     expect_parse_error("[{\"event_id\":\"a\"}]", "must be a JSON object", "array");
     expect_parse_error("\"text\"", "must be a JSON object", "string");

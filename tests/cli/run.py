@@ -350,7 +350,7 @@ def import_run(m, d, *args, files=None, env=None):
             rep = json.load(f)
     rows = []
     if os.path.exists(report_csv):
-        with open(report_csv, newline="") as f:
+        with open(report_csv, newline="", errors="replace") as f:  # raw records: any bytes
             rows = list(csv.DictReader(f))
     return rc, out, err, rep, rows
 
@@ -489,6 +489,30 @@ def test_import_csv_nested_fields_and_typed_columns():
         check(ops[0]["device"] == {"token": "tok-1", "platform": "ios",
                                    "last_used": 1714564800}, ops[0])
         check(ops[1]["attributes"] == {"vip": True}, ops[1])
+
+
+@test
+def test_import_csv_invalid_utf8_is_rejected_not_truncated():
+    # Found by tests/fuzz/fuzz_records: a cell that is not UTF-8 ended the record silently (it
+    # and every later column were dropped, the rest imported as valid), and a header name that
+    # is not UTF-8 under a dotted field was a use after free.
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "cells.csv", b"type,id,a,b\nidentify,1,\xff\xfe,after\nidentify,2,ok,after\n")
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        check([(e["line"], e["stage"], e["reason"]) for e in rep["errors"]] ==
+              [(2, "read", "bad_value")], rep["errors"])
+        check("column 'a' is not valid UTF-8" in rep["errors"][0]["message"], rep["errors"])
+        ops = m.batch_operations()
+        check([(o["identifiers"], o["attributes"]) for o in ops] ==
+              [({"id": "2"}, {"a": "ok", "b": "after"})], ops)
+        for name, header in (("plain.csv", b"type,id,\xffname\n"),
+                             ("dotted.csv", b"type,id,\xff.x\n")):
+            f = write(d, name, header + b"identify,1,x\n")
+            rc, out, err, rep, _ = import_run(m, d, files=[f])
+            check(rc == 1, name, rc, out, err)
+            check("line 1: the name of column 3 is not valid UTF-8" in err, name, err)
+        check(len(m.batch_operations()) == 1, "nothing more was sent")
 
 
 @test

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -62,8 +62,9 @@ class Mock:
 
 
 @contextlib.contextmanager
-def run_mock(cdp_api_key: str = CDP_API_KEY) -> Iterator[Mock]:
-    """An emulator process on a free port, with the test credentials."""
+def run_mock(cdp_api_key: str = CDP_API_KEY, extra_args: Sequence[str] = ()) -> Iterator[Mock]:
+    """An emulator process on a free port, with the test credentials (and extra_args, e.g.
+    ``--tls-cert``/``--tls-key``)."""
     default = REPO / "build" / "mock" / "cio-mock"
     binary = pathlib.Path(os.environ.get("CIO_MOCK_BIN", str(default)))
     if not binary.exists():
@@ -74,7 +75,8 @@ def run_mock(cdp_api_key: str = CDP_API_KEY) -> Iterator[Mock]:
         log = open(pathlib.Path(tmp) / "mock.log", "wb")
         proc = subprocess.Popen(
             [str(binary), "--port", "0", "--port-file", str(port_file), "--site-id", SITE_ID,
-             "--api-key", API_KEY, "--app-api-key", APP_API_KEY, "--cdp-api-key", cdp_api_key],
+             "--api-key", API_KEY, "--app-api-key", APP_API_KEY, "--cdp-api-key", cdp_api_key,
+             *extra_args],
             stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 10

@@ -25,8 +25,9 @@ class MockServer
     ENV.fetch("CIO_MOCK_BIN", File.join(REPO, "build", "mock", "cio-mock"))
   end
 
+  # extra_args: more cio-mock arguments (e.g. --tls-cert/--tls-key to serve HTTPS).
   def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY,
-                 cdp_api_key: CDP_API_KEY)
+                 cdp_api_key: CDP_API_KEY, extra_args: [])
     bin = MockServer.binary
     raise "emulator not found at #{bin} (run `make build` or set CIO_MOCK_BIN)" unless
       File.executable?(bin)
@@ -35,7 +36,7 @@ class MockServer
     port_file = File.join(@dir, "port")
     @pid = Process.spawn(bin, "--port", "0", "--port-file", port_file, "--site-id", site_id,
                          "--api-key", api_key, "--app-api-key", app_api_key,
-                         "--cdp-api-key", cdp_api_key,
+                         "--cdp-api-key", cdp_api_key, *extra_args,
                          %i[out err] => File.join(@dir, "mock.log"))
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
     until File.file?(port_file) && !File.read(port_file).strip.empty?

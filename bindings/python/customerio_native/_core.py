@@ -177,6 +177,18 @@ def base_url(
     return url
 
 
+def redact_url(url: Optional[str]) -> Optional[str]:
+    """A URL fit for a log: credentials written into it (``https://user:secret@relay``) become
+    ``***``."""
+    if not url or "@" not in url:
+        return url
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    return "{}://***@{}{}{}".format(scheme, authority.rpartition("@")[2], slash, path)
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
@@ -247,8 +259,8 @@ class NativeClient:
             raise translate(e, error) from None
         logger.debug(
             "client created (track_url=%s, app_url=%s)",
-            options.get("track_url") or "region default",
-            options.get("app_url") or "region default",
+            redact_url(options.get("track_url")) or "region default",
+            redact_url(options.get("app_url")) or "region default",
         )
 
     @property

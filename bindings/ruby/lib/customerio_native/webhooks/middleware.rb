@@ -37,6 +37,13 @@ module CustomerioNative
         @dedup = dedup == true ? Deduplicator.new : dedup
       end
 
+      # Without the signing key (the default #inspect would show it, e.g. in a middleware
+      # listing or an error report).
+      def inspect
+        "#<#{self.class.name} path=#{@path.inspect} tolerance=#{@tolerance} " \
+          "dedup=#{@dedup ? 'on' : 'off'}>"
+      end
+
       def call(env)
         return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && path_of(env) == @path
 
