@@ -7,8 +7,8 @@ FUZZ_SECONDS ?= 15
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build demo test test-sanitize test-valgrind fuzz abi-check abi-update install \
-  format clean
+.PHONY: all deps build demo test test-sanitize test-valgrind soak soak-sanitize fuzz abi-check \
+  abi-update install format clean
 
 all: build
 
@@ -56,12 +56,34 @@ abi-check: build
 abi-update: build
 	./scripts/abi-check.sh --update $(BUILD_DIR)/core/libcustomerio.so
 
+# The soak test (tests/soak/soak.c, README "Soak test"): the delivery pipeline against the
+# in-process emulator under standing and injected faults, for SOAK_SECONDS per sink (SOAK_SINK:
+# track_v2, pipelines or both) or SOAK_EVENTS events, whichever comes first.
+SOAK_SECONDS ?= 12
+SOAK_EVENTS ?= 10000000
+SOAK_SINK ?= both
+
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_EVENTS=$(SOAK_EVENTS) SOAK_SINK=$(SOAK_SINK) \
+	  $(BUILD_DIR)/tests/soak/soak
+
+# The same, shorter, under AddressSanitizer + UndefinedBehaviorSanitizer (RSS is not checked
+# there: ASan's quarantine grows by design).
+SOAK_SANITIZE_SECONDS ?= 8
+soak-sanitize: deps
+	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DCIO_SANITIZE=address,undefined \
+	  -DCIO_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build $(SAN_DIR) -j$(JOBS) --target soak
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  SOAK_SECONDS=$(SOAK_SANITIZE_SECONDS) SOAK_EVENTS=$(SOAK_EVENTS) SOAK_SINK=$(SOAK_SINK) \
+	  $(SAN_DIR)/tests/soak/soak
+
 install: build
 	cmake --install $(BUILD_DIR)
 
 format:
 	clang-format -i core/include/customerio/*.h core/src/*.[ch] mock/include/*.h mock/src/*.[ch] \
-	  tests/c/*.[ch] tests/fuzz/*.[ch] examples/*.c cli/*.[ch] bench/*.c
+	  tests/c/*.[ch] tests/fuzz/*.[ch] tests/soak/*.c examples/*.c cli/*.[ch] bench/*.c
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR) $(FUZZ_DIR)

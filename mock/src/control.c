@@ -19,6 +19,17 @@ static void handle_get_requests(const mock_request_t *req, mock_response_t *res)
     res->body_len = strlen(text);
 }
 
+static void handle_drain_requests(const mock_request_t *req, mock_response_t *res) {
+    char *text = mock_log_drain(req->mock);
+    if (text == NULL) {
+        mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return;
+    }
+    mock_reply_empty(res, MHD_HTTP_OK);
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
 static void handle_clear_requests(const mock_request_t *req, mock_response_t *res) {
     mock_log_clear(req->mock);
     mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
@@ -65,6 +76,7 @@ static const mock_route_t control_routes[] = {
     {"GET", "/health", handle_health},
     {"GET", "/requests", handle_get_requests},
     {"DELETE", "/requests", handle_clear_requests},
+    {"POST", "/requests/drain", handle_drain_requests},
     {"GET", "/faults", handle_get_faults},
     {"POST", "/faults", handle_add_fault},
     {"DELETE", "/faults", handle_clear_faults},

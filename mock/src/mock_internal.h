@@ -156,6 +156,10 @@ typedef struct mock_request_log {
     size_t capacity;
     size_t max_entries;
     json_int_t next_seq;
+    /* Entries still being answered (appended, status not set yet); drain leaves them. */
+    json_t **pending;
+    size_t pending_count;
+    size_t pending_capacity;
 } mock_request_log_t;
 
 /* The bytes of one request that the log records. */
@@ -179,6 +183,10 @@ void mock_log_release(cio_mock_t *m, json_t *entry);
 void mock_log_clear(cio_mock_t *m);
 /* Returns the log as compact JSON array text (malloc'd), or NULL on OOM. */
 char *mock_log_dump(cio_mock_t *m);
+/* Like mock_log_dump, but only the entries already answered, which it removes from the log in
+ * the same step (entries still being answered stay, in order; seq goes on). NULL on OOM, with
+ * the log unchanged. */
+char *mock_log_drain(cio_mock_t *m);
 
 /* ----------------------------------------------------------- faults.c */
 

@@ -28,6 +28,45 @@ void mock_log_free(mock_request_log_t *log) {
     free(log->entries);
     log->entries = NULL;
     log->capacity = 0;
+    free(log->pending);
+    log->pending = NULL;
+    log->pending_count = 0;
+    log->pending_capacity = 0;
+}
+
+/* Room for one more pending entry; false on OOM. */
+static bool pending_reserve(mock_request_log_t *log) {
+    if (log->pending_count < log->pending_capacity) {
+        return true;
+    }
+    size_t capacity = log->pending_capacity == 0 ? 16 : log->pending_capacity * 2;
+    json_t **pending = realloc(log->pending, capacity * sizeof(*pending));
+    if (pending == NULL) {
+        return false;
+    }
+    log->pending = pending;
+    log->pending_capacity = capacity;
+    return true;
+}
+
+static bool is_pending(const mock_request_log_t *log, const json_t *entry) {
+    for (size_t i = 0; i < log->pending_count; i++) {
+        if (log->pending[i] == entry) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The entry has its answer. Entries cleared from the log meanwhile are still found here: the
+ * server's reference keeps them alive until mock_log_release. */
+static void pending_remove(mock_request_log_t *log, const json_t *entry) {
+    for (size_t i = 0; i < log->pending_count; i++) {
+        if (log->pending[i] == entry) {
+            log->pending[i] = log->pending[--log->pending_count];
+            return;
+        }
+    }
 }
 
 /* Grows the ring to hold one more entry, unrolling it so head is 0 again. */
@@ -141,8 +180,9 @@ json_t *mock_log_append(cio_mock_t *m, const mock_log_input_t *in) {
     }
     pthread_mutex_lock(&m->lock);
     json_object_set_new(entry, "seq", json_integer(m->log.next_seq));
-    if (log_push(&m->log, entry)) {
+    if (pending_reserve(&m->log) && log_push(&m->log, entry)) {
         m->log.next_seq++;
+        m->log.pending[m->log.pending_count++] = entry;
         json_incref(entry);
     } else {
         json_decref(entry);
@@ -158,6 +198,7 @@ void mock_log_set_status(cio_mock_t *m, json_t *entry, unsigned int status) {
     }
     pthread_mutex_lock(&m->lock);
     json_object_set_new(entry, "status", json_integer(status));
+    pending_remove(&m->log, entry);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -185,6 +226,36 @@ char *mock_log_dump(cio_mock_t *m) {
     }
     char *text = array != NULL ? json_dumps(array, JSON_COMPACT) : NULL;
     json_decref(array);
+    pthread_mutex_unlock(&m->lock);
+    return text;
+}
+
+char *mock_log_drain(cio_mock_t *m) {
+    pthread_mutex_lock(&m->lock);
+    mock_request_log_t *log = &m->log;
+    json_t *array = json_array();
+    bool ok = array != NULL;
+    for (size_t i = 0; ok && i < log->count; i++) {
+        json_t *entry = *log_slot(log, i);
+        ok = is_pending(log, entry) || json_array_append(array, entry) == 0;
+    }
+    char *text = ok ? json_dumps(array, JSON_COMPACT) : NULL;
+    json_decref(array);
+    if (text != NULL) {
+        /* Keep the pending entries, in order, at the front of the ring; drop the rest. The
+         * ring's index mapping is monotonic, so compacting in place never overwrites an entry
+         * not yet visited. */
+        size_t kept = 0;
+        for (size_t i = 0; i < log->count; i++) {
+            json_t *entry = *log_slot(log, i);
+            if (is_pending(log, entry)) {
+                *log_slot(log, kept++) = entry;
+            } else {
+                json_decref(entry);
+            }
+        }
+        log->count = kept;
+    }
     pthread_mutex_unlock(&m->lock);
     return text;
 }
