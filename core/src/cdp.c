@@ -146,7 +146,8 @@ static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *m
         ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, key.text, key.len) &&
              cio__buf_append(out, ":", 1);
         first = false;
-        if (ok && cio__jstring_is(&key, "context") && !cio__jget(&value, "library", &library)) {
+        if (ok && value.kind == CIO_JSON_OBJECT && cio__jstring_is(&key, "context") &&
+            !cio__jget(&value, "library", &library)) {
             bool empty = cio__jcount(&value) == 0;
             ok = cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
                  (empty || cio__buf_append(out, ",", 1)) &&
@@ -175,15 +176,12 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
                          label, err.column, err.text);
     }
-    for (size_t i = 0; members.complete && i < members.count; i++) { /* as Customer.io would */
-        for (size_t j = 0; j < i; j++) {
-            const cio_json_value_t *a = &members.key[i], *b = &members.key[j];
-            if (a->len == b->len && memcmp(a->text, b->text, a->len) == 0)
-                return cio__fail(CIO_E_INVALID_ARGUMENT,
-                                 "%s: %s is not valid JSON (the member %.*s appears twice)", call,
-                                 label, (int)a->len, a->text);
-        }
-    }
+    cio_json_value_t dup;
+    if (msg.kind == CIO_JSON_OBJECT &&
+        cio__jduplicate_key(&msg, &members, &dup)) /* which one would count? */
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: %s is not valid JSON (the member %.*s appears twice)", call, label,
+                         (int)(dup.len < 64 ? dup.len : 64), dup.text);
     char why[160], t[16];
     if (!check_message(&msg, &members, t, why, sizeof(why)))
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, why);

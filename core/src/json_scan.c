@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 512
@@ -460,15 +461,84 @@ bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_
     if (!index->complete)
         return cio__jget(index->obj, key, out);
     size_t len = strlen(key);
-    for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
+    bool plain = memchr(key, '\\', len) == NULL; /* our own keys always are */
+    for (size_t i = index->count; i-- > 0;) {    /* the last of repeated keys wins */
         const cio_json_value_t *k = &index->key[i];
-        if (k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
-                              : k->len > len + 2 && cio__jstring_is(k, key)) {
+        if (plain && k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
+                                       : k->len >= len + 2 && cio__jstring_is(k, key)) {
             *out = index->value[i];
             return true;
         }
     }
     return false;
+}
+
+/* A member name as its decoded bytes (pointing into the text when it has no escape). */
+typedef struct key_bytes {
+    const char *bytes;
+    size_t len;
+    char *owned;
+    cio_json_value_t raw;
+} key_bytes_t;
+
+static int compare_keys(const void *a, const void *b) {
+    const key_bytes_t *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->bytes, y->bytes, x->len);
+}
+
+bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
+                         cio_json_value_t *dup) {
+    bool indexed = index != NULL && index->complete;
+    size_t n = indexed ? index->count : cio__jcount(obj);
+    if (n < 2)
+        return false;
+    key_bytes_t stack[32];
+    key_bytes_t *keys = n <= 32 ? stack : malloc(n * sizeof(*keys));
+    if (keys == NULL)
+        return false;
+    const char *cursor = NULL;
+    cio_json_value_t k, v;
+    size_t count = 0;
+    while (count < n &&
+           (indexed ? (k = index->key[count], true) : cio__jnext(obj, &cursor, &k, &v))) {
+        key_bytes_t *key = &keys[count++];
+        *key = (key_bytes_t){k.text + 1, k.len - 2, NULL, k};
+        if (memchr(k.text, '\\', k.len) != NULL) { /* "\u0074ype" is "type" */
+            size_t len = cio__jstring(&k, NULL, 0);
+            key->owned = malloc(len + 1);
+            if (key->owned != NULL) {
+                cio__jstring(&k, key->owned, len + 1);
+                key->bytes = key->owned;
+                key->len = len;
+            }
+        }
+    }
+    bool found = false;
+    if (count <= 32) { /* few members (the usual case): compare each pair, nothing sorted */
+        for (size_t i = 1; i < count && !found; i++) {
+            for (size_t j = 0; j < i && !found; j++) {
+                if (compare_keys(&keys[i], &keys[j]) == 0) {
+                    *dup = keys[i].raw;
+                    found = true;
+                }
+            }
+        }
+    } else {
+        qsort(keys, count, sizeof(*keys), compare_keys);
+        for (size_t i = 1; i < count && !found; i++) {
+            if (compare_keys(&keys[i], &keys[i - 1]) == 0) {
+                *dup = keys[i].raw;
+                found = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        free(keys[i].owned);
+    if (keys != stack)
+        free(keys);
+    return found;
 }
 
 /* Code point cp as UTF-8 in out; returns its length. */
@@ -539,12 +609,14 @@ size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
 bool cio__jstring_is(const cio_json_value_t *s, const char *want) {
     if (s->kind != CIO_JSON_STRING)
         return false;
-    /* want holds no escapes, and an escape makes the text longer than its value: a string as
-     * long as want is want exactly when its bytes are; a shorter one never is; only a longer one
-     * with an escape in it needs decoding. */
+    /* An escape makes a string's text longer than its value. So a text shorter than want never
+     * is want; one just as long is want exactly when it has no escape and its bytes are want's
+     * (a backslash in want would be one in the text: an escape); only a longer one with an
+     * escape in it needs decoding. */
     size_t want_len = strlen(want);
     if (s->len <= want_len + 2)
-        return s->len == want_len + 2 && memcmp(s->text + 1, want, want_len) == 0;
+        return s->len == want_len + 2 && memcmp(s->text + 1, want, want_len) == 0 &&
+               memchr(want, '\\', want_len) == NULL;
     if (memchr(s->text, '\\', s->len) == NULL)
         return false; /* no escape: the bytes are the value, and they differ */
     /* decoded as it is compared, so a value of any length is compared without a buffer */

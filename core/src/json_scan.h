@@ -51,6 +51,11 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index);
 bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
                             cio_jindex_t *index, cio_jerror_t *err);
 
+/* Whether two members of object obj have the same name once decoded; *dup gets the second.
+ * index (may be NULL) saves a walk over the text when it is complete. */
+bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
+                         cio_json_value_t *dup);
+
 /* Like cio__jget(), on an index. */
 bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out);
 

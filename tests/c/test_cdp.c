@@ -508,3 +508,24 @@ Test(cdp, test_prepare_splices_the_callers_bytes) {
                      "\"version\":\"" CIO_VERSION_STRING "\"}}}");
     cio_free(out);
 }
+
+/* Found by fuzz_cdp: a message with more members than the index holds, "context" twice, the
+ * first a number, once came out as broken JSON. Repeated names are refused, however spelt. */
+Test(cdp, test_repeated_member_names_are_refused_even_in_long_messages) {
+    char text[2048];
+    size_t n = (size_t)snprintf(text, sizeof text,
+                                "{\"type\":\"track\",\"userId\":\"u\",\"event\":"
+                                "\"e\",\"context\":3000");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, ",\"k%d\":%d", i, i);
+    snprintf(text + n, sizeof text - n, ",\"context\":{\"ip\":\"1.2.3.4\"}}");
+    char *out = (char *)1;
+    expect_error(cio_cdp_prepare(text, &out), CIO_E_INVALID_ARGUMENT, "not valid JSON",
+                 "the member \"context\" appears twice");
+    cr_assert_null(out);
+    expect_error(
+        cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"1\",\"\\u0074ype\":\"track\"}", &out),
+        CIO_E_INVALID_ARGUMENT, "the member \"\\u0074ype\" appears twice", NULL);
+    expect_error(cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"1\",\"context\":5}", &out),
+                 CIO_E_INVALID_ARGUMENT, "context must be a JSON object (got number)", NULL);
+}

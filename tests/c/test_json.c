@@ -114,3 +114,14 @@ Test(json, test_long_escaped_strings_compare_decoded) {
     key[299] = '\0';
     cr_assert_not(cio_json_string_is(&v, key), "a prefix is not equal");
 }
+
+/* Found by fuzz_json: a name with a backslash in it ("\u006b" as six characters) matched a
+ * member spelt "\u006b" in the text, whose name is "k". */
+Test(json, test_a_name_with_a_backslash_matches_only_its_own_decoding) {
+    const char *text = "{\"k\":1,\"\\\\u006b\":false,\"\\u006b\":[3]}";
+    cio_json_value_t root = scan_ok(text), v;
+    cr_assert(cio_json_get(&root, "\\u006b", &v));
+    cr_assert_eq(v.kind, CIO_JSON_FALSE);
+    cr_assert(cio_json_get(&root, "k", &v));
+    cr_assert_eq(v.kind, CIO_JSON_ARRAY, "the last \"k\" counts");
+}
