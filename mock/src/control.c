@@ -8,8 +8,8 @@ static void handle_health(const mock_request_t *req, mock_response_t *res) {
     mock_reply_text(res, MHD_HTTP_OK, "{\"ok\":true}");
 }
 
-static void handle_get_requests(const mock_request_t *req, mock_response_t *res) {
-    char *text = mock_log_dump(req->mock);
+/* Answers with the request log as text (malloc'd by the log; NULL when out of memory). */
+static void reply_log(const mock_request_t *req, mock_response_t *res, char *text) {
     if (text == NULL) {
         mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return;
@@ -19,15 +19,12 @@ static void handle_get_requests(const mock_request_t *req, mock_response_t *res)
     res->body_len = strlen(text);
 }
 
+static void handle_get_requests(const mock_request_t *req, mock_response_t *res) {
+    reply_log(req, res, mock_log_dump(req->mock));
+}
+
 static void handle_drain_requests(const mock_request_t *req, mock_response_t *res) {
-    char *text = mock_log_drain(req->mock);
-    if (text == NULL) {
-        mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-        return;
-    }
-    mock_reply_empty(res, MHD_HTTP_OK);
-    res->body = text;
-    res->body_len = strlen(text);
+    reply_log(req, res, mock_log_drain(req->mock));
 }
 
 static void handle_clear_requests(const mock_request_t *req, mock_response_t *res) {
