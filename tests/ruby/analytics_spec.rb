@@ -427,6 +427,25 @@ RSpec.describe CustomerioNative::Analytics do
     expect(delivered.size).to eq(101)
   end
 
+  it "runs analytics-ruby's usage with only the require line changed" do
+    code = <<~RUBY
+      require "customerio_native/segment"
+      analytics = Segment::Analytics.new({
+        write_key: ARGV[0], host: ARGV[1],
+        on_error: Proc.new { |status, msg| print msg }
+      })
+      analytics.identify(user_id: 1, traits: { email: "ann@example.com" })
+      analytics.track(user_id: 1, event: "Signed Up", properties: { plan: "Enterprise" })
+      analytics.flush
+      print Segment::Analytics.equal?(CustomerioNative::Analytics)
+    RUBY
+    out, status = Open3.capture2(RbConfig.ruby, "-I", lib_dir, "-e", code, CDP_API_KEY, mock.url)
+    expect(status).to be_success
+    expect(out).to eq("true")
+    expect(delivered.map { |m| [m["type"], m["userId"], m["event"]] })
+      .to eq([["identify", "1", nil], ["track", "1", "Signed Up"]])
+  end
+
   it "delivers what is queued when the process exits without flush" do
     # analytics-ruby stops its worker at exit and loses what is still queued.
     code = <<~RUBY
