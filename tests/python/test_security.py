@@ -18,7 +18,7 @@ from customerio_native._core import NativeClient
 from customerio_native.analytics import Client as AnalyticsClient
 from customerio_native.analytics.errors import APIError
 
-from conftest import API_KEY, SITE_ID, Mock, run_mock
+from conftest import API_KEY, APP_API_KEY, CDP_API_KEY, SITE_ID, Mock, run_mock
 
 SECRET = "py-s3cret-WRONG-4f2a"
 
@@ -91,6 +91,38 @@ def test_the_same_server_is_accepted_with_its_certificate_as_ca_file(tls_mock):
         native.call(_n.cio_identify, "42", '{"plan":"tls"}')  # raises on any failure
     finally:
         native.close()
+
+
+def test_every_client_takes_a_ca_file(tls_mock):
+    """ca_file (ours; the official clients have none): the CAs to trust instead of the system's,
+    e.g. a TLS-inspecting proxy's. Every public class passes it to libcustomerio."""
+    url = "https://127.0.0.1:{}".format(tls_mock.port)
+    cert = tls_mock.cert  # every call below raises unless its request was answered 2xx
+    with cio.CustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1", port=tls_mock.port,
+                        ca_file=cert) as c:
+        c.identify(id="42", plan="tls")
+    with cio.APIClient(APP_API_KEY, url=url, ca_file=cert) as api:
+        assert "segments" in api.segments.list()
+
+    async def go() -> None:
+        async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1",
+                                       port=tls_mock.port, ca_file=cert) as a:
+            await a.identify(id="43", plan="tls")
+        async with cio.AsyncAPIClient(APP_API_KEY, url=url, ca_file=cert) as aapi:
+            assert "segments" in await aapi.segments.list()
+
+    asyncio.run(go())
+    with cio.Pipeline(SITE_ID, API_KEY, host="https://127.0.0.1", port=tls_mock.port,
+                      ca_file=cert) as pipe:
+        pipe.track("44", "tls")
+        assert pipe.flush(timeout=30)
+        assert pipe.stats()["delivered"] == 1
+    c2 = AnalyticsClient(CDP_API_KEY, host=url, sync_mode=True, ca_file=cert)
+    try:
+        ok, _ = c2.track("45", "tls")
+        assert ok
+    finally:
+        c2.shutdown()
 
 
 # ---- keys never in exceptions, logs or reprs --------------------------------------------------

@@ -14,11 +14,12 @@ import itertools
 import json
 import logging
 import math
+import os
 import sys
 import threading
 import weakref
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type, Union
 
 from . import _native as _n
 from .errors import (
@@ -346,11 +347,16 @@ def client_options(
     retries: Optional[int],
     timeout: Optional[float],
     backoff_factor: Optional[float] = None,
+    ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> Dict[str, Any]:
     """The official clients' retry and timeout arguments as C options: ``retries`` retries mean
     ``retries + 1`` attempts; ``timeout`` seconds the whole-attempt timeout; ``backoff_factor``
-    seconds the base of the exponential backoff. None keeps libcustomerio's default."""
+    seconds the base of the exponential backoff; ``ca_file`` a PEM file of the certificate
+    authorities to trust instead of the system's (a TLS-inspecting proxy, a private relay). None
+    keeps libcustomerio's default."""
     opts: Dict[str, Any] = {}
+    if ca_file is not None:
+        opts["ca_file"] = os.fspath(ca_file)
     if retries is not None:
         opts["max_attempts"] = max(0, int(retries)) + 1
     if timeout is not None:

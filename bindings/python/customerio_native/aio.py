@@ -106,6 +106,7 @@ class AsyncCustomerIO(AsyncEngineOwner):
         user_agent: Optional[str] = None,
         *,
         json_encoder: Any = None,
+        ca_file: Optional[str] = None,
     ) -> None:
         self._engine: Optional[AsyncEngine] = None
         region_value = region_code(region, AsyncCustomerIOError)
@@ -126,7 +127,7 @@ class AsyncCustomerIO(AsyncEngineOwner):
             # async-customerio's httpx pool allows 100 connections; 1,000 awaits in flight over
             # HTTP/1.1 (a relay, the emulator) would otherwise queue behind the C default of 8.
             max_connections=ASYNC_MAX_CONNECTIONS,
-            **client_options(retries=retries, timeout=timeout),
+            **client_options(retries=retries, timeout=timeout, ca_file=ca_file),
         )
         self._engine = AsyncEngine(native)
         self._v2: Optional[TrackAPIV2] = None

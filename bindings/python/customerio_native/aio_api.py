@@ -208,6 +208,8 @@ class AsyncAPIClient(AsyncEngineOwner):
         request_timeout: RequestTimeout = DEFAULT_REQUEST_TIMEOUT,
         user_agent: Optional[str] = None,
         retry_strategy: Any = None,
+        *,
+        ca_file: Optional[str] = None,
     ) -> None:
         self._engine: Optional[AsyncEngine] = None
         region_value = region_code(region, AsyncCustomerIOError)
@@ -222,7 +224,7 @@ class AsyncAPIClient(AsyncEngineOwner):
             region=region_value,
             app_url=app_url,
             user_agent=user_agent,
-            **client_options(retries=retries, timeout=timeout),
+            **client_options(retries=retries, timeout=timeout, ca_file=ca_file),
         )
         self._engine = AsyncEngine(native)
         self.customers = AsyncCustomers(self._submit)

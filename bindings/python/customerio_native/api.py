@@ -198,6 +198,8 @@ class APIClient:
         timeout: float = 10,
         backoff_factor: float = 0.02,
         use_connection_pooling: bool = True,
+        *,
+        ca_file: Optional[str] = None,
     ) -> None:
         self._native: Optional[NativeClient] = None
         region_value = region_code(region, CustomerIOException)
@@ -214,7 +216,8 @@ class APIClient:
             app_api_key=key,
             region=region_value,
             app_url=app_url,
-            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor),
+            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
+                             ca_file=ca_file),
         )
         self.customers = Customers(self._run)
         self.segments = Segments(self._run)

@@ -156,6 +156,8 @@ class Pipeline:
         (None: no count limit).
     :param max_attempts: HTTP attempts an operation may take over all its requests before it
         is given up and reported (None: retry until ``retry_deadline``).
+    :param ca_file: a PEM file of the certificate authorities to trust instead of the system's
+        (ignored when given a client).
     :param exit_timeout: seconds the interpreter's exit may spend flushing (None: no limit);
         what is left is reported as failed ("client closed") and stays in the spool, if any.
 
@@ -194,6 +196,7 @@ class Pipeline:
         max_batch_items: Optional[int] = None,
         max_queue_items: Optional[int] = None,
         max_attempts: Optional[int] = None,
+        ca_file: Optional[str] = None,
     ) -> None:
         self._ptr: Any = None
         self._queue: Any = None
@@ -235,7 +238,7 @@ class Pipeline:
                 track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
                                    PipelineError),
                 **client_options(retries=retries, timeout=timeout,
-                                 backoff_factor=backoff_factor),
+                                 backoff_factor=backoff_factor, ca_file=ca_file),
             )
             self._own_native = True
             self.json_encoder = json_encoder

@@ -65,6 +65,7 @@ class CustomerIO:
         *,
         background: bool = False,
         pipeline_options: Optional[Mapping[str, Any]] = None,
+        ca_file: Optional[str] = None,
     ) -> None:
         self._native: Optional[NativeClient] = None
         self._pipeline: Any = None
@@ -88,7 +89,8 @@ class CustomerIO:
             api_key=api_key,
             region=region_value,
             track_url=track_url,
-            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor),
+            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
+                             ca_file=ca_file),
         )
         self._v2: Optional[SyncTrackAPIV2] = None
         if background:

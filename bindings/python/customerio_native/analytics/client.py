@@ -263,6 +263,7 @@ class Client(object):
         *,
         exit_timeout: Optional[float] = 10.0,
         spool_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+        ca_file: Optional[str] = None,
     ) -> None:
         if write_key is None:
             write_key = os.environ.get("CUSTOMERIO_CDP_API_KEY") or None
@@ -302,7 +303,8 @@ class Client(object):
                 _Failure,
                 cdp_api_key=self.write_key,
                 cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
-                **client_options(retries=max_retries if sync_mode else None, timeout=timeout),
+                **client_options(retries=max_retries if sync_mode else None, timeout=timeout,
+                                 ca_file=ca_file),
             )
             if not sync_mode:
                 self._pipeline = _MessagePipeline(
