@@ -125,13 +125,13 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
  * (numbers keep their spelling; nothing is re-serialised).
  */
 static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *msg,
-                             cio_buf_t *out) {
-    char ulid[CIO_ULID_BUFSIZE], now[32];
+                             const char *ulid, cio_buf_t *out) {
+    char now[32];
     cio_json_value_t v, library;
     bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
     if (ok && !get(msg, "messageId", &v))
-        ok = cio_ulid(ulid) == CIO_OK && cio__buf_appends(out, "\"messageId\":\"") &&
-             cio__buf_appends(out, ulid) && cio__buf_appends(out, "\",");
+        ok = cio__buf_appends(out, "\"messageId\":\"") && cio__buf_appends(out, ulid) &&
+             cio__buf_appends(out, "\",");
     if (ok && !get(msg, "timestamp", &v)) {
         iso8601_now(now);
         ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, now) &&
@@ -181,13 +181,17 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
         cio__jduplicate_key(&msg, &members, &dup)) /* which one would count? */
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "%s: %s is not valid JSON (the member %.*s appears twice)", call, label,
-                         (int)(dup.len < 64 ? dup.len : 64), dup.text);
+                         (int)cio__utf8_cut(dup.text, dup.len, 64), dup.text);
     char why[160], t[16];
     if (!check_message(&msg, &members, t, why, sizeof(why)))
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, why);
     if (type != NULL)
         memcpy(type, t, sizeof(t));
-    if (!complete_message(&msg, &members, out))
+    char ulid[CIO_ULID_BUFSIZE];
+    cio_json_value_t given;
+    if (!cio__jindex_get(&members, "messageId", &given) && cio_ulid(ulid) != CIO_OK)
+        return cio__fail(CIO_E_INTERNAL, "%s: cannot make a messageId", call);
+    if (!complete_message(&msg, &members, ulid, out))
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     if (out->len > CIO_CDP_MAX_MESSAGE_BYTES)
         return cio__fail(

@@ -44,6 +44,9 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
 cio_status_t cio__check_text(const char *call, const char *field, const char *value);
 bool cio__utf8_valid(const char *s, size_t len);
 bool cio__has_control_char(const char *s);
+/* How many of the len bytes of UTF-8 text s to keep so that at most max are kept and no
+ * character is cut in half (for quoting caller text in error messages). */
+size_t cio__utf8_cut(const char *s, size_t len, size_t max);
 /* The value of one hex digit, or -1. */
 int cio__hex_value(char c);
 /* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */

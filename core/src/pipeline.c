@@ -21,6 +21,7 @@
 #define DEFAULT_LINGER_MS 100L
 #define DEFAULT_MAX_IN_FLIGHT 4
 #define DEFAULT_RPS 100.0
+#define MIN_RPS 0.001
 #define DEFAULT_RETRY_DEADLINE_MS 3600000L
 #define PIPELINE_ATTEMPTS_PER_REQUEST 2 /* the engine's share; the pipeline retries beyond */
 #define BACKOFF_BASE_MS 200L
@@ -285,8 +286,10 @@ static void batch_done(cio_completion_t *c, void *user) {
 static void send_batch(cio_pipeline_t *p) {
     size_t frame = strlen(p->sink->prefix) + p->sink->suffix_reserve;
     batch_t *b = calloc(1, sizeof(*b));
-    if (b == NULL)
+    if (b == NULL) {
+        p->paused_until = cio__now_ms() + BACKOFF_BASE_MS; /* no busy loop while memory is short */
         return;
+    }
     b->pipeline = p;
     size_t payload = 0;
     b->items = p->store->ops->take(p->store, p->opts.batch_bytes - frame,
@@ -417,6 +420,8 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     options = &given;
     if (options->sink != CIO_SINK_TRACK_V2 && options->sink != CIO_SINK_PIPELINES)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
+    if (options->max_requests_per_second != options->max_requests_per_second) /* NaN */
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: max_requests_per_second is NaN");
     bool cdp = options->sink == CIO_SINK_PIPELINES;
     cio_status_t st = cdp ? CIO_OK : cio__require_track_credentials(client, "pipeline");
     if (st == CIO_OK && cdp && (client == NULL || client->cdp_api_key == NULL))
@@ -445,6 +450,8 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         o->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
     if (o->max_requests_per_second == 0)
         o->max_requests_per_second = DEFAULT_RPS;
+    if (o->max_requests_per_second > 0 && o->max_requests_per_second < MIN_RPS)
+        o->max_requests_per_second = MIN_RPS; /* keeps the pacing interval a sane integer */
     if (o->retry_deadline_ms <= 0)
         o->retry_deadline_ms = DEFAULT_RETRY_DEADLINE_MS;
     if (o->max_attempts < 0)
@@ -500,6 +507,13 @@ static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint6
         return st;
     }
     size_t cost = op.len + 1;
+    if (cost > p->opts.max_queue_bytes) { /* it would never fit: waiting cannot help */
+        cio__buf_free(&op);
+        return cio__fail(CIO_E_QUEUE_FULL,
+                         "enqueue: the %s is %zu bytes, more than the queue holds (max_queue_bytes "
+                         "%zu)",
+                         p->sink->item_name, cost - 1, p->opts.max_queue_bytes);
+    }
     pthread_mutex_lock(&p->lock);
     if (no_room(p, cost) && !p->stopping) {
         bool wait = may_wait && p->opts.when_full == CIO_WHEN_FULL_BLOCK;

@@ -155,19 +155,29 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     char type_buf[48], action_buf[48];
     const char *type = short_string(op, "type", type_buf, sizeof(type_buf));
     const char *action = short_string(op, "action", action_buf, sizeof(action_buf));
+    cio_json_value_t present;
     if (type == NULL)
-        return complain(p, "%s is missing (person, object or delivery)", "type");
+        return complain(p,
+                        op_member(op, "type", &present) != NULL
+                            ? "%s must be a string (person, object or delivery)"
+                            : "%s is missing (person, object or delivery)",
+                        "type");
     if (action == NULL)
-        return complain(p, "%s is missing", "action");
+        return complain(
+            p, op_member(op, "action", &present) != NULL ? "%s must be a string" : "%s is missing",
+            "action");
     const char *const *allowed = strcmp(type, "person") == 0     ? person_actions
                                  : strcmp(type, "object") == 0   ? object_actions
                                  : strcmp(type, "delivery") == 0 ? delivery_actions
                                                                  : NULL;
-    if (allowed == NULL)
-        return complain(p, "type \"%.40s\" is not person, object or delivery", type);
+    if (allowed == NULL) {
+        snprintf(p->text, sizeof(p->text), "type \"%.*s\" is not person, object or delivery",
+                 (int)cio__utf8_cut(type, strlen(type), 40), type);
+        return false;
+    }
     if (!in_list(action, allowed)) {
-        snprintf(p->text, sizeof(p->text), "action \"%.40s\" is not valid for type %s", action,
-                 type);
+        snprintf(p->text, sizeof(p->text), "action \"%.*s\" is not valid for type %s",
+                 (int)cio__utf8_cut(action, strlen(action), 40), action, type);
         return false;
     }
     bool person = strcmp(type, "person") == 0;

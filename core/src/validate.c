@@ -42,6 +42,15 @@ bool cio__utf8_valid(const char *str, size_t len) {
     return true;
 }
 
+size_t cio__utf8_cut(const char *s, size_t len, size_t max) {
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues a character: cut before the character instead */
+    return n;
+}
+
 int cio__hex_value(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -159,10 +159,12 @@ static bool check_operation(const value_t *op, const op_members_t *m, size_t siz
     const char *type = short_string(m->has_type, &m->type, type_buf, sizeof(type_buf));
     const char *action = short_string(m->has_action, &m->action, action_buf, sizeof(action_buf));
     if (type == NULL) {
-        return fail_item(e, "required", "type", "type is required");
+        return m->has_type ? fail_item(e, "invalid", "type", "type must be a string")
+                           : fail_item(e, "required", "type", "type is required");
     }
     if (action == NULL) {
-        return fail_item(e, "required", "action", "action is required");
+        return m->has_action ? fail_item(e, "invalid", "action", "action must be a string")
+                             : fail_item(e, "required", "action", "action is required");
     }
     const char *const *actions = strcmp(type, "person") == 0     ? person
                                  : strcmp(type, "object") == 0   ? object
@@ -193,12 +195,24 @@ static bool check_operation(const value_t *op, const op_members_t *m, size_t siz
     return true;
 }
 
-/* A person identify feeds the profile the App API reads (as Track v1 identify does). */
-static void remember(const mock_request_t *req, const value_t *op_text, const op_members_t *m) {
+/*
+ * A person identify feeds the profile the App API reads (as Track v1 identify does). The profile
+ * store is jansson's: an integer beyond 64 bits is kept as a real; a number beyond a double
+ * cannot be stored, and the operation is refused (e filled, false) rather than answered 200 and
+ * forgotten.
+ */
+static bool remember(const mock_request_t *req, const value_t *op_text, const op_members_t *m,
+                     item_error_t *e) {
     if (!cio_json_string_is(&m->type, "person") || !cio_json_string_is(&m->action, "identify")) {
-        return;
+        return true;
     }
     json_t *op = json_loadb(op_text->text, op_text->len, 0, NULL);
+    if (op == NULL) {
+        op = json_loadb(op_text->text, op_text->len, JSON_DECODE_INT_AS_REAL, NULL);
+    }
+    if (op == NULL) {
+        return fail_item(e, "invalid", "attributes", "a number is too large to store");
+    }
     const char *key;
     json_t *value;
     json_object_foreach(json_object_get(op, "identifiers"), key, value) {
@@ -216,6 +230,7 @@ static void remember(const mock_request_t *req, const value_t *op_text, const op
         json_decref(empty);
     }
     json_decref(op);
+    return true;
 }
 
 static json_t *error_json(const item_error_t *e) {
@@ -258,8 +273,7 @@ static void handle_entity(const mock_request_t *req, mock_response_t *res) {
     item_error_t e;
     op_members_t m;
     find_members(&op, &m);
-    if (check_operation(&op, &m, req->body_len, &e)) {
-        remember(req, &op, &m);
+    if (check_operation(&op, &m, req->body_len, &e) && remember(req, &op, &m, &e)) {
         mock_reply_text(res, MHD_HTTP_OK, "{}");
     } else {
         mock_reply_json(res, req->body_len > TRACK_V2_MAX_OPERATION ? 413 : MHD_HTTP_BAD_REQUEST,
@@ -274,7 +288,9 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
     }
     if (!member(&body, "batch", &batch) || batch.kind != CIO_JSON_ARRAY) {
         json_t *parsed = mock_parse_object_body(req, res, true); /* answers 400 naming "batch" */
-        mock_require_array(req, res, parsed, "batch", "batch");
+        if (parsed != NULL) { /* else jansson refused the body, and the answer says so */
+            mock_require_array(req, res, parsed, "batch", "batch");
+        }
         json_decref(parsed);
         return;
     }
@@ -286,12 +302,11 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
         item_error_t e;
         op_members_t m;
         find_members(&op, &m);
-        if (!check_operation(&op, &m, op.len, &e)) { /* op.len: its bytes as sent */
+        /* op.len: its bytes as sent */
+        if (!check_operation(&op, &m, op.len, &e) || !remember(req, &op, &m, &e)) {
             json_t *err = error_json(&e);
             json_object_set_new(err, "batch_index", json_integer((json_int_t)i));
             json_array_append_new(errors, err);
-        } else {
-            remember(req, &op, &m);
         }
     }
     if (json_array_size(errors) > 0) {

@@ -529,3 +529,18 @@ Test(cdp, test_repeated_member_names_are_refused_even_in_long_messages) {
     expect_error(cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"1\",\"context\":5}", &out),
                  CIO_E_INVALID_ARGUMENT, "context must be a JSON object (got number)", NULL);
 }
+
+/* Found in review: the repeated name quoted in the error was cut at 64 bytes inside a
+ * character. */
+Test(cdp, test_repeated_name_in_an_error_is_never_cut_inside_a_character) {
+    char key[80];
+    memset(key, 'a', 62);
+    strcpy(key + 62, "\xc3\xa9"); /* quoted, the 64th byte is this character's first */
+    char text[256];
+    snprintf(text, sizeof text, "{\"type\":\"identify\",\"userId\":\"1\",\"%s\":1,\"%s\":2}", key,
+             key);
+    char *out = NULL;
+    expect_error(cio_cdp_prepare(text, &out), CIO_E_INVALID_ARGUMENT, "appears twice", NULL);
+    const char *m = cio_last_error()->message;
+    cr_assert(strstr(m, "\xc3 appears") == NULL, "a character cut in half: %s", m);
+}

@@ -239,6 +239,30 @@ Test(pipeline, test_full_queue_fails_fast_or_blocks_then_fails) {
     cio_pipeline_close(p, 10000);
 }
 
+/* An operation larger than the whole queue is refused at once, even with CIO_WHEN_FULL_BLOCK
+ * (waiting could never make room for it); a NaN rate is refused at creation. */
+Test(pipeline, test_an_operation_larger_than_the_queue_is_refused_without_waiting) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    o.max_queue_bytes = 100;
+    o.when_full = CIO_WHEN_FULL_BLOCK;
+    o.block_timeout_ms = 600000; /* a wait would time the test out */
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    char *op = event_op(1);
+    expect_error(cio_pipeline_enqueue(p, op, NULL), CIO_E_QUEUE_FULL,
+                 "more than the queue holds (max_queue_bytes 100)", NULL);
+    free(op);
+    cr_assert_eq(cio_pipeline_close(p, 10000), CIO_OK);
+    cr_assert_eq(t.failed + t.delivered, 0, "nothing was queued, nothing is reported");
+
+    o = options(&t);
+    o.max_requests_per_second = 0.0 / 0.0;
+    expect_error(cio_pipeline_new(fx.client, &o, &p), CIO_E_INVALID_ARGUMENT,
+                 "max_requests_per_second is NaN", NULL);
+    expect_nothing_sent();
+}
+
 /* try_enqueue never waits, even with CIO_WHEN_FULL_BLOCK; enqueue then waits for room. */
 Test(pipeline, test_try_enqueue_fails_at_once_when_full_and_enqueue_then_waits) {
     tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};

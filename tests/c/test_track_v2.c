@@ -565,3 +565,63 @@ Test(track_v2, test_prepare_validates_and_completes_without_sending) {
     expect_error(cio_v2_prepare(NULL, &out), CIO_E_INVALID_ARGUMENT, "operation is NULL", NULL);
     expect_nothing_sent();
 }
+
+/* A raw POST to the emulator (the client validates first, so it never sends these); the answer
+ * body goes into answer (NUL-terminated, truncated). */
+static long raw_post(const char *path, const char *body, char *answer, size_t size) {
+    CURL *h = curl_easy_init();
+    char url[300];
+    snprintf(url, sizeof url, "%s%s", fx.base_url, path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_SITE_ID ":" TEST_API_KEY);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    FILE *out = fmemopen(answer, size, "w");
+    cr_assert_not_null(out);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    fclose(out);
+    return status;
+}
+
+/* The emulator stores profiles with jansson: an integer beyond 64 bits is kept as a real, a number
+ * beyond a double is refused rather than answered 200 and forgotten. */
+Test(track_v2, test_mock_refuses_what_it_cannot_store_and_reports_malformed_bodies) {
+    char answer[512] = "";
+    cr_assert_eq(raw_post("/api/v2/entity",
+                          "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                          "\"u1\"},\"attributes\":{\"n\":18446744073709551615}}",
+                          answer, sizeof answer),
+                 200, "%s", answer);
+    cr_assert_eq(raw_post("/api/v2/entity",
+                          "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":"
+                          "\"u1\"},\"attributes\":{\"n\":1e400}}",
+                          answer, sizeof answer),
+                 400, "%s", answer);
+    cr_assert(strstr(answer, "too large to store") != NULL, "%s", answer);
+    cr_assert_eq(raw_post("/api/v2/batch", "{\"batch\":{},\"n\":1e400}", answer, sizeof answer),
+                 400, "%s", answer);
+    cr_assert(strstr(answer, "malformed JSON") != NULL, "%s", answer);
+    cr_assert_eq(raw_post("/api/v2/batch", "{\"batch\":[{\"type\":5,\"action\":\"identify\"}]}",
+                          answer, sizeof answer),
+                 207, "%s", answer);
+    cr_assert(strstr(answer, "type must be a string") != NULL, "%s", answer);
+}
+
+Test(track_v2, test_wrong_kinds_and_long_names_are_said_plainly) {
+    expect_rejected("{\"type\":5,\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "type must be a string", NULL);
+    expect_rejected("{\"type\":\"person\",\"action\":[],\"identifiers\":{\"id\":\"1\"}}",
+                    CIO_E_INVALID_ARGUMENT, "action must be a string", NULL);
+    /* A quoted name is cut at 40 bytes, never inside a character: 39 x 'a' then 'é' (2 bytes). */
+    char op[256];
+    snprintf(op, sizeof op,
+             "{\"type\":\"%s\xc3\xa9\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    expect_error(cio_v2_send_entity(fx.client, op), CIO_E_INVALID_ARGUMENT,
+                 "type \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is not", NULL);
+    const char *m = cio_last_error()->message;
+    cr_assert(strstr(m, "\xc3\"") == NULL, "a character cut in half: %s", m);
+}
