@@ -49,6 +49,8 @@ bool cio__has_control_char(const char *s);
 size_t cio__utf8_cut(const char *s, size_t len, size_t max);
 /* The value of one hex digit, or -1. */
 int cio__hex_value(char c);
+/* The value of the four hex digits at p (all four readable), or -1. */
+long cio__hex4(const char *p);
 /* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
 cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
 /* A device to add: its id (v1 device_id, v2 token), platform ios/android, last_used >= 0, and

@@ -1,7 +1,7 @@
 /*
  * A validating JSON scanner that builds nothing: cio__json_scan() checks that a text is exactly
  * one JSON value (RFC 8259 grammar, UTF-8 in strings, no "\u0000", nesting under a limit), then
- * the other functions read members and elements straight out of the caller's text.
+ * the other functions (json_read.c) read members and elements straight out of the caller's text.
  *
  * Why not jansson here: checking an operation on the enqueue path with jansson means a tree of
  * mallocs per call, most of the cost of an enqueue. Only values that are looked at (type, action,

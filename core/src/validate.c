@@ -61,6 +61,17 @@ int cio__hex_value(char c) {
     return -1;
 }
 
+long cio__hex4(const char *p) {
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = cio__hex_value(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
 bool cio__has_control_char(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p < 0x20 || *p == 0x7F)
