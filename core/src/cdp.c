@@ -41,11 +41,6 @@ static bool id_value_ok(const cio_json_value_t *v, const char *field, char *why,
     return false;
 }
 
-/* A member of the message, or NULL. */
-static const cio_json_value_t *get(const cio_jindex_t *msg, const char *key, cio_json_value_t *v) {
-    return cio__jindex_get(msg, key, v) ? v : NULL;
-}
-
 /* What is wrong with a scanned message, in why; false when something is. */
 static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg, char type[16],
                           char *why, size_t n) {
@@ -55,7 +50,8 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
     }
     cio_json_value_t t, u, a, x;
     bool known = false;
-    for (const char *const *k = message_types; get(msg, "type", &t) && *k != NULL; k++) {
+    for (const char *const *k = message_types; cio__jindex_get(msg, "type", &t) && *k != NULL;
+         k++) {
         if (cio__jstring_is(&t, *k)) {
             snprintf(type, 16, "%s", *k);
             known = true;
@@ -65,14 +61,14 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         snprintf(why, n, "type must be identify, track, page, screen, group or alias");
         return false;
     }
-    const cio_json_value_t *user = get(msg, "userId", &u);
-    const cio_json_value_t *anon = get(msg, "anonymousId", &a);
+    const cio_json_value_t *user = cio__jindex_get(msg, "userId", &u);
+    const cio_json_value_t *anon = cio__jindex_get(msg, "anonymousId", &a);
     if (user != NULL && !id_value_ok(user, "userId", why, n))
         return false;
     if (anon != NULL && !id_value_ok(anon, "anonymousId", why, n))
         return false;
     if (strcmp(type, "alias") == 0) {
-        const cio_json_value_t *previous = get(msg, "previousId", &x);
+        const cio_json_value_t *previous = cio__jindex_get(msg, "previousId", &x);
         if (user == NULL || previous == NULL) {
             snprintf(why, n, "alias needs previousId and userId");
             return false;
@@ -84,7 +80,7 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         return false;
     }
     if (strcmp(type, "group") == 0) {
-        const cio_json_value_t *group = get(msg, "groupId", &x);
+        const cio_json_value_t *group = cio__jindex_get(msg, "groupId", &x);
         if (group == NULL) {
             snprintf(why, n, "groupId is required");
             return false;
@@ -92,7 +88,7 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         if (!id_value_ok(group, "groupId", why, n))
             return false;
     }
-    const cio_json_value_t *event = get(msg, "event", &x);
+    const cio_json_value_t *event = cio__jindex_get(msg, "event", &x);
     if (strcmp(type, "track") == 0 &&
         (event == NULL || event->kind != CIO_JSON_STRING || event->len == 2)) {
         snprintf(why, n, "event is required (a non-empty string)");
@@ -100,7 +96,7 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
     }
     static const char *const objects[] = {"traits", "properties", "context", "integrations", NULL};
     for (const char *const *f = objects; *f != NULL; f++) {
-        const cio_json_value_t *v = get(msg, *f, &x);
+        const cio_json_value_t *v = cio__jindex_get(msg, *f, &x);
         if (v != NULL && v->kind != CIO_JSON_OBJECT) {
             snprintf(why, n, "%s must be a JSON object (got %s)", *f, cio__jkind_name(v->kind));
             return false;
@@ -108,7 +104,7 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
     }
     static const char *const strings[] = {"timestamp", "messageId", "name", "category", NULL};
     for (const char *const *f = strings; *f != NULL; f++) {
-        const cio_json_value_t *v = get(msg, *f, &x);
+        const cio_json_value_t *v = cio__jindex_get(msg, *f, &x);
         if (v != NULL && (v->kind != CIO_JSON_STRING || v->len == 2)) {
             snprintf(why, n, "%s must be a non-empty string", *f);
             return false;
@@ -129,15 +125,15 @@ static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *m
     char now[32];
     cio_json_value_t v, library;
     bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
-    if (ok && !get(msg, "messageId", &v))
+    if (ok && !cio__jindex_get(msg, "messageId", &v))
         ok = cio__buf_appends(out, "\"messageId\":\"") && cio__buf_appends(out, ulid) &&
              cio__buf_appends(out, "\",");
-    if (ok && !get(msg, "timestamp", &v)) {
+    if (ok && !cio__jindex_get(msg, "timestamp", &v)) {
         iso8601_now(now);
         ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, now) &&
              cio__buf_appends(out, "\",");
     }
-    if (ok && !get(msg, "context", &v))
+    if (ok && !cio__jindex_get(msg, "context", &v))
         ok = cio__buf_appends(out, "\"context\":{\"library\":" LIBRARY_JSON "},");
     const char *cursor = NULL;
     cio_json_value_t key, value;

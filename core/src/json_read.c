@@ -143,9 +143,10 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
     }
 }
 
-bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out) {
+const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
+                                        cio_json_value_t *out) {
     if (!index->complete)
-        return cio__jget(index->obj, key, out);
+        return cio__jget(index->obj, key, out) ? out : NULL;
     size_t len = strlen(key);
     bool plain = memchr(key, '\\', len) == NULL; /* our own keys always are */
     for (size_t i = index->count; i-- > 0;) {    /* the last of repeated keys wins */
@@ -153,10 +154,10 @@ bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_
         if (plain && k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
                                        : k->len >= len + 2 && cio__jstring_is(k, key)) {
             *out = index->value[i];
-            return true;
+            return out;
         }
     }
-    return false;
+    return NULL;
 }
 
 /* A member name as its decoded bytes (pointing into the text when it has no escape). */

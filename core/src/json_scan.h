@@ -56,8 +56,9 @@ bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root
 bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
                          cio_json_value_t *dup);
 
-/* Like cio__jget(), on an index. */
-bool cio__jindex_get(const cio_jindex_t *index, const char *key, cio_json_value_t *out);
+/* Like cio__jget(), on an index; returns out when found, else NULL. */
+const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
+                                        cio_json_value_t *out);
 
 /* Members of an object or elements of an array. */
 size_t cio__jcount(const cio_json_value_t *container);

@@ -130,16 +130,10 @@ static bool check_relationships(problem_t *p, const cio_json_value_t *rels) {
     return true;
 }
 
-/* A member of the operation (indexed once), or NULL. */
-static const cio_json_value_t *op_member(const cio_jindex_t *op, const char *key,
-                                         cio_json_value_t *out) {
-    return cio__jindex_get(op, key, out) ? out : NULL;
-}
-
 /* A short string member decoded into buf; NULL when absent or not a string. */
 static const char *short_string(const cio_jindex_t *op, const char *key, char *buf, size_t size) {
     cio_json_value_t v;
-    if (op_member(op, key, &v) == NULL || v.kind != CIO_JSON_STRING)
+    if (cio__jindex_get(op, key, &v) == NULL || v.kind != CIO_JSON_STRING)
         return NULL;
     cio__jstring(&v, buf, size);
     return buf;
@@ -158,14 +152,15 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     cio_json_value_t present;
     if (type == NULL)
         return complain(p,
-                        op_member(op, "type", &present) != NULL
+                        cio__jindex_get(op, "type", &present) != NULL
                             ? "%s must be a string (person, object or delivery)"
                             : "%s is missing (person, object or delivery)",
                         "type");
     if (action == NULL)
-        return complain(
-            p, op_member(op, "action", &present) != NULL ? "%s must be a string" : "%s is missing",
-            "action");
+        return complain(p,
+                        cio__jindex_get(op, "action", &present) != NULL ? "%s must be a string"
+                                                                        : "%s is missing",
+                        "action");
     const char *const *allowed = strcmp(type, "person") == 0     ? person_actions
                                  : strcmp(type, "object") == 0   ? object_actions
                                  : strcmp(type, "delivery") == 0 ? delivery_actions
@@ -183,11 +178,11 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     bool person = strcmp(type, "person") == 0;
     cio_json_value_t a, b;
     if (person && strcmp(action, "merge") == 0) {
-        if (!check_person_identifiers(p, op_member(op, "primary", &a), "primary") ||
-            !check_person_identifiers(p, op_member(op, "secondary", &b), "secondary"))
+        if (!check_person_identifiers(p, cio__jindex_get(op, "primary", &a), "primary") ||
+            !check_person_identifiers(p, cio__jindex_get(op, "secondary", &b), "secondary"))
             return false;
     } else {
-        const cio_json_value_t *ids = op_member(op, "identifiers", &a);
+        const cio_json_value_t *ids = cio__jindex_get(op, "identifiers", &a);
         if (ids == NULL)
             return complain(p, "%s is missing", "identifiers");
         if (person && !check_person_identifiers(p, ids, "identifiers"))
@@ -203,25 +198,25 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     }
     *is_event = strcmp(action, "event") == 0 || strcmp(action, "screen") == 0 ||
                 strcmp(action, "page") == 0;
-    const cio_json_value_t *name = op_member(op, "name", &a);
+    const cio_json_value_t *name = cio__jindex_get(op, "name", &a);
     if (*is_event && (name == NULL || name->kind != CIO_JSON_STRING || name->len == 2))
         return complain(p, "%s is required for this action (a non-empty string)", "name");
-    const cio_json_value_t *attrs = op_member(op, "attributes", &a);
+    const cio_json_value_t *attrs = cio__jindex_get(op, "attributes", &a);
     if (attrs != NULL && attrs->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", "attributes");
-    const cio_json_value_t *ts = op_member(op, "timestamp", &a);
+    const cio_json_value_t *ts = cio__jindex_get(op, "timestamp", &a);
     int64_t seconds = 0;
     if (ts != NULL && (!cio__jint(ts, &seconds) || seconds < 0))
         return complain(p, "%s must be a non-negative integer (unix seconds)", "timestamp");
-    const cio_json_value_t *id = op_member(op, "id", &a);
+    const cio_json_value_t *id = cio__jindex_get(op, "id", &a);
     *has_id = id != NULL;
     if (id != NULL && !check_id_value(p, id, "id", NULL, false))
         return false;
     if (strstr(action, "relationships") != NULL &&
-        !check_relationships(p, op_member(op, "cio_relationships", &a)))
+        !check_relationships(p, cio__jindex_get(op, "cio_relationships", &a)))
         return false;
     if (strstr(action, "device") != NULL) {
-        const cio_json_value_t *device = op_member(op, "device", &a);
+        const cio_json_value_t *device = cio__jindex_get(op, "device", &a);
         if (device == NULL || device->kind != CIO_JSON_OBJECT)
             return complain(p, "%s must be an object", "device");
         if (!check_id_value(p, member(device, "token", &b), "device", "token", false))
