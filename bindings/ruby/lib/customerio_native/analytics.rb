@@ -137,7 +137,7 @@ module CustomerioNative
     #   delivering what is queued (10; nil: no limit), what is left is reported to on_error.
     # Unknown options raise ArgumentError.
     def initialize(options = nil, **kwargs)
-      opts = Analytics.options(options, kwargs)
+      opts = Client.symbolized_options(options, kwargs, OPTIONS)
       @on_error = opts[:on_error]
       @test = opts[:test] ? true : false
       @stub = opts[:stub] ? true : false
@@ -291,21 +291,6 @@ module CustomerioNative
       raise "Test queue only available when setting :test to true." unless @test
 
       @test_queue
-    end
-
-    # @api private: the options as one Hash with Symbol keys; unknown ones raise ArgumentError.
-    def self.options(options, kwargs)
-      opts = {}
-      unless options.nil?
-        raise ArgumentError, "options must be a Hash" unless options.is_a?(Hash)
-
-        options.each { |k, v| opts[k.to_sym] = v }
-      end
-      opts.merge!(kwargs)
-      unknown = opts.keys - OPTIONS
-      raise ArgumentError, "unknown option(s): #{unknown.join(', ')}" unless unknown.empty?
-
-      opts
     end
 
     # @api private: a call's fields given as one Hash (String or Symbol keys), as keywords.

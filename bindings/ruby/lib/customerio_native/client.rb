@@ -104,6 +104,12 @@ module CustomerioNative
 
     # @api private: the options as a Hash with Symbol keys: the connection options and extra.
     def self.options(options, kwargs, extra = [])
+      symbolized_options(options, kwargs, CONNECTION_OPTIONS + extra)
+    end
+
+    # @api private: an options Hash (String or Symbol keys; may be nil) and keywords as one Hash
+    # with Symbol keys; a key not in allowed raises ArgumentError.
+    def self.symbolized_options(options, kwargs, allowed)
       opts = {}
       unless options.nil?
         raise ArgumentError, "options must be a Hash" unless options.is_a?(Hash)
@@ -111,7 +117,7 @@ module CustomerioNative
         options.each { |k, v| opts[k.to_sym] = v }
       end
       opts.merge!(kwargs)
-      unknown = opts.keys - CONNECTION_OPTIONS - extra
+      unknown = opts.keys - allowed
       raise ArgumentError, "unknown option(s): #{unknown.join(', ')}" unless unknown.empty?
 
       opts
