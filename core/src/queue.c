@@ -74,31 +74,6 @@ static void queue_release(cio_queue_t *q) {
         queue_destroy(q);
 }
 
-void cio__queue_push(cio_queue_t *q, cio_completion_t *c) {
-    node_t *n = malloc(sizeof(*n));
-    pthread_mutex_lock(&q->lock);
-    if (c == NULL || n == NULL || q->refs == 1) { /* out of memory, or nobody will poll */
-        pthread_mutex_unlock(&q->lock);
-        free(n);
-        cio_completion_free(c);
-        queue_release(q);
-        return;
-    }
-    n->completion = c;
-    n->next = NULL;
-    if (q->tail != NULL)
-        q->tail->next = n;
-    else
-        q->head = n;
-    q->tail = n;
-    q->size++;
-    uint64_t one = 1;
-    ssize_t w = write(q->fd, &one, sizeof(one));
-    (void)w; /* the counter cannot overflow: it is drained whenever the FIFO empties */
-    pthread_mutex_unlock(&q->lock);
-    queue_release(q);
-}
-
 void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n) {
     node_t *first = NULL, **tail = &first;
     uint64_t pushed = 0;
@@ -136,9 +111,13 @@ void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n) {
         q->tail = node;
     q->size += pushed;
     ssize_t w = write(q->fd, &pushed, sizeof(pushed));
-    (void)w;
+    (void)w; /* the counter cannot overflow: it is drained whenever the FIFO empties */
     pthread_mutex_unlock(&q->lock);
     queue_release(q);
+}
+
+void cio__queue_push(cio_queue_t *q, cio_completion_t *c) {
+    cio__queue_push_all(q, &c, 1);
 }
 
 cio_status_t cio_queue_poll(cio_queue_t *queue, cio_completion_t **out) {
