@@ -68,26 +68,17 @@ module CustomerioNative
       #   track(5, "purchase", type: "socks", timestamp: 1365436200)      # official style
       #   track(5, "purchase", { type: "socks" }, id: ulid, timestamp: Time.now)
       def track(customer_id, event_name, attributes = nil, **options)
-        require_id(customer_id, "customer_id")
-        require_id(event_name, "event_name")
-        data, event = event_args(attributes, options)
-        deliver_event(:event, text(customer_id), text(event_name), data, event)
+        person_event(:event, customer_id, event_name, "event_name", attributes, options)
       end
 
       # A page view (an event of type "page" named after the page).
       def pageview(customer_id, page, attributes = nil, **options)
-        require_id(customer_id, "customer_id")
-        require_id(page, "page")
-        data, event = event_args(attributes, options)
-        deliver_event(:page, text(customer_id), text(page), data, event)
+        person_event(:page, customer_id, page, "page", attributes, options)
       end
 
       # A mobile screen view (an event of type "screen"; not in the official gem).
       def screen(customer_id, screen_name, attributes = nil, **options)
-        require_id(customer_id, "customer_id")
-        require_id(screen_name, "screen_name")
-        data, event = event_args(attributes, options)
-        deliver_event(:screen, text(customer_id), text(screen_name), data, event)
+        person_event(:screen, customer_id, screen_name, "screen_name", attributes, options)
       end
 
       # Adds or updates a device: platform "ios" or "android"; data may hold :last_used (unix
@@ -139,6 +130,15 @@ module CustomerioNative
       end
 
       private
+
+      # track, pageview and screen: an event of kind for a person, named name (name_label in
+      # errors).
+      def person_event(kind, customer_id, name, name_label, attributes, options)
+        require_id(customer_id, "customer_id")
+        require_id(name, name_label)
+        data, event = event_args(attributes, options)
+        deliver_event(kind, text(customer_id), text(name), data, event)
+      end
 
       # [data, event options] of an event call; see #track.
       def event_args(attributes, options)
