@@ -3,6 +3,7 @@
  *
  *   c_bench sync     URL N      one Track v1 request per event (cio_track), one thread
  *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
+ *   c_bench cdp      URL N      the same on the Pipelines sink (N track messages, /v1/batch)
  *   c_bench queued   N          N events queued with nothing draining them: peak RSS
  *   c_bench webhook  SIZE N     N signature checks of a SIZE-byte body (cio_webhook_verify): MB/s
  *
@@ -41,6 +42,8 @@ static long peak_rss_kb(void) {
 static cio_client_t *client_for(const char *url) {
     cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
     o.track_url = url;
+    o.cdp_url = url;
+    o.cdp_api_key = "bench-cdp-key";
     o.site_id = "bench-site";
     o.api_key = "bench-key";
     o.ignore_env = 1;
@@ -56,6 +59,13 @@ static void event_op(char *buf, size_t size, long i) {
     snprintf(buf, size,
              "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"user-%ld\"},"
              "\"name\":\"purchased\",\"attributes\":{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}}",
+             i % 10000, i % 100, i % 977);
+}
+
+static void cdp_message(char *buf, size_t size, long i) {
+    snprintf(buf, size,
+             "{\"type\":\"track\",\"userId\":\"user-%ld\",\"event\":\"purchased\","
+             "\"properties\":{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}}",
              i % 10000, i % 100, i % 977);
 }
 
@@ -77,9 +87,11 @@ static int run_sync(const char *url, long n) {
     return 0;
 }
 
-static int run_pipeline(const char *url, long n, int drain) {
+static int run_pipeline(const char *url, long n, int drain, int cdp) {
     cio_client_t *c = client_for(url);
     cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    if (cdp)
+        o.sink = CIO_SINK_PIPELINES;
     o.max_requests_per_second = -1; /* the emulator has no rate limit */
     o.max_queue_bytes = (size_t)4 << 30;
     if (!drain)
@@ -92,7 +104,7 @@ static int run_pipeline(const char *url, long n, int drain) {
     char op[256];
     double t0 = seconds_now(), cpu0 = cpu_seconds();
     for (long i = 0; i < n; i++) {
-        event_op(op, sizeof op, i);
+        (cdp ? cdp_message : event_op)(op, sizeof op, i);
         if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK) {
             fprintf(stderr, "enqueue: %s\n", cio_last_error()->message);
             return 1;
@@ -114,8 +126,11 @@ static int run_pipeline(const char *url, long n, int drain) {
     }
     printf("%s events=%ld seconds=%.3f events_per_second=%.0f enqueue_us=%.2f cpu_us=%.2f "
            "requests=%llu rss_kb=%ld\n",
-           drain ? "c_pipeline" : "c_queued", n, drain ? s : t1 - t0, n / (drain ? s : t1 - t0),
-           (t1 - t0) / n * 1e6, cpu / n * 1e6, (unsigned long long)st.requests, rss);
+           !drain ? "c_queued"
+           : cdp  ? "c_cdp_pipeline"
+                  : "c_pipeline",
+           n, drain ? s : t1 - t0, n / (drain ? s : t1 - t0), (t1 - t0) / n * 1e6, cpu / n * 1e6,
+           (unsigned long long)st.requests, rss);
     cio_pipeline_close(p, drain ? 10000 : 0);
     cio_client_free(c);
     return 0;
@@ -152,12 +167,14 @@ int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "sync") == 0)
         return run_sync(argv[2], atol(argv[3]));
     if (argc == 4 && strcmp(argv[1], "pipeline") == 0)
-        return run_pipeline(argv[2], atol(argv[3]), 1);
+        return run_pipeline(argv[2], atol(argv[3]), 1, 0);
+    if (argc == 4 && strcmp(argv[1], "cdp") == 0)
+        return run_pipeline(argv[2], atol(argv[3]), 1, 1);
     if (argc == 4 && strcmp(argv[1], "webhook") == 0)
         return run_webhook(atol(argv[2]), atol(argv[3]));
     if (argc == 3 && strcmp(argv[1], "queued") == 0)
-        return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0);
+        return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0, 0);
     fprintf(stderr,
-            "usage: c_bench sync|pipeline URL N | c_bench queued N | c_bench webhook SIZE N\n");
+            "usage: c_bench sync|pipeline|cdp URL N | c_bench queued N | c_bench webhook SIZE N\n");
     return 2;
 }
