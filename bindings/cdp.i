@@ -26,6 +26,7 @@
     $result = SWIG_Python_AppendOutput($result, text);
 }
 %feature("nothread") cio_cdp_prepare;
+
 #endif /* SWIGPYTHON */
 
 /* ======================================================================================== */
@@ -50,4 +51,13 @@
 %ignore cio_cdp_group;
 %ignore cio_cdp_alias;
 
+/* Bindings pass a message's parts to cio_py_message (Python); the struct forms stay C's. */
+%ignore cio_cdp_message;
+%ignore cio_cdp_stamp;
+%ignore cio_cdp_build;
+
 %include "customerio/cdp.h"
+
+#ifdef SWIGPYTHON
+%include "py_message.i"
+#endif

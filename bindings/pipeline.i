@@ -117,6 +117,9 @@ static VALUE cio_rb_queue_drain(cio_queue_t *queue) {
 %ignore cio_report_fn;
 %ignore cio_pipeline_stats;
 %ignore cio_free_string;
+/* Messages from their parts: through cio_py_message (bindings/cdp.i). */
+%ignore cio_pipeline_enqueue_message;
+%ignore cio_pipeline_try_enqueue_message;
 
 %include "customerio/pipeline.h"
 

@@ -13,14 +13,95 @@
 static const char *const message_types[] = {"identify", "track", "page", "screen",
                                             "group",    "alias", NULL};
 
-/* "2026-11-23T13:45:07.123Z" */
-static void iso8601_now(char out[32]) {
+/* "2026-11-23T13:45:07.123Z". The date and time of day are formatted once per second per thread
+ * (gmtime_r + strftime cost more than the rest of completing a message). */
+static void iso8601_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
+    static _Thread_local time_t cached_second = -1;
+    static _Thread_local char cached[24]; /* "2026-11-23T13:45:07" */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+    if (ts.tv_sec != cached_second) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        if (strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            cached[0] = '\0';
+        cached_second = ts.tv_sec;
+    }
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000L);
+    size_t n = strlen(cached);
+    memcpy(out, cached, n);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + ms / 100);
+    out[n + 2] = (char)('0' + ms / 10 % 10);
+    out[n + 3] = (char)('0' + ms % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
+}
+
+/* The members of a message this file reads, found in one walk over its members (looking each up
+ * by name would compare every member name about twenty times per message). */
+enum field {
+    F_TYPE,
+    F_USER_ID,
+    F_ANONYMOUS_ID,
+    F_PREVIOUS_ID,
+    F_GROUP_ID,
+    F_EVENT,
+    F_NAME,
+    F_CATEGORY,
+    F_TRAITS,
+    F_PROPERTIES,
+    F_CONTEXT,
+    F_INTEGRATIONS,
+    F_TIMESTAMP,
+    F_MESSAGE_ID,
+    F_COUNT
+};
+#define FIELD(name)                                                                                \
+    { name, sizeof(name) - 1 }
+static const struct {
+    const char *name;
+    size_t len;
+} field_info[F_COUNT] = {FIELD("type"),       FIELD("userId"),   FIELD("anonymousId"),
+                         FIELD("previousId"), FIELD("groupId"),  FIELD("event"),
+                         FIELD("name"),       FIELD("category"), FIELD("traits"),
+                         FIELD("properties"), FIELD("context"),  FIELD("integrations"),
+                         FIELD("timestamp"),  FIELD("messageId")};
+#undef FIELD
+
+typedef struct message_fields {
+    const cio_json_value_t *of[F_COUNT]; /* NULL = absent, else &value[f] */
+    cio_json_value_t value[F_COUNT];
+} message_fields_t;
+
+static void note_member(message_fields_t *f, const cio_json_value_t *key,
+                        const cio_json_value_t *value) {
+    bool escaped = memchr(key->text, '\\', key->len) != NULL; /* "\u0074ype" is "type" */
+    for (int i = 0; i < F_COUNT; i++) {
+        size_t len = field_info[i].len;
+        if (escaped ? cio__jstring_is(key, field_info[i].name)
+                    : key->len == len + 2 && memcmp(key->text + 1, field_info[i].name, len) == 0) {
+            f->value[i] = *value; /* a repeated name: the last one counts (refused anyway) */
+            f->of[i] = &f->value[i];
+            return;
+        }
+    }
+}
+
+static void find_fields(const cio_json_value_t *msg, const cio_jindex_t *members,
+                        message_fields_t *f) {
+    memset(f->of, 0, sizeof(f->of));
+    if (msg->kind != CIO_JSON_OBJECT)
+        return;
+    if (members->complete) {
+        for (size_t i = 0; i < members->count; i++)
+            note_member(f, &members->key[i], &members->value[i]);
+        return;
+    }
+    const char *cursor = NULL;
+    cio_json_value_t key, value;
+    while (cio__jnext(msg, &cursor, &key, &value))
+        note_member(f, &key, &value);
 }
 
 /* A present id: a non-empty string without control characters (at most 150 bytes), or an
@@ -42,18 +123,16 @@ static bool id_value_ok(const cio_json_value_t *v, const char *field, char *why,
 }
 
 /* What is wrong with a scanned message, in why; false when something is. */
-static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg, char type[16],
+static bool check_message(const cio_json_value_t *text, const message_fields_t *f, char type[16],
                           char *why, size_t n) {
     if (text->kind != CIO_JSON_OBJECT) {
         snprintf(why, n, "a message must be a JSON object (got %s)", cio__jkind_name(text->kind));
         return false;
     }
-    cio_json_value_t t, u, a, x;
     bool known = false;
-    for (const char *const *k = message_types; cio__jindex_get(msg, "type", &t) && *k != NULL;
-         k++) {
-        if (cio__jstring_is(&t, *k)) {
-            snprintf(type, 16, "%s", *k);
+    for (const char *const *k = message_types; f->of[F_TYPE] != NULL && *k != NULL && !known; k++) {
+        if (cio__jstring_is(f->of[F_TYPE], *k)) {
+            memcpy(type, *k, strlen(*k) + 1);
             known = true;
         }
     }
@@ -61,14 +140,13 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         snprintf(why, n, "type must be identify, track, page, screen, group or alias");
         return false;
     }
-    const cio_json_value_t *user = cio__jindex_get(msg, "userId", &u);
-    const cio_json_value_t *anon = cio__jindex_get(msg, "anonymousId", &a);
+    const cio_json_value_t *user = f->of[F_USER_ID], *anon = f->of[F_ANONYMOUS_ID];
     if (user != NULL && !id_value_ok(user, "userId", why, n))
         return false;
     if (anon != NULL && !id_value_ok(anon, "anonymousId", why, n))
         return false;
     if (strcmp(type, "alias") == 0) {
-        const cio_json_value_t *previous = cio__jindex_get(msg, "previousId", &x);
+        const cio_json_value_t *previous = f->of[F_PREVIOUS_ID];
         if (user == NULL || previous == NULL) {
             snprintf(why, n, "alias needs previousId and userId");
             return false;
@@ -80,7 +158,7 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         return false;
     }
     if (strcmp(type, "group") == 0) {
-        const cio_json_value_t *group = cio__jindex_get(msg, "groupId", &x);
+        const cio_json_value_t *group = f->of[F_GROUP_ID];
         if (group == NULL) {
             snprintf(why, n, "groupId is required");
             return false;
@@ -88,25 +166,26 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
         if (!id_value_ok(group, "groupId", why, n))
             return false;
     }
-    const cio_json_value_t *event = cio__jindex_get(msg, "event", &x);
+    const cio_json_value_t *event = f->of[F_EVENT];
     if (strcmp(type, "track") == 0 &&
         (event == NULL || event->kind != CIO_JSON_STRING || event->len == 2)) {
         snprintf(why, n, "event is required (a non-empty string)");
         return false;
     }
-    static const char *const objects[] = {"traits", "properties", "context", "integrations", NULL};
-    for (const char *const *f = objects; *f != NULL; f++) {
-        const cio_json_value_t *v = cio__jindex_get(msg, *f, &x);
+    static const enum field objects[] = {F_TRAITS, F_PROPERTIES, F_CONTEXT, F_INTEGRATIONS};
+    for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+        const cio_json_value_t *v = f->of[objects[i]];
         if (v != NULL && v->kind != CIO_JSON_OBJECT) {
-            snprintf(why, n, "%s must be a JSON object (got %s)", *f, cio__jkind_name(v->kind));
+            snprintf(why, n, "%s must be a JSON object (got %s)", field_info[objects[i]].name,
+                     cio__jkind_name(v->kind));
             return false;
         }
     }
-    static const char *const strings[] = {"timestamp", "messageId", "name", "category", NULL};
-    for (const char *const *f = strings; *f != NULL; f++) {
-        const cio_json_value_t *v = cio__jindex_get(msg, *f, &x);
+    static const enum field strings[] = {F_TIMESTAMP, F_MESSAGE_ID, F_NAME, F_CATEGORY};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        const cio_json_value_t *v = f->of[strings[i]];
         if (v != NULL && (v->kind != CIO_JSON_STRING || v->len == 2)) {
-            snprintf(why, n, "%s must be a non-empty string", *f);
+            snprintf(why, n, "%s must be a non-empty string", field_info[strings[i]].name);
             return false;
         }
     }
@@ -118,27 +197,34 @@ static bool check_message(const cio_json_value_t *text, const cio_jindex_t *msg,
 /*
  * Writes the message completed with what the core fills in (messageId, timestamp,
  * context.library) when absent: the new members first, then the caller's members byte for byte
- * (numbers keep their spelling; nothing is re-serialised).
+ * (numbers keep their spelling; nothing is re-serialised). stamp gets what was filled in.
  */
-static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *msg,
-                             const char *ulid, cio_buf_t *out) {
-    char now[32];
-    cio_json_value_t v, library;
+static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *members,
+                             const message_fields_t *f, const char *ulid, cio_buf_t *out,
+                             cio_cdp_stamp_t *stamp) {
+    cio_json_value_t library;
     bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
-    if (ok && !cio__jindex_get(msg, "messageId", &v))
+    stamp->message_id[0] = stamp->timestamp[0] = '\0';
+    if (ok && f->of[F_MESSAGE_ID] == NULL) {
+        memcpy(stamp->message_id, ulid, CIO_ULID_BUFSIZE);
         ok = cio__buf_appends(out, "\"messageId\":\"") && cio__buf_appends(out, ulid) &&
              cio__buf_appends(out, "\",");
-    if (ok && !cio__jindex_get(msg, "timestamp", &v)) {
-        iso8601_now(now);
-        ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, now) &&
+    }
+    if (ok && f->of[F_TIMESTAMP] == NULL) {
+        iso8601_now(stamp->timestamp);
+        ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, stamp->timestamp) &&
              cio__buf_appends(out, "\",");
     }
-    if (ok && !cio__jindex_get(msg, "context", &v))
+    if (ok && f->of[F_CONTEXT] == NULL)
         ok = cio__buf_appends(out, "\"context\":{\"library\":" LIBRARY_JSON "},");
     const char *cursor = NULL;
     cio_json_value_t key, value;
     bool first = true;
-    while (ok && cio__jnext(text, &cursor, &key, &value)) {
+    size_t i = 0; /* members are read from the index when it holds them all */
+    while (ok && (members->complete ? i < members->count &&
+                                          (key = members->key[i], value = members->value[i], true)
+                                    : cio__jnext(text, &cursor, &key, &value))) {
+        i++;
         ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, key.text, key.len) &&
              cio__buf_append(out, ":", 1);
         first = false;
@@ -157,9 +243,19 @@ static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *m
     return ok && cio__buf_append(out, "}", 1);
 }
 
-/* Validates and completes one message into out; type (if non-NULL) gets its type. */
+static cio_status_t check_size(const char *call, const char *label, const cio_buf_t *message) {
+    if (message->len > CIO_CDP_MAX_MESSAGE_BYTES)
+        return cio__fail(
+            CIO_E_PAYLOAD_TOO_LARGE,
+            "%s: %s is %zu bytes, over the Pipelines API limit of %d bytes per message", call,
+            label, message->len, CIO_CDP_MAX_MESSAGE_BYTES);
+    return CIO_OK;
+}
+
+/* Validates and completes one message into out; type (if non-NULL) gets its type, stamp (if
+ * non-NULL) what was filled in. */
 static cio_status_t prepare(const char *call, const char *label, const char *text, cio_buf_t *out,
-                            char type[16]) {
+                            char type[16], cio_cdp_stamp_t *stamp) {
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
@@ -178,28 +274,166 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "%s: %s is not valid JSON (the member %.*s appears twice)", call, label,
                          (int)cio__utf8_cut(dup.text, dup.len, 64), dup.text);
+    message_fields_t fields;
+    find_fields(&msg, &members, &fields);
     char why[160], t[16];
-    if (!check_message(&msg, &members, t, why, sizeof(why)))
+    if (!check_message(&msg, &fields, t, why, sizeof(why)))
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, why);
     if (type != NULL)
         memcpy(type, t, sizeof(t));
     char ulid[CIO_ULID_BUFSIZE];
-    cio_json_value_t given;
-    if (!cio__jindex_get(&members, "messageId", &given) && cio_ulid(ulid) != CIO_OK)
+    if (fields.of[F_MESSAGE_ID] == NULL && cio_ulid(ulid) != CIO_OK)
         return cio__fail(CIO_E_INTERNAL, "%s: cannot make a messageId", call);
-    if (!complete_message(&msg, &members, ulid, out))
+    cio_cdp_stamp_t ignored;
+    if (!complete_message(&msg, &members, &fields, ulid, out, stamp != NULL ? stamp : &ignored))
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    if (out->len > CIO_CDP_MAX_MESSAGE_BYTES)
-        return cio__fail(
-            CIO_E_PAYLOAD_TOO_LARGE,
-            "%s: %s is %zu bytes, over the Pipelines API limit of %d bytes per message", call,
-            label, out->len, CIO_CDP_MAX_MESSAGE_BYTES);
+    return check_size(call, label, out);
+}
+
+/* ---- messages from their parts ---- */
+
+/*
+ * Writes the completed message from its parts straight into out, and fills f with where each
+ * part landed, so that check_message() applies the same rules as to a message given as text
+ * without scanning the whole message again. Each *_json part is scanned on its own first: it
+ * must be exactly one JSON value, or its text could add members.
+ */
+static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, cio_buf_t *out,
+                                message_fields_t *f, cio_cdp_stamp_t *stamp) {
+    const char *const values[F_COUNT] = {
+        [F_TYPE] = m->type,
+        [F_USER_ID] = m->user_id,
+        [F_ANONYMOUS_ID] = m->anonymous_id,
+        [F_PREVIOUS_ID] = m->previous_id,
+        [F_GROUP_ID] = m->group_id,
+        [F_EVENT] = m->event,
+        [F_NAME] = m->name,
+        [F_CATEGORY] = m->category,
+        [F_TRAITS] = m->traits_json,
+        [F_PROPERTIES] = m->properties_json,
+        [F_CONTEXT] = m->context_json,
+        [F_INTEGRATIONS] = m->integrations_json,
+        [F_TIMESTAMP] = m->timestamp,
+        [F_MESSAGE_ID] = m->message_id,
+    };
+    static const bool json_part[F_COUNT] = {
+        [F_TRAITS] = true, [F_PROPERTIES] = true, [F_CONTEXT] = true, [F_INTEGRATIONS] = true};
+    size_t offset[F_COUNT];
+    stamp->message_id[0] = stamp->timestamp[0] = '\0';
+    const char *filled[F_COUNT] = {0};
+    if (values[F_MESSAGE_ID] == NULL) {
+        if (cio_ulid(stamp->message_id) != CIO_OK)
+            return cio__fail(CIO_E_INTERNAL, "%s: cannot make a messageId", call);
+        filled[F_MESSAGE_ID] = stamp->message_id;
+    }
+    if (values[F_TIMESTAMP] == NULL) {
+        iso8601_now(stamp->timestamp);
+        filled[F_TIMESTAMP] = stamp->timestamp;
+    }
+    /* members in the order a completed text message has them: what the core fills in first */
+    static const enum field order[F_COUNT] = {
+        F_MESSAGE_ID,  F_TIMESTAMP,  F_TYPE,    F_USER_ID,     F_ANONYMOUS_ID,
+        F_PREVIOUS_ID, F_GROUP_ID,   F_EVENT,   F_NAME,        F_CATEGORY,
+        F_TRAITS,      F_PROPERTIES, F_CONTEXT, F_INTEGRATIONS};
+    bool ok = cio__buf_reserve(out, 384) && cio__buf_append(out, "{", 1);
+    bool first = true;
+    memset(f->of, 0, sizeof(f->of));
+    for (size_t k = 0; ok && k < F_COUNT; k++) {
+        enum field i = order[k];
+        const char *value = values[i] != NULL ? values[i] : filled[i];
+        cio_json_value_t part = {0};
+        if (value == NULL && i == F_CONTEXT) {
+            value = "{}"; /* context.library is always sent */
+        } else if (value == NULL) {
+            continue;
+        }
+        size_t len = strlen(value);
+        if (json_part[i]) {
+            cio_jerror_t err;
+            if (!cio__json_scan(value, len, &part, &err)) {
+                if (!cio__utf8_valid(value, len))
+                    return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
+                                     field_info[i].name);
+                return cio__fail(CIO_E_INVALID_ARGUMENT,
+                                 "%s: %s is not valid JSON (column %zu: %s)", call,
+                                 field_info[i].name, err.column, err.text);
+            }
+        } else if (values[i] != NULL && !cio__utf8_valid(value, len)) {
+            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
+                             field_info[i].name);
+        }
+        ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, "\"", 1) &&
+             cio__buf_append(out, field_info[i].name, field_info[i].len) &&
+             cio__buf_append(out, "\":", 2);
+        first = false;
+        offset[i] = out->len;
+        cio_json_value_t library;
+        if (!ok) {
+        } else if (!json_part[i]) { /* what the core made (ULID, time) needs no escaping */
+            ok = values[i] != NULL
+                     ? cio__buf_append_json_string(out, value)
+                     : cio__buf_append(out, "\"", 1) && cio__buf_append(out, value, len) &&
+                           cio__buf_append(out, "\"", 1);
+            part.kind = CIO_JSON_STRING;
+        } else if (i == F_CONTEXT && part.kind == CIO_JSON_OBJECT &&
+                   !cio__jget(&part, "library", &library)) {
+            bool empty = cio__jcount(&part) == 0;
+            ok = cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
+                 (empty || cio__buf_append(out, ",", 1)) &&
+                 cio__buf_append(out, part.text + 1, part.len - 1); /* its members and '}' */
+        } else {
+            ok = cio__buf_append(out, part.text, part.len);
+        }
+        f->value[i].kind = part.kind;
+        f->value[i].len = out->len - offset[i];
+        f->of[i] = &f->value[i];
+    }
+    if (!ok || !cio__buf_append(out, "}", 1))
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    for (int i = 0; i < F_COUNT; i++) /* the buffer has stopped moving */
+        if (f->of[i] != NULL)
+            f->value[i].text = out->data + offset[i];
     return CIO_OK;
+}
+
+cio_status_t cio__cdp_build_message(const char *call, const cio_cdp_message_t *m, cio_buf_t *out,
+                                    cio_cdp_stamp_t *stamp) {
+    if (m == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: message is NULL", call);
+    if (m->version == 0 || m->version > CIO_CDP_MESSAGE_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: message.version %u is not supported (use CIO_CDP_MESSAGE_INIT)", call,
+                         m->version);
+    cio_cdp_stamp_t ignored;
+    message_fields_t fields;
+    cio_status_t st = write_parts(call, m, out, &fields, stamp != NULL ? stamp : &ignored);
+    if (st != CIO_OK)
+        return st;
+    cio_json_value_t whole = {out->data, out->len, CIO_JSON_OBJECT};
+    char why[160], type[16];
+    if (!check_message(&whole, &fields, type, why, sizeof(why)))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: message: %s", call, why);
+    return check_size(call, "message", out);
+}
+
+cio_status_t cio_cdp_build(const cio_cdp_message_t *message, char **prepared_json,
+                           cio_cdp_stamp_t *stamp) {
+    if (prepared_json == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "cdp_build: prepared_json is NULL");
+    *prepared_json = NULL;
+    cio_buf_t text = {0};
+    cio_status_t st = cio__cdp_build_message("cdp_build", message, &text, stamp);
+    if (st != CIO_OK) {
+        cio__buf_free(&text);
+        return st;
+    }
+    *prepared_json = text.data;
+    return cio__ok();
 }
 
 cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,
                                       cio_buf_t *out) {
-    return prepare(call, label, text, out, NULL);
+    return prepare(call, label, text, out, NULL, NULL);
 }
 
 cio_status_t cio_cdp_prepare(const char *message_json, char **prepared_json) {
@@ -207,7 +441,7 @@ cio_status_t cio_cdp_prepare(const char *message_json, char **prepared_json) {
         return cio__fail(CIO_E_INVALID_ARGUMENT, "cdp_prepare: prepared_json is NULL");
     *prepared_json = NULL;
     cio_buf_t text = {0};
-    cio_status_t st = prepare("cdp_prepare", "message", message_json, &text, NULL);
+    cio_status_t st = prepare("cdp_prepare", "message", message_json, &text, NULL, NULL);
     if (st != CIO_OK) {
         cio__buf_free(&text);
         return st;
@@ -226,152 +460,111 @@ static cio_status_t require_key(cio_client_t *client, const char *call) {
     return CIO_OK;
 }
 
-static cio_status_t send_message(cio_client_t *client, const char *call, const char *text) {
-    cio_status_t st = require_key(client, call);
-    if (st != CIO_OK)
-        return st;
-    cio_buf_t body = {0}, path = {0};
-    char type[16];
-    st = prepare(call, "message", text, &body, type);
-    if (st == CIO_OK && !cio__buf_printf(&path, "/v1/%s", type))
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    if (st == CIO_OK) {
-        cio_http_call_t http = {.method = "POST",
-                                .path = path.data,
-                                .body = body.data,
-                                .body_len = body.len,
-                                .auth = CIO_AUTH_CDP};
-        st = cio__http_send(client, call, &http);
-        cio__http_call_cleanup(&http);
-    }
+/* POSTs a prepared message to /v1/<type>. */
+static cio_status_t send_prepared(cio_client_t *client, const char *call, const char *type,
+                                  const cio_buf_t *body) {
+    cio_buf_t path = {0};
+    if (!cio__buf_printf(&path, "/v1/%s", type))
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    cio_http_call_t http = {.method = "POST",
+                            .path = path.data,
+                            .body = body->data,
+                            .body_len = body->len,
+                            .auth = CIO_AUTH_CDP};
+    cio_status_t st = cio__http_send(client, call, &http);
+    cio__http_call_cleanup(&http);
     cio__buf_free(&path);
-    cio__buf_free(&body);
     return st;
 }
 
 cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json) {
-    return send_message(client, "cdp_send", message_json);
-}
-
-/* ---- typed helpers: build the message, then send it like any other ---- */
-
-static cio_status_t set_json_member(const char *call, json_t *msg, const char *key,
-                                    const char *field, const char *text) {
-    if (text == NULL)
-        return CIO_OK;
-    cio_status_t st = cio__check_json_object(call, field, text);
+    cio_status_t st = require_key(client, "cdp_send");
     if (st != CIO_OK)
         return st;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-    return json_object_set_new(msg, key, v) == 0
-               ? CIO_OK
-               : cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-}
-
-static cio_status_t set_string(const char *call, json_t *msg, const char *key, const char *value) {
-    if (value == NULL)
-        return CIO_OK;
-    cio_status_t st = cio__check_text(call, key, value);
-    if (st == CIO_OK && json_object_set_new(msg, key, json_string(value)) != 0)
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    cio_buf_t body = {0};
+    char type[16];
+    st = prepare("cdp_send", "message", message_json, &body, type, NULL);
+    if (st == CIO_OK)
+        st = send_prepared(client, "cdp_send", type, &body);
+    cio__buf_free(&body);
     return st;
 }
 
-static cio_status_t build_and_send(cio_client_t *client, const char *call, const char *type,
-                                   const char *user_id, const char *anonymous_id,
-                                   const char *const fields[][3], const cio_cdp_options_t *o) {
+/* ---- typed helpers: the message from its parts, then sent like any other ---- */
+
+static cio_status_t build_and_send(cio_client_t *client, const char *call, cio_cdp_message_t *m,
+                                   const cio_cdp_options_t *o) {
+    cio_status_t st = require_key(client, call);
+    if (st != CIO_OK)
+        return st;
     if (o != NULL && (o->version == 0 || o->version > CIO_CDP_OPTIONS_VERSION))
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "%s: options.version %u is not supported (use CIO_CDP_OPTIONS_INIT)", call,
                          o->version);
-    json_t *msg = json_pack("{s:s}", "type", type);
-    if (msg == NULL)
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    cio_status_t st = set_string(call, msg, "userId", user_id);
-    if (st == CIO_OK)
-        st = set_string(call, msg, "anonymousId", anonymous_id);
-    /* fields: {key, kind ("s" string, "j" JSON object), value} */
-    for (size_t i = 0; st == CIO_OK && fields[i][0] != NULL; i++)
-        st = fields[i][1][0] == 's'
-                 ? set_string(call, msg, fields[i][0], fields[i][2])
-                 : set_json_member(call, msg, fields[i][0],
-                                   strcmp(fields[i][0], "traits") == 0 ? "traits" : "properties",
-                                   fields[i][2]);
-    if (st == CIO_OK && o != NULL) {
-        st = set_string(call, msg, "messageId", o->message_id);
-        if (st == CIO_OK)
-            st = set_string(call, msg, "timestamp", o->timestamp);
-        if (st == CIO_OK)
-            st = set_json_member(call, msg, "context", "context", o->context_json);
-        if (st == CIO_OK)
-            st = set_json_member(call, msg, "integrations", "integrations", o->integrations_json);
-        if (st == CIO_OK && (strcmp(type, "page") == 0 || strcmp(type, "screen") == 0))
-            st = set_string(call, msg, "category", o->category);
+    if (o != NULL) {
+        m->message_id = o->message_id;
+        m->timestamp = o->timestamp;
+        m->context_json = o->context_json;
+        m->integrations_json = o->integrations_json;
+        if (strcmp(m->type, "page") == 0 || strcmp(m->type, "screen") == 0)
+            m->category = o->category;
     }
-    cio_buf_t text = {0};
-    if (st == CIO_OK && !cio__buf_append_json(&text, msg))
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    json_decref(msg);
+    cio_buf_t body = {0};
+    st = cio__cdp_build_message(call, m, &body, NULL);
     if (st == CIO_OK)
-        st = send_message(client, call, text.data);
-    cio__buf_free(&text);
+        st = send_prepared(client, call, m->type, &body);
+    cio__buf_free(&body);
     return st;
 }
 
 cio_status_t cio_cdp_identify(cio_client_t *client, const char *user_id, const char *anonymous_id,
                               const char *traits_json, const cio_cdp_options_t *options) {
-    const char *const fields[][3] = {{"traits", "j", traits_json}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_identify", "identify", user_id, anonymous_id, fields,
-                          options);
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "identify", .user_id = user_id,
+                           .anonymous_id = anonymous_id, .traits_json = traits_json};
+    return build_and_send(client, "cdp_identify", &m, options);
 }
 
 cio_status_t cio_cdp_track(cio_client_t *client, const char *user_id, const char *anonymous_id,
                            const char *event, const char *properties_json,
                            const cio_cdp_options_t *options) {
-    cio_status_t st = cio__check_text("cdp_track", "event", event);
-    if (st != CIO_OK)
-        return st;
-    const char *const fields[][3] = {
-        {"event", "s", event}, {"properties", "j", properties_json}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_track", "track", user_id, anonymous_id, fields, options);
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "track",
+                           .user_id = user_id,      .anonymous_id = anonymous_id,
+                           .event = event,          .properties_json = properties_json};
+    return build_and_send(client, "cdp_track", &m, options);
 }
 
 cio_status_t cio_cdp_page(cio_client_t *client, const char *user_id, const char *anonymous_id,
                           const char *name, const char *properties_json,
                           const cio_cdp_options_t *options) {
-    const char *const fields[][3] = {
-        {"name", "s", name}, {"properties", "j", properties_json}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_page", "page", user_id, anonymous_id, fields, options);
+    cio_cdp_message_t m = {
+        CIO_CDP_MESSAGE_VERSION,      .type = "page", .user_id = user_id,
+        .anonymous_id = anonymous_id, .name = name,   .properties_json = properties_json};
+    return build_and_send(client, "cdp_page", &m, options);
 }
 
 cio_status_t cio_cdp_screen(cio_client_t *client, const char *user_id, const char *anonymous_id,
                             const char *name, const char *properties_json,
                             const cio_cdp_options_t *options) {
-    const char *const fields[][3] = {
-        {"name", "s", name}, {"properties", "j", properties_json}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_screen", "screen", user_id, anonymous_id, fields, options);
+    cio_cdp_message_t m = {
+        CIO_CDP_MESSAGE_VERSION,      .type = "screen", .user_id = user_id,
+        .anonymous_id = anonymous_id, .name = name,     .properties_json = properties_json};
+    return build_and_send(client, "cdp_screen", &m, options);
 }
 
 cio_status_t cio_cdp_group(cio_client_t *client, const char *user_id, const char *anonymous_id,
                            const char *group_id, const char *traits_json,
                            const cio_cdp_options_t *options) {
-    cio_status_t st = cio__check_id("cdp_group", "group_id", group_id);
-    if (st != CIO_OK)
-        return st;
-    const char *const fields[][3] = {
-        {"groupId", "s", group_id}, {"traits", "j", traits_json}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_group", "group", user_id, anonymous_id, fields, options);
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "group",
+                           .user_id = user_id,      .anonymous_id = anonymous_id,
+                           .group_id = group_id,    .traits_json = traits_json};
+    return build_and_send(client, "cdp_group", &m, options);
 }
 
 cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id, const char *user_id,
                            const cio_cdp_options_t *options) {
-    cio_status_t st = cio__check_id("cdp_alias", "previous_id", previous_id);
-    if (st == CIO_OK)
-        st = cio__check_id("cdp_alias", "user_id", user_id);
-    if (st != CIO_OK)
-        return st;
-    const char *const fields[][3] = {{"previousId", "s", previous_id}, {NULL, NULL, NULL}};
-    return build_and_send(client, "cdp_alias", "alias", user_id, NULL, fields, options);
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "alias", .user_id = user_id,
+                           .previous_id = previous_id};
+    return build_and_send(client, "cdp_alias", &m, options);
 }
 
 /* ---- batches and the pipeline's sink ---- */

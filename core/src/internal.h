@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* ---- errors.c ---- */
 
@@ -29,7 +30,15 @@ typedef struct cio_buf {
 
 /* Makes room for extra more bytes (and the NUL) in one allocation. */
 bool cio__buf_reserve(cio_buf_t *b, size_t extra);
-bool cio__buf_append(cio_buf_t *b, const void *data, size_t len);
+/* Inline: messages are put together from many small pieces, and a call per piece showed. */
+static inline bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
+    if (b->len + len + 1 > b->cap && !cio__buf_reserve(b, len))
+        return false;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
+}
 bool cio__buf_appends(cio_buf_t *b, const char *s);
 bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cio__buf_free(cio_buf_t *b);

@@ -494,18 +494,11 @@ static bool no_room(const cio_pipeline_t *p, size_t cost) {
            (p->opts.max_queue_items > 0 && p->queue_items + 1 > p->opts.max_queue_items);
 }
 
-/* cio_pipeline_enqueue and cio_pipeline_try_enqueue: may_wait says whether a full queue may be
- * waited on (with CIO_WHEN_FULL_BLOCK). */
-static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
-                            bool may_wait) {
-    if (p == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
-    cio_buf_t op = {0};
-    cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
-    if (st != CIO_OK) {
-        cio__buf_free(&op);
-        return st;
-    }
+/* Queues one operation already prepared by the sink (op is freed either way). may_wait says
+ * whether a full queue may be waited on (with CIO_WHEN_FULL_BLOCK): the try_ calls say no. */
+static cio_status_t enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uint64_t *seq,
+                                     bool may_wait) {
+    cio_status_t st;
     size_t cost = op.len + 1;
     if (cost > p->opts.max_queue_bytes) { /* it would never fit: waiting cannot help */
         cio__buf_free(&op);
@@ -566,6 +559,19 @@ static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint6
     return cio__ok();
 }
 
+static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
+                            bool may_wait) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    cio_buf_t op = {0};
+    cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
+    if (st != CIO_OK) {
+        cio__buf_free(&op);
+        return st;
+    }
+    return enqueue_prepared(p, op, seq, may_wait);
+}
+
 cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq) {
     return enqueue(p, operation_json, seq, true);
 }
@@ -573,6 +579,34 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
 cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *p, const char *operation_json,
                                       uint64_t *seq) {
     return enqueue(p, operation_json, seq, false);
+}
+
+/* A Pipelines message from its parts: built and prepared in one go, then queued. */
+static cio_status_t enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
+                                    cio_cdp_stamp_t *stamp, uint64_t *seq, bool may_wait) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    if (p->sink != &cio__sink_cdp)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "enqueue_message: the pipeline's sink is not the Pipelines API "
+                         "(CIO_SINK_PIPELINES)");
+    cio_buf_t op = {0};
+    cio_status_t st = cio__cdp_build_message("enqueue_message", message, &op, stamp);
+    if (st != CIO_OK) {
+        cio__buf_free(&op);
+        return st;
+    }
+    return enqueue_prepared(p, op, seq, may_wait);
+}
+
+cio_status_t cio_pipeline_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
+                                          cio_cdp_stamp_t *stamp, uint64_t *seq) {
+    return enqueue_message(p, message, stamp, seq, true);
+}
+
+cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
+                                              cio_cdp_stamp_t *stamp, uint64_t *seq) {
+    return enqueue_message(p, message, stamp, seq, false);
 }
 
 /* Waits (lock held) until nothing waits or flies, or the deadline. */

@@ -32,6 +32,9 @@ extern const cio_sink_t cio__sink_cdp;
 /* Validates and completes one Pipelines API message (cdp.c). */
 cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,
                                       cio_buf_t *out);
+/* The same from its parts (cio_cdp_build); stamp (may be NULL) gets what was filled in. */
+cio_status_t cio__cdp_build_message(const char *call, const cio_cdp_message_t *message,
+                                    cio_buf_t *out, cio_cdp_stamp_t *stamp);
 
 /*
  * Sends items (validated by the sink first: one bad item fails the call naming it, nothing sent)

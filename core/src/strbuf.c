@@ -24,15 +24,6 @@ bool cio__buf_reserve(cio_buf_t *b, size_t extra) {
     return reserve(b, extra);
 }
 
-bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
-    if (!reserve(b, len))
-        return false;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return true;
-}
-
 bool cio__buf_appends(cio_buf_t *b, const char *s) {
     return cio__buf_append(b, s, strlen(s));
 }

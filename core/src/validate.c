@@ -1,12 +1,22 @@
 /* Input validation shared by every call: ids, text values, UTF-8, control characters. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <string.h>
 
 bool cio__utf8_valid(const char *str, size_t len) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        while (i + 8 <= len) { /* ASCII runs eight bytes at a time */
+            uint64_t word;
+            memcpy(&word, s + i, 8);
+            if ((word & 0x8080808080808080ull) != 0)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;

@@ -544,3 +544,171 @@ Test(cdp, test_repeated_name_in_an_error_is_never_cut_inside_a_character) {
     const char *m = cio_last_error()->message;
     cr_assert(strstr(m, "\xc3 appears") == NULL, "a character cut in half: %s", m);
 }
+
+/* ---- messages from their parts: cio_cdp_build, cio_pipeline_enqueue_message ---- */
+
+Test(cdp, test_build_writes_the_completed_message_from_its_parts) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "track";
+    m.user_id = "u\"1";
+    m.event = "Order Completed";
+    m.properties_json = "{\"total\":9.50,\"sku\":\"a\"}";
+    m.integrations_json = "{}";
+    cio_cdp_stamp_t stamp;
+    char *text = NULL;
+    cr_assert_eq(cio_cdp_build(&m, &text, &stamp), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert(is_ulid(stamp.message_id), "%s", stamp.message_id);
+    cr_assert(is_iso_ms_utc(stamp.timestamp), "%s", stamp.timestamp);
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"messageId\":\"%s\",\"timestamp\":\"%s\",\"type\":\"track\",\"userId\":\"u\\\"1\","
+             "\"event\":\"Order Completed\",\"properties\":{\"total\":9.50,\"sku\":\"a\"},"
+             "\"context\":{\"library\":{\"name\":\"customerio-native\",\"version\":\"%s\"}},"
+             "\"integrations\":{}}",
+             stamp.message_id, stamp.timestamp, CIO_VERSION_STRING);
+    cr_assert_str_eq(text, want);
+    /* the same message given as text completes to the same members */
+    char *prepared = NULL;
+    cr_assert_eq(cio_cdp_prepare(text, &prepared), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert_str_eq(prepared, text);
+    cio_free(prepared);
+    cio_free(text);
+}
+
+Test(cdp, test_build_keeps_the_callers_id_time_and_library) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "identify";
+    m.anonymous_id = "a-1";
+    m.message_id = "m-1";
+    m.timestamp = "2026-01-02T03:04:05.678+01:00";
+    m.context_json = "{\"library\":{\"name\":\"mine\"},\"ip\":\"1.2.3.4\"}";
+    cio_cdp_stamp_t stamp;
+    char *text = NULL;
+    cr_assert_eq(cio_cdp_build(&m, &text, &stamp), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert_str_eq(stamp.message_id, "");
+    cr_assert_str_eq(stamp.timestamp, "");
+    cr_assert_str_eq(text, "{\"messageId\":\"m-1\",\"timestamp\":\"2026-01-02T03:04:05.678+01:00\","
+                           "\"type\":\"identify\",\"anonymousId\":\"a-1\",\"context\":{\"library\":"
+                           "{\"name\":\"mine\"},\"ip\":\"1.2.3.4\"}}");
+    cio_free(text);
+    m.context_json = "{\"ip\":\"1.2.3.4\"}"; /* no library: the core's goes first */
+    cr_assert_eq(cio_cdp_build(&m, &text, NULL), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert_not_null(strstr(text, "\"context\":{\"library\":{\"name\":\"customerio-native\","),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "},\"ip\":\"1.2.3.4\"}"), "%s", text);
+    cio_free(text);
+}
+
+static void expect_build_error(const cio_cdp_message_t *m, cio_status_t want, const char *needle) {
+    char *text = (char *)"untouched";
+    expect_error(cio_cdp_build(m, &text, NULL), want, "cdp_build", needle);
+    cr_assert_null(text);
+}
+
+Test(cdp, test_build_refuses_what_a_text_message_would_be_refused_for) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "type must be identify");
+    m.type = "track";
+    m.user_id = "1";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "event is required");
+    m.event = "e";
+    m.user_id = "";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "userId must be a non-empty string");
+    m.user_id = "a\r\nb";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "userId contains a control character");
+    m.user_id = "\xff\xfe";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "userId is not valid UTF-8");
+    m.user_id = "1";
+    m.properties_json = "[1]";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "properties must be a JSON object (got array)");
+    /* a part must be one JSON value: text that would add members is refused */
+    m.properties_json = "{\"a\":1},\"userId\":\"someone-else\"";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "properties is not valid JSON");
+    m.properties_json = "{\"a\":\"\xc3\x28\"}";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "properties is not valid UTF-8");
+    m.properties_json = NULL;
+    m.context_json = "{\"a\":1";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "context is not valid JSON");
+    m.context_json = NULL;
+    m.type = "alias";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "alias needs previousId and userId");
+    m.type = "group";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "groupId is required");
+    m.type = "page";
+    m.name = "";
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "name must be a non-empty string");
+    m.name = NULL;
+    char *big = malloc(40000);
+    int n = snprintf(big, 40000, "{\"p\":\"");
+    memset(big + n, 'x', 34000);
+    strcpy(big + n + 34000, "\"}");
+    m.properties_json = big;
+    expect_build_error(&m, CIO_E_PAYLOAD_TOO_LARGE, "over the Pipelines API limit of 32768");
+    free(big);
+    m.properties_json = NULL;
+    m.version = 99;
+    expect_build_error(&m, CIO_E_INVALID_ARGUMENT, "message.version 99");
+    expect_build_error(NULL, CIO_E_INVALID_ARGUMENT, "message is NULL");
+}
+
+Test(cdp, test_enqueue_message_delivers_what_the_stamp_says) {
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    o.max_requests_per_second = -1;
+    o.max_queue_items = 2;
+    o.when_full = CIO_WHEN_FULL_BLOCK;
+    o.block_timeout_ms = 50;
+    o.linger_ms = 60000;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "page";
+    m.user_id = "42";
+    m.name = "Pricing";
+    m.category = "Docs";
+    m.properties_json = "{\"path\":\"/p\"}";
+    cio_cdp_stamp_t stamp[2];
+    uint64_t seq[2] = {0, 0};
+    cr_assert_eq(cio_pipeline_enqueue_message(p, &m, &stamp[0], &seq[0]), CIO_OK, "%s",
+                 cio_last_error()->message);
+    cr_assert_eq(cio_pipeline_try_enqueue_message(p, &m, &stamp[1], &seq[1]), CIO_OK, "%s",
+                 cio_last_error()->message);
+    cr_assert_eq(seq[1], seq[0] + 1);
+    cr_assert_str_neq(stamp[0].message_id, stamp[1].message_id);
+    /* full: the try form fails at once, the other after block_timeout_ms */
+    expect_error(cio_pipeline_try_enqueue_message(p, &m, NULL, NULL), CIO_E_QUEUE_FULL,
+                 "queue is full", NULL);
+    expect_error(cio_pipeline_enqueue_message(p, &m, NULL, NULL), CIO_E_QUEUE_FULL, "after waiting",
+                 NULL);
+    m.user_id = NULL; /* refused before it is queued */
+    expect_error(cio_pipeline_try_enqueue_message(p, &m, NULL, NULL), CIO_E_INVALID_ARGUMENT,
+                 "enqueue_message: message: userId or anonymousId is required", NULL);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    json_t *body = one_cdp_message("/v1/batch");
+    json_t *batch = json_object_get(body, "batch");
+    cr_assert_eq(json_array_size(batch), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *msg = json_array_get(batch, i);
+        cr_assert_str_eq(json_string_value(json_object_get(msg, "messageId")), stamp[i].message_id);
+        cr_assert_str_eq(json_string_value(json_object_get(msg, "timestamp")), stamp[i].timestamp);
+        expect_completed(msg, "{\"type\":\"page\",\"userId\":\"42\",\"name\":\"Pricing\","
+                              "\"category\":\"Docs\",\"properties\":{\"path\":\"/p\"}}");
+    }
+    json_decref(body);
+}
+
+Test(cdp, test_enqueue_message_needs_a_pipelines_sink) {
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "identify";
+    m.user_id = "1";
+    expect_error(cio_pipeline_enqueue_message(p, &m, NULL, NULL), CIO_E_INVALID_ARGUMENT,
+                 "CIO_SINK_PIPELINES", NULL);
+    expect_error(cio_pipeline_try_enqueue_message(NULL, &m, NULL, NULL), CIO_E_INVALID_ARGUMENT,
+                 "pipeline is NULL", NULL);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    expect_nothing_sent();
+}

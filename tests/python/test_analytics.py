@@ -176,6 +176,59 @@ def test_datetimes_and_other_values_are_written_as_the_official_client_writes_th
     assert msg["timestamp"] == "2020-01-01T00:00:00.000+00:00"
 
 
+def test_the_core_writes_plain_values_byte_for_byte_as_the_json_module(new_client, mock):
+    # Plain dicts, lists, str, int, float, bool and None are written by libcustomerio's binding,
+    # not by the json module: the bytes on the wire must be what json.dumps writes.
+    c = new_client()
+    props = {"quote\"back\\slash": "tab\tnl\ncr\rbell\x07del\x7f", "unicode": "żółw 🐢 \u2028",
+             "ints": [0, -1, 2**63 - 1, -(2**63)], "floats": [0.1, 1e16, -0.0,
+             1e-7, 123456789.125, 1.5e300], "flags": [True, False, None], "empty": [{}, [], ""],
+             "nested": {"a": {"b": [{"c": [1, {"d": "e"}]}]}}}
+    ok, msg = c.track("u", "e", props)
+    assert msg["properties"] == props
+    c.flush()
+    [req] = mock.requests()
+    want = '"properties":' + json.dumps(props, ensure_ascii=False, allow_nan=False,
+                                        separators=(",", ":"))
+    assert want in req["body"]
+    assert delivered(mock) == [msg]
+    # integers beyond 64 bits (which the emulator's jansson refuses) are written digit for digit
+    from customerio_native import _native
+    big = {"big": [2**64, -(10**30)]}
+    _msg, text = _native.cio_py_message(None, LIBRARY, "track", "u", None, None, None, "e", None,
+                                        None, None, big, None, None, None, None)
+    assert '"properties":{"big":[18446744073709551616,-1000000000000000000000000000000]}' in text
+
+
+def test_values_for_the_json_module_are_sent_as_the_official_client_sends_them(new_client, mock):
+    from collections import OrderedDict
+    c = new_client()
+    ok, msg = c.identify("u", OrderedDict(a=1), context={"ip": "1.2.3.4", "n": (1, 2)},
+                         integrations={"All": False, 5: True})
+    assert msg["traits"] == {"a": 1}
+    assert msg["context"] == {"library": LIBRARY, "ip": "1.2.3.4", "n": [1, 2]}
+    assert msg["integrations"] == {"All": False, "5": True}
+    c.flush()
+    assert delivered(mock) == [msg]
+
+
+@pytest.mark.parametrize("value, field", [
+    ({"s": "lone \ud800 surrogate"}, "surrogate"),
+    ({"deep": json.loads("[" * 600 + "]" * 600)}, "nested too deeply"),
+])
+def test_values_no_writer_can_send_raise(new_client, mock, value, field):
+    c = new_client()
+    with pytest.raises(ValidationError) as info:
+        c.track("u", "e", value)
+    assert field in str(info.value)
+    circular: Dict[str, Any] = {}
+    circular["self"] = circular
+    with pytest.raises(ValidationError, match="Circular reference"):
+        c.track("u", "e", circular)
+    c.flush()
+    assert mock.requests() == []
+
+
 # ---- validation ----------------------------------------------------------------------------
 
 

@@ -58,6 +58,55 @@ typedef struct cio_cdp_options {
  */
 CIO_EXTERN cio_status_t cio_cdp_prepare(const char *message_json, char **prepared_json);
 
+/*
+ * A message given by its parts, for callers that hold them apart (the bindings, the typed helpers
+ * below): cio_cdp_build() writes the JSON text from them, then validates and completes it like
+ * cio_cdp_prepare(), so the rules and the errors are the same. Strings are borrowed for the call,
+ * UTF-8, NULL = absent; the *_json members are JSON objects (text). Which members a type takes:
+ * see the top of this file (the others are sent as given, like the members of a JSON message).
+ */
+#define CIO_CDP_MESSAGE_VERSION 1
+typedef struct cio_cdp_message {
+    unsigned int version;          /* CIO_CDP_MESSAGE_VERSION */
+    const char *type;              /* "identify", "track", "page", "screen", "group", "alias" */
+    const char *user_id;           /* userId */
+    const char *anonymous_id;      /* anonymousId */
+    const char *previous_id;       /* previousId (alias) */
+    const char *group_id;          /* groupId (group) */
+    const char *event;             /* event (track) */
+    const char *name;              /* name (page, screen) */
+    const char *category;          /* category (page, screen) */
+    const char *traits_json;       /* traits (identify, group) */
+    const char *properties_json;   /* properties (track, page, screen) */
+    const char *context_json;      /* context */
+    const char *integrations_json; /* integrations */
+    const char *timestamp;         /* ISO-8601; NULL = now */
+    const char *message_id;        /* NULL = a fresh ULID */
+} cio_cdp_message_t;
+
+#define CIO_CDP_MESSAGE_INIT                                                                       \
+    { .version = CIO_CDP_MESSAGE_VERSION }
+
+/* "2026-11-23T13:45:07.123Z" and its NUL. */
+#define CIO_CDP_TIMESTAMP_BUFSIZE 32
+
+/* What the core filled in when it completed a message, so that a caller can show the message as
+ * sent without reading it back: each member is empty ("") when the message had its own. */
+typedef struct cio_cdp_stamp {
+    char message_id[CIO_ULID_BUFSIZE];
+    char timestamp[CIO_CDP_TIMESTAMP_BUFSIZE];
+} cio_cdp_stamp_t;
+
+/*
+ * Builds one message from its parts, validated and completed like cio_cdp_prepare():
+ * *prepared_json gets the JSON text that would go on the wire (malloc'd; release it with
+ * cio_free()), NULL on failure; *stamp (if non-NULL) what the core filled in. Errors as
+ * cio_cdp_prepare(), plus CIO_E_INVALID_ARGUMENT for a *_json member that is not one JSON value
+ * or a message->version this library does not know. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_cdp_build(const cio_cdp_message_t *message, char **prepared_json,
+                                      cio_cdp_stamp_t *stamp);
+
 /* POSTs one message (JSON text, see above) to /v1/<its type>. */
 CIO_EXTERN cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json);
 

@@ -30,6 +30,7 @@
 #define CUSTOMERIO_PIPELINE_H
 
 #include "async.h"
+#include "cdp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -143,6 +144,20 @@ CIO_EXTERN cio_status_t cio_pipeline_enqueue(cio_pipeline_t *pipeline, const cha
  */
 CIO_EXTERN cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *pipeline,
                                                  const char *operation_json, uint64_t *seq);
+
+/*
+ * Pipelines sink only: builds one message from its parts like cio_cdp_build() and queues it, in
+ * one call, without the JSON text going back and forth; *stamp (if non-NULL) gets what the core
+ * filled in (messageId, timestamp), *seq (if non-NULL) the sequence number. Waits for room like
+ * cio_pipeline_enqueue(); the try_ form never waits, like cio_pipeline_try_enqueue(). Errors as
+ * those and cio_cdp_build(); CIO_E_INVALID_ARGUMENT on a Track v2 pipeline. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_enqueue_message(cio_pipeline_t *pipeline,
+                                                     const cio_cdp_message_t *message,
+                                                     cio_cdp_stamp_t *stamp, uint64_t *seq);
+CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *pipeline,
+                                                         const cio_cdp_message_t *message,
+                                                         cio_cdp_stamp_t *stamp, uint64_t *seq);
 
 /*
  * Sends whatever is queued without waiting for linger, and waits until every operation queued

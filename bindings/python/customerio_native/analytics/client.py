@@ -114,13 +114,21 @@ def _timestamp(value: Any) -> Optional[str]:
     return text
 
 
-def _build(type_: str, **fields: Any) -> Message:
-    """The message: type, then every field that is not None."""
-    msg: Message = {"type": type_}
-    for key, value in fields.items():
-        if value is not None:
-            msg[key] = value
-    return msg
+def _plain(value: Any) -> Any:
+    """A traits/properties/context/integrations value as plain JSON values (dicts, lists, str,
+    numbers), the way the official client cleans it: what libcustomerio's writer takes."""
+    return None if value is None else json.loads(_encode(value))
+
+
+def _library() -> Dict[str, Any]:
+    """``context.library`` as libcustomerio fills it in, read once from a message it built."""
+    _msg, text = _n.cio_py_message(None, {}, "track", "u", None, None, None, "e", None, None,
+                                   None, None, None, None, None, None)
+    library: Dict[str, Any] = json.loads(text)["context"]["library"]
+    return library
+
+
+_LIBRARY = _library()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,10 +342,8 @@ class Client(object):
                  integrations: Optional[Mapping[str, Any]] = None,
                  message_id: Any = None) -> Tuple[bool, Message]:
         """Who the person is, and their traits."""
-        return self._enqueue(_build(
-            "identify", userId=_id(user_id), anonymousId=_id(anonymous_id), traits=traits or {},
-            context=context or {}, integrations=integrations or {},
-            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+        return self._message("identify", user_id, anonymous_id, None, None, None, None, None,
+                             traits or {}, None, context, integrations, timestamp, message_id)
 
     def track(self, user_id: Optional[Id] = None, event: Optional[str] = None,
               properties: Optional[Mapping[str, Any]] = None,
@@ -346,20 +352,16 @@ class Client(object):
               integrations: Optional[Mapping[str, Any]] = None,
               message_id: Any = None) -> Tuple[bool, Message]:
         """An event the person did."""
-        return self._enqueue(_build(
-            "track", userId=_id(user_id), anonymousId=_id(anonymous_id), event=event,
-            properties=properties or {}, context=context or {}, integrations=integrations or {},
-            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+        return self._message("track", user_id, anonymous_id, None, None, event, None, None, None,
+                             properties or {}, context, integrations, timestamp, message_id)
 
     def alias(self, previous_id: Optional[Id] = None, user_id: Optional[Id] = None,
               context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
               integrations: Optional[Mapping[str, Any]] = None,
               message_id: Any = None) -> Tuple[bool, Message]:
         """Merges the identity previous_id into user_id."""
-        return self._enqueue(_build(
-            "alias", previousId=_id(previous_id), userId=_id(user_id), context=context or {},
-            integrations=integrations or {}, timestamp=_timestamp(timestamp),
-            messageId=_id(message_id)))
+        return self._message("alias", user_id, None, previous_id, None, None, None, None, None,
+                             None, context, integrations, timestamp, message_id)
 
     def group(self, user_id: Optional[Id] = None, group_id: Optional[Id] = None,
               traits: Optional[Mapping[str, Any]] = None,
@@ -368,10 +370,8 @@ class Client(object):
               integrations: Optional[Mapping[str, Any]] = None,
               message_id: Any = None) -> Tuple[bool, Message]:
         """Puts the person in a group (an object, for Customer.io), with the group's traits."""
-        return self._enqueue(_build(
-            "group", userId=_id(user_id), anonymousId=_id(anonymous_id), groupId=_id(group_id),
-            traits=traits or {}, context=context or {}, integrations=integrations or {},
-            timestamp=_timestamp(timestamp), messageId=_id(message_id)))
+        return self._message("group", user_id, anonymous_id, None, group_id, None, None, None,
+                             traits or {}, None, context, integrations, timestamp, message_id)
 
     def page(self, user_id: Optional[Id] = None, category: Optional[str] = None,
              name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
@@ -379,8 +379,10 @@ class Client(object):
              anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
              message_id: Any = None) -> Tuple[bool, Message]:
         """A web page view."""
-        return self._view("page", user_id, category, name, properties, context, timestamp,
-                          anonymous_id, integrations, message_id)
+        # As in the official client, an empty name or category is no name or category.
+        return self._message("page", user_id, anonymous_id, None, None, None, name or None,
+                             category or None, None, properties or {}, context, integrations,
+                             timestamp, message_id)
 
     def screen(self, user_id: Optional[Id] = None, category: Optional[str] = None,
                name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
@@ -389,54 +391,82 @@ class Client(object):
                integrations: Optional[Mapping[str, Any]] = None,
                message_id: Any = None) -> Tuple[bool, Message]:
         """A mobile screen view."""
-        return self._view("screen", user_id, category, name, properties, context, timestamp,
-                          anonymous_id, integrations, message_id)
+        return self._message("screen", user_id, anonymous_id, None, None, None, name or None,
+                             category or None, None, properties or {}, context, integrations,
+                             timestamp, message_id)
 
-    def _view(self, type_: str, user_id: Any, category: Any, name: Any, properties: Any,
-              context: Any, timestamp: Any, anonymous_id: Any, integrations: Any,
-              message_id: Any) -> Tuple[bool, Message]:
-        # As in the official client, an empty name or category is no name or category.
-        return self._enqueue(_build(
-            type_, userId=_id(user_id), anonymousId=_id(anonymous_id), category=category or None,
-            name=name or None, properties=properties or {}, context=context or {},
-            integrations=integrations or {}, timestamp=_timestamp(timestamp),
-            messageId=_id(message_id)))
-
-    def _enqueue(self, msg: Message) -> Tuple[bool, Message]:
-        """Validates and completes msg in libcustomerio, then queues it, sends it
-        (sync_mode) or neither (send=False). Returns ``(True, the message as sent)``."""
+    def _message(self, type_: str, user_id: Any, anonymous_id: Any, previous_id: Any,
+                 group_id: Any, event: Any, name: Any, category: Any, traits: Any,
+                 properties: Any, context: Any, integrations: Any, timestamp: Any,
+                 message_id: Any) -> Tuple[bool, Message]:
+        """Hands the message's parts to libcustomerio, which builds, validates and completes it
+        (messageId, timestamp, context.library) and queues it, sends it (sync_mode) or
+        neither (send=False), in one call. Returns ``(True, the message as sent)``."""
+        # Ids as the official client sends them (numbers as their str()); str and None as is.
+        if user_id is not None and user_id.__class__ is not str:
+            user_id = _id(user_id)
+        if anonymous_id is not None and anonymous_id.__class__ is not str:
+            anonymous_id = _id(anonymous_id)
+        if previous_id is not None:
+            previous_id = _id(previous_id)
+        if group_id is not None:
+            group_id = _id(group_id)
+        if message_id is not None and message_id.__class__ is not str:
+            message_id = _id(message_id)
+        if timestamp is not None and timestamp.__class__ is not str:
+            timestamp = _timestamp(timestamp)
+        if not context:
+            context = None  # the core's context: {"library": ...} only
+        if not integrations:
+            integrations = {}
         try:
-            text = _encode(msg)
-            prepared = _n.cio_cdp_prepare(text)
+            msg = self._native_message(type_, user_id, anonymous_id, previous_id, group_id,
+                                       event, name, category, traits, properties, context,
+                                       integrations, timestamp, message_id)
+            if msg is NotImplemented:  # values the core's writer leaves to the json module
+                msg = self._native_message(type_, user_id, anonymous_id, previous_id, group_id,
+                                           event, name, category, _plain(traits),
+                                           _plain(properties), _plain(context),
+                                           _plain(integrations), timestamp, message_id)
+                if msg is NotImplemented:
+                    raise ValueError("a value is nested too deeply")
         except _n.Error as e:
             code, status, message, body, attempts = e.args
             raise _convert(_Failure(message, status=status or None, code=code,
                                     code_name=_n.cio_status_str(code), attempts=attempts,
                                     body=body.decode("utf-8", "replace") if body else None)
                            ) from None
-        except (TypeError, ValueError) as e:  # json.dumps, or a str that is not valid UTF-8
-            raise ValidationError("{}: {}".format(msg.get("type"), e),
+        except (TypeError, ValueError) as e:  # not JSON (or NaN), an id that is not a str
+            raise ValidationError("{}: {}".format(type_, e),
                                   code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from None
-        sent: Message = json.loads(prepared)
-        self.log.debug("queueing: %s", sent)
-        if not self.send:
-            return True, sent
-        try:
-            if self.sync_mode:
-                self._send_now(prepared)
-            else:
-                self._live_pipeline().enqueue(prepared)
         except _ErrorDetails as e:
             raise _convert(e) from None
-        self.log.debug("enqueued %s.", sent["type"])
-        return True, sent
+        if self.debug:
+            self.log.debug("queued: %s", msg)
+        return True, msg
 
-    def _live_pipeline(self) -> Pipeline:
+    def _native_message(self, *parts: Any) -> Any:
+        """cio_py_message: queued on the pipeline, or built (and sent, in sync_mode) without
+        one. The message as sent, or NotImplemented (see bindings/py_message.i)."""
         pipeline = self._pipeline
-        if pipeline is None or pipeline.closed:
-            raise DeliveryError("the client is shut down (join() or shutdown() was called)",
-                                code=_n.cio_status_str(_n.CIO_E_CLOSED))
-        return pipeline
+        if pipeline is None:  # send=False, or sync_mode
+            built = _n.cio_py_message(None, _LIBRARY, *parts)
+            if built is NotImplemented:
+                return built
+            msg, text = built
+            if self.sync_mode and self.send:
+                self._send_now(text)
+            return msg
+        active = pipeline._active  # the pipeline's close-safety guard (see Pipeline._enter)
+        active.append(1)
+        try:
+            ptr = pipeline._ptr
+            if ptr is None:
+                raise DeliveryError("the client is shut down (join() or shutdown() was called)",
+                                    code=_n.cio_status_str(_n.CIO_E_CLOSED))
+            return _n.cio_py_message(ptr, _LIBRARY, *parts)
+        finally:
+            active.pop()
 
     def _send_now(self, prepared: str) -> None:
         """sync_mode: one /v1/batch request with this message, retried by libcustomerio."""

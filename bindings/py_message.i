@@ -1,0 +1,421 @@
+/*
+ * bindings/py_message.i - Python only: one Pipelines API message from Python objects to the
+ * delivery pipeline in one call (customerio_native.analytics's hot path). Included by cdp.i.
+ *
+ * cio_py_message() takes the message's parts as Python objects, writes the JSON text of the
+ * traits/properties/context/integrations dicts itself, hands the parts to the core
+ * (cio_pipeline_try_enqueue_message, or cio_cdp_build without a pipeline), which builds,
+ * validates and completes the message, and returns the message as sent, as a dict, from the
+ * same parts plus what the core filled in (messageId, timestamp, context.library). Nothing is
+ * validated here: this is only the translation of Python values into the core's arguments.
+ *
+ * The JSON writer covers the values Python's json module writes by itself, and writes them the
+ * same way (json.dumps(..., ensure_ascii=False, allow_nan=False, separators=(",", ":"))): dicts
+ * with str keys, lists, str, int, float (repr), True/False/None, exact types only. Anything else
+ * (a datetime, a Decimal, a tuple, a subclass, a non-str key, a very deep nesting) makes the call
+ * return NotImplemented before anything is queued: the Python layer then converts the value with
+ * its json encoder and calls again.
+ */
+
+%{
+/* A growing output buffer on the stack first: most messages are a few hundred bytes. */
+typedef struct cio_py_text {
+    char *data;
+    size_t len, cap;
+    char stack[1024];
+} cio_py_text_t;
+
+static void cio_py_text_init(cio_py_text_t *t) {
+    t->data = t->stack;
+    t->len = 0;
+    t->cap = sizeof(t->stack);
+    t->data[0] = '\0';
+}
+
+static void cio_py_text_free(cio_py_text_t *t) {
+    if (t->data != t->stack) {
+        PyMem_Free(t->data);
+    }
+    cio_py_text_init(t);
+}
+
+/* Appends n bytes (kept NUL-terminated); -1 with MemoryError set. */
+static int cio_py_text_add(cio_py_text_t *t, const char *s, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 : t->len + n + 1;
+        char *grown = PyMem_Malloc(cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(grown, t->data, t->len);
+        if (t->data != t->stack) {
+            PyMem_Free(t->data);
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+    return 0;
+}
+
+/* A str as a JSON string, escaped as json.dumps(ensure_ascii=False) does. */
+static int cio_py_text_add_str(cio_py_text_t *t, PyObject *s) {
+    static const char hex[] = "0123456789abcdef";
+    Py_ssize_t n = 0;
+    const char *p = PyUnicode_AsUTF8AndSize(s, &n); /* fails on lone surrogates */
+    const char *run;
+    Py_ssize_t i;
+    if (p == NULL || cio_py_text_add(t, "\"", 1) != 0) {
+        return -1;
+    }
+    run = p;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t k = 2;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        if (cio_py_text_add(t, run, (size_t)(p + i - run)) != 0) {
+            return -1;
+        }
+        run = p + i + 1;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            k = 6;
+        }
+        if (cio_py_text_add(t, esc, k) != 0) {
+            return -1;
+        }
+    }
+    return cio_py_text_add(t, run, (size_t)(p + n - run)) != 0 ? -1
+                                                               : cio_py_text_add(t, "\"", 1);
+}
+
+/* 1 = written, 0 = a value for the json module (see the top), -1 = error set. */
+static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
+    if (o == Py_None) {
+        return cio_py_text_add(t, "null", 4) == 0 ? 1 : -1;
+    }
+    if (o == Py_True) {
+        return cio_py_text_add(t, "true", 4) == 0 ? 1 : -1;
+    }
+    if (o == Py_False) {
+        return cio_py_text_add(t, "false", 5) == 0 ? 1 : -1;
+    }
+    if (PyUnicode_CheckExact(o)) {
+        return cio_py_text_add_str(t, o) == 0 ? 1 : -1;
+    }
+    if (PyLong_CheckExact(o)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        char digits[32];
+        PyObject *repr;
+        int rc;
+        if (overflow == 0) {
+            if (v == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            snprintf(digits, sizeof(digits), "%lld", v);
+            return cio_py_text_add(t, digits, strlen(digits)) == 0 ? 1 : -1;
+        }
+        repr = PyObject_Repr(o); /* beyond 64 bits: every digit, as json writes it */
+        if (repr == NULL) {
+            return -1;
+        }
+        {
+            Py_ssize_t n = 0;
+            const char *s = PyUnicode_AsUTF8AndSize(repr, &n);
+            rc = s == NULL ? -1 : cio_py_text_add(t, s, (size_t)n);
+        }
+        Py_DECREF(repr);
+        return rc == 0 ? 1 : -1;
+    }
+    if (PyFloat_CheckExact(o)) {
+        double v = PyFloat_AS_DOUBLE(o);
+        char *repr;
+        int rc;
+        if (!Py_IS_FINITE(v)) {
+            PyErr_SetString(PyExc_ValueError, "Out of range float values are not JSON compliant");
+            return -1;
+        }
+        repr = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL); /* float.__repr__ */
+        if (repr == NULL) {
+            return -1;
+        }
+        rc = cio_py_text_add(t, repr, strlen(repr));
+        PyMem_Free(repr);
+        return rc == 0 ? 1 : -1;
+    }
+    if (depth > 500) {
+        return 0; /* the json module reports circular references */
+    }
+    if (PyDict_CheckExact(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        int first = 1, rc;
+        if (cio_py_text_add(t, "{", 1) != 0) {
+            return -1;
+        }
+        while (PyDict_Next(o, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key)) {
+                return 0; /* json.dumps turns 1, 2.5, True, None keys into strings */
+            }
+            if ((!first && cio_py_text_add(t, ",", 1) != 0) || cio_py_text_add_str(t, key) != 0 ||
+                cio_py_text_add(t, ":", 1) != 0) {
+                return -1;
+            }
+            first = 0;
+            Py_INCREF(value); /* a __repr__ of a long int may run code that changes o */
+            rc = cio_py_text_add_value(t, value, depth + 1);
+            Py_DECREF(value);
+            if (rc != 1) {
+                return rc;
+            }
+        }
+        return cio_py_text_add(t, "}", 1) == 0 ? 1 : -1;
+    }
+    if (PyList_CheckExact(o)) {
+        Py_ssize_t i;
+        int rc;
+        if (cio_py_text_add(t, "[", 1) != 0) {
+            return -1;
+        }
+        for (i = 0; i < PyList_GET_SIZE(o); i++) {
+            PyObject *item = PyList_GET_ITEM(o, i);
+            if (i > 0 && cio_py_text_add(t, ",", 1) != 0) {
+                return -1;
+            }
+            Py_INCREF(item);
+            rc = cio_py_text_add_value(t, item, depth + 1);
+            Py_DECREF(item);
+            if (rc != 1) {
+                return rc;
+            }
+        }
+        return cio_py_text_add(t, "]", 1) == 0 ? 1 : -1;
+    }
+    return 0;
+}
+
+/* A str argument, or None, as a C string; -1 with TypeError naming the field otherwise. */
+static int cio_py_message_str(PyObject *o, const char *field, const char **out) {
+    return cio_py_as_cstring(o, out, field);
+}
+
+/* The message's member names, made once (PyDict_SetItemString would make a str per call). */
+enum {
+    CIO_PY_KEY_MESSAGE_ID,
+    CIO_PY_KEY_TIMESTAMP,
+    CIO_PY_KEY_CONTEXT,
+    CIO_PY_KEY_LIBRARY,
+    CIO_PY_KEY_TYPE,
+    CIO_PY_KEY_USER_ID,
+    CIO_PY_KEY_ANONYMOUS_ID,
+    CIO_PY_KEY_PREVIOUS_ID,
+    CIO_PY_KEY_GROUP_ID,
+    CIO_PY_KEY_EVENT,
+    CIO_PY_KEY_NAME,
+    CIO_PY_KEY_CATEGORY,
+    CIO_PY_KEY_TRAITS,
+    CIO_PY_KEY_PROPERTIES,
+    CIO_PY_KEY_INTEGRATIONS,
+    CIO_PY_KEY_COUNT
+};
+static PyObject *cio_py_keys[CIO_PY_KEY_COUNT];
+
+/* -1 with an exception set if a name could not be made (under the GIL: no race). */
+static int cio_py_keys_ready(void) {
+    static const char *const names[CIO_PY_KEY_COUNT] = {
+        "messageId", "timestamp", "context", "library",  "type",       "userId",      "anonymousId",
+        "previousId", "groupId", "event",   "name",     "category",   "traits",      "properties",
+        "integrations"};
+    int i;
+    if (cio_py_keys[CIO_PY_KEY_COUNT - 1] != NULL) {
+        return 0;
+    }
+    for (i = 0; i < CIO_PY_KEY_COUNT; i++) {
+        if (cio_py_keys[i] == NULL && (cio_py_keys[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Puts key: value into msg unless value is None; -1 on error. */
+static int cio_py_set_present(PyObject *msg, int key, PyObject *value) {
+    return value == Py_None ? 0 : PyDict_SetItem(msg, cio_py_keys[key], value);
+}
+
+/* The message as sent: the caller's parts plus what the core filled in. */
+static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject *user_id,
+                                     PyObject *anonymous_id, PyObject *previous_id,
+                                     PyObject *group_id, PyObject *event, PyObject *name,
+                                     PyObject *category, PyObject *traits, PyObject *properties,
+                                     PyObject *context, PyObject *integrations,
+                                     PyObject *timestamp, PyObject *message_id,
+                                     const cio_cdp_stamp_t *stamp) {
+    PyObject *msg = PyDict_New(), *made = NULL, *ctx = NULL, *lib = NULL;
+    PyObject *const *k = cio_py_keys;
+    int rc = msg == NULL ? -1 : 0;
+    if (rc == 0 && stamp->message_id[0] != '\0') {
+        made = PyUnicode_FromStringAndSize(stamp->message_id, (Py_ssize_t)strlen(stamp->message_id));
+        rc = made == NULL ? -1 : PyDict_SetItem(msg, k[CIO_PY_KEY_MESSAGE_ID], made);
+        Py_XDECREF(made);
+    } else if (rc == 0) {
+        rc = cio_py_set_present(msg, CIO_PY_KEY_MESSAGE_ID, message_id);
+    }
+    if (rc == 0 && stamp->timestamp[0] != '\0') {
+        made = PyUnicode_FromStringAndSize(stamp->timestamp, (Py_ssize_t)strlen(stamp->timestamp));
+        rc = made == NULL ? -1 : PyDict_SetItem(msg, k[CIO_PY_KEY_TIMESTAMP], made);
+        Py_XDECREF(made);
+    } else if (rc == 0) {
+        rc = cio_py_set_present(msg, CIO_PY_KEY_TIMESTAMP, timestamp);
+    }
+    /* context.library: the core adds it unless the caller's context has one (first, like the
+     * core, though a dict's order does not matter to ==) */
+    if (rc == 0 && (context == Py_None || PyDict_GetItemWithError(context, k[CIO_PY_KEY_LIBRARY]) == NULL)) {
+        ctx = PyErr_Occurred() ? NULL : PyDict_New();
+        lib = ctx == NULL ? NULL : PyDict_Copy(library);
+        rc = lib == NULL ? -1 : PyDict_SetItem(ctx, k[CIO_PY_KEY_LIBRARY], lib);
+        if (rc == 0 && context != Py_None) {
+            rc = PyDict_Update(ctx, context);
+        }
+        if (rc == 0) {
+            rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], ctx);
+        }
+        Py_XDECREF(lib);
+        Py_XDECREF(ctx);
+    } else if (rc == 0) {
+        rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], context);
+    }
+    if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TYPE], type);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_USER_ID, user_id);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_ANONYMOUS_ID, anonymous_id);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_PREVIOUS_ID, previous_id);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_GROUP_ID, group_id);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_EVENT, event);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_NAME, name);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_CATEGORY, category);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_TRAITS, traits);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_PROPERTIES, properties);
+    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_INTEGRATIONS, integrations);
+    if (rc != 0) {
+        Py_XDECREF(msg);
+        return NULL;
+    }
+    return msg;
+}
+
+/*
+ * The message with pipeline (Pipelines sink): queued (with the GIL held, as a try never waits;
+ * when the queue is full, again without the GIL, which waits if the pipeline blocks), returns
+ * the message as sent (a dict). Without (None): only built (cio_cdp_build), returns (the message
+ * as sent, its JSON text). NotImplemented: a value for the json module (see the top), nothing
+ * queued. library is context.library as the core writes it (a dict, read once by the caller).
+ * The strings are borrowed from the argument objects, which the call's argument tuple keeps
+ * alive while the GIL is released.
+ */
+static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyObject *type,
+                                PyObject *user_id, PyObject *anonymous_id, PyObject *previous_id,
+                                PyObject *group_id, PyObject *event, PyObject *name,
+                                PyObject *category, PyObject *traits, PyObject *properties,
+                                PyObject *context, PyObject *integrations, PyObject *timestamp,
+                                PyObject *message_id) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    cio_cdp_stamp_t stamp;
+    cio_py_text_t objects[4];
+    PyObject *const values[4] = {traits, properties, context, integrations};
+    const char **texts[4] = {&m.traits_json, &m.properties_json, &m.context_json,
+                             &m.integrations_json};
+    PyObject *result = NULL, *msg;
+    char *text = NULL;
+    cio_status_t st;
+    uint64_t seq = 0;
+    int i, rc = 0;
+    if (cio_py_keys_ready() != 0) {
+        return NULL;
+    }
+    if (!PyDict_Check(library)) {
+        PyErr_SetString(PyExc_TypeError, "library must be a dict");
+        return NULL;
+    }
+    if (cio_py_message_str(type, "type", &m.type) != 0 ||
+        cio_py_message_str(user_id, "user_id", &m.user_id) != 0 ||
+        cio_py_message_str(anonymous_id, "anonymous_id", &m.anonymous_id) != 0 ||
+        cio_py_message_str(previous_id, "previous_id", &m.previous_id) != 0 ||
+        cio_py_message_str(group_id, "group_id", &m.group_id) != 0 ||
+        cio_py_message_str(event, "event", &m.event) != 0 ||
+        cio_py_message_str(name, "name", &m.name) != 0 ||
+        cio_py_message_str(category, "category", &m.category) != 0 ||
+        cio_py_message_str(timestamp, "timestamp", &m.timestamp) != 0 ||
+        cio_py_message_str(message_id, "message_id", &m.message_id) != 0) {
+        return NULL;
+    }
+    for (i = 0; i < 4; i++) {
+        cio_py_text_init(&objects[i]);
+    }
+    for (i = 0; i < 4 && rc == 0; i++) {
+        if (values[i] != Py_None) {
+            int done = cio_py_text_add_value(&objects[i], values[i], 0);
+            rc = done == 1 ? 0 : done == 0 ? 1 : -1;
+            *texts[i] = objects[i].data;
+        }
+    }
+    if (rc == 0) {
+        if (pipeline == NULL) {
+            st = cio_cdp_build(&m, &text, &stamp);
+        } else {
+            st = cio_pipeline_try_enqueue_message(pipeline, &m, &stamp, &seq);
+            if (st == CIO_E_QUEUE_FULL) {
+                Py_BEGIN_ALLOW_THREADS
+                st = cio_pipeline_enqueue_message(pipeline, &m, &stamp, &seq);
+                Py_END_ALLOW_THREADS
+            }
+        }
+        if (st != CIO_OK) {
+            cio_py_raise(st);
+            rc = -1;
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        cio_py_text_free(&objects[i]);
+    }
+    if (rc == 1) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (rc != 0) {
+        return NULL;
+    }
+    msg = cio_py_message_dict(library, type, user_id, anonymous_id, previous_id, group_id, event,
+                              name, category, traits, properties, context, integrations,
+                              timestamp, message_id, &stamp);
+    if (pipeline != NULL || msg == NULL) {
+        cio_free(text);
+        return msg;
+    }
+    result = Py_BuildValue("(Ns)", msg, text);
+    cio_free(text);
+    return result;
+}
+%}
+
+%feature("nothread") cio_py_message;
+PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyObject *type,
+                         PyObject *user_id, PyObject *anonymous_id, PyObject *previous_id,
+                         PyObject *group_id, PyObject *event, PyObject *name, PyObject *category,
+                         PyObject *traits, PyObject *properties, PyObject *context,
+                         PyObject *integrations, PyObject *timestamp, PyObject *message_id);
