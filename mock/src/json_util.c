@@ -1,6 +1,8 @@
 /* Parsing and checking JSON request bodies for route handlers. */
 #include "mock_internal.h"
 
+#include <customerio/errors.h>
+
 #include <stdio.h>
 
 json_t *mock_parse_object_body(const mock_request_t *req, mock_response_t *res, bool required) {
@@ -26,6 +28,28 @@ json_t *mock_parse_object_body(const mock_request_t *req, mock_response_t *res, 
         return NULL;
     }
     return body;
+}
+
+bool mock_scan_object_body(const mock_request_t *req, mock_response_t *res, cio_json_value_t *body,
+                           json_t **taken) {
+    if (taken != NULL) {
+        *taken = NULL;
+    }
+    if (req->body_len > 0 && cio_json_scan(req->body, req->body_len, body) == CIO_OK &&
+        body->kind == CIO_JSON_OBJECT) {
+        return true;
+    }
+    /* errors are rare: jansson parses only these bodies, to word the answer */
+    json_t *parsed = mock_parse_object_body(req, res, true);
+    if (parsed != NULL) { /* jansson took what the scanner refused (nesting over 512 levels) */
+        if (taken != NULL) {
+            *taken = parsed;
+            return false;
+        }
+        json_decref(parsed);
+        mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST, cio_last_error()->message);
+    }
+    return false;
 }
 
 /* Looks up a field; answers 400 if it is missing. */

@@ -4,6 +4,7 @@
 
 #include "cio_mock.h"
 
+#include <customerio/json.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -139,6 +140,17 @@ bool mock_auth_ok(const cio_mock_t *m, mock_auth_t auth, struct MHD_Connection *
 /* Parses the body as a JSON object. With an empty body returns an empty object when !required.
  * On failure answers 400 (in the table's error shape) and returns NULL. */
 json_t *mock_parse_object_body(const mock_request_t *req, mock_response_t *res, bool required);
+/*
+ * Reads the body in place with the core's scanner (customerio/json.h): true when it is a JSON
+ * object, with *body pointing into req->body. Otherwise false, after answering 400 the way
+ * mock_parse_object_body() does (jansson parses only these rare bodies, to word the answer) --
+ * except for a body jansson takes though the scanner refused it (nested deeper than the
+ * scanner's 512 levels): with taken non-NULL, *taken gets jansson's object (the caller's
+ * reference) and nothing is answered; with taken NULL the answer is 400 with the scanner's
+ * reason. *taken is NULL in every other case.
+ */
+bool mock_scan_object_body(const mock_request_t *req, mock_response_t *res, cio_json_value_t *body,
+                           json_t **taken);
 /* Field checks on a parsed body; on failure they answer 400 naming the field and return false. */
 bool mock_require_string(const mock_request_t *req, mock_response_t *res, json_t *obj,
                          const char *field, const char *display_name);

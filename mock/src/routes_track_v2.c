@@ -247,27 +247,9 @@ static void reply_v2_error(mock_response_t *res, unsigned int status, const char
         json_pack("{s:[{s:s,s:s}]}", "errors", "reason", "invalid", "message", message));
 }
 
-/*
- * The body scanned as a JSON object; false when it is not one, after answering 400 the way
- * mock_parse_object_body() does (which is asked for the message: errors are rare, so jansson
- * parses only those bodies).
- */
-static bool scan_object_body(const mock_request_t *req, mock_response_t *res, value_t *body) {
-    if (req->body_len > 0 && cio_json_scan(req->body, req->body_len, body) == CIO_OK &&
-        body->kind == CIO_JSON_OBJECT) {
-        return true;
-    }
-    json_t *parsed = mock_parse_object_body(req, res, true);
-    if (parsed != NULL) { /* jansson took what the scanner refused (nesting over 512 levels) */
-        json_decref(parsed);
-        mock_reply_error(req, res, MHD_HTTP_BAD_REQUEST, cio_last_error()->message);
-    }
-    return false;
-}
-
 static void handle_entity(const mock_request_t *req, mock_response_t *res) {
     value_t op;
-    if (!scan_object_body(req, res, &op)) {
+    if (!mock_scan_object_body(req, res, &op, NULL)) {
         return;
     }
     item_error_t e;
@@ -283,7 +265,7 @@ static void handle_entity(const mock_request_t *req, mock_response_t *res) {
 
 static void handle_batch(const mock_request_t *req, mock_response_t *res) {
     value_t body, batch;
-    if (!scan_object_body(req, res, &body)) {
+    if (!mock_scan_object_body(req, res, &body, NULL)) {
         return;
     }
     if (!member(&body, "batch", &batch) || batch.kind != CIO_JSON_ARRAY) {

@@ -1,11 +1,14 @@
 /*
  * The Pipelines API: the bytes of every call (path, Basic key-only auth, JSON shape, messageId
  * and timestamp format, context.library), validation before sending, /v1/batch split at 500 KB,
- * and the pipeline's Pipelines sink delivering N messages as N distinct messageIds.
+ * the pipeline's Pipelines sink delivering N messages as N distinct messageIds, and the
+ * emulator's own answers to raw /v1 requests (each check, its error text, identify feeding the
+ * profiles).
  */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -711,4 +714,217 @@ Test(cdp, test_enqueue_message_needs_a_pipelines_sink) {
                  "pipeline is NULL", NULL);
     cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
     expect_nothing_sent();
+}
+
+/* ---- the emulator's own checks, reached with raw requests (the client validates first, so it
+ * never sends most of these) ---- */
+
+/* POST path with the Pipelines key; returns the status, the answer in *answer (malloc'd). */
+static long cdp_post(const char *path, const char *body, char **answer) {
+    CURL *h = curl_easy_init();
+    cr_assert_not_null(h);
+    char url[300];
+    snprintf(url, sizeof url, "%s%s", fx.base_url, path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_CDP_KEY ":");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    size_t size = 0;
+    FILE *out = open_memstream(answer, &size);
+    cr_assert_not_null(out);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    fclose(out);
+    return status;
+}
+
+#define OK_ANSWER "{\"success\":true}"
+#define REFUSED(text) "{\"code\":\"invalid_request\",\"message\":\"" text "\"}"
+
+/* The emulator answers path + body with exactly status and want. */
+static void expect_answer(const char *path, const char *body, long status, const char *want) {
+    char *got = NULL;
+    long st = cdp_post(path, body, &got);
+    cr_expect_eq(st, status, "%s %.200s: HTTP %ld %s", path, body, st, got);
+    cr_expect_str_eq(got, want, "%s %.200s\n got %s\nwant %s", path, body, got, want);
+    free(got);
+}
+
+/* A message nested `depth` arrays deep in a member, on /v1/identify. */
+static char *deep_message(size_t depth) {
+    char *m = malloc(2 * depth + 64);
+    cr_assert_not_null(m);
+    size_t n = (size_t)sprintf(m, "{\"userId\":\"1\",\"p\":");
+    memset(m + n, '[', depth);
+    memset(m + n + depth, ']', depth);
+    strcpy(m + n + 2 * depth, "}");
+    return m;
+}
+
+Test(cdp, test_mock_checks_each_message_as_the_api_does) {
+    static const char *const cases[][4] = {
+        /* the type comes from the path when the message has none (or not a string) */
+        {"/v1/identify", "{\"userId\":\"1\"}", "200", OK_ANSWER},
+        {"/v1/track", "{\"userId\":\"1\"}", "400", REFUSED("event is required")},
+        {"/v1/identify", "{\"type\":5,\"userId\":\"1\"}", "200", OK_ANSWER},
+        {"/v1/track", "{\"type\":\"identify\",\"userId\":\"1\"}", "200", OK_ANSWER},
+        {"/v1/identify", "{\"type\":\"shout\",\"userId\":\"1\"}", "400",
+         REFUSED("type must be identify, track, page, screen, group or alias")},
+        /* an id is a non-empty string or an integer */
+        {"/v1/identify", "{\"userId\":7}", "200", OK_ANSWER},
+        {"/v1/identify", "{\"userId\":-0}", "200", OK_ANSWER},
+        {"/v1/identify", "{\"anonymousId\":\"a\"}", "200", OK_ANSWER},
+        {"/v1/identify", "{\"userId\":\"\"}", "400", REFUSED("userId or anonymousId is required")},
+        {"/v1/identify", "{\"userId\":1.5}", "400", REFUSED("userId or anonymousId is required")},
+        {"/v1/identify", "{\"userId\":1e2}", "400", REFUSED("userId or anonymousId is required")},
+        {"/v1/page", "{\"userId\":true}", "400", REFUSED("userId or anonymousId is required")},
+        {"/v1/screen", "{\"userId\":null,\"anonymousId\":[]}", "400",
+         REFUSED("userId or anonymousId is required")},
+        {"/v1/alias", "{\"userId\":\"1\"}", "400", REFUSED("alias needs previousId and userId")},
+        {"/v1/alias", "{\"anonymousId\":\"a\",\"previousId\":\"p\"}", "400",
+         REFUSED("alias needs previousId and userId")},
+        {"/v1/alias", "{\"userId\":\"1\",\"previousId\":3}", "200", OK_ANSWER},
+        {"/v1/group", "{\"userId\":\"1\"}", "400", REFUSED("groupId is required")},
+        {"/v1/group", "{\"userId\":\"1\",\"groupId\":\"\"}", "400", REFUSED("groupId is required")},
+        {"/v1/group", "{\"anonymousId\":\"a\",\"groupId\":0}", "200", OK_ANSWER},
+        {"/v1/track", "{\"userId\":\"1\",\"event\":\"\"}", "400", REFUSED("event is required")},
+        {"/v1/track", "{\"userId\":\"1\",\"event\":5}", "400", REFUSED("event is required")},
+        {"/v1/track", "{\"userId\":\"1\",\"event\":\"e\",\"properties\":[]}", "400",
+         REFUSED("traits, properties, context and integrations must be objects")},
+        {"/v1/identify", "{\"userId\":\"1\",\"context\":null}", "400",
+         REFUSED("traits, properties, context and integrations must be objects")},
+        {"/v1/identify", "{\"userId\":\"1\",\"integrations\":{},\"traits\":{}}", "200", OK_ANSWER},
+        /* the first problem found is the one answered */
+        {"/v1/alias", "{\"traits\":1}", "400", REFUSED("alias needs previousId and userId")},
+        /* a repeated name: the last one counts; escaped names and values are read decoded */
+        {"/v1/track", "{\"userId\":\"1\",\"event\":\"e\",\"event\":\"\"}", "400",
+         REFUSED("event is required")},
+        {"/v1/track", "{\"userId\":\"1\",\"event\":\"\",\"event\":\"e\"}", "200", OK_ANSWER},
+        {"/v1/identify", "{\"\\u0074ype\":\"tr\\u0061ck\",\"userId\":\"1\"}", "400",
+         REFUSED("event is required")},
+        /* bodies jansson refuses are refused with its words (numbers included) */
+        {"/v1/identify", "", "400", REFUSED("request body is required")},
+        {"/v1/identify", "[1]", "400", REFUSED("request body must be a JSON object")},
+        {"/v1/identify", "{", "400",
+         REFUSED("malformed JSON: string or '}' expected near end of file (line 1, column 1)")},
+        {"/v1/identify", "{\"userId\":\"1\",\"n\":18446744073709551616}", "400",
+         REFUSED("malformed JSON: too big integer near '18446744073709551616' (line 1, column "
+                 "38)")},
+        {"/v1/identify", "{\"userId\":\"1\",\"n\":[-9223372036854775809]}", "400",
+         REFUSED("malformed JSON: too big negative integer near '-9223372036854775809' (line 1, "
+                 "column 39)")},
+        {"/v1/identify", "{\"userId\":\"1\",\"n\":{\"x\":1e400}}", "400",
+         REFUSED("malformed JSON: real number overflow near '1e400' (line 1, column 28)")},
+        {"/v1/identify", "{\"userId\":\"1\",\"n\":[1e-400,1.5e308,-9223372036854775808]}", "200",
+         OK_ANSWER},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_answer(cases[i][0], cases[i][1], strtol(cases[i][2], NULL, 10), cases[i][3]);
+}
+
+Test(cdp, test_mock_takes_what_jansson_takes_however_deep) {
+    char *m = deep_message(600);
+    expect_answer("/v1/identify", m, 200, OK_ANSWER);
+    free(m);
+    m = deep_message(3000);
+    expect_answer("/v1/identify", m, 400,
+                  REFUSED("malformed JSON: maximum parsing depth reached near '[' (line 1, column "
+                          "2066)"));
+    free(m);
+}
+
+Test(cdp, test_mock_limits_a_single_message_to_32_kb) {
+    char *m = sized_message(1, 32 * 1024 - 3);
+    cr_assert_eq(strlen(m), 32 * 1024);
+    expect_answer("/v1/track", m, 200, OK_ANSWER);
+    free(m);
+    m = sized_message(1, 32 * 1024 - 2);
+    expect_answer("/v1/track", m, 400, REFUSED("a message is limited to 32 KB"));
+    free(m);
+}
+
+Test(cdp, test_mock_checks_each_batch_item) {
+    static const char *const cases[][3] = {
+        {"{\"batch\":[]}", "200", OK_ANSWER},
+        {"{\"batch\":[{\"type\":\"track\",\"userId\":\"1\",\"event\":\"e\"},5]}", "400",
+         REFUSED("batch[1]: a message must be an object")},
+        {"{\"batch\":[{\"userId\":\"1\"}]}", "400",
+         REFUSED("batch[0]: type must be identify, track, page, screen, group or alias")},
+        {"{\"batch\":[{\"type\":\"group\",\"userId\":\"1\"},{\"type\":\"track\"}]}", "400",
+         REFUSED("batch[0]: groupId is required")},
+        {"{\"sentAt\":\"x\",\"batch\":[{\"type\":\"page\",\"userId\":\"1\"},"
+         "{\"type\":\"alias\",\"userId\":\"1\",\"previousId\":\"0\"},"
+         "{\"type\":\"track\",\"anonymousId\":\"1\",\"event\":\"e\",\"context\":[]}]}",
+         "400", REFUSED("batch[2]: traits, properties, context and integrations must be objects")},
+        {"{}", "400", REFUSED("missing required field 'batch'")},
+        {"{\"batch\":null}", "400", REFUSED("missing required field 'batch'")},
+        {"{\"batch\":{}}", "400", REFUSED("field 'batch' must be an array")},
+        {"{\"batch\":[],\"batch\":{}}", "400", REFUSED("field 'batch' must be an array")},
+        {"{\"batch\":{},\"batch\":[]}", "200", OK_ANSWER},
+        {"{\"batch\":[1e400],\"batch\":[]}", "400",
+         REFUSED("malformed JSON: real number overflow near '1e400' (line 1, column 15)")},
+        {"{\"batch\":[],\"sentAt\":99999999999999999999}", "400",
+         REFUSED("malformed JSON: too big integer near '99999999999999999999' (line 1, column "
+                 "41)")},
+        {"[]", "400", REFUSED("request body must be a JSON object")},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_answer("/v1/batch", cases[i][0], strtol(cases[i][1], NULL, 10), cases[i][2]);
+}
+
+/* Whether the emulator holds a profile with that id, and its attributes contain needle. */
+static bool profile_has(cio_client_t *c, const char *id, const char *needle) {
+    char *answer = NULL;
+    cio_status_t st = cio_customers_get_attributes(c, CIO_ID_TYPE_ID, id, &answer);
+    if (st == CIO_E_NOT_FOUND)
+        return false;
+    cr_assert_eq(st, CIO_OK, "%s", cio_last_error()->message);
+    bool found = strstr(answer, needle) != NULL;
+    cio_free(answer);
+    return found;
+}
+
+Test(cdp, test_mock_identify_messages_feed_profiles_only_once_the_whole_batch_is_valid) {
+    cio_client_options_t o = fx_options();
+    o.app_api_key = "test-app-key";
+    cio_client_t *c = fx_client(&o);
+    expect_answer("/v1/batch",
+                  "{\"batch\":[{\"type\":\"identify\",\"userId\":\"b-1\",\"traits\":{\"plan\":"
+                  "\"gold\",\"n\":18446744073709551615}},{\"type\":\"track\",\"userId\":\"b-1\","
+                  "\"event\":\"e\",\"traits\":{\"plan\":\"tin\"}},{\"type\":\"identify\","
+                  "\"anonymousId\":\"b-2\",\"traits\":{\"plan\":\"lead\"}},{\"type\":"
+                  "\"identify\",\"userId\":\"b-1\",\"traits\":{\"seats\":3}}]}",
+                  400,
+                  REFUSED("malformed JSON: too big integer near '18446744073709551615' (line 1, "
+                          "column 92)"));
+    cr_assert(!profile_has(c, "b-1", ""));
+    expect_answer("/v1/batch",
+                  "{\"batch\":[{\"type\":\"identify\",\"userId\":\"b-1\",\"traits\":{\"plan\":"
+                  "\"gold\"}},{\"type\":\"track\",\"userId\":\"b-1\",\"event\":\"e\",\"traits\":"
+                  "{\"plan\":\"tin\"}},{\"type\":\"identify\",\"anonymousId\":\"b-2\","
+                  "\"traits\":{\"plan\":\"lead\"}},{\"type\":\"identify\",\"userId\":\"b-1\","
+                  "\"traits\":{\"seats\":3}},{\"type\":\"identify\",\"userId\":77}]}",
+                  200, OK_ANSWER);
+    cr_assert(profile_has(c, "b-1", "\"gold\""));
+    cr_assert(profile_has(c, "b-1", "\"seats\":3"), "identify merges into the profile");
+    cr_assert(!profile_has(c, "b-1", "\"tin\""), "only identify feeds the profile");
+    cr_assert(!profile_has(c, "b-2", ""), "an anonymous identify has no profile");
+    cr_assert(!profile_has(c, "77", ""), "only a string userId names a profile");
+    /* one bad item: nothing of the batch is remembered */
+    expect_answer("/v1/batch",
+                  "{\"batch\":[{\"type\":\"identify\",\"userId\":\"b-3\",\"traits\":{}},"
+                  "{\"type\":\"identify\"}]}",
+                  400, REFUSED("batch[1]: userId or anonymousId is required"));
+    cr_assert(!profile_has(c, "b-3", ""));
+    /* the single-message route: the path's type decides */
+    expect_answer("/v1/identify", "{\"userId\":\"s-1\",\"traits\":{\"plan\":\"silver\"}}", 200,
+                  OK_ANSWER);
+    cr_assert(profile_has(c, "s-1", "\"silver\""));
+    expect_answer("/v1/identify", "{\"userId\":\"s-2\"}", 200, OK_ANSWER);
+    cr_assert(profile_has(c, "s-2", ""));
+    expect_answer("/v1/track", "{\"type\":\"identify\",\"userId\":\"s-3\"}", 200, OK_ANSWER);
+    cr_assert(!profile_has(c, "s-3", ""));
 }
