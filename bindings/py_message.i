@@ -18,6 +18,8 @@
  */
 
 %{
+#include <math.h>
+
 /* A growing output buffer on the stack first: most messages are a few hundred bytes. */
 typedef struct cio_py_text {
     char *data;
@@ -105,6 +107,61 @@ static int cio_py_text_add_str(cio_py_text_t *t, PyObject *s) {
                                                                : cio_py_text_add(t, "\"", 1);
 }
 
+/*
+ * A float as repr() writes it (json does the same). Prices and amounts, exactly m / 10^k for an
+ * integer m and k <= 4 (the smallest such k; |v| from 1e-4 to 1e15, where repr writes fixed
+ * point), are written from m: repr's shortest round-trip digits are those, and finding them costs
+ * more than the rest of a small message. Everything else goes through PyOS_double_to_string.
+ */
+static int cio_py_text_add_float(cio_py_text_t *t, double v) {
+    static const double pow10[] = {1.0, 10.0, 100.0, 1000.0, 10000.0};
+    double a = v < 0 ? -v : v;
+    char *repr;
+    int k, rc;
+    if (a >= 1e-4 && a < 1e15) {
+        for (k = 0; k <= 4; k++) {
+            double m = nearbyint(v * pow10[k]);
+            if (m / pow10[k] == v && m > -9007199254740992.0 && m < 9007199254740992.0) {
+                char digits[40], out[48];
+                long long im = (long long)m;
+                unsigned long long u = im < 0 ? (unsigned long long)(-im) : (unsigned long long)im;
+                int n = snprintf(digits, sizeof(digits), "%llu", u), o = 0, lead;
+                if (im < 0) {
+                    out[o++] = '-';
+                }
+                if (k == 0) {
+                    memcpy(out + o, digits, (size_t)n);
+                    memcpy(out + o + n, ".0", 2);
+                    return cio_py_text_add(t, out, (size_t)(o + n + 2)) == 0 ? 1 : -1;
+                }
+                if (n <= k) { /* 0.05: "0." and the zeros before the digits */
+                    out[o++] = '0';
+                    out[o++] = '.';
+                    for (lead = n; lead < k; lead++) {
+                        out[o++] = '0';
+                    }
+                    memcpy(out + o, digits, (size_t)n);
+                    o += n;
+                } else {
+                    memcpy(out + o, digits, (size_t)(n - k));
+                    o += n - k;
+                    out[o++] = '.';
+                    memcpy(out + o, digits + n - k, (size_t)k);
+                    o += k;
+                }
+                return cio_py_text_add(t, out, (size_t)o) == 0 ? 1 : -1;
+            }
+        }
+    }
+    repr = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL); /* float.__repr__ */
+    if (repr == NULL) {
+        return -1;
+    }
+    rc = cio_py_text_add(t, repr, strlen(repr));
+    PyMem_Free(repr);
+    return rc == 0 ? 1 : -1;
+}
+
 /* 1 = written, 0 = a value for the json module (see the top), -1 = error set. */
 static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
     if (o == Py_None) {
@@ -146,19 +203,11 @@ static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
     }
     if (PyFloat_CheckExact(o)) {
         double v = PyFloat_AS_DOUBLE(o);
-        char *repr;
-        int rc;
         if (!Py_IS_FINITE(v)) {
             PyErr_SetString(PyExc_ValueError, "Out of range float values are not JSON compliant");
             return -1;
         }
-        repr = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL); /* float.__repr__ */
-        if (repr == NULL) {
-            return -1;
-        }
-        rc = cio_py_text_add(t, repr, strlen(repr));
-        PyMem_Free(repr);
-        return rc == 0 ? 1 : -1;
+        return cio_py_text_add_float(t, v);
     }
     if (depth > 500) {
         return 0; /* the json module reports circular references */
@@ -268,7 +317,12 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
                                      PyObject *context, PyObject *integrations,
                                      PyObject *timestamp, PyObject *message_id,
                                      const cio_cdp_stamp_t *stamp) {
-    PyObject *msg = PyDict_New(), *made = NULL, *ctx = NULL, *lib = NULL;
+#if PY_VERSION_HEX < 0x030E0000 /* sized for every member at once: no resize on the way */
+    PyObject *msg = _PyDict_NewPresized(CIO_PY_KEY_COUNT);
+#else
+    PyObject *msg = PyDict_New();
+#endif
+    PyObject *made = NULL, *ctx = NULL, *lib = NULL;
     PyObject *const *k = cio_py_keys;
     int rc = msg == NULL ? -1 : 0;
     if (rc == 0 && stamp->message_id[0] != '\0') {
@@ -411,11 +465,38 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
     cio_free(text);
     return result;
 }
+
+/* The Python entry point, registered below with METH_FASTCALL rather than wrapped by SWIG:
+ * its sixteen arguments would otherwise be packed into a tuple and unpacked again on every
+ * message, a measurable part of the call. */
+static PyObject *cio_py_message_fastcall(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    void *pipeline = NULL;
+    (void)self;
+    if (nargs != 16) {
+        PyErr_Format(PyExc_TypeError, "cio_py_message takes 16 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (args[0] != Py_None &&
+        !SWIG_IsOK(SWIG_ConvertPtr(args[0], &pipeline, SWIGTYPE_p_cio_pipeline, 0))) {
+        PyErr_SetString(PyExc_TypeError, "cio_py_message: pipeline must be a pipeline or None");
+        return NULL;
+    }
+    return cio_py_message((cio_pipeline_t *)pipeline, args[1], args[2], args[3], args[4], args[5],
+                          args[6], args[7], args[8], args[9], args[10], args[11], args[12],
+                          args[13], args[14], args[15]);
+}
+
+static PyMethodDef cio_py_message_def = {
+    "cio_py_message", (PyCFunction)(void (*)(void))cio_py_message_fastcall, METH_FASTCALL,
+    "cio_py_message(pipeline, library, type, user_id, anonymous_id, previous_id, group_id, "
+    "event, name, category, traits, properties, context, integrations, timestamp, message_id)"};
 %}
 
-%feature("nothread") cio_py_message;
-PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyObject *type,
-                         PyObject *user_id, PyObject *anonymous_id, PyObject *previous_id,
-                         PyObject *group_id, PyObject *event, PyObject *name, PyObject *category,
-                         PyObject *traits, PyObject *properties, PyObject *context,
-                         PyObject *integrations, PyObject *timestamp, PyObject *message_id);
+%init %{
+    {
+        PyObject *fn = PyCFunction_NewEx(&cio_py_message_def, NULL, NULL);
+        if (fn == NULL || PyModule_AddObject(m, "cio_py_message", fn) != 0) {
+            Py_XDECREF(fn);
+        }
+    }
+%}

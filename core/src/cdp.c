@@ -348,7 +348,9 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
             continue;
         }
         size_t len = strlen(value);
-        if (json_part[i]) {
+        if (json_part[i] && len == 2 && memcmp(value, "{}", 2) == 0) {
+            part = (cio_json_value_t){value, len, CIO_JSON_OBJECT}; /* the usual integrations */
+        } else if (json_part[i]) {
             cio_jerror_t err;
             if (!cio__json_scan(value, len, &part, &err)) {
                 if (!cio__utf8_valid(value, len))

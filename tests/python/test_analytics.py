@@ -200,6 +200,34 @@ def test_the_core_writes_plain_values_byte_for_byte_as_the_json_module(new_clien
     assert '"properties":{"big":[18446744073709551616,-1000000000000000000000000000000]}' in text
 
 
+def test_the_core_writes_floats_as_repr_does():
+    # Prices and amounts take a shortcut past repr()'s digit search: the digits must still be
+    # exactly repr()'s (json writes repr()), for those and for any other double.
+    import random
+    import struct
+    from customerio_native import _native
+
+    def written(v: float) -> str:
+        _msg, text = _native.cio_py_message(None, LIBRARY, "track", "u", None, None, None, "e",
+                                            None, None, None, {"v": v}, None, None, None, None)
+        start = text.index('"properties":{"v":') + len('"properties":{"v":')
+        return text[start:text.index("}", start)]
+
+    rnd = random.Random(7)
+    values = [0.1, 0.2, 0.1 + 0.2, 1 / 3, 12.5, -2.5, 0.05, -0.05, 1e-4, 1.5e-4, 9.9999e-5,
+              100.0, 1e14, 999999999999999.9, 1e15, 1e16, 2.0**53, 2.0**53 + 2, -0.0, 0.0,
+              5e-324, 1.7976931348623157e308]
+    for _ in range(20000):
+        values.append(rnd.randint(-10**rnd.randint(1, 16), 10**rnd.randint(1, 16))
+                      / 10**rnd.randint(0, 6))
+        values.append(round(rnd.uniform(-1e6, 1e6), rnd.randint(0, 5)))
+        bits = struct.unpack("d", struct.pack("Q", rnd.getrandbits(64)))[0]
+        if bits == bits and abs(bits) != float("inf"):
+            values.append(bits)
+    wrong = [(v, written(v)) for v in values if written(v) != json.dumps(v)]
+    assert wrong == []
+
+
 def test_values_for_the_json_module_are_sent_as_the_official_client_sends_them(new_client, mock):
     from collections import OrderedDict
     c = new_client()

@@ -19,10 +19,10 @@ retries keep, and what is queued is delivered at interpreter exit even without
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 from .._core import __version__ as VERSION
-from .client import Client, ErrorHandler, Message
+from .client import Client, ErrorHandler, Id, Message
 from .errors import (
     AnalyticsError,
     APIError,
@@ -65,38 +65,74 @@ max_queue_size: int = Client.DefaultConfig.max_queue_size
 gzip: bool = Client.DefaultConfig.gzip
 timeout: float = Client.DefaultConfig.timeout
 max_retries: int = Client.DefaultConfig.max_retries
+# Ours only (the official client does not pace): see Client's max_requests_per_second.
+max_requests_per_second: Optional[float] = None
 
 default_client: Optional[Client] = None
 
 
-def track(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+# The calls name their parameters (the official ones, in its order) rather than forwarding
+# *args/**kwargs: packing and unpacking those cost more than the rest of the module's share.
+
+
+def track(user_id: Optional[Id] = None, event: Optional[str] = None,
+          properties: Optional[Mapping[str, Any]] = None,
+          context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+          anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+          message_id: Any = None) -> Tuple[bool, Message]:
     """Send a track call (see :meth:`Client.track`)."""
-    return _default().track(*args, **kwargs)
+    return (default_client or _default()).track(user_id, event, properties, context, timestamp,
+                                                 anonymous_id, integrations, message_id)
 
 
-def identify(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+def identify(user_id: Optional[Id] = None, traits: Optional[Mapping[str, Any]] = None,
+             context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+             anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+             message_id: Any = None) -> Tuple[bool, Message]:
     """Send an identify call (see :meth:`Client.identify`)."""
-    return _default().identify(*args, **kwargs)
+    return (default_client or _default()).identify(user_id, traits, context, timestamp,
+                                                    anonymous_id, integrations, message_id)
 
 
-def group(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+def group(user_id: Optional[Id] = None, group_id: Optional[Id] = None,
+          traits: Optional[Mapping[str, Any]] = None,
+          context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+          anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+          message_id: Any = None) -> Tuple[bool, Message]:
     """Send a group call (see :meth:`Client.group`)."""
-    return _default().group(*args, **kwargs)
+    return (default_client or _default()).group(user_id, group_id, traits, context, timestamp,
+                                                 anonymous_id, integrations, message_id)
 
 
-def alias(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+def alias(previous_id: Optional[Id] = None, user_id: Optional[Id] = None,
+          context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+          integrations: Optional[Mapping[str, Any]] = None,
+          message_id: Any = None) -> Tuple[bool, Message]:
     """Send an alias call (see :meth:`Client.alias`)."""
-    return _default().alias(*args, **kwargs)
+    return (default_client or _default()).alias(previous_id, user_id, context, timestamp,
+                                                 integrations, message_id)
 
 
-def page(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+def page(user_id: Optional[Id] = None, category: Optional[str] = None,
+         name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
+         context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+         anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+         message_id: Any = None) -> Tuple[bool, Message]:
     """Send a page call (see :meth:`Client.page`)."""
-    return _default().page(*args, **kwargs)
+    return (default_client or _default()).page(user_id, category, name, properties, context,
+                                                timestamp, anonymous_id, integrations,
+                                                message_id)
 
 
-def screen(*args: Any, **kwargs: Any) -> Tuple[bool, Message]:
+def screen(user_id: Optional[Id] = None, category: Optional[str] = None,
+           name: Optional[str] = None, properties: Optional[Mapping[str, Any]] = None,
+           context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
+           anonymous_id: Optional[Id] = None, integrations: Optional[Mapping[str, Any]] = None,
+           message_id: Any = None) -> Tuple[bool, Message]:
     """Send a screen call (see :meth:`Client.screen`)."""
-    return _default().screen(*args, **kwargs)
+    return (default_client or _default()).screen(user_id, category, name, properties, context,
+                                                  timestamp, anonymous_id, integrations,
+                                                  message_id)
 
 
 def flush() -> None:
@@ -120,5 +156,6 @@ def _default() -> Client:
     if not default_client:
         default_client = Client(write_key, host=host, debug=debug, max_queue_size=max_queue_size,
                                 send=send, on_error=on_error, gzip=gzip,
-                                max_retries=max_retries, sync_mode=sync_mode, timeout=timeout)
+                                max_retries=max_retries, sync_mode=sync_mode, timeout=timeout,
+                                max_requests_per_second=max_requests_per_second)
     return default_client

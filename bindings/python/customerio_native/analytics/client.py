@@ -232,6 +232,9 @@ class Client(object):
         (None: no limit); what is left is reported to ``on_error``.
     :param spool_path: a file that makes the queue survive a crash or ``kill -9`` (see
         :class:`~customerio_native.Pipeline`).
+    :param max_requests_per_second: the pipeline's pacing of its requests (None: 100, as for
+        the Track API, until the Pipelines API's own limit is known; <= 0: unpaced). With
+        batches of up to 500 KB that is ~170,000 messages of ~300 bytes a second per client.
     """
 
     class DefaultConfig(object):
@@ -272,6 +275,7 @@ class Client(object):
         exit_timeout: Optional[float] = 10.0,
         spool_path: Optional[Union[str, "os.PathLike[str]"]] = None,
         ca_file: Optional[str] = None,
+        max_requests_per_second: Optional[float] = None,
     ) -> None:
         if write_key is None:
             write_key = os.environ.get("CUSTOMERIO_CDP_API_KEY") or None
@@ -325,6 +329,7 @@ class Client(object):
                     max_attempts=max(0, int(max_retries)) + 1,
                     exit_timeout=exit_timeout,
                     spool_path=spool_path,
+                    max_requests_per_second=max_requests_per_second,
                 )
         except _ErrorDetails as e:
             if self._native is not None:
@@ -419,17 +424,35 @@ class Client(object):
             context = None  # the core's context: {"library": ...} only
         if not integrations:
             integrations = {}
+        pipeline = self._pipeline
         try:
-            msg = self._native_message(type_, user_id, anonymous_id, previous_id, group_id,
-                                       event, name, category, traits, properties, context,
-                                       integrations, timestamp, message_id)
-            if msg is NotImplemented:  # values the core's writer leaves to the json module
-                msg = self._native_message(type_, user_id, anonymous_id, previous_id, group_id,
-                                           event, name, category, _plain(traits),
-                                           _plain(properties), _plain(context),
-                                           _plain(integrations), timestamp, message_id)
-                if msg is NotImplemented:
-                    raise ValueError("a value is nested too deeply")
+            if pipeline is None:  # send=False, or sync_mode: built, not queued
+                msg = self._built(type_, user_id, anonymous_id, previous_id, group_id, event, name,
+                                  category, traits, properties, context, integrations, timestamp,
+                                  message_id)
+            else:
+                active = pipeline._active  # the pipeline's close-safety guard (Pipeline._enter)
+                active.append(1)
+                try:
+                    ptr = pipeline._ptr
+                    if ptr is None:
+                        raise DeliveryError(
+                            "the client is shut down (join() or shutdown() was called)",
+                            code=_n.cio_status_str(_n.CIO_E_CLOSED))
+                    msg = _n.cio_py_message(ptr, _LIBRARY, type_, user_id, anonymous_id,
+                                            previous_id, group_id, event, name, category, traits,
+                                            properties, context, integrations, timestamp,
+                                            message_id)
+                    if msg is NotImplemented:  # values the core's writer leaves to json
+                        msg = _n.cio_py_message(ptr, _LIBRARY, type_, user_id, anonymous_id,
+                                                previous_id, group_id, event, name, category,
+                                                _plain(traits), _plain(properties),
+                                                _plain(context), _plain(integrations),
+                                                timestamp, message_id)
+                finally:
+                    active.pop()
+            if msg is NotImplemented:
+                raise ValueError("a value is nested too deeply")
         except _n.Error as e:
             code, status, message, body, attempts = e.args
             raise _convert(_Failure(message, status=status or None, code=code,
@@ -445,28 +468,21 @@ class Client(object):
             self.log.debug("queued: %s", msg)
         return True, msg
 
-    def _native_message(self, *parts: Any) -> Any:
-        """cio_py_message: queued on the pipeline, or built (and sent, in sync_mode) without
-        one. The message as sent, or NotImplemented (see bindings/py_message.i)."""
-        pipeline = self._pipeline
-        if pipeline is None:  # send=False, or sync_mode
-            built = _n.cio_py_message(None, _LIBRARY, *parts)
+    def _built(self, type_: str, *parts: Any) -> Any:
+        """send=False and sync_mode: the message built by libcustomerio (and sent at once in
+        sync_mode). The message as sent, or NotImplemented (a value nested too deeply)."""
+        built = _n.cio_py_message(None, _LIBRARY, type_, *parts)
+        if built is NotImplemented:  # values the core's writer leaves to the json module
+            *ids, traits, properties, context, integrations, timestamp, message_id = parts
+            built = _n.cio_py_message(None, _LIBRARY, type_, *ids, _plain(traits),
+                                      _plain(properties), _plain(context), _plain(integrations),
+                                      timestamp, message_id)
             if built is NotImplemented:
                 return built
-            msg, text = built
-            if self.sync_mode and self.send:
-                self._send_now(text)
-            return msg
-        active = pipeline._active  # the pipeline's close-safety guard (see Pipeline._enter)
-        active.append(1)
-        try:
-            ptr = pipeline._ptr
-            if ptr is None:
-                raise DeliveryError("the client is shut down (join() or shutdown() was called)",
-                                    code=_n.cio_status_str(_n.CIO_E_CLOSED))
-            return _n.cio_py_message(ptr, _LIBRARY, *parts)
-        finally:
-            active.pop()
+        msg, text = built
+        if self.sync_mode and self.send:
+            self._send_now(text)
+        return msg
 
     def _send_now(self, prepared: str) -> None:
         """sync_mode: one /v1/batch request with this message, retried by libcustomerio."""
