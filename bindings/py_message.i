@@ -2,7 +2,7 @@
  * bindings/py_message.i - Python only: one Pipelines API message from Python objects to the
  * delivery pipeline in one call (customerio_native.analytics's hot path). Included by cdp.i.
  *
- * cio_py_message() takes the message's parts as Python objects, writes the JSON text of the
+ * cio_py_message() (and cio_py_message_fast(), see below) takes the message's parts as Python objects, writes the JSON text of the
  * traits/properties/context/integrations dicts itself, hands the parts to the core
  * (cio_pipeline_try_enqueue_message, or cio_cdp_build without a pipeline), which builds,
  * validates and completes the message, and returns the message as sent, as a dict, from the
@@ -375,13 +375,12 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
 }
 
 /*
- * The message with pipeline (Pipelines sink): queued (with the GIL held, as a try never waits;
- * when the queue is full, again without the GIL, which waits if the pipeline blocks), returns
- * the message as sent (a dict). Without (None): only built (cio_cdp_build), returns (the message
- * as sent, its JSON text). NotImplemented: a value for the json module (see the top), nothing
- * queued. library is context.library as the core writes it (a dict, read once by the caller).
- * The strings are borrowed from the argument objects, which the call's argument tuple keeps
- * alive while the GIL is released.
+ * The message with pipeline (Pipelines sink): queued with cio_pipeline_try_enqueue_message, which
+ * never waits (a full queue raises CIO_E_QUEUE_FULL whatever the pipeline's when_full says), so
+ * the GIL is held throughout; returns the message as sent (a dict). Without (NULL): only built
+ * (cio_cdp_build), returns (the message as sent, its JSON text). NotImplemented: a value for the
+ * json module (see the top), nothing queued. library is context.library as the core writes it (a
+ * dict, read once by the caller). The strings are borrowed from the argument objects.
  */
 static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyObject *type,
                                 PyObject *user_id, PyObject *anonymous_id, PyObject *previous_id,
@@ -430,16 +429,8 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
         }
     }
     if (rc == 0) {
-        if (pipeline == NULL) {
-            st = cio_cdp_build(&m, &text, &stamp);
-        } else {
-            st = cio_pipeline_try_enqueue_message(pipeline, &m, &stamp, &seq);
-            if (st == CIO_E_QUEUE_FULL) {
-                Py_BEGIN_ALLOW_THREADS
-                st = cio_pipeline_enqueue_message(pipeline, &m, &stamp, &seq);
-                Py_END_ALLOW_THREADS
-            }
-        }
+        st = pipeline == NULL ? cio_cdp_build(&m, &text, &stamp)
+                              : cio_pipeline_try_enqueue_message(pipeline, &m, &stamp, &seq);
         if (st != CIO_OK) {
             cio_py_raise(st);
             rc = -1;
@@ -469,17 +460,60 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
 /* The Python entry point, registered below with METH_FASTCALL rather than wrapped by SWIG:
  * its sixteen arguments would otherwise be packed into a tuple and unpacked again on every
  * message, a measurable part of the call. */
+/*
+ * args[0] is the Python Pipeline object (or None): its _ptr is read here, under the GIL, which the
+ * call then holds until the message is queued. Pipeline.close() clears _ptr under the GIL before
+ * it frees the pipeline, so the pointer cannot be freed under the call, and a closed pipeline
+ * raises CIO_E_CLOSED (the close-safety guard of Pipeline._enter is not needed: nothing here
+ * releases the GIL).
+ */
 static PyObject *cio_py_message_fastcall(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    static PyObject *ptr_name = NULL;
+    static const int text_args[] = {3, 4, 5, 6, 14, 15}; /* the ids and the timestamp */
     void *pipeline = NULL;
-    (void)self;
+    int ok = 1;
+    size_t i;
     if (nargs != 16) {
         PyErr_Format(PyExc_TypeError, "cio_py_message takes 16 arguments (%zd given)", nargs);
         return NULL;
     }
-    if (args[0] != Py_None &&
-        !SWIG_IsOK(SWIG_ConvertPtr(args[0], &pipeline, SWIGTYPE_p_cio_pipeline, 0))) {
-        PyErr_SetString(PyExc_TypeError, "cio_py_message: pipeline must be a pipeline or None");
-        return NULL;
+    /* cio_py_message_fast (self is True): the common call as the caller got it; anything the
+     * Python layer prepares first (no pipeline, a number id, a datetime) is NotImplemented. */
+    if (self == Py_True) {
+        if (args[0] == Py_None || args[0] == Py_False) {
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        for (i = 0; i < sizeof(text_args) / sizeof(text_args[0]); i++) {
+            if (args[text_args[i]] != Py_None && !PyUnicode_CheckExact(args[text_args[i]])) {
+                Py_RETURN_NOTIMPLEMENTED;
+            }
+        }
+    }
+    if (args[0] != Py_None) {
+        PyObject *ptr;
+        if (ptr_name == NULL && (ptr_name = PyUnicode_InternFromString("_ptr")) == NULL) {
+            return NULL;
+        }
+        ptr = PyObject_GetAttr(args[0], ptr_name);
+        if (ptr == NULL) {
+            return NULL;
+        }
+        if (ptr == Py_None) {
+            PyObject *err = Py_BuildValue("(iisOi)", (int)CIO_E_CLOSED, 0,
+                                          "the pipeline is closed", Py_None, 0);
+            if (err != NULL) {
+                PyErr_SetObject(cio_py_error_type, err);
+                Py_DECREF(err);
+            }
+            ok = 0;
+        } else if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &pipeline, SWIGTYPE_p_cio_pipeline, 0))) {
+            PyErr_SetString(PyExc_TypeError, "cio_py_message: pipeline._ptr is not a pipeline");
+            ok = 0;
+        }
+        Py_DECREF(ptr); /* the Pipeline object keeps it, and it cannot change under the GIL */
+        if (!ok) {
+            return NULL;
+        }
     }
     return cio_py_message((cio_pipeline_t *)pipeline, args[1], args[2], args[3], args[4], args[5],
                           args[6], args[7], args[8], args[9], args[10], args[11], args[12],
@@ -490,12 +524,20 @@ static PyMethodDef cio_py_message_def = {
     "cio_py_message", (PyCFunction)(void (*)(void))cio_py_message_fastcall, METH_FASTCALL,
     "cio_py_message(pipeline, library, type, user_id, anonymous_id, previous_id, group_id, "
     "event, name, category, traits, properties, context, integrations, timestamp, message_id)"};
+static PyMethodDef cio_py_message_fast_def = {
+    "cio_py_message_fast", (PyCFunction)(void (*)(void))cio_py_message_fastcall, METH_FASTCALL,
+    "cio_py_message_fast(...): cio_py_message, or NotImplemented when the pipeline is None or "
+    "False, or an id or the timestamp is not a str or None."};
 %}
 
 %init %{
     {
         PyObject *fn = PyCFunction_NewEx(&cio_py_message_def, NULL, NULL);
         if (fn == NULL || PyModule_AddObject(m, "cio_py_message", fn) != 0) {
+            Py_XDECREF(fn);
+        }
+        fn = PyCFunction_NewEx(&cio_py_message_fast_def, Py_True, NULL);
+        if (fn == NULL || PyModule_AddObject(m, "cio_py_message_fast", fn) != 0) {
             Py_XDECREF(fn);
         }
     }

@@ -2,6 +2,7 @@
 #include "mock_internal.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,9 +144,30 @@ static json_t *collect_headers(struct MHD_Connection *conn) {
     return headers;
 }
 
-/* A body that is valid UTF-8 goes in "body", any other in "body_base64". */
+/* Whether len bytes are all ASCII, eight at a time. */
+static bool all_ascii(const char *s, size_t len) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        if ((word & 0x8080808080808080ull) != 0) {
+            return false;
+        }
+    }
+    for (; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A body that is valid UTF-8 goes in "body", any other in "body_base64". ASCII bodies (most of
+ * them) skip jansson's byte-by-byte UTF-8 check, which was a fifth of the emulator's time under
+ * a benchmark's 500 KB batches. */
 static void set_body(json_t *entry, const char *body, size_t len) {
-    json_t *text = json_stringn(body != NULL ? body : "", len);
+    body = body != NULL ? body : "";
+    json_t *text = all_ascii(body, len) ? json_stringn_nocheck(body, len) : json_stringn(body, len);
     if (text != NULL) {
         json_object_set_new(entry, "body", text);
         return;

@@ -297,6 +297,9 @@ class Client(object):
         self.proxies = proxies
         self._native: Optional[NativeClient] = None
         self._pipeline: Optional[_MessagePipeline] = None
+        # What the calls' fast path queues to: the pipeline, or None to take _message's way
+        # (no pipeline, or debug logging of every message).
+        self._target: Optional[_MessagePipeline] = None
         self._lock = threading.Lock()
         self._closed = False
         self.exit_timeout = exit_timeout
@@ -335,11 +338,16 @@ class Client(object):
             if self._native is not None:
                 self._native.close()
             raise _convert(e) from None
+        self._target = self._pipeline if not debug else None
         # What is queued is delivered at exit (the official client only stops its thread and
         # loses the queue unless flush() was called).
         atexit.register(self._at_exit)
 
     # ---- the calls --------------------------------------------------------------------------
+
+    # Each call first tries cio_py_message_fast, which takes the common call (str ids, no
+    # datetime, a live pipeline) as it is, in one step; anything else, or debug logging, goes
+    # through _message, which prepares the parts first. Both end in the same C function.
 
     def identify(self, user_id: Optional[Id] = None, traits: Optional[Mapping[str, Any]] = None,
                  context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
@@ -347,8 +355,17 @@ class Client(object):
                  integrations: Optional[Mapping[str, Any]] = None,
                  message_id: Any = None) -> Tuple[bool, Message]:
         """Who the person is, and their traits."""
-        return self._message("identify", user_id, anonymous_id, None, None, None, None, None,
-                             traits or {}, None, context, integrations, timestamp, message_id)
+        try:
+            msg = _n.cio_py_message_fast(self._target, _LIBRARY, "identify", user_id,
+                                         anonymous_id, None, None, None, None, None, traits or {},
+                                         None, context or None, integrations or {}, timestamp,
+                                         message_id)
+        except Exception as e:
+            raise self._call_error("identify", e) from None
+        if msg is NotImplemented:
+            return self._message("identify", user_id, anonymous_id, None, None, None, None, None,
+                                 traits or {}, None, context, integrations, timestamp, message_id)
+        return True, msg
 
     def track(self, user_id: Optional[Id] = None, event: Optional[str] = None,
               properties: Optional[Mapping[str, Any]] = None,
@@ -357,8 +374,18 @@ class Client(object):
               integrations: Optional[Mapping[str, Any]] = None,
               message_id: Any = None) -> Tuple[bool, Message]:
         """An event the person did."""
-        return self._message("track", user_id, anonymous_id, None, None, event, None, None, None,
-                             properties or {}, context, integrations, timestamp, message_id)
+        try:
+            msg = _n.cio_py_message_fast(self._target, _LIBRARY, "track", user_id, anonymous_id,
+                                         None, None, event, None, None, None, properties or {},
+                                         context or None, integrations or {}, timestamp,
+                                         message_id)
+        except Exception as e:
+            raise self._call_error("track", e) from None
+        if msg is NotImplemented:
+            return self._message("track", user_id, anonymous_id, None, None, event, None, None,
+                                 None, properties or {}, context, integrations, timestamp,
+                                 message_id)
+        return True, msg
 
     def alias(self, previous_id: Optional[Id] = None, user_id: Optional[Id] = None,
               context: Optional[Mapping[str, Any]] = None, timestamp: Any = None,
@@ -430,43 +457,42 @@ class Client(object):
                 msg = self._built(type_, user_id, anonymous_id, previous_id, group_id, event, name,
                                   category, traits, properties, context, integrations, timestamp,
                                   message_id)
-            else:
-                active = pipeline._active  # the pipeline's close-safety guard (Pipeline._enter)
-                active.append(1)
-                try:
-                    ptr = pipeline._ptr
-                    if ptr is None:
-                        raise DeliveryError(
-                            "the client is shut down (join() or shutdown() was called)",
-                            code=_n.cio_status_str(_n.CIO_E_CLOSED))
-                    msg = _n.cio_py_message(ptr, _LIBRARY, type_, user_id, anonymous_id,
-                                            previous_id, group_id, event, name, category, traits,
-                                            properties, context, integrations, timestamp,
-                                            message_id)
-                    if msg is NotImplemented:  # values the core's writer leaves to json
-                        msg = _n.cio_py_message(ptr, _LIBRARY, type_, user_id, anonymous_id,
-                                                previous_id, group_id, event, name, category,
-                                                _plain(traits), _plain(properties),
-                                                _plain(context), _plain(integrations),
-                                                timestamp, message_id)
-                finally:
-                    active.pop()
+            else:  # read and used under the GIL: see bindings/py_message.i
+                msg = _n.cio_py_message(pipeline, _LIBRARY, type_, user_id, anonymous_id,
+                                        previous_id, group_id, event, name, category, traits,
+                                        properties, context, integrations, timestamp, message_id)
+                if msg is NotImplemented:  # values the core's writer leaves to the json module
+                    msg = _n.cio_py_message(pipeline, _LIBRARY, type_, user_id, anonymous_id,
+                                            previous_id, group_id, event, name, category,
+                                            _plain(traits), _plain(properties), _plain(context),
+                                            _plain(integrations), timestamp, message_id)
             if msg is NotImplemented:
                 raise ValueError("a value is nested too deeply")
-        except _n.Error as e:
-            code, status, message, body, attempts = e.args
-            raise _convert(_Failure(message, status=status or None, code=code,
-                                    code_name=_n.cio_status_str(code), attempts=attempts,
-                                    body=body.decode("utf-8", "replace") if body else None)
-                           ) from None
-        except (TypeError, ValueError) as e:  # not JSON (or NaN), an id that is not a str
-            raise ValidationError("{}: {}".format(type_, e),
-                                  code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from None
-        except _ErrorDetails as e:
-            raise _convert(e) from None
+        except Exception as e:
+            raise self._call_error(type_, e) from None
         if self.debug:
             self.log.debug("queued: %s", msg)
         return True, msg
+
+    @staticmethod
+    def _call_error(type_: str, e: Exception) -> Exception:
+        """The exception a call raises for what its call into libcustomerio raised."""
+        if isinstance(e, _n.Error):
+            code, status, message, body, attempts = e.args
+            if code == _n.CIO_E_CLOSED:
+                return DeliveryError("the client is shut down (join() or shutdown() was called)",
+                                     code=_n.cio_status_str(code))
+            return _convert(_Failure(message, status=status or None, code=code,
+                                     code_name=_n.cio_status_str(code), attempts=attempts,
+                                     body=body.decode("utf-8", "replace") if body else None))
+        if isinstance(e, AnalyticsError):
+            return e
+        if isinstance(e, _ErrorDetails):
+            return _convert(e)
+        if isinstance(e, (TypeError, ValueError)):  # not JSON (or NaN), an id not a str
+            return ValidationError("{}: {}".format(type_, e),
+                                   code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT))
+        return e
 
     def _built(self, type_: str, *parts: Any) -> Any:
         """send=False and sync_mode: the message built by libcustomerio (and sent at once in
