@@ -41,26 +41,46 @@ static void cio_py_text_free(cio_py_text_t *t) {
     cio_py_text_init(t);
 }
 
+/* Makes room for n more bytes; -1 with MemoryError set. */
+static int cio_py_text_grow(cio_py_text_t *t, size_t n) {
+    size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 : t->len + n + 1;
+    char *grown = PyMem_Malloc(cap);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(grown, t->data, t->len + 1);
+    if (t->data != t->stack) {
+        PyMem_Free(t->data);
+    }
+    t->data = grown;
+    t->cap = cap;
+    return 0;
+}
+
 /* Appends n bytes (kept NUL-terminated); -1 with MemoryError set. */
-static int cio_py_text_add(cio_py_text_t *t, const char *s, size_t n) {
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 : t->len + n + 1;
-        char *grown = PyMem_Malloc(cap);
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        memcpy(grown, t->data, t->len);
-        if (t->data != t->stack) {
-            PyMem_Free(t->data);
-        }
-        t->data = grown;
-        t->cap = cap;
+static inline int cio_py_text_add(cio_py_text_t *t, const char *s, size_t n) {
+    if (t->len + n + 1 > t->cap && cio_py_text_grow(t, n) != 0) {
+        return -1;
     }
     memcpy(t->data + t->len, s, n);
     t->len += n;
     t->data[t->len] = '\0';
     return 0;
+}
+
+/* The decimal digits of v into out (no NUL); returns how many. */
+static int cio_py_digits(unsigned long long v, char out[24]) {
+    char rev[24];
+    int n = 0, i;
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (i = 0; i < n; i++) {
+        out[i] = rev[n - 1 - i];
+    }
+    return n;
 }
 
 /* A str as a JSON string, escaped as json.dumps(ensure_ascii=False) does. */
@@ -125,7 +145,7 @@ static int cio_py_text_add_float(cio_py_text_t *t, double v) {
                 char digits[40], out[48];
                 long long im = (long long)m;
                 unsigned long long u = im < 0 ? (unsigned long long)(-im) : (unsigned long long)im;
-                int n = snprintf(digits, sizeof(digits), "%llu", u), o = 0, lead;
+                int n = cio_py_digits(u, digits), o = 0, lead;
                 if (im < 0) {
                     out[o++] = '-';
                 }
@@ -186,8 +206,13 @@ static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
             if (v == -1 && PyErr_Occurred()) {
                 return -1;
             }
-            snprintf(digits, sizeof(digits), "%lld", v);
-            return cio_py_text_add(t, digits, strlen(digits)) == 0 ? 1 : -1;
+            int n = 0;
+            if (v < 0) {
+                digits[n++] = '-';
+            }
+            n += cio_py_digits(v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v,
+                               digits + n);
+            return cio_py_text_add(t, digits, (size_t)n) == 0 ? 1 : -1;
         }
         repr = PyObject_Repr(o); /* beyond 64 bits: every digit, as json writes it */
         if (repr == NULL) {
@@ -304,9 +329,37 @@ static int cio_py_keys_ready(void) {
     return 0;
 }
 
-/* Puts key: value into msg unless value is None; -1 on error. */
-static int cio_py_set_present(PyObject *msg, int key, PyObject *value) {
-    return value == Py_None ? 0 : PyDict_SetItem(msg, cio_py_keys[key], value);
+/*
+ * The message dict is copied from a template holding its keys (one template per set of members
+ * present, made on first use): CPython clones a template's key table in one go, and replacing
+ * values then costs far less than inserting the members one by one into a new dict.
+ */
+enum { CIO_PY_ALWAYS = 4 }; /* messageId, timestamp, context and type are always sent */
+static PyObject *cio_py_templates[1 << (CIO_PY_KEY_COUNT - CIO_PY_ALWAYS - 1)];
+
+/* The template for the members whose bit is set in present (bit 0: the first optional one). */
+static PyObject *cio_py_template(unsigned present) {
+    static const int always[CIO_PY_ALWAYS] = {CIO_PY_KEY_MESSAGE_ID, CIO_PY_KEY_TIMESTAMP,
+                                              CIO_PY_KEY_CONTEXT, CIO_PY_KEY_TYPE};
+    PyObject *t = cio_py_templates[present];
+    int i;
+    if (t != NULL) {
+        return t;
+    }
+    t = PyDict_New();
+    for (i = 0; t != NULL && i < CIO_PY_ALWAYS; i++) {
+        if (PyDict_SetItem(t, cio_py_keys[always[i]], Py_None) != 0) {
+            Py_CLEAR(t);
+        }
+    }
+    for (i = 0; t != NULL && i < CIO_PY_KEY_COUNT - CIO_PY_ALWAYS - 1; i++) {
+        if ((present & (1u << i)) != 0 &&
+            PyDict_SetItem(t, cio_py_keys[CIO_PY_KEY_USER_ID + i], Py_None) != 0) {
+            Py_CLEAR(t);
+        }
+    }
+    cio_py_templates[present] = t; /* kept for the life of the process (under the GIL) */
+    return t;
 }
 
 /* The message as sent: the caller's parts plus what the core filled in. */
@@ -317,56 +370,53 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
                                      PyObject *context, PyObject *integrations,
                                      PyObject *timestamp, PyObject *message_id,
                                      const cio_cdp_stamp_t *stamp) {
-#if PY_VERSION_HEX < 0x030E0000 /* sized for every member at once: no resize on the way */
-    PyObject *msg = _PyDict_NewPresized(CIO_PY_KEY_COUNT);
-#else
-    PyObject *msg = PyDict_New();
-#endif
-    PyObject *made = NULL, *ctx = NULL, *lib = NULL;
+    /* the optional members, in the order of the keys from CIO_PY_KEY_USER_ID on */
+    PyObject *const optional[] = {user_id, anonymous_id, previous_id, group_id, event, name,
+                                  category, traits, properties, integrations};
     PyObject *const *k = cio_py_keys;
-    int rc = msg == NULL ? -1 : 0;
-    if (rc == 0 && stamp->message_id[0] != '\0') {
-        made = PyUnicode_FromStringAndSize(stamp->message_id, (Py_ssize_t)strlen(stamp->message_id));
-        rc = made == NULL ? -1 : PyDict_SetItem(msg, k[CIO_PY_KEY_MESSAGE_ID], made);
-        Py_XDECREF(made);
-    } else if (rc == 0) {
-        rc = cio_py_set_present(msg, CIO_PY_KEY_MESSAGE_ID, message_id);
+    PyObject *msg = NULL, *id = NULL, *time = NULL, *ctx = NULL, *lib = NULL, *template;
+    unsigned present = 0;
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+        present |= optional[i] != Py_None ? 1u << i : 0u;
     }
-    if (rc == 0 && stamp->timestamp[0] != '\0') {
-        made = PyUnicode_FromStringAndSize(stamp->timestamp, (Py_ssize_t)strlen(stamp->timestamp));
-        rc = made == NULL ? -1 : PyDict_SetItem(msg, k[CIO_PY_KEY_TIMESTAMP], made);
-        Py_XDECREF(made);
-    } else if (rc == 0) {
-        rc = cio_py_set_present(msg, CIO_PY_KEY_TIMESTAMP, timestamp);
-    }
-    /* context.library: the core adds it unless the caller's context has one (first, like the
-     * core, though a dict's order does not matter to ==) */
-    if (rc == 0 && (context == Py_None || PyDict_GetItemWithError(context, k[CIO_PY_KEY_LIBRARY]) == NULL)) {
-        ctx = PyErr_Occurred() ? NULL : PyDict_New();
-        lib = ctx == NULL ? NULL : PyDict_Copy(library);
-        rc = lib == NULL ? -1 : PyDict_SetItem(ctx, k[CIO_PY_KEY_LIBRARY], lib);
+    template = cio_py_template(present);
+    id = stamp->message_id[0] != '\0'
+             ? PyUnicode_FromStringAndSize(stamp->message_id, (Py_ssize_t)strlen(stamp->message_id))
+             : (Py_INCREF(message_id), message_id);
+    time = stamp->timestamp[0] != '\0'
+               ? PyUnicode_FromStringAndSize(stamp->timestamp, (Py_ssize_t)strlen(stamp->timestamp))
+               : (Py_INCREF(timestamp), timestamp);
+    /* context.library: the core adds it unless the caller's context has one */
+    if (context != Py_None && PyDict_GetItemWithError(context, k[CIO_PY_KEY_LIBRARY]) != NULL) {
+        ctx = context;
+        Py_INCREF(ctx);
+    } else if (!PyErr_Occurred()) {
+        lib = PyDict_Copy(library);
+        ctx = lib == NULL ? NULL : PyDict_New();
+        rc = ctx == NULL ? -1 : PyDict_SetItem(ctx, k[CIO_PY_KEY_LIBRARY], lib);
         if (rc == 0 && context != Py_None) {
             rc = PyDict_Update(ctx, context);
         }
-        if (rc == 0) {
-            rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], ctx);
-        }
-        Py_XDECREF(lib);
-        Py_XDECREF(ctx);
-    } else if (rc == 0) {
-        rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], context);
     }
+    msg = template == NULL || id == NULL || time == NULL || ctx == NULL || rc != 0
+              ? NULL
+              : PyDict_Copy(template);
+    rc = msg == NULL ? -1 : 0;
+    if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_MESSAGE_ID], id);
+    if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TIMESTAMP], time);
+    if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], ctx);
     if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TYPE], type);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_USER_ID, user_id);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_ANONYMOUS_ID, anonymous_id);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_PREVIOUS_ID, previous_id);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_GROUP_ID, group_id);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_EVENT, event);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_NAME, name);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_CATEGORY, category);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_TRAITS, traits);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_PROPERTIES, properties);
-    if (rc == 0) rc = cio_py_set_present(msg, CIO_PY_KEY_INTEGRATIONS, integrations);
+    for (i = 0; rc == 0 && i < sizeof(optional) / sizeof(optional[0]); i++) {
+        if (optional[i] != Py_None) {
+            rc = PyDict_SetItem(msg, k[CIO_PY_KEY_USER_ID + i], optional[i]);
+        }
+    }
+    Py_XDECREF(id);
+    Py_XDECREF(time);
+    Py_XDECREF(ctx);
+    Py_XDECREF(lib);
     if (rc != 0) {
         Py_XDECREF(msg);
         return NULL;

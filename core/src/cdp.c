@@ -15,11 +15,10 @@ static const char *const message_types[] = {"identify", "track", "page", "screen
 
 /* "2026-11-23T13:45:07.123Z". The date and time of day are formatted once per second per thread
  * (gmtime_r + strftime cost more than the rest of completing a message). */
-static void iso8601_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
+static void iso8601_at(const struct timespec *now, char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
     static _Thread_local time_t cached_second = -1;
     static _Thread_local char cached[24]; /* "2026-11-23T13:45:07" */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    struct timespec ts = *now;
     if (ts.tv_sec != cached_second) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
@@ -36,6 +35,12 @@ static void iso8601_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
     out[n + 3] = (char)('0' + ms % 10);
     out[n + 4] = 'Z';
     out[n + 5] = '\0';
+}
+
+static void iso8601_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    iso8601_at(&now, out);
 }
 
 /* The members of a message this file reads, found in one walk over its members (looking each up
@@ -321,13 +326,16 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
     size_t offset[F_COUNT];
     stamp->message_id[0] = stamp->timestamp[0] = '\0';
     const char *filled[F_COUNT] = {0};
+    struct timespec now; /* one reading for the ULID's time and the timestamp */
+    clock_gettime(CLOCK_REALTIME, &now);
     if (values[F_MESSAGE_ID] == NULL) {
-        if (cio_ulid(stamp->message_id) != CIO_OK)
+        uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+        if (cio__ulid_at(ms, stamp->message_id) != CIO_OK)
             return cio__fail(CIO_E_INTERNAL, "%s: cannot make a messageId", call);
         filled[F_MESSAGE_ID] = stamp->message_id;
     }
     if (values[F_TIMESTAMP] == NULL) {
-        iso8601_now(stamp->timestamp);
+        iso8601_at(&now, stamp->timestamp);
         filled[F_TIMESTAMP] = stamp->timestamp;
     }
     /* members in the order a completed text message has them: what the core fills in first */

@@ -26,7 +26,13 @@ typedef struct cio_buf {
     char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
+    bool borrowed; /* data is the caller's storage (a stack array): copied out when it grows,
+                      never freed */
 } cio_buf_t;
+
+/* A buffer that starts in storage[0..size) (which must outlive it) and moves to the heap only
+ * if it outgrows it: a message built and queued at once needs no allocation of its own. */
+#define CIO_BUF_ON(storage, size) ((storage)[0] = '\0', (cio_buf_t){(storage), 0, (size), true})
 
 /* Makes room for extra more bytes (and the NUL) in one allocation. */
 bool cio__buf_reserve(cio_buf_t *b, size_t extra);
@@ -117,7 +123,8 @@ void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
 void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n);
 
 /* ---- ulid.c ---- */
-/* (public: cio_ulid) */
+/* (public: cio_ulid) cio_ulid for a wall-clock time the caller already read (ms since 1970). */
+cio_status_t cio__ulid_at(uint64_t wall_ms, char out[CIO_ULID_BUFSIZE]);
 
 /* ---- http.c: the engine ---- */
 

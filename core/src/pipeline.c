@@ -590,7 +590,8 @@ static cio_status_t enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "enqueue_message: the pipeline's sink is not the Pipelines API "
                          "(CIO_SINK_PIPELINES)");
-    cio_buf_t op = {0};
+    char storage[1024];
+    cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
     cio_status_t st = cio__cdp_build_message("enqueue_message", message, &op, stamp);
     if (st != CIO_OK) {
         cio__buf_free(&op);

@@ -12,11 +12,14 @@ static bool reserve(cio_buf_t *b, size_t extra) {
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
+    char *p = b->borrowed ? malloc(cap) : realloc(b->data, cap);
     if (p == NULL)
         return false;
+    if (b->borrowed)
+        memcpy(p, b->data, b->len + 1);
     b->data = p;
     b->cap = cap;
+    b->borrowed = false;
     return true;
 }
 
@@ -43,9 +46,11 @@ bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) {
 }
 
 void cio__buf_free(cio_buf_t *b) {
-    free(b->data);
+    if (!b->borrowed)
+        free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->borrowed = false;
 }
 
 static bool is_unreserved(unsigned char c) {

@@ -52,7 +52,11 @@ static void encode(uint64_t ms, const unsigned char r[10], char out[CIO_ULID_BUF
 cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]) {
     if (out == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "ulid: out is NULL");
-    uint64_t now = wall_clock_ms() & 0xFFFFFFFFFFFFull;
+    return cio__ulid_at(wall_clock_ms(), out);
+}
+
+cio_status_t cio__ulid_at(uint64_t wall_ms, char out[CIO_ULID_BUFSIZE]) {
+    uint64_t now = wall_ms & 0xFFFFFFFFFFFFull;
     pthread_mutex_lock(&ulid_lock);
     if (now <= last_ms) {
         if (!increment_random(last_random))

@@ -928,3 +928,34 @@ Test(cdp, test_mock_identify_messages_feed_profiles_only_once_the_whole_batch_is
     expect_answer("/v1/track", "{\"type\":\"identify\",\"userId\":\"s-3\"}", 200, OK_ANSWER);
     cr_assert(!profile_has(c, "s-3", ""));
 }
+
+Test(cdp, test_enqueue_message_larger_than_the_stack_buffer_arrives_whole) {
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = CIO_SINK_PIPELINES;
+    o.max_requests_per_second = -1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    char *props = malloc(20000);
+    int n = snprintf(props, 20000, "{\"blob\":\"");
+    for (int i = 0; i < 19000; i++)
+        props[n + i] = (char)('a' + i % 26);
+    strcpy(props + n + 19000, "\"}");
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "track";
+    m.user_id = "u";
+    m.event = "big";
+    m.properties_json = props;
+    cr_assert_eq(cio_pipeline_enqueue_message(p, &m, NULL, NULL), CIO_OK, "%s",
+                 cio_last_error()->message);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    json_t *body = one_cdp_message("/v1/batch");
+    json_t *msg = json_array_get(json_object_get(body, "batch"), 0);
+    const char *blob =
+        json_string_value(json_object_get(json_object_get(msg, "properties"), "blob"));
+    cr_assert_not_null(blob);
+    cr_assert_eq(strlen(blob), 19000);
+    cr_assert_eq(memcmp(blob, props + n, 19000), 0);
+    json_decref(body);
+    free(props);
+}
