@@ -9,8 +9,9 @@
 #    Python (sync, asyncio with 1,000 in flight) and Ruby one request per event, then the
 #    delivery pipeline from C, Python and Ruby (N events queued then flushed: end to end, and the
 #    run fails unless every event was delivered), 1,000,000 events queued with nothing draining
-#    them (peak RSS), and the Data Pipelines clients (customerio-cdp-analytics from PyPI against
-#    customerio_native.analytics, same code).
+#    them (peak RSS), the C pipeline on the Pipelines sink, and the Data Pipelines clients
+#    (customerio-cdp-analytics from PyPI against customerio_native.analytics, same code; ours
+#    unpaced like the pipeline rows, then again at its default pacing of 100 requests/s).
 # 2. The same sending modes against an emulator that answers every request LATENCY_MS late, where
 #    batching and concurrency matter most.
 # 3. Webhook signature checks (MB/s of body) from C and Python against Python's hmac module.
@@ -115,8 +116,11 @@ results="$out/plain.txt"; : >"$results"
 start_mock 0
 sending_modes "$n_sync" "$n_pipe" "$((n_sync * 10))"
 run "$build/bench/c_bench" queued 1000000
+run "$build/bench/c_bench" cdp "$url" "$n_pipe"
 run "$cdp_venv/bin/python" bench/py_analytics.py official "$url" "$n_cdp"
 run "$cdp_venv/bin/python" bench/py_analytics.py native "$url" "$n_cdp"
+# ours again at its default pacing (100 requests/s), which caps it whatever it could do
+run "$cdp_venv/bin/python" bench/py_analytics.py native "$url" "$n_cdp" bench-cdp-key paced
 
 # ---- 2. LATENCY_MS on every answer
 results="$out/latency.txt"; : >"$results"

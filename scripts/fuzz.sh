@@ -11,7 +11,7 @@ build=${1:-build-fuzz}
 seconds=${2:-${FUZZ_SECONDS:-15}}
 shift $(($# > 2 ? 2 : $#))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json v2 cdp webhook records)
+[ ${#targets[@]} -gt 0 ] || targets=(json v2 cdp cdp_build webhook records)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -494,13 +494,18 @@ class Client(object):
                                    code=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT))
         return e
 
-    def _built(self, type_: str, *parts: Any) -> Any:
+    def _built(self, type_: str, user_id: Any, anonymous_id: Any, previous_id: Any,
+               group_id: Any, event: Any, name: Any, category: Any, traits: Any,
+               properties: Any, context: Any, integrations: Any, timestamp: Any,
+               message_id: Any) -> Any:
         """send=False and sync_mode: the message built by libcustomerio (and sent at once in
         sync_mode). The message as sent, or NotImplemented (a value nested too deeply)."""
-        built = _n.cio_py_message(None, _LIBRARY, type_, *parts)
+        built = _n.cio_py_message(None, _LIBRARY, type_, user_id, anonymous_id, previous_id,
+                                  group_id, event, name, category, traits, properties, context,
+                                  integrations, timestamp, message_id)
         if built is NotImplemented:  # values the core's writer leaves to the json module
-            *ids, traits, properties, context, integrations, timestamp, message_id = parts
-            built = _n.cio_py_message(None, _LIBRARY, type_, *ids, _plain(traits),
+            built = _n.cio_py_message(None, _LIBRARY, type_, user_id, anonymous_id, previous_id,
+                                      group_id, event, name, category, _plain(traits),
                                       _plain(properties), _plain(context), _plain(integrations),
                                       timestamp, message_id)
             if built is NotImplemented:
