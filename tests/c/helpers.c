@@ -76,7 +76,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 long mock_control(const char *method, const char *path, const char *body, char **out) {
-    cr_assert_not_null(fx.mock, "control request %s %s without an emulator", method, path);
+    return mock_request(method, path, NULL, body, out);
+}
+
+long mock_request(const char *method, const char *path, const char *userpwd, const char *body,
+                  char **out) {
+    cr_assert_not_null(fx.mock, "request %s %s without an emulator", method, path);
     char url[512];
     snprintf(url, sizeof url, "%s%s", fx.base_url, path);
 
@@ -90,6 +95,8 @@ long mock_control(const char *method, const char *path, const char *body, char *
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (userpwd)
+        curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
     if (body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -102,7 +109,7 @@ long mock_control(const char *method, const char *path, const char *body, char *
     curl_easy_cleanup(h);
     if (rc != CURLE_OK) {
         free(buf.data);
-        cr_assert_fail("control request %s %s failed: %s", method, path, curl_easy_strerror(rc));
+        cr_assert_fail("request %s %s failed: %s", method, path, curl_easy_strerror(rc));
     }
     if (out)
         *out = buf.data ? buf.data : calloc(1, 1);

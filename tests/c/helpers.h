@@ -61,6 +61,10 @@ void mock_fault(int count, int status, const char *body, long delay_ms, const ch
 /* Any control request (path under /_mock); returns the HTTP status and, when out is non-NULL,
  * the body (malloc'd; free it). */
 long mock_control(const char *method, const char *path, const char *body, char **out);
+/* The same for any path, with HTTP Basic userpwd ("user:password") when non-NULL: a raw request
+ * the client would never send (it validates first). */
+long mock_request(const char *method, const char *path, const char *userpwd, const char *body,
+                  char **out);
 /* DELETE /_mock/faults. */
 void mock_clear_faults(void);
 /* A URL on which nothing listens (an emulator was started there and stopped). */

@@ -8,7 +8,6 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -719,35 +718,13 @@ Test(cdp, test_enqueue_message_needs_a_pipelines_sink) {
 /* ---- the emulator's own checks, reached with raw requests (the client validates first, so it
  * never sends most of these) ---- */
 
-/* POST path with the Pipelines key; returns the status, the answer in *answer (malloc'd). */
-static long cdp_post(const char *path, const char *body, char **answer) {
-    CURL *h = curl_easy_init();
-    cr_assert_not_null(h);
-    char url[300];
-    snprintf(url, sizeof url, "%s%s", fx.base_url, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_CDP_KEY ":");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    size_t size = 0;
-    FILE *out = open_memstream(answer, &size);
-    cr_assert_not_null(out);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    fclose(out);
-    return status;
-}
-
 #define OK_ANSWER "{\"success\":true}"
 #define REFUSED(text) "{\"code\":\"invalid_request\",\"message\":\"" text "\"}"
 
 /* The emulator answers path + body with exactly status and want. */
 static void expect_answer(const char *path, const char *body, long status, const char *want) {
     char *got = NULL;
-    long st = cdp_post(path, body, &got);
+    long st = mock_request("POST", path, TEST_CDP_KEY ":", body, &got);
     cr_expect_eq(st, status, "%s %.200s: HTTP %ld %s", path, body, st, got);
     cr_expect_str_eq(got, want, "%s %.200s\n got %s\nwant %s", path, body, got, want);
     free(got);

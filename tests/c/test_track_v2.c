@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 TestSuite(track_v2, .init = fx_setup, .fini = fx_teardown);
 
@@ -439,25 +438,26 @@ Test(track_v2, test_batch_retry_resends_identical_event_ids) {
     json_decref(reqs);
 }
 
+/* A raw POST to the emulator (the client validates first, so it never sends these); the answer
+ * body goes into answer (NUL-terminated, truncated). */
+static long raw_post(const char *path, const char *body, char *answer, size_t size) {
+    char *got = NULL;
+    long status = mock_request("POST", path, TEST_SITE_ID ":" TEST_API_KEY, body, &got);
+    snprintf(answer, size, "%s", got);
+    free(got);
+    return status;
+}
+
 Test(track_v2, test_mock_answers_207_for_items_it_rejects) {
     /* the emulator's own per-item check, reached with a raw request (the client validates
      * first, so it never sends such an item) */
-    CURL *h = curl_easy_init();
-    char url[300];
-    snprintf(url, sizeof url, "%s/api/v2/batch", fx.base_url);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_SITE_ID ":" TEST_API_KEY);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                     "{\"batch\":[{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":"
-                     "{\"id\":\"1\"}},{\"type\":\"person\",\"action\":\"event\",\"identifiers\":"
-                     "{\"id\":\"1\"}}]}");
-    FILE *sink = fopen("/dev/null", "w");
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    fclose(sink);
+    char answer[512];
+    long status =
+        raw_post("/api/v2/batch",
+                 "{\"batch\":[{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":"
+                 "{\"id\":\"1\"}},{\"type\":\"person\",\"action\":\"event\",\"identifiers\":"
+                 "{\"id\":\"1\"}}]}",
+                 answer, sizeof answer);
     cr_assert_eq(status, 207);
 }
 
@@ -564,26 +564,6 @@ Test(track_v2, test_prepare_validates_and_completes_without_sending) {
     cr_assert_null(out);
     expect_error(cio_v2_prepare(NULL, &out), CIO_E_INVALID_ARGUMENT, "operation is NULL", NULL);
     expect_nothing_sent();
-}
-
-/* A raw POST to the emulator (the client validates first, so it never sends these); the answer
- * body goes into answer (NUL-terminated, truncated). */
-static long raw_post(const char *path, const char *body, char *answer, size_t size) {
-    CURL *h = curl_easy_init();
-    char url[300];
-    snprintf(url, sizeof url, "%s%s", fx.base_url, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_USERPWD, TEST_SITE_ID ":" TEST_API_KEY);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    FILE *out = fmemopen(answer, size, "w");
-    cr_assert_not_null(out);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    cr_assert_eq(curl_easy_perform(h), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    fclose(out);
-    return status;
 }
 
 /* The emulator stores profiles with jansson: an integer beyond 64 bits is kept as a real, a number
