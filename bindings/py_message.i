@@ -425,14 +425,47 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
 }
 
 /*
- * The message with pipeline (Pipelines sink): queued with cio_pipeline_try_enqueue_message, which
- * never waits (a full queue raises CIO_E_QUEUE_FULL whatever the pipeline's when_full says), so
- * the GIL is held throughout; returns the message as sent (a dict). Without (NULL): only built
- * (cio_cdp_build), returns (the message as sent, its JSON text). NotImplemented: a value for the
- * json module (see the top), nothing queued. library is context.library as the core writes it (a
- * dict, read once by the caller). The strings are borrowed from the argument objects.
+ * The pipeline's pointer from the Python Pipeline object, read under the GIL; NULL with
+ * CIO_E_CLOSED raised once it is closed. Called right before the enqueue, with no call into
+ * Python between the two: Pipeline.close() clears _ptr under the GIL before it frees the
+ * pipeline, and anything that can run Python code (a signal handler, which the decimal writing
+ * of a long int checks for, could call join()) has run by then.
  */
-static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyObject *type,
+static cio_pipeline_t *cio_py_pipeline_of(PyObject *pipeline) {
+    static PyObject *ptr_name = NULL;
+    void *raw = NULL;
+    PyObject *ptr;
+    if (ptr_name == NULL && (ptr_name = PyUnicode_InternFromString("_ptr")) == NULL) {
+        return NULL;
+    }
+    ptr = PyObject_GetAttr(pipeline, ptr_name);
+    if (ptr == NULL) {
+        return NULL;
+    }
+    if (ptr == Py_None) {
+        PyObject *err = Py_BuildValue("(iisOi)", (int)CIO_E_CLOSED, 0, "the pipeline is closed",
+                                      Py_None, 0);
+        if (err != NULL) {
+            PyErr_SetObject(cio_py_error_type, err);
+            Py_DECREF(err);
+        }
+    } else if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0))) {
+        PyErr_SetString(PyExc_TypeError, "cio_py_message: pipeline._ptr is not a pipeline");
+    }
+    Py_DECREF(ptr); /* the Pipeline object keeps it */
+    return (cio_pipeline_t *)raw;
+}
+
+/*
+ * The message with pipeline (a customerio_native Pipeline on the Pipelines sink): queued with
+ * cio_pipeline_try_enqueue_message, which never waits (a full queue raises CIO_E_QUEUE_FULL
+ * whatever the pipeline's when_full says), so the GIL is held throughout; returns the message as
+ * sent (a dict). With None: only built (cio_cdp_build), returns (the message as sent, its JSON
+ * text). NotImplemented: a value for the json module (see the top), nothing queued. library is
+ * context.library as the core writes it (a dict, read once by the caller). The strings are
+ * borrowed from the argument objects.
+ */
+static PyObject *cio_py_message(PyObject *pipeline, PyObject *library, PyObject *type,
                                 PyObject *user_id, PyObject *anonymous_id, PyObject *previous_id,
                                 PyObject *group_id, PyObject *event, PyObject *name,
                                 PyObject *category, PyObject *traits, PyObject *properties,
@@ -478,13 +511,19 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
             *texts[i] = objects[i].data;
         }
     }
-    if (rc == 0) {
-        st = pipeline == NULL ? cio_cdp_build(&m, &text, &stamp)
-                              : cio_pipeline_try_enqueue_message(pipeline, &m, &stamp, &seq);
+    if (rc == 0 && pipeline == Py_None) {
+        st = cio_cdp_build(&m, &text, &stamp);
         if (st != CIO_OK) {
             cio_py_raise(st);
             rc = -1;
         }
+    } else if (rc == 0) {
+        cio_pipeline_t *p = cio_py_pipeline_of(pipeline); /* then straight to the enqueue */
+        st = p == NULL ? CIO_E_CLOSED : cio_pipeline_try_enqueue_message(p, &m, &stamp, &seq);
+        if (p != NULL && st != CIO_OK) {
+            cio_py_raise(st);
+        }
+        rc = st == CIO_OK ? 0 : -1;
     }
     for (i = 0; i < 4; i++) {
         cio_py_text_free(&objects[i]);
@@ -498,7 +537,7 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
     msg = cio_py_message_dict(library, type, user_id, anonymous_id, previous_id, group_id, event,
                               name, category, traits, properties, context, integrations,
                               timestamp, message_id, &stamp);
-    if (pipeline != NULL || msg == NULL) {
+    if (pipeline != Py_None || msg == NULL) {
         cio_free(text);
         return msg;
     }
@@ -510,18 +549,9 @@ static PyObject *cio_py_message(cio_pipeline_t *pipeline, PyObject *library, PyO
 /* The Python entry point, registered below with METH_FASTCALL rather than wrapped by SWIG:
  * its sixteen arguments would otherwise be packed into a tuple and unpacked again on every
  * message, a measurable part of the call. */
-/*
- * args[0] is the Python Pipeline object (or None): its _ptr is read here, under the GIL, which the
- * call then holds until the message is queued. Pipeline.close() clears _ptr under the GIL before
- * it frees the pipeline, so the pointer cannot be freed under the call, and a closed pipeline
- * raises CIO_E_CLOSED (the close-safety guard of Pipeline._enter is not needed: nothing here
- * releases the GIL).
- */
+/* args[0] is the Python Pipeline object (or None: build only); see cio_py_pipeline_of. */
 static PyObject *cio_py_message_fastcall(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    static PyObject *ptr_name = NULL;
     static const int text_args[] = {3, 4, 5, 6, 14, 15}; /* the ids and the timestamp */
-    void *pipeline = NULL;
-    int ok = 1;
     size_t i;
     if (nargs != 16) {
         PyErr_Format(PyExc_TypeError, "cio_py_message takes 16 arguments (%zd given)", nargs);
@@ -539,35 +569,9 @@ static PyObject *cio_py_message_fastcall(PyObject *self, PyObject *const *args, 
             }
         }
     }
-    if (args[0] != Py_None) {
-        PyObject *ptr;
-        if (ptr_name == NULL && (ptr_name = PyUnicode_InternFromString("_ptr")) == NULL) {
-            return NULL;
-        }
-        ptr = PyObject_GetAttr(args[0], ptr_name);
-        if (ptr == NULL) {
-            return NULL;
-        }
-        if (ptr == Py_None) {
-            PyObject *err = Py_BuildValue("(iisOi)", (int)CIO_E_CLOSED, 0,
-                                          "the pipeline is closed", Py_None, 0);
-            if (err != NULL) {
-                PyErr_SetObject(cio_py_error_type, err);
-                Py_DECREF(err);
-            }
-            ok = 0;
-        } else if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &pipeline, SWIGTYPE_p_cio_pipeline, 0))) {
-            PyErr_SetString(PyExc_TypeError, "cio_py_message: pipeline._ptr is not a pipeline");
-            ok = 0;
-        }
-        Py_DECREF(ptr); /* the Pipeline object keeps it, and it cannot change under the GIL */
-        if (!ok) {
-            return NULL;
-        }
-    }
-    return cio_py_message((cio_pipeline_t *)pipeline, args[1], args[2], args[3], args[4], args[5],
-                          args[6], args[7], args[8], args[9], args[10], args[11], args[12],
-                          args[13], args[14], args[15]);
+    return cio_py_message(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+                          args[8], args[9], args[10], args[11], args[12], args[13], args[14],
+                          args[15]);
 }
 
 static PyMethodDef cio_py_message_def = {

@@ -360,7 +360,7 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
             part = (cio_json_value_t){value, len, CIO_JSON_OBJECT}; /* the usual integrations */
         } else if (json_part[i]) {
             cio_jerror_t err;
-            if (!cio__json_scan(value, len, &part, &err)) {
+            if (!cio__json_scan_within(value, len, 1, &part, &err)) { /* a member: one down */
                 if (!cio__utf8_valid(value, len))
                     return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
                                      field_info[i].name);

@@ -276,6 +276,16 @@ bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_je
     return cio__json_scan_indexed(text, len, root, NULL, err);
 }
 
+bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
+                           cio_jerror_t *err) {
+    scanner_t s = {text, text, text + len, depth, err, NULL};
+    skip_space(&s);
+    if (!scan_value(&s, root))
+        return false;
+    skip_space(&s);
+    return s.text == s.end || fail(&s, s.text, "end of input expected");
+}
+
 bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
                             cio_jindex_t *index, cio_jerror_t *err) {
     scanner_t s = {text, text, text + len, 0, err, index};

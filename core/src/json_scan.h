@@ -27,6 +27,11 @@ typedef struct cio_jerror {
 /* Checks that text[0..len) is one JSON value, whitespace around it allowed; *root gets it. */
 bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err);
 
+/* cio__json_scan() of a value that will sit depth levels deep in a document being put
+ * together: the nesting limit counts those levels too, so the whole stays within it. */
+bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
+                           cio_jerror_t *err);
+
 /* "object", "array", "string", "number", "boolean" or "null" (the words errors use). */
 const char *cio__jkind_name(cio_json_kind_t kind);
 

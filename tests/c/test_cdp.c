@@ -936,3 +936,33 @@ Test(cdp, test_enqueue_message_larger_than_the_stack_buffer_arrives_whole) {
     json_decref(body);
     free(props);
 }
+
+/* A part is nested one level down in the message: it may go one level less deep than a whole
+ * message may (512), so that what cio_cdp_build accepts, cio_cdp_prepare accepts too. */
+Test(cdp, test_build_counts_the_message_level_in_the_nesting_limit) {
+    char traits[2048];
+    for (int levels = 511; levels <= 512; levels++) {
+        int n = snprintf(traits, sizeof traits, "{\"a\":");
+        for (int i = 1; i < levels; i++)
+            traits[n++] = '[';
+        for (int i = 1; i < levels; i++)
+            traits[n++] = ']';
+        strcpy(traits + n, "}");
+        cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+        m.type = "identify";
+        m.user_id = "u";
+        m.traits_json = traits;
+        char *text = NULL;
+        cio_status_t st = cio_cdp_build(&m, &text, NULL);
+        if (levels == 512) {
+            expect_error(st, CIO_E_INVALID_ARGUMENT, "traits is not valid JSON", "nested");
+            continue;
+        }
+        cr_assert_eq(st, CIO_OK, "%s", cio_last_error()->message);
+        char *again = NULL;
+        cr_assert_eq(cio_cdp_prepare(text, &again), CIO_OK, "%s", cio_last_error()->message);
+        cr_assert_str_eq(again, text);
+        cio_free(again);
+        cio_free(text);
+    }
+}

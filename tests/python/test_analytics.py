@@ -240,6 +240,29 @@ def test_values_for_the_json_module_are_sent_as_the_official_client_sends_them(n
     assert delivered(mock) == [msg]
 
 
+def test_a_signal_handler_closing_the_client_mid_call_is_seen_not_used_after_free(new_client):
+    # Writing a long int's digits checks for signals, so a handler (here a graceful shutdown)
+    # can run inside a call, close the client and free its pipeline: the call must then see the
+    # pipeline closed, not queue into freed memory.
+    import signal
+    c = new_client()
+    fired: List[int] = []
+
+    def shutdown(signum: int, frame: Any) -> None:
+        fired.append(signum)
+        c.join()
+
+    previous = signal.signal(signal.SIGALRM, shutdown)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.005)
+        with pytest.raises(DeliveryError, match="shut down"):
+            c.track("u", "e", {"n": [2**64] * 400000})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired == [signal.SIGALRM]
+
+
 @pytest.mark.parametrize("value, field", [
     ({"s": "lone \ud800 surrogate"}, "surrogate"),
     ({"deep": json.loads("[" * 600 + "]" * 600)}, "nested too deeply"),
@@ -491,6 +514,26 @@ def test_send_false_validates_and_sends_nothing(new_client, mock):
     c.flush()
     c.shutdown()
     assert mock.requests() == []
+
+
+def test_debug_send_and_sync_mode_can_change_on_a_live_client(new_client, mock, caplog):
+    c = new_client(upload_interval=60)  # what is queued leaves at flush()
+    c.send = False  # as with the official client: from now on nothing is sent
+    ok, msg = c.track("u", "not sent")
+    assert ok and msg["event"] == "not sent"
+    c.send = True
+    c.debug = True
+    with caplog.at_level("DEBUG", logger="customerio_native.analytics"):
+        c.identify("u", {"a": 1})
+    assert any("queued" in r.getMessage() and "'a': 1" in r.getMessage() for r in caplog.records)
+    c.debug = False
+    c.sync_mode = True  # sent at once, in its own request
+    c.track("u", "now")
+    assert [body(r)["batch"][0]["event"] for r in mock.requests()] == ["now"]
+    c.sync_mode = False
+    c.track("u", "queued")
+    c.flush()
+    assert [m.get("event") for m in delivered(mock)] == ["now", None, "queued"]
 
 
 def test_shutdown_delivers_everything_then_refuses(new_client, mock):

@@ -286,20 +286,18 @@ class Client(object):
                 code=_n.cio_status_str(_n.CIO_E_CONFIG))
         # Keys read from secret files often end in a newline; the official client strips it.
         self.write_key = write_key.strip()
+        self._native: Optional[NativeClient] = None
+        self._pipeline: Optional[_MessagePipeline] = None
+        # What the calls' fast path queues to: the pipeline, or None to take _message's way
+        # (no pipeline, debug logging of every message, send or sync_mode changed since).
+        self._target: Optional[_MessagePipeline] = None
+        self._debug, self._send, self._sync_mode = bool(debug), bool(send), bool(sync_mode)
         self.host = host
         self.on_error = on_error
-        self.debug = debug
-        self.send = send
-        self.sync_mode = sync_mode
         self.gzip = gzip
         self.timeout = timeout
         self.max_retries = max_retries
         self.proxies = proxies
-        self._native: Optional[NativeClient] = None
-        self._pipeline: Optional[_MessagePipeline] = None
-        # What the calls' fast path queues to: the pipeline, or None to take _message's way
-        # (no pipeline, or debug logging of every message).
-        self._target: Optional[_MessagePipeline] = None
         self._lock = threading.Lock()
         self._closed = False
         self.exit_timeout = exit_timeout
@@ -338,12 +336,49 @@ class Client(object):
             if self._native is not None:
                 self._native.close()
             raise _convert(e) from None
-        self._target = self._pipeline if not debug else None
+        self._retarget()
         # What is queued is delivered at exit (the official client only stops its thread and
         # loses the queue unless flush() was called).
         atexit.register(self._at_exit)
 
     # ---- the calls --------------------------------------------------------------------------
+
+    # debug, send and sync_mode may be changed on a live client, as with the official one: each
+    # change decides again which way the calls take.
+
+    @property
+    def debug(self) -> bool:
+        """Log every message queued (at DEBUG)."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = bool(value)
+        self._retarget()
+
+    @property
+    def send(self) -> bool:
+        """False: validate and complete each message, return it, send nothing."""
+        return self._send
+
+    @send.setter
+    def send(self, value: bool) -> None:
+        self._send = bool(value)
+        self._retarget()
+
+    @property
+    def sync_mode(self) -> bool:
+        """Send each message at once, in its own request."""
+        return self._sync_mode
+
+    @sync_mode.setter
+    def sync_mode(self, value: bool) -> None:
+        self._sync_mode = bool(value)
+        self._retarget()
+
+    def _retarget(self) -> None:
+        queue = self._send and not self._sync_mode and not self._debug
+        self._target = self._pipeline if queue else None
 
     # Each call first tries cio_py_message_fast, which takes the common call (str ids, no
     # datetime, a live pipeline) as it is, in one step; anything else, or debug logging, goes
@@ -453,7 +488,7 @@ class Client(object):
             integrations = {}
         pipeline = self._pipeline
         try:
-            if pipeline is None:  # send=False, or sync_mode: built, not queued
+            if pipeline is None or not self._send or self._sync_mode:  # built, not queued
                 msg = self._built(type_, user_id, anonymous_id, previous_id, group_id, event, name,
                                   category, traits, properties, context, integrations, timestamp,
                                   message_id)
