@@ -114,6 +114,11 @@ static void find_fields(const cio_json_value_t *msg, const cio_jindex_t *members
 static bool id_value_ok(const cio_json_value_t *v, const char *field, char *why, size_t why_size) {
     if (v->kind == CIO_JSON_INTEGER)
         return true;
+    /* Without an escape a string's bytes are its value, and hold no control character (JSON
+     * has them only escaped): only its length is left to check. */
+    if (v->kind == CIO_JSON_STRING && v->len > 2 && v->len - 2 <= CIO_MAX_ID_BYTES &&
+        memchr(v->text, '\\', v->len) == NULL)
+        return true;
     char text[CIO_MAX_ID_BYTES + 2];
     size_t n = v->kind == CIO_JSON_STRING ? cio__jstring(v, text, sizeof(text)) : 0;
     if (n == 0)
