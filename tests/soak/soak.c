@@ -2,7 +2,8 @@
  * tests/soak/soak.c - the delivery pipeline under sustained faults, bounded in time and count,
  * on loopback only.
  *
- * For each sink asked for (Track v2, then the Pipelines API), an emulator is started in this
+ * For each sink asked for (Track v2, then the Pipelines API, every other event of which is
+ * queued from its parts with cio_pipeline_enqueue_message), an emulator is started in this
  * process with standing faults (10% of API requests fail with 500 or 503, the two taking turns,
  * and a requests-per-second limit answered with 429 + Retry-After), and:
  *   - producer threads enqueue numbered events as fast as the pipeline takes them, into a small
@@ -272,6 +273,22 @@ static bool read_event(const soak_t *s, const cio_json_value_t *event, size_t *n
 
 /* ------------------------------------------------------------------ threads */
 
+/* The same event as format_event's, given by its parts (cio_pipeline_enqueue_message): the
+ * Pipelines sink takes every other event this way, so both paths are soaked. */
+static cio_status_t enqueue_parts(const soak_t *s, size_t n, bool may_wait) {
+    char user[32], properties[128];
+    snprintf(user, sizeof(user), "u%zu", n % 1000);
+    snprintf(properties, sizeof(properties),
+             "{\"n\":%zu,\"note\":\"soak test event, some padding\"}", n);
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "track";
+    m.user_id = user;
+    m.event = "soak";
+    m.properties_json = properties;
+    return may_wait ? cio_pipeline_enqueue_message(s->pipeline, &m, NULL, NULL)
+                    : cio_pipeline_try_enqueue_message(s->pipeline, &m, NULL, NULL);
+}
+
 static void *producer_main(void *arg) {
     soak_t *s = arg;
     char op[512];
@@ -280,11 +297,14 @@ static void *producer_main(void *arg) {
         if (n >= s->capacity) {
             break;
         }
+        bool parts = s->cdp && n % 2 == 1;
         format_event(s, n, op, sizeof(op));
-        cio_status_t st = cio_pipeline_try_enqueue(s->pipeline, op, NULL);
+        cio_status_t st =
+            parts ? enqueue_parts(s, n, false) : cio_pipeline_try_enqueue(s->pipeline, op, NULL);
         if (st == CIO_E_QUEUE_FULL) {
             atomic_fetch_add(&s->enqueue_waits, 1);
-            st = cio_pipeline_enqueue(s->pipeline, op, NULL); /* blocks for room */
+            st = parts ? enqueue_parts(s, n, true)
+                       : cio_pipeline_enqueue(s->pipeline, op, NULL); /* blocks for room */
         }
         if (st == CIO_OK) {
             s->enqueued[n] = 1;
