@@ -2,12 +2,13 @@
  * bindings/py_message.i - Python only: one Pipelines API message from Python objects to the
  * delivery pipeline in one call (customerio_native.analytics's hot path). Included by cdp.i.
  *
- * cio_py_message() (and cio_py_message_fast(), see below) takes the message's parts as Python objects, writes the JSON text of the
- * traits/properties/context/integrations dicts itself, hands the parts to the core
- * (cio_pipeline_try_enqueue_message, or cio_cdp_build without a pipeline), which builds,
- * validates and completes the message, and returns the message as sent, as a dict, from the
- * same parts plus what the core filled in (messageId, timestamp, context.library). Nothing is
- * validated here: this is only the translation of Python values into the core's arguments.
+ * cio_py_message() (and cio_py_message_fast(), see below) takes the message's parts as Python
+ * objects, writes the JSON text of the traits/properties/context/integrations dicts itself,
+ * hands the parts to the core (cio_pipeline_try_enqueue_message, or cio_cdp_build without a
+ * pipeline), which builds, validates and completes the message, and returns the message as
+ * sent, as a dict, from the same parts plus what the core filled in (messageId, timestamp,
+ * context.library). Nothing is validated here: this is only the translation of Python values
+ * into the core's arguments.
  *
  * The JSON writer covers the values Python's json module writes by itself, and writes them the
  * same way (json.dumps(..., ensure_ascii=False, allow_nan=False, separators=(",", ":"))): dicts
@@ -322,7 +323,10 @@ static int cio_py_keys_ready(void) {
         return 0;
     }
     for (i = 0; i < CIO_PY_KEY_COUNT; i++) {
-        if (cio_py_keys[i] == NULL && (cio_py_keys[i] = PyUnicode_InternFromString(names[i])) == NULL) {
+        if (cio_py_keys[i] == NULL) {
+            cio_py_keys[i] = PyUnicode_InternFromString(names[i]);
+        }
+        if (cio_py_keys[i] == NULL) {
             return -1;
         }
     }
