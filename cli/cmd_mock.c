@@ -22,7 +22,8 @@ const char help_mock[] =
     "control endpoints under /_mock are described in mock/README.md) until SIGINT or SIGTERM.\n"
     "Prints \"cio mock listening on URL\"; point clients at URL (cio --track-url URL --app-url\n"
     "URL). It accepts the credentials of the connection options (or CUSTOMERIO_* variables;\n"
-    "else test-site, test-key, test-app-key).\n"
+    "else test-site, test-key, test-app-key), and on /v1 (the Pipelines API) the key in\n"
+    "CUSTOMERIO_CDP_API_KEY (else test-cdp-key).\n"
     "\n"
     "Options:\n"
     "  --host ADDR          address to bind (default 127.0.0.1)\n"
@@ -226,6 +227,9 @@ int cmd_mock(int argc, char **argv, int first) {
     o.mo.site_id = config_get(&cfg, CFG_SITE_ID);
     o.mo.api_key = config_get(&cfg, CFG_API_KEY);
     o.mo.app_api_key = config_get(&cfg, CFG_APP_API_KEY);
+    /* the Pipelines API key is not one of the CLI's connection options: its variable only */
+    const char *cdp_key = getenv("CUSTOMERIO_CDP_API_KEY");
+    o.mo.cdp_api_key = cdp_key != NULL && *cdp_key != '\0' ? cdp_key : NULL;
 
     sigset_t stop;
     sigemptyset(&stop);

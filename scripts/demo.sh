@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, against the local emulator: start `cio mock` in the background, run the C
-# quick start, import the sample data set (examples/sample: 2,000 people in CSV, 5,000 events in
+# quick start and the Pipelines API example, import the sample data set (examples/sample: 2,000 people in CSV, 5,000 events in
 # JSON Lines, with deliberate mistakes) through the delivery pipeline with a schema and a
 # progress display, show the report of rejected records, read a profile back through the App
 # API, check a webhook signature, and stop the emulator. Expects `make build` (the Makefile
@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. The emulator, as a development server (a little latency, like a real network).
-"$cio" mock --port 0 --port-file "$work/port" --latency 300 \
+CUSTOMERIO_CDP_API_KEY=demo-cdp-key "$cio" mock --port 0 --port-file "$work/port" --latency 300 \
   --site-id demo-site --api-key demo-key --app-api-key demo-app-key > "$work/mock.log" 2>&1 &
 mock_pid=$!
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -35,6 +35,9 @@ echo "== $(head -1 "$work/mock.log")"
 echo
 echo "== examples/quickstart.c"
 "$build/examples/quickstart" --track-url "$url" --site-id demo-site --api-key demo-key
+echo
+echo "== examples/pipelines.c (the Pipelines API through the delivery pipeline)"
+"$build/examples/pipelines" --cdp-url "$url" --cdp-api-key demo-cdp-key
 
 # 3. The bulk import.
 report="$build/demo-report.json"
