@@ -2,7 +2,7 @@
  * ULIDs (https://github.com/ulid/spec): 48-bit Unix time in ms + 80 random bits (OpenSSL's
  * RAND_bytes), 26 Crockford base-32 characters. Monotonic within the process: within one
  * millisecond (or if the wall clock steps back) the random part is incremented, so ids sort in
- * the order they were made and never repeat.
+ * the order they were made and never repeat; a forked child starts a sequence of its own.
  */
 #include "internal.h"
 
@@ -14,6 +14,27 @@
 static pthread_mutex_t ulid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t last_ms;
 static unsigned char last_random[10];
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* fork(): the lock is held across it (no thread of the parent is inside), and the child forgets
+ * the parent's last id, or both would count on from it within the same millisecond and make the
+ * same ids; its next id draws fresh random bits (OpenSSL reseeds in a forked child). */
+static void before_fork(void) {
+    pthread_mutex_lock(&ulid_lock);
+}
+
+static void after_fork_in_parent(void) {
+    pthread_mutex_unlock(&ulid_lock);
+}
+
+static void after_fork_in_child(void) {
+    last_ms = 0;
+    pthread_mutex_unlock(&ulid_lock);
+}
+
+static void watch_forks(void) {
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+}
 
 static uint64_t wall_clock_ms(void) {
     struct timespec ts;
@@ -56,6 +77,7 @@ cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]) {
 }
 
 cio_status_t cio__ulid_at(uint64_t wall_ms, char out[CIO_ULID_BUFSIZE]) {
+    pthread_once(&fork_once, watch_forks);
     uint64_t now = wall_ms & 0xFFFFFFFFFFFFull;
     pthread_mutex_lock(&ulid_lock);
     if (now <= last_ms) {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 TestSuite(client, .init = fx_setup_mock_only, .fini = fx_teardown);
 TestSuite(library);
@@ -413,6 +415,34 @@ Test(library, test_ulid_is_unique_and_monotonic_across_threads) {
     for (size_t i = 1; i < n; i++)
         cr_assert(strcmp(thread_ulids[i - 1], thread_ulids[i]) != 0, "duplicate ULID %s",
                   thread_ulids[i]);
+}
+
+/* A parent and its forked child making ids in the same millisecond must not make the same ones:
+ * both would otherwise count on from the parent's last id. */
+Test(library, test_ulid_parent_and_forked_child_never_make_the_same_id) {
+    int same_ms = 0;
+    for (int round = 0; round < 200 && same_ms < 20; round++) {
+        char before[CIO_ULID_BUFSIZE], parent[CIO_ULID_BUFSIZE], child[CIO_ULID_BUFSIZE] = "";
+        int fds[2];
+        cr_assert_eq(pipe(fds), 0);
+        cr_assert_eq(cio_ulid(before), CIO_OK);
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0) {
+            char id[CIO_ULID_BUFSIZE];
+            int ok = cio_ulid(id) == CIO_OK && write(fds[1], id, sizeof id) == sizeof id;
+            _exit(ok ? 0 : 1);
+        }
+        cr_assert_eq(cio_ulid(parent), CIO_OK);
+        cr_assert_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        close(fds[0]);
+        close(fds[1]);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        same_ms += memcmp(child, before, 10) == 0 && memcmp(parent, before, 10) == 0;
+        cr_assert_str_neq(child, parent, "round %d: the child made the parent's id", round);
+    }
 }
 
 /* ---- one client shared by many threads ---- */

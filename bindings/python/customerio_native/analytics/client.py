@@ -18,6 +18,7 @@ import logging
 import numbers
 import os
 import threading
+import weakref
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
@@ -291,6 +292,7 @@ class Client(object):
         # What the calls' fast path queues to: the pipeline, or None to take _message's way
         # (no pipeline, debug logging of every message, send or sync_mode changed since).
         self._target: Optional[_MessagePipeline] = None
+        self._reopen: Optional[Tuple[Dict[str, Any], Optional[Dict[str, Any]]]] = None
         self._debug, self._send, self._sync_mode = bool(debug), bool(send), bool(sync_mode)
         self.host = host
         self.on_error = on_error
@@ -311,35 +313,58 @@ class Client(object):
 
         if not send:
             return
-        try:
-            self._native = NativeClient(
-                _Failure,
-                cdp_api_key=self.write_key,
-                cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
-                **client_options(retries=max_retries if sync_mode else None, timeout=timeout,
-                                 ca_file=ca_file),
-            )
-            if not sync_mode:
-                self._pipeline = _MessagePipeline(
-                    self._failed, self._native,
-                    max_queue_items=max(1, int(max_queue_size)),
-                    when_full="fail",
-                    max_batch_items=max(1, int(upload_size)) if upload_size else None,
-                    linger=float(upload_interval),
-                    max_in_flight=max(1, int(thread)),
-                    max_attempts=max(0, int(max_retries)) + 1,
-                    exit_timeout=exit_timeout,
-                    spool_path=spool_path,
-                    max_requests_per_second=max_requests_per_second,
-                )
-        except _ErrorDetails as e:
-            if self._native is not None:
-                self._native.close()
-            raise _convert(e) from None
+        native_options = dict(
+            cdp_api_key=self.write_key,
+            cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
+            **client_options(retries=max_retries if sync_mode else None, timeout=timeout,
+                             ca_file=ca_file),
+        )
+        pipeline_options = None if sync_mode else dict(
+            max_queue_items=max(1, int(max_queue_size)),
+            when_full="fail",
+            max_batch_items=max(1, int(upload_size)) if upload_size else None,
+            linger=float(upload_interval),
+            max_in_flight=max(1, int(thread)),
+            max_attempts=max(0, int(max_retries)) + 1,
+            exit_timeout=exit_timeout,
+            spool_path=spool_path,
+            max_requests_per_second=max_requests_per_second,
+        )
+        self._open(native_options, pipeline_options)
+        # A client made before fork() gets a pipeline of its own in the child (see
+        # _reopen_in_child); one with a spool does not (one process per spool file).
+        self._reopen = (native_options, pipeline_options) if spool_path is None else None
+        _live_clients.add(self)
         self._retarget()
         # What is queued is delivered at exit (the official client only stops its thread and
         # loses the queue unless flush() was called).
         atexit.register(self._at_exit)
+
+    def _open(self, native_options: Dict[str, Any],
+              pipeline_options: Optional[Dict[str, Any]]) -> None:
+        """The C client, and the pipeline (none in sync_mode)."""
+        try:
+            self._native = NativeClient(_Failure, **native_options)
+            if pipeline_options is not None:
+                self._pipeline = _MessagePipeline(self._failed, self._native, **pipeline_options)
+        except _ErrorDetails as e:
+            if self._native is not None:
+                self._native.close()
+            raise _convert(e) from None
+
+    def _reopen_in_child(self) -> None:
+        """After fork(), in the child: the parent's C client and pipeline are the parent's (what
+        they hold, the parent delivers); this process gets new ones with the same options, so a
+        client made before a pre-forking server forks works in its workers."""
+        if self._closed or self._reopen is None or self._native is None:
+            return
+        self._native._ptr = None  # the parent's: neither used nor freed here
+        self._native, self._pipeline, self._target = None, None, None
+        try:
+            self._open(*self._reopen)
+        except AnalyticsError:
+            self.log.exception("could not make this process's client after fork()")
+        self._retarget()
 
     # ---- the calls --------------------------------------------------------------------------
 
@@ -631,3 +656,16 @@ class Client(object):
 
     def _at_exit(self) -> None:
         self._close(self.exit_timeout)
+
+
+# Clients that may be reopened in a forked child (pipeline.py first forgets every pipeline there).
+_live_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+def _reopen_all_in_child() -> None:
+    for client in list(_live_clients):
+        client._reopen_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reopen_all_in_child)
