@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,45 @@
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
+static atomic_uint fork_generation;
+static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER; /* making a child's engine */
+/* Engines a forked child replaced: their threads stayed with the parent, so they are neither
+ * used nor freed here; kept reachable (under engine_lock). */
+static cio_engine_t *parents_engines[64];
+static size_t parents_engine_count;
+
+/* In a forked child only the forking thread exists: nothing can hold engine_lock there. */
+static void after_fork_in_child(void) {
+    atomic_fetch_add(&fork_generation, 1);
+    pthread_mutex_init(&engine_lock, NULL);
+}
 
 static void init_curl(void) {
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+unsigned cio__fork_generation(void) {
+    return atomic_load(&fork_generation);
+}
+
+cio_engine_t *cio__client_engine(cio_client_t *c) {
+    unsigned now = cio__fork_generation();
+    if (atomic_load_explicit(&c->engine_generation, memory_order_acquire) == now)
+        return atomic_load_explicit(&c->engine, memory_order_relaxed);
+    /* A forked child: the engine's thread stayed with the parent. This process gets its own. */
+    pthread_mutex_lock(&engine_lock);
+    cio_engine_t *engine = NULL;
+    if (atomic_load(&c->engine_generation) == now) {
+        engine = atomic_load(&c->engine);
+    } else if (cio__engine_new(c, &engine) == CIO_OK) {
+        if (parents_engine_count < sizeof(parents_engines) / sizeof(parents_engines[0]))
+            parents_engines[parents_engine_count++] = atomic_load(&c->engine);
+        atomic_store_explicit(&c->engine, engine, memory_order_relaxed);
+        atomic_store_explicit(&c->engine_generation, now, memory_order_release);
+    }
+    pthread_mutex_unlock(&engine_lock);
+    return engine;
 }
 
 cio_status_t cio_region_parse(const char *name, cio_region_t *out) {
@@ -86,7 +123,15 @@ static cio_status_t copy_base_url(const char *field, const char *given, const ch
 static void client_destroy(cio_client_t *c) {
     if (c == NULL)
         return;
-    cio__engine_free(c->engine);
+    /* an engine made before a fork is the parent's: its thread is not here to be stopped */
+    if (atomic_load(&c->engine_generation) == cio__fork_generation()) {
+        cio__engine_free(atomic_load(&c->engine));
+    } else {
+        pthread_mutex_lock(&engine_lock);
+        if (parents_engine_count < sizeof(parents_engines) / sizeof(parents_engines[0]))
+            parents_engines[parents_engine_count++] = atomic_load(&c->engine);
+        pthread_mutex_unlock(&engine_lock);
+    }
     free(c->site_id);
     free(c->api_key);
     free(c->app_api_key);
@@ -187,7 +232,11 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
         o->retry_after_max_ms ? o->retry_after_max_ms : DEFAULT_RETRY_AFTER_MAX_MS;
     c->max_connections = o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS;
     c->tls_insecure = o->tls_insecure;
-    return cio__engine_new(c, &c->engine);
+    cio_engine_t *engine = NULL;
+    st = cio__engine_new(c, &engine);
+    atomic_store(&c->engine, engine);
+    atomic_store(&c->engine_generation, cio__fork_generation());
+    return st;
 }
 
 cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **out) {

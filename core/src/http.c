@@ -337,8 +337,9 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
         cio__queue_retain(queue);
     }
     size_t submitted = 0;
-    for (; submitted < n; submitted++) {
-        if (cio__engine_submit(client->engine, &job->transfers[submitted]) != CIO_OK)
+    cio_engine_t *engine = cio__client_engine(client);
+    for (; engine != NULL && submitted < n; submitted++) {
+        if (cio__engine_submit(engine, &job->transfers[submitted]) != CIO_OK)
             break;
     }
     if (submitted < n) {

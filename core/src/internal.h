@@ -209,8 +209,19 @@ struct cio_client {
     int tls_insecure;
     char *ca_file;
     int max_connections;
-    cio_engine_t *engine;
+    /* The engine of the process that made it (engine_generation says which); a forked child
+     * that uses the client gets one of its own (cio__client_engine), the parent's being kept,
+     * unused, as its thread did not follow the fork. */
+    _Atomic(cio_engine_t *) engine;
+    _Atomic unsigned engine_generation;
 };
+
+/* Bumped in every forked child: what a process made is recognised by the generation it was made
+ * in. Thread-safe. */
+unsigned cio__fork_generation(void);
+/* The client's engine for this process (made on first use in a forked child); NULL if that
+ * failed (the call then completes as closed). Thread-safe. */
+cio_engine_t *cio__client_engine(cio_client_t *client);
 
 /* Requires Track credentials; CIO_E_CONFIG naming the call otherwise. */
 cio_status_t cio__require_track_credentials(const cio_client_t *client, const char *call);

@@ -29,6 +29,7 @@
 
 struct cio_pipeline {
     cio_client_t *client;
+    unsigned fork_generation; /* of the process that made it (its thread lives there) */
     const cio_sink_t *sink;
     cio_store_t *store;
     cio_pipeline_options_t opts;
@@ -433,6 +434,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     if (p == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     p->client = client;
+    p->fork_generation = cio__fork_generation();
     p->sink = cdp ? &cio__sink_cdp : &cio__sink_track_v2;
     p->opts = *options;
     cio_pipeline_options_t *o = &p->opts;
@@ -492,6 +494,19 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
 static bool no_room(const cio_pipeline_t *p, size_t cost) {
     return p->queue_bytes + cost > p->opts.max_queue_bytes ||
            (p->opts.max_queue_items > 0 && p->queue_items + 1 > p->opts.max_queue_items);
+}
+
+/* A pipeline belongs to the process that made it: in a forked child its thread is gone, and
+ * its lock may have been held by a thread that did not follow, so no call touches it there
+ * (the child makes a pipeline of its own). Fills the error and returns true in such a child. */
+static bool made_by_another_process(const cio_pipeline_t *p, const char *call) {
+    if (p->fork_generation == cio__fork_generation())
+        return false;
+    cio__fail(CIO_E_CLOSED,
+              "%s: the pipeline was made by the parent of this process (fork()): make one in "
+              "this process",
+              call);
+    return true;
 }
 
 /* Queues one operation already prepared by the sink (op is freed either way). may_wait says
@@ -563,6 +578,8 @@ static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint6
                             bool may_wait) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    if (made_by_another_process(p, "enqueue"))
+        return CIO_E_CLOSED;
     cio_buf_t op = {0};
     cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
     if (st != CIO_OK) {
@@ -586,6 +603,8 @@ static cio_status_t enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *
                                     cio_cdp_stamp_t *stamp, uint64_t *seq, bool may_wait) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    if (made_by_another_process(p, "enqueue_message"))
+        return CIO_E_CLOSED;
     if (p->sink != &cio__sink_cdp)
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "enqueue_message: the pipeline's sink is not the Pipelines API "
@@ -632,6 +651,8 @@ static cio_status_t wait_drained(cio_pipeline_t *p, long timeout_ms) {
 cio_status_t cio_pipeline_flush(cio_pipeline_t *p, long timeout_ms) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "flush: pipeline is NULL");
+    if (made_by_another_process(p, "flush"))
+        return CIO_E_CLOSED;
     pthread_mutex_lock(&p->lock);
     cio_status_t st = wait_drained(p, timeout_ms);
     size_t left = p->store->waiting + (size_t)p->stats.in_flight;
@@ -645,6 +666,8 @@ cio_status_t cio_pipeline_flush(cio_pipeline_t *p, long timeout_ms) {
 cio_status_t cio_pipeline_stats(cio_pipeline_t *p, cio_pipeline_stats_t *out) {
     if (p == NULL || out == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "stats: pipeline or out is NULL");
+    if (made_by_another_process(p, "stats"))
+        return CIO_E_CLOSED;
     pthread_mutex_lock(&p->lock);
     *out = p->stats;
     out->queue_depth = p->store->waiting;
@@ -678,6 +701,8 @@ void cio_free_string(char *s) {
 cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     if (p == NULL)
         return CIO_OK;
+    if (made_by_another_process(p, "close")) /* left alone: it is the parent's */
+        return CIO_E_CLOSED;
     pthread_mutex_lock(&p->lock);
     cio_status_t st = wait_drained(p, timeout_ms);
     p->stopping = true;

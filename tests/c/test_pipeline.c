@@ -529,3 +529,35 @@ Test(pipeline, test_version_1_options_never_read_the_version_2_fields) {
     cr_assert_eq(sizes[0], 5);
     cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
 }
+
+/* fork(): a pipeline belongs to the process that made it (its thread did not follow), so in a
+ * forked child every call fails at once, saying so, instead of queueing what would never leave
+ * or waiting for a thread that is not there; the parent's pipeline is unaffected. */
+Test(pipeline, test_a_forked_child_cannot_use_its_parents_pipeline) {
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.max_requests_per_second = -1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    const char *op = "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}";
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        cio_pipeline_stats_t st;
+        int ok = cio_pipeline_enqueue(p, op, NULL) == CIO_E_CLOSED &&
+                 strstr(cio_last_error()->message, "fork()") != NULL &&
+                 cio_pipeline_try_enqueue(p, op, NULL) == CIO_E_CLOSED &&
+                 cio_pipeline_flush(p, -1) == CIO_E_CLOSED &&
+                 cio_pipeline_stats(p, &st) == CIO_E_CLOSED &&
+                 cio_pipeline_close(p, -1) == CIO_E_CLOSED;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cio_pipeline_stats_t st;
+    cr_assert_eq(cio_pipeline_stats(p, &st), CIO_OK);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+}

@@ -7,7 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 TestSuite(track_v1, .init = fx_setup, .fini = fx_teardown);
 
@@ -411,4 +413,31 @@ Test(track_v1, test_base_url_with_trailing_slash_gives_single_slash_paths) {
     cio_client_t *c = fx_client(&opts);
     expect_ok(cio_delete(c, "u"));
     json_decref(expect_one_request("DELETE", "/api/v1/customers/u", NULL));
+}
+
+/* fork(): a child can use a client its parent made (it gets an engine of its own: the engine's
+ * thread stayed with the parent) and free it, and the parent's client keeps working. Pre-forking
+ * servers make their clients before they fork. */
+Test(track_v1, test_a_forked_child_uses_and_frees_its_parents_client) {
+    expect_ok(cio_track(fx.client, "1", "before-fork", NULL, NULL));
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int ok = cio_track(fx.client, "1", "from-child", NULL, NULL) == CIO_OK;
+        cio_client_free(fx.client); /* returns: the parent's engine is not waited for here */
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    expect_ok(cio_track(fx.client, "1", "after-fork", NULL, NULL));
+    json_t *reqs = mock_requests_wait(3);
+    cr_assert_eq(json_array_size(reqs), 3);
+    const char *want[] = {"before-fork", "from-child", "after-fork"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *body = req_body_json(json_array_get(reqs, i));
+        cr_assert_str_eq(json_string_value(json_object_get(body, "name")), want[i]);
+        json_decref(body);
+    }
+    json_decref(reqs);
 }

@@ -438,3 +438,23 @@ def test_close_waits_for_calls_in_progress(client, mock):
     client.close()  # must not free the handle under the running call
     t.join()
     assert mock.only()["status"] == 200
+
+
+def test_a_client_made_before_fork_works_in_the_child(client, mock):
+    # Pre-forking servers (gunicorn --preload, celery, uwsgi) make the client at import and then
+    # fork: a worker's calls must work, not wait for the parent's network thread.
+    import os
+    client.track("1", "before-fork")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            client.track("1", "from-child")
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    client.track("1", "after-fork")
+    assert [body(r)["name"] for r in mock.requests()] == ["before-fork", "from-child",
+                                                          "after-fork"]
