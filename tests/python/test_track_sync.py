@@ -458,3 +458,27 @@ def test_a_client_made_before_fork_works_in_the_child(client, mock):
     client.track("1", "after-fork")
     assert [body(r)["name"] for r in mock.requests()] == ["before-fork", "from-child",
                                                           "after-fork"]
+
+
+def test_a_background_client_made_before_fork_works_in_the_child(mock):
+    # The child gets a pipeline of its own; what the parent had queued, the parent delivers;
+    # and the child's exit (which closes the client) does not wait for the parent's pipeline.
+    import os
+    c = cio.CustomerIO(SITE_ID, API_KEY, host=mock.host, port=mock.port, background=True,
+                       pipeline_options={"linger": 60})
+    c.track("1", "queued-before-fork")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            c.track("1", "from-child")
+            c.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    c.track("1", "from-parent")
+    c.close()
+    names = [op["name"] for r in mock.requests() for op in body(r)["batch"]]
+    assert sorted(names) == ["from-child", "from-parent", "queued-before-fork"]

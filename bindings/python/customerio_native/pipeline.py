@@ -615,13 +615,26 @@ def _close_all_at_exit() -> None:
             logger.exception("pipeline: close at exit failed")
 
 
+# Objects that own a pipeline and make a new one in a forked child (analytics Client,
+# CustomerIO(background=True)): their reopen_in_child() runs after every pipeline is forgotten.
+_reopen_in_child: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
 def _forget_all_in_child() -> None:
     for pipe in list(_live):
+        native = pipe._native
         pipe._ptr = None
         pipe._queue = None
         pipe._wake = None
         pipe._native = None
+        if native is not None:  # its hold on the client, or closing the client would wait
+            native.release(pipe)
     _live.clear()
+    for owner in list(_reopen_in_child):
+        try:
+            owner.reopen_in_child()
+        except Exception:  # pragma: no cover - a child must not die of it
+            logger.exception("pipeline: could not make this process's pipeline after fork()")
 
 
 atexit.register(_close_all_at_exit)

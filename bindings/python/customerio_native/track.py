@@ -93,10 +93,22 @@ class CustomerIO:
                              ca_file=ca_file),
         )
         self._v2: Optional[SyncTrackAPIV2] = None
+        self._pipeline_options = dict(pipeline_options or {})
         if background:
-            from .pipeline import Pipeline
+            from .pipeline import Pipeline, _reopen_in_child
 
-            self._pipeline = Pipeline(self, **dict(pipeline_options or {}))
+            self._pipeline = Pipeline(self, **self._pipeline_options)
+            if self._pipeline_options.get("spool_path") is None:  # one process per spool
+                _reopen_in_child.add(self)
+
+    def reopen_in_child(self) -> None:
+        """After fork(), in the child: the parent's pipeline is the parent's (what it holds, the
+        parent delivers); this process gets one of its own with the same options, so a client
+        made before a pre-forking server forks works in its workers."""
+        from .pipeline import Pipeline
+
+        if self._pipeline is not None and self._native is not None and not self._native.closed:
+            self._pipeline = Pipeline(self, **self._pipeline_options)
 
     # ---- plumbing -------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ import logging
 import numbers
 import os
 import threading
-import weakref
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
@@ -27,7 +26,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Un
 from .. import _native as _n
 from .._core import NativeClient, client_options, make_encoder
 from ..errors import _ErrorDetails
-from ..pipeline import DeliveryReport, Pipeline
+from ..pipeline import DeliveryReport, Pipeline, _reopen_in_child
 from .errors import (
     AnalyticsError,
     APIError,
@@ -332,9 +331,9 @@ class Client(object):
         )
         self._open(native_options, pipeline_options)
         # A client made before fork() gets a pipeline of its own in the child (see
-        # _reopen_in_child); one with a spool does not (one process per spool file).
+        # reopen_in_child); one with a spool does not (one process per spool file).
         self._reopen = (native_options, pipeline_options) if spool_path is None else None
-        _live_clients.add(self)
+        _reopen_in_child.add(self)
         self._retarget()
         # What is queued is delivered at exit (the official client only stops its thread and
         # loses the queue unless flush() was called).
@@ -352,7 +351,7 @@ class Client(object):
                 self._native.close()
             raise _convert(e) from None
 
-    def _reopen_in_child(self) -> None:
+    def reopen_in_child(self) -> None:
         """After fork(), in the child: the parent's C client and pipeline are the parent's (what
         they hold, the parent delivers); this process gets new ones with the same options, so a
         client made before a pre-forking server forks works in its workers."""
@@ -656,16 +655,3 @@ class Client(object):
 
     def _at_exit(self) -> None:
         self._close(self.exit_timeout)
-
-
-# Clients that may be reopened in a forked child (pipeline.py first forgets every pipeline there).
-_live_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
-
-
-def _reopen_all_in_child() -> None:
-    for client in list(_live_clients):
-        client._reopen_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reopen_all_in_child)
