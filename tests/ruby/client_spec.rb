@@ -318,7 +318,7 @@ RSpec.describe CustomerioNative::Client do
                .tap(&:close).region).to eq(CustomerioNative::Regions::EU)
     end
 
-    it "a forked child gets InvalidRequest from its parent's client, which stays usable" do
+    it "a forked child uses its parent's client (pre-forking servers make it first)" do
       client.delete(1)
       reader, writer = IO.pipe
       pid = fork do
@@ -326,7 +326,7 @@ RSpec.describe CustomerioNative::Client do
         begin
           client.delete(2)
           writer.write("sent")
-        rescue CustomerioNative::InvalidRequest => e
+        rescue StandardError => e
           writer.write(e.message)
         end
         writer.close
@@ -334,9 +334,10 @@ RSpec.describe CustomerioNative::Client do
       end
       writer.close
       Process.wait(pid)
-      expect(reader.read).to match(/another process/)
+      expect(reader.read).to eq("sent")
       client.delete(3)
-      expect(calls.map(&:last)).to eq(["/api/v1/customers/1", "/api/v1/customers/3"])
+      expect(calls.map(&:last)).to eq(["/api/v1/customers/1", "/api/v1/customers/2",
+                                       "/api/v1/customers/3"])
     end
 
     it "the gem and the C library have one version" do

@@ -5,18 +5,20 @@ module CustomerioNative
     # A C handle that must not be freed while a call uses it, shared by Handle (a client) and
     # Pipeline: a call takes the pointer with #enter and gives it back with #leave; #retire takes
     # it away from new calls and waits for those in progress, as the C API's close/free
-    # require. A handle made before fork() is refused in the child (libcustomerio's threads do
-    # not exist there). #ptr and #pid are also what a finalizer needs, without a reference to the
-    # owner.
+    # require. A handle made before fork() is refused in the child unless it follows forks (a
+    # client does: libcustomerio starts its network thread anew in the child; a pipeline's
+    # thread stays with the parent). #ptr and #pid are also what a finalizer needs, without a
+    # reference to the owner.
     class Guard
       attr_accessor :ptr
       attr_reader :pid
 
       # on_closed: builds the exception raised by #enter (given a message).
-      def initialize(ptr, on_closed)
+      def initialize(ptr, on_closed, follows_fork: false)
         @ptr = ptr
         @pid = Process.pid
         @on_closed = on_closed
+        @follows_fork = follows_fork
         @lock = Mutex.new
         @idle = ConditionVariable.new
         @busy = 0
@@ -26,7 +28,7 @@ module CustomerioNative
       def enter(what)
         @lock.synchronize do
           raise @on_closed.call("the #{what} is closed") if @ptr.nil?
-          if @pid != Process.pid
+          if !@follows_fork && @pid != Process.pid
             raise @on_closed.call("this #{what} was created in another process (before fork); " \
                                   "create a new one")
           end

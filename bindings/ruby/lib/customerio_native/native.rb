@@ -84,9 +84,9 @@ module CustomerioNative
 
     # Owns one cio_client_t. Any number of threads may call through it at once (the blocking C
     # calls release the GVL); #close waits for the calls in progress, as the C API requires,
-    # then frees it. A client left open is freed when garbage-collected. A forked child must
-    # not use its parent's client (libcustomerio's engine thread does not exist there): it
-    # gets an InvalidRequest and should create its own.
+    # then frees it. A client left open is freed when garbage-collected. A client made before
+    # fork() works in the child (libcustomerio starts a network thread of its own there, on the
+    # first request); the child leaves the freeing to the parent.
     class Handle
       # The finalizer holds the Guard, not the Handle.
       def self.finalizer(guard)
@@ -121,7 +121,7 @@ module CustomerioNative
         end
         @guard = Guard.new(ptr, lambda { |msg|
           InvalidRequest.new(msg).cio_details!(error_code: :closed, detail: msg)
-        })
+        }, follows_fork: true)
         ObjectSpace.define_finalizer(self, self.class.finalizer(@guard))
       end
 
