@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -125,3 +125,18 @@ def body(req: Dict[str, Any]) -> Any:
     """A logged request's body parsed as JSON (None when empty)."""
     text = req.get("body") or ""
     return json.loads(text) if text else None
+
+
+def in_forked_child(work: Callable[[], Any]) -> int:
+    """Runs work() in a forked child; its exit status: 0 when work returned, 1 when it raised."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status)
+

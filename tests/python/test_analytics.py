@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from conftest import CDP_API_KEY, REPO, body, run_mock
+from conftest import CDP_API_KEY, REPO, body, in_forked_child, run_mock
 from customerio_native import analytics
 from customerio_native.analytics import (
     APIError,
@@ -539,20 +539,15 @@ def test_debug_send_and_sync_mode_can_change_on_a_live_client(new_client, mock, 
 def test_a_client_made_before_fork_works_in_the_child(new_client, mock):
     # Pre-forking servers (gunicorn --preload, celery) fork after the client is made: the child
     # gets a pipeline of its own; what the parent had queued is delivered once, by the parent.
-    import os
     c = new_client(upload_interval=60)
     c.track("u", "queued-before-fork")
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            c.track("u", "from-child")
-            c.flush()
-            code = 0 if c.stats().get("delivered") == 1 else 2
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 0
+
+    def child() -> None:
+        c.track("u", "from-child")
+        c.flush()
+        assert c.stats().get("delivered") == 1
+
+    assert in_forked_child(child) == 0
     c.track("u", "from-parent")
     c.flush()
     assert sorted(m["event"] for m in delivered(mock)) == [

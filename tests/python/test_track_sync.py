@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import customerio_native as cio
-from conftest import API_KEY, SITE_ID, body
+from conftest import API_KEY, SITE_ID, body, in_forked_child
 
 
 def expect(req, method, path, payload=...):
@@ -443,18 +443,8 @@ def test_close_waits_for_calls_in_progress(client, mock):
 def test_a_client_made_before_fork_works_in_the_child(client, mock):
     # Pre-forking servers (gunicorn --preload, celery, uwsgi) make the client at import and then
     # fork: a worker's calls must work, not wait for the parent's network thread.
-    import os
     client.track("1", "before-fork")
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            client.track("1", "from-child")
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 0
+    assert in_forked_child(lambda: client.track("1", "from-child")) == 0
     client.track("1", "after-fork")
     assert [body(r)["name"] for r in mock.requests()] == ["before-fork", "from-child",
                                                           "after-fork"]
@@ -463,21 +453,15 @@ def test_a_client_made_before_fork_works_in_the_child(client, mock):
 def test_a_background_client_made_before_fork_works_in_the_child(mock):
     # The child gets a pipeline of its own; what the parent had queued, the parent delivers;
     # and the child's exit (which closes the client) does not wait for the parent's pipeline.
-    import os
     c = cio.CustomerIO(SITE_ID, API_KEY, host=mock.host, port=mock.port, background=True,
                        pipeline_options={"linger": 60})
     c.track("1", "queued-before-fork")
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            c.track("1", "from-child")
-            c.close()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 0
+
+    def child() -> None:
+        c.track("1", "from-child")
+        c.close()
+
+    assert in_forked_child(child) == 0
     c.track("1", "from-parent")
     c.close()
     names = [op["name"] for r in mock.requests() for op in body(r)["batch"]]

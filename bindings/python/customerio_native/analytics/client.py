@@ -197,6 +197,20 @@ class _MessagePipeline(Pipeline):
 # ---------------------------------------------------------------------------------------------
 
 
+def _routing_setting(attr: str, doc: str) -> Any:
+    """A Client setting whose change decides again which way its calls take."""
+
+    def get(self: "Client") -> bool:
+        value: bool = getattr(self, attr)
+        return value
+
+    def set(self: "Client", value: bool) -> None:
+        setattr(self, attr, bool(value))
+        self._retarget()
+
+    return property(get, set, doc=doc)
+
+
 class Client(object):
     """A Data Pipelines client: the official ``Client`` with the same arguments.
 
@@ -369,36 +383,10 @@ class Client(object):
 
     # debug, send and sync_mode may be changed on a live client, as with the official one: each
     # change decides again which way the calls take.
-
-    @property
-    def debug(self) -> bool:
-        """Log every message queued (at DEBUG)."""
-        return self._debug
-
-    @debug.setter
-    def debug(self, value: bool) -> None:
-        self._debug = bool(value)
-        self._retarget()
-
-    @property
-    def send(self) -> bool:
-        """False: validate and complete each message, return it, send nothing."""
-        return self._send
-
-    @send.setter
-    def send(self, value: bool) -> None:
-        self._send = bool(value)
-        self._retarget()
-
-    @property
-    def sync_mode(self) -> bool:
-        """Send each message at once, in its own request."""
-        return self._sync_mode
-
-    @sync_mode.setter
-    def sync_mode(self, value: bool) -> None:
-        self._sync_mode = bool(value)
-        self._retarget()
+    debug = _routing_setting("_debug", "Log every message queued (at DEBUG).")
+    send = _routing_setting("_send", "False: validate and complete each message, return it, "
+                                     "send nothing.")
+    sync_mode = _routing_setting("_sync_mode", "Send each message at once, in its own request.")
 
     def _retarget(self) -> None:
         queue = self._send and not self._sync_mode and not self._debug
