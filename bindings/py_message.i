@@ -286,11 +286,6 @@ static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
     return 0;
 }
 
-/* A str argument, or None, as a C string; -1 with TypeError naming the field otherwise. */
-static int cio_py_message_str(PyObject *o, const char *field, const char **out) {
-    return cio_py_as_cstring(o, out, field);
-}
-
 /* The message's member names, made once (PyDict_SetItemString would make a str per call). */
 enum {
     CIO_PY_KEY_MESSAGE_ID,
@@ -493,16 +488,16 @@ static PyObject *cio_py_message(PyObject *pipeline, PyObject *library, PyObject 
         PyErr_SetString(PyExc_TypeError, "library must be a dict");
         return NULL;
     }
-    if (cio_py_message_str(type, "type", &m.type) != 0 ||
-        cio_py_message_str(user_id, "user_id", &m.user_id) != 0 ||
-        cio_py_message_str(anonymous_id, "anonymous_id", &m.anonymous_id) != 0 ||
-        cio_py_message_str(previous_id, "previous_id", &m.previous_id) != 0 ||
-        cio_py_message_str(group_id, "group_id", &m.group_id) != 0 ||
-        cio_py_message_str(event, "event", &m.event) != 0 ||
-        cio_py_message_str(name, "name", &m.name) != 0 ||
-        cio_py_message_str(category, "category", &m.category) != 0 ||
-        cio_py_message_str(timestamp, "timestamp", &m.timestamp) != 0 ||
-        cio_py_message_str(message_id, "message_id", &m.message_id) != 0) {
+    if (cio_py_as_cstring(type, &m.type, "type") != 0 ||
+        cio_py_as_cstring(user_id, &m.user_id, "user_id") != 0 ||
+        cio_py_as_cstring(anonymous_id, &m.anonymous_id, "anonymous_id") != 0 ||
+        cio_py_as_cstring(previous_id, &m.previous_id, "previous_id") != 0 ||
+        cio_py_as_cstring(group_id, &m.group_id, "group_id") != 0 ||
+        cio_py_as_cstring(event, &m.event, "event") != 0 ||
+        cio_py_as_cstring(name, &m.name, "name") != 0 ||
+        cio_py_as_cstring(category, &m.category, "category") != 0 ||
+        cio_py_as_cstring(timestamp, &m.timestamp, "timestamp") != 0 ||
+        cio_py_as_cstring(message_id, &m.message_id, "message_id") != 0) {
         return NULL;
     }
     for (i = 0; i < 4; i++) {

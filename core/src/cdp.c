@@ -204,6 +204,18 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
 
 #define LIBRARY_JSON "{\"name\":\"customerio-native\",\"version\":\"" CIO_VERSION_STRING "\"}"
 
+/* A message's context object as sent: the caller's members, after context.library when they
+ * have none (the caller's own library is kept). */
+static bool append_context(cio_buf_t *out, const cio_json_value_t *context) {
+    cio_json_value_t library;
+    if (cio__jget(context, "library", &library))
+        return cio__buf_append(out, context->text, context->len);
+    bool empty = cio__jcount(context) == 0;
+    return cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
+           (empty || cio__buf_append(out, ",", 1)) &&
+           cio__buf_append(out, context->text + 1, context->len - 1); /* its members and '}' */
+}
+
 /*
  * Writes the message completed with what the core fills in (messageId, timestamp,
  * context.library) when absent: the new members first, then the caller's members byte for byte
@@ -212,7 +224,6 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
 static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *members,
                              const message_fields_t *f, const char *ulid, cio_buf_t *out,
                              cio_cdp_stamp_t *stamp) {
-    cio_json_value_t library;
     bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
     stamp->message_id[0] = stamp->timestamp[0] = '\0';
     if (ok && f->of[F_MESSAGE_ID] == NULL) {
@@ -238,12 +249,8 @@ static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *m
         ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, key.text, key.len) &&
              cio__buf_append(out, ":", 1);
         first = false;
-        if (ok && value.kind == CIO_JSON_OBJECT && cio__jstring_is(&key, "context") &&
-            !cio__jget(&value, "library", &library)) {
-            bool empty = cio__jcount(&value) == 0;
-            ok = cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
-                 (empty || cio__buf_append(out, ",", 1)) &&
-                 cio__buf_append(out, value.text + 1, value.len - 1); /* its members and '}' */
+        if (ok && value.kind == CIO_JSON_OBJECT && cio__jstring_is(&key, "context")) {
+            ok = append_context(out, &value);
         } else if (ok) {
             ok = cio__buf_append(out, value.text, value.len);
         }
@@ -271,13 +278,9 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
     size_t len = strlen(text);
     cio_json_value_t msg;
     cio_jindex_t members;
-    cio_jerror_t err;
-    if (!cio__json_scan_indexed(text, len, &msg, &members, &err)) {
-        if (!cio__utf8_valid(text, len))
-            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
-                         label, err.column, err.text);
-    }
+    cio_status_t scanned = cio__json_scan_argument(call, label, text, len, 0, &msg, &members);
+    if (scanned != CIO_OK)
+        return scanned;
     cio_json_value_t dup;
     if (msg.kind == CIO_JSON_OBJECT &&
         cio__jduplicate_key(&msg, &members, &dup)) /* which one would count? */
@@ -363,16 +366,11 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
         size_t len = strlen(value);
         if (json_part[i] && len == 2 && memcmp(value, "{}", 2) == 0) {
             part = (cio_json_value_t){value, len, CIO_JSON_OBJECT}; /* the usual integrations */
-        } else if (json_part[i]) {
-            cio_jerror_t err;
-            if (!cio__json_scan_within(value, len, 1, &part, &err)) { /* a member: one down */
-                if (!cio__utf8_valid(value, len))
-                    return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
-                                     field_info[i].name);
-                return cio__fail(CIO_E_INVALID_ARGUMENT,
-                                 "%s: %s is not valid JSON (column %zu: %s)", call,
-                                 field_info[i].name, err.column, err.text);
-            }
+        } else if (json_part[i]) {                                  /* a member: one level down */
+            cio_status_t st =
+                cio__json_scan_argument(call, field_info[i].name, value, len, 1, &part, NULL);
+            if (st != CIO_OK)
+                return st;
         } else if (values[i] != NULL && !cio__utf8_valid(value, len)) {
             return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
                              field_info[i].name);
@@ -382,7 +380,6 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
              cio__buf_append(out, "\":", 2);
         first = false;
         offset[i] = out->len;
-        cio_json_value_t library;
         if (!ok) {
         } else if (!json_part[i]) { /* what the core made (ULID, time) needs no escaping */
             ok = values[i] != NULL
@@ -390,12 +387,8 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
                      : cio__buf_append(out, "\"", 1) && cio__buf_append(out, value, len) &&
                            cio__buf_append(out, "\"", 1);
             part.kind = CIO_JSON_STRING;
-        } else if (i == F_CONTEXT && part.kind == CIO_JSON_OBJECT &&
-                   !cio__jget(&part, "library", &library)) {
-            bool empty = cio__jcount(&part) == 0;
-            ok = cio__buf_appends(out, "{\"library\":" LIBRARY_JSON) &&
-                 (empty || cio__buf_append(out, ",", 1)) &&
-                 cio__buf_append(out, part.text + 1, part.len - 1); /* its members and '}' */
+        } else if (i == F_CONTEXT && part.kind == CIO_JSON_OBJECT) {
+            ok = append_context(out, &part);
         } else {
             ok = cio__buf_append(out, part.text, part.len);
         }

@@ -26,6 +26,12 @@ static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER; /* making a chil
 static cio_engine_t *parents_engines[64];
 static size_t parents_engine_count;
 
+/* Keeps an engine made before a fork reachable (under engine_lock). */
+static void keep_parents_engine(cio_engine_t *engine) {
+    if (parents_engine_count < sizeof(parents_engines) / sizeof(parents_engines[0]))
+        parents_engines[parents_engine_count++] = engine;
+}
+
 /* In a forked child only the forking thread exists: nothing can hold engine_lock there. */
 static void after_fork_in_child(void) {
     atomic_fetch_add(&fork_generation, 1);
@@ -51,8 +57,7 @@ cio_engine_t *cio__client_engine(cio_client_t *c) {
     if (atomic_load(&c->engine_generation) == now) {
         engine = atomic_load(&c->engine);
     } else if (cio__engine_new(c, &engine) == CIO_OK) {
-        if (parents_engine_count < sizeof(parents_engines) / sizeof(parents_engines[0]))
-            parents_engines[parents_engine_count++] = atomic_load(&c->engine);
+        keep_parents_engine(atomic_load(&c->engine));
         atomic_store_explicit(&c->engine, engine, memory_order_relaxed);
         atomic_store_explicit(&c->engine_generation, now, memory_order_release);
     }
@@ -128,8 +133,7 @@ static void client_destroy(cio_client_t *c) {
         cio__engine_free(atomic_load(&c->engine));
     } else {
         pthread_mutex_lock(&engine_lock);
-        if (parents_engine_count < sizeof(parents_engines) / sizeof(parents_engines[0]))
-            parents_engines[parents_engine_count++] = atomic_load(&c->engine);
+        keep_parents_engine(atomic_load(&c->engine));
         pthread_mutex_unlock(&engine_lock);
     }
     free(c->site_id);

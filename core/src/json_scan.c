@@ -273,22 +273,17 @@ static bool scan_value(scanner_t *s, cio_json_value_t *out) {
 }
 
 bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err) {
-    return cio__json_scan_indexed(text, len, root, NULL, err);
-}
-
-bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
-                           cio_jerror_t *err) {
-    scanner_t s = {text, text, text + len, depth, err, NULL};
-    skip_space(&s);
-    if (!scan_value(&s, root))
-        return false;
-    skip_space(&s);
-    return s.text == s.end || fail(&s, s.text, "end of input expected");
+    return cio__json_scan_within(text, len, 0, root, NULL, err);
 }
 
 bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
                             cio_jindex_t *index, cio_jerror_t *err) {
-    scanner_t s = {text, text, text + len, 0, err, index};
+    return cio__json_scan_within(text, len, 0, root, index, err);
+}
+
+bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
+                           cio_jindex_t *index, cio_jerror_t *err) {
+    scanner_t s = {text, text, text + len, depth, err, index};
     if (index != NULL) {
         index->obj = root;
         index->count = 0;

@@ -27,11 +27,6 @@ typedef struct cio_jerror {
 /* Checks that text[0..len) is one JSON value, whitespace around it allowed; *root gets it. */
 bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err);
 
-/* cio__json_scan() of a value that will sit depth levels deep in a document being put
- * together: the nesting limit counts those levels too, so the whole stays within it. */
-bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
-                           cio_jerror_t *err);
-
 /* "object", "array", "string", "number", "boolean" or "null" (the words errors use). */
 const char *cio__jkind_name(cio_json_kind_t kind);
 
@@ -55,6 +50,21 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index);
  * (no second pass over the text). */
 bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root,
                             cio_jindex_t *index, cio_jerror_t *err);
+
+/* cio__json_scan_indexed() (index may be NULL) of a value that will sit depth levels deep in a
+ * document being put together: the nesting limit counts those levels too, so the whole stays
+ * within it. */
+bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
+                           cio_jindex_t *index, cio_jerror_t *err);
+
+/*
+ * A caller's JSON (the argument or item named label of call) scanned with cio__json_scan_within;
+ * CIO_E_INVALID_ARGUMENT otherwise, saying whether it is not UTF-8 or where its JSON breaks
+ * (json_util.c). Every entry point that takes JSON text explains a refusal this way.
+ */
+cio_status_t cio__json_scan_argument(const char *call, const char *label, const char *text,
+                                     size_t len, int depth, cio_json_value_t *root,
+                                     cio_jindex_t *index);
 
 /* Whether two members of object obj have the same name once decoded; *dup gets the second.
  * index (may be NULL) saves a walk over the text when it is complete. */

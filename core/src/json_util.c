@@ -32,17 +32,24 @@ static const char *json_type_name(const json_t *v) {
 
 /* Checks that text is one JSON value of the wanted type (object or array) in valid UTF-8, with
  * the scanner of json_scan.c: nothing is built, the text is spliced into the envelope as is. */
+cio_status_t cio__json_scan_argument(const char *call, const char *label, const char *text,
+                                     size_t len, int depth, cio_json_value_t *root,
+                                     cio_jindex_t *index) {
+    cio_jerror_t err;
+    if (cio__json_scan_within(text, len, depth, root, index, &err))
+        return CIO_OK;
+    if (!cio__utf8_valid(text, len))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
+    return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
+                     label, err.column, err.text);
+}
+
 static cio_status_t check_json_value(const char *call, const char *field, const char *text,
                                      cio_json_kind_t wanted) {
-    size_t len = strlen(text);
     cio_json_value_t v;
-    cio_jerror_t err;
-    if (!cio__json_scan(text, len, &v, &err)) {
-        if (!cio__utf8_valid(text, len))
-            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, field);
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
-                         field, err.column, err.text);
-    }
+    cio_status_t st = cio__json_scan_argument(call, field, text, strlen(text), 0, &v, NULL);
+    if (st != CIO_OK)
+        return st;
     if (v.kind != wanted)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be a JSON %s (got %s)", call, field,
                          wanted == CIO_JSON_OBJECT ? "object" : "array", cio__jkind_name(v.kind));

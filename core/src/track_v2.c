@@ -236,13 +236,9 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     size_t len = strlen(text);
     cio_json_value_t op;
     cio_jindex_t members; /* the operation's, found while scanning */
-    cio_jerror_t err;
-    if (!cio__json_scan_indexed(text, len, &op, &members, &err)) {
-        if (!cio__utf8_valid(text, len))
-            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call, label);
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid JSON (column %zu: %s)", call,
-                         label, err.column, err.text);
-    }
+    cio_status_t scanned = cio__json_scan_argument(call, label, text, len, 0, &op, &members);
+    if (scanned != CIO_OK)
+        return scanned;
     problem_t p = {{0}};
     bool is_event = false, has_id = false;
     bool valid = check_operation(&p, &op, &members, &is_event, &has_id);
