@@ -253,19 +253,9 @@ RSpec.describe CustomerioNative::Pipeline do
                     max_in_flight: 1)
     pipe.track(1, "first")
     sleep 0.2
-    ticks = 0
-    done = false
-    ticker = Thread.new do
-      until done
-        ticks += 1
-        sleep 0.01
-      end
+    ticks, waited = ticks_while(settle: 0) do
+      300.times { |i| pipe.track(1, "e", i: i) } # far more than fits: waits, never fails
     end
-    started = clock
-    300.times { |i| pipe.track(1, "e", i: i) } # far more than fits: waits, never fails
-    waited = clock - started
-    done = true
-    ticker.join
     expect(waited).to be > 0.4
     expect(ticks).to be >= (waited * 100 * 0.4).to_i
     expect(pipe.flush(timeout: 30)).to be(true)
@@ -374,24 +364,10 @@ RSpec.describe CustomerioNative::Pipeline do
   it "releases the GVL during flush: another thread keeps running" do
     stall(0.5)
     pipe = pipeline(linger: 0.01)
-    ticks = 0
-    done = false
-    ticker = Thread.new do
-      until done
-        ticks += 1
-        sleep 0.01
-      end
-    end
     pipe.track(1, "slow")
-    sleep 0.05
-    before = ticks
-    started = clock
-    expect(pipe.flush).to be(true)
-    elapsed = clock - started
-    done = true
-    ticker.join
+    ticks, elapsed = ticks_while { expect(pipe.flush).to be(true) }
     expect(elapsed).to be >= 0.3
-    expect(ticks - before).to be >= 15 # a held GVL would freeze the ticker (0 or 1 ticks)
+    expect(ticks).to be >= 15 # a held GVL would freeze the ticker (0 or 1 ticks)
   end
 
   it "keeps the GVL for a call that returns at once, so a busy thread does not slow it" do

@@ -126,6 +126,28 @@ module SpecHelpers
   def calls
     mock.requests.map { |r| [r["method"], r["path"]] }
   end
+
+  # Runs the block while another thread counts ticks every 10 ms (started settle seconds
+  # before it); returns [ticks counted while the block ran, the block's seconds]. A call that
+  # held the GVL would freeze the counting thread (0 or 1 ticks).
+  def ticks_while(settle: 0.05)
+    ticks = 0
+    done = false
+    ticker = Thread.new do
+      until done
+        ticks += 1
+        sleep 0.01
+      end
+    end
+    sleep settle
+    before = ticks
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    yield
+    [ticks - before, Process.clock_gettime(Process::CLOCK_MONOTONIC) - started]
+  ensure
+    done = true
+    ticker&.join
+  end
 end
 
 RSpec.configure do |config|
