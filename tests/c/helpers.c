@@ -1,6 +1,8 @@
 /* tests/c/helpers.c - see helpers.h. */
 #include "helpers.h"
 
+#include "curl_body.h"
+
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 
@@ -57,24 +59,6 @@ char *repeat_char(char c, size_t n) {
     return s;
 }
 
-typedef struct growbuf {
-    char *data;
-    size_t len;
-} growbuf_t;
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    growbuf_t *b = userdata;
-    size_t n = size * nmemb;
-    char *p = realloc(b->data, b->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->len, ptr, n);
-    b->data = p;
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 long mock_control(const char *method, const char *path, const char *body, char **out) {
     return mock_request(method, path, NULL, body, out);
 }
@@ -87,11 +71,11 @@ long mock_request(const char *method, const char *path, const char *userpwd, con
 
     CURL *h = curl_easy_init();
     cr_assert_not_null(h, "curl_easy_init failed");
-    growbuf_t buf = {NULL, 0};
+    curl_body_t buf = {NULL, 0};
     struct curl_slist *headers = NULL;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_body_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -29,6 +29,8 @@
  * 10,000,000), SOAK_SINK (track_v2, pipelines or both; default both), SOAK_PRODUCERS (2),
  * SOAK_RSS_GROWTH_KB (4096). Exit status 0 when every sink passed.
  */
+#include "../c/curl_body.h"
+
 #include <customerio/customerio.h>
 
 #include <cio_mock.h>
@@ -190,39 +192,20 @@ static void problem(soak_t *s, const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ the control API */
 
-typedef struct text_buf {
-    char *data;
-    size_t len;
-} text_buf_t;
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *user) {
-    text_buf_t *b = user;
-    size_t n = size * nmemb;
-    char *bigger = realloc(b->data, b->len + n + 1);
-    if (bigger == NULL) {
-        return 0;
-    }
-    memcpy(bigger + b->len, ptr, n);
-    b->data = bigger;
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 /* One control request on curl (a handle per thread, kept alive); returns the HTTP status or -1,
  * and the body in *out (malloc'd) when out is not NULL. */
 static long control(CURL *curl, const char *base_url, const char *method, const char *path,
                     const char *body, char **out) {
     char url[512];
     snprintf(url, sizeof(url), "%s%s", base_url, path);
-    text_buf_t answer = {NULL, 0};
+    curl_body_t answer = {NULL, 0};
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_body_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
