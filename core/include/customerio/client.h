@@ -14,8 +14,11 @@
  *     ...
  *     cio_client_free(client);
  *
- * fork(): the engine thread does not exist in a child process. A child must not use a client
- * created by its parent (not even to free it); it creates its own.
+ * fork(): a client created before fork() works in the child (pre-forking servers create their
+ * clients first): the engine thread stayed with the parent, so the child's first request starts
+ * an engine of its own; cio_client_free() in the child frees that one and leaves the parent's
+ * alone. Requests the parent had in flight are the parent's. A pipeline does not follow a fork
+ * (pipeline.h).
  */
 #ifndef CUSTOMERIO_CLIENT_H
 #define CUSTOMERIO_CLIENT_H

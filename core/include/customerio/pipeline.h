@@ -21,10 +21,11 @@
  * a pipeline opened later on the same file (after a crash, or kill -9) first sends whatever was
  * not confirmed.
  *
- * fork(): the pipeline thread does not exist in a child; a child must not use the pipeline (nor
- * its client) and makes its own. With a spool, what the parent had not confirmed stays in the
- * file for the parent (or the next pipeline opened on it); do not open one spool from two
- * processes at once.
+ * fork(): the pipeline thread does not exist in a child, so there every call on a pipeline made
+ * by the parent fails at once with CIO_E_CLOSED (enqueue, flush, stats; close leaves it alone),
+ * nothing being queued that would never leave; the child makes its own (its client may be the
+ * parent's, client.h). With a spool, what the parent had not confirmed stays in the file for the
+ * parent (or the next pipeline opened on it); do not open one spool from two processes at once.
  */
 #ifndef CUSTOMERIO_PIPELINE_H
 #define CUSTOMERIO_PIPELINE_H
