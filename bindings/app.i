@@ -13,7 +13,9 @@
  * - const cio_page_t *page: None / nil (the first page, server's size) or (start, limit), start
  *   a str or None and limit an int (0 = not sent).
  * - const cio_delivery_filter_t *filter: None / nil or (metric, state, start_ts, end_ts,
- *   tracked_responses): two str-or-None, two ints (0 = not sent) and a bool.
+ *   tracked_responses): two str-or-None, two ints (0 = not sent) and a cio_flag_t
+ *   (CIO_FLAG_UNSET / CIO_FLAG_TRUE / CIO_FLAG_FALSE; Ruby also takes nil / true / false).
+ * - int flag arguments (unique) are cio_flag_t values, as in C: the constants CIO_FLAG_*.
  * - const char *const *ids: the id list typemap of customerio.i.
  *
  * Python: every call here sends requests and so releases the GIL (swig -threads); the arguments
@@ -127,7 +129,7 @@ static int cio_py_delivery_filter_from(PyObject *o, cio_delivery_filter_t *f,
         *out = NULL;
         return 0;
     }
-    if (!PyArg_ParseTuple(o, "OOLLp;filter must be (metric, state, start_ts, end_ts, "
+    if (!PyArg_ParseTuple(o, "OOLLi;filter must be (metric, state, start_ts, end_ts, "
                              "tracked_responses)",
                           &metric, &state, &start_ts, &end_ts, &tracked)) {
         return -1;
@@ -138,7 +140,7 @@ static int cio_py_delivery_filter_from(PyObject *o, cio_delivery_filter_t *f,
     }
     f->start_ts = (int64_t)start_ts;
     f->end_ts = (int64_t)end_ts;
-    f->tracked_responses = tracked ? 1 : 0;
+    f->tracked_responses = tracked; /* a cio_flag_t; the core checks it */
     *out = f;
     return 0;
 }
@@ -321,7 +323,11 @@ static cio_attachment_t *cio_rb_attachments(VALUE ary, volatile VALUE *tmpbuf, V
         tmp.state = cio_rb_app_cstr(RARRAY_AREF($input, 1), &keep2, "filter state");
         tmp.start_ts = (int64_t)NUM2LL(RARRAY_AREF($input, 2));
         tmp.end_ts = (int64_t)NUM2LL(RARRAY_AREF($input, 3));
-        tmp.tracked_responses = RTEST(RARRAY_AREF($input, 4)) ? 1 : 0;
+        VALUE tracked = RARRAY_AREF($input, 4);
+        tmp.tracked_responses = NIL_P(tracked)        ? CIO_FLAG_UNSET
+                                : tracked == Qtrue    ? CIO_FLAG_TRUE
+                                : tracked == Qfalse   ? CIO_FLAG_FALSE
+                                                      : NUM2INT(tracked);
         $1 = &tmp;
     }
 }

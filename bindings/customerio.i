@@ -309,12 +309,15 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 
 /* cio_v2_send_batch's result: returned as (request_count, [(index, reason, field, message)])
  * when the call returns CIO_OK or CIO_E_PARTIAL (a partial batch is not an exception here: the
- * caller gets the rejected items), None when the call was made asynchronous. */
+ * caller gets the rejected items) or when every item was refused before sending (a result with
+ * request_count 0: the same per-item answer, nothing sent), None when the call was made
+ * asynchronous. */
 %typemap(in, numinputs=0) cio_batch_result_t **result (cio_batch_result_t *tmp = NULL) {
     $1 = &tmp;
 }
 %typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
-    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL) {
+    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL &&
+        !(tmp4 != NULL && cio_batch_result_request_count(tmp4) == 0)) {
         cio_batch_result_free(tmp4);
         tmp4 = NULL;
         cio_py_raise($1);
@@ -661,12 +664,13 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 
 /* cio_v2_send_batch returns [request_count, [[index, reason, field, message], ...]] when the
  * requests went through (CIO_OK or CIO_E_PARTIAL: rejected items are a result, not an
- * exception). */
+ * exception) or every item was refused before sending (request_count 0, nothing sent). */
 %typemap(in, numinputs=0) cio_batch_result_t **result (cio_batch_result_t *tmp = NULL) {
     $1 = &tmp;
 }
 %typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
-    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL) {
+    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL &&
+        !(tmp4 != NULL && cio_batch_result_request_count(tmp4) == 0)) {
         VALUE exc = cio_rb_error_new($1);
         cio_batch_result_free(tmp4);
         tmp4 = NULL;

@@ -13,6 +13,8 @@ echo "== Python suite"
 venv="$build/venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check pytest pytest-asyncio
+# the official async client, for the differential checks (tests/python/test_dropin_*.py)
+"$venv/bin/pip" install -q --disable-pip-version-check 'async-customerio==2.18.*'
 "$venv/bin/pip" install -q --disable-pip-version-check .
 rc=0
 CIO_MOCK_BIN="$(cd "$build" && pwd)/mock/cio-mock" \

@@ -405,6 +405,22 @@ static cio_status_t check_metrics(const char *call, const char *period, int step
     return CIO_OK;
 }
 
+/* A cio_flag_t argument: set, unset, or an error naming it. */
+static cio_status_t check_flag(const char *call, const char *name, int flag) {
+    if (flag == CIO_FLAG_UNSET || flag == CIO_FLAG_TRUE || flag == CIO_FLAG_FALSE)
+        return CIO_OK;
+    return cio__fail(CIO_E_INVALID_ARGUMENT,
+                     "%s: %s must be CIO_FLAG_UNSET, CIO_FLAG_TRUE or CIO_FLAG_FALSE (0, 1, 2), "
+                     "not %d",
+                     call, name, flag);
+}
+
+/* name=true or name=false, nothing when unset: a false flag is sent, not dropped. */
+static void query_flag(cio_app_req_t *r, const char *name, int flag) {
+    if (flag != CIO_FLAG_UNSET)
+        cio__app_query(r, name, flag == CIO_FLAG_TRUE ? "true" : "false");
+}
+
 static cio_status_t metrics_get(cio_client_t *client, const char *call, const char *id,
                                 const char *suffix, const char *period, int steps, int unique,
                                 char **response_json) {
@@ -412,8 +428,8 @@ static cio_status_t metrics_get(cio_client_t *client, const char *call, const ch
     cio_status_t st = cio__check_id(call, "transactional_id", id);
     if (st == CIO_OK)
         st = check_metrics(call, period, steps);
-    if (st == CIO_OK && unique != 0 && unique != 1)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: unique must be 0 or 1", call);
+    if (st == CIO_OK)
+        st = check_flag(call, "unique", unique);
     if (st != CIO_OK)
         return st;
     cio_app_req_t r = {0};
@@ -424,8 +440,7 @@ static cio_status_t metrics_get(cio_client_t *client, const char *call, const ch
         cio__app_query(&r, "period", period);
     if (steps > 0)
         cio__app_query_int(&r, "steps", steps);
-    if (unique)
-        cio__app_query(&r, "unique", "true");
+    query_flag(&r, "unique", unique);
     return cio__app_send(client, call, "GET", &r, NULL, response_json);
 }
 
@@ -455,8 +470,8 @@ static cio_status_t check_delivery_filter(const char *call, const cio_delivery_f
     if (st == CIO_OK && (f->start_ts < 0 || f->end_ts < 0))
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: filter.%s is negative", call,
                        f->start_ts < 0 ? "start_ts" : "end_ts");
-    if (st == CIO_OK && f->tracked_responses != 0 && f->tracked_responses != 1)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: filter.tracked_responses must be 0 or 1", call);
+    if (st == CIO_OK)
+        st = check_flag(call, "filter.tracked_responses", f->tracked_responses);
     return st;
 }
 
@@ -487,8 +502,7 @@ cio_status_t cio_transactional_deliveries(cio_client_t *client, const char *tran
             cio__app_query_int(&r, "start_ts", (long long)filter->start_ts);
         if (filter->end_ts > 0)
             cio__app_query_int(&r, "end_ts", (long long)filter->end_ts);
-        if (filter->tracked_responses)
-            cio__app_query(&r, "get_tracked_responses", "true");
+        query_flag(&r, "get_tracked_responses", filter->tracked_responses);
     }
     return cio__app_send(client, call, "GET", &r, NULL, response_json);
 }

@@ -2,7 +2,9 @@
  * Batches for any sink (pipeline_sink.h): items validated by the sink, packed into as many
  * requests as keep each body under the sink's limit (never truncated, order kept), sent
  * concurrently over the engine, and the answers turned into a cio_batch_result_t that names each
- * rejected item by its index in the caller's array.
+ * rejected item by its index in the caller's array. cio__batch_send refuses the whole batch for
+ * one invalid item; cio__batch_send_valid (Track v2's send_batch) sends the valid ones and lists
+ * the invalid ones in the same result as the server's rejections.
  */
 #include "pipeline_sink.h"
 
@@ -34,21 +36,28 @@ static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reas
     return e->reason != NULL;
 }
 
+/* Where the k-th item sent sits in the caller's array (where: NULL when every item was sent). */
+static size_t caller_index(const size_t *where, size_t k) {
+    return where != NULL ? where[k] : k;
+}
+
 typedef struct result_cursor {
     cio_batch_result_t *result;
     size_t first;
+    const size_t *where;
 } result_cursor_t;
 
 static void add_to_result(void *user, size_t local, const char *reason, const char *field,
                           const char *message) {
     result_cursor_t *c = user;
-    add_item_error(c->result, c->first + local, reason, field, message);
+    add_item_error(c->result, caller_index(c->where, c->first + local), reason, field, message);
 }
 
 /* The rejected items named in one request's 2xx answer, in the sink's format. */
 static void collect_item_errors(cio_batch_result_t *r, const cio_sink_t *sink,
-                                const cio_http_call_t *call, size_t first, size_t n_items) {
-    result_cursor_t cursor = {r, first};
+                                const cio_http_call_t *call, const size_t *where, size_t first,
+                                size_t n_items) {
+    result_cursor_t cursor = {r, first, where};
     sink->item_errors(call->response, call->response_len, n_items, add_to_result, &cursor);
 }
 
@@ -103,8 +112,10 @@ oom:
 typedef struct chunk_map {
     const cio_sink_t *sink;
     size_t n;
-    size_t *first;
+    size_t *first; /* per request: its first item, counted among the items sent */
     size_t *count;
+    size_t *where;               /* the caller's index of each item sent; NULL: all were sent */
+    cio_batch_result_t *refused; /* items refused before sending (NULL: none), for the result */
 } chunk_map_t;
 
 static void chunk_map_free(void *p) {
@@ -112,23 +123,29 @@ static void chunk_map_free(void *p) {
     if (m != NULL) {
         free(m->first);
         free(m->count);
+        free(m->where);
+        cio_batch_result_free(m->refused);
         free(m);
     }
 }
 
-/* Builds the batch result: per-item errors from 207/200 answers, whole failed requests. */
+/* Builds the batch result: items refused before sending, per-item errors from 207/200 answers,
+ * whole failed requests. */
 static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
-    const chunk_map_t *map = ctx;
-    cio_batch_result_t *r = calloc(1, sizeof(*r));
+    chunk_map_t *map = ctx;
+    cio_batch_result_t *r = map->refused != NULL ? map->refused : calloc(1, sizeof(*r));
+    size_t refused = map->refused != NULL ? map->refused->count : 0;
+    map->refused = NULL;
     size_t first_failed = n;
     for (size_t k = 0; r != NULL && k < n; k++) {
         if (statuses[k] == CIO_OK) {
-            collect_item_errors(r, map->sink, &calls[k], map->first[k], map->count[k]);
+            collect_item_errors(r, map->sink, &calls[k], map->where, map->first[k], map->count[k]);
             continue;
         }
         for (size_t i = 0; i < map->count[k]; i++)
-            add_item_error(r, map->first[k] + i, cio_status_str(statuses[k]), NULL, messages[k]);
+            add_item_error(r, caller_index(map->where, map->first[k] + i),
+                           cio_status_str(statuses[k]), NULL, messages[k]);
         if (first_failed == n)
             first_failed = k;
     }
@@ -158,6 +175,8 @@ static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, si
         cio__buf_printf(&m, "%s: %zu of the batch's items were rejected (first: item %zu, %s%s%s)",
                         name, r->count, e->index, e->reason, e->field != NULL ? " " : "",
                         e->field != NULL ? e->field : "");
+        if (refused > 0)
+            cio__buf_printf(&m, "; %zu of them invalid, not sent", refused);
         out->status = CIO_E_PARTIAL;
         out->message = m.data;
         out->http_status = (int)calls[0].http_status;
@@ -169,8 +188,10 @@ static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, si
     }
 }
 
+/* Sends the packed requests; where and refused (may be NULL) are taken over. */
 static cio_status_t send_chunks(cio_client_t *client, const char *call, const cio_sink_t *sink,
-                                chunk_t *chunks, size_t n, cio_batch_result_t **result) {
+                                chunk_t *chunks, size_t n, size_t *where,
+                                cio_batch_result_t *refused, cio_batch_result_t **result) {
     cio_http_call_t *calls = calloc(n, sizeof(*calls));
     chunk_map_t *map = calloc(1, sizeof(*map));
     if (map != NULL) {
@@ -178,9 +199,15 @@ static cio_status_t send_chunks(cio_client_t *client, const char *call, const ci
         map->n = n;
         map->first = calloc(n, sizeof(size_t));
         map->count = calloc(n, sizeof(size_t));
+        map->where = where;
+        map->refused = refused;
     }
     if (calls == NULL || map == NULL || map->first == NULL || map->count == NULL) {
         free(calls);
+        if (map == NULL) {
+            free(where);
+            cio_batch_result_free(refused);
+        }
         chunk_map_free(map);
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     }
@@ -205,32 +232,98 @@ static cio_status_t send_chunks(cio_client_t *client, const char *call, const ci
     return st;
 }
 
-cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
-                             const char *const *items, size_t count, cio_batch_result_t **result) {
+/* The message of a batch whose every item was refused: the first item's, counted. */
+static cio_status_t fail_all_refused(const char *call, const char *item_name, size_t count,
+                                     cio_status_t first_status, const cio_batch_result_t *r) {
+    const char *first = r->errors[0].message != NULL ? r->errors[0].message : "";
+    size_t prefix = strlen(call);
+    if (strncmp(first, call, prefix) == 0 && strncmp(first + prefix, ": ", 2) == 0)
+        first += prefix + 2; /* "send_batch: operations[0]: ..." without the call's name */
+    if (count == 1)
+        return cio__fail(first_status, "%s: %s", call, first);
+    return cio__fail(first_status, "%s: all %zu %ss are invalid, nothing was sent (first: %s)",
+                     call, count, item_name, first);
+}
+
+/*
+ * Both batch calls. prepare NULL: the sink's prepare, and one invalid item fails the call.
+ * Otherwise refused items are collected (refused) and the others sent.
+ */
+static cio_status_t batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                               cio_prepare_item_fn prepare, const char *const *items, size_t count,
+                               cio_batch_result_t **result) {
     if (result != NULL)
         *result = NULL;
     if (items == NULL || count == 0)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %ss is empty", call, sink->item_name);
+    /* a refused item records its error, and any recorded error disarms cio_async_next(): hold
+     * the caller's queue across validation and re-arm it for the sending */
+    uint64_t token = 0;
+    cio_queue_t *queue = prepare != NULL ? cio__async_take(&token) : NULL;
     cio_buf_t *ops = calloc(count, sizeof(*ops));
-    if (ops == NULL)
+    size_t *where = calloc(count, sizeof(*where));
+    if (ops == NULL || where == NULL) {
+        free(ops);
+        free(where);
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    cio_status_t st = CIO_OK;
+    }
+    cio_batch_result_t *refused = NULL;
+    cio_status_t st = CIO_OK, first_refusal = CIO_OK;
+    size_t n_ok = 0; /* items prepared into ops[0 .. n_ok) */
     for (size_t i = 0; st == CIO_OK && i < count; i++) {
         char label[48];
         snprintf(label, sizeof(label), "%ss[%zu]", sink->item_name, i);
-        st = sink->prepare(call, label, items[i], &ops[i]);
+        cio_item_fault_t why = {"invalid", NULL};
+        st = prepare != NULL ? prepare(call, label, items[i], &ops[n_ok], &why)
+                             : sink->prepare(call, label, items[i], &ops[n_ok]);
+        if (st == CIO_OK) {
+            where[n_ok++] = i;
+            continue;
+        }
+        cio__buf_free(&ops[n_ok]);
+        if (prepare == NULL || (st != CIO_E_INVALID_ARGUMENT && st != CIO_E_PAYLOAD_TOO_LARGE))
+            break; /* all or nothing, or out of memory */
+        const cio_error_t *e = cio_last_error();
+        if (refused == NULL)
+            refused = calloc(1, sizeof(*refused));
+        if (refused == NULL ||
+            !add_item_error(refused, i, why.reason, why.field, e != NULL ? e->message : NULL)) {
+            st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+            break;
+        }
+        if (first_refusal == CIO_OK)
+            first_refusal = st;
+        st = CIO_OK;
     }
     chunk_t *chunks = NULL;
     size_t n_chunks = 0;
-    if (st == CIO_OK)
-        st = pack_chunks(call, sink, ops, count, &chunks, &n_chunks);
-    for (size_t i = 0; i < count; i++)
+    if (st == CIO_OK && n_ok > 0)
+        st = pack_chunks(call, sink, ops, n_ok, &chunks, &n_chunks);
+    for (size_t i = 0; i < n_ok; i++)
         cio__buf_free(&ops[i]);
     free(ops);
-    if (st != CIO_OK)
+    if (st == CIO_OK && n_ok == 0) { /* every item refused: nothing to send */
+        free(where);
+        st = fail_all_refused(call, sink->item_name, count, first_refusal, refused);
+        if (result != NULL)
+            *result = refused;
+        else
+            cio_batch_result_free(refused);
         return st;
+    }
+    if (st != CIO_OK) {
+        free(where);
+        cio_batch_result_free(refused);
+        return st;
+    }
+    if (queue != NULL)
+        cio_async_next(queue, token);
+    if (refused == NULL) { /* every item is sent: indexes are the caller's */
+        free(where);
+        where = NULL;
+    }
     cio_batch_result_t *r = NULL;
-    st = send_chunks(client, call, sink, chunks, n_chunks, &r);
+    st = send_chunks(client, call, sink, chunks, n_chunks, where, refused, &r);
     for (size_t k = 0; k < n_chunks; k++)
         cio__buf_free(&chunks[k].body);
     free(chunks);
@@ -239,6 +332,17 @@ cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_s
     else
         cio_batch_result_free(r);
     return st;
+}
+
+cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                             const char *const *items, size_t count, cio_batch_result_t **result) {
+    return batch_send(client, call, sink, NULL, items, count, result);
+}
+
+cio_status_t cio__batch_send_valid(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                                   cio_prepare_item_fn prepare, const char *const *items,
+                                   size_t count, cio_batch_result_t **result) {
+    return batch_send(client, call, sink, prepare, items, count, result);
 }
 
 size_t cio_batch_result_request_count(const cio_batch_result_t *result) {

@@ -44,4 +44,35 @@ cio_status_t cio__cdp_build_message(const char *call, const cio_cdp_message_t *m
 cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
                              const char *const *items, size_t count, cio_batch_result_t **result);
 
+/*
+ * Why one item of a batch was refused before anything was sent, in Customer.io's words (the
+ * same as a 207 answer's): reason "invalid", "required" or "too_large"; field the item's member
+ * at fault, or NULL. Static strings.
+ */
+typedef struct cio_item_fault {
+    const char *reason;
+    const char *field;
+} cio_item_fault_t;
+
+/* A sink's prepare that also fills *why (when non-NULL) for a refused item. */
+typedef cio_status_t (*cio_prepare_item_fn)(const char *call, const char *label, const char *item,
+                                            cio_buf_t *out, cio_item_fault_t *why);
+
+/* track_v2.c: cio__v2_prepare_operation() with the reason an operation is refused. */
+cio_status_t cio__v2_prepare_item(const char *call, const char *label, const char *text,
+                                  cio_buf_t *out, cio_item_fault_t *why);
+
+/*
+ * Like cio__batch_send(), but an item prepare refuses (CIO_E_INVALID_ARGUMENT,
+ * CIO_E_PAYLOAD_TOO_LARGE) does not stop the batch: the valid items are sent, and the refused
+ * ones are in *result by their index in items, with prepare's reason and field and its error
+ * message. Then CIO_E_PARTIAL (unless a request failed as a whole: its status). Every item
+ * refused: nothing is sent, nothing is queued even after cio_async_next(), CIO_E_INVALID_ARGUMENT
+ * is returned and *result lists every item (request count 0). Any other failure of prepare (out
+ * of memory) fails the call with no result.
+ */
+cio_status_t cio__batch_send_valid(cio_client_t *client, const char *call, const cio_sink_t *sink,
+                                   cio_prepare_item_fn prepare, const char *const *items,
+                                   size_t count, cio_batch_result_t **result);
+
 #endif

@@ -37,14 +37,29 @@ static bool in_list(const char *value, const char *const *list) {
     return false;
 }
 
-/* The reason an operation is invalid, in a caller-supplied buffer; "" when it is valid. */
+/*
+ * The reason an operation is invalid, in a caller-supplied buffer; "" when it is valid. reason
+ * and field say it in Customer.io's words for a batch's per-item errors: reason "invalid" or
+ * "required", field the operation's member at fault (NULL: the operation as a whole). Both are
+ * static strings.
+ */
 typedef struct problem {
     char text[200];
+    const char *reason;
+    const char *field;
 } problem_t;
 
-static bool complain(problem_t *p, const char *fmt, const char *arg) {
+static bool fault(problem_t *p, const char *reason, const char *field, const char *fmt,
+                  const char *arg) {
     snprintf(p->text, sizeof(p->text), fmt, arg);
+    p->reason = reason;
+    p->field = field;
     return false;
+}
+
+/* Most problems: the value of field (also the format's argument) is invalid. */
+static bool complain(problem_t *p, const char *fmt, const char *field) {
+    return fault(p, "invalid", field, fmt, field);
 }
 
 /*
@@ -73,6 +88,8 @@ static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *
         return true;
     snprintf(p->text, sizeof(p->text), "%s%s%s %s", what, key != NULL ? "." : "",
              key != NULL ? key : "", fault);
+    p->reason = "invalid";
+    p->field = what;
     return false;
 }
 
@@ -83,7 +100,9 @@ static const cio_json_value_t *member(const cio_json_value_t *obj, const char *k
 }
 
 static bool check_person_identifiers(problem_t *p, const cio_json_value_t *ids, const char *what) {
-    if (ids == NULL || ids->kind != CIO_JSON_OBJECT)
+    if (ids == NULL)
+        return fault(p, "required", what, "%s is missing", what);
+    if (ids->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", what);
     cio_jindex_t index;
     cio__jindex(ids, &index);
@@ -144,23 +163,21 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
                             bool *is_event, bool *has_id) {
     *is_event = false;
     if (text->kind != CIO_JSON_OBJECT)
-        return complain(p, "an operation must be a JSON object (got %s)",
-                        cio__jkind_name(text->kind));
+        return fault(p, "invalid", NULL, "an operation must be a JSON object (got %s)",
+                     cio__jkind_name(text->kind));
     char type_buf[48], action_buf[48];
     const char *type = short_string(op, "type", type_buf, sizeof(type_buf));
     const char *action = short_string(op, "action", action_buf, sizeof(action_buf));
     cio_json_value_t present;
     if (type == NULL)
-        return complain(p,
-                        cio__jindex_get(op, "type", &present) != NULL
-                            ? "%s must be a string (person, object or delivery)"
-                            : "%s is missing (person, object or delivery)",
-                        "type");
+        return cio__jindex_get(op, "type", &present) != NULL
+                   ? complain(p, "%s must be a string (person, object or delivery)", "type")
+                   : fault(p, "required", "type", "%s is missing (person, object or delivery)",
+                           "type");
     if (action == NULL)
-        return complain(p,
-                        cio__jindex_get(op, "action", &present) != NULL ? "%s must be a string"
-                                                                        : "%s is missing",
-                        "action");
+        return cio__jindex_get(op, "action", &present) != NULL
+                   ? complain(p, "%s must be a string", "action")
+                   : fault(p, "required", "action", "%s is missing", "action");
     const char *const *allowed = strcmp(type, "person") == 0     ? person_actions
                                  : strcmp(type, "object") == 0   ? object_actions
                                  : strcmp(type, "delivery") == 0 ? delivery_actions
@@ -168,11 +185,15 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     if (allowed == NULL) {
         snprintf(p->text, sizeof(p->text), "type \"%.*s\" is not person, object or delivery",
                  (int)cio__utf8_cut(type, strlen(type), 40), type);
+        p->reason = "invalid";
+        p->field = "type";
         return false;
     }
     if (!in_list(action, allowed)) {
         snprintf(p->text, sizeof(p->text), "action \"%.*s\" is not valid for type %s",
                  (int)cio__utf8_cut(action, strlen(action), 40), action, type);
+        p->reason = "invalid";
+        p->field = "action";
         return false;
     }
     bool person = strcmp(type, "person") == 0;
@@ -184,7 +205,7 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
     } else {
         const cio_json_value_t *ids = cio__jindex_get(op, "identifiers", &a);
         if (ids == NULL)
-            return complain(p, "%s is missing", "identifiers");
+            return fault(p, "required", "identifiers", "%s is missing", "identifiers");
         if (person && !check_person_identifiers(p, ids, "identifiers"))
             return false;
         if (strcmp(type, "object") == 0 && !check_object_identifiers(p, ids))
@@ -200,7 +221,8 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
                 strcmp(action, "page") == 0;
     const cio_json_value_t *name = cio__jindex_get(op, "name", &a);
     if (*is_event && (name == NULL || name->kind != CIO_JSON_STRING || name->len == 2))
-        return complain(p, "%s is required for this action (a non-empty string)", "name");
+        return fault(p, "required", "name", "%s is required for this action (a non-empty string)",
+                     "name");
     const cio_json_value_t *attrs = cio__jindex_get(op, "attributes", &a);
     if (attrs != NULL && attrs->kind != CIO_JSON_OBJECT)
         return complain(p, "%s must be an object", "attributes");
@@ -217,7 +239,9 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
         return false;
     if (strstr(action, "device") != NULL) {
         const cio_json_value_t *device = cio__jindex_get(op, "device", &a);
-        if (device == NULL || device->kind != CIO_JSON_OBJECT)
+        if (device == NULL)
+            return fault(p, "required", "device", "%s is missing (an object)", "device");
+        if (device->kind != CIO_JSON_OBJECT)
             return complain(p, "%s must be an object", "device");
         if (!check_id_value(p, member(device, "token", &b), "device", "token", false))
             return false;
@@ -227,10 +251,16 @@ static bool check_operation(problem_t *p, const cio_json_value_t *text, const ci
 
 /*
  * Validates operation text and writes what goes on the wire into out: the caller's bytes, with
- * an "id" (ULID) prepended to events that have none. label names the operation in errors.
+ * an "id" (ULID) prepended to events that have none. label names the operation in errors. When
+ * the operation is refused (CIO_E_INVALID_ARGUMENT, CIO_E_PAYLOAD_TOO_LARGE) and why is
+ * non-NULL, *why says so in Customer.io's words, for a batch's per-item errors.
  */
-cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
-                                       cio_buf_t *out) {
+cio_status_t cio__v2_prepare_item(const char *call, const char *label, const char *text,
+                                  cio_buf_t *out, cio_item_fault_t *why) {
+    cio_item_fault_t ignored;
+    if (why == NULL)
+        why = &ignored;
+    *why = (cio_item_fault_t){"invalid", NULL}; /* NULL, not JSON, not an object */
     if (text == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is NULL", call, label);
     size_t len = strlen(text);
@@ -239,12 +269,14 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     cio_status_t scanned = cio__json_scan_argument(call, label, text, len, 0, &op, &members);
     if (scanned != CIO_OK)
         return scanned;
-    problem_t p = {{0}};
+    problem_t p = {{0}, "invalid", NULL};
     bool is_event = false, has_id = false;
     bool valid = check_operation(&p, &op, &members, &is_event, &has_id);
     bool needs_id = valid && is_event && !has_id;
-    if (!valid)
+    if (!valid) {
+        *why = (cio_item_fault_t){p.reason, p.field};
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: %s", call, label, p.text);
+    }
 
     if (!cio__buf_reserve(out, len + (needs_id ? CIO_ULID_BUFSIZE + 8 : 0))) /* one malloc */
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
@@ -262,11 +294,18 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     }
     if (!ok)
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    if (out->len > CIO_TRACK_V2_MAX_OPERATION_BYTES)
+    if (out->len > CIO_TRACK_V2_MAX_OPERATION_BYTES) {
+        why->reason = "too_large"; /* the API's word for it */
         return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
                          "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
                          call, label, out->len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
+    }
     return CIO_OK;
+}
+
+cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
+                                       cio_buf_t *out) {
+    return cio__v2_prepare_item(call, label, text, out, NULL);
 }
 
 cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text) {
@@ -336,6 +375,6 @@ cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operatio
     cio_status_t st = cio__require_track_credentials(client, "send_batch");
     if (st != CIO_OK)
         return st;
-    return cio__batch_send(client, "send_batch", &cio__sink_track_v2, operations_json, count,
-                           result);
+    return cio__batch_send_valid(client, "send_batch", &cio__sink_track_v2, cio__v2_prepare_item,
+                                 operations_json, count, result);
 }

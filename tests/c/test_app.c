@@ -954,3 +954,31 @@ Test(app, test_transactional_deliveries_sends_every_filter) {
     expect_rejected(cio_transactional_deliveries(fx.client, "1", NULL, &filter, &resp), &resp,
                     "filter.version 2 is not supported", NULL);
 }
+
+Test(app, test_false_query_flags_are_sent_as_false) {
+    char *resp = NULL;
+    expect_ok(cio_transactional_link_metrics(fx.client, "1", NULL, 0, CIO_FLAG_FALSE, &resp));
+    app_expect_ok("GET", "/v1/transactional/1/metrics/links", "unique=false", NULL);
+    cio_free(resp);
+    mock_clear();
+    expect_ok(cio_transactional_link_metrics(fx.client, "1", NULL, 0, CIO_FLAG_UNSET, NULL));
+    app_expect_ok("GET", "/v1/transactional/1/metrics/links", "", NULL);
+
+    mock_clear();
+    cio_delivery_filter_t filter = CIO_DELIVERY_FILTER_INIT;
+    filter.tracked_responses = CIO_FLAG_FALSE;
+    expect_ok(cio_transactional_deliveries(fx.client, "1", NULL, &filter, NULL));
+    app_expect_ok("GET", "/v1/transactional/1/messages", "get_tracked_responses=false", NULL);
+    mock_clear();
+    filter.tracked_responses = CIO_FLAG_TRUE;
+    expect_ok(cio_transactional_deliveries(fx.client, "1", NULL, &filter, NULL));
+    app_expect_ok("GET", "/v1/transactional/1/messages", "get_tracked_responses=true", NULL);
+
+    mock_clear();
+    filter.tracked_responses = -1;
+    expect_rejected(cio_transactional_deliveries(fx.client, "1", NULL, &filter, &resp), &resp,
+                    "transactional_deliveries: filter.tracked_responses must be CIO_FLAG_UNSET",
+                    "not -1");
+    expect_rejected(cio_transactional_link_metrics(fx.client, "1", NULL, 0, 3, &resp), &resp,
+                    "transactional_link_metrics: unique must be", "not 3");
+}

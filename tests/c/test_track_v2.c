@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <poll.h>
 
 TestSuite(track_v2, .init = fx_setup, .fini = fx_teardown);
 
@@ -411,15 +411,160 @@ Test(track_v2, test_failed_request_lists_every_item_it_carried) {
     json_decref(mock_requests_wait(1));
 }
 
-Test(track_v2, test_batch_with_one_invalid_operation_sends_nothing) {
-    const char *ok = "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}";
-    const char *ops[] = {ok, ok, "{\"type\":\"person\",\"action\":\"fly\",\"identifiers\":{}}"};
+#define OK_OP(id) "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"" id "\"}}"
+#define BAD_ACTION "{\"type\":\"person\",\"action\":\"fly\",\"identifiers\":{\"id\":\"x\"}}"
+#define NO_NAME "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"y\"}}"
+
+static void expect_item(const cio_batch_result_t *r, size_t i, size_t index, const char *reason,
+                        const char *field, const char *message_part) {
+    const cio_batch_item_error_t *e = cio_batch_result_error(r, i);
+    cr_assert_not_null(e, "no error %zu", i);
+    cr_assert_eq(e->index, index, "error %zu is item %zu, not %zu", i, e->index, index);
+    cr_assert_str_eq(e->reason, reason);
+    if (field == NULL)
+        cr_assert_null(e->field);
+    else
+        cr_assert_str_eq(e->field, field);
+    if (message_part != NULL)
+        cr_assert_not_null(e->message != NULL ? strstr(e->message, message_part) : NULL,
+                           "message \"%s\" lacks \"%s\"", e->message ? e->message : "(null)",
+                           message_part);
+}
+
+Test(track_v2, test_batch_sends_valid_items_and_reports_invalid_ones_by_index) {
+    const char *ops[] = {OK_OP("a"), BAD_ACTION, OK_OP("c"), NO_NAME};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 4, &r), CIO_E_PARTIAL, "2 of the batch's items",
+                 "2 of them invalid, not sent");
+    /* exactly the valid items, in order, byte for byte */
+    json_decref(
+        expect_one_request("POST", "/api/v2/batch", "{\"batch\":[" OK_OP("a") "," OK_OP("c") "]}"));
+    cr_assert_eq(cio_batch_result_request_count(r), 1);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    expect_item(r, 0, 1, "invalid", "action", "send_batch: operations[1]: action \"fly\"");
+    expect_item(r, 1, 3, "required", "name", "operations[3]: name is required");
+    cio_batch_result_free(r);
+}
+
+Test(track_v2, test_batch_invalid_items_and_207_answers_share_caller_indexes) {
+    /* sent: caller items 0, 2, 3 -> the server's batch_index 1 is the caller's item 2 */
+    mock_fault(1, 207,
+               "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\",\"field\":\"identifiers\","
+               "\"message\":\"no such person\"}]}",
+               0, NULL, NULL);
+    const char *ops[] = {OK_OP("a"), "[1]", OK_OP("c"), OK_OP("d")};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 4, &r), CIO_E_PARTIAL, "first: item 1", NULL);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_eq(json_array_size(reqs), 1);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "body"),
+                     "{\"batch\":[" OK_OP("a") "," OK_OP("c") "," OK_OP("d") "]}");
+    json_decref(reqs);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    expect_item(r, 0, 1, "invalid", NULL, "must be a JSON object");
+    expect_item(r, 1, 2, "invalid", "identifiers", "no such person");
+    cio_batch_result_free(r);
+}
+
+Test(track_v2, test_batch_split_maps_server_indexes_past_invalid_items) {
+    enum { N = 31, SIZE = 20 * 1024 }; /* 600 KB of valid items: two requests */
+    char *ops[N];
+    for (size_t i = 0; i < N; i++)
+        ops[i] = i == 0 ? strdup(NO_NAME) : sized_operation(i, SIZE);
+    /* both requests answer: "your item 0 is invalid" = caller items 1 and (1 + first count) */
+    mock_fault(2, 207, "{\"errors\":[{\"batch_index\":0,\"reason\":\"invalid\"}]}", 0, NULL, NULL);
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, (const char *const *)ops, N, &r), CIO_E_PARTIAL, NULL,
+                 NULL);
+    cr_assert_eq(cio_batch_result_request_count(r), 2);
+    cr_assert_eq(cio_batch_result_error_count(r), 3);
+    expect_item(r, 0, 0, "required", "name", "operations[0]");
+    expect_item(r, 1, 1, "invalid", NULL, NULL);
+    json_t *reqs = mock_requests_wait(2);
+    size_t first_count = 0;
+    for (size_t k = 0; k < 2; k++) {
+        json_t *body = req_body_json(json_array_get(reqs, k));
+        const char *id = json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(body, "batch"), 0), "identifiers"),
+            "id"));
+        if (strcmp(id, "p1") == 0)
+            first_count = json_array_size(json_object_get(body, "batch"));
+        json_decref(body);
+    }
+    cr_assert_gt(first_count, 0);
+    expect_item(r, 2, 1 + first_count, "invalid", NULL, NULL);
+    json_decref(reqs);
+    cio_batch_result_free(r);
+    for (size_t i = 0; i < N; i++)
+        free(ops[i]);
+}
+
+Test(track_v2, test_batch_item_over_32kb_is_reported_too_large) {
+    char *big = sized_operation(1, 32 * 1024 + 1);
+    const char *ops[] = {OK_OP("a"), big};
+    cio_batch_result_t *r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 2, &r), CIO_E_PARTIAL, NULL, NULL);
+    json_decref(expect_one_request("POST", "/api/v2/batch", "{\"batch\":[" OK_OP("a") "]}"));
+    cr_assert_eq(cio_batch_result_error_count(r), 1);
+    expect_item(r, 0, 1, "too_large", NULL, "32768");
+    cio_batch_result_free(r);
+    free(big);
+}
+
+Test(track_v2, test_batch_of_only_invalid_items_sends_nothing_and_lists_each) {
+    const char *ops[] = {BAD_ACTION, NO_NAME};
     cio_batch_result_t *r = (cio_batch_result_t *)1;
-    expect_error(cio_v2_send_batch(fx.client, ops, 3, &r), CIO_E_INVALID_ARGUMENT, "operations[2]",
-                 "fly");
-    cr_assert_null(r);
+    expect_error(cio_v2_send_batch(fx.client, ops, 2, &r), CIO_E_INVALID_ARGUMENT,
+                 "send_batch: all 2 operations are invalid, nothing was sent (first: "
+                 "operations[0]: action \"fly\"",
+                 NULL);
+    cr_assert_not_null(r);
+    cr_assert_eq(cio_batch_result_request_count(r), 0);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    expect_item(r, 0, 0, "invalid", "action", NULL);
+    expect_item(r, 1, 1, "required", "name", NULL);
+    cio_batch_result_free(r);
+    /* one item: its own error, as before */
+    expect_error(cio_v2_send_batch(fx.client, ops + 1, 1, NULL), CIO_E_INVALID_ARGUMENT,
+                 "send_batch: operations[0]: name is required", NULL);
     expect_nothing_sent();
     expect_error(cio_v2_send_batch(fx.client, ops, 0, NULL), CIO_E_INVALID_ARGUMENT, "empty", NULL);
+}
+
+Test(track_v2, test_async_batch_completion_lists_invalid_items) {
+    const char *ops[] = {BAD_ACTION, OK_OP("b")};
+    cio_queue_t *q = NULL;
+    cr_assert_eq(cio_queue_new(&q), CIO_OK);
+    cio_async_next(q, 7);
+    cio_batch_result_t *r = (cio_batch_result_t *)1;
+    cr_assert_eq(cio_v2_send_batch(fx.client, ops, 2, &r), CIO_OK,
+                 "an invalid item must not make the batch synchronous or fail it");
+    cr_assert_null(r);
+    cio_completion_t *done = NULL;
+    for (int waited = 0; done == NULL && waited < 5000; waited += 10) {
+        cr_assert_eq(cio_queue_poll(q, &done), CIO_OK);
+        if (done == NULL) {
+            struct pollfd pfd = {.fd = cio_queue_fd(q), .events = POLLIN};
+            poll(&pfd, 1, 10);
+        }
+    }
+    cr_assert_not_null(done, "no completion within 5 s");
+    cr_assert_eq(done->token, 7);
+    cr_assert_eq(done->status, CIO_E_PARTIAL);
+    cr_assert_eq(cio_batch_result_error_count(done->batch_result), 1);
+    expect_item(done->batch_result, 0, 0, "invalid", "action", "operations[0]");
+    json_decref(expect_one_request("POST", "/api/v2/batch", "{\"batch\":[" OK_OP("b") "]}"));
+    cio_completion_free(done);
+    /* every item invalid: the call fails at once and queues nothing */
+    cio_async_next(q, 8);
+    r = NULL;
+    expect_error(cio_v2_send_batch(fx.client, ops, 1, &r), CIO_E_INVALID_ARGUMENT, "operations[0]",
+                 NULL);
+    cr_assert_eq(cio_batch_result_error_count(r), 1);
+    cio_batch_result_free(r);
+    poll(NULL, 0, 50);
+    cr_assert_eq(cio_queue_size(q), 0);
+    cio_queue_free(q);
 }
 
 Test(track_v2, test_batch_retry_resends_identical_event_ids) {

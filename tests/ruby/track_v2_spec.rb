@@ -59,11 +59,11 @@ RSpec.describe CustomerioNative::TrackV2 do
     expect(batches.flatten.map { |op| op["identifiers"]["id"] }.sort).to eq((0...40).to_a)
   end
 
-  it "send_batch validates every operation first and names the bad one" do
-    ops = [{ type: "person", action: "identify", identifiers: { id: 1 } },
-           { type: "person", action: "fly", identifiers: { id: 2 } }]
-    expect { v2.send_batch(ops) }
-      .to raise_error(CustomerioNative::Client::ParamError, /operations\[1\]/)
+  it "send_batch validates every operation first and returns the bad one by index" do
+    # (with valid items alongside: tests/ruby/dropin_batch_flags_spec.rb)
+    ops = [{ type: "person", action: "fly", identifiers: { id: 2 } }]
+    expect(v2.send_batch(ops)["errors"].map { |e| e.slice("batch_index", "reason", "field") })
+      .to eq([{ "batch_index" => 0, "reason" => "invalid", "field" => "action" }])
     expect { v2.send_batch("nope") }.to raise_error(CustomerioNative::Client::ParamError)
     expect(mock.requests).to be_empty
   end

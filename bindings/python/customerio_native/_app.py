@@ -264,10 +264,17 @@ def transactional_metrics(transactional_id: Any, period: Optional[str],
     return (_n.cio_transactional_metrics, id_text(transactional_id), period, int(steps or 0))
 
 
+def flag(value: Optional[bool]) -> int:
+    """None / true / false as the C tri-state (cio_flag_t): not sent, =true, =false."""
+    if value is None:
+        return _n.CIO_FLAG_UNSET
+    return _n.CIO_FLAG_TRUE if value else _n.CIO_FLAG_FALSE
+
+
 def transactional_link_metrics(transactional_id: Any, period: Optional[str],
                                steps: Optional[int], unique: Optional[bool]) -> Spec:
     return (_n.cio_transactional_link_metrics, id_text(transactional_id), period,
-            int(steps or 0), 1 if unique else 0)
+            int(steps or 0), flag(unique))
 
 
 def transactional_deliveries(transactional_id: Any, start: Optional[str], limit: Optional[int],
@@ -275,7 +282,7 @@ def transactional_deliveries(transactional_id: Any, start: Optional[str], limit:
                              end_ts: Any, get_tracked_responses: Optional[bool]) -> Spec:
     filt = None
     if (metric is not None or state is not None or start_ts is not None or end_ts is not None
-            or get_tracked_responses):
+            or get_tracked_responses is not None):
         filt = (metric, state, timestamp_int(start_ts), timestamp_int(end_ts),
-                bool(get_tracked_responses))
+                flag(get_tracked_responses))
     return (_n.cio_transactional_deliveries, id_text(transactional_id), page(start, limit), filt)

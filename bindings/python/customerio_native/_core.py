@@ -293,14 +293,16 @@ class NativeClient:
         finally:
             self._leave()
 
-    def submit(self, queue: Any, token: int, fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, queue: Any, token: int, fn: Callable[..., Any], *args: Any) -> Any:
         """Makes one C call asynchronous: it returns at once and completes on ``queue``. A call
-        its input is rejected by raises here, and nothing is queued."""
+        its input is rejected by raises here, and nothing is queued. Returns what the call
+        returned: None once queued, or a Track v2 batch outcome when every item was refused
+        before sending (nothing queued; the outcome is the answer)."""
         ptr = self._enter()
         try:
             _n.cio_async_next(queue, token)
             try:
-                fn(ptr, *args)
+                return fn(ptr, *args)
             except _n.Error as e:
                 raise translate(e, self.error) from None
             except BaseException:
@@ -378,15 +380,19 @@ RESULT_BATCH = 2  # a Track v2 batch outcome as {"errors": [...]}
 
 def batch_response(batch: Optional[Tuple[int, list]]) -> Dict[str, Any]:
     """A batch outcome, in the shape of Customer.io's 207 body: ``{"errors": [{"batch_index",
-    "reason", "field", "message"}]}`` (indexes into the caller's list), ``{}`` when all passed."""
+    "reason", "field", "message"}]}`` (indexes into the caller's list; ``field`` and ``message``
+    left out when there is none, as in Customer.io's answer), ``{}`` when all passed."""
     if not batch or not batch[1]:
         return {}
-    return {
-        "errors": [
-            {"batch_index": index, "reason": reason, "field": field, "message": message}
-            for index, reason, field, message in batch[1]
-        ]
-    }
+    errors = []
+    for index, reason, field, message in batch[1]:
+        item: Dict[str, Any] = {"batch_index": index, "reason": reason}
+        if field is not None:
+            item["field"] = field
+        if message is not None:
+            item["message"] = message
+        errors.append(item)
+    return {"errors": errors}
 
 
 def json_response(body: Optional[bytes]) -> Any:
@@ -433,10 +439,13 @@ class AsyncEngine:
         future: "asyncio.Future[Any]" = loop.create_future()
         self._pending[token] = (future, kind)
         try:
-            self._client.submit(self._queue, token, fn, *args)
+            outcome = self._client.submit(self._queue, token, fn, *args)
         except BaseException:
             del self._pending[token]
             raise
+        if outcome is not None and kind == RESULT_BATCH:  # answered at once, nothing queued
+            del self._pending[token]
+            future.set_result(batch_response(outcome))
         return future
 
     def _drain(self) -> None:

@@ -142,7 +142,9 @@ def entity(payload: Mapping[str, Any], enc: Any) -> Spec:
 
 
 def batch(payload: Sequence[Mapping[str, Any]], enc: Any) -> Spec:
-    return (_n.cio_v2_send_batch, [dumps(sanitize(op), enc) for op in payload])
+    # an item that is not a mapping goes as it is: libcustomerio reports it by its index
+    return (_n.cio_v2_send_batch,
+            [dumps(sanitize(op) if isinstance(op, Mapping) else op, enc) for op in payload])
 
 
 def person_ref(identifiers: Any) -> Optional[Tuple[int, str]]:

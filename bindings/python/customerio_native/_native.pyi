@@ -45,6 +45,9 @@ CIO_MAX_ID_BYTES: int
 CIO_TRACK_V1_MAX_BODY_BYTES: int
 CIO_TRACK_V2_MAX_OPERATION_BYTES: int
 CIO_TRACK_V2_MAX_BATCH_BYTES: int
+CIO_FLAG_UNSET: int  # cio_flag_t: a boolean query flag left out / =true / =false
+CIO_FLAG_TRUE: int
+CIO_FLAG_FALSE: int
 CIO_VERSION_STRING: str
 
 def cio_status_str(status: int) -> str: ...
@@ -126,7 +129,7 @@ def cio_webhook_dedup_free(dedup: Optional[Dedup]) -> None: ...
 # made asynchronous with cio_async_next).
 Attachments = Optional[Sequence[Tuple[str, bytes]]]  # (name, raw bytes); the core base64-encodes
 Page = Optional[Tuple[Optional[str], int]]  # (start, limit)
-DeliveryFilter = Optional[Tuple[Optional[str], Optional[str], int, int, bool]]
+DeliveryFilter = Optional[Tuple[Optional[str], Optional[str], int, int, int]]  # last: cio_flag_t
 CIO_E_QUEUE_FULL: int
 CIO_CUSTOMERS_MAX_IDS: int
 def cio_send_email(client: Client, request_json: Optional[str], attachments: Attachments) -> Optional[bytes]: ...

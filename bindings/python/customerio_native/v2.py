@@ -67,10 +67,15 @@ class TrackAPIV2:
         await self._submit(RESULT_NONE, m.entity(payload, self._enc))
 
     async def send_batch(self, payload: List[EntityPayload]) -> Dict[str, Any]:
-        """Send many operations. libcustomerio splits them into as many ``/api/v2/batch``
-        requests as needed to stay under 500 KB (never truncating) and returns the rejected
-        items as ``{"errors": [{"batch_index", "reason", "field", "message"}]}`` with indexes
-        into *payload* (``{}`` when everything was accepted)."""
+        """Send many operations, as async-customerio does, and return the items that failed
+        the way its 207 answer does: ``{"errors": [{"batch_index", "reason", "field",
+        "message"}]}`` with indexes into *payload* (``{}`` when everything was accepted).
+        libcustomerio checks each operation first: an invalid one is not sent and is listed
+        there too (reason ``invalid``/``required``/``too_large``, the field at fault, a message
+        naming ``operations[i]``), while the valid ones go out, split into as many
+        ``/api/v2/batch`` requests as needed to stay under 500 KB (never truncating). A batch
+        whose every item is invalid sends nothing and returns them all. A request that fails
+        as a whole raises."""
         return await self._submit(RESULT_BATCH, m.batch(payload, self._enc))
 
     # ---- people ----
@@ -187,6 +192,7 @@ class SyncTrackAPIV2:
         self._run(m.entity(payload, self._enc))
 
     def send_batch(self, payload: List[EntityPayload]) -> Dict[str, Any]:
+        """See :meth:`TrackAPIV2.send_batch`."""
         from ._core import batch_response
 
         result = self._run(m.batch(payload, self._enc))

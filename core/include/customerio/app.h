@@ -286,8 +286,18 @@ CIO_EXTERN cio_status_t cio_transactional_metrics(cio_client_t *client,
                                                   const char *transactional_id, const char *period,
                                                   int steps, char **response_json);
 
+/*
+ * A boolean query flag that can also be left out, for the int flag parameters below:
+ * CIO_FLAG_UNSET (0) sends nothing (the server's default), CIO_FLAG_TRUE (1) sends name=true,
+ * CIO_FLAG_FALSE (2) sends name=false. 0 and 1 mean what they did before CIO_FLAG_FALSE existed,
+ * so code written then is unchanged (and a library from then refuses 2 rather than misread it).
+ * Any other value fails with CIO_E_INVALID_ARGUMENT naming the flag.
+ */
+typedef enum cio_flag { CIO_FLAG_UNSET = 0, CIO_FLAG_TRUE = 1, CIO_FLAG_FALSE = 2 } cio_flag_t;
+
 /* GET /v1/transactional/{transactional_id}/metrics/links?period=&steps=&unique= -> {"links":
- * [...]}. unique: 1 = count each person once per link (unique=true), 0 = not sent. */
+ * [...]}. unique, a cio_flag_t: CIO_FLAG_TRUE counts each person once per link (unique=true),
+ * CIO_FLAG_FALSE sends unique=false, CIO_FLAG_UNSET sends nothing. */
 CIO_EXTERN cio_status_t cio_transactional_link_metrics(cio_client_t *client,
                                                        const char *transactional_id,
                                                        const char *period, int steps, int unique,
@@ -302,7 +312,8 @@ typedef struct cio_delivery_filter {
     const char *state;     /* failed, sent, drafted or attempted; NULL = not sent */
     int64_t start_ts;      /* unix seconds; 0 = not sent */
     int64_t end_ts;        /* unix seconds; 0 = not sent */
-    int tracked_responses; /* 1 = get_tracked_responses=true; 0 = not sent */
+    int tracked_responses; /* a cio_flag_t: get_tracked_responses=true (CIO_FLAG_TRUE), =false
+                              (CIO_FLAG_FALSE), or not sent (CIO_FLAG_UNSET) */
 } cio_delivery_filter_t;
 
 #define CIO_DELIVERY_FILTER_INIT                                                                   \

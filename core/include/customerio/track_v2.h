@@ -5,7 +5,8 @@
  * An operation is a JSON object: {"type": "person"|"object"|"delivery", "action": ...,
  * "identifiers": {...}, "attributes"?, "name"?, "timestamp"?, "id"?, "cio_relationships"?,
  * "device"?} (merge: "primary" and "secondary" instead of "identifiers"). Every operation is
- * validated before anything is sent:
+ * validated before it is sent (an invalid one is never sent; cio_v2_send_batch sends the valid
+ * operations of a batch and reports the others):
  * - type/action pairs: person: identify, delete, event, screen, page, add_relationships,
  *   delete_relationships, add_device, delete_device, merge, suppress, unsuppress; object:
  *   identify, delete, event, add_relationships, delete_relationships; delivery: event.
@@ -53,24 +54,39 @@ typedef struct cio_batch_result cio_batch_result_t;
 /* One failed item of a batch. Strings are owned by the result. */
 typedef struct cio_batch_item_error {
     size_t index;        /* the item's index in the caller's array */
-    const char *reason;  /* Customer.io's reason ("invalid", "required", ...), or, when the whole
-                            request carrying the item failed, cio_status_str() of that failure */
-    const char *field;   /* the field at fault ("identifiers", ...), or NULL */
-    const char *message; /* a human explanation, or NULL */
+    const char *reason;  /* Customer.io's reason ("invalid", "required", ...), the same words for
+                            an item refused here before sending ("invalid", "required",
+                            "too_large"), or, when the whole request carrying the item failed,
+                            cio_status_str() of that failure */
+    const char *field;   /* the field at fault ("identifiers", "name", ...), or NULL */
+    const char *message; /* a human explanation, or NULL; for an item refused here, the error
+                            a single call would give ("send_batch: operations[2]: name is
+                            required for this action (a non-empty string)") */
 } cio_batch_item_error_t;
 
 /*
- * POST /api/v2/batch with count operations. Every operation is validated first; one invalid
- * operation fails the call with CIO_E_INVALID_ARGUMENT naming its index, and nothing is sent.
- * The operations are packed into as many requests as needed to keep each body under
- * CIO_TRACK_V2_MAX_BATCH_BYTES (never truncated; item order kept), sent concurrently over the
- * client's engine, each retried like any request.
+ * POST /api/v2/batch with count operations. Every operation is validated first (as above); an
+ * invalid one is not sent and is reported in *result by its index, with reason and field
+ * (Customer.io's words) and a message naming it. The valid operations are packed into as many
+ * requests as needed to keep each body under CIO_TRACK_V2_MAX_BATCH_BYTES (never truncated;
+ * item order kept), sent concurrently over the client's engine, each retried like any request.
+ * Customer.io's per-item rejections (207, or 200 with "errors") are mapped back to the caller's
+ * indexes and listed in the same result; the result's errors are ordered by index.
  *
- * Returns CIO_OK when every item was accepted; CIO_E_PARTIAL when the requests went through but
- * Customer.io rejected some items (207, or 200 with "errors"); otherwise the status of the first
- * request that failed as a whole (its items are listed as failed, reason = its status name).
- * When result is non-NULL, *result receives a new result object in every case where requests
- * were attempted (NULL if validation failed); free it with cio_batch_result_free().
+ * Returns:
+ * - CIO_OK when every item was sent and accepted;
+ * - CIO_E_PARTIAL when the requests went through but some items failed, refused here or
+ *   rejected by Customer.io (the message counts them and names the first);
+ * - the status of the first request that failed as a whole (its items are listed as failed,
+ *   reason = its status name), even when other items were refused here;
+ * - when every operation is invalid: nothing is sent (nor queued after cio_async_next()), the
+ *   status of the first refusal (CIO_E_INVALID_ARGUMENT, or CIO_E_PAYLOAD_TOO_LARGE over
+ *   32 KB) with a message naming it, and *result lists every item with a request count of 0;
+ * - CIO_E_INVALID_ARGUMENT for count 0, CIO_E_NOMEM, CIO_E_CONFIG without result.
+ * When result is non-NULL, *result receives a new result object in every case above that lists
+ * items (else NULL); free it with cio_batch_result_free(). Asynchronous after cio_async_next()
+ * (unless every item is invalid): *result stays NULL and the completion carries the result,
+ * refused items included.
  */
 CIO_EXTERN cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
                                           size_t count, cio_batch_result_t **result);

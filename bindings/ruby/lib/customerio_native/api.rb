@@ -149,6 +149,13 @@ module CustomerioNative
         value = Payload.unix(value)
         value.nil? ? 0 : Integer(value)
       end
+
+      # nil / truthy / false as the C tri-state (cio_flag_t): not sent, =true, =false.
+      def flag(value)
+        return Native::CIO_FLAG_UNSET if value.nil?
+
+        value ? Native::CIO_FLAG_TRUE : Native::CIO_FLAG_FALSE
+      end
     end
 
     # api.customers: reads about one person (id_type: "id" (default), "email" or "cio_id") and
@@ -289,16 +296,18 @@ module CustomerioNative
                   Integer(steps || 0))
       end
 
+      # unique: nil (not sent), true or false (sent as unique=false, not dropped).
       def get_link_metrics(transactional_id, period: nil, steps: nil, unique: nil)
         @api.read(:cio_transactional_link_metrics, Args.text(transactional_id),
-                  Args.text(period), Integer(steps || 0), unique ? 1 : 0)
+                  Args.text(period), Integer(steps || 0), Args.flag(unique))
       end
 
+      # get_tracked_responses: nil (not sent), true or false (sent as =false).
       def get_deliveries(transactional_id, start: nil, limit: nil, metric: nil, state: nil,
                          start_ts: nil, end_ts: nil, get_tracked_responses: nil)
         filter = [Args.text(metric), Args.text(state), Args.unix(start_ts), Args.unix(end_ts),
-                  get_tracked_responses ? true : false]
-        filter = nil if filter == [nil, nil, 0, 0, false]
+                  Args.flag(get_tracked_responses)]
+        filter = nil if filter == [nil, nil, 0, 0, Native::CIO_FLAG_UNSET]
         @api.read(:cio_transactional_deliveries, Args.text(transactional_id),
                   Args.page(start, limit), filter)
       end

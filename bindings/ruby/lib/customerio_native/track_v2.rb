@@ -43,25 +43,26 @@ module CustomerioNative
       call(:cio_v2_send_entity, json(operation, "send_entity: operation"))
     end
 
-    # Sends operations through /api/v2/batch: libcustomerio validates every one first (one bad
-    # operation fails the call naming its index; nothing is sent), splits them into as many
-    # requests under 500 KB as needed, and reports rejected items with their index in
-    # operations. Returns {} when all were accepted, else
-    # {"errors" => [{"batch_index", "reason", "field", "message"}, ...]}.
+    # Sends operations through /api/v2/batch and returns the items that failed, in the shape of
+    # Customer.io's 207 answer: {} when all were accepted, else
+    # {"errors" => [{"batch_index" => i, "reason" => ..., "field" => ..., "message" => ...}]},
+    # i the item's index in operations, "field"/"message" left out when there is none.
+    # libcustomerio checks every operation first: an invalid one (not a Hash, or not a valid
+    # operation) is not sent and is listed there too (reason "invalid", "required" or
+    # "too_large", the field at fault, a message naming operations[i]); the valid ones go out,
+    # split into as many requests under 500 KB as needed. A batch whose every item is invalid
+    # sends nothing and returns them all; a request that fails as a whole raises.
     def send_batch(operations)
       raise @param_error, "send_batch: operations must be an array" unless operations.is_a?(Array)
 
-      ops = operations.each_with_index.map do |op, i|
-        raise @param_error, "send_batch: operations[#{i}] must be a hash" unless op.is_a?(Hash)
-
-        json(op, "send_batch: operations[#{i}]")
-      end
+      ops = operations.each_with_index.map { |op, i| json(op, "send_batch: operations[#{i}]") }
       result = call(:cio_v2_send_batch, ops)
       errors = result ? result[1] : []
       return {} if errors.empty?
 
       { "errors" => errors.map do |index, reason, field, message|
-        { "batch_index" => index, "reason" => reason, "field" => field, "message" => message }
+        { "batch_index" => index, "reason" => reason, "field" => field,
+          "message" => message }.compact
       end }
     end
 
