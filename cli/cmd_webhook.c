@@ -166,8 +166,14 @@ static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, in
     }
     if (o->key_file != NULL) {
         size_t len;
-        if (read_file(o->key_file, &o->key, &len) != 0) {
-            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file, strerror(errno));
+        if (read_file_max(o->key_file, CLI_MAX_KEY_FILE_BYTES, &o->key, &len) != 0) {
+            char why[64];
+            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file,
+                    read_error(errno, CLI_MAX_KEY_FILE_BYTES, why, sizeof(why)));
+            return EXIT_USAGE;
+        }
+        if (nul_offset(o->key, len) >= 0) {
+            fprintf(stderr, "cio %s: %s: the key holds a NUL byte\n", o->cmd, o->key_file);
             return EXIT_USAGE;
         }
         while (len > 0 && (o->key[len - 1] == '\n' || o->key[len - 1] == '\r')) {
@@ -214,10 +220,14 @@ static int verify(int argc, char **argv, int first) {
     }
     char *body = NULL;
     size_t len = 0;
-    int read_rc =
-        o.body_file != NULL ? read_file(o.body_file, &body, &len) : read_stream(stdin, &body, &len);
+    int read_rc = o.body_file != NULL
+                      ? read_file_max(o.body_file, CLI_MAX_WEBHOOK_BODY_BYTES, &body, &len)
+                      : read_stream_max(stdin, CLI_MAX_WEBHOOK_BODY_BYTES, &body, &len);
     if (read_rc != 0) {
-        fprintf(stderr, "cio %s: cannot read the body: %s\n", o.cmd, strerror(errno));
+        char why[64];
+        fprintf(stderr, "cio %s: cannot read the body (%s): %s\n", o.cmd,
+                o.body_file != NULL ? o.body_file : "standard input",
+                read_error(errno, CLI_MAX_WEBHOOK_BODY_BYTES, why, sizeof(why)));
         wh_free(&o);
         return EXIT_USAGE;
     }

@@ -192,9 +192,18 @@ int config_resolve(cli_config_t *cfg, const char *cmd) {
     }
     char *text = NULL;
     size_t len = 0;
-    if (read_file(path, &text, &len) != 0) {
+    if (read_file_max(path, CLI_MAX_CONFIG_BYTES, &text, &len) != 0) {
+        char why[64];
         fprintf(stderr, "cio %s: cannot read the configuration file %s: %s\n", cmd, path,
-                strerror(errno));
+                read_error(errno, CLI_MAX_CONFIG_BYTES, why, sizeof(why)));
+        return EXIT_USAGE;
+    }
+    long nul = nul_offset(text, len);
+    if (nul >= 0) {
+        /* a key cut at a NUL would be used silently: refuse the file */
+        fprintf(stderr, "cio %s: %s: a NUL byte at offset %ld (a configuration file is text)\n",
+                cmd, path, nul);
+        free(text);
         return EXIT_USAGE;
     }
     const char *p = text;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void out_of_memory(void) {
@@ -123,15 +124,21 @@ int64_t now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int read_stream(FILE *f, char **out, size_t *len) {
+int read_stream_max(FILE *f, size_t max, char **out, size_t *len) {
     sbuf_t b = {0};
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    /* One byte past the limit tells "exactly max" from "longer"; nothing more is read. */
+    while (b.len <= max && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         sb_append(&b, chunk, n);
     }
     if (ferror(f)) {
         sb_free(&b);
+        return -1;
+    }
+    if (b.len > max) {
+        sb_free(&b);
+        errno = EFBIG;
         return -1;
     }
     *len = b.len;
@@ -139,16 +146,48 @@ int read_stream(FILE *f, char **out, size_t *len) {
     return 0;
 }
 
-int read_file(const char *path, char **out, size_t *len) {
+int read_file_max(const char *path, size_t max, char **out, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         return -1;
     }
-    int rc = read_stream(f, out, len);
+    struct stat st;
+    int rc;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+        errno = EFBIG; /* refused before reading a byte */
+        rc = -1;
+    } else {
+        rc = read_stream_max(f, max, out, len);
+    }
     int saved = errno;
     fclose(f);
     errno = saved;
     return rc;
+}
+
+const char *fmt_bytes(size_t n, char *buf, size_t size) {
+    if (n >= 1024 * 1024 && n % (1024 * 1024) == 0) {
+        snprintf(buf, size, "%zu MiB", n / (1024 * 1024));
+    } else if (n >= 1024 && n % 1024 == 0) {
+        snprintf(buf, size, "%zu KiB", n / 1024);
+    } else {
+        snprintf(buf, size, "%zu bytes", n);
+    }
+    return buf;
+}
+
+const char *read_error(int errnum, size_t max, char *buf, size_t size) {
+    if (errnum != EFBIG) {
+        return strerror(errnum);
+    }
+    char limit[32];
+    snprintf(buf, size, "larger than %s, the limit", fmt_bytes(max, limit, sizeof(limit)));
+    return buf;
+}
+
+long nul_offset(const char *text, size_t len) {
+    const char *nul = memchr(text, '\0', len);
+    return nul != NULL ? (long)(nul - text) : -1;
 }
 
 void cli_error(const char *fmt, ...) {

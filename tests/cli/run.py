@@ -516,6 +516,80 @@ def test_import_csv_invalid_utf8_is_rejected_not_truncated():
 
 
 @test
+def test_import_nul_byte_rejects_the_record_instead_of_cutting_it():
+    # A CSV cell "42\0 7" was read as "42" (C strings end at the NUL): the record updated
+    # person 42 and the import exited 0. JSON Lines: jansson skips a NUL between tokens.
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "nul.csv", b"type,id,a\nidentify,42\x00 7,x\nidentify,43,y\x00z\n"
+                                b"identify,44,ok\n")
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        check([(e["line"], e["stage"], e["reason"], e["message"]) for e in rep["errors"]] ==
+              [(2, "read", "bad_value", "column 'id' contains a NUL byte"),
+               (3, "read", "bad_value", "column 'a' contains a NUL byte")], rep["errors"])
+        check(rep["errors"][0]["record"] == "identify,42\\0 7,x", rep["errors"][0])
+        check([o["identifiers"] for o in m.batch_operations()] == [{"id": "44"}],
+              m.batch_operations())
+        f = write(d, "nul.jsonl", b'{"type":"identify","id":"45"}\x00\n'
+                                  b'{"type":"identify",\x00"id":"46"}\n'
+                                  b'{"type":"identify","id":"47","a":"\xff"}\n'
+                                  b'{"type":"identify","id":"48"}\n')
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        check([(e["line"], e["reason"]) for e in rep["errors"]] ==
+              [(1, "bad_json"), (2, "bad_json"), (3, "bad_json")], rep["errors"])
+        check("a NUL byte at column 30" in rep["errors"][0]["message"], rep["errors"])
+        check("a NUL byte at column 20" in rep["errors"][1]["message"], rep["errors"])
+        check([o["identifiers"] for o in m.batch_operations()][1:] == [{"id": "48"}],
+              m.batch_operations())
+        f = write(d, "nulhead.csv", b"type,i\x00d\nidentify,1\n")
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1 and "the name of column 2 contains a NUL byte" in err, rc, err)
+
+
+@test
+def test_schema_config_and_body_files_are_bounded_in_size_and_depth():
+    # A 200 KB deeply nested YAML schema cost 35 s of CPU in libyaml; files were read unbounded.
+    with tmpdir() as d:
+        f = write(d, "in.jsonl", jsonl({"type": "identify", "id": "1"}))
+        env = clean_env(CUSTOMERIO_SITE_ID="s", CUSTOMERIO_API_KEY="k",
+                        CUSTOMERIO_TRACK_URL="http://127.0.0.1:9")
+        cases = (
+            ("deep.yaml", "[" * 100000 + "]" * 100000, "nested deeper than 64 levels"),
+            ("deep-block.yaml", "".join("  " * i + "a:\n" for i in range(70)) + "  " * 70 + "1\n",
+             "nested deeper than 64 levels"),
+            ("deep.json", '{"description":' + "[" * 100 + "]" * 100 + "}",
+             "nested deeper than 64 levels"),
+            ("big.yaml", "# " + "x" * (1 << 20) + "\nversion: 1\n", "larger than 1 MiB, the limit"),
+            ("nul.json", b'{"version": 1}\x00', "a NUL byte at offset 14"),
+        )
+        for name, text, msg in cases:
+            schema = write(d, name, text)
+            t = time.time()
+            rc, out, err = cio("import", "--dry-run", "--schema", schema, f, env=env)
+            check(rc == 2 and schema in err and msg in err, name, rc, err)
+            check(time.time() - t < 5, name, "took", time.time() - t)
+        for name, text, msg in (
+                ("big.conf", "# " + "x" * (1 << 20) + "\n", "larger than 1 MiB, the limit"),
+                ("nul.conf", b"site_id = s\napi_key = good\x00bad\n", "a NUL byte at offset 26")):
+            conf = write(d, name, text)
+            rc, out, err = cio("identify", "1", "a=1", "--config", conf,
+                               env=clean_env(CUSTOMERIO_TRACK_URL="http://127.0.0.1:9"))
+            check(rc == 2 and conf in err and msg in err, name, rc, err)
+        rc, out, err = cio("webhook", "verify", "--key", "k", "--timestamp", "1",
+                           "--signature", "0" * 64, input=b"x" * ((1 << 20) + 1))
+        check(rc == 2 and "standard input" in err and "larger than 1 MiB" in err, rc, err)
+        key = write(d, "key", "k" * (65 << 10))
+        rc, out, err = cio("webhook", "verify", "--key-file", key, "--timestamp", "1",
+                           "--signature", "0" * 64, input=b"{}")
+        check(rc == 2 and key in err and "larger than 64 KiB" in err, rc, err)
+        body = write(d, "body.html", "x" * ((10 << 20) + 1))
+        rc, out, err = cio("send-email", "--id", "1", "--template", "1", "--body-file", body,
+                           env=env)
+        check(rc == 2 and body in err and "larger than 10 MiB" in err, rc, err)
+
+
+@test
 def test_import_dry_run_validates_without_sending():
     with Mock() as m, tmpdir() as d:
         good = write(d, "good.jsonl", jsonl({"type": "identify", "id": "1", "a": 1},
