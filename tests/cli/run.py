@@ -12,15 +12,19 @@ import argparse
 import base64
 import contextlib
 import csv
+import hashlib
+import hmac
 import json
 import os
 import pty
 import select
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.request
@@ -827,6 +831,147 @@ def test_webhook_listen_end_to_end_with_the_emulator():
         check(printed[0]["data"] == {"customer_id": "42", "extra": [1, 2]}, printed[0])
         check(printed[2]["metric"] == "some_new_metric")
         check("duplicate event_id ev1" in err.decode(), err)
+
+
+class Listener:
+    """`cio webhook listen` on a free port of 127.0.0.1."""
+
+    def __init__(self, d, key, *args):
+        portfile = os.path.join(d, "listen-port")
+        self.key = key
+        self.proc = subprocess.Popen(
+            WRAPPER + [CIO, "webhook", "listen", "--key", key, "--port", "0", "--port-file",
+                       portfile, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=clean_env())
+        self.port = wait_file(portfile, self.proc, "cio webhook listen")
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def post_signed(self, body, timeout=30):
+        """A real signed webhook; returns (status, seconds it took)."""
+        ts = str(int(time.time()))
+        sig = hmac.new(self.key.encode(), b"v0:" + ts.encode() + b":" + body,
+                       hashlib.sha256).hexdigest()
+        req = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-CIO-Timestamp": ts, "X-CIO-Signature": sig})
+        t = time.time()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, time.time() - t
+        except urllib.error.HTTPError as e:
+            return e.code, time.time() - t
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def slow_socket(port, source="127.0.0.1"):
+    """A connection that has sent the start of a request and nothing more yet."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    return s
+
+
+def closed_within(s, seconds):
+    """Whether the server closes s within seconds (s may keep trickling meanwhile)."""
+    s.settimeout(0.1)
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if s.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            pass
+        except OSError:
+            return True
+        try:
+            s.send(b"a")
+        except OSError:
+            return True
+    return False
+
+
+@test
+def test_webhook_listen_answers_real_webhooks_while_many_slow_clients_trickle():
+    # ~1,100 connections trickling a header byte at a time held every slot of the listener
+    # (select, FD_SETSIZE): a real webhook waited until they gave up, i.e. forever.
+    with tmpdir() as d:
+        lst = Listener(d, "whk")
+        slow, stop = [], threading.Event()
+        try:
+            for _ in range(1100):
+                try:
+                    slow.append(slow_socket(lst.port, "127.0.0.2"))
+                except OSError:
+                    break  # refused: that is a defence too
+
+            def trickle():
+                while not stop.wait(0.5):
+                    for s in slow:
+                        try:
+                            s.send(b"a")
+                        except OSError:
+                            pass
+
+            threading.Thread(target=trickle, daemon=True).start()
+            time.sleep(0.5)
+            status, took = lst.post_signed(json.dumps(event("real-1")).encode(), timeout=10)
+            check(status == 200 and took < 3, "real webhook", status, took)
+        finally:
+            stop.set()
+            for s in slow:
+                s.close()
+            out, err = lst.stop()
+        check([json.loads(l)["event_id"] for l in out.splitlines()] == ["real-1"], out, err)
+
+
+@test
+def test_webhook_listen_closes_slow_silent_and_oversized_requests():
+    with tmpdir() as d:
+        lst = Listener(d, "whk", "--request-timeout", "1.5", "--idle-timeout", "1",
+                       "--max-per-address", "3")
+        try:
+            trickler = slow_socket(lst.port)
+            t = time.time()
+            check(closed_within(trickler, 6), "a trickling request outlived --request-timeout")
+            check(1.2 < time.time() - t < 4, "closed after", time.time() - t)
+            trickler.close()
+            silent = slow_socket(lst.port)
+            silent.settimeout(5)
+            t = time.time()
+            with contextlib.suppress(OSError):
+                check(silent.recv(1) == b"", "a silent connection was answered")
+            check(time.time() - t < 4, "a silent connection outlived --idle-timeout")
+            silent.close()
+            held = [slow_socket(lst.port) for _ in range(3)]
+            extra = slow_socket(lst.port)
+            check(closed_within(extra, 1), "a 4th connection from one address was kept")
+            for s in held + [extra]:
+                s.close()
+            big = socket.create_connection(("127.0.0.1", lst.port))
+            big.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n"
+                        b"X-CIO-Timestamp: 1\r\nX-CIO-Signature: 00\r\n\r\n")
+            big.settimeout(5)
+            answer = big.recv(4096)
+            check(answer.startswith(b"HTTP/1.1 413"), "oversized body", answer)
+            big.close()
+            status, took = lst.post_signed(json.dumps(event("real-2")).encode(), timeout=10)
+            check(status == 200, status)
+        finally:
+            out, err = lst.stop()
+        check("closed 1 connection without a complete request after 1.5 s" in err, err)
+        for flag, value in (("--max-per-address", "0"), ("--request-timeout", "0"),
+                            ("--idle-timeout", "x")):
+            rc, _, err = cio("webhook", "listen", "--key", "k", flag, value)
+            check(rc == 2 and flag in err, flag, rc, err)
 
 
 @test
