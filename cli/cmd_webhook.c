@@ -595,19 +595,6 @@ static void enforce_deadline(listener_t *l) {
     listen_log_flush();
 }
 
-static int write_port_file(const char *path, unsigned port) {
-    sbuf_t tmp = {0};
-    sb_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    int rc = -1;
-    if (f != NULL) {
-        int printed = fprintf(f, "%u\n", port);
-        rc = fclose(f) == 0 && printed > 0 && rename(tmp.data, path) == 0 ? 0 : -1;
-    }
-    sb_free(&tmp);
-    return rc;
-}
-
 static int listen_cmd(int argc, char **argv, int first) {
     wh_opts_t o = {.cmd = "webhook listen",
                    .max_connections = 1000,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void out_of_memory(void) {
     fputs("cio: out of memory\n", stderr);
@@ -188,6 +189,52 @@ const char *read_error(int errnum, size_t max, char *buf, size_t size) {
 long nul_offset(const char *text, size_t len) {
     const char *nul = memchr(text, '\0', len);
     return nul != NULL ? (long)(nul - text) : -1;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len) {
+    sbuf_t tmp = {0};
+    sb_printf(&tmp, "%s.XXXXXX", path);
+    /* mkstemp: O_CREAT|O_EXCL (a symlink planted at the name is never followed), mode 0600 */
+    int fd = mkstemp(tmp.data);
+    if (fd < 0) {
+        int saved = errno;
+        sb_free(&tmp);
+        errno = saved;
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    int rc = done == len && fsync(fd) == 0 ? 0 : -1;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc == 0 && rename(tmp.data, path) != 0) { /* rename replaces a symlink, never follows */
+        rc = -1;
+        saved = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp.data);
+    }
+    sb_free(&tmp);
+    errno = saved;
+    return rc;
+}
+
+int write_port_file(const char *path, unsigned port) {
+    char text[16];
+    int n = snprintf(text, sizeof(text), "%u\n", port);
+    return write_file_atomic(path, text, (size_t)n);
 }
 
 void cli_error(const char *fmt, ...) {

@@ -69,6 +69,13 @@ const char *fmt_bytes(size_t n, char *buf, size_t size);
 /* The offset of the first NUL byte in text, or -1. */
 long nul_offset(const char *text, size_t len);
 
+/* Writes len bytes to path through a new temporary file in the same directory (mkstemp:
+ * created exclusively, mode 0600, no symlink followed), synced and renamed over path: a reader
+ * sees the old file or the whole new one. -1 with errno set on failure (nothing left behind). */
+int write_file_atomic(const char *path, const char *data, size_t len);
+/* --port-file: "PORT\n" written with write_file_atomic. */
+int write_port_file(const char *path, unsigned port);
+
 /* "cio: " + message + newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

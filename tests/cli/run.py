@@ -1064,6 +1064,80 @@ def test_mock_state_survives_a_restart():
 
 
 @test
+def test_mock_state_strips_every_credential_and_is_written_privately():
+    # Saved state kept keys sent in other headers than Authorization and in the query string,
+    # was written 0644, and followed a symlink planted at STATE.tmp.
+    with tmpdir() as d:
+        state = os.path.join(d, "state.json")
+        victim = write(d, "victim.txt", "precious\n")
+        os.symlink(victim, state + ".tmp")
+        m = Mock("--state", state, key="sekrit-track-key", app_key="sekrit-app-key").start()
+        try:
+            rc, out, err = cio("identify", "42", "plan=pro", env=m.env())
+            check(rc == 0, out, err)
+            req = urllib.request.Request(
+                m.url + "/api/v1/customers/7?api_key=sekrit-track-key&access_token=t0k3n&x=1",
+                data=b'{"note":"sekrit-app-key"}', method="PUT", headers={
+                    "Content-Type": "application/json", "X-Api-Key": "sekrit-app-key",
+                    "X-Session": "s3ss10n", "X-Other": "plain",
+                    "Authorization": "Basic " + base64.b64encode(
+                        b"test-site:sekrit-track-key").decode()})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                check(r.status == 200, r.status)
+        finally:
+            m.stop()
+        check("saved 2 requests" in m.stderr, m.stderr)
+        saved = open(state).read()
+        for secret in ("sekrit-track-key", "sekrit-app-key", "t0k3n", "s3ss10n", "plain",
+                       "authorization", base64.b64encode(b"test-site:sekrit-track-key").decode()):
+            check(secret not in saved, "saved:", secret, saved)
+        entry = json.loads(saved)[1]
+        check(entry["query"] == "api_key=REDACTED&access_token=REDACTED&x=1", entry["query"])
+        check(entry["headers"]["x-api-key"] == "[redacted]" and
+              entry["headers"]["content-type"] == "application/json", entry["headers"])
+        check(entry["body"] == '{"note":"REDACTED"}' and entry["auth"] == "track", entry)
+        check(os.stat(state).st_mode & 0o777 == 0o600, oct(os.stat(state).st_mode))
+        check(open(victim).read() == "precious\n", "the symlink at STATE.tmp was followed")
+        check(sorted(os.listdir(d)) == ["state.json", "state.json.tmp", "victim.txt"],
+              os.listdir(d))
+        m2 = Mock("--state", state, key="sekrit-track-key", app_key="sekrit-app-key").start()
+        try:
+            rc, out, err = cio("get", "42", env=m2.env())
+            check(rc == 0 and json_out(out)["customer"]["attributes"]["plan"] == "pro", out, err)
+        finally:
+            m2.stop()
+        check("replayed 2 requests" in m2.stderr, m2.stderr)
+
+
+@test
+def test_mock_log_bounds_flags_and_state_says_what_was_dropped():
+    with tmpdir() as d:
+        state = os.path.join(d, "state.json")
+        m = Mock("--state", state, "--max-requests", "2", "--connection-timeout", "5").start()
+        try:
+            for i in range(3):
+                rc, out, err = cio("identify", str(i), "a=1", env=m.env())
+                check(rc == 0, out, err)
+            status, body = http("GET", m.url + "/_mock/requests/stats")
+            stats = json.loads(body)
+            check(stats["kept"] == 2 and stats["dropped"] == 1 and stats["max_requests"] == 2,
+                  stats)
+            m.proc.send_signal(signal.SIGTERM)
+            out, err = m.proc.communicate(timeout=TIMEOUT)
+        finally:
+            if m.proc.poll() is None:
+                m.proc.kill()
+                m.proc.communicate()
+        err = err.decode()
+        check(m.proc.returncode == 1, "exit", m.proc.returncode, err)
+        check("saved 2 requests" in err and "dropped its 1 oldest requests" in err, err)
+    for flag, value in (("--max-requests", "0"), ("--max-log-bytes", "x"),
+                        ("--connection-timeout", "0")):
+        rc, _, err = cio("mock", flag, value)
+        check(rc == 2 and flag in err, flag, rc, err)
+
+
+@test
 def test_mock_prints_its_url_and_uses_configured_credentials():
     m = Mock(site="my-site", key="my-key").start()
     try:
