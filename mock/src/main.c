@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: cio-mock [--host ADDR] [--port N] [--site-id S] [--api-key K] [--app-api-key K]\n"
@@ -174,24 +175,30 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
     return 0;
 }
 
-/* Written to a temporary name and renamed, so a reader never sees a partial file. */
+/* Written to a new temporary file (mkstemp: exclusive, 0600, no symlink followed) and renamed,
+ * so a reader never sees a partial file. */
 static int write_port_file(const char *path, unsigned short port) {
-    size_t len = strlen(path) + 5;
+    size_t len = strlen(path) + 8;
     char *tmp = malloc(len);
     if (tmp == NULL) {
         return -1;
     }
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    snprintf(tmp, len, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int rc = -1;
     if (f != NULL) {
         int printed = fprintf(f, "%u\n", (unsigned int)port);
         int closed = fclose(f);
         rc = (printed > 0 && closed == 0 && rename(tmp, path) == 0) ? 0 : -1;
+    } else if (fd >= 0) {
+        close(fd);
     }
     if (rc != 0) {
         fprintf(stderr, "cio-mock: cannot write port file %s: %s\n", path, strerror(errno));
-        remove(tmp);
+        if (fd >= 0) {
+            remove(tmp);
+        }
     }
     free(tmp);
     return rc;
