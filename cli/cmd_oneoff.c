@@ -46,8 +46,9 @@ const char help_send_email[] =
     "  --to ADDR            the address to send to (default: the person's email)\n"
     "  --from ADDR  --reply-to ADDR  --bcc ADDR  --subject TEXT\n"
     "  --body TEXT | --body-file FILE   the body (without a template: give --to, --from,\n"
-    "                       --subject and a body)\n"
-    "  --attach FILE        attach a file (repeatable; base64-encoded by the library)\n"
+    "                       --subject and a body; a file of at most 10 MiB)\n"
+    "  --attach FILE        attach a file (repeatable; base64-encoded by the library; at\n"
+    "                       most 10 MiB each)\n"
     "  --set KEY=VALUE      any other request field (send_at=1700000000, tracked=false,\n"
     "                       language=fr, headers:='{\"X-Tag\":\"a\"}')\n"
     "  --pretty             indent the answer\n";

@@ -35,7 +35,8 @@ const char help_webhook[] =
     "Options of verify:\n"
     "  --timestamp T        the X-CIO-Timestamp header\n"
     "  --signature S        the X-CIO-Signature header (\"v0=\" prefix accepted)\n"
-    "  --body-file FILE     read the body from FILE instead of standard input\n"
+    "  --body-file FILE     read the body from FILE instead of standard input (either: at\n"
+    "                       most 1 MiB)\n"
     "  --tolerance SECONDS  also reject a timestamp this far from now (default 0: not checked)\n"
     "  --parse              also parse the body and print its events\n"
     "\n"
@@ -62,7 +63,8 @@ const char help_webhook[] =
     "Options of both:\n"
     "  --key KEY            the webhook signing key ($CUSTOMERIO_WEBHOOK_SIGNING_KEY, or\n"
     "                       webhook_signing_key in the configuration file)\n"
-    "  --key-file FILE      read the signing key from FILE (trailing newline ignored)\n"
+    "  --key-file FILE      read the signing key from FILE (trailing newline ignored; at\n"
+    "                       most 64 KiB)\n"
     "  --config FILE        configuration file (see cio --help-all)\n";
 
 enum {
