@@ -43,7 +43,12 @@ const char help_mock[] =
     "  --fail-retry-after S the Retry-After header sent with them\n"
     "  --fail-rate R        fail that share (0 to 1) of API requests at random, with\n"
     "                       --fail-status (default 503)\n"
-    "  --rate-limit N       answer 429 with Retry-After: 1 beyond N API requests a second\n";
+    "  --rate-limit N       answer 429 with Retry-After: 1 beyond N API requests a second\n"
+    "  --max-requests N     keep at most N requests in the request log (default 100000); the\n"
+    "                       oldest are dropped and counted (GET /_mock/requests/stats)\n"
+    "  --max-log-bytes N    ... and at most N bytes of their bodies, paths and headers\n"
+    "                       (default 268435456, 256 MiB); --state saves only what is kept\n"
+    "  --connection-timeout S  close a connection silent for S seconds (default 60)\n";
 
 enum {
     O_HOST = 100,
@@ -59,7 +64,10 @@ enum {
     O_FAIL_STATUS,
     O_FAIL_RETRY_AFTER,
     O_FAIL_RATE,
-    O_RATE_LIMIT
+    O_RATE_LIMIT,
+    O_MAX_REQUESTS,
+    O_MAX_LOG_BYTES,
+    O_CONNECTION_TIMEOUT
 };
 
 static const cli_opt_t mock_options[] = {{"host", 1, O_HOST},
@@ -76,6 +84,9 @@ static const cli_opt_t mock_options[] = {{"host", 1, O_HOST},
                                          {"fail-retry-after", 1, O_FAIL_RETRY_AFTER},
                                          {"fail-rate", 1, O_FAIL_RATE},
                                          {"rate-limit", 1, O_RATE_LIMIT},
+                                         {"max-requests", 1, O_MAX_REQUESTS},
+                                         {"max-log-bytes", 1, O_MAX_LOG_BYTES},
+                                         {"connection-timeout", 1, O_CONNECTION_TIMEOUT},
                                          {NULL, 0, 0}};
 
 typedef struct mock_opts {
@@ -159,24 +170,26 @@ static int parse(mock_opts_t *o, cli_config_t *cfg, int argc, char **argv, int f
                 return args_usage_error("mock", "--rate-limit must be a positive number");
             }
             break;
+        case O_MAX_REQUESTS:
+        case O_MAX_LOG_BYTES:
+            if (args_number(v, &d, false) != 0 || d < 1 || d > 1e15) {
+                return args_usage_error("mock", "--%s must be a whole number >= 1",
+                                        id == O_MAX_REQUESTS ? "max-requests" : "max-log-bytes");
+            }
+            *(id == O_MAX_REQUESTS ? &o->mo.max_logged_requests : &o->mo.max_logged_bytes) =
+                (size_t)d;
+            break;
+        case O_CONNECTION_TIMEOUT:
+            if (args_number(v, &d, false) != 0 || d < 1 || d > 86400) {
+                return args_usage_error("mock", "--connection-timeout must be 1 to 86400 seconds");
+            }
+            o->mo.connection_timeout_s = (unsigned)d;
+            break;
         default:
             config_option(cfg, id, v);
         }
     }
     return -1;
-}
-
-static int write_port_file(const char *path, unsigned port) {
-    sbuf_t tmp = {0};
-    sb_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    int rc = -1;
-    if (f != NULL) {
-        int printed = fprintf(f, "%u\n", port);
-        rc = fclose(f) == 0 && printed > 0 && rename(tmp.data, path) == 0 ? 0 : -1;
-    }
-    sb_free(&tmp);
-    return rc;
 }
 
 /* Fault rules at start-up: failures first (they apply to the next requests), then latency. */
@@ -248,7 +261,8 @@ int cmd_mock(int argc, char **argv, int first) {
     const char *base = cio_mock_base_url(mock);
     mock_credentials_t creds = {o.mo.site_id != NULL ? o.mo.site_id : "test-site",
                                 o.mo.api_key != NULL ? o.mo.api_key : "test-key",
-                                o.mo.app_api_key != NULL ? o.mo.app_api_key : "test-app-key"};
+                                o.mo.app_api_key != NULL ? o.mo.app_api_key : "test-app-key",
+                                o.mo.cdp_api_key != NULL ? o.mo.cdp_api_key : "test-cdp-key"};
     size_t n = 0;
     if (o.state != NULL) {
         if (mock_state_load(base, o.state, &creds, &n, err, sizeof(err)) != 0) {
@@ -273,11 +287,19 @@ int cmd_mock(int argc, char **argv, int first) {
         while (sigwait(&stop, &sig) != 0) {
         }
         if (o.state != NULL) {
-            if (mock_state_save(base, o.state, &n, err, sizeof(err)) != 0) {
+            uint64_t dropped = 0;
+            if (mock_state_save(base, o.state, &creds, &n, &dropped, err, sizeof(err)) != 0) {
                 fprintf(stderr, "cio mock: --state: %s\n", err);
                 rc = EXIT_PARTIAL;
             } else {
                 fprintf(stderr, "cio mock: saved %zu requests to %s\n", n, o.state);
+            }
+            if (dropped > 0) {
+                fprintf(stderr,
+                        "cio mock: --state: the request log had dropped its %llu oldest requests "
+                        "(--max-requests, --max-log-bytes): the saved state lacks them\n",
+                        (unsigned long long)dropped);
+                rc = EXIT_PARTIAL;
             }
         }
     }

@@ -46,8 +46,9 @@ const char help_send_email[] =
     "  --to ADDR            the address to send to (default: the person's email)\n"
     "  --from ADDR  --reply-to ADDR  --bcc ADDR  --subject TEXT\n"
     "  --body TEXT | --body-file FILE   the body (without a template: give --to, --from,\n"
-    "                       --subject and a body)\n"
-    "  --attach FILE        attach a file (repeatable; base64-encoded by the library)\n"
+    "                       --subject and a body; a file of at most 10 MiB)\n"
+    "  --attach FILE        attach a file (repeatable; base64-encoded by the library; at\n"
+    "                       most 10 MiB each)\n"
     "  --set KEY=VALUE      any other request field (send_at=1700000000, tracked=false,\n"
     "                       language=fr, headers:='{\"X-Tag\":\"a\"}')\n"
     "  --pretty             indent the answer\n";
@@ -305,8 +306,10 @@ static int email_option(void *ctx, int id, const char *v) {
     case O_BODY_FILE: {
         char *text;
         size_t len;
-        if (read_file(v, &text, &len) != 0) {
-            fprintf(stderr, "cio send-email: cannot read %s: %s\n", v, strerror(errno));
+        if (read_file_max(v, CLI_MAX_EMAIL_FILE_BYTES, &text, &len) != 0) {
+            char why[64];
+            fprintf(stderr, "cio send-email: cannot read %s: %s\n", v,
+                    read_error(errno, CLI_MAX_EMAIL_FILE_BYTES, why, sizeof(why)));
             return EXIT_USAGE;
         }
         json_t *body = json_stringn(text, len);
@@ -353,8 +356,10 @@ int cmd_send_email(int argc, char **argv, int first) {
     int rc = parse(&c, argc, argv, first, email_option, &e);
     for (size_t i = 0; rc < 0 && i < e.n_attach; i++) {
         size_t len;
-        if (read_file(e.attach[i], &contents[i], &len) != 0) {
-            fprintf(stderr, "cio send-email: cannot read %s: %s\n", e.attach[i], strerror(errno));
+        if (read_file_max(e.attach[i], CLI_MAX_EMAIL_FILE_BYTES, &contents[i], &len) != 0) {
+            char why[64];
+            fprintf(stderr, "cio send-email: cannot read %s: %s\n", e.attach[i],
+                    read_error(errno, CLI_MAX_EMAIL_FILE_BYTES, why, sizeof(why)));
             rc = EXIT_USAGE;
             break;
         }

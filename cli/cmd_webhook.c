@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ const char help_webhook[] =
     "Options of verify:\n"
     "  --timestamp T        the X-CIO-Timestamp header\n"
     "  --signature S        the X-CIO-Signature header (\"v0=\" prefix accepted)\n"
-    "  --body-file FILE     read the body from FILE instead of standard input\n"
+    "  --body-file FILE     read the body from FILE instead of standard input (either: at\n"
+    "                       most 1 MiB)\n"
     "  --tolerance SECONDS  also reject a timestamp this far from now (default 0: not checked)\n"
     "  --parse              also parse the body and print its events\n"
     "\n"
@@ -48,11 +50,21 @@ const char help_webhook[] =
     "  --port-file FILE     write the port number there once listening\n"
     "  --tolerance SECONDS  replay window (default 300; 0 = off)\n"
     "  --count N            exit after printing N events\n"
+    "  --max-connections N  connections open at once (default 1000); beyond, new ones wait\n"
+    "                       in the kernel's queue\n"
+    "  --max-per-address N  connections open at once from one client address (default 16);\n"
+    "                       beyond, new ones are closed at once\n"
+    "  --idle-timeout S     close a connection silent for S seconds (default 10)\n"
+    "  --request-timeout S  close a connection whose request is not complete S seconds after\n"
+    "                       it opened or after its previous answer, however slowly it\n"
+    "                       trickles (default 30)\n"
+    "  A body over 1 MiB is answered 413 (at once when Content-Length says so).\n"
     "\n"
     "Options of both:\n"
     "  --key KEY            the webhook signing key ($CUSTOMERIO_WEBHOOK_SIGNING_KEY, or\n"
     "                       webhook_signing_key in the configuration file)\n"
-    "  --key-file FILE      read the signing key from FILE (trailing newline ignored)\n"
+    "  --key-file FILE      read the signing key from FILE (trailing newline ignored; at\n"
+    "                       most 64 KiB)\n"
     "  --config FILE        configuration file (see cio --help-all)\n";
 
 enum {
@@ -66,7 +78,11 @@ enum {
     O_HOST,
     O_PORT,
     O_PORT_FILE,
-    O_COUNT
+    O_COUNT,
+    O_MAX_CONNECTIONS,
+    O_MAX_PER_ADDRESS,
+    O_IDLE_TIMEOUT,
+    O_REQUEST_TIMEOUT
 };
 
 static const cli_opt_t verify_options[] = {{"key", 1, O_KEY},
@@ -85,6 +101,10 @@ static const cli_opt_t listen_options[] = {{"key", 1, O_KEY},
                                            {"port-file", 1, O_PORT_FILE},
                                            {"tolerance", 1, O_TOLERANCE},
                                            {"count", 1, O_COUNT},
+                                           {"max-connections", 1, O_MAX_CONNECTIONS},
+                                           {"max-per-address", 1, O_MAX_PER_ADDRESS},
+                                           {"idle-timeout", 1, O_IDLE_TIMEOUT},
+                                           {"request-timeout", 1, O_REQUEST_TIMEOUT},
                                            {NULL, 0, 0}};
 
 typedef struct wh_opts {
@@ -98,6 +118,9 @@ typedef struct wh_opts {
     bool parse;
     unsigned port;
     uint64_t count;
+    /* listen's defences against slow and numerous clients (see help_webhook) */
+    unsigned max_connections, max_per_address, idle_timeout;
+    double request_timeout;
 } wh_opts_t;
 
 static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, int first) {
@@ -156,6 +179,28 @@ static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, in
             }
             o->count = (uint64_t)d;
             break;
+        case O_MAX_CONNECTIONS:
+        case O_MAX_PER_ADDRESS:
+            if (args_number(v, &d, false) != 0 || d < 1 || d > 100000) {
+                return args_usage_error(o->cmd, "--%s must be 1 to 100000",
+                                        id == O_MAX_CONNECTIONS ? "max-connections"
+                                                                : "max-per-address");
+            }
+            *(id == O_MAX_CONNECTIONS ? &o->max_connections : &o->max_per_address) = (unsigned)d;
+            break;
+        case O_IDLE_TIMEOUT:
+            if (args_number(v, &d, false) != 0 || d < 1 || d > 86400) {
+                return args_usage_error(o->cmd, "--idle-timeout must be 1 to 86400 seconds");
+            }
+            o->idle_timeout = (unsigned)d;
+            break;
+        case O_REQUEST_TIMEOUT:
+            if (args_number(v, &o->request_timeout, true) != 0 || o->request_timeout <= 0 ||
+                o->request_timeout > 86400) {
+                return args_usage_error(
+                    o->cmd, "--request-timeout must be more than 0 and at most 86400 seconds");
+            }
+            break;
         default:
             config_option(&o->cfg, id, v);
         }
@@ -166,8 +211,14 @@ static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, in
     }
     if (o->key_file != NULL) {
         size_t len;
-        if (read_file(o->key_file, &o->key, &len) != 0) {
-            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file, strerror(errno));
+        if (read_file_max(o->key_file, CLI_MAX_KEY_FILE_BYTES, &o->key, &len) != 0) {
+            char why[64];
+            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file,
+                    read_error(errno, CLI_MAX_KEY_FILE_BYTES, why, sizeof(why)));
+            return EXIT_USAGE;
+        }
+        if (nul_offset(o->key, len) >= 0) {
+            fprintf(stderr, "cio %s: %s: the key holds a NUL byte\n", o->cmd, o->key_file);
             return EXIT_USAGE;
         }
         while (len > 0 && (o->key[len - 1] == '\n' || o->key[len - 1] == '\r')) {
@@ -214,10 +265,14 @@ static int verify(int argc, char **argv, int first) {
     }
     char *body = NULL;
     size_t len = 0;
-    int read_rc =
-        o.body_file != NULL ? read_file(o.body_file, &body, &len) : read_stream(stdin, &body, &len);
+    int read_rc = o.body_file != NULL
+                      ? read_file_max(o.body_file, CLI_MAX_WEBHOOK_BODY_BYTES, &body, &len)
+                      : read_stream_max(stdin, CLI_MAX_WEBHOOK_BODY_BYTES, &body, &len);
     if (read_rc != 0) {
-        fprintf(stderr, "cio %s: cannot read the body: %s\n", o.cmd, strerror(errno));
+        char why[64];
+        fprintf(stderr, "cio %s: cannot read the body (%s): %s\n", o.cmd,
+                o.body_file != NULL ? o.body_file : "standard input",
+                read_error(errno, CLI_MAX_WEBHOOK_BODY_BYTES, why, sizeof(why)));
         wh_free(&o);
         return EXIT_USAGE;
     }
@@ -251,7 +306,20 @@ static int verify(int argc, char **argv, int first) {
 
 /* ---------------------------------------------------------------- listen */
 
-#define MAX_BODY ((size_t)1 << 20)
+#define MAX_BODY CLI_MAX_WEBHOOK_BODY_BYTES
+
+/*
+ * One open connection, for the request deadline. libmicrohttpd's own timeout only counts
+ * silence, so a client sending a byte every few seconds held its connection forever (~1,100 of
+ * them blocked every real webhook); the main thread shuts down connections whose request is
+ * not complete request_timeout after the connection opened or its previous answer went out.
+ */
+typedef struct tracked {
+    int fd;
+    int64_t since_ms;
+    bool shut;
+    struct tracked *prev, *next;
+} tracked_t;
 
 typedef struct listener {
     wh_opts_t *o;
@@ -259,6 +327,9 @@ typedef struct listener {
     pthread_mutex_t out_lock;
     atomic_ullong printed;
     atomic_int done;
+    pthread_mutex_t conn_lock; /* guards conns; held while shutting a socket down, so the
+                                  socket cannot be closed (and its number reused) meanwhile */
+    tracked_t *conns;
 } listener_t;
 
 typedef struct request {
@@ -278,8 +349,75 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     return r;
 }
 
+/*
+ * listen's diagnostics (rejected requests, libmicrohttpd's messages) go through here: at most
+ * LOG_PER_SECOND lines a second, then one line saying how many were suppressed. A flood of bad
+ * or dropped connections wrote a line each; with stderr on a pipe read slowly, the server's
+ * thread blocked on the full pipe and stopped answering anyone.
+ */
+#define LOG_PER_SECOND 20
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t log_window_ms;
+static unsigned log_in_window;
+static uint64_t log_suppressed;
+
+/* Reports suppressed lines once their second is over; call with log_lock held. */
+static void log_roll_window(int64_t now) {
+    if (now - log_window_ms < 1000) {
+        return;
+    }
+    if (log_suppressed > 0) {
+        fprintf(stderr, "cio webhook listen: %llu more messages suppressed (over %d a second)\n",
+                (unsigned long long)log_suppressed, LOG_PER_SECOND);
+    }
+    log_window_ms = now;
+    log_in_window = 0;
+    log_suppressed = 0;
+}
+
+static void listen_vlog(const char *fmt, va_list ap) {
+    pthread_mutex_lock(&log_lock);
+    log_roll_window(now_ms());
+    if (log_in_window < LOG_PER_SECOND) {
+        log_in_window++;
+        fputs("cio webhook listen: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    } else {
+        log_suppressed++;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void listen_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void listen_log(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    listen_vlog(fmt, ap);
+    va_end(ap);
+}
+
+static void listen_log_flush(void) {
+    pthread_mutex_lock(&log_lock);
+    log_roll_window(now_ms());
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char line[300];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n') {
+        line[--n] = '\0';
+    }
+    listen_log("libmicrohttpd: %s", line);
+}
+
 static enum MHD_Result reject(struct MHD_Connection *conn, unsigned status, const char *why) {
-    fprintf(stderr, "cio webhook listen: %u: %s\n", status, why);
+    listen_log("%u: %s", status, why);
     json_t *o = json_pack("{s:s}", "error", why);
     char *text = jw_dumps(o, 0);
     enum MHD_Result r = reply(conn, status, text);
@@ -313,7 +451,7 @@ static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, reques
         const cio_webhook_event_t *ev = cio_webhook_events_get(events, i);
         int dup = 0;
         if (cio_webhook_dedup_check(l->dedup, ev->event_id, 0, &dup) == CIO_OK && dup) {
-            fprintf(stderr, "cio webhook listen: duplicate event_id %s dropped\n", ev->event_id);
+            listen_log("duplicate event_id %s dropped", ev->event_id);
             dups++;
             continue;
         }
@@ -335,6 +473,19 @@ static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, reques
     return reply(conn, 200, answer);
 }
 
+/* Whether a Content-Length header announces more than MAX_BODY. */
+static bool announced_too_large(struct MHD_Connection *conn) {
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length == NULL) {
+        return false;
+    }
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(length, &end, 10);
+    return errno == ERANGE || (end != length && n > MAX_BODY);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls) {
@@ -343,14 +494,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     request_t *req = *req_cls;
     if (req == NULL) {
         *req_cls = xcalloc(1, sizeof(request_t));
+        if (announced_too_large(conn)) {
+            /* answered before the body is read; libmicrohttpd then closes the connection */
+            return reject(conn, 413, "the body is larger than 1 MiB");
+        }
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
         if (req->body.len + *upload_data_size > MAX_BODY) {
+            if (!req->too_large) {
+                listen_log("a body over 1 MiB: connection closed");
+            }
             req->too_large = true;
-        } else {
-            sb_append(&req->body, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_NO; /* a chunked body past the limit: nothing more is read */
         }
+        sb_append(&req->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -362,32 +521,88 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)cls;
-    (void)conn;
     (void)toe;
+    listener_t *l = cls;
     request_t *req = *req_cls;
     if (req != NULL) {
         sb_free(&req->body);
         free(req);
         *req_cls = NULL;
     }
+    /* the answer went out: the next request's deadline starts now */
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    tracked_t *t = info != NULL ? info->socket_context : NULL;
+    if (t != NULL) {
+        pthread_mutex_lock(&l->conn_lock);
+        t->since_ms = now_ms();
+        pthread_mutex_unlock(&l->conn_lock);
+    }
 }
 
-static int write_port_file(const char *path, unsigned port) {
-    sbuf_t tmp = {0};
-    sb_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    int rc = -1;
-    if (f != NULL) {
-        int printed = fprintf(f, "%u\n", port);
-        rc = fclose(f) == 0 && printed > 0 && rename(tmp.data, path) == 0 ? 0 : -1;
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    listener_t *l = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info == NULL) {
+            return;
+        }
+        tracked_t *t = xcalloc(1, sizeof(*t));
+        t->fd = info->connect_fd;
+        t->since_ms = now_ms();
+        pthread_mutex_lock(&l->conn_lock);
+        t->next = l->conns;
+        if (l->conns != NULL) {
+            l->conns->prev = t;
+        }
+        l->conns = t;
+        pthread_mutex_unlock(&l->conn_lock);
+        *socket_context = t;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL) {
+        tracked_t *t = *socket_context;
+        pthread_mutex_lock(&l->conn_lock);
+        if (t->prev != NULL) {
+            t->prev->next = t->next;
+        } else {
+            l->conns = t->next;
+        }
+        if (t->next != NULL) {
+            t->next->prev = t->prev;
+        }
+        pthread_mutex_unlock(&l->conn_lock);
+        free(t);
+        *socket_context = NULL;
     }
-    sb_free(&tmp);
-    return rc;
+}
+
+/* Shuts down the connections past the request deadline; libmicrohttpd then sees them end. */
+static void enforce_deadline(listener_t *l) {
+    int64_t limit_ms = (int64_t)(l->o->request_timeout * 1000), now = now_ms();
+    unsigned shut = 0;
+    pthread_mutex_lock(&l->conn_lock);
+    for (tracked_t *t = l->conns; t != NULL; t = t->next) {
+        if (!t->shut && now - t->since_ms > limit_ms) {
+            shutdown(t->fd, SHUT_RDWR);
+            t->shut = true;
+            shut++;
+        }
+    }
+    pthread_mutex_unlock(&l->conn_lock);
+    if (shut > 0) {
+        listen_log("closed %u connection%s without a complete request after %g s", shut,
+                   shut == 1 ? "" : "s", l->o->request_timeout);
+    }
+    listen_log_flush();
 }
 
 static int listen_cmd(int argc, char **argv, int first) {
-    wh_opts_t o = {.cmd = "webhook listen"};
+    wh_opts_t o = {.cmd = "webhook listen",
+                   .max_connections = 1000,
+                   .max_per_address = 16,
+                   .idle_timeout = 10,
+                   .request_timeout = 30};
     int rc = parse(&o, listen_options, argc, argv, first);
     if (rc >= 0) {
         wh_free(&o);
@@ -395,6 +610,7 @@ static int listen_cmd(int argc, char **argv, int first) {
     }
     listener_t l = {.o = &o};
     pthread_mutex_init(&l.out_lock, NULL);
+    pthread_mutex_init(&l.conn_lock, NULL);
     cio_webhook_dedup_new(100000, 86400, &l.dedup);
 
     struct sockaddr_in addr;
@@ -412,10 +628,13 @@ static int listen_cmd(int argc, char **argv, int first) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* MHD_USE_AUTO: epoll on Linux, so no FD_SETSIZE ceiling (select stopped at ~1,020) */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
+        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        &l, MHD_OPTION_CONNECTION_TIMEOUT, o.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.max_per_address, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "cio %s: cannot listen on %s:%u: %s\n", o.cmd, host, o.port,
                 strerror(errno));
@@ -436,6 +655,7 @@ static int listen_cmd(int argc, char **argv, int first) {
         if (sigtimedwait(&stop, NULL, &tick) > 0) {
             break;
         }
+        enforce_deadline(&l);
     }
     if (atomic_load(&l.done)) {
         struct timespec grace = {0, 200 * 1000000L}; /* let the last answer go out */
@@ -446,6 +666,7 @@ static int listen_cmd(int argc, char **argv, int first) {
 out:
     cio_webhook_dedup_free(l.dedup);
     pthread_mutex_destroy(&l.out_lock);
+    pthread_mutex_destroy(&l.conn_lock);
     wh_free(&o);
     return rc;
 }

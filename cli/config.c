@@ -47,7 +47,8 @@ const char config_help[] =
     "Connection options:\n"
     "  --config FILE        configuration file: \"key = value\" lines or one JSON object, keys\n"
     "                       site_id, api_key, app_api_key, region, track_url, app_url,\n"
-    "                       timeout, max_attempts, webhook_signing_key ($CUSTOMERIO_CONFIG)\n"
+    "                       timeout, max_attempts, webhook_signing_key ($CUSTOMERIO_CONFIG;\n"
+    "                       at most 1 MiB)\n"
     "  --site-id ID         Track API site id ($CUSTOMERIO_SITE_ID)\n"
     "  --api-key KEY        Track API key ($CUSTOMERIO_API_KEY)\n"
     "  --app-api-key KEY    App API key ($CUSTOMERIO_APP_API_KEY)\n"
@@ -192,9 +193,18 @@ int config_resolve(cli_config_t *cfg, const char *cmd) {
     }
     char *text = NULL;
     size_t len = 0;
-    if (read_file(path, &text, &len) != 0) {
+    if (read_file_max(path, CLI_MAX_CONFIG_BYTES, &text, &len) != 0) {
+        char why[64];
         fprintf(stderr, "cio %s: cannot read the configuration file %s: %s\n", cmd, path,
-                strerror(errno));
+                read_error(errno, CLI_MAX_CONFIG_BYTES, why, sizeof(why)));
+        return EXIT_USAGE;
+    }
+    long nul = nul_offset(text, len);
+    if (nul >= 0) {
+        /* a key cut at a NUL would be used silently: refuse the file */
+        fprintf(stderr, "cio %s: %s: a NUL byte at offset %ld (a configuration file is text)\n",
+                cmd, path, nul);
+        free(text);
         return EXIT_USAGE;
     }
     const char *p = text;

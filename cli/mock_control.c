@@ -4,6 +4,7 @@
 #include "jsonw.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -211,14 +212,168 @@ int mock_state_load(const char *base_url, const char *path, const mock_credentia
     return rc;
 }
 
-int mock_state_save(const char *base_url, const char *path, size_t *count, char *err,
-                    size_t errlen) {
+/* Headers whose values never carry a credential; every other one is redacted when saved. */
+static const char *const harmless_headers[] = {"accept",
+                                               "accept-encoding",
+                                               "connection",
+                                               "content-encoding",
+                                               "content-length",
+                                               "content-type",
+                                               "expect",
+                                               "host",
+                                               "transfer-encoding",
+                                               "user-agent",
+                                               "x-strict-mode",
+                                               NULL};
+
+/* Parts of a query parameter name that make it a credential (compared without case). */
+static const char *const secret_words[] = {"key",    "token",      "secret", "password",
+                                           "passwd", "auth",       "sig",    "session",
+                                           "cookie", "credential", NULL};
+
+static bool is_harmless_header(const char *name) {
+    for (const char *const *h = harmless_headers; *h != NULL; h++) {
+        if (strcmp(name, *h) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool looks_secret(const char *name, size_t len) {
+    char lower[128];
+    size_t n = len < sizeof(lower) - 1 ? len : sizeof(lower) - 1;
+    for (size_t i = 0; i < n; i++) {
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    }
+    lower[n] = '\0';
+    for (const char *const *w = secret_words; *w != NULL; w++) {
+        if (strstr(lower, *w) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The keys worth searching for: set, and long enough not to match ordinary text by chance. */
+static size_t secret_keys(const mock_credentials_t *creds, const char *keys[3]) {
+    const char *all[] = {creds->api_key, creds->app_api_key, creds->cdp_api_key};
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (all[i] != NULL && strlen(all[i]) >= 4) {
+            keys[n++] = all[i];
+        }
+    }
+    return n;
+}
+
+/* text with every occurrence of the keys replaced by "REDACTED" (malloc'd), or NULL when none
+ * occurs. */
+static char *without_keys(const char *text, const char *const *keys, size_t n_keys) {
+    sbuf_t out = {0};
+    bool found = false;
+    const char *p = text;
+    while (*p != '\0') {
+        size_t matched = 0;
+        for (size_t k = 0; k < n_keys && matched == 0; k++) {
+            size_t len = strlen(keys[k]);
+            if (strncmp(p, keys[k], len) == 0) {
+                matched = len;
+            }
+        }
+        if (matched > 0) {
+            sb_puts(&out, "REDACTED");
+            p += matched;
+            found = true;
+        } else {
+            sb_putc(&out, *p++);
+        }
+    }
+    if (!found) {
+        sb_free(&out);
+        return NULL;
+    }
+    return sb_take(&out);
+}
+
+/* Replaces obj[field] (a string) by its text without the keys, when they occur in it. */
+static void redact_field(json_t *obj, const char *field, const char *const *keys, size_t n_keys) {
+    const char *text = json_string_value(json_object_get(obj, field));
+    char *clean = text != NULL ? without_keys(text, keys, n_keys) : NULL;
+    if (clean != NULL) {
+        json_object_set_new(obj, field, json_string(clean));
+        free(clean);
+    }
+}
+
+/* "a=1&api_key=x" -> "a=1&api_key=REDACTED" for every parameter whose name looks secret. */
+static void redact_query(json_t *entry) {
+    const char *query = json_string_value(json_object_get(entry, "query"));
+    if (query == NULL || query[0] == '\0') {
+        return;
+    }
+    sbuf_t out = {0};
+    for (const char *p = query; *p != '\0';) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t name_len = eq != NULL ? (size_t)(eq - p) : len;
+        if (eq != NULL && looks_secret(p, name_len)) {
+            sb_append(&out, p, name_len);
+            sb_puts(&out, "=REDACTED");
+        } else {
+            sb_append(&out, p, len);
+        }
+        p += len;
+        if (*p == '&') {
+            sb_putc(&out, '&');
+            p++;
+        }
+    }
+    json_object_set_new(entry, "query", json_string(out.data));
+    sb_free(&out);
+}
+
+/* Strips every credential from one log entry (see mock_state_save). */
+static void redact_entry(json_t *e, const char *const *keys, size_t n_keys) {
+    json_t *headers = json_object_get(e, "headers");
+    json_object_del(headers, "authorization");
+    const char *name;
+    json_t *value;
+    json_object_foreach(headers, name, value) {
+        if (!is_harmless_header(name)) {
+            json_object_set_new(headers, name, json_string("[redacted]"));
+        } else {
+            redact_field(headers, name, keys, n_keys);
+        }
+    }
+    redact_query(e);
+    redact_field(e, "query", keys, n_keys);
+    redact_field(e, "path", keys, n_keys);
+    redact_field(e, "body", keys, n_keys);
+}
+
+/* GET a control path into out; the HTTP status (0 with err on a network error). */
+static long get_control(const char *base_url, const char *path, sbuf_t *out, char *err,
+                        size_t errlen) {
     CURL *h = curl_easy_init();
-    sbuf_t url = {0}, out = {0};
-    sb_printf(&url, "%s/_mock/requests", base_url);
-    long status = request(h, "GET", url.data, NULL, 0, NULL, &out, err, errlen);
+    if (h == NULL) {
+        snprintf(err, errlen, "cannot start libcurl");
+        return 0;
+    }
+    sbuf_t url = {0};
+    sb_printf(&url, "%s%s", base_url, path);
+    long status = request(h, "GET", url.data, NULL, 0, NULL, out, err, errlen);
     curl_easy_cleanup(h);
     sb_free(&url);
+    return status;
+}
+
+int mock_state_save(const char *base_url, const char *path, const mock_credentials_t *creds,
+                    size_t *count, uint64_t *dropped, char *err, size_t errlen) {
+    sbuf_t out = {0};
+    *dropped = 0;
+    long status = get_control(base_url, "/_mock/requests", &out, err, errlen);
     if (status != 200) {
         if (status != 0) {
             snprintf(err, errlen, "GET /_mock/requests answered %ld", status);
@@ -234,6 +389,15 @@ int mock_state_save(const char *base_url, const char *path, size_t *count, char 
         json_decref(entries);
         return -1;
     }
+    char why[200];
+    if (get_control(base_url, "/_mock/requests/stats", &out, why, sizeof(why)) == 200) {
+        json_t *stats = json_loadb(out.data, out.len, 0, &error);
+        *dropped = (uint64_t)json_integer_value(json_object_get(stats, "dropped"));
+        json_decref(stats);
+    }
+    sb_free(&out);
+    const char *keys[3];
+    size_t n_keys = secret_keys(creds, keys);
     json_t *kept = json_array();
     size_t i;
     json_t *e;
@@ -249,33 +413,24 @@ int mock_state_save(const char *base_url, const char *path, size_t *count, char 
                            : strncmp(authz, "Bearer ", 7) == 0        ? "app"
                            : p != NULL && strncmp(p, "/api/", 5) == 0 ? "track"
                                                                       : "other";
-        json_object_del(headers, "authorization");
         json_object_set_new(e, "auth", json_string(auth));
+        redact_entry(e, keys, n_keys);
         json_array_append(kept, e);
     }
     json_decref(entries);
     *count = json_array_size(kept);
-    sbuf_t tmp = {0};
-    sb_printf(&tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp.data, "w");
-    int rc = -1;
-    if (f != NULL) {
-        sbuf_t text = {0};
-        sb_puts(&text, "[");
-        json_array_foreach(kept, i, e) {
-            sb_puts(&text, i == 0 ? "\n" : ",\n");
-            jw_value(&text, e, 0);
-        }
-        sb_puts(&text, "\n]\n");
-        size_t written = fwrite(text.data, 1, text.len, f);
-        rc = fclose(f) == 0 && written == text.len && rename(tmp.data, path) == 0 ? 0 : -1;
-        sb_free(&text);
+    sbuf_t text = {0};
+    sb_puts(&text, "[");
+    json_array_foreach(kept, i, e) {
+        sb_puts(&text, i == 0 ? "\n" : ",\n");
+        jw_value(&text, e, 0);
     }
+    sb_puts(&text, "\n]\n");
+    int rc = write_file_atomic(path, text.data, text.len);
     if (rc != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp.data);
     }
-    sb_free(&tmp);
+    sb_free(&text);
     json_decref(kept);
     return rc;
 }

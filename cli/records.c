@@ -98,7 +98,11 @@ static int next_char(rec_reader_t *r) {
 
 static void keep_raw(rec_reader_t *r, char c) {
     if (r->raw.len < REC_RAW_KEEP) {
-        sb_putc(&r->raw, c);
+        if (c == '\0') {
+            sb_puts(&r->raw, "\\0"); /* the report's copy is a C string: show the NUL */
+        } else {
+            sb_putc(&r->raw, c);
+        }
     } else if (r->raw.len == REC_RAW_KEEP) {
         sb_puts(&r->raw, "...");
     }
@@ -274,6 +278,10 @@ static int read_header(rec_reader_t *r, const json_t *columns, char *err, size_t
             (unsigned char)name[2] == 0xBF) {
             name += 3; /* UTF-8 byte order mark */
         }
+        if (strlen(r->buf.data + r->starts[i]) != r->lens[i]) {
+            snprintf(err, errlen, "line 1: the name of column %zu contains a NUL byte", i + 1);
+            return -1;
+        }
         json_t *probe = json_string(name); /* NULL when not UTF-8: it could not be a key */
         if (probe == NULL) {
             snprintf(err, errlen, "line 1: the name of column %zu is not valid UTF-8", i + 1);
@@ -405,6 +413,14 @@ static int next_jsonl(rec_reader_t *r, record_t *rec) {
         fail(rec, "too_large", "the record is longer than %s bytes%s", limit, "");
         return 1;
     }
+    const char *nul = memchr(r->buf.data, '\0', r->buf.len);
+    if (nul != NULL) {
+        /* jansson skips a NUL between tokens: {"id":4\0 2} must not pass as anything */
+        char col[32];
+        snprintf(col, sizeof(col), "%zu", (size_t)(nul - r->buf.data) + 1);
+        fail(rec, "bad_json", "not JSON: a NUL byte at column %s%s", col, "");
+        return 1;
+    }
     json_error_t error;
     rec->value = json_loadb(r->buf.data, r->buf.len, JSON_REJECT_DUPLICATES, &error);
     if (rec->value == NULL) {
@@ -528,6 +544,19 @@ static int next_csv(rec_reader_t *r, record_t *rec) {
         snprintf(want, sizeof(want), "%zu", r->ncols);
         fail(rec, "bad_csv", "the row has %s fields, the header %s", got, want);
         return 1;
+    }
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (strlen(r->buf.data + r->starts[i]) != r->lens[i]) {
+            /* C strings end at a NUL: "42\0 7" would have been read as 42 */
+            char which[160];
+            if (r->cols[i].field != NULL) {
+                snprintf(which, sizeof(which), "'%s'", r->cols[i].field);
+            } else {
+                snprintf(which, sizeof(which), "%zu", i + 1);
+            }
+            fail(rec, "bad_value", "column %s contains a NUL byte%s", which, "");
+            return 1;
+        }
     }
     rec->value = json_object();
     for (size_t i = 0; i < r->ncols; i++) {

@@ -394,11 +394,50 @@ static int load_root(loader_t *l, schema_t *s) {
     return 0;
 }
 
+/* Levels of objects and arrays in v (a scalar is 0); stops counting past CLI_MAX_DEPTH. */
+static int json_depth(const json_t *v) {
+    int deepest = 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *child;
+        json_object_foreach((json_t *)v, k, child) {
+            int d = json_depth(child);
+            deepest = d > deepest ? d : deepest;
+            if (deepest > CLI_MAX_DEPTH) {
+                break;
+            }
+        }
+        return deepest + 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) {
+            int d = json_depth(child);
+            deepest = d > deepest ? d : deepest;
+            if (deepest > CLI_MAX_DEPTH) {
+                break;
+            }
+        }
+        return deepest + 1;
+    }
+    return 0;
+}
+
 schema_t *schema_load(const char *path, char *err, size_t errlen) {
     char *text = NULL;
     size_t len = 0;
-    if (read_file(path, &text, &len) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (read_file_max(path, CLI_MAX_SCHEMA_BYTES, &text, &len) != 0) {
+        char why[64];
+        snprintf(err, errlen, "%s: %s", path,
+                 read_error(errno, CLI_MAX_SCHEMA_BYTES, why, sizeof(why)));
+        return NULL;
+    }
+    long nul = nul_offset(text, len);
+    if (nul >= 0) {
+        /* jansson skips a NUL between tokens and C strings end at one: refuse, never guess */
+        snprintf(err, errlen, "%s: a NUL byte at offset %ld (a schema is text)", path, nul);
+        free(text);
         return NULL;
     }
     const char *p = text;
@@ -414,6 +453,10 @@ schema_t *schema_load(const char *path, char *err, size_t errlen) {
         root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
         if (root == NULL) {
             snprintf(why, sizeof(why), "line %d: %s", error.line, error.text);
+        } else if (json_depth(root) > CLI_MAX_DEPTH) {
+            snprintf(why, sizeof(why), "nested deeper than %d levels", CLI_MAX_DEPTH);
+            json_decref(root);
+            root = NULL;
         }
     } else {
         root = yaml_to_json(text, len, why, sizeof(why));

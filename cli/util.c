@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void out_of_memory(void) {
     fputs("cio: out of memory\n", stderr);
@@ -123,15 +125,21 @@ int64_t now_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int read_stream(FILE *f, char **out, size_t *len) {
+int read_stream_max(FILE *f, size_t max, char **out, size_t *len) {
     sbuf_t b = {0};
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    /* One byte past the limit tells "exactly max" from "longer"; nothing more is read. */
+    while (b.len <= max && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         sb_append(&b, chunk, n);
     }
     if (ferror(f)) {
         sb_free(&b);
+        return -1;
+    }
+    if (b.len > max) {
+        sb_free(&b);
+        errno = EFBIG;
         return -1;
     }
     *len = b.len;
@@ -139,16 +147,94 @@ int read_stream(FILE *f, char **out, size_t *len) {
     return 0;
 }
 
-int read_file(const char *path, char **out, size_t *len) {
+int read_file_max(const char *path, size_t max, char **out, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         return -1;
     }
-    int rc = read_stream(f, out, len);
+    struct stat st;
+    int rc;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+        errno = EFBIG; /* refused before reading a byte */
+        rc = -1;
+    } else {
+        rc = read_stream_max(f, max, out, len);
+    }
     int saved = errno;
     fclose(f);
     errno = saved;
     return rc;
+}
+
+const char *fmt_bytes(size_t n, char *buf, size_t size) {
+    if (n >= 1024 * 1024 && n % (1024 * 1024) == 0) {
+        snprintf(buf, size, "%zu MiB", n / (1024 * 1024));
+    } else if (n >= 1024 && n % 1024 == 0) {
+        snprintf(buf, size, "%zu KiB", n / 1024);
+    } else {
+        snprintf(buf, size, "%zu bytes", n);
+    }
+    return buf;
+}
+
+const char *read_error(int errnum, size_t max, char *buf, size_t size) {
+    if (errnum != EFBIG) {
+        return strerror(errnum);
+    }
+    char limit[32];
+    snprintf(buf, size, "larger than %s, the limit", fmt_bytes(max, limit, sizeof(limit)));
+    return buf;
+}
+
+long nul_offset(const char *text, size_t len) {
+    const char *nul = memchr(text, '\0', len);
+    return nul != NULL ? (long)(nul - text) : -1;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len) {
+    sbuf_t tmp = {0};
+    sb_printf(&tmp, "%s.XXXXXX", path);
+    /* mkstemp: O_CREAT|O_EXCL (a symlink planted at the name is never followed), mode 0600 */
+    int fd = mkstemp(tmp.data);
+    if (fd < 0) {
+        int saved = errno;
+        sb_free(&tmp);
+        errno = saved;
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    int rc = done == len && fsync(fd) == 0 ? 0 : -1;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc == 0 && rename(tmp.data, path) != 0) { /* rename replaces a symlink, never follows */
+        rc = -1;
+        saved = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp.data);
+    }
+    sb_free(&tmp);
+    errno = saved;
+    return rc;
+}
+
+int write_port_file(const char *path, unsigned port) {
+    char text[16];
+    int n = snprintf(text, sizeof(text), "%u\n", port);
+    return write_file_atomic(path, text, (size_t)n);
 }
 
 void cli_error(const char *fmt, ...) {

@@ -27,17 +27,23 @@ typedef struct cio_mock_options {
     const char *app_api_key;    /* App API bearer key (for later routes); NULL = "test-app-key" */
     const char *tls_cert_file;  /* PEM; with tls_key_file, serve HTTPS instead of HTTP */
     const char *tls_key_file;   /* PEM private key matching tls_cert_file */
-    size_t max_logged_requests; /* 0 = 1,000,000; oldest dropped beyond */
+    size_t max_logged_requests; /* 0 = 100,000; oldest dropped (and counted) beyond */
     const char *cdp_api_key;    /* Pipelines API Basic-auth user (empty password); NULL =
                                    "test-cdp-key" */
     /* With both set, every recorded transactional send is followed by signed reporting
      * webhooks ("sent", then "delivered") POSTed to webhook_url, which must be a loopback URL. */
     const char *webhook_url;
     const char *webhook_signing_key;
+    /* The request log's other bound: bytes of the entries kept (bodies, paths, queries, header
+     * names and values). 0 = 256 MiB; the oldest entries are dropped (and counted) beyond. */
+    size_t max_logged_bytes;
+    /* Seconds a connection may stay silent, in a request or between two, before the emulator
+     * closes it. 0 = 60. An injected delay does not count as silence. */
+    unsigned int connection_timeout_s;
 } cio_mock_options_t;
 
 #define CIO_MOCK_OPTIONS_INIT                                                                      \
-    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL }
+    { CIO_MOCK_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, 0 }
 
 /*
  * Starts the server (its own threads). opts may be NULL for all defaults.

@@ -27,6 +27,10 @@ static void handle_drain_requests(const mock_request_t *req, mock_response_t *re
     reply_log(req, res, mock_log_drain(req->mock));
 }
 
+static void handle_request_stats(const mock_request_t *req, mock_response_t *res) {
+    mock_reply_json(res, MHD_HTTP_OK, mock_log_stats(req->mock));
+}
+
 static void handle_clear_requests(const mock_request_t *req, mock_response_t *res) {
     mock_log_clear(req->mock);
     mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
@@ -74,6 +78,7 @@ static const mock_route_t control_routes[] = {
     {"GET", "/requests", handle_get_requests},
     {"DELETE", "/requests", handle_clear_requests},
     {"POST", "/requests/drain", handle_drain_requests},
+    {"GET", "/requests/stats", handle_request_stats},
     {"GET", "/faults", handle_get_faults},
     {"POST", "/faults", handle_add_fault},
     {"DELETE", "/faults", handle_clear_faults},

@@ -6,14 +6,16 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: cio-mock [--host ADDR] [--port N] [--site-id S] [--api-key K] [--app-api-key K]\n"
     "                [--cdp-api-key K] [--tls-cert FILE --tls-key FILE] [--port-file FILE]\n"
-    "                [--help]\n"
+    "                [--max-requests N] [--max-log-bytes N] [--connection-timeout S] [--help]\n"
     "\n"
     "Serves an emulation of the Customer.io HTTP APIs until SIGINT or SIGTERM.\n"
     "  --host ADDR        address to bind (default 127.0.0.1)\n"
@@ -28,6 +30,13 @@ static const char usage_text[] =
     "  --tls-cert FILE    PEM certificate; with --tls-key, serve HTTPS\n"
     "  --tls-key FILE     PEM private key\n"
     "  --port-file FILE   write the port number to FILE once listening\n"
+    "  --max-requests N   keep at most N requests in the log (GET /_mock/requests); the\n"
+    "                     oldest are dropped and counted (GET /_mock/requests/stats)\n"
+    "                     (default 100000)\n"
+    "  --max-log-bytes N  ... and at most N bytes of bodies, paths and headers (default\n"
+    "                     268435456, 256 MiB); read with POST /_mock/requests/drain to keep\n"
+    "                     everything in a long run\n"
+    "  --connection-timeout S  close a connection silent for S seconds (default 60)\n"
     "  --help             show this help\n";
 
 enum { OPT_HELP = 1000 };
@@ -53,6 +62,18 @@ static int parse_port(const char *text, unsigned short *out) {
     return 0;
 }
 
+/* A whole number from 1 to max. */
+static int parse_count(const char *text, unsigned long long max, unsigned long long *out) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value == 0 || value > max) {
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
 /* Returns 0 to run, 1 when --help was shown, 2 on a usage error. */
 static int parse_args(int argc, char **argv, cli_t *cli) {
     static const struct option long_options[] = {
@@ -67,6 +88,9 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
         {"webhook-url", required_argument, NULL, 'w'},
         {"webhook-key", required_argument, NULL, 'W'},
         {"cdp-api-key", required_argument, NULL, 'd'},
+        {"max-requests", required_argument, NULL, 'n'},
+        {"max-log-bytes", required_argument, NULL, 'b'},
+        {"connection-timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +140,26 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
         case 'f':
             cli->port_file = optarg;
             break;
+        case 'n':
+        case 'b':
+        case 't': {
+            unsigned long long value = 0;
+            if (parse_count(optarg, opt == 't' ? 86400 : SIZE_MAX, &value) != 0) {
+                fprintf(stderr, "cio-mock: invalid value '%s' for --%s\n", optarg,
+                        opt == 'n'   ? "max-requests"
+                        : opt == 'b' ? "max-log-bytes"
+                                     : "connection-timeout");
+                return 2;
+            }
+            if (opt == 'n') {
+                cli->options.max_logged_requests = (size_t)value;
+            } else if (opt == 'b') {
+                cli->options.max_logged_bytes = (size_t)value;
+            } else {
+                cli->options.connection_timeout_s = (unsigned int)value;
+            }
+            break;
+        }
         case OPT_HELP:
             fputs(usage_text, stdout);
             return 1;
@@ -131,24 +175,30 @@ static int parse_args(int argc, char **argv, cli_t *cli) {
     return 0;
 }
 
-/* Written to a temporary name and renamed, so a reader never sees a partial file. */
+/* Written to a new temporary file (mkstemp: exclusive, 0600, no symlink followed) and renamed,
+ * so a reader never sees a partial file. */
 static int write_port_file(const char *path, unsigned short port) {
-    size_t len = strlen(path) + 5;
+    size_t len = strlen(path) + 8;
     char *tmp = malloc(len);
     if (tmp == NULL) {
         return -1;
     }
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    snprintf(tmp, len, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     int rc = -1;
     if (f != NULL) {
         int printed = fprintf(f, "%u\n", (unsigned int)port);
         int closed = fclose(f);
         rc = (printed > 0 && closed == 0 && rename(tmp, path) == 0) ? 0 : -1;
+    } else if (fd >= 0) {
+        close(fd);
     }
     if (rc != 0) {
         fprintf(stderr, "cio-mock: cannot write port file %s: %s\n", path, strerror(errno));
-        remove(tmp);
+        if (fd >= 0) {
+            remove(tmp);
+        }
     }
     free(tmp);
     return rc;

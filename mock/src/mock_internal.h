@@ -10,10 +10,16 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Server-wide cap on a request body; larger uploads are drained and answered 413. */
 #define MOCK_MAX_UPLOAD_BYTES ((size_t)1024 * 1024)
-#define MOCK_DEFAULT_MAX_LOGGED ((size_t)1000000)
+/* The request log's default bounds (cio_mock_options_t): the CI suites read at most a few
+ * thousand requests between two clears, the soak test drains every 200 ms, and bench/ reads
+ * ~100 MB of batches in one run. */
+#define MOCK_DEFAULT_MAX_LOGGED ((size_t)100000)
+#define MOCK_DEFAULT_MAX_LOGGED_BYTES ((size_t)256 * 1024 * 1024)
+#define MOCK_DEFAULT_CONNECTION_TIMEOUT_S 60U
 #define MOCK_MAX_PATH_PARAMS 4
 /* Upper bound on an injected delay, so a typo cannot hang a test run for hours. */
 #define MOCK_MAX_DELAY_MS 600000UL
@@ -161,12 +167,22 @@ bool mock_require_array(const mock_request_t *req, mock_response_t *res, json_t 
 
 /* ------------------------------------------------------ request_log.c */
 
+/* One kept entry and the bytes it counts against max_bytes. */
+typedef struct mock_log_slot {
+    json_t *entry;
+    size_t bytes;
+} mock_log_slot_t;
+
 typedef struct mock_request_log {
-    json_t **entries; /* ring buffer */
+    mock_log_slot_t *entries; /* ring buffer */
     size_t head;
     size_t count;
     size_t capacity;
     size_t max_entries;
+    size_t max_bytes;
+    size_t bytes;     /* of the entries kept */
+    uint64_t dropped; /* entries dropped to stay within the bounds, since the last clear */
+    uint64_t dropped_bytes;
     json_int_t next_seq;
     /* Entries still being answered (appended, status not set yet); drain leaves them. */
     json_t **pending;
@@ -185,7 +201,7 @@ typedef struct mock_log_input {
     bool body_truncated;
 } mock_log_input_t;
 
-void mock_log_init(mock_request_log_t *log, size_t max_entries);
+void mock_log_init(mock_request_log_t *log, size_t max_entries, size_t max_bytes);
 void mock_log_free(mock_request_log_t *log);
 /* Appends an entry (status 0 until set) and returns a new reference to it, or NULL on OOM. */
 json_t *mock_log_append(cio_mock_t *m, const mock_log_input_t *in);
@@ -199,6 +215,8 @@ char *mock_log_dump(cio_mock_t *m);
  * the same step (entries still being answered stay, in order; seq goes on). NULL on OOM, with
  * the log unchanged. */
 char *mock_log_drain(cio_mock_t *m);
+/* {"kept","kept_bytes","dropped","dropped_bytes","max_requests","max_bytes"} (new reference). */
+json_t *mock_log_stats(cio_mock_t *m);
 
 /* ----------------------------------------------------------- faults.c */
 
@@ -309,6 +327,7 @@ struct cio_mock {
     char *tls_key_pem;
     char *base_url;
     unsigned short port;
+    unsigned int connection_timeout_s;
 
     pthread_mutex_t lock; /* guards log, faults and stopping */
     pthread_cond_t wake;  /* signalled on stop so injected delays end early */

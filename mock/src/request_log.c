@@ -6,22 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mock_log_init(mock_request_log_t *log, size_t max_entries) {
+void mock_log_init(mock_request_log_t *log, size_t max_entries, size_t max_bytes) {
     memset(log, 0, sizeof(*log));
     log->max_entries = max_entries != 0 ? max_entries : MOCK_DEFAULT_MAX_LOGGED;
+    log->max_bytes = max_bytes != 0 ? max_bytes : MOCK_DEFAULT_MAX_LOGGED_BYTES;
     log->next_seq = 1;
 }
 
-static json_t **log_slot(mock_request_log_t *log, size_t index) {
+static mock_log_slot_t *log_slot(mock_request_log_t *log, size_t index) {
     return &log->entries[(log->head + index) % log->capacity];
 }
 
 static void log_drop_all(mock_request_log_t *log) {
     for (size_t i = 0; i < log->count; i++) {
-        json_decref(*log_slot(log, i));
+        json_decref(log_slot(log, i)->entry);
     }
     log->head = 0;
     log->count = 0;
+    log->bytes = 0;
 }
 
 void mock_log_free(mock_request_log_t *log) {
@@ -76,7 +78,7 @@ static bool log_grow(mock_request_log_t *log) {
     if (capacity > log->max_entries) {
         capacity = log->max_entries;
     }
-    json_t **entries = malloc(capacity * sizeof(*entries));
+    mock_log_slot_t *entries = malloc(capacity * sizeof(*entries));
     if (entries == NULL) {
         return false;
     }
@@ -90,16 +92,30 @@ static bool log_grow(mock_request_log_t *log) {
     return true;
 }
 
-static bool log_push(mock_request_log_t *log, json_t *entry) {
-    if (log->count == log->max_entries) {
-        json_decref(log->entries[log->head]);
-        log->head = (log->head + 1) % log->capacity;
-        log->count--;
-    } else if (log->count == log->capacity && !log_grow(log)) {
+/* Drops the oldest entry, counting it. (A pending one stays alive through the server's
+ * reference and still gets its status; it is just no longer listed.) */
+static void log_drop_oldest(mock_request_log_t *log) {
+    mock_log_slot_t *oldest = &log->entries[log->head];
+    log->bytes -= oldest->bytes;
+    log->dropped++;
+    log->dropped_bytes += oldest->bytes;
+    json_decref(oldest->entry);
+    log->head = (log->head + 1) % log->capacity;
+    log->count--;
+}
+
+static bool log_push(mock_request_log_t *log, json_t *entry, size_t bytes) {
+    /* the newest entry is always kept, even alone over max_bytes (a body is at most 1 MiB) */
+    while (log->count > 0 &&
+           (log->count == log->max_entries || log->bytes + bytes > log->max_bytes)) {
+        log_drop_oldest(log);
+    }
+    if (log->count == log->capacity && !log_grow(log)) {
         return false;
     }
-    *log_slot(log, log->count) = entry;
+    *log_slot(log, log->count) = (mock_log_slot_t){entry, bytes};
     log->count++;
+    log->bytes += bytes;
     return true;
 }
 
@@ -111,11 +127,18 @@ static char *lower_case_copy(const char *s) {
     return copy;
 }
 
+typedef struct header_sink {
+    json_t *headers;
+    size_t bytes;
+} header_sink_t;
+
 /* Adds one header; a repeated header's values are joined with ", " as HTTP allows. */
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value) {
     (void)kind;
-    json_t *headers = cls;
+    header_sink_t *sink = cls;
+    json_t *headers = sink->headers;
+    sink->bytes += strlen(key) + (value != NULL ? strlen(value) : 0);
     char *name = lower_case_copy(key);
     if (name == NULL) {
         return MHD_YES;
@@ -136,12 +159,13 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-static json_t *collect_headers(struct MHD_Connection *conn) {
-    json_t *headers = json_object();
-    if (headers != NULL) {
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, headers);
+static json_t *collect_headers(struct MHD_Connection *conn, size_t *bytes) {
+    header_sink_t sink = {json_object(), 0};
+    if (sink.headers != NULL) {
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, &sink);
     }
-    return headers;
+    *bytes += sink.bytes;
+    return sink.headers;
 }
 
 /* Whether len bytes are all ASCII, eight at a time. */
@@ -177,16 +201,18 @@ static void set_body(json_t *entry, const char *body, size_t len) {
     free(encoded);
 }
 
-static json_t *build_entry(const mock_log_input_t *in) {
+/* The entry, and in *bytes what it counts against the log's max_bytes. */
+static json_t *build_entry(const mock_log_input_t *in, size_t *bytes) {
     json_t *entry = json_object();
     if (entry == NULL) {
         return NULL;
     }
+    *bytes = in->body_len + strlen(in->path) + strlen(in->query);
     json_object_set_new(entry, "seq", json_integer(0));
     json_object_set_new(entry, "method", json_string(in->method));
     json_object_set_new(entry, "path", json_string(in->path));
     json_object_set_new(entry, "query", json_string(in->query));
-    json_object_set_new(entry, "headers", collect_headers(in->conn));
+    json_object_set_new(entry, "headers", collect_headers(in->conn, bytes));
     set_body(entry, in->body, in->body_len);
     if (in->body_truncated) {
         json_object_set_new(entry, "body_truncated", json_true());
@@ -196,13 +222,14 @@ static json_t *build_entry(const mock_log_input_t *in) {
 }
 
 json_t *mock_log_append(cio_mock_t *m, const mock_log_input_t *in) {
-    json_t *entry = build_entry(in);
+    size_t bytes = 0;
+    json_t *entry = build_entry(in, &bytes);
     if (entry == NULL) {
         return NULL;
     }
     pthread_mutex_lock(&m->lock);
     json_object_set_new(entry, "seq", json_integer(m->log.next_seq));
-    if (pending_reserve(&m->log) && log_push(&m->log, entry)) {
+    if (pending_reserve(&m->log) && log_push(&m->log, entry, bytes)) {
         m->log.next_seq++;
         m->log.pending[m->log.pending_count++] = entry;
         json_incref(entry);
@@ -237,6 +264,8 @@ void mock_log_clear(cio_mock_t *m) {
     pthread_mutex_lock(&m->lock);
     log_drop_all(&m->log);
     m->log.next_seq = 1;
+    m->log.dropped = 0;
+    m->log.dropped_bytes = 0;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -244,7 +273,7 @@ char *mock_log_dump(cio_mock_t *m) {
     pthread_mutex_lock(&m->lock);
     json_t *array = json_array();
     for (size_t i = 0; array != NULL && i < m->log.count; i++) {
-        json_array_append(array, *log_slot(&m->log, i));
+        json_array_append(array, log_slot(&m->log, i)->entry);
     }
     char *text = array != NULL ? json_dumps(array, JSON_COMPACT) : NULL;
     json_decref(array);
@@ -258,7 +287,7 @@ char *mock_log_drain(cio_mock_t *m) {
     json_t *array = json_array();
     bool ok = array != NULL;
     for (size_t i = 0; ok && i < log->count; i++) {
-        json_t *entry = *log_slot(log, i);
+        json_t *entry = log_slot(log, i)->entry;
         ok = is_pending(log, entry) || json_array_append(array, entry) == 0;
     }
     char *text = ok ? json_dumps(array, JSON_COMPACT) : NULL;
@@ -269,15 +298,28 @@ char *mock_log_drain(cio_mock_t *m) {
          * not yet visited. */
         size_t kept = 0;
         for (size_t i = 0; i < log->count; i++) {
-            json_t *entry = *log_slot(log, i);
-            if (is_pending(log, entry)) {
-                *log_slot(log, kept++) = entry;
+            mock_log_slot_t slot = *log_slot(log, i);
+            if (is_pending(log, slot.entry)) {
+                *log_slot(log, kept++) = slot;
             } else {
-                json_decref(entry);
+                log->bytes -= slot.bytes;
+                json_decref(slot.entry);
             }
         }
         log->count = kept;
     }
     pthread_mutex_unlock(&m->lock);
     return text;
+}
+
+json_t *mock_log_stats(cio_mock_t *m) {
+    pthread_mutex_lock(&m->lock);
+    const mock_request_log_t *log = &m->log;
+    json_t *stats =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "kept", (json_int_t)log->count, "kept_bytes",
+                  (json_int_t)log->bytes, "dropped", (json_int_t)log->dropped, "dropped_bytes",
+                  (json_int_t)log->dropped_bytes, "max_requests", (json_int_t)log->max_entries,
+                  "max_bytes", (json_int_t)log->max_bytes);
+    pthread_mutex_unlock(&m->lock);
+    return stats;
 }

@@ -308,7 +308,9 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
         free(m);
         return NULL;
     }
-    mock_log_init(&m->log, opts->max_logged_requests);
+    mock_log_init(&m->log, opts->max_logged_requests, opts->max_logged_bytes);
+    m->connection_timeout_s = opts->connection_timeout_s != 0 ? opts->connection_timeout_s
+                                                              : MOCK_DEFAULT_CONNECTION_TIMEOUT_S;
     m->site_id = mock_strdup(opts->site_id != NULL ? opts->site_id : "test-site");
     m->api_key = mock_strdup(opts->api_key != NULL ? opts->api_key : "test-key");
     m->app_api_key = mock_strdup(opts->app_api_key != NULL ? opts->app_api_key : "test-app-key");
@@ -405,11 +407,11 @@ static struct MHD_Daemon *start_daemon(cio_mock_t *m, const struct sockaddr_stor
         tls_options[0].option = MHD_OPTION_END;
     }
     /* The port is also in addr; MHD only uses this one in its messages. */
-    return MHD_start_daemon(flags, port, NULL, NULL, on_access, m, MHD_OPTION_EXTERNAL_LOGGER,
-                            log_mhd_error, NULL, MHD_OPTION_SOCK_ADDR,
-                            (const struct sockaddr *)addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, m,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_ARRAY,
-                            tls_options, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, port, NULL, NULL, on_access, m, MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, m,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_TIMEOUT,
+        m->connection_timeout_s, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 }
 
 /* A wildcard bind address is not something a client can dial; use loopback instead. */

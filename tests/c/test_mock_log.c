@@ -2,15 +2,23 @@
  * The emulator's request log: the status each request was answered with (0 for a dropped
  * connection), and POST /_mock/requests/drain, which hands back the answered requests and removes
  * them in one step, so a long run (tests/soak) can account for every request with the log's
- * memory bounded.
+ * memory bounded. Its bounds (a count and a byte budget, the oldest dropped and counted in
+ * GET /_mock/requests/stats), and the connection timeout.
  */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 TestSuite(mock_log, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
 
@@ -109,4 +117,139 @@ Test(mock_log, test_drain_is_only_a_post) {
     char *text = NULL;
     cr_assert_eq(mock_control("GET", "/_mock/requests/drain", NULL, &text), 405);
     free(text);
+}
+
+/* ---- bounds: the log keeps the newest requests within a count and a byte budget, and counts
+ * what it dropped; a silent connection is closed ---- */
+
+/* Replaces the fixture's emulator with one started with these options (fx.base_url follows,
+ * so mock_control and mock_request reach the new one). */
+static void restart_mock(const cio_mock_options_t *mo) {
+    cio_mock_stop(fx.mock);
+    fx.mock = NULL;
+    char err[256] = "";
+    cr_assert_eq(cio_mock_start(mo, &fx.mock, err, sizeof err), 0, "cio_mock_start: %s", err);
+    snprintf(fx.base_url, sizeof fx.base_url, "%s", cio_mock_base_url(fx.mock));
+}
+
+static json_t *log_stats(void) {
+    char *text = NULL;
+    long st = mock_control("GET", "/_mock/requests/stats", NULL, &text);
+    cr_assert_eq(st, 200, "stats answered %ld: %s", st, text ? text : "");
+    json_t *stats = json_loads(text, 0, NULL);
+    free(text);
+    cr_assert(json_is_object(stats), "stats is not an object");
+    return stats;
+}
+
+static json_int_t stat_of(const json_t *stats, const char *name) {
+    const json_t *v = json_object_get(stats, name);
+    cr_assert(json_is_integer(v), "stats has no integer %s", name);
+    return json_integer_value(v);
+}
+
+/* PUT /api/v1/customers/{id} with a body of n bytes (a JSON object), answered 200. */
+static void put_customer(int id, size_t n) {
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/customers/%d", id);
+    char *pad = repeat_char('x', n > 10 ? n - 10 : 0);
+    size_t size = strlen(pad) + 16;
+    char *body = malloc(size);
+    cr_assert_not_null(body);
+    snprintf(body, size, "{\"p\":\"%s\"}", pad);
+    char *out = NULL;
+    long st = mock_request("PUT", path, TEST_SITE_ID ":" TEST_API_KEY, body, &out);
+    cr_assert_eq(st, 200, "PUT %s answered %ld: %s", path, st, out ? out : "");
+    free(out);
+    free(body);
+    free(pad);
+}
+
+Test(mock_log, test_log_keeps_the_newest_requests_within_its_count_and_counts_the_dropped) {
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.max_logged_requests = 3;
+    restart_mock(&mo);
+    for (int i = 1; i <= 5; i++) {
+        put_customer(i, 20);
+    }
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 3);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(req_seq(json_array_get(reqs, i)), (json_int_t)i + 3);
+    }
+    json_decref(reqs);
+    json_t *stats = log_stats();
+    cr_assert_eq(stat_of(stats, "kept"), 3);
+    cr_assert_eq(stat_of(stats, "dropped"), 2);
+    cr_assert_gt(stat_of(stats, "dropped_bytes"), 40);
+    cr_assert_eq(stat_of(stats, "max_requests"), 3);
+    json_decref(stats);
+    mock_clear(); /* a cleared log starts counting again */
+    stats = log_stats();
+    cr_assert_eq(stat_of(stats, "kept"), 0);
+    cr_assert_eq(stat_of(stats, "dropped"), 0);
+    cr_assert_eq(stat_of(stats, "kept_bytes"), 0);
+    json_decref(stats);
+}
+
+Test(mock_log, test_log_keeps_the_newest_requests_within_its_byte_budget) {
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.max_logged_bytes = 3000;
+    restart_mock(&mo);
+    for (int i = 1; i <= 6; i++) {
+        put_customer(i, 1000); /* ~1,100 bytes each with path and headers */
+    }
+    json_t *stats = log_stats();
+    json_int_t kept = stat_of(stats, "kept");
+    cr_assert(kept >= 1 && kept <= 2, "kept %lld of 6 requests of ~1,100 bytes in 3,000",
+              (long long)kept);
+    cr_assert_leq(stat_of(stats, "kept_bytes"), 3000);
+    cr_assert_eq(stat_of(stats, "dropped"), 6 - kept);
+    cr_assert_eq(stat_of(stats, "max_bytes"), 3000);
+    json_decref(stats);
+    json_t *reqs = mock_requests();
+    cr_assert_eq((json_int_t)json_array_size(reqs), kept);
+    cr_assert_eq(req_seq(json_array_get(reqs, json_array_size(reqs) - 1)), 6, "not the newest");
+    json_decref(reqs);
+    /* a drain empties the budget: what it hands back is not "dropped" */
+    json_decref(drain());
+    stats = log_stats();
+    cr_assert_eq(stat_of(stats, "kept_bytes"), 0);
+    cr_assert_eq(stat_of(stats, "dropped"), 6 - kept);
+    json_decref(stats);
+}
+
+Test(mock_log, test_log_bounds_default_to_100000_requests_and_256_mib) {
+    json_t *stats = log_stats();
+    cr_assert_eq(stat_of(stats, "max_requests"), 100000);
+    cr_assert_eq(stat_of(stats, "max_bytes"), 256LL * 1024 * 1024);
+    json_decref(stats);
+}
+
+Test(mock_log, test_a_silent_connection_is_closed_but_an_injected_delay_is_not_silence) {
+    cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
+    mo.connection_timeout_s = 1;
+    restart_mock(&mo);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(s, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cio_mock_port(fx.mock))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(s, (struct sockaddr *)&addr, sizeof addr), 0);
+    const char partial[] = "PUT /api/v1/customers/1 HTTP/1.1\r\nHost: x\r\n";
+    cr_assert_eq(send(s, partial, sizeof partial - 1, 0), (ssize_t)(sizeof partial - 1));
+    struct timeval wait = {.tv_sec = 5};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    int64_t t0 = now_ms();
+    char buf[64];
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    int64_t took = now_ms() - t0;
+    close(s);
+    cr_assert(n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK),
+              "the silent connection was not closed (recv %zd after %lld ms)", n, (long long)took);
+    cr_assert(took >= 700 && took < 3500, "closed after %lld ms", (long long)took);
+
+    mock_fault(1, 0, NULL, 2000, NULL, NULL); /* answered 200 after 2 s: longer than 1 s */
+    t0 = now_ms();
+    put_customer(1, 20);
+    cr_assert_geq(now_ms() - t0, 1900);
 }

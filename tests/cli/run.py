@@ -12,15 +12,20 @@ import argparse
 import base64
 import contextlib
 import csv
+import hashlib
+import hmac
 import json
 import os
 import pty
+import resource
 import select
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.request
@@ -516,6 +521,80 @@ def test_import_csv_invalid_utf8_is_rejected_not_truncated():
 
 
 @test
+def test_import_nul_byte_rejects_the_record_instead_of_cutting_it():
+    # A CSV cell "42\0 7" was read as "42" (C strings end at the NUL): the record updated
+    # person 42 and the import exited 0. JSON Lines: jansson skips a NUL between tokens.
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "nul.csv", b"type,id,a\nidentify,42\x00 7,x\nidentify,43,y\x00z\n"
+                                b"identify,44,ok\n")
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        check([(e["line"], e["stage"], e["reason"], e["message"]) for e in rep["errors"]] ==
+              [(2, "read", "bad_value", "column 'id' contains a NUL byte"),
+               (3, "read", "bad_value", "column 'a' contains a NUL byte")], rep["errors"])
+        check(rep["errors"][0]["record"] == "identify,42\\0 7,x", rep["errors"][0])
+        check([o["identifiers"] for o in m.batch_operations()] == [{"id": "44"}],
+              m.batch_operations())
+        f = write(d, "nul.jsonl", b'{"type":"identify","id":"45"}\x00\n'
+                                  b'{"type":"identify",\x00"id":"46"}\n'
+                                  b'{"type":"identify","id":"47","a":"\xff"}\n'
+                                  b'{"type":"identify","id":"48"}\n')
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1, rc, out, err)
+        check([(e["line"], e["reason"]) for e in rep["errors"]] ==
+              [(1, "bad_json"), (2, "bad_json"), (3, "bad_json")], rep["errors"])
+        check("a NUL byte at column 30" in rep["errors"][0]["message"], rep["errors"])
+        check("a NUL byte at column 20" in rep["errors"][1]["message"], rep["errors"])
+        check([o["identifiers"] for o in m.batch_operations()][1:] == [{"id": "48"}],
+              m.batch_operations())
+        f = write(d, "nulhead.csv", b"type,i\x00d\nidentify,1\n")
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 1 and "the name of column 2 contains a NUL byte" in err, rc, err)
+
+
+@test
+def test_schema_config_and_body_files_are_bounded_in_size_and_depth():
+    # A 200 KB deeply nested YAML schema cost 35 s of CPU in libyaml; files were read unbounded.
+    with tmpdir() as d:
+        f = write(d, "in.jsonl", jsonl({"type": "identify", "id": "1"}))
+        env = clean_env(CUSTOMERIO_SITE_ID="s", CUSTOMERIO_API_KEY="k",
+                        CUSTOMERIO_TRACK_URL="http://127.0.0.1:9")
+        cases = (
+            ("deep.yaml", "[" * 100000 + "]" * 100000, "nested deeper than 64 levels"),
+            ("deep-block.yaml", "".join("  " * i + "a:\n" for i in range(70)) + "  " * 70 + "1\n",
+             "nested deeper than 64 levels"),
+            ("deep.json", '{"description":' + "[" * 100 + "]" * 100 + "}",
+             "nested deeper than 64 levels"),
+            ("big.yaml", "# " + "x" * (1 << 20) + "\nversion: 1\n", "larger than 1 MiB, the limit"),
+            ("nul.json", b'{"version": 1}\x00', "a NUL byte at offset 14"),
+        )
+        for name, text, msg in cases:
+            schema = write(d, name, text)
+            t = time.time()
+            rc, out, err = cio("import", "--dry-run", "--schema", schema, f, env=env)
+            check(rc == 2 and schema in err and msg in err, name, rc, err)
+            check(time.time() - t < 5, name, "took", time.time() - t)
+        for name, text, msg in (
+                ("big.conf", "# " + "x" * (1 << 20) + "\n", "larger than 1 MiB, the limit"),
+                ("nul.conf", b"site_id = s\napi_key = good\x00bad\n", "a NUL byte at offset 26")):
+            conf = write(d, name, text)
+            rc, out, err = cio("identify", "1", "a=1", "--config", conf,
+                               env=clean_env(CUSTOMERIO_TRACK_URL="http://127.0.0.1:9"))
+            check(rc == 2 and conf in err and msg in err, name, rc, err)
+        rc, out, err = cio("webhook", "verify", "--key", "k", "--timestamp", "1",
+                           "--signature", "0" * 64, input=b"x" * ((1 << 20) + 1))
+        check(rc == 2 and "standard input" in err and "larger than 1 MiB" in err, rc, err)
+        key = write(d, "key", "k" * (65 << 10))
+        rc, out, err = cio("webhook", "verify", "--key-file", key, "--timestamp", "1",
+                           "--signature", "0" * 64, input=b"{}")
+        check(rc == 2 and key in err and "larger than 64 KiB" in err, rc, err)
+        body = write(d, "body.html", "x" * ((10 << 20) + 1))
+        rc, out, err = cio("send-email", "--id", "1", "--template", "1", "--body-file", body,
+                           env=env)
+        check(rc == 2 and body in err and "larger than 10 MiB" in err, rc, err)
+
+
+@test
 def test_import_dry_run_validates_without_sending():
     with Mock() as m, tmpdir() as d:
         good = write(d, "good.jsonl", jsonl({"type": "identify", "id": "1", "a": 1},
@@ -755,6 +834,153 @@ def test_webhook_listen_end_to_end_with_the_emulator():
         check("duplicate event_id ev1" in err.decode(), err)
 
 
+class Listener:
+    """`cio webhook listen` on a free port of 127.0.0.1."""
+
+    def __init__(self, d, key, *args):
+        portfile = os.path.join(d, "listen-port")
+        self.key = key
+        self.proc = subprocess.Popen(
+            WRAPPER + [CIO, "webhook", "listen", "--key", key, "--port", "0", "--port-file",
+                       portfile, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=clean_env())
+        self.port = wait_file(portfile, self.proc, "cio webhook listen")
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def post_signed(self, body, timeout=30):
+        """A real signed webhook; returns (status, seconds it took)."""
+        ts = str(int(time.time()))
+        sig = hmac.new(self.key.encode(), b"v0:" + ts.encode() + b":" + body,
+                       hashlib.sha256).hexdigest()
+        req = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-CIO-Timestamp": ts, "X-CIO-Signature": sig})
+        t = time.time()
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, time.time() - t
+        except urllib.error.HTTPError as e:
+            return e.code, time.time() - t
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def slow_socket(port, source="127.0.0.1"):
+    """A connection that has sent the start of a request and nothing more yet."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    return s
+
+
+def closed_within(s, seconds):
+    """Whether the server closes s within seconds (s may keep trickling meanwhile)."""
+    s.settimeout(0.1)
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if s.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            pass
+        except OSError:
+            return True
+        try:
+            s.send(b"a")
+        except OSError:
+            return True
+    return False
+
+
+@test
+def test_webhook_listen_answers_real_webhooks_while_many_slow_clients_trickle():
+    # ~1,100 connections trickling a header byte at a time held every slot of the listener
+    # (select, FD_SETSIZE): a real webhook waited until they gave up, i.e. forever.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < 2048:  # 1,100 sockets here, and in cio
+        want = 2048 if hard == resource.RLIM_INFINITY else min(2048, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        soft = want
+    n_slow = 1100 if soft == resource.RLIM_INFINITY else min(1100, soft - 64)
+    with tmpdir() as d:
+        lst = Listener(d, "whk")
+        slow, stop = [], threading.Event()
+        try:
+            for _ in range(n_slow):
+                try:
+                    slow.append(slow_socket(lst.port, "127.0.0.2"))
+                except OSError:
+                    break  # refused: that is a defence too
+
+            def trickle():
+                while not stop.wait(0.5):
+                    for s in slow:
+                        try:
+                            s.send(b"a")
+                        except OSError:
+                            pass
+
+            threading.Thread(target=trickle, daemon=True).start()
+            time.sleep(0.5)
+            status, took = lst.post_signed(json.dumps(event("real-1")).encode(), timeout=10)
+            check(status == 200 and took < 3, "real webhook", status, took)
+        finally:
+            stop.set()
+            for s in slow:
+                s.close()
+            out, err = lst.stop()
+        check([json.loads(l)["event_id"] for l in out.splitlines()] == ["real-1"], out, err)
+
+
+@test
+def test_webhook_listen_closes_slow_silent_and_oversized_requests():
+    with tmpdir() as d:
+        lst = Listener(d, "whk", "--request-timeout", "1.5", "--idle-timeout", "1",
+                       "--max-per-address", "3")
+        try:
+            trickler = slow_socket(lst.port)
+            t = time.time()
+            check(closed_within(trickler, 6), "a trickling request outlived --request-timeout")
+            check(1.2 < time.time() - t < 4, "closed after", time.time() - t)
+            trickler.close()
+            silent = slow_socket(lst.port)
+            silent.settimeout(5)
+            t = time.time()
+            with contextlib.suppress(OSError):
+                check(silent.recv(1) == b"", "a silent connection was answered")
+            check(time.time() - t < 4, "a silent connection outlived --idle-timeout")
+            silent.close()
+            held = [slow_socket(lst.port) for _ in range(3)]
+            extra = slow_socket(lst.port)
+            check(closed_within(extra, 1), "a 4th connection from one address was kept")
+            for s in held + [extra]:
+                s.close()
+            big = socket.create_connection(("127.0.0.1", lst.port))
+            big.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n"
+                        b"X-CIO-Timestamp: 1\r\nX-CIO-Signature: 00\r\n\r\n")
+            big.settimeout(5)
+            answer = big.recv(4096)
+            check(answer.startswith(b"HTTP/1.1 413"), "oversized body", answer)
+            big.close()
+            status, took = lst.post_signed(json.dumps(event("real-2")).encode(), timeout=10)
+            check(status == 200, status)
+        finally:
+            out, err = lst.stop()
+        check("closed 1 connection without a complete request after 1.5 s" in err, err)
+        for flag, value in (("--max-per-address", "0"), ("--request-timeout", "0"),
+                            ("--idle-timeout", "x")):
+            rc, _, err = cio("webhook", "listen", "--key", "k", flag, value)
+            check(rc == 2 and flag in err, flag, rc, err)
+
+
 @test
 def test_webhook_listen_stops_on_sigterm():
     with tmpdir() as d:
@@ -842,6 +1068,80 @@ def test_mock_state_survives_a_restart():
         finally:
             m2.stop()
         check("replayed 2 requests" in m2.stderr, m2.stderr)
+
+
+@test
+def test_mock_state_strips_every_credential_and_is_written_privately():
+    # Saved state kept keys sent in other headers than Authorization and in the query string,
+    # was written 0644, and followed a symlink planted at STATE.tmp.
+    with tmpdir() as d:
+        state = os.path.join(d, "state.json")
+        victim = write(d, "victim.txt", "precious\n")
+        os.symlink(victim, state + ".tmp")
+        m = Mock("--state", state, key="sekrit-track-key", app_key="sekrit-app-key").start()
+        try:
+            rc, out, err = cio("identify", "42", "plan=pro", env=m.env())
+            check(rc == 0, out, err)
+            req = urllib.request.Request(
+                m.url + "/api/v1/customers/7?api_key=sekrit-track-key&access_token=t0k3n&x=1",
+                data=b'{"note":"sekrit-app-key"}', method="PUT", headers={
+                    "Content-Type": "application/json", "X-Api-Key": "sekrit-app-key",
+                    "X-Session": "s3ss10n", "X-Other": "plain",
+                    "Authorization": "Basic " + base64.b64encode(
+                        b"test-site:sekrit-track-key").decode()})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                check(r.status == 200, r.status)
+        finally:
+            m.stop()
+        check("saved 2 requests" in m.stderr, m.stderr)
+        saved = open(state).read()
+        for secret in ("sekrit-track-key", "sekrit-app-key", "t0k3n", "s3ss10n", "plain",
+                       "authorization", base64.b64encode(b"test-site:sekrit-track-key").decode()):
+            check(secret not in saved, "saved:", secret, saved)
+        entry = json.loads(saved)[1]
+        check(entry["query"] == "api_key=REDACTED&access_token=REDACTED&x=1", entry["query"])
+        check(entry["headers"]["x-api-key"] == "[redacted]" and
+              entry["headers"]["content-type"] == "application/json", entry["headers"])
+        check(entry["body"] == '{"note":"REDACTED"}' and entry["auth"] == "track", entry)
+        check(os.stat(state).st_mode & 0o777 == 0o600, oct(os.stat(state).st_mode))
+        check(open(victim).read() == "precious\n", "the symlink at STATE.tmp was followed")
+        check(sorted(os.listdir(d)) == ["state.json", "state.json.tmp", "victim.txt"],
+              os.listdir(d))
+        m2 = Mock("--state", state, key="sekrit-track-key", app_key="sekrit-app-key").start()
+        try:
+            rc, out, err = cio("get", "42", env=m2.env())
+            check(rc == 0 and json_out(out)["customer"]["attributes"]["plan"] == "pro", out, err)
+        finally:
+            m2.stop()
+        check("replayed 2 requests" in m2.stderr, m2.stderr)
+
+
+@test
+def test_mock_log_bounds_flags_and_state_says_what_was_dropped():
+    with tmpdir() as d:
+        state = os.path.join(d, "state.json")
+        m = Mock("--state", state, "--max-requests", "2", "--connection-timeout", "5").start()
+        try:
+            for i in range(3):
+                rc, out, err = cio("identify", str(i), "a=1", env=m.env())
+                check(rc == 0, out, err)
+            status, body = http("GET", m.url + "/_mock/requests/stats")
+            stats = json.loads(body)
+            check(stats["kept"] == 2 and stats["dropped"] == 1 and stats["max_requests"] == 2,
+                  stats)
+            m.proc.send_signal(signal.SIGTERM)
+            out, err = m.proc.communicate(timeout=TIMEOUT)
+        finally:
+            if m.proc.poll() is None:
+                m.proc.kill()
+                m.proc.communicate()
+        err = err.decode()
+        check(m.proc.returncode == 1, "exit", m.proc.returncode, err)
+        check("saved 2 requests" in err and "dropped its 1 oldest requests" in err, err)
+    for flag, value in (("--max-requests", "0"), ("--max-log-bytes", "x"),
+                        ("--connection-timeout", "0")):
+        rc, _, err = cio("mock", flag, value)
+        check(rc == 2 and flag in err, flag, rc, err)
 
 
 @test
