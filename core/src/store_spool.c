@@ -30,6 +30,8 @@
 
 /* Compaction is not worth a rewrite below this size. */
 #define COMPACT_MIN ((off_t)1 << 20)
+/* Damaged records told on stderr one by one at open; beyond, one line says how many. */
+#define LOG_LINES 20
 /* Settle records carry at most this many ranges each. */
 #define RANGES_PER_RECORD ((size_t)SPOOL_MAX_PAYLOAD / 16)
 
@@ -42,8 +44,10 @@ typedef struct spool {
     off_t live_bytes; /* bytes of the records of items still owed */
     off_t compact_at; /* after a failed compaction, no new try before the file reaches this */
     cio_store_item_t *live_head, *live_tail; /* items owed, in record order */
-    spool_ranges_t unwritten; /* settled, but their 'S' record could not be written yet */
-    bool complained;          /* said once on stderr that compaction fails */
+    spool_ranges_t unwritten;         /* settled, but their 'S' record could not be written yet */
+    bool complained;                  /* said once on stderr that compaction fails */
+    cio_store_damage_t **damage_tail; /* where the next damage report goes */
+    size_t logged;                    /* damaged records told on stderr */
 } spool_t;
 
 static off_t record_bytes(size_t len) {
@@ -292,8 +296,12 @@ static void spool_before_send(cio_store_t *s) {
 
 static void spool_free(spool_t *sp) {
     cio__spool_unregister(&sp->fds);
-    if (sp->fds.fd >= 0)
-        close(sp->fds.fd); /* lets go of the lock */
+    if (sp->fds.fd >= 0) {
+        /* LOCK_UN, not only close: a child forked a moment ago may not have closed its copy of
+         * the descriptor yet (spool_file.c), and the lock lives while any copy is open */
+        (void)flock(sp->fds.fd, LOCK_UN);
+        close(sp->fds.fd);
+    }
     cio__fifo_free_items(sp->fifo.head);
     cio__store_damage_free(sp->fifo.base.damaged);
     cio__spool_ranges_free(&sp->unwritten);
@@ -388,10 +396,11 @@ static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *w
         snprintf(seq_text, sizeof(seq_text), ", seq %llu", (unsigned long long)seq);
     size_t len = strlen(sp->path) + strlen(where) + 256;
     x->message = malloc(len);
-    json_t *desc =
-        json_pack("{s:{s:I,s:I,s:o,s:s}}", "spool_damage", "offset", (json_int_t)d->off, "bytes",
-                  (json_int_t)d->length, "seq",
-                  seq != 0 ? json_integer((json_int_t)seq) : json_null(), "file", sp->path);
+    json_t *desc = json_pack("{s:{s:I,s:I,s:o}}", "spool_damage", "offset", (json_int_t)d->off,
+                             "bytes", (json_int_t)d->length, "seq",
+                             seq != 0 ? json_integer((json_int_t)seq) : json_null());
+    /* the path, unless it is not UTF-8 (JSON cannot carry it; the message does) */
+    (void)json_object_set_new(json_object_get(desc, "spool_damage"), "file", json_string(sp->path));
     char *text = desc != NULL ? json_dumps(desc, JSON_COMPACT) : NULL;
     json_decref(desc);
     size_t tlen = text != NULL ? strlen(text) : 0;
@@ -404,19 +413,18 @@ static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *w
         return false;
     }
     snprintf(x->message, len,
-             "pipeline: a damaged spool record (%lld bytes at offset %lld of %s%s) was not sent; "
-             "%s",
+             "pipeline: a damaged spool record (%lld bytes at offset %lld of %s%s) cannot be read "
+             "and is not sent; %s",
              (long long)d->length, (long long)d->off, sp->path, seq_text, where);
     memset(x->item, 0, sizeof(*x->item));
     x->item->seq = seq;
     x->item->len = tlen;
     memcpy(x->item->data, text, tlen + 1);
     free(text);
-    cio_store_damage_t **tail = &sp->fifo.base.damaged;
-    while (*tail != NULL)
-        tail = &(*tail)->next;
-    *tail = x;
-    fprintf(stderr, "customerio: %s\n", x->message);
+    *sp->damage_tail = x;
+    sp->damage_tail = &x->next;
+    if (sp->logged++ < LOG_LINES)
+        fprintf(stderr, "customerio: %s\n", x->message);
     return true;
 }
 
@@ -446,15 +454,19 @@ static bool set_aside(spool_t *sp, spool_reader_t *r, damage_span_t *spans,
         bool settled_already =
             d->head_known && d->type == SPOOL_TYPE_APPEND && cio__spool_ranges_has(settled, d->seq);
         if (d->head_known && (d->type == SPOOL_TYPE_SETTLED || settled_already)) {
-            fprintf(stderr,
-                    "customerio: spool %s: a damaged %s record (%lld bytes at offset %lld) was "
-                    "set aside; %s\n",
-                    sp->path, d->type == SPOOL_TYPE_SETTLED ? "settle" : "settled operation",
-                    (long long)d->length, (long long)d->off, where);
+            if (sp->logged++ < LOG_LINES)
+                fprintf(stderr,
+                        "customerio: spool %s: a damaged %s record (%lld bytes at offset %lld) was "
+                        "set aside; %s\n",
+                        sp->path, d->type == SPOOL_TYPE_SETTLED ? "settle" : "settled operation",
+                        (long long)d->length, (long long)d->off, where);
             continue;
         }
         (void)add_damage_report(sp, d, where);
     }
+    if (sp->logged > LOG_LINES)
+        fprintf(stderr, "customerio: spool %s: %zu damaged records in all (see %s)\n", sp->path,
+                sp->logged, sp->quarantine_path);
     if (qfd >= 0) {
         if (sp->sync != CIO_SPOOL_SYNC_NONE)
             (void)fdatasync(qfd);
@@ -662,6 +674,7 @@ cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_s
     sp->fifo.next_seq = 1;
     sp->sync = sync;
     sp->fds.fd = sp->fds.tmp_fd = -1;
+    sp->damage_tail = &sp->fifo.base.damaged;
     sp->path = strdup(path);
     sp->tmp_path = join(path, ".tmp");
     sp->quarantine_path = join(path, ".quarantine");
