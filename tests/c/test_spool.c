@@ -640,6 +640,54 @@ Test(spool, test_spool_symlinked_tmp_is_never_followed_when_the_file_is_rewritte
     free(dir);
 }
 
+Test(spool, test_spool_old_format_with_a_torn_tail_is_migrated_and_the_tail_quarantined) {
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool"),
+         *quarantine = path_in(dir, "events.spool.quarantine");
+    FILE *f = fopen(spool, "wb");
+    put_v1(f, 'A', 1,
+           "{\"id\":\"01HZZZZZZZZZZZZZZZZZZZZZZ0\",\"type\":\"person\",\"action\":\"event\","
+           "\"identifiers\":{\"id\":\"p0\"},\"name\":\"e\",\"attributes\":{\"n\":0}}");
+    put_v1(f, 'S', 1, NULL);
+    put_v1(f, 'A', 2,
+           "{\"id\":\"01HZZZZZZZZZZZZZZZZZZZZZZ1\",\"type\":\"person\",\"action\":\"event\","
+           "\"identifiers\":{\"id\":\"p1\"},\"name\":\"e\",\"attributes\":{\"n\":1}}");
+    long torn_at = ftell(f);
+    const unsigned char torn[] = {'A', 3, 0, 0, 0, 0, 0, 0, 0, 0xF4, 1, 0, 0, '{', '"', 'i', 'd'};
+    fwrite(torn, 1, sizeof(torn), f); /* a crash in the middle of the old writer's record */
+    fclose(f);
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(t.damaged, 1, "the torn tail is reported before cio_pipeline_new returns");
+    cr_assert_eq(t.seqs[0], 0);
+    char where[64];
+    snprintf(where, sizeof(where), "at offset %ld ", torn_at);
+    cr_assert_not_null(strstr(t.messages[0], where), "%s", t.messages[0]);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cio_pipeline_stats_t st;
+    cio_pipeline_stats(p, &st);
+    cr_assert_eq(st.failed, 1);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    unsigned counts[2] = {0};
+    delivered_counts(counts, 2);
+    cr_assert_eq(counts[0], 0);
+    cr_assert_eq(counts[1], 1);
+    size_t len = 0;
+    unsigned char *q = read_all(quarantine, &len);
+    cr_assert_not_null(memmem(q, len, torn, sizeof(torn)), "the torn bytes are not quarantined");
+    free(q);
+    unsigned char *data = read_all(spool, &len);
+    cr_assert_eq(len, HEADER_BYTES);
+    cr_assert_eq(memcmp(data, "CIOSPOOL", 8), 0);
+    free(data);
+    remove_dir(dir);
+    free(spool);
+    free(quarantine);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- 6. one opener */
 
 Test(spool, test_spool_second_opener_is_refused_in_this_process_and_another) {
