@@ -428,6 +428,19 @@ static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *w
     return true;
 }
 
+/* Whether damaged bytes may hold an operation: every operation's JSON starts with {" (and
+ * holds more of them), which a settle record's seq ranges practically never do. */
+static bool may_hold_operation(spool_reader_t *r, const damage_span_t *d) {
+    for (off_t done = 0; done + 1 < d->length;) {
+        size_t chunk = d->length - done < 65536 ? (size_t)(d->length - done) : 65536;
+        const unsigned char *p = cio__spool_read(r, d->off + done, chunk);
+        if (p == NULL || memmem(p, chunk, "{\"", 2) != NULL)
+            return true; /* unreadable: assume the worst */
+        done += (off_t)chunk - 1;
+    }
+    return false;
+}
+
 /*
  * Quarantines and reports the damaged spans. An operation record already settled, or a damaged
  * settle record, is only quarantined (nothing was lost; a lost settle record means a repeat).
@@ -453,13 +466,17 @@ static bool set_aside(spool_t *sp, spool_reader_t *r, damage_span_t *spans,
                      sp->quarantine_path, strerror(qerr));
         bool settled_already =
             d->head_known && d->type == SPOOL_TYPE_APPEND && cio__spool_ranges_has(settled, d->seq);
-        if (d->head_known && (d->type == SPOOL_TYPE_SETTLED || settled_already)) {
+        const char *what = d->head_known && d->type == SPOOL_TYPE_SETTLED ? "settle record"
+                           : settled_already                              ? "settled operation"
+                           : !d->head_known && !may_hold_operation(r, d)
+                               ? "record with no operation in it"
+                               : NULL;
+        if (what != NULL) { /* nothing owed is lost (a lost settle record costs a repeat) */
             if (sp->logged++ < LOG_LINES)
                 fprintf(stderr,
-                        "customerio: spool %s: a damaged %s record (%lld bytes at offset %lld) was "
-                        "set aside; %s\n",
-                        sp->path, d->type == SPOOL_TYPE_SETTLED ? "settle" : "settled operation",
-                        (long long)d->length, (long long)d->off, where);
+                        "customerio: spool %s: a damaged %s (%lld bytes at offset %lld) was set "
+                        "aside; %s\n",
+                        sp->path, what, (long long)d->length, (long long)d->off, where);
             continue;
         }
         (void)add_damage_report(sp, d, where);

@@ -490,6 +490,113 @@ Test(spool, test_spool_damaged_bytes_are_quarantined_reported_and_spare_their_ne
     cr_log_info("%zu rounds of damage from seed %u", rounds, seed);
 }
 
+static uint64_t get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+Test(spool, test_spool_damaged_settle_records_cost_a_repeat_never_a_loss) {
+    enum { N = 200 };
+    unsigned seed = env_seed();
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    /* the first request hangs (n=0 stays owed, so the file keeps its records), the others are
+     * answered at once: the file holds 'A' records of settled operations and their 'S' records */
+    mock_fault(1, 0, NULL, 20000, NULL, NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        cio_client_t *c = child_client(true);
+        cio_pipeline_t *p = open_spool(c, spool, 2);
+        if (p == NULL)
+            _exit(92);
+        for (size_t n = 0; n < N; n++) {
+            char *op = event_op(n);
+            if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK)
+                _exit(93);
+            free(op);
+            if (n == 0)
+                usleep(200000); /* its batch leaves alone */
+        }
+        usleep(1000000);
+        kill(getpid(), SIGKILL);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    cr_assert(WIFSIGNALED(status), "the child exited with %d", WEXITSTATUS(status));
+    mock_clear_faults();
+    mock_clear();
+
+    size_t len = 0;
+    unsigned char *data = read_all(spool, &len);
+    /* where each record is: the 'A' record of each seq, the ranges of each 'S' record */
+    size_t a_start[N + 2] = {0}, a_end[N + 2] = {0}, s_of[N + 2] = {0};
+    size_t s_starts[64], s_ends[64], n_s = 0;
+    for (size_t pos = HEADER_BYTES; pos < len;) {
+        uint32_t l = (uint32_t)data[pos + 5] | (uint32_t)data[pos + 6] << 8 |
+                     (uint32_t)data[pos + 7] << 16 | (uint32_t)data[pos + 8] << 24;
+        uint64_t seq = get_u64(data + pos + 9);
+        if (data[pos + 4] == 'A') {
+            cr_assert(seq >= 1 && seq <= N);
+            a_start[seq] = pos;
+            a_end[seq] = pos + REC_OVERHEAD + l;
+        } else {
+            cr_assert_lt(n_s, 64);
+            for (uint32_t k = 0; k < l; k += 16) {
+                uint64_t first = get_u64(data + pos + REC_HEAD + k);
+                uint64_t count = get_u64(data + pos + REC_HEAD + k + 8);
+                for (uint64_t q = first; q < first + count; q++)
+                    s_of[q] = n_s + 1;
+            }
+            s_starts[n_s] = pos;
+            s_ends[n_s++] = pos + REC_OVERHEAD + l;
+        }
+        pos += REC_OVERHEAD + l;
+    }
+    cr_assert_gt(n_s, 0, "no settle record in the file");
+    cr_assert_eq(s_of[1], 0, "the first operation was settled");
+    for (uint64_t q = 2; q <= N; q++)
+        cr_assert_neq(s_of[q], 0, "operation %llu was not settled", (unsigned long long)q);
+
+    /* damage one byte in every other settle record, and one byte in two 'A' records */
+    srand(seed);
+    bool s_hit[64] = {false}, a_hit[N + 2] = {false};
+    for (size_t i = 0; i < n_s; i += 2) {
+        data[s_starts[i] + (size_t)rand() % (s_ends[i] - s_starts[i])] ^= 0x5A;
+        s_hit[i] = true;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t q = 2 + (uint64_t)rand() % (N - 1);
+        if (a_hit[q] || s_hit[s_of[q] - 1])
+            continue;
+        data[a_start[q] + REC_HEAD + (size_t)rand() % (a_end[q] - a_start[q] - REC_OVERHEAD)] ^= 1;
+        a_hit[q] = true;
+    }
+    write_file(spool, data, len);
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(cio_pipeline_flush(p, 20000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    unsigned counts[N] = {0};
+    delivered_counts(counts, N);
+    cr_assert_eq(counts[0], 1, "seed %u: the owed operation was not delivered once", seed);
+    for (uint64_t q = 2; q <= N; q++) {
+        size_t n = (size_t)q - 1;
+        unsigned want = a_hit[q] ? 0 : s_hit[s_of[q] - 1] ? 1 : 0;
+        cr_assert_eq(counts[n], want,
+                     "seed %u: settled operation %zu sent %u times (its settle record %s)", seed, n,
+                     counts[n], s_hit[s_of[q] - 1] ? "damaged" : "intact");
+    }
+    /* a damaged record of a settled operation (its head intact) is set aside, not reported */
+    cr_assert_eq(t.failed, 0, "seed %u: %zu failures reported: %s", seed, t.failed, t.messages[0]);
+    free(data);
+    remove_dir(dir);
+    free(spool);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- 4, 5. what is refused */
 
 static void expect_refused(const char *path, const char *needle) {
