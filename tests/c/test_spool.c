@@ -219,11 +219,16 @@ typedef enum { FILL_TMPFS, FILL_FSIZE } fill_mode_t;
 
 /* In a child: enqueue until the disk (or the size limit) refuses, make room, enqueue 120 more,
  * then die by SIGKILL. Numbers 0.. are used in order; the failed one is skipped. */
-static void fill_child(fill_mode_t mode, const char *spool, const char *filler, int out) {
+static void fill_child(fill_mode_t mode, cio_spool_sync_t sync, const char *spool,
+                       const char *filler, int out) {
     signal(SIGXFSZ, SIG_IGN);
     cio_client_t *c = child_client(false);
-    cio_pipeline_t *p = open_spool(c, spool, 600000);
-    if (p == NULL)
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.spool_path = spool;
+    o.spool_sync = sync;
+    o.linger_ms = 600000;
+    cio_pipeline_t *p = NULL;
+    if (cio_pipeline_new(c, &o, &p) != CIO_OK)
         _exit(92);
     if (mode == FILL_FSIZE) {
         struct rlimit rl = {.rlim_cur = (rlim_t)file_size(spool) + 40000,
@@ -266,13 +271,14 @@ static void fill_child(fill_mode_t mode, const char *spool, const char *filler, 
     kill(getpid(), SIGKILL);
 }
 
-static void fill_and_crash(fill_mode_t mode, const char *spool, const char *filler) {
+static void fill_and_crash(fill_mode_t mode, cio_spool_sync_t sync, const char *spool,
+                           const char *filler) {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     pid_t child = fork();
     if (child == 0) {
         close(fds[0]);
-        fill_child(mode, spool, filler, fds[1]);
+        fill_child(mode, sync, spool, filler, fds[1]);
     }
     close(fds[1]);
     fill_result_t r;
@@ -320,7 +326,7 @@ Test(spool, test_spool_enospc_fails_the_enqueue_leaves_the_file_intact_and_loses
                    mount("tmpfs", dir, "tmpfs", 0, "size=96k,mode=0700") == 0;
     if (!mounted) {
         cr_log_info("no tmpfs (mount: %s): filling up to RLIMIT_FSIZE instead", strerror(errno));
-        fill_and_crash(FILL_FSIZE, spool, filler);
+        fill_and_crash(FILL_FSIZE, CIO_SPOOL_SYNC_NONE, spool, filler);
     } else {
         char block[4096];
         memset(block, 'x', sizeof(block));
@@ -328,7 +334,7 @@ Test(spool, test_spool_enospc_fails_the_enqueue_leaves_the_file_intact_and_loses
         for (int i = 0; i < 8; i++) /* 32 KB the child frees once the disk is full */
             fwrite(block, 1, sizeof(block), f);
         fclose(f);
-        fill_and_crash(FILL_TMPFS, spool, filler);
+        fill_and_crash(FILL_TMPFS, CIO_SPOOL_SYNC_NONE, spool, filler);
         umount2(dir, MNT_DETACH);
     }
     remove_dir(dir);
@@ -340,7 +346,7 @@ Test(spool, test_spool_enospc_fails_the_enqueue_leaves_the_file_intact_and_loses
 Test(spool, test_spool_file_size_limit_efbig_fails_the_enqueue_and_loses_nothing) {
     char *dir = make_dir();
     char *spool = path_in(dir, "events.spool");
-    fill_and_crash(FILL_FSIZE, spool, NULL);
+    fill_and_crash(FILL_FSIZE, CIO_SPOOL_SYNC_ALWAYS, spool, NULL); /* with fdatasync too */
     remove_dir(dir);
     free(spool);
     free(dir);
