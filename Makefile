@@ -7,8 +7,8 @@ FUZZ_SECONDS ?= 15
 JOBS ?= 2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build demo test test-sanitize test-valgrind soak soak-sanitize fuzz abi-check \
-  abi-update install format clean
+.PHONY: all deps build demo test test-sanitize test-valgrind soak soak-sanitize chaos fuzz \
+  abi-check abi-update install format clean
 
 all: build
 
@@ -77,6 +77,15 @@ soak-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  SOAK_SECONDS=$(SOAK_SANITIZE_SECONDS) SOAK_EVENTS=$(SOAK_EVENTS) SOAK_SINK=$(SOAK_SINK) \
 	  $(SAN_DIR)/tests/soak/soak
+
+# The spool's chaos tests (tests/c/test_spool.c) in their long form: the kill -9 loop, the
+# producer under 150 ms answers and the damaged-bytes rounds each run for CHAOS_SECONDS (the
+# full disk, size limit, refusal and lock tests run once); CHAOS_SEED repeats a run's damage
+# and kill timings (default: the time; printed). `make test` runs the short form.
+CHAOS_SECONDS ?= 60
+chaos: build
+	CIO_CHAOS_SECONDS=$(CHAOS_SECONDS) $(if $(CHAOS_SEED),CIO_CHAOS_SEED=$(CHAOS_SEED)) \
+	  $(BUILD_DIR)/tests/c/test_spool --verbose --timeout $$(( $(CHAOS_SECONDS) * 3 + 120 ))
 
 install: build
 	cmake --install $(BUILD_DIR)

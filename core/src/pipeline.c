@@ -45,6 +45,7 @@ struct cio_pipeline {
     int64_t next_send_ms; /* pacing: no request before this */
     int64_t paused_until; /* backoff after a failed request */
     int consecutive_failures;
+    bool reporting_damage; /* the thread is delivering the spool's damage reports */
     cio_pipeline_stats_t stats;
 };
 
@@ -199,6 +200,9 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
     int64_t now = cio__now_ms();
 
     if (st == CIO_OK) {
+        /* first of all: the spool records the batch as settled (the kill -9 window) */
+        if (p->store->ops->confirm != NULL)
+            p->store->ops->confirm(p->store, b->items);
         rejection_t *rej = calloc(b->count, sizeof(*rej));
         if (rej != NULL && c->response != NULL)
             p->sink->item_errors(c->response, c->response_len, b->count, note_rejection, rej);
@@ -360,8 +364,30 @@ static void deadline_in(struct timespec *ts, int64_t ms) {
     }
 }
 
+/* Damaged records the spool set aside at open: each one reported as failed, before
+ * cio_pipeline_new returns (it waits for this). */
+static void report_store_damage(cio_pipeline_t *p) {
+    report_list_t reports = {NULL, &reports.head};
+    pthread_mutex_lock(&p->lock);
+    cio_store_damage_t *damage = p->store->damaged;
+    p->store->damaged = NULL;
+    for (cio_store_damage_t *d = damage; d != NULL; d = d->next) {
+        p->stats.enqueued++; /* accepted once, by an earlier run */
+        add_report(p, &reports, d->item, CIO_E_INTERNAL, 0, "spool_damaged", NULL, d->message);
+    }
+    pthread_mutex_unlock(&p->lock);
+    deliver_reports(p, &reports);
+    cio__store_damage_free(damage);
+    pthread_mutex_lock(&p->lock);
+    p->reporting_damage = false;
+    pthread_cond_broadcast(&p->idle);
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void *pipeline_main(void *arg) {
     cio_pipeline_t *p = arg;
+    if (p->reporting_damage)
+        report_store_damage(p);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         if (p->stopping) { /* close: send nothing more; leave once nothing flies */
@@ -469,6 +495,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     p->queue_bytes = p->store->waiting_bytes + p->store->waiting;
     p->queue_items = p->store->waiting;
     p->stats.enqueued = p->store->waiting; /* replayed from the spool */
+    p->reporting_damage = p->store->damaged != NULL;
     if (o->report_queue != NULL)
         cio__queue_retain(o->report_queue);
     pthread_mutex_init(&p->lock, NULL);
@@ -486,6 +513,10 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         free(p);
         return cio__fail(CIO_E_INTERNAL, "pipeline: cannot start the pipeline thread");
     }
+    pthread_mutex_lock(&p->lock);
+    while (p->reporting_damage)
+        pthread_cond_wait(&p->idle, &p->lock);
+    pthread_mutex_unlock(&p->lock);
     *out = p;
     return cio__ok();
 }

@@ -15,6 +15,10 @@ typedef struct cio_store_item {
     uint64_t seq;
     int64_t enqueued_ms; /* monotonic clock, for the retry deadline and linger */
     int attempts;        /* HTTP attempts spent on it so far (for max_attempts) */
+    /* The spool's list of the items it still owes (waiting or taken), in the order of their
+     * records, and whether the item's settlement is already on disk (see confirm). */
+    struct cio_store_item *live_prev, *live_next;
+    bool confirmed;
     size_t len;
     char data[]; /* the operation JSON, NUL-terminated */
 } cio_store_item_t;
@@ -31,6 +35,10 @@ typedef struct cio_store_ops {
                               size_t *bytes);
     /* The items are settled (delivered or given up): forget them and free the list. */
     void (*settle)(cio_store_t *s, cio_store_item_t *items);
+    /* The items are settled for good (their request was answered 2xx): a spool records that
+     * at once, before reports are made, so a kill from here on does not send them again.
+     * settle() follows. NULL when the store keeps nothing on disk. */
+    void (*confirm)(cio_store_t *s, cio_store_item_t *items);
     /* Puts taken items back in front of the waiting ones, in their order. */
     void (*requeue)(cio_store_t *s, cio_store_item_t *items);
     /* Before a batch goes out (spool: fsync when so configured). */
@@ -41,18 +49,29 @@ typedef struct cio_store_ops {
     void (*destroy)(cio_store_t *s);
 } cio_store_ops_t;
 
+/* A damaged record a spool found at open and set aside: reported as a failed operation. */
+typedef struct cio_store_damage {
+    struct cio_store_damage *next;
+    char *message;          /* the report's sentence (where, how many bytes, where it went) */
+    cio_store_item_t *item; /* seq (0 when unreadable); data: the same as a JSON object */
+} cio_store_damage_t;
+
+void cio__store_damage_free(cio_store_damage_t *d);
+
 struct cio_store {
     const cio_store_ops_t *ops;
-    size_t waiting;       /* items waiting (not taken) */
-    size_t waiting_bytes; /* their bytes */
+    size_t waiting;              /* items waiting (not taken) */
+    size_t waiting_bytes;        /* their bytes */
+    cio_store_damage_t *damaged; /* to report, then free (the pipeline takes them) */
 };
 
 /* A FIFO in memory. */
 cio_status_t cio__store_memory_new(cio_store_t **out);
 /*
- * A FIFO in memory whose content is also logged to path, and which starts with what the file
- * holds unconfirmed from an earlier run (fresh ULIDs are not added again: replayed operations keep
- * their ids, so a batch sent twice is de-duplicated).
+ * A FIFO in memory whose content is also logged to path (store_spool.c), and which starts with
+ * what the file holds unconfirmed from an earlier run (replayed operations keep their ids). The
+ * file is locked while the store lives; damaged records found at open are in s->damaged.
+ * CIO_E_CONFIG (the message names the path and why) when the file cannot be used.
  */
 cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_store_t **out);
 

@@ -12,6 +12,8 @@ cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint
     item->seq = seq;
     item->enqueued_ms = cio__now_ms();
     item->attempts = 0;
+    item->live_prev = item->live_next = NULL;
+    item->confirmed = false;
     item->len = len;
     memcpy(item->data, op, len);
     item->data[len] = '\0';
@@ -84,6 +86,16 @@ void cio__fifo_free_items(cio_store_item_t *items) {
     }
 }
 
+void cio__store_damage_free(cio_store_damage_t *d) {
+    while (d != NULL) {
+        cio_store_damage_t *next = d->next;
+        free(d->message);
+        free(d->item);
+        free(d);
+        d = next;
+    }
+}
+
 static cio_status_t memory_append(cio_store_t *s, const char *op, size_t len, uint64_t *seq) {
     cio_fifo_t *f = (cio_fifo_t *)s;
     if (cio__fifo_push(f, op, len, f->next_seq) == NULL)
@@ -110,6 +122,7 @@ static const cio_store_ops_t memory_ops = {
     .append = memory_append,
     .take = cio__fifo_take,
     .settle = memory_settle,
+    .confirm = NULL,
     .requeue = cio__fifo_requeue,
     .before_send = memory_before_send,
     .peek = cio__fifo_peek,

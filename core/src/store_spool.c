@@ -1,296 +1,716 @@
 /*
- * The pipeline's spool: the in-memory FIFO plus an append-only log file, so that operations
- * accepted but not yet confirmed survive a crash or kill -9 of the process.
+ * The pipeline's spool: the in-memory FIFO plus a log file, so that operations accepted but not
+ * yet confirmed survive a crash or kill -9 of the process ("nothing lost").
  *
- * Records (little-endian): 'A' seq:u64 len:u32 <len bytes> '\n' for an accepted operation, and
- * 'S' seq:u64 '\n' once it is settled (delivered or reported failed). At open, the file is read,
- * settled operations are dropped, a torn last record (a crash mid-write) is ignored, and the file
- * is rewritten with only what is still owed, which is queued first. The file is emptied whenever
- * everything in it is settled, so it stays small in steady state.
+ * Every accepted operation is one framed, checksummed 'A' record (spool_internal.h), written in
+ * one pwritev at the end of the last whole record before enqueue returns; settled operations get
+ * 'S' records (ranges of seqs), written as soon as their request is answered 2xx. A failed write
+ * (disk full, file size limit) is cut off again with ftruncate: the file stays as it was and the
+ * enqueue fails. The file is compacted while running: emptied (to its header) whenever nothing
+ * is owed, and rewritten with only the owed records (temp file, rename) once settled bytes are
+ * at least half of it and it is past COMPACT_MIN, so it stays within about twice what is owed.
+ *
+ * At open the file is streamed twice through a bounded window (settled seqs first, then the
+ * owed records, which are queued). Damaged bytes (a checksum that does not match) are skipped
+ * up to the next whole record, copied to <path>.quarantine and reported; their neighbours are
+ * read as usual. A file of the previous format (no header) is read once and rewritten.
  */
-#include "pipeline_store.h"
+#include "spool_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+/* Compaction is not worth a rewrite below this size. */
+#define COMPACT_MIN ((off_t)1 << 20)
+/* Damaged records told on stderr one by one at open; beyond, one line says how many. */
+#define LOG_LINES 20
+/* Settle records carry at most this many ranges each. */
+#define RANGES_PER_RECORD ((size_t)SPOOL_MAX_PAYLOAD / 16)
 
 typedef struct spool {
     cio_fifo_t fifo;
-    int fd;
+    spool_fds_t fds; /* fds.fd: the spool file (locked); fds.tmp_fd: a compaction under way */
+    char *path, *tmp_path, *quarantine_path;
     cio_spool_sync_t sync;
-    size_t outstanding; /* taken and not yet settled or requeued */
+    off_t size;       /* the end of the last whole record: where the next one goes */
+    off_t live_bytes; /* bytes of the records of items still owed */
+    off_t compact_at; /* after a failed compaction, no new try before the file reaches this */
+    cio_store_item_t *live_head, *live_tail; /* items owed, in record order */
+    spool_ranges_t unwritten;         /* settled, but their 'S' record could not be written yet */
+    bool complained;                  /* said once on stderr that compaction fails */
+    cio_store_damage_t **damage_tail; /* where the next damage report goes */
+    size_t logged;                    /* damaged records told on stderr */
 } spool_t;
 
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
+static off_t record_bytes(size_t len) {
+    return SPOOL_REC_OVERHEAD + (off_t)len;
 }
 
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+static void live_add(spool_t *sp, cio_store_item_t *it) {
+    it->live_prev = sp->live_tail;
+    it->live_next = NULL;
+    if (sp->live_tail != NULL)
+        sp->live_tail->live_next = it;
+    else
+        sp->live_head = it;
+    sp->live_tail = it;
+    sp->live_bytes += record_bytes(it->len);
 }
 
-static bool write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
+static void live_remove(spool_t *sp, cio_store_item_t *it) {
+    if (it->live_prev != NULL)
+        it->live_prev->live_next = it->live_next;
+    else
+        sp->live_head = it->live_next;
+    if (it->live_next != NULL)
+        it->live_next->live_prev = it->live_prev;
+    else
+        sp->live_tail = it->live_prev;
+    it->live_prev = it->live_next = NULL;
+    sp->live_bytes -= record_bytes(it->len);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Appends one record at sp->size. On failure the file is cut back to sp->size (as it was) and
+ * errno says why. */
+static bool append_record(spool_t *sp, char type, uint64_t seq, const void *payload, uint32_t len) {
+    unsigned char head[SPOOL_REC_HEAD], tail[SPOOL_REC_TAIL];
+    cio__spool_frame(head, tail, type, seq, payload, len);
+    struct iovec iov[3] = {{head, sizeof(head)}, {(void *)payload, len}, {tail, sizeof(tail)}};
+    if (!cio__spool_pwritev_all(sp->fds.fd, iov, 3, sp->size)) {
+        int e = errno;
+        (void)ftruncate(sp->fds.fd, sp->size); /* if even this fails, the reader skips the rest */
+        errno = e;
+        return false;
     }
+    sp->size += record_bytes(len);
     return true;
 }
 
-/* One 'A' record in a single write, so a record is whole or torn, never interleaved. */
-static bool write_append_record(int fd, uint64_t seq, const char *op, size_t len) {
-    size_t total = 1 + 8 + 4 + len + 1;
-    unsigned char *rec = malloc(total);
-    if (rec == NULL)
-        return false;
-    rec[0] = 'A';
-    put_u64(rec + 1, seq);
-    for (int i = 0; i < 4; i++)
-        rec[9 + i] = (unsigned char)((uint32_t)len >> (8 * i));
-    memcpy(rec + 13, op, len);
-    rec[total - 1] = '\n';
-    bool ok = write_all(fd, rec, total);
-    free(rec);
-    return ok;
+/* Writes 'S' records for the ranges; returns how many ranges are on disk (all unless a write
+ * failed). */
+static size_t write_ranges(spool_t *sp, const spool_ranges_t *ranges) {
+    unsigned char small[16 * 16];
+    size_t i = 0;
+    while (i < ranges->n) {
+        size_t n = ranges->n - i < RANGES_PER_RECORD ? ranges->n - i : RANGES_PER_RECORD;
+        unsigned char *payload = n * 16 <= sizeof(small) ? small : malloc(n * 16);
+        bool ok = payload != NULL;
+        for (size_t k = 0; ok && k < n; k++) {
+            cio__spool_put_u64(payload + k * 16, ranges->r[i + k][0]);
+            cio__spool_put_u64(payload + k * 16 + 8, ranges->r[i + k][1]);
+        }
+        ok = ok && append_record(sp, SPOOL_TYPE_SETTLED, 0, payload, (uint32_t)(n * 16));
+        if (payload != small)
+            free(payload);
+        if (!ok)
+            break;
+        i += n;
+    }
+    return i;
 }
+
+/* Settle records that could not be written (disk full) are kept and written with the next
+ * record that can be; until then they only cost a repeat after a crash (ids make it harmless),
+ * and a compaction makes them unnecessary. */
+static void write_unwritten(spool_t *sp) {
+    if (sp->unwritten.n == 0)
+        return;
+    size_t done = write_ranges(sp, &sp->unwritten);
+    memmove(sp->unwritten.r, sp->unwritten.r + done,
+            (sp->unwritten.n - done) * sizeof(*sp->unwritten.r));
+    sp->unwritten.n -= done;
+}
+
+/* Writes the records of the owed items into a temporary file and renames it over the spool:
+ * from then on the file holds exactly what is owed. false (errno) leaves the spool as it was. */
+static bool rewrite(spool_t *sp) {
+    int fd = cio__spool_open_temp(sp->tmp_path);
+    if (fd < 0)
+        return false;
+    cio__spool_set_fds(&sp->fds, sp->fds.fd, fd);
+    enum { CHUNK = 20 };
+    unsigned char header[SPOOL_HEADER_BYTES], heads[CHUNK][SPOOL_REC_HEAD],
+        tails[CHUNK][SPOOL_REC_TAIL];
+    struct iovec iov[3 * CHUNK + 1];
+    cio__spool_header(header);
+    off_t off = 0;
+    int n = 0;
+    iov[n++] = (struct iovec){header, sizeof(header)};
+    bool ok = true;
+    size_t k = 0;
+    for (cio_store_item_t *it = sp->live_head; ok; it = it->live_next) {
+        if (it != NULL) {
+            cio__spool_frame(heads[k], tails[k], SPOOL_TYPE_APPEND, it->seq, it->data,
+                             (uint32_t)it->len);
+            iov[n++] = (struct iovec){heads[k], SPOOL_REC_HEAD};
+            iov[n++] = (struct iovec){it->data, it->len};
+            iov[n++] = (struct iovec){tails[k], SPOOL_REC_TAIL};
+            k++;
+        }
+        if (n > 0 && (it == NULL || k == CHUNK)) {
+            off_t bytes = 0;
+            for (int i = 0; i < n; i++)
+                bytes += (off_t)iov[i].iov_len;
+            ok = cio__spool_pwritev_all(fd, iov, n, off);
+            off += bytes;
+            n = 0;
+            k = 0;
+        }
+        if (it == NULL)
+            break;
+    }
+    ok = ok && (sp->sync == CIO_SPOOL_SYNC_NONE || fdatasync(fd) == 0);
+    /* locked before it has the spool's name, so no second opener ever gets it unlocked */
+    ok = ok && flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ok = ok && rename(sp->tmp_path, sp->path) == 0;
+    int e = errno;
+    if (!ok) {
+        close(fd);
+        unlink(sp->tmp_path);
+        cio__spool_set_fds(&sp->fds, sp->fds.fd, -1);
+        errno = e;
+        return false;
+    }
+    if (sp->sync != CIO_SPOOL_SYNC_NONE)
+        cio__spool_sync_dir(sp->path);
+    int old = sp->fds.fd;
+    cio__spool_set_fds(&sp->fds, fd, -1);
+    close(old);
+    sp->size = off;
+    sp->unwritten.n = 0; /* the new file holds no record of theirs */
+    sp->compact_at = 0;
+    return true;
+}
+
+/* Keeps the file near what is owed: empties it when nothing is, rewrites it when settled
+ * records are at least half of it. */
+static void compact(spool_t *sp) {
+    if (sp->live_head == NULL) {
+        if (sp->size > SPOOL_HEADER_BYTES && ftruncate(sp->fds.fd, SPOOL_HEADER_BYTES) == 0) {
+            sp->size = SPOOL_HEADER_BYTES;
+            sp->unwritten.n = 0;
+            if (sp->sync != CIO_SPOOL_SYNC_NONE)
+                (void)fdatasync(sp->fds.fd);
+        }
+        return;
+    }
+    off_t body = sp->size - SPOOL_HEADER_BYTES;
+    if (sp->size < COMPACT_MIN || sp->size < sp->compact_at || body - sp->live_bytes < body / 2)
+        return;
+    if (rewrite(sp))
+        return;
+    sp->compact_at = sp->size + COMPACT_MIN; /* not on every settle while it fails */
+    if (!sp->complained) {
+        sp->complained = true;
+        fprintf(stderr,
+                "customerio: cannot compact the spool file %s (%s): it keeps growing until this "
+                "works\n",
+                sp->path, strerror(errno));
+    }
+}
+
+/* ---------------------------------------------------------------- the store */
 
 static cio_status_t spool_append(cio_store_t *s, const char *op, size_t len, uint64_t *seq) {
     spool_t *sp = (spool_t *)s;
     uint64_t n = sp->fifo.next_seq;
-    if (!write_append_record(sp->fd, n, op, len))
-        return cio__fail(CIO_E_INTERNAL, "pipeline: cannot write the spool file (%s)",
-                         strerror(errno));
-    if (sp->sync == CIO_SPOOL_SYNC_ALWAYS)
-        fdatasync(sp->fd);
-    if (cio__fifo_push(&sp->fifo, op, len, n) == NULL)
+    if (sp->fds.fd < 0)
+        return cio__fail(CIO_E_CLOSED, "enqueue: the spool file is closed");
+    write_unwritten(sp);
+    bool ok =
+        len <= SPOOL_MAX_PAYLOAD && append_record(sp, SPOOL_TYPE_APPEND, n, op, (uint32_t)len);
+    if (ok && sp->sync == CIO_SPOOL_SYNC_ALWAYS && fdatasync(sp->fds.fd) != 0) {
+        int e = errno; /* not on disk: not accepted */
+        sp->size -= record_bytes(len);
+        (void)ftruncate(sp->fds.fd, sp->size);
+        errno = e;
+        ok = false;
+    }
+    if (!ok) {
+        int e = len > SPOOL_MAX_PAYLOAD ? EFBIG : errno;
+        if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+            return cio__fail(CIO_E_QUEUE_FULL,
+                             "enqueue: the spool file %s cannot grow (%s): nothing was queued and "
+                             "the file is as it was; retry once there is room",
+                             sp->path, strerror(e));
+        return cio__fail(CIO_E_INTERNAL,
+                         "enqueue: cannot write the spool file %s (%s): nothing was queued",
+                         sp->path, strerror(e));
+    }
+    cio_store_item_t *it = cio__fifo_push(&sp->fifo, op, len, n);
+    if (it == NULL) {
+        sp->size -= record_bytes(len);
+        (void)ftruncate(sp->fds.fd, sp->size);
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    }
+    live_add(sp, it);
     sp->fifo.next_seq++;
     *seq = n;
     return CIO_OK;
 }
 
-static cio_store_item_t *spool_take(cio_store_t *s, size_t max_bytes, size_t max_items,
-                                    size_t *count, size_t *bytes) {
-    cio_store_item_t *items = cio__fifo_take(s, max_bytes, max_items, count, bytes);
-    ((spool_t *)s)->outstanding += *count;
-    return items;
+/* Takes the not yet confirmed items off the owed list and records them as settled. */
+static void record_settled(spool_t *sp, cio_store_item_t *items) {
+    spool_ranges_t ranges = {0};
+    for (cio_store_item_t *it = items; it != NULL; it = it->next) {
+        if (it->confirmed)
+            continue;
+        it->confirmed = true;
+        live_remove(sp, it);
+        if (!cio__spool_ranges_add(&ranges, it->seq, 1))
+            (void)cio__spool_ranges_add(&sp->unwritten, it->seq, 1);
+    }
+    if (sp->fds.fd >= 0) {
+        write_unwritten(sp);
+        for (size_t k = write_ranges(sp, &ranges); k < ranges.n; k++)
+            (void)cio__spool_ranges_add(&sp->unwritten, ranges.r[k][0], ranges.r[k][1]);
+        compact(sp);
+    }
+    cio__spool_ranges_free(&ranges);
 }
 
-/* Empties the file once nothing in it is owed any more. */
-static void compact_if_settled(spool_t *sp) {
-    if (sp->outstanding == 0 && sp->fifo.base.waiting == 0 && ftruncate(sp->fd, 0) == 0 &&
-        sp->sync != CIO_SPOOL_SYNC_NONE)
-        fdatasync(sp->fd);
+static void spool_confirm(cio_store_t *s, cio_store_item_t *items) {
+    record_settled((spool_t *)s, items);
 }
 
 static void spool_settle(cio_store_t *s, cio_store_item_t *items) {
-    spool_t *sp = (spool_t *)s;
-    size_t n = 0;
-    for (cio_store_item_t *it = items; it != NULL; it = it->next)
-        n++;
-    unsigned char *recs = malloc(n * 10);
-    size_t k = 0;
-    for (cio_store_item_t *it = items; recs != NULL && it != NULL; it = it->next, k++) {
-        recs[k * 10] = 'S';
-        put_u64(recs + k * 10 + 1, it->seq);
-        recs[k * 10 + 9] = '\n';
-    }
-    /* if this write fails the items are simply sent again after a restart: their ids make the
-     * repeat harmless, so losing the 'S' records costs bandwidth, never correctness */
-    if (recs != NULL)
-        (void)write_all(sp->fd, recs, n * 10);
-    free(recs);
-    sp->outstanding -= n;
+    record_settled((spool_t *)s, items);
     cio__fifo_free_items(items);
-    compact_if_settled(sp);
-}
-
-static void spool_requeue(cio_store_t *s, cio_store_item_t *items) {
-    spool_t *sp = (spool_t *)s;
-    for (cio_store_item_t *it = items; it != NULL; it = it->next)
-        sp->outstanding--;
-    cio__fifo_requeue(s, items);
 }
 
 static void spool_before_send(cio_store_t *s) {
     spool_t *sp = (spool_t *)s;
-    if (sp->sync == CIO_SPOOL_SYNC_BATCH)
-        fdatasync(sp->fd);
+    if (sp->sync == CIO_SPOOL_SYNC_BATCH && sp->fds.fd >= 0)
+        (void)fdatasync(sp->fds.fd);
 }
 
+static void spool_free(spool_t *sp) {
+    cio__spool_unregister(&sp->fds);
+    if (sp->fds.fd >= 0) {
+        /* LOCK_UN, not only close: a child forked a moment ago may not have closed its copy of
+         * the descriptor yet (spool_file.c), and the lock lives while any copy is open */
+        (void)flock(sp->fds.fd, LOCK_UN);
+        close(sp->fds.fd);
+    }
+    cio__fifo_free_items(sp->fifo.head);
+    cio__store_damage_free(sp->fifo.base.damaged);
+    cio__spool_ranges_free(&sp->unwritten);
+    free(sp->path);
+    free(sp->tmp_path);
+    free(sp->quarantine_path);
+    free(sp);
+}
+
+/* Items taken and not settled (the pipeline frees them at close) stay owed in the file. */
 static void spool_destroy(cio_store_t *s) {
     spool_t *sp = (spool_t *)s;
-    cio__fifo_free_items(sp->fifo.head);
-    if (sp->sync != CIO_SPOOL_SYNC_NONE)
-        fdatasync(sp->fd);
-    close(sp->fd);
-    free(sp);
+    if (sp->sync != CIO_SPOOL_SYNC_NONE && sp->fds.fd >= 0)
+        (void)fdatasync(sp->fds.fd);
+    spool_free(sp);
 }
 
 static const cio_store_ops_t spool_ops = {
     .append = spool_append,
-    .take = spool_take,
+    .take = cio__fifo_take,
     .settle = spool_settle,
-    .requeue = spool_requeue,
+    .confirm = spool_confirm,
+    .requeue = cio__fifo_requeue,
     .before_send = spool_before_send,
     .peek = cio__fifo_peek,
     .destroy = spool_destroy,
 };
 
-static int compare_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
+/* ---------------------------------------------------------------- damage */
 
-static bool read_file(int fd, unsigned char **data, size_t *len) {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
+/* A span of bytes that is not a whole record, found at open. */
+typedef struct damage_span {
+    struct damage_span *next;
+    off_t off, length;
+    bool head_known;
+    char type;
+    uint64_t seq;
+} damage_span_t;
+
+static bool add_span(damage_span_t ***tail, const spool_step_t *st) {
+    damage_span_t *d = calloc(1, sizeof(*d));
+    if (d == NULL)
         return false;
-    *len = (size_t)st.st_size;
-    *data = malloc(*len + 1);
-    if (*data == NULL)
-        return false;
-    size_t got = 0;
-    while (got < *len) {
-        ssize_t n = pread(fd, *data + got, *len - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    *len = got;
+    d->off = st->off;
+    d->length = st->length;
+    d->head_known = st->head_known;
+    d->type = st->type;
+    d->seq = st->seq;
+    **tail = d;
+    *tail = &d->next;
     return true;
 }
 
-/* Queues the unsettled operations of an earlier run, in their original order. */
-static bool replay(spool_t *sp, const unsigned char *data, size_t len) {
-    uint64_t *settled = NULL;
-    size_t n_settled = 0, cap = 0;
-    /* pass 1: the settled seqs */
-    for (size_t pos = 0; pos < len;) {
-        if (data[pos] == 'S' && pos + 10 <= len && data[pos + 9] == '\n') {
-            if (n_settled == cap) {
-                cap = cap ? cap * 2 : 256;
-                uint64_t *p = realloc(settled, cap * sizeof(*p));
-                if (p == NULL) {
-                    free(settled);
-                    return false;
-                }
-                settled = p;
-            }
-            settled[n_settled++] = get_u64(data + pos + 1);
-            pos += 10;
-        } else if (data[pos] == 'A' && pos + 13 <= len) {
-            uint32_t l = 0;
-            for (int i = 3; i >= 0; i--)
-                l = (l << 8) | data[pos + 9 + i];
-            if (pos + 13 + l + 1 > len || data[pos + 13 + l] != '\n')
-                break; /* torn record */
-            pos += 13 + (size_t)l + 1;
-        } else {
-            break; /* torn or foreign bytes: stop reading */
-        }
+static void free_spans(damage_span_t *d) {
+    while (d != NULL) {
+        damage_span_t *next = d->next;
+        free(d);
+        d = next;
     }
-    if (n_settled > 1)
-        qsort(settled, n_settled, sizeof(*settled), compare_u64);
-    /* pass 2: queue the appended operations that were never settled */
-    uint64_t max_seq = 0;
-    for (size_t pos = 0; pos < len;) {
-        if (data[pos] == 'S' && pos + 10 <= len && data[pos + 9] == '\n') {
-            pos += 10;
+}
+
+/* Copies the span's bytes to the quarantine file, after a line saying where they come from. */
+static bool quarantine(spool_t *sp, int qfd, spool_reader_t *r, const damage_span_t *d) {
+    char line[512];
+    int n = snprintf(line, sizeof(line),
+                     "# customerio spool quarantine: %lld bytes at offset %lld of %s%s\n",
+                     (long long)d->length, (long long)d->off, sp->path,
+                     d->head_known && d->type == SPOOL_TYPE_APPEND ? " (an operation record)" : "");
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = snprintf(line, sizeof(line), "# customerio spool quarantine: %lld bytes at %lld\n",
+                     (long long)d->length, (long long)d->off);
+    if (write(qfd, line, (size_t)n) != n)
+        return false;
+    for (off_t done = 0; done < d->length;) {
+        size_t chunk = d->length - done < 65536 ? (size_t)(d->length - done) : 65536;
+        const unsigned char *p = cio__spool_read(r, d->off + done, chunk);
+        if (p == NULL || write(qfd, p, chunk) != (ssize_t)chunk)
+            return false;
+        done += (off_t)chunk;
+    }
+    return write(qfd, "\n", 1) == 1;
+}
+
+/* The report of a damaged operation record (or of bytes that could have been one). */
+static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *where) {
+    cio_store_damage_t *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return false;
+    uint64_t seq = d->head_known ? d->seq : 0;
+    char seq_text[40] = "";
+    if (seq != 0)
+        snprintf(seq_text, sizeof(seq_text), ", seq %llu", (unsigned long long)seq);
+    size_t len = strlen(sp->path) + strlen(where) + 256;
+    x->message = malloc(len);
+    json_t *desc = json_pack("{s:{s:I,s:I,s:o}}", "spool_damage", "offset", (json_int_t)d->off,
+                             "bytes", (json_int_t)d->length, "seq",
+                             seq != 0 ? json_integer((json_int_t)seq) : json_null());
+    /* the path, unless it is not UTF-8 (JSON cannot carry it; the message does) */
+    (void)json_object_set_new(json_object_get(desc, "spool_damage"), "file", json_string(sp->path));
+    char *text = desc != NULL ? json_dumps(desc, JSON_COMPACT) : NULL;
+    json_decref(desc);
+    size_t tlen = text != NULL ? strlen(text) : 0;
+    x->item = text != NULL ? malloc(sizeof(*x->item) + tlen + 1) : NULL;
+    if (x->message == NULL || x->item == NULL) {
+        free(text);
+        free(x->message);
+        free(x->item);
+        free(x);
+        return false;
+    }
+    snprintf(x->message, len,
+             "pipeline: a damaged spool record (%lld bytes at offset %lld of %s%s) cannot be read "
+             "and is not sent; %s",
+             (long long)d->length, (long long)d->off, sp->path, seq_text, where);
+    memset(x->item, 0, sizeof(*x->item));
+    x->item->seq = seq;
+    x->item->len = tlen;
+    memcpy(x->item->data, text, tlen + 1);
+    free(text);
+    *sp->damage_tail = x;
+    sp->damage_tail = &x->next;
+    if (sp->logged++ < LOG_LINES)
+        fprintf(stderr, "customerio: %s\n", x->message);
+    return true;
+}
+
+/* Whether damaged bytes may hold an operation: every operation's JSON starts with {" (and
+ * holds more of them), which a settle record's seq ranges practically never do. */
+static bool may_hold_operation(spool_reader_t *r, const damage_span_t *d) {
+    for (off_t done = 0; done + 1 < d->length;) {
+        size_t chunk = d->length - done < 65536 ? (size_t)(d->length - done) : 65536;
+        const unsigned char *p = cio__spool_read(r, d->off + done, chunk);
+        if (p == NULL || memmem(p, chunk, "{\"", 2) != NULL)
+            return true; /* unreadable: assume the worst */
+        done += (off_t)chunk - 1;
+    }
+    return false;
+}
+
+/*
+ * Quarantines and reports the damaged spans. An operation record already settled, or a damaged
+ * settle record, is only quarantined (nothing was lost; a lost settle record means a repeat).
+ * Returns whether every span is in the quarantine file (then the spool may be rewritten without
+ * them; otherwise they stay where they are).
+ */
+static bool set_aside(spool_t *sp, spool_reader_t *r, damage_span_t *spans,
+                      const spool_ranges_t *settled) {
+    int qfd = cio__spool_open_quarantine(sp->quarantine_path);
+    int qerr = errno;
+    bool all = qfd >= 0;
+    for (damage_span_t *d = spans; d != NULL; d = d->next) {
+        bool kept = qfd >= 0 && quarantine(sp, qfd, r, d);
+        if (!kept && all)
+            qerr = errno;
+        all = all && kept;
+        char where[1200];
+        if (kept)
+            snprintf(where, sizeof(where), "its bytes were copied to %s", sp->quarantine_path);
+        else
+            snprintf(where, sizeof(where),
+                     "its bytes stay in the spool (the quarantine file %s cannot be written: %s)",
+                     sp->quarantine_path, strerror(qerr));
+        bool settled_already =
+            d->head_known && d->type == SPOOL_TYPE_APPEND && cio__spool_ranges_has(settled, d->seq);
+        const char *what = d->head_known && d->type == SPOOL_TYPE_SETTLED ? "settle record"
+                           : settled_already                              ? "settled operation"
+                           : !d->head_known && !may_hold_operation(r, d)
+                               ? "record with no operation in it"
+                               : NULL;
+        if (what != NULL) { /* nothing owed is lost (a lost settle record costs a repeat) */
+            if (sp->logged++ < LOG_LINES)
+                fprintf(stderr,
+                        "customerio: spool %s: a damaged %s (%lld bytes at offset %lld) was set "
+                        "aside; %s\n",
+                        sp->path, what, (long long)d->length, (long long)d->off, where);
             continue;
         }
-        if (data[pos] != 'A' || pos + 13 > len)
+        (void)add_damage_report(sp, d, where);
+    }
+    if (sp->logged > LOG_LINES)
+        fprintf(stderr, "customerio: spool %s: %zu damaged records in all (see %s)\n", sp->path,
+                sp->logged, sp->quarantine_path);
+    if (qfd >= 0) {
+        if (sp->sync != CIO_SPOOL_SYNC_NONE)
+            (void)fdatasync(qfd);
+        close(qfd);
+    }
+    return all;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+typedef struct loaded {
+    spool_ranges_t settled;
+    damage_span_t *spans, **spans_tail;
+    uint64_t max_seq;
+} loaded_t;
+
+static void saw_seq(loaded_t *l, uint64_t seq) {
+    if (seq > l->max_seq)
+        l->max_seq = seq;
+}
+
+/* Pass 1 over a format-2 file: the settled seqs, the highest seq, the damaged spans. */
+static bool scan_v2(spool_reader_t *r, loaded_t *l) {
+    off_t pos = SPOOL_HEADER_BYTES;
+    spool_step_t st;
+    while (cio__spool_next(r, &pos, &st)) {
+        if (st.damaged) {
+            if (st.head_known && st.type == SPOOL_TYPE_APPEND)
+                saw_seq(l, st.seq);
+            if (!add_span(&l->spans_tail, &st))
+                return false;
+        } else if (st.type == SPOOL_TYPE_SETTLED) {
+            for (uint32_t k = 0; k + 16 <= st.len; k += 16) {
+                uint64_t first = cio__spool_get_u64(st.payload + k);
+                uint64_t count = cio__spool_get_u64(st.payload + k + 8);
+                if (!cio__spool_ranges_add(&l->settled, first, count))
+                    return false;
+                if (count > 0)
+                    saw_seq(l, first + count - 1);
+            }
+        } else {
+            saw_seq(l, st.seq);
+        }
+    }
+    return r->error == 0;
+}
+
+/* Pass 1 over a format-1 file. A tail that is not a record is one damaged span. */
+static bool scan_v1(spool_reader_t *r, loaded_t *l) {
+    off_t pos = 0;
+    spool_step_t st;
+    int k;
+    while ((k = cio__spool_v1_next(r, &pos, &st)) == 1) {
+        saw_seq(l, st.seq);
+        if (st.type == SPOOL_TYPE_SETTLED && !cio__spool_ranges_add(&l->settled, st.seq, 1))
+            return false;
+    }
+    if (k < 0 && r->error == 0) {
+        st = (spool_step_t){.off = pos, .length = r->size - pos};
+        if (!add_span(&l->spans_tail, &st))
+            return false;
+    }
+    return r->error == 0;
+}
+
+/* Pass 2: queues the operations not settled, in file order. */
+static bool queue_owed(spool_t *sp, spool_reader_t *r, const loaded_t *l, bool v1) {
+    off_t pos = v1 ? 0 : SPOOL_HEADER_BYTES;
+    spool_step_t st;
+    for (;;) {
+        bool more = v1 ? cio__spool_v1_next(r, &pos, &st) == 1 : cio__spool_next(r, &pos, &st);
+        if (!more)
             break;
-        uint64_t seq = get_u64(data + pos + 1);
-        uint32_t l = 0;
-        for (int i = 3; i >= 0; i--)
-            l = (l << 8) | data[pos + 9 + i];
-        if (pos + 13 + l + 1 > len || data[pos + 13 + l] != '\n')
-            break;
-        if (seq > max_seq)
-            max_seq = seq;
-        bool settled_already =
-            n_settled > 0 && bsearch(&seq, settled, n_settled, sizeof(*settled), compare_u64);
-        if (!settled_already &&
-            cio__fifo_push(&sp->fifo, (const char *)data + pos + 13, l, seq) == NULL) {
-            free(settled);
+        if (st.damaged || st.type != SPOOL_TYPE_APPEND ||
+            cio__spool_ranges_has(&l->settled, st.seq))
+            continue;
+        cio_store_item_t *it = cio__fifo_push(&sp->fifo, (const char *)st.payload, st.len, st.seq);
+        if (it == NULL) {
+            r->error = ENOMEM;
             return false;
         }
-        pos += 13 + (size_t)l + 1;
+        live_add(sp, it);
     }
-    free(settled);
-    sp->fifo.next_seq = max_seq + 1;
-    return true;
+    return r->error == 0;
 }
 
-/* Rewrites the file with only the owed operations (temp file + rename), then appends to it. */
-static bool rewrite(spool_t *sp, const char *path) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (tmp == NULL)
-        return false;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0;
-    for (cio_store_item_t *it = sp->fifo.head; ok && it != NULL; it = it->next)
-        ok = write_append_record(fd, it->seq, it->data, it->len);
-    ok = ok && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok)
-        unlink(tmp);
-    free(tmp);
-    if (ok) {
-        sp->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        ok = sp->fd >= 0;
+static cio_status_t refuse_foreign(const char *path) {
+    return cio__fail(CIO_E_CONFIG,
+                     "pipeline: spool_path %s is not a spool file (it does not start with this "
+                     "library's spool header); refused, left as it is",
+                     path);
+}
+
+/* Reads what the file holds: queues what is owed, sets damage aside; rewrites the file when it
+ * was of the old format or had damage. The file is locked and sp->fds.fd open. */
+static cio_status_t load(spool_t *sp, off_t size, bool created) {
+    unsigned char header[SPOOL_HEADER_BYTES];
+    cio__spool_header(header);
+    spool_reader_t r;
+    if (!cio__spool_reader_init(&r, sp->fds.fd, size))
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    const unsigned char *head =
+        cio__spool_read(&r, 0, size < SPOOL_HEADER_BYTES ? (size_t)size : SPOOL_HEADER_BYTES);
+    bool fresh = size == 0;
+    bool v1 = false;
+    cio_status_t st = CIO_OK;
+    if (!fresh && head == NULL) {
+        st = cio__fail(CIO_E_CONFIG, "pipeline: cannot read the spool file %s (%s)", sp->path,
+                       strerror(r.error));
+    } else if (!fresh && size < SPOOL_HEADER_BYTES) {
+        fresh = memcmp(head, header, (size_t)size) == 0; /* a header cut short: nothing after */
+        if (!fresh)
+            st = refuse_foreign(sp->path);
+    } else if (!fresh && memcmp(head, SPOOL_MAGIC, SPOOL_MAGIC_BYTES) == 0) {
+        uint32_t version = cio__spool_get_u32(head + 8);
+        if (version != SPOOL_VERSION)
+            st = cio__fail(CIO_E_CONFIG,
+                           "pipeline: the spool file %s is of format %u, which this version "
+                           "does not read (it reads format %u); refused, left as it is",
+                           sp->path, version, SPOOL_VERSION);
+    } else if (!fresh) {
+        off_t pos = 0;
+        spool_step_t step;
+        v1 = cio__spool_v1_next(&r, &pos, &step) == 1;
+        if (!v1)
+            st = refuse_foreign(sp->path);
     }
-    return ok;
+    if (st != CIO_OK || fresh) {
+        cio__spool_reader_free(&r);
+        if (st != CIO_OK)
+            return st;
+        if (pwrite(sp->fds.fd, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
+            (sp->sync != CIO_SPOOL_SYNC_NONE && fdatasync(sp->fds.fd) != 0)) {
+            int e = errno;
+            (void)ftruncate(sp->fds.fd, created ? 0 : size);
+            if (created)
+                unlink(sp->path);
+            return cio__fail(CIO_E_CONFIG, "pipeline: cannot write the spool file %s (%s)",
+                             sp->path, strerror(e != 0 ? e : ENOSPC));
+        }
+        sp->size = SPOOL_HEADER_BYTES;
+        return CIO_OK;
+    }
+
+    loaded_t l = {.spans_tail = &l.spans};
+    bool ok = v1 ? scan_v1(&r, &l) : scan_v2(&r, &l);
+    cio__spool_ranges_finish(&l.settled);
+    ok = ok && queue_owed(sp, &r, &l, v1);
+    if (!ok) {
+        int e = r.error != 0 ? r.error : ENOMEM;
+        cio__spool_reader_free(&r);
+        cio__spool_ranges_free(&l.settled);
+        free_spans(l.spans);
+        return cio__fail(e == ENOMEM ? CIO_E_NOMEM : CIO_E_CONFIG,
+                         "pipeline: cannot read the spool file %s (%s)", sp->path, strerror(e));
+    }
+    sp->fifo.next_seq = l.max_seq + 1;
+    sp->size = size;
+    bool all_set_aside = l.spans == NULL || set_aside(sp, &r, l.spans, &l.settled);
+    cio__spool_reader_free(&r);
+    cio__spool_ranges_free(&l.settled);
+    bool damaged = l.spans != NULL;
+    free_spans(l.spans);
+
+    if (v1 && !all_set_aside)
+        return cio__fail(CIO_E_CONFIG,
+                         "pipeline: cannot rewrite the spool file %s in the current format: its "
+                         "unreadable tail cannot be copied to %s; it is left as it was",
+                         sp->path, sp->quarantine_path);
+    if (v1 || (damaged && all_set_aside)) {
+        /* the old format is rewritten in the new one; damage set aside leaves the file */
+        if (!rewrite(sp)) {
+            int e = errno;
+            if (v1)
+                return cio__fail(CIO_E_CONFIG,
+                                 "pipeline: cannot rewrite the spool file %s in the current "
+                                 "format (%s); it is left as it was",
+                                 sp->path, strerror(e));
+            fprintf(stderr, "customerio: cannot rewrite the spool file %s (%s)\n", sp->path,
+                    strerror(e));
+        }
+    } else {
+        compact(sp);
+    }
+    return CIO_OK;
+}
+
+static char *join(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s != NULL) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
 }
 
 cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_store_t **out) {
+    if (path[0] == '\0')
+        return cio__fail(CIO_E_CONFIG, "pipeline: spool_path is empty");
     spool_t *sp = calloc(1, sizeof(*sp));
     if (sp == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     sp->fifo.base.ops = &spool_ops;
     sp->fifo.next_seq = 1;
     sp->sync = sync;
-    sp->fd = -1;
-    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    bool ok = fd >= 0 && read_file(fd, &data, &len) && replay(sp, data, len);
-    int saved_errno = errno;
-    if (fd >= 0)
-        close(fd);
-    free(data);
-    ok = ok && rewrite(sp, path);
-    if (!ok) {
-        if (saved_errno == 0)
-            saved_errno = errno;
-        cio__fifo_free_items(sp->fifo.head);
-        if (sp->fd >= 0)
-            close(sp->fd);
-        free(sp);
-        return cio__fail(CIO_E_CONFIG, "pipeline: cannot use the spool file (%s)",
-                         strerror(saved_errno));
+    sp->fds.fd = sp->fds.tmp_fd = -1;
+    sp->damage_tail = &sp->fifo.base.damaged;
+    sp->path = strdup(path);
+    sp->tmp_path = join(path, ".tmp");
+    sp->quarantine_path = join(path, ".quarantine");
+    if (sp->path == NULL || sp->tmp_path == NULL || sp->quarantine_path == NULL) {
+        spool_free(sp);
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    }
+    cio__spool_register(&sp->fds);
+    int fd = -1;
+    off_t size = 0;
+    bool created = false;
+    cio_status_t st = cio__spool_open(path, &fd, &size, &created);
+    if (st == CIO_OK) {
+        cio__spool_set_fds(&sp->fds, fd, -1);
+        st = load(sp, size, created);
+    }
+    if (st != CIO_OK) {
+        spool_free(sp); /* keeps the message: spool_free fails nothing */
+        return st;
     }
     *out = &sp->fifo.base;
     return CIO_OK;

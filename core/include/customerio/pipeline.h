@@ -17,15 +17,33 @@
  * including at cio_pipeline_close() when the queue cannot be drained.
  *
  * Memory is bounded by max_queue_bytes (queued + in flight). With spool_path set, accepted
- * operations are appended to that file before enqueue returns and marked done once reported;
- * a pipeline opened later on the same file (after a crash, or kill -9) first sends whatever was
- * not confirmed.
+ * operations are appended to that file before enqueue returns and marked settled as soon as
+ * their request is answered; a pipeline opened later on the same file (after a crash, or
+ * kill -9) first sends whatever was not confirmed. The spool file:
+ * - format: a 16-byte header ("CIOSPOOL", format 2), then records framed by a sync mark, a
+ *   length, a seq and CRC-32s, so damaged bytes are found and skipped up to the next whole
+ *   record (a file of the previous format is read once and rewritten);
+ * - a regular file of ours, an empty file or a missing one (made 0600); a directory, FIFO,
+ *   device, symbolic link or foreign file is refused with CIO_E_CONFIG, untouched;
+ * - locked (flock) while the pipeline is open: a second opener, in this process or another,
+ *   gets CIO_E_CONFIG ("... is in use by another pipeline");
+ * - a damaged record found at open is copied to <spool_path>.quarantine (0600) and reported as
+ *   failed (status CIO_E_INTERNAL, reason "spool_damaged", its offset in the message; seq 0
+ *   when unreadable) before cio_pipeline_new returns; its neighbours are sent as usual;
+ * - when it cannot grow (disk full, file size limit) the enqueue fails with CIO_E_QUEUE_FULL
+ *   and the file is left as it was: retry later;
+ * - it is emptied when nothing is owed and rewritten (<spool_path>.tmp, created O_EXCL |
+ *   O_NOFOLLOW, then renamed) when settled records are at least half of it, so it stays near
+ *   what is owed.
+ * A kill between Customer.io's answer and the settle record sends that batch again: events
+ * carry ids Customer.io de-duplicates by; other operations are idempotent (see the README).
  *
  * fork(): the pipeline thread does not exist in a child, so there every call on a pipeline made
  * by the parent fails at once with CIO_E_CLOSED (enqueue, flush, stats; close leaves it alone),
  * nothing being queued that would never leave; the child makes its own (its client may be the
  * parent's, client.h). With a spool, what the parent had not confirmed stays in the file for the
- * parent (or the next pipeline opened on it); do not open one spool from two processes at once.
+ * parent (or the next pipeline opened on it); the child lets go of its copy of the spool's
+ * descriptor, so the lock stays the parent's alone.
  */
 #ifndef CUSTOMERIO_PIPELINE_H
 #define CUSTOMERIO_PIPELINE_H
@@ -117,8 +135,10 @@ typedef struct cio_pipeline_options {
 
 /*
  * Starts a pipeline on client (which must outlive it). With a spool, operations left in it by an
- * earlier run are queued first. Fails with CIO_E_INVALID_ARGUMENT, CIO_E_CONFIG (missing Track
- * credentials, unusable spool file), CIO_E_NOMEM. Thread-safe.
+ * earlier run are queued first, and damaged records are reported before this returns. Fails
+ * with CIO_E_INVALID_ARGUMENT, CIO_E_CONFIG (missing Track credentials; a spool_path that is not
+ * a spool file, is in use by another pipeline, or cannot be opened: the message names the path
+ * and the reason), CIO_E_NOMEM. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_pipeline_new(cio_client_t *client,
                                          const cio_pipeline_options_t *options,
@@ -127,7 +147,9 @@ CIO_EXTERN cio_status_t cio_pipeline_new(cio_client_t *client,
 /*
  * Validates and queues one Track v2 operation (JSON text, see track_v2.h); *seq (if non-NULL)
  * gets its sequence number, which its delivery report carries. Returns at once, or when full
- * after waiting per when_full: CIO_E_QUEUE_FULL. CIO_E_INVALID_ARGUMENT /
+ * after waiting per when_full: CIO_E_QUEUE_FULL (also when the spool file cannot grow: disk
+ * full, file size limit; nothing queued, retry later; CIO_E_INTERNAL for another write error
+ * of the spool). CIO_E_INVALID_ARGUMENT /
  * CIO_E_PAYLOAD_TOO_LARGE for a bad operation (nothing queued), CIO_E_CLOSED after close.
  * Thread-safe: any number of threads may enqueue at once.
  */
