@@ -147,6 +147,7 @@ static void finish(cio_engine_t *e, cio_transfer_t *t) {
         release_easy(e, t->easy);
         t->easy = NULL;
     }
+    call->curl_code = t->curl_code;
     call->response = t->response.data;
     call->response_len = t->response.len;
     t->response.data = NULL;

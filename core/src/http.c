@@ -73,15 +73,14 @@ static cio_status_t outcome(const char *name, const cio_transfer_t *t) {
     if (t->curl_code != CURLE_OK) {
         const char *detail =
             t->curl_error[0] ? t->curl_error : curl_easy_strerror((CURLcode)t->curl_code);
-        cio_status_t st = t->curl_code == CURLE_OPERATION_TIMEDOUT ? CIO_E_TIMEOUT : CIO_E_NETWORK;
-        if (t->curl_code == CURLE_URL_MALFORMAT || t->curl_code == CURLE_UNSUPPORTED_PROTOCOL)
-            st = CIO_E_CONFIG;
-        if (t->curl_code == CURLE_OUT_OF_MEMORY)
-            st = CIO_E_NOMEM;
+        cio_status_t st = cio__retry_curl_status(t->curl_code);
+        /* said when a failure was not retried because it cannot heal (a refused certificate) */
+        const char *permanent =
+            cio__retry_is_retryable(t->curl_code, 0) ? "" : " (permanent: not retried)";
         return cio__fail_http(st, (int)call->http_status, call->response, call->response_len,
-                              call->attempts, "%s: %s after %d attempt%s: %s", name,
+                              call->attempts, "%s: %s after %d attempt%s: %s%s", name,
                               st == CIO_E_TIMEOUT ? "timed out" : "request failed", call->attempts,
-                              plural, detail);
+                              plural, detail, permanent);
     }
     if (call->http_status >= 200 && call->http_status < 300)
         return cio__ok();
@@ -171,8 +170,8 @@ static void job_free(http_job_t *job) {
 }
 
 /* The default way to turn one call's outcome into a completion. */
-static void finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
-                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                             const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     (void)ctx;
     (void)name;
     (void)n;
@@ -255,6 +254,7 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     call->response = NULL;
     call->response_len = 0;
     call->attempts = 0;
+    call->curl_code = 0;
     cio_buf_t url = {0};
     const char *base = call->auth == CIO_AUTH_APP   ? job->client->app_base
                        : call->auth == CIO_AUTH_CDP ? job->client->cdp_base
@@ -310,7 +310,7 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     pthread_cond_init(&job->cond, NULL);
     job->client = client;
     job->n = n;
-    job->finish = finish != NULL ? finish : finish_single;
+    job->finish = finish != NULL ? finish : cio__http_finish_single;
     job->ctx = ctx;
     job->ctx_free = ctx_free;
     job->name = strdup(name);
@@ -344,8 +344,10 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     }
     if (submitted < n) {
         /* the client is closing: what was not handed over completes as closed, here */
-        for (size_t i = submitted; i < n; i++)
+        for (size_t i = submitted; i < n; i++) {
             job->transfers[i].curl_code = -1;
+            job->transfers[i].call->curl_code = -1;
+        }
         pthread_mutex_lock(&job->lock);
         job->pending -= n - submitted - 1;
         pthread_mutex_unlock(&job->lock);

@@ -149,6 +149,7 @@ typedef struct cio_http_call {
     char *response; /* NUL-terminated, owned by the call; freed by cio__http_call_cleanup */
     size_t response_len;
     int attempts;
+    int curl_code; /* CURLcode of the last attempt; -1 when the client closed first */
 } cio_http_call_t;
 
 /*
@@ -162,6 +163,9 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
  */
 typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                               const cio_status_t *statuses, char **messages, cio_completion_t *out);
+/* The cio_finish_fn of finish = NULL: one call, its outcome as is (ctx unused). */
+void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                             const cio_status_t *statuses, char **messages, cio_completion_t *out);
 
 /*
  * Sends n calls concurrently through the engine. Synchronous unless cio_async_next() named a
@@ -233,8 +237,13 @@ void cio__engine_free(cio_engine_t *engine);
 
 /* ---- retry.c ---- */
 
-/* Whether an outcome is worth retrying: network errors, timeouts, 408, 429, 5xx. */
+/* The one table of transient and permanent failures (retry.c explains both classes). Whether
+ * an outcome is worth retrying: a transient CURLcode, or with CURLE_OK HTTP 408, 429 or 5xx. */
 bool cio__retry_is_retryable(int curl_code, long http_status);
+/* Whether an HTTP status is worth retrying (408, 429, 5xx); every other 4xx is permanent. */
+bool cio__retry_http_status_is_transient(long http_status);
+/* The status a failed transfer's CURLcode is reported with (CIO_E_NETWORK when not listed). */
+cio_status_t cio__retry_curl_status(int curl_code);
 /* Delay before retry number n (1-based), with jitter; Retry-After (ms, <0 = none) wins. */
 long cio__retry_delay_ms(const cio_client_t *client, int retry_number, long retry_after_ms);
 /* Parses a Retry-After header value (delta-seconds or HTTP-date) into ms; -1 if unusable. */

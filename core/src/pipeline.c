@@ -54,6 +54,9 @@ typedef struct batch {
     cio_store_item_t *items;
     size_t count;
     size_t bytes;
+    /* a failed request's failure is worth another try (retry.c's table: a refused certificate
+     * or a 401 is not); also true when it never reached the network (closing, no memory) */
+    bool transient;
 } batch_t;
 
 /* ---------------------------------------------------------------- reports */
@@ -150,11 +153,6 @@ static long backoff_ms(int failures) {
     return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
 }
 
-static bool is_retryable(cio_status_t st) {
-    return st == CIO_E_SERVER || st == CIO_E_RATE_LIMITED || st == CIO_E_NETWORK ||
-           st == CIO_E_TIMEOUT || st == CIO_E_CLOSED || st == CIO_E_NOMEM;
-}
-
 /* Per-item rejections of one answer, as flags and texts indexed by position in the batch. */
 typedef struct rejection {
     bool rejected;
@@ -227,6 +225,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
     /* The request failed as a whole. Worth another try: put back what is still in time and has
      * attempts left. */
     char *code = request_error_code(c);
+    bool transient = b->transient || st == CIO_E_NOMEM; /* no memory: a local, passing state */
     cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
     for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
         next = it->next;
@@ -234,19 +233,18 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         it->attempts += c != NULL ? c->attempts : 0;
         bool in_time = now - it->enqueued_ms < p->opts.retry_deadline_ms;
         bool attempts_left = p->opts.max_attempts <= 0 || it->attempts < p->opts.max_attempts;
-        if (is_retryable(st) && in_time && attempts_left && !(st == CIO_E_CLOSED && p->stopping)) {
+        if (transient && in_time && attempts_left && !(st == CIO_E_CLOSED && p->stopping)) {
             *retry_tail = it;
             retry_tail = &it->next;
             p->stats.retried++;
             p->queue_bytes += it->len + 1;
             p->queue_items++;
         } else {
-            add_report(p, reports, it, in_time || !is_retryable(st) ? st : CIO_E_TIMEOUT,
-                       http_status, code, NULL,
-                       in_time || !is_retryable(st)
-                           ? message
-                           : "pipeline: retry deadline passed before the operation was "
-                             "delivered");
+            add_report(
+                p, reports, it, in_time || !transient ? st : CIO_E_TIMEOUT, http_status, code, NULL,
+                in_time || !transient ? message
+                                      : "pipeline: retry deadline passed before the operation was "
+                                        "delivered");
             *done_tail = it;
             done_tail = &it->next;
         }
@@ -282,6 +280,16 @@ static void batch_done(cio_completion_t *c, void *user) {
 }
 
 /* ---------------------------------------------------------------- the pipeline thread */
+
+/* The completion of a batch's request, as for any call, and whether its failure is transient by
+ * retry.c's table (the same one the engine retried by). */
+static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                         const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+    batch_t *b = ctx;
+    b->transient = calls[0].curl_code == -1 ||
+                   cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
+    cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
+}
 
 /* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
 static void send_batch(cio_pipeline_t *p) {
@@ -328,7 +336,7 @@ static void send_batch(cio_pipeline_t *p) {
                                 .body_len = body.len,
                                 .auth = p->sink->auth,
                                 .max_attempts = attempts};
-        st = cio__http_run_callback(p->client, p->sink->name, &call, 1, NULL, NULL, NULL,
+        st = cio__http_run_callback(p->client, p->sink->name, &call, 1, batch_finish, b, NULL,
                                     batch_done, b);
     }
     size_t sent = body.len;
@@ -338,7 +346,8 @@ static void send_batch(cio_pipeline_t *p) {
         p->stats.bytes_sent += sent;
         return;
     }
-    /* never handed to the engine (out of memory, client closing): settle it here */
+    /* never handed to the engine (out of memory, client closing): settle it here, still owed */
+    b->transient = st == CIO_E_CLOSED || st == CIO_E_NOMEM;
     pthread_mutex_unlock(&p->lock);
     cio_completion_t *c = calloc(1, sizeof(*c));
     if (c != NULL) {
