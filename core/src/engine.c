@@ -119,6 +119,8 @@ static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_insecure ? 0L : 2L);
     if (c->ca_file != NULL)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->ca_path != NULL)
+        curl_easy_setopt(h, CURLOPT_CAPATH, c->ca_path);
     if (call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer)) {
         bool cdp = call->auth == CIO_AUTH_CDP;
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

@@ -107,6 +107,9 @@ static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_ca
         ADD("Content-Type: application/json");
     else
         ADD("Content-Type:"); /* a body-less POST would otherwise say form-urlencoded */
+    /* Pipelines: a message Customer.io cannot accept is answered 400, not 200 and dropped */
+    if (call->auth == CIO_AUTH_CDP && c->cdp_strict)
+        ADD("X-Strict-Mode: 1");
     if (call->auth == CIO_AUTH_APP || (call->auth == CIO_AUTH_CDP && c->cdp_bearer)) {
         cio_buf_t line = {0};
         if (!cio__buf_printf(&line, "Authorization: Bearer %s",

@@ -211,7 +211,9 @@ struct cio_client {
     long retry_after_max_ms;
     char *user_agent;
     int tls_insecure;
-    char *ca_file;
+    char *ca_file;   /* the option, else REQUESTS_CA_BUNDLE or SSL_CERT_FILE; NULL = the system's */
+    char *ca_path;   /* SSL_CERT_DIR when ca_file was not given; NULL = none */
+    bool cdp_strict; /* send "X-Strict-Mode: 1" with Pipelines requests */
     int max_connections;
     /* The engine of the process that made it (engine_generation says which); a forked child
      * that uses the client gets one of its own (cio__client_engine), the parent's being kept,
