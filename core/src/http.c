@@ -287,6 +287,11 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
                             cio_completion_t *out, const delivery_t *to) {
     cio_queue_t *queue = to->queue;
     memset(out, 0, sizeof(*out));
+    if (client == NULL) { /* every entry point checks first; this keeps a new one from crashing */
+        if (ctx_free != NULL)
+            ctx_free(ctx);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", name);
+    }
     for (size_t i = 0; i < n; i++) {
         if (calls[i].auth == CIO_AUTH_CDP && client->cdp_api_key == NULL) {
             if (ctx_free != NULL)
