@@ -148,7 +148,8 @@ typedef struct http_job {
     uint64_t token;
     cio_done_fn done; /* ... or to this callback (engine thread) */
     void *done_user;
-    bool owns_calls; /* async: calls (paths and bodies) are copies owned by the job */
+    const void *owner; /* tags the transfers for cio__http_cancel */
+    bool owns_calls;   /* async: calls (paths and bodies) are copies owned by the job */
 } http_job_t;
 
 static void job_free(http_job_t *job) {
@@ -271,6 +272,7 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     t->call = call;
     t->on_done = on_transfer_done;
     t->user_data = job;
+    t->owner = job->owner;
     return t->headers != NULL;
 }
 
@@ -280,6 +282,7 @@ typedef struct delivery {
     uint64_t token;
     cio_done_fn done;
     void *done_user;
+    const void *owner;
 } delivery_t;
 
 static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_call_t *calls,
@@ -321,6 +324,7 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     job->finish = finish != NULL ? finish : cio__http_finish_single;
     job->ctx = ctx;
     job->ctx_free = ctx_free;
+    job->owner = to->owner;
     job->name = strdup(name);
     job->transfers = calloc(n, sizeof(*job->transfers));
     bool async = queue != NULL || to->done != NULL;
@@ -386,8 +390,9 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
 
 cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
                                     size_t n, cio_finish_fn finish, void *ctx,
-                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user) {
-    delivery_t to = {.done = done, .done_user = done_user};
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user,
+                                    const void *owner) {
+    delivery_t to = {.done = done, .done_user = done_user, .owner = owner};
     cio_completion_t unused;
     return run_job(client, name, calls, n, finish, ctx, ctx_free, &unused, &to);
 }
@@ -400,6 +405,10 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
     call->response_len = out.response_len;
     free((char *)out.message);
     return st;
+}
+
+void cio__http_cancel(cio_client_t *client, const void *owner) {
+    cio__engine_cancel(cio__client_engine(client), owner);
 }
 
 void cio__http_call_cleanup(cio_http_call_t *call) {

@@ -183,10 +183,15 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
  * memory), on the engine thread: it must not block. */
 typedef void (*cio_done_fn)(cio_completion_t *completion, void *user);
 
-/* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline). */
+/* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline);
+ * owner (may be NULL) tags the transfers for cio__http_cancel(). */
 cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
                                     size_t n, cio_finish_fn finish, void *ctx,
-                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user);
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user,
+                                    const void *owner);
+/* Ends owner's transfers still in the engine as closed (their completions follow, on the engine
+ * thread); later ones are not affected. Thread-safe. */
+void cio__http_cancel(cio_client_t *client, const void *owner);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */
