@@ -75,7 +75,10 @@ typedef struct cio_client_options {
     long connect_timeout_ms; /* 0 = 10,000 */
     long timeout_ms;         /* whole-attempt timeout (connect + transfer); 0 = 10,000 */
 
-    /* Retry policy, for network errors, timeouts, 408, 429 and 5xx (never other 4xx).
+    /* Retry policy, for transient failures only: network errors, timeouts, 408, 429 and 5xx.
+     * Never for permanent ones (a certificate that fails verification, a hostname mismatch, an
+     * unreadable CA file, a malformed URL, 401, 403 and other 4xx): those are reported after the
+     * attempt that met them, their message ending "(permanent: not retried)".
      * The delay before retry n (n = 1, 2, ...) is min(backoff_max_ms, backoff_base_ms * 2^(n-1))
      * with "equal jitter" (between half and all of it); a Retry-After header replaces it, capped
      * at retry_after_max_ms. */
