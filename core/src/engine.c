@@ -275,9 +275,11 @@ static void *engine_main(void *arg) {
         bool stopping = e->stopping;
         const void *cancel[8];
         size_t n_cancel = e->n_cancels < 8 ? e->n_cancels : 8;
-        memcpy(cancel, e->cancels, n_cancel * sizeof(*cancel));
-        e->n_cancels -= n_cancel;
-        memmove(e->cancels, e->cancels + n_cancel, e->n_cancels * sizeof(*cancel));
+        if (n_cancel > 0) { /* e->cancels is NULL until the first cancel */
+            memcpy(cancel, e->cancels, n_cancel * sizeof(*cancel));
+            e->n_cancels -= n_cancel;
+            memmove(e->cancels, e->cancels + n_cancel, e->n_cancels * sizeof(*cancel));
+        }
         pthread_mutex_unlock(&e->lock);
 
         if (stopping) {
