@@ -184,6 +184,8 @@ void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls
     messages[0] = NULL;
     out->http_status = (int)calls[0].http_status;
     out->attempts = calls[0].attempts;
+    out->retryable = statuses[0] != CIO_OK && calls[0].curl_code != -1 &&
+                     cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
     out->response = calls[0].response;
     out->response_len = calls[0].response_len;
     calls[0].response = NULL;
@@ -376,8 +378,10 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     job_free(job);
     if (out->status == CIO_OK)
         return cio__ok();
-    return cio__fail_http(out->status, out->http_status, out->response, out->response_len,
-                          out->attempts, "%s", out->message != NULL ? out->message : name);
+    cio__fail_http(out->status, out->http_status, out->response, out->response_len, out->attempts,
+                   "%s", out->message != NULL ? out->message : name);
+    cio__error_set_retryable(out->retryable);
+    return out->status;
 }
 
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,

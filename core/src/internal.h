@@ -19,6 +19,8 @@ cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *bo
     __attribute__((format(printf, 6, 7)));
 /* Clears this thread's error and returns CIO_OK. */
 cio_status_t cio__ok(void);
+/* Marks this thread's last error transient (cio_error_t.retryable); after cio__fail*. */
+void cio__error_set_retryable(bool retryable);
 
 /* ---- strbuf.c: a growable byte buffer ---- */
 

@@ -52,6 +52,7 @@ Test(permanent, test_unknown_ca_fails_a_sync_call_at_once_with_one_attempt) {
     cr_assert_eq(e->attempts, 1, "%s", e->message);
     cr_assert_not_null(strstr(e->message, "certificate"), "%s", e->message);
     cr_assert_not_null(strstr(e->message, "permanent: not retried"), "%s", e->message);
+    cr_assert_eq(e->retryable, 0);
     cr_assert_lt(took, 1500, "a certificate failure took %lld ms", (long long)took);
 }
 
@@ -73,6 +74,7 @@ Test(permanent, test_unknown_ca_fails_an_async_call_at_once_with_one_attempt) {
     cr_assert_eq(done->token, 7);
     cr_assert_eq(done->status, CIO_E_NETWORK, "got %s", cio_status_str(done->status));
     cr_assert_eq(done->attempts, 1, "%s", done->message);
+    cr_assert_eq(done->retryable, 0);
     cr_assert_lt(took, 1500, "took %lld ms", (long long)took);
     cio_completion_free(done);
     cio_queue_free(q);
@@ -194,4 +196,44 @@ Test(permanent, test_http_408_is_retried_by_the_pipeline) {
     cr_assert_eq(req_status(json_array_get(reqs, 1)), 200);
     json_decref(reqs);
     cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+}
+
+/* The same table tells callers (and the bindings) which failures a later call may fix. */
+Test(permanent, test_error_says_whether_a_failure_is_retryable) {
+    cio_client_options_t o = fx_options();
+    o.max_attempts = 2;
+    cio_client_t *c = fx_client(&o);
+    mock_fault(2, 503, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_identify(c, "42", "{}"), CIO_E_SERVER);
+    cr_assert_eq(cio_last_error()->attempts, 2);
+    cr_assert_eq(cio_last_error()->retryable, 1);
+    mock_fault(1, 404, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_identify(c, "42", "{}"), CIO_E_NOT_FOUND);
+    cr_assert_eq(cio_last_error()->retryable, 0);
+    cr_assert_eq(cio_identify(c, "", "{}"), CIO_E_INVALID_ARGUMENT); /* nothing sent */
+    cr_assert_eq(cio_last_error()->retryable, 0);
+
+    char closed[256];
+    closed_port_url(closed, sizeof(closed));
+    o.track_url = closed;
+    cio_client_t *refused = fx_client(&o);
+    cr_assert_eq(cio_identify(refused, "42", "{}"), CIO_E_NETWORK);
+    cr_assert_eq(cio_last_error()->retryable, 1, "%s", cio_last_error()->message);
+
+    cio_queue_t *q;
+    cr_assert_eq(cio_queue_new(&q), CIO_OK);
+    mock_fault(2, 503, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_async_next(q, 1), CIO_OK);
+    cr_assert_eq(cio_identify(c, "42", "{}"), CIO_OK);
+    cio_completion_t *done = NULL;
+    for (int i = 0; i < 2000 && done == NULL; i++) {
+        cr_assert_eq(cio_queue_poll(q, &done), CIO_OK);
+        if (done == NULL)
+            nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+    }
+    cr_assert_not_null(done);
+    cr_assert_eq(done->status, CIO_E_SERVER);
+    cr_assert_eq(done->retryable, 1);
+    cio_completion_free(done);
+    cio_queue_free(q);
 }
