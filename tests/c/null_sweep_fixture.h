@@ -88,8 +88,7 @@ static void expect_refused(cio_status_t st, cio_status_t want, const char *fn, c
     const cio_error_t *e = cio_last_error();
     cr_assert_not_null(e, "%s(%s = NULL) failed without recording an error", fn, arg);
     cr_assert_eq(e->status, st);
-    cr_assert(e->message != NULL && e->message[0] != '\0', "%s(%s = NULL): empty message", fn,
-              arg);
+    cr_assert(e->message != NULL && e->message[0] != '\0', "%s(%s = NULL): empty message", fn, arg);
 }
 
 /* A NULL the function accepts (documented as optional): any outcome, with a message if failed. */
@@ -99,8 +98,7 @@ static void expect_message_if_failed(cio_status_t st, const char *fn, const char
     const cio_error_t *e = cio_last_error();
     cr_assert_not_null(e, "%s(%s = NULL) failed (%s) without recording an error", fn, arg,
                        cio_status_str(st));
-    cr_assert(e->message != NULL && e->message[0] != '\0', "%s(%s = NULL): empty message", fn,
-              arg);
+    cr_assert(e->message != NULL && e->message[0] != '\0', "%s(%s = NULL): empty message", fn, arg);
 }
 
 #endif
