@@ -70,7 +70,9 @@ void cio__app_query_page(cio_app_req_t *r, const cio_page_t *page) {
 cio_status_t cio__app_send(cio_client_t *client, const char *call, const char *method,
                            cio_app_req_t *r, cio_buf_t *body, char **response_json) {
     cio_status_t st;
-    if (r->oom || r->path.data == NULL) {
+    if (client == NULL) {
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", call);
+    } else if (r->oom || r->path.data == NULL) {
         st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     } else {
         cio_http_call_t http = {.method = method,

@@ -105,6 +105,26 @@ static cio_status_t copy_credential(const char *field, const char *value, char *
     return *out != NULL ? CIO_OK : cio__fail(CIO_E_NOMEM, "client: out of memory");
 }
 
+/*
+ * The certificate authorities to verify with: the ca_file option; else, as the official clients
+ * take them from the environment (a TLS-inspecting proxy's CA), REQUESTS_CA_BUNDLE (Python's
+ * requests), else SSL_CERT_FILE, plus SSL_CERT_DIR (OpenSSL's variables, which Ruby's Net::HTTP
+ * honours). libcurl sets its own default bundle, so OpenSSL never reads these by itself.
+ */
+static cio_status_t pick_ca(cio_client_t *c, const cio_client_options_t *o) {
+    const char *file = o->ca_file, *dir = NULL;
+    if (file == NULL && !o->ignore_env) {
+        file = pick(NULL, "REQUESTS_CA_BUNDLE", 0);
+        if (file == NULL)
+            file = pick(NULL, "SSL_CERT_FILE", 0);
+        dir = pick(NULL, "SSL_CERT_DIR", 0);
+    }
+    if ((file != NULL && (c->ca_file = strdup(file)) == NULL) ||
+        (dir != NULL && (c->ca_path = strdup(dir)) == NULL))
+        return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    return CIO_OK;
+}
+
 /* Validates a base URL and copies it without trailing slashes. */
 static cio_status_t copy_base_url(const char *field, const char *given, const char *fallback,
                                   char **out) {
@@ -145,6 +165,7 @@ static void client_destroy(cio_client_t *c) {
     free(c->cdp_api_key);
     free(c->user_agent);
     free(c->ca_file);
+    free(c->ca_path);
     free(c);
 }
 
@@ -216,10 +237,11 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
         return cio__fail(CIO_E_CONFIG, "client: user_agent contains a control character");
     c->user_agent = strdup(o->user_agent != NULL ? o->user_agent
                                                  : "customerio-native/" CIO_VERSION_STRING " (C)");
-    if (o->ca_file != NULL)
-        c->ca_file = strdup(o->ca_file);
-    if (c->user_agent == NULL || (o->ca_file != NULL && c->ca_file == NULL))
+    if ((st = pick_ca(c, o)) != CIO_OK)
+        return st;
+    if (c->user_agent == NULL)
         return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    c->cdp_strict = !o->cdp_permissive;
 
     if (o->timeout_ms < 0 || o->connect_timeout_ms < 0 || o->max_attempts < 0 ||
         o->backoff_base_ms < 0 || o->backoff_max_ms < 0 || o->retry_after_max_ms < 0 ||
@@ -260,11 +282,13 @@ cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **
     cio_client_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return cio__fail(CIO_E_NOMEM, "client: out of memory");
-    /* A version-1 caller's struct ends before the version-2 fields: read only what it has. */
+    /* An older caller's struct ends before the later versions' fields: read only what it has. */
     cio_client_options_t full;
     memset(&full, 0, sizeof(full));
     memcpy(&full, options,
-           options->version == 1 ? offsetof(cio_client_options_t, cdp_api_key) : sizeof(full));
+           options->version == 1   ? offsetof(cio_client_options_t, cdp_api_key)
+           : options->version == 2 ? offsetof(cio_client_options_t, cdp_permissive)
+                                   : sizeof(full));
     cio_status_t st = client_init(c, &full);
     if (st != CIO_OK) {
         client_destroy(c);

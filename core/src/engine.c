@@ -25,6 +25,8 @@ struct cio_engine {
     pthread_mutex_t lock;
     transfer_list_t incoming; /* guarded by lock */
     bool stopping;            /* guarded by lock */
+    const void **cancels;     /* owners to cancel, guarded by lock */
+    size_t n_cancels, cap_cancels;
 
     /* engine-thread only */
     transfer_list_t active;  /* added to the multi handle */
@@ -119,6 +121,8 @@ static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_insecure ? 0L : 2L);
     if (c->ca_file != NULL)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->ca_path != NULL)
+        curl_easy_setopt(h, CURLOPT_CAPATH, c->ca_path);
     if (call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer)) {
         bool cdp = call->auth == CIO_AUTH_CDP;
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -147,6 +151,7 @@ static void finish(cio_engine_t *e, cio_transfer_t *t) {
         release_easy(e, t->easy);
         t->easy = NULL;
     }
+    call->curl_code = t->curl_code;
     call->response = t->response.data;
     call->response_len = t->response.len;
     t->response.data = NULL;
@@ -241,6 +246,20 @@ static void abort_list(cio_engine_t *e, transfer_list_t *l, bool in_multi) {
     }
 }
 
+/* Ends the transfers of owner in l as closed. */
+static void cancel_in(cio_engine_t *e, transfer_list_t *l, bool in_multi, const void *owner) {
+    for (cio_transfer_t *t = l->head, *after; t != NULL; t = after) {
+        after = t->next;
+        if (t->owner != owner)
+            continue;
+        list_remove(l, t);
+        if (in_multi && t->easy != NULL)
+            curl_multi_remove_handle(e->multi, t->easy);
+        t->curl_code = -1; /* closed */
+        finish(e, t);
+    }
+}
+
 static void *engine_main(void *arg) {
     cio_engine_t *e = arg;
     /* A peer closing a connection must not kill the process with SIGPIPE. */
@@ -254,6 +273,13 @@ static void *engine_main(void *arg) {
         transfer_list_t fresh = e->incoming;
         e->incoming.head = e->incoming.tail = NULL;
         bool stopping = e->stopping;
+        const void *cancel[8];
+        size_t n_cancel = e->n_cancels < 8 ? e->n_cancels : 8;
+        if (n_cancel > 0) { /* e->cancels is NULL until the first cancel */
+            memcpy(cancel, e->cancels, n_cancel * sizeof(*cancel));
+            e->n_cancels -= n_cancel;
+            memmove(e->cancels, e->cancels + n_cancel, e->n_cancels * sizeof(*cancel));
+        }
         pthread_mutex_unlock(&e->lock);
 
         if (stopping) {
@@ -266,6 +292,10 @@ static void *engine_main(void *arg) {
         for (cio_transfer_t *t = fresh.head, *after; t != NULL; t = after) {
             after = t->next;
             start_attempt(e, t);
+        }
+        for (size_t i = 0; i < n_cancel; i++) {
+            cancel_in(e, &e->waiting, false, cancel[i]);
+            cancel_in(e, &e->active, true, cancel[i]);
         }
         start_due_retries(e);
         int running = 0;
@@ -290,6 +320,27 @@ cio_status_t cio__engine_submit(cio_engine_t *e, cio_transfer_t *t) {
     pthread_mutex_unlock(&e->lock);
     curl_multi_wakeup(e->multi);
     return CIO_OK;
+}
+
+void cio__engine_cancel(cio_engine_t *e, const void *owner) {
+    if (e == NULL || owner == NULL)
+        return;
+    pthread_mutex_lock(&e->lock);
+    bool known = false;
+    for (size_t i = 0; i < e->n_cancels && !known; i++)
+        known = e->cancels[i] == owner;
+    if (!known && e->n_cancels == e->cap_cancels) {
+        size_t cap = e->cap_cancels ? e->cap_cancels * 2 : 4;
+        const void **p = realloc(e->cancels, cap * sizeof(*p));
+        if (p != NULL) {
+            e->cancels = p;
+            e->cap_cancels = cap;
+        }
+    }
+    if (!known && e->n_cancels < e->cap_cancels)
+        e->cancels[e->n_cancels++] = owner;
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
 }
 
 cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out) {
@@ -326,6 +377,7 @@ void cio__engine_free(cio_engine_t *e) {
     for (size_t i = 0; i < e->idle_count; i++)
         curl_easy_cleanup(e->idle_easy[i]);
     free(e->idle_easy);
+    free(e->cancels);
     curl_multi_cleanup(e->multi);
     pthread_mutex_destroy(&e->lock);
     free(e);

@@ -29,9 +29,15 @@ typedef struct cio_transfer {
     /* completion: the engine calls on_done(transfer) once, from its thread */
     void (*on_done)(struct cio_transfer *transfer);
     void *user_data;
+    const void *owner; /* who may cancel it (cio__engine_cancel); NULL = nobody */
 } cio_transfer_t;
 
 /* Hands t to the engine. Fails with CIO_E_CLOSED if the engine is stopping. Thread-safe. */
 cio_status_t cio__engine_submit(cio_engine_t *engine, cio_transfer_t *t);
+
+/* Ends every transfer of owner (submitted, waiting for a retry or in flight) as closed
+ * (curl_code -1), on the engine thread soon after; a transfer submitted after that is not
+ * affected. Thread-safe. */
+void cio__engine_cancel(cio_engine_t *engine, const void *owner);
 
 #endif

@@ -64,6 +64,7 @@ static cio_status_t record(cio_status_t status, int http_status, const char *bod
     e->pub.response_body = e->body;
     e->pub.response_body_len = e->body != NULL ? body_len : 0;
     e->pub.attempts = attempts;
+    e->pub.retryable = 0;
     e->set = true;
     return status;
 }
@@ -83,6 +84,12 @@ cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *bo
     record(status, http_status, body, body_len, attempts, fmt, ap);
     va_end(ap);
     return status;
+}
+
+void cio__error_set_retryable(bool retryable) {
+    thread_error_t *e = thread_error(false);
+    if (e != NULL && e->set)
+        e->pub.retryable = retryable;
 }
 
 void cio_error_clear(void) {

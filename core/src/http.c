@@ -73,15 +73,14 @@ static cio_status_t outcome(const char *name, const cio_transfer_t *t) {
     if (t->curl_code != CURLE_OK) {
         const char *detail =
             t->curl_error[0] ? t->curl_error : curl_easy_strerror((CURLcode)t->curl_code);
-        cio_status_t st = t->curl_code == CURLE_OPERATION_TIMEDOUT ? CIO_E_TIMEOUT : CIO_E_NETWORK;
-        if (t->curl_code == CURLE_URL_MALFORMAT || t->curl_code == CURLE_UNSUPPORTED_PROTOCOL)
-            st = CIO_E_CONFIG;
-        if (t->curl_code == CURLE_OUT_OF_MEMORY)
-            st = CIO_E_NOMEM;
+        cio_status_t st = cio__retry_curl_status(t->curl_code);
+        /* said when a failure was not retried because it cannot heal (a refused certificate) */
+        const char *permanent =
+            cio__retry_is_retryable(t->curl_code, 0) ? "" : " (permanent: not retried)";
         return cio__fail_http(st, (int)call->http_status, call->response, call->response_len,
-                              call->attempts, "%s: %s after %d attempt%s: %s", name,
+                              call->attempts, "%s: %s after %d attempt%s: %s%s", name,
                               st == CIO_E_TIMEOUT ? "timed out" : "request failed", call->attempts,
-                              plural, detail);
+                              plural, detail, permanent);
     }
     if (call->http_status >= 200 && call->http_status < 300)
         return cio__ok();
@@ -108,6 +107,9 @@ static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_ca
         ADD("Content-Type: application/json");
     else
         ADD("Content-Type:"); /* a body-less POST would otherwise say form-urlencoded */
+    /* Pipelines: a message Customer.io cannot accept is answered 400, not 200 and dropped */
+    if (call->auth == CIO_AUTH_CDP && c->cdp_strict)
+        ADD("X-Strict-Mode: 1");
     if (call->auth == CIO_AUTH_APP || (call->auth == CIO_AUTH_CDP && c->cdp_bearer)) {
         cio_buf_t line = {0};
         if (!cio__buf_printf(&line, "Authorization: Bearer %s",
@@ -146,7 +148,8 @@ typedef struct http_job {
     uint64_t token;
     cio_done_fn done; /* ... or to this callback (engine thread) */
     void *done_user;
-    bool owns_calls; /* async: calls (paths and bodies) are copies owned by the job */
+    const void *owner; /* tags the transfers for cio__http_cancel */
+    bool owns_calls;   /* async: calls (paths and bodies) are copies owned by the job */
 } http_job_t;
 
 static void job_free(http_job_t *job) {
@@ -171,8 +174,8 @@ static void job_free(http_job_t *job) {
 }
 
 /* The default way to turn one call's outcome into a completion. */
-static void finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
-                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                             const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     (void)ctx;
     (void)name;
     (void)n;
@@ -181,6 +184,8 @@ static void finish_single(void *ctx, const char *name, cio_http_call_t *calls, s
     messages[0] = NULL;
     out->http_status = (int)calls[0].http_status;
     out->attempts = calls[0].attempts;
+    out->retryable = statuses[0] != CIO_OK && calls[0].curl_code != -1 &&
+                     cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
     out->response = calls[0].response;
     out->response_len = calls[0].response_len;
     calls[0].response = NULL;
@@ -255,6 +260,7 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     call->response = NULL;
     call->response_len = 0;
     call->attempts = 0;
+    call->curl_code = 0;
     cio_buf_t url = {0};
     const char *base = call->auth == CIO_AUTH_APP   ? job->client->app_base
                        : call->auth == CIO_AUTH_CDP ? job->client->cdp_base
@@ -268,6 +274,7 @@ static bool prepare_transfer(http_job_t *job, size_t i) {
     t->call = call;
     t->on_done = on_transfer_done;
     t->user_data = job;
+    t->owner = job->owner;
     return t->headers != NULL;
 }
 
@@ -277,6 +284,7 @@ typedef struct delivery {
     uint64_t token;
     cio_done_fn done;
     void *done_user;
+    const void *owner;
 } delivery_t;
 
 static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_call_t *calls,
@@ -284,6 +292,11 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
                             cio_completion_t *out, const delivery_t *to) {
     cio_queue_t *queue = to->queue;
     memset(out, 0, sizeof(*out));
+    if (client == NULL) { /* every entry point checks first; this keeps a new one from crashing */
+        if (ctx_free != NULL)
+            ctx_free(ctx);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", name);
+    }
     for (size_t i = 0; i < n; i++) {
         if (calls[i].auth == CIO_AUTH_CDP && client->cdp_api_key == NULL) {
             if (ctx_free != NULL)
@@ -310,9 +323,10 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     pthread_cond_init(&job->cond, NULL);
     job->client = client;
     job->n = n;
-    job->finish = finish != NULL ? finish : finish_single;
+    job->finish = finish != NULL ? finish : cio__http_finish_single;
     job->ctx = ctx;
     job->ctx_free = ctx_free;
+    job->owner = to->owner;
     job->name = strdup(name);
     job->transfers = calloc(n, sizeof(*job->transfers));
     bool async = queue != NULL || to->done != NULL;
@@ -344,8 +358,10 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     }
     if (submitted < n) {
         /* the client is closing: what was not handed over completes as closed, here */
-        for (size_t i = submitted; i < n; i++)
+        for (size_t i = submitted; i < n; i++) {
             job->transfers[i].curl_code = -1;
+            job->transfers[i].call->curl_code = -1;
+        }
         pthread_mutex_lock(&job->lock);
         job->pending -= n - submitted - 1;
         pthread_mutex_unlock(&job->lock);
@@ -362,8 +378,10 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     job_free(job);
     if (out->status == CIO_OK)
         return cio__ok();
-    return cio__fail_http(out->status, out->http_status, out->response, out->response_len,
-                          out->attempts, "%s", out->message != NULL ? out->message : name);
+    cio__fail_http(out->status, out->http_status, out->response, out->response_len, out->attempts,
+                   "%s", out->message != NULL ? out->message : name);
+    cio__error_set_retryable(out->retryable);
+    return out->status;
 }
 
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
@@ -376,8 +394,9 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
 
 cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
                                     size_t n, cio_finish_fn finish, void *ctx,
-                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user) {
-    delivery_t to = {.done = done, .done_user = done_user};
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user,
+                                    const void *owner) {
+    delivery_t to = {.done = done, .done_user = done_user, .owner = owner};
     cio_completion_t unused;
     return run_job(client, name, calls, n, finish, ctx, ctx_free, &unused, &to);
 }
@@ -390,6 +409,10 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
     call->response_len = out.response_len;
     free((char *)out.message);
     return st;
+}
+
+void cio__http_cancel(cio_client_t *client, const void *owner) {
+    cio__engine_cancel(cio__client_engine(client), owner);
 }
 
 void cio__http_call_cleanup(cio_http_call_t *call) {

@@ -19,6 +19,8 @@ cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *bo
     __attribute__((format(printf, 6, 7)));
 /* Clears this thread's error and returns CIO_OK. */
 cio_status_t cio__ok(void);
+/* Marks this thread's last error transient (cio_error_t.retryable); after cio__fail*. */
+void cio__error_set_retryable(bool retryable);
 
 /* ---- strbuf.c: a growable byte buffer ---- */
 
@@ -149,6 +151,7 @@ typedef struct cio_http_call {
     char *response; /* NUL-terminated, owned by the call; freed by cio__http_call_cleanup */
     size_t response_len;
     int attempts;
+    int curl_code; /* CURLcode of the last attempt; -1 when the client closed first */
 } cio_http_call_t;
 
 /*
@@ -162,6 +165,9 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
  */
 typedef void (*cio_finish_fn)(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                               const cio_status_t *statuses, char **messages, cio_completion_t *out);
+/* The cio_finish_fn of finish = NULL: one call, its outcome as is (ctx unused). */
+void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                             const cio_status_t *statuses, char **messages, cio_completion_t *out);
 
 /*
  * Sends n calls concurrently through the engine. Synchronous unless cio_async_next() named a
@@ -179,10 +185,15 @@ cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call
  * memory), on the engine thread: it must not block. */
 typedef void (*cio_done_fn)(cio_completion_t *completion, void *user);
 
-/* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline). */
+/* Like an asynchronous cio__http_run(), delivering to done instead of a queue (the pipeline);
+ * owner (may be NULL) tags the transfers for cio__http_cancel(). */
 cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_http_call_t *calls,
                                     size_t n, cio_finish_fn finish, void *ctx,
-                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user);
+                                    void (*ctx_free)(void *), cio_done_fn done, void *done_user,
+                                    const void *owner);
+/* Ends owner's transfers still in the engine as closed (their completions follow, on the engine
+ * thread); later ones are not affected. Thread-safe. */
+void cio__http_cancel(cio_client_t *client, const void *owner);
 void cio__http_call_cleanup(cio_http_call_t *call);
 
 /* ---- client.c ---- */
@@ -207,7 +218,9 @@ struct cio_client {
     long retry_after_max_ms;
     char *user_agent;
     int tls_insecure;
-    char *ca_file;
+    char *ca_file;   /* the option, else REQUESTS_CA_BUNDLE or SSL_CERT_FILE; NULL = the system's */
+    char *ca_path;   /* SSL_CERT_DIR when ca_file was not given; NULL = none */
+    bool cdp_strict; /* send "X-Strict-Mode: 1" with Pipelines requests */
     int max_connections;
     /* The engine of the process that made it (engine_generation says which); a forked child
      * that uses the client gets one of its own (cio__client_engine), the parent's being kept,
@@ -233,8 +246,13 @@ void cio__engine_free(cio_engine_t *engine);
 
 /* ---- retry.c ---- */
 
-/* Whether an outcome is worth retrying: network errors, timeouts, 408, 429, 5xx. */
+/* The one table of transient and permanent failures (retry.c explains both classes). Whether
+ * an outcome is worth retrying: a transient CURLcode, or with CURLE_OK HTTP 408, 429 or 5xx. */
 bool cio__retry_is_retryable(int curl_code, long http_status);
+/* Whether an HTTP status is worth retrying (408, 429, 5xx); every other 4xx is permanent. */
+bool cio__retry_http_status_is_transient(long http_status);
+/* The status a failed transfer's CURLcode is reported with (CIO_E_NETWORK when not listed). */
+cio_status_t cio__retry_curl_status(int curl_code);
 /* Delay before retry number n (1-based), with jitter; Retry-After (ms, <0 = none) wins. */
 long cio__retry_delay_ms(const cio_client_t *client, int retry_number, long retry_after_ms);
 /* Parses a Retry-After header value (delta-seconds or HTTP-date) into ms; -1 if unusable. */

@@ -27,6 +27,15 @@
 #define BACKOFF_BASE_MS 200L
 #define BACKOFF_MAX_MS 30000L
 
+/* A flush (or close) waiting for what was queued before it: the items with a seq up to boundary
+ * (UINT64_MAX until the first enqueue after the flush began, which closes it just below its own
+ * seq: seqs only grow), of which remaining are not settled yet. On the flusher's stack. */
+typedef struct flush_waiter {
+    struct flush_waiter *next;
+    uint64_t boundary;
+    size_t remaining;
+} flush_waiter_t;
+
 struct cio_pipeline {
     cio_client_t *client;
     unsigned fork_generation; /* of the process that made it (its thread lives there) */
@@ -39,7 +48,8 @@ struct cio_pipeline {
     pthread_cond_t space; /* enqueuers: room in the queue */
     pthread_cond_t idle;  /* flushers: something was settled */
     bool stopping;
-    int flushing; /* flush calls waiting */
+    int flushing;            /* flush calls waiting */
+    flush_waiter_t *waiters; /* their boundaries, for note_settled() */
     size_t queue_bytes;
     size_t queue_items;   /* queued + in flight, for max_queue_items */
     int64_t next_send_ms; /* pacing: no request before this */
@@ -55,6 +65,9 @@ typedef struct batch {
     cio_store_item_t *items;
     size_t count;
     size_t bytes;
+    /* a failed request's failure is worth another try (retry.c's table: a refused certificate
+     * or a 401 is not); also true when it never reached the network (closing, no memory) */
+    bool transient;
 } batch_t;
 
 /* ---------------------------------------------------------------- reports */
@@ -151,11 +164,6 @@ static long backoff_ms(int failures) {
     return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
 }
 
-static bool is_retryable(cio_status_t st) {
-    return st == CIO_E_SERVER || st == CIO_E_RATE_LIMITED || st == CIO_E_NETWORK ||
-           st == CIO_E_TIMEOUT || st == CIO_E_CLOSED || st == CIO_E_NOMEM;
-}
-
 /* Per-item rejections of one answer, as flags and texts indexed by position in the batch. */
 typedef struct rejection {
     bool rejected;
@@ -186,6 +194,14 @@ static char *request_error_code(const cio_completion_t *c) {
     char *out = code != NULL && !cio__has_control_char(code) ? strdup(code) : NULL;
     json_decref(root);
     return out;
+}
+
+/* Counts items settled (delivered or given up) for the flushes waiting on them. Under the lock. */
+static void note_settled(cio_pipeline_t *p, const cio_store_item_t *items) {
+    for (flush_waiter_t *w = p->waiters; w != NULL; w = w->next)
+        for (const cio_store_item_t *it = items; it != NULL && w->remaining > 0; it = it->next)
+            if (it->seq <= w->boundary)
+                w->remaining--;
 }
 
 /* Settles what was delivered or rejected; requeues what is worth another try. Under the lock. */
@@ -224,13 +240,26 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         }
         free(rej);
         p->consecutive_failures = 0;
+        note_settled(p, b->items);
         p->store->ops->settle(p->store, b->items);
+        return;
+    }
+
+    if (st == CIO_E_CLOSED && p->stopping) {
+        /* cancelled by close: still owed (a spool keeps it); close reports it with the rest */
+        for (cio_store_item_t *it = b->items; it != NULL; it = it->next) {
+            it->attempts += c != NULL ? c->attempts : 0;
+            p->queue_bytes += it->len + 1;
+            p->queue_items++;
+        }
+        p->store->ops->requeue(p->store, b->items);
         return;
     }
 
     /* The request failed as a whole. Worth another try: put back what is still in time and has
      * attempts left. */
     char *code = request_error_code(c);
+    bool transient = b->transient || st == CIO_E_NOMEM; /* no memory: a local, passing state */
     cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
     for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
         next = it->next;
@@ -238,19 +267,18 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         it->attempts += c != NULL ? c->attempts : 0;
         bool in_time = now - it->enqueued_ms < p->opts.retry_deadline_ms;
         bool attempts_left = p->opts.max_attempts <= 0 || it->attempts < p->opts.max_attempts;
-        if (is_retryable(st) && in_time && attempts_left && !(st == CIO_E_CLOSED && p->stopping)) {
+        if (transient && in_time && attempts_left) {
             *retry_tail = it;
             retry_tail = &it->next;
             p->stats.retried++;
             p->queue_bytes += it->len + 1;
             p->queue_items++;
         } else {
-            add_report(p, reports, it, in_time || !is_retryable(st) ? st : CIO_E_TIMEOUT,
-                       http_status, code, NULL,
-                       in_time || !is_retryable(st)
-                           ? message
-                           : "pipeline: retry deadline passed before the operation was "
-                             "delivered");
+            add_report(
+                p, reports, it, in_time || !transient ? st : CIO_E_TIMEOUT, http_status, code, NULL,
+                in_time || !transient ? message
+                                      : "pipeline: retry deadline passed before the operation was "
+                                        "delivered");
             *done_tail = it;
             done_tail = &it->next;
         }
@@ -260,8 +288,10 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         p->consecutive_failures++;
         p->paused_until = now + backoff_ms(p->consecutive_failures);
     }
-    if (done != NULL)
+    if (done != NULL) {
+        note_settled(p, done);
         p->store->ops->settle(p->store, done);
+    }
     free(code);
 }
 
@@ -286,6 +316,16 @@ static void batch_done(cio_completion_t *c, void *user) {
 }
 
 /* ---------------------------------------------------------------- the pipeline thread */
+
+/* The completion of a batch's request, as for any call, and whether its failure is transient by
+ * retry.c's table (the same one the engine retried by). */
+static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
+                         const cio_status_t *statuses, char **messages, cio_completion_t *out) {
+    batch_t *b = ctx;
+    b->transient = calls[0].curl_code == -1 ||
+                   cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
+    cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
+}
 
 /* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
 static void send_batch(cio_pipeline_t *p) {
@@ -332,8 +372,8 @@ static void send_batch(cio_pipeline_t *p) {
                                 .body_len = body.len,
                                 .auth = p->sink->auth,
                                 .max_attempts = attempts};
-        st = cio__http_run_callback(p->client, p->sink->name, &call, 1, NULL, NULL, NULL,
-                                    batch_done, b);
+        st = cio__http_run_callback(p->client, p->sink->name, &call, 1, batch_finish, b, NULL,
+                                    batch_done, b, p);
     }
     size_t sent = body.len;
     cio__buf_free(&body);
@@ -342,7 +382,8 @@ static void send_batch(cio_pipeline_t *p) {
         p->stats.bytes_sent += sent;
         return;
     }
-    /* never handed to the engine (out of memory, client closing): settle it here */
+    /* never handed to the engine (out of memory, client closing): settle it here, still owed */
+    b->transient = st == CIO_E_CLOSED || st == CIO_E_NOMEM;
     pthread_mutex_unlock(&p->lock);
     cio_completion_t *c = calloc(1, sizeof(*c));
     if (c != NULL) {
@@ -588,6 +629,9 @@ static cio_status_t enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uint64_t *
         p->queue_bytes += cost;
         p->queue_items++;
         p->stats.enqueued++;
+        for (flush_waiter_t *w = p->waiters; w != NULL; w = w->next)
+            if (w->boundary == UINT64_MAX)
+                w->boundary = n - 1; /* a flush in progress does not wait for this one */
         /* Wake the pipeline thread only on a change it acts on: the linger timer to arm, or a
          * batch that just became full enough (signalling on every enqueue past that point
          * would cost each caller a futex call and the thread a pointless wake-up). */
@@ -660,22 +704,31 @@ cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *p, const cio_cdp_m
     return enqueue_message(p, message, stamp, seq, false);
 }
 
-/* Waits (lock held) until nothing waits or flies, or the deadline. */
-static cio_status_t wait_drained(cio_pipeline_t *p, long timeout_ms) {
+/* Waits (lock held) until what was queued (or in flight) when it was called is settled, or the
+ * deadline: operations queued meanwhile by other threads are not waited for, so a producer that
+ * never stops does not keep a flush from returning. *left gets what it still waited for. */
+static cio_status_t wait_drained(cio_pipeline_t *p, long timeout_ms, size_t *left) {
     struct timespec ts;
     deadline_in(&ts, timeout_ms >= 0 ? timeout_ms : 0);
+    flush_waiter_t me = {.next = p->waiters, .boundary = UINT64_MAX, .remaining = p->queue_items};
+    p->waiters = &me;
     p->flushing++;
     pthread_cond_signal(&p->wake);
     cio_status_t st = CIO_OK;
-    while (p->store->waiting > 0 || p->stats.in_flight > 0) {
+    while (me.remaining > 0) {
         int rc = timeout_ms >= 0 ? pthread_cond_timedwait(&p->idle, &p->lock, &ts)
                                  : pthread_cond_wait(&p->idle, &p->lock);
-        if (rc == ETIMEDOUT) {
+        if (rc == ETIMEDOUT && me.remaining > 0) {
             st = CIO_E_TIMEOUT;
             break;
         }
     }
     p->flushing--;
+    flush_waiter_t **at = &p->waiters;
+    while (*at != &me)
+        at = &(*at)->next;
+    *at = me.next;
+    *left = me.remaining;
     return st;
 }
 
@@ -685,12 +738,11 @@ cio_status_t cio_pipeline_flush(cio_pipeline_t *p, long timeout_ms) {
     if (made_by_another_process(p, "flush"))
         return CIO_E_CLOSED;
     pthread_mutex_lock(&p->lock);
-    cio_status_t st = wait_drained(p, timeout_ms);
-    size_t left = p->store->waiting + (size_t)p->stats.in_flight;
+    size_t left = 0;
+    cio_status_t st = wait_drained(p, timeout_ms, &left);
     pthread_mutex_unlock(&p->lock);
     if (st != CIO_OK)
-        return cio__fail(st, "flush: %zu operations or requests still pending after %ld ms", left,
-                         timeout_ms);
+        return cio__fail(st, "flush: %zu operations still pending after %ld ms", left, timeout_ms);
     return cio__ok();
 }
 
@@ -735,13 +787,26 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     if (made_by_another_process(p, "close")) /* left alone: it is the parent's */
         return CIO_E_CLOSED;
     pthread_mutex_lock(&p->lock);
-    cio_status_t st = wait_drained(p, timeout_ms);
+    size_t unsettled = 0;
+    cio_status_t st = wait_drained(p, timeout_ms, &unsettled);
     p->stopping = true;
-    /* in-flight requests finish (or fail as closed) before the thread may leave */
     pthread_cond_broadcast(&p->space);
     pthread_cond_signal(&p->wake);
-    while (p->stats.in_flight > 0)
-        pthread_cond_wait(&p->idle, &p->lock);
+    /* In-flight requests end before the thread may leave. With a timeout, its deadline has
+     * passed by now (or nothing flies): they are cancelled rather than waited for (a server
+     * that does not answer would hold close for the client's timeout times its attempts), and
+     * what they carried is put back, still owed. Again every 50 ms: a batch being handed to the
+     * engine at the first cancel reaches it just after. */
+    while (p->stats.in_flight > 0) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&p->idle, &p->lock);
+            continue;
+        }
+        cio__http_cancel(p->client, p);
+        struct timespec ts;
+        deadline_in(&ts, 50);
+        pthread_cond_timedwait(&p->idle, &p->lock, &ts);
+    }
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->thread, NULL);
 

@@ -256,7 +256,8 @@ cio_status_t cio_track_push_event(cio_client_t *client, const char *delivery_id,
     if (timestamp == 0)
         timestamp = (int64_t)time(NULL);
     cio_buf_t path = {0}, body = {0};
-    bool ok = cio__buf_appends(&path, "/api/v1/push/events") &&
+    /* on the track host outside /api/v1, where both official gems (5.x, 6.2) post it */
+    bool ok = cio__buf_appends(&path, "/push/events") &&
               cio__buf_appends(&body, "{\"delivery_id\":") &&
               cio__buf_append_json_string(&body, delivery_id) &&
               cio__buf_printf(&body, ",\"event\":\"%s\",\"device_id\":", event) &&

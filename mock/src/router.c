@@ -8,10 +8,8 @@
 #include <string.h>
 
 static const mock_route_table_t *const route_tables[] = {
-    &mock_routes_track_v1,
-    &mock_routes_track_v2,
-    &mock_routes_app,
-    &mock_routes_cdp,
+    &mock_routes_track_v1, &mock_routes_track_push, &mock_routes_track_v2,
+    &mock_routes_app,      &mock_routes_cdp,
 };
 
 #define N_ROUTE_TABLES (sizeof(route_tables) / sizeof(route_tables[0]))

@@ -3,8 +3,13 @@
  * Basic auth with the Pipelines key as user and an empty password (or the key as a Bearer
  * token). POST /identify, /track,
  * /page, /screen, /group, /alias take one message (32 KB at most); POST /batch takes
- * {"batch":[...], "sentAt"} (500 KB). Bad input answers 400 {"code","message"}. identify merges
- * traits into the profile that the App API reads back.
+ * {"batch":[...], "sentAt"} (500 KB). identify merges traits into the profile that the App API
+ * reads back.
+ *
+ * Strict mode, as Customer.io's: a request with "X-Strict-Mode: 1" gets 400 {"code","message"}
+ * for a message that fails validation; without it the API is permissive and answers 200 while
+ * dropping the invalid message (in a batch, the valid ones are kept). A body that is not JSON,
+ * or is too large, is refused with 400 either way (Customer.io does not document that case).
  *
  * Bodies are read in place with the core's JSON scanner (customerio/json.h), as the Track v2
  * routes do: a 500 KB batch is checked without building a tree of it, so the emulator keeps up
@@ -18,6 +23,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #define CDP_MAX_MESSAGE ((size_t)32 * 1024)
 #define CDP_MAX_BATCH ((size_t)500 * 1024)
@@ -323,6 +329,16 @@ static bool read_body(const mock_request_t *req, mock_response_t *res, value_t *
 
 /* ------------------------------------------------------------------------------------- routes */
 
+/* Whether the request asked for strict validation ("X-Strict-Mode: 1", or "true"). */
+static bool strict_mode(const mock_request_t *req) {
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Strict-Mode");
+    return v != NULL && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
+}
+
+static void reply_success(mock_response_t *res) {
+    mock_reply_text(res, MHD_HTTP_OK, "{\"success\":true}");
+}
+
 static void handle_message(const mock_request_t *req, mock_response_t *res) {
     int path_type = type_of_name(strrchr(req->path, '/') + 1);
     if (req->body_len > CDP_MAX_MESSAGE) {
@@ -338,11 +354,13 @@ static void handle_message(const mock_request_t *req, mock_response_t *res) {
     facts_t f;
     facts_of(&msg, &f);
     const char *problem = message_problem(&f, effective_type(&f, path_type));
-    if (problem != NULL) {
+    if (problem != NULL && strict_mode(req)) {
         reply_cdp_error(res, 400, problem);
+    } else if (problem != NULL) {
+        reply_success(res); /* permissive: dropped, answered 200 */
     } else {
         remember(req, &msg, &f, path_type);
-        mock_reply_text(res, MHD_HTTP_OK, "{\"success\":true}");
+        reply_success(res);
     }
     json_decref(tree);
 }
@@ -386,7 +404,9 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
         json_decref(parsed);
         return;
     }
-    /* every message is checked before any is remembered */
+    /* every message is checked before any is remembered (strict: one bad message refuses the
+     * batch; permissive: the bad ones are dropped, the others kept) */
+    bool strict = strict_mode(req);
     batch_walk_t start = walk;
     bool identify = false;
     message_t msg;
@@ -394,7 +414,7 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
     for (size_t i = 0; next_message(&walk, &msg); i++) {
         facts_of(&msg, &f);
         const char *problem = message_problem(&f, effective_type(&f, TYPE_UNKNOWN));
-        if (problem != NULL) {
+        if (problem != NULL && strict) {
             char text[200];
             snprintf(text, sizeof(text), "batch[%zu]: %s", i, problem);
             reply_cdp_error(res, 400, text);
@@ -405,9 +425,11 @@ static void handle_batch(const mock_request_t *req, mock_response_t *res) {
     }
     for (walk = start; identify && next_message(&walk, &msg);) {
         facts_of(&msg, &f);
-        remember(req, &msg, &f, f.type);
+        if (message_problem(&f, effective_type(&f, TYPE_UNKNOWN)) == NULL) {
+            remember(req, &msg, &f, f.type);
+        }
     }
-    mock_reply_text(res, MHD_HTTP_OK, "{\"success\":true}");
+    reply_success(res);
     json_decref(tree);
 }
 

@@ -111,3 +111,18 @@ const mock_route_table_t mock_routes_track_v1 = {
     .routes = track_v1_routes,
     .n_routes = sizeof(track_v1_routes) / sizeof(track_v1_routes[0]),
 };
+
+/* The push metric where both official gems post it: /push/events on the track host, outside
+ * /api/v1 (the OpenAPI-generated clients use /api/v1/push/events, served above). */
+static const mock_route_t track_push_routes[] = {
+    {"POST", "/events", handle_push_event},
+};
+
+const mock_route_table_t mock_routes_track_push = {
+    .prefix = "/push",
+    .auth = MOCK_AUTH_TRACK_BASIC,
+    .max_body = TRACK_V1_MAX_BODY,
+    .reply_error = NULL,
+    .routes = track_push_routes,
+    .n_routes = sizeof(track_push_routes) / sizeof(track_push_routes[0]),
+};

@@ -65,6 +65,11 @@ long mock_control(const char *method, const char *path, const char *body, char *
 
 long mock_request(const char *method, const char *path, const char *userpwd, const char *body,
                   char **out) {
+    return mock_request_with(method, path, userpwd, NULL, body, out);
+}
+
+long mock_request_with(const char *method, const char *path, const char *userpwd,
+                       const char *header, const char *body, char **out) {
     cr_assert_not_null(fx.mock, "request %s %s without an emulator", method, path);
     char url[512];
     snprintf(url, sizeof url, "%s%s", fx.base_url, path);
@@ -81,11 +86,13 @@ long mock_request(const char *method, const char *path, const char *userpwd, con
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (userpwd)
         curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
+    if (header)
+        headers = curl_slist_append(headers, header);
     if (body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

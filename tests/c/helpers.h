@@ -65,6 +65,9 @@ long mock_control(const char *method, const char *path, const char *body, char *
  * the client would never send (it validates first). */
 long mock_request(const char *method, const char *path, const char *userpwd, const char *body,
                   char **out);
+/* The same with one more header line ("X-Strict-Mode: 1"), when non-NULL. */
+long mock_request_with(const char *method, const char *path, const char *userpwd,
+                       const char *header, const char *body, char **out);
 /* DELETE /_mock/faults. */
 void mock_clear_faults(void);
 /* A URL on which nothing listens (an emulator was started there and stopped). */

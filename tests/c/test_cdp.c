@@ -721,10 +721,11 @@ Test(cdp, test_enqueue_message_needs_a_pipelines_sink) {
 #define OK_ANSWER "{\"success\":true}"
 #define REFUSED(text) "{\"code\":\"invalid_request\",\"message\":\"" text "\"}"
 
-/* The emulator answers path + body with exactly status and want. */
+/* The emulator answers path + body with exactly status and want (in strict mode, as the client
+ * asks: without it the emulator answers 200 to an invalid message, test_cdp_strict.c). */
 static void expect_answer(const char *path, const char *body, long status, const char *want) {
     char *got = NULL;
-    long st = mock_request("POST", path, TEST_CDP_KEY ":", body, &got);
+    long st = mock_request_with("POST", path, TEST_CDP_KEY ":", "X-Strict-Mode: 1", body, &got);
     cr_expect_eq(st, status, "%s %.200s: HTTP %ld %s", path, body, st, got);
     cr_expect_str_eq(got, want, "%s %.200s\n got %s\nwant %s", path, body, got, want);
     free(got);

@@ -275,20 +275,32 @@ Test(track_v1, test_merge_customers_with_mixed_id_types) {
 
 Test(track_v1, test_track_push_event_opened) {
     expect_ok(cio_track_push_event(fx.client, "dlv-1", "opened", "dev-1", 1700000000));
-    json_decref(expect_one_request("POST", "/api/v1/push/events",
+    json_decref(expect_one_request("POST", "/push/events",
                                    "{\"delivery_id\":\"dlv-1\",\"event\":\"opened\","
                                    "\"device_id\":\"dev-1\",\"timestamp\":1700000000}"));
+}
+
+/* The emulator serves the push metric on both paths: the official gems' and /api/v1's. */
+Test(track_v1, test_emulator_serves_push_events_on_both_paths) {
+    const char *body = "{\"delivery_id\":\"d\",\"event\":\"opened\",\"device_id\":\"t\","
+                       "\"timestamp\":5}";
+    cr_assert_eq(mock_request("POST", "/push/events", TEST_SITE_ID ":" TEST_API_KEY, body, NULL),
+                 200);
+    cr_assert_eq(
+        mock_request("POST", "/api/v1/push/events", TEST_SITE_ID ":" TEST_API_KEY, body, NULL),
+        200);
+    cr_assert_eq(mock_request("POST", "/push/events", TEST_SITE_ID ":wrong", body, NULL), 401);
 }
 
 Test(track_v1, test_track_push_event_converted_and_delivered) {
     expect_ok(cio_track_push_event(fx.client, "d", "converted", "t", 5));
     json_decref(expect_one_request(
-        "POST", "/api/v1/push/events",
+        "POST", "/push/events",
         "{\"delivery_id\":\"d\",\"event\":\"converted\",\"device_id\":\"t\",\"timestamp\":5}"));
     mock_clear();
     expect_ok(cio_track_push_event(fx.client, "d", "delivered", "t", 6));
     json_decref(expect_one_request(
-        "POST", "/api/v1/push/events",
+        "POST", "/push/events",
         "{\"delivery_id\":\"d\",\"event\":\"delivered\",\"device_id\":\"t\",\"timestamp\":6}"));
 }
 

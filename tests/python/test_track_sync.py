@@ -154,7 +154,7 @@ def test_merge_customers_invalid_id_type(client, mock):
 def test_track_push_notification_event(client, mock):
     client.track_push_notification_event("opened", delivery_id="d-1", device_id="tok-1",
                                          timestamp=1700000000)
-    expect(mock.only(), "POST", "/api/v1/push/events",
+    expect(mock.only(), "POST", "/push/events",
            {"delivery_id": "d-1", "event": "opened", "device_id": "tok-1",
             "timestamp": 1700000000})
 

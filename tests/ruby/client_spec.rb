@@ -147,7 +147,7 @@ RSpec.describe CustomerioNative::Client do
       client.track_push_notification_event("opened", delivery_id: "d1", device_id: "dev1",
                                                      timestamp: Time.at(1_700_000_000))
       req = one_request
-      expect(req["path"]).to eq("/api/v1/push/events")
+      expect(req["path"]).to eq("/push/events")
       expect(body_of(req)).to eq("delivery_id" => "d1", "event" => "opened",
                                  "device_id" => "dev1", "timestamp" => 1_700_000_000)
     end

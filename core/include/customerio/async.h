@@ -48,6 +48,7 @@ typedef struct cio_completion {
      * rejected item and the field at fault. Fields are only ever appended to this struct. */
     const char *reason;
     const char *field;
+    int retryable; /* as cio_error_t.retryable (errors.h); 0 on success */
 } cio_completion_t;
 
 /*

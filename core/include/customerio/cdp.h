@@ -18,6 +18,11 @@
  * - "context.library": {"name":"customerio-native","version":...} unless given.
  * A message is at most 32 KB (CIO_CDP_MAX_MESSAGE_BYTES). Numbers keep their exact spelling.
  *
+ * Strict mode: every Pipelines request carries "X-Strict-Mode: 1" unless the client was made
+ * with cdp_permissive = 1 (client.h), so Customer.io answers 400 with {"code","message"} to a
+ * message it cannot accept (the call fails with CIO_E_BAD_REQUEST, a pipeline reports it)
+ * instead of answering 200 and dropping it.
+ *
  * Every function is synchronous (or asynchronous after cio_async_next) and thread-safe.
  */
 #ifndef CUSTOMERIO_CDP_H

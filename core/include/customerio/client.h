@@ -44,8 +44,9 @@ typedef enum cio_region {
  */
 CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
 
-/* Version 2 added cdp_api_key and cdp_url; version 1 structs are still accepted. */
-#define CIO_CLIENT_OPTIONS_VERSION 2
+/* Version 2 added cdp_api_key and cdp_url, version 3 cdp_permissive; version 1 and 2 structs
+ * are still accepted. */
+#define CIO_CLIENT_OPTIONS_VERSION 3
 
 /*
  * Client options. Every field's zero value means "the default", so a struct initialised with
@@ -74,7 +75,10 @@ typedef struct cio_client_options {
     long connect_timeout_ms; /* 0 = 10,000 */
     long timeout_ms;         /* whole-attempt timeout (connect + transfer); 0 = 10,000 */
 
-    /* Retry policy, for network errors, timeouts, 408, 429 and 5xx (never other 4xx).
+    /* Retry policy, for transient failures only: network errors, timeouts, 408, 429 and 5xx.
+     * Never for permanent ones (a certificate that fails verification, a hostname mismatch, an
+     * unreadable CA file, a malformed URL, 401, 403 and other 4xx): those are reported after the
+     * attempt that met them, their message ending "(permanent: not retried)".
      * The delay before retry n (n = 1, 2, ...) is min(backoff_max_ms, backoff_base_ms * 2^(n-1))
      * with "equal jitter" (between half and all of it); a Retry-After header replaces it, capped
      * at retry_after_max_ms. */
@@ -85,11 +89,17 @@ typedef struct cio_client_options {
 
     const char *user_agent; /* NULL = "customerio-native/<version> (C)" */
 
-    int tls_insecure;    /* 1 = do not verify the server's certificate (tests only); 0 = verify */
-    const char *ca_file; /* PEM bundle to verify servers with; NULL = the system's */
+    int tls_insecure; /* 1 = do not verify the server's certificate (tests only); 0 = verify */
+    /* PEM bundle to verify servers with. NULL = the environment's, as the official clients
+     * read it, first found: REQUESTS_CA_BUNDLE (a file), SSL_CERT_FILE (a file), plus
+     * SSL_CERT_DIR (a hashed certificate directory, as `c_rehash` makes) in addition to either;
+     * none of them = the system's bundle. Given here, the environment is not read. A path that
+     * cannot be read fails every request (permanent, not retried). */
+    const char *ca_file;
 
     int max_connections; /* connections per host the engine may open; 0 = 8 */
-    int ignore_env;      /* 1 = never read CUSTOMERIO_* environment variables */
+    /* 1 = never read environment variables: neither CUSTOMERIO_* nor the CA ones above */
+    int ignore_env;
 
     /* --- version 2 --- */
     /* Pipelines API key (HTTP Basic, key as user, empty password). NULL =
@@ -99,6 +109,13 @@ typedef struct cio_client_options {
     /* Base URL replacing cdp.customer.io / cdp-eu.customer.io (it beats a key's region);
      * "/v1/..." is appended. */
     const char *cdp_url;
+
+    /* --- version 3 --- */
+    /* 1 = Pipelines requests (the cio_cdp_* calls and a CIO_SINK_PIPELINES pipeline) go without
+     * "X-Strict-Mode: 1". By default they carry it: Customer.io then answers 400 to a message it
+     * cannot accept, which the call or the pipeline's report gives back, instead of 200 while
+     * dropping it (its "permissive mode"). */
+    int cdp_permissive;
 } cio_client_options_t;
 
 #define CIO_CLIENT_OPTIONS_INIT                                                                    \

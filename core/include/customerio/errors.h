@@ -21,6 +21,13 @@ typedef struct cio_error {
     const char *response_body; /* the server's last response body (NUL-terminated), or NULL */
     size_t response_body_len;  /* its length in bytes */
     int attempts;              /* HTTP attempts made (1 + retries); 0 if nothing was sent */
+    /* 1 when the failure is transient by the library's one table (core/src/retry.c): a network
+     * error, a timeout, HTTP 408, 429 or 5xx, so the same call may succeed later (the library
+     * already retried it max_attempts times). 0 for a permanent failure (a certificate that
+     * fails verification, a malformed URL, 401, 403, another 4xx), for an error found before
+     * anything was sent, and for a closed client. Bindings read this instead of keeping a list
+     * of their own. Fields are only ever appended to this struct. */
+    int retryable;
 } cio_error_t;
 
 /*

@@ -184,8 +184,12 @@ CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *pipelin
 
 /*
  * Sends whatever is queued without waiting for linger, and waits until every operation queued
- * so far is reported (delivered or failed), or timeout_ms passes (CIO_E_TIMEOUT; < 0 = no
- * limit). Thread-safe.
+ * before the call (queued or in flight then) is reported (delivered or failed), or timeout_ms
+ * passes (CIO_E_TIMEOUT, naming how many it still waited for; < 0 = no limit). Operations other
+ * threads queue meanwhile are sent too but not waited for, so a producer that never stops does
+ * not keep a flush from returning. A failure retry.c counts as permanent (a certificate that
+ * fails verification, 401, 403, another 4xx) is reported at once, not retried until
+ * retry_deadline_ms. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_pipeline_flush(cio_pipeline_t *pipeline, long timeout_ms);
 
@@ -213,9 +217,13 @@ CIO_EXTERN void cio_free_string(char *s);
 
 /*
  * Flushes (up to timeout_ms, < 0 = no limit), stops the pipeline thread and frees the pipeline.
- * Operations still undelivered then are reported as failed with CIO_E_CLOSED; with a spool they
- * also stay in the file for the next pipeline. Returns CIO_E_TIMEOUT if the flush did not finish.
- * NULL is a no-op. Not to be called while other threads still use the pipeline.
+ * With a timeout it returns in about timeout_ms even while a request is in flight to a server
+ * that does not answer: at the deadline the pipeline's requests still in flight are cancelled
+ * (measured: close(500) returns in about 510 ms against a server answering after 30 s).
+ * Operations still undelivered then, those of cancelled requests included, are reported as
+ * failed with CIO_E_CLOSED; with a spool they also stay in the file for the next pipeline.
+ * Returns CIO_E_TIMEOUT if the flush did not finish. NULL is a no-op. Not to be called while
+ * other threads still use the pipeline.
  */
 CIO_EXTERN cio_status_t cio_pipeline_close(cio_pipeline_t *pipeline, long timeout_ms);
 
