@@ -3,6 +3,7 @@
 #include "json_scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -393,4 +394,72 @@ cio_status_t cio_segment_remove_customers(cio_client_t *client, const char *segm
                                           cio_id_type_t id_type) {
     return segment_members(client, "segment_remove_customers", "remove_customers", segment_id, ids,
                            count, id_type);
+}
+
+cio_status_t cio_unsubscribe(cio_client_t *client, const char *delivery_id) {
+    const char *call = "unsubscribe";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "delivery_id", delivery_id);
+    if (st != CIO_OK)
+        return st;
+    /* served from the host root, outside /api/v1 */
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/unsubscribe/") &&
+              cio__buf_append_path_segment(&path, delivery_id) &&
+              cio__buf_appends(&body, "{\"unsubscribe\":true}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_submit_form(cio_client_t *client, const char *form_id, const char *data_json) {
+    const char *call = "submit_form";
+    cio_json_value_t data = {0};
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "form_id", form_id);
+    if (st == CIO_OK && data_json == NULL)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data is empty", call);
+    if (st == CIO_OK)
+        st = cio__json_scan_argument(call, "data", data_json, strlen(data_json), 1, &data, NULL);
+    if (st == CIO_OK && data.kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data must be a JSON object (got %s)", call,
+                       cio__jkind_name(data.kind));
+    if (st == CIO_OK && cio__jcount(&data) == 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data is empty", call);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/forms/") &&
+              cio__buf_append_path_segment(&path, form_id) && cio__buf_appends(&path, "/submit") &&
+              cio__buf_appends(&body, "{\"data\":") &&
+              cio__buf_append(&body, data.text, data.len) && cio__buf_appends(&body, "}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_track_region(cio_client_t *client, char **response_json) {
+    const char *call = "track_region";
+    if (response_json != NULL)
+        *response_json = NULL;
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st != CIO_OK)
+        return st;
+    cio_http_call_t http = {
+        .method = "GET", .path = "/api/v1/accounts/region", .auth = CIO_AUTH_TRACK};
+    st = cio__http_send(client, call, &http);
+    /* A synchronous exchange leaves its status in http; an asynchronous one (cio_async_next)
+     * does not, and its answer goes to the completion instead. */
+    if (st == CIO_OK && response_json != NULL && http.http_status != 0) {
+        bool empty = http.response == NULL || http.response_len == 0;
+        size_t len = empty ? 2 : http.response_len;
+        char *copy = malloc(len + 1);
+        if (copy == NULL) {
+            st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+        } else {
+            memcpy(copy, empty ? "{}" : http.response, len);
+            copy[len] = '\0';
+            *response_json = copy;
+        }
+    }
+    cio__http_call_cleanup(&http);
+    return st;
 }

@@ -143,6 +143,24 @@ CIO_EXTERN cio_status_t cio_segment_remove_customers(cio_client_t *client, const
  */
 CIO_EXTERN cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]);
 
+/* POST /unsubscribe/{delivery_id} {"unsubscribe":true} (at the host root, outside /api/v1):
+ * sets the person's "unsubscribed" attribute and attributes it to the delivery, for a custom
+ * unsubscribe page. Errors: CIO_E_INVALID_ARGUMENT naming delivery_id. */
+CIO_EXTERN cio_status_t cio_unsubscribe(cio_client_t *client, const char *delivery_id);
+
+/* POST /forms/{form_id}/submit {"data": data_json}: a form response (Customer.io makes the form
+ * and the person on first sight). data_json is a non-empty JSON object; Customer.io wants its
+ * values as strings and one of "id" or "email" among them, which it checks itself. Errors:
+ * CIO_E_INVALID_ARGUMENT naming form_id or data. */
+CIO_EXTERN cio_status_t cio_submit_form(cio_client_t *client, const char *form_id,
+                                        const char *data_json);
+
+/* GET /accounts/region: which region the credentials belong to. On success *response_json gets
+ * the answer ({"url", "region", "environment_id"}; malloc'd, release it with cio_free()), or
+ * NULL when the call was made asynchronous (the completion carries it) or response_json is
+ * NULL. A cheap credentials check: CIO_E_AUTH when they are wrong. */
+CIO_EXTERN cio_status_t cio_track_region(cio_client_t *client, char **response_json);
+
 #ifdef __cplusplus
 }
 #endif
