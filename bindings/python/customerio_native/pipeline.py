@@ -336,6 +336,17 @@ class Pipeline:
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
+        return self._event(customer_id, name, data)
+
+    def _event(self, customer_id: Id, name: str, data: Mapping[str, Any],
+               event_id: Any = None, timestamp: Any = None) -> int:
+        """An event with customerio 3.2's optional ``id`` and ``timestamp``."""
+        if event_id is not None or timestamp is not None:
+            from ._mapping import event_options
+
+            ts, eid = event_options(event_id, timestamp) or (0, None)
+            return self._op("person", "event", _person(customer_id), name=name,
+                            attributes=self._attrs(data), id=eid, timestamp=ts or None)
         # The hot path of most services: the operation's text is put together here from
         # encoded parts (the C core validates the whole of it, as for any operation).
         cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
