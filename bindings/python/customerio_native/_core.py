@@ -287,6 +287,7 @@ class NativeClient:
         self._ptr: Any = None
         # Objects living on this client (pipelines): closed before the client is freed.
         self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        _natives.add(self)
         try:
             self._ptr = _n.cio_swig_client_new(
                 options.get("site_id"),
@@ -320,6 +321,14 @@ class NativeClient:
     @property
     def closed(self) -> bool:
         return self._ptr is None
+
+    def _forget_calls_in_child(self) -> None:
+        """After fork(), in the child: the calls other threads of the parent were making are not
+        in this process (only the forking thread is), so close() must not wait for them; and
+        the lock may have been held by one of them at the fork. A fresh lock and no calls."""
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._dependents = weakref.WeakSet()
 
     def _enter(self) -> Any:
         with self._cond:
@@ -398,6 +407,21 @@ class NativeClient:
         if ptr is not None:
             _n.cio_client_free(ptr)
             logger.debug("client closed")
+
+
+# Every live NativeClient, for the fork handler below.
+_natives: "weakref.WeakSet[NativeClient]" = weakref.WeakSet()
+
+
+def _forget_calls_in_child() -> None:
+    for native in list(_natives):
+        native._forget_calls_in_child()
+
+
+# Registered before pipeline.py's handler (this module is imported first), which runs after it
+# and makes the child's own pipelines on these clients.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_calls_in_child)
 
 
 def disarm() -> None:

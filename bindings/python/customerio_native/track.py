@@ -298,6 +298,8 @@ class CustomerIO:
         rejected = batch_response(result)
         if rejected or response is None:
             return Response(207 if rejected else 200, json.dumps(rejected).encode())
+        if not response.content:  # the batch's answer stays with its per-item outcome
+            response.content = b"{}"
         return response  # type: ignore[no-any-return]
 
     def track_push_notification_event(self, event_name: str, delivery_id: str, device_id: str,
