@@ -476,3 +476,50 @@ Test(track_v1, test_a_forked_child_uses_and_frees_its_parents_client) {
     }
     json_decref(reqs);
 }
+
+/* ---- async-customerio 2.18's unsubscribe, submit_form and get_region ---- */
+
+Test(track_v1, test_unsubscribe_posts_at_the_host_root) {
+    expect_ok(cio_unsubscribe(fx.client, "dlv/1"));
+    json_t *req = expect_one_request("POST", "/unsubscribe/dlv%2F1", "{\"unsubscribe\":true}");
+    expect_track_headers(req);
+    json_decref(req);
+}
+
+Test(track_v1, test_unsubscribe_refuses_a_blank_delivery_id) {
+    expect_error(cio_unsubscribe(fx.client, ""), CIO_E_INVALID_ARGUMENT, "unsubscribe",
+                 "delivery_id");
+    expect_nothing_sent();
+}
+
+Test(track_v1, test_submit_form_wraps_the_fields_in_data) {
+    expect_ok(cio_submit_form(fx.client, "form 1", "{\"email\":\"a@example.com\",\"n\":\"1\"}"));
+    json_decref(expect_one_request("POST", "/api/v1/forms/form%201/submit",
+                                   "{\"data\":{\"email\":\"a@example.com\",\"n\":\"1\"}}"));
+}
+
+Test(track_v1, test_submit_form_refuses_empty_data_and_non_objects) {
+    expect_error(cio_submit_form(fx.client, "f", NULL), CIO_E_INVALID_ARGUMENT, "submit_form",
+                 "data is empty");
+    expect_error(cio_submit_form(fx.client, "f", " {} "), CIO_E_INVALID_ARGUMENT, "submit_form",
+                 "data is empty");
+    expect_error(cio_submit_form(fx.client, "f", "[1]"), CIO_E_INVALID_ARGUMENT,
+                 "data must be a JSON object", NULL);
+    expect_error(cio_submit_form(fx.client, "", "{\"a\":\"b\"}"), CIO_E_INVALID_ARGUMENT,
+                 "submit_form", "form_id");
+    expect_nothing_sent();
+}
+
+Test(track_v1, test_track_region_returns_the_answer) {
+    char *answer = NULL;
+    expect_ok(cio_track_region(fx.client, &answer));
+    cr_assert_not_null(answer);
+    json_t *parsed = json_loads(answer, 0, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(parsed, "region")), "us");
+    json_decref(parsed);
+    cio_free(answer);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "method"), "GET");
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "path"), "/api/v1/accounts/region");
+    json_decref(reqs);
+}
