@@ -15,6 +15,11 @@ venv="$build/venv"
 # The official clients (PyPI) for the differential tests in tests/compat/python, and hypothesis.
 "$venv/bin/pip" install -q --disable-pip-version-check pytest pytest-asyncio hypothesis \
   'customerio==3.2.*' 'async-customerio==2.18.*' 'customerio-cdp-analytics==1.1.*'
+# customerio-cdp-analytics ships a customerio/__init__.py too: when it was installed last, put
+# customerio 3.2's back (its analytics subpackage stays).
+"$venv/bin/python" -c 'import customerio; customerio.CustomerIO' 2>/dev/null ||
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+    'customerio==3.2.*'
 "$venv/bin/pip" install -q --disable-pip-version-check .
 rc=0
 CIO_MOCK_BIN="$(cd "$build" && pwd)/mock/cio-mock" \

@@ -4,7 +4,6 @@ exception classes."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
