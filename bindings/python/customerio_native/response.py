@@ -79,15 +79,32 @@ class Response:
     :ivar content: the body as bytes.
     """
 
-    __slots__ = ("status_code", "headers", "content", "reason", "encoding")
+    __slots__ = ("status_code", "content", "encoding", "_block", "_parsed")
 
     def __init__(self, status_code: int, content: bytes = b"",
                  header_block: bytes = b"") -> None:
         self.status_code = status_code
         self.content = content
-        reason, self.headers = _parse_headers(header_block)
-        self.reason = reason or _REASONS.get(status_code, "")
         self.encoding = "utf-8"
+        self._block = header_block
+        self._parsed: Optional[Tuple[str, CaseInsensitiveDict]] = None
+
+    def _headers(self) -> Tuple[str, CaseInsensitiveDict]:
+        # parsed on first use: most callers never read them
+        if self._parsed is None:
+            self._parsed = _parse_headers(self._block)
+        return self._parsed
+
+    @property
+    def headers(self) -> CaseInsensitiveDict:
+        """The response headers, case-insensitive."""
+        return self._headers()[1]
+
+    @property
+    def reason(self) -> str:
+        """The status line's reason phrase ("OK"; HTTP/2 has none: the usual one for the
+        status)."""
+        return self._headers()[0] or _REASONS.get(self.status_code, "")
 
     @property
     def ok(self) -> bool:
