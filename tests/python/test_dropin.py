@@ -389,3 +389,23 @@ def test_close_in_a_child_forked_during_calls_of_other_threads(mock):
     p.close(5)
     c.close()
     assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+async def test_async_api_client_takes_2_18_arguments_in_order(mock):
+    calls = []
+
+    class Strategy:
+        async def execute(self, func, *args, **kwargs):
+            calls.append(func)
+            return await func(*args, **kwargs)
+
+    # async-customerio 2.18's order: key, url, region, retries, request_timeout,
+    # request_limits, user_agent, retry_strategy
+    client = cio.AsyncAPIClient("py-app-key", mock.url, cio.Regions.US, 0, cio.RequestTimeout(5),
+                                cio.RequestLimits(max_connections=2), "my-agent/1", Strategy())
+    try:
+        await client.send_email(cio.SendEmailRequest(1, "a@example.com", {"id": "1"}))
+    finally:
+        await client.close()
+    assert len(calls) == 1
+    assert mock.only()["headers"]["user-agent"] == "my-agent/1"
