@@ -276,9 +276,14 @@ async def test_async_send_email_with_attachment(aapi, mock):
     request.attach("a.bin", b"\x00\x01\x02")
     answer = await aapi.send_email(request)
     assert set(answer) == {"delivery_id", "queued_at"}
+    # with async-customerio's explicit defaults, as it sends them (its to_dict())
     check_send(mock.only(), "/v1/send/email", {"transactional_message_id": 3,
                                                "identifiers": {"cio_id": "c1"},
-                                               "attachments": {"a.bin": "AAEC"}})
+                                               "attachments": {"a.bin": "AAEC"},
+                                               "disable_message_retention": False,
+                                               "send_to_unsubscribed": True, "tracked": True,
+                                               "queue_draft": False,
+                                               "disable_css_preprocessing": False})
 
 
 async def test_async_every_send_and_broadcast(aapi, mock):

@@ -263,28 +263,28 @@ class AsyncAPIClient(AsyncEngineOwner):
     # ---- transactional messages -----------------------------------------------------------
 
     async def send_email(self, request: Union[SendEmailRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("email", request, _E))
+        return await self._submit(a.send("email", request, _E, True))
 
     async def send_push(self, request: Union[SendPushRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("push", request, _E))
+        return await self._submit(a.send("push", request, _E, True))
 
     async def send_sms(self, request: Union[SendSMSRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("sms", request, _E))
+        return await self._submit(a.send("sms", request, _E, True))
 
     async def send_inbox_message(
         self, request: Union[SendInboxMessageRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("inbox_message", request, _E))
+        return await self._submit(a.send("inbox_message", request, _E, True))
 
     async def send_in_app(
         self, request: Union[SendInAppRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("in_app", request, _E))
+        return await self._submit(a.send("in_app", request, _E, True))
 
     async def send_whatsapp(
         self, request: Union[SendWhatsAppRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("whatsapp", request, _E))
+        return await self._submit(a.send("whatsapp", request, _E, True))
 
     async def trigger_broadcast(self, broadcast_id: Id, data: Optional[Mapping[str, Any]] = None,
                                 **audience: Any) -> Dict[str, Any]:

@@ -12,10 +12,11 @@ is sent.
 Differences from the official classes, all additive:
 
 * every argument of either official package is accepted (``device`` and ``custom_device`` for
-  push, ``_from`` for SMS, ...); arguments default to None and None fields are left out, so
-  async-customerio's explicit defaults (``send_to_unsubscribed=True``, ``tracked=True``,
-  ``queue_draft=False``, ...) are the API's own defaults, not sent (``to_dict()`` writes them,
-  as async-customerio's does; ``_to_dict()`` leaves them out, as customerio's does);
+  push, ``_from`` for SMS, ...); arguments default to None and None fields are left out by
+  ``APIClient`` and ``_to_dict()``, as in customerio; ``AsyncAPIClient`` and ``to_dict()``
+  write async-customerio's explicit defaults (``send_to_unsubscribed=True``, ``tracked=True``,
+  ``queue_draft=False``, ...) for the fields left unset, as async-customerio does (they are the
+  API's own defaults);
 * ``disable_css_preproceessing`` (the official spelling) and ``disable_css_preprocessing`` both
   set the API's ``disable_css_preprocessing`` field (the official client sends the misspelled
   key, which the API ignores);

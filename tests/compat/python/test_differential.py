@@ -501,3 +501,36 @@ def test_app_transactional_sends(tls_mock, app_pair, cid, data, kind):
     method = "send_" + kind
     same_keys(tls_mock, lambda: getattr(theirs, method)(getattr(customerio, cls)(**args)),
               lambda: getattr(ours, method)(getattr(cio, cls)(**args)))
+
+
+@pytest.fixture(scope="module")
+def async_app_pair(tls_mock: Mock, loop):
+    async def make():
+        return (async_customerio.AsyncAPIClient(APP_KEY, url=tls_mock.url),
+                cio.AsyncAPIClient(APP_KEY, url=tls_mock.url, retries=0,
+                                   ca_file=tls_mock.ca_file))
+
+    theirs, ours = loop.run_until_complete(make())
+    yield theirs, ours
+    loop.run_until_complete(theirs.close())
+    loop.run_until_complete(ours.close())
+
+
+@SETTINGS
+@given(cid=ids, data=st.dictionaries(st.text(CHARS, min_size=1, max_size=8),
+                                     st.text(CHARS, max_size=12), max_size=3),
+       kind=st.sampled_from(["email", "push", "sms", "inbox_message", "whatsapp"]))
+def test_async_app_transactional_sends(tls_mock, async_app_pair, loop, cid, data, kind):
+    theirs, ours = async_app_pair
+    common = {"transactional_message_id": 1, "identifiers": {"id": cid}, "message_data": data}
+    extra = {"email": {"to": "a@example.com", "_from": "b@example.com", "subject": "s",
+                       "body": "b"},
+             "push": {"title": "t", "message": "m"}, "sms": {"to": "+15555550100"},
+             "inbox_message": {}, "whatsapp": {"to": "+15555550100"}}[kind]
+    cls = {"email": "SendEmailRequest", "push": "SendPushRequest", "sms": "SendSMSRequest",
+           "inbox_message": "SendInboxMessageRequest", "whatsapp": "SendWhatsAppRequest"}[kind]
+    args = dict(common, **extra)
+    method = "send_" + kind
+    same_keys(tls_mock,
+              run(loop, lambda: getattr(theirs, method)(getattr(async_customerio, cls)(**args))),
+              run(loop, lambda: getattr(ours, method)(getattr(cio, cls)(**args))))
