@@ -409,3 +409,14 @@ async def test_async_api_client_takes_2_18_arguments_in_order(mock):
         await client.close()
     assert len(calls) == 1
     assert mock.only()["headers"]["user-agent"] == "my-agent/1"
+
+
+async def test_async_segment_calls_check_arguments_as_2_18(aclient, mock):
+    with pytest.raises(cio.AsyncCustomerIOError, match="segment_id cannot be blank"):
+        await aclient.add_to_segment(0, ["1"])
+    with pytest.raises(cio.AsyncCustomerIOError, match="cannot exceed 1000 items"):
+        await aclient.remove_from_segment(7, ["1"] * 1001)
+    assert mock.requests() == []
+    await aclient.add_to_segment(7, ["1"], id_type=None)
+    req = mock.only()
+    assert req["path"] == "/api/v1/segments/7/add_customers" and not req["query"]

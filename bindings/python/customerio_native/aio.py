@@ -116,6 +116,18 @@ def _require(call: str, **values: Any) -> None:
             raise AsyncCustomerIOError("{} cannot be blank in {}".format(name, call))
 
 
+# async-customerio 2.18's MAX_SEGMENT_CUSTOMER_IDS (Customer.io's limit per request).
+MAX_SEGMENT_CUSTOMER_IDS = 1000
+
+
+def _check_segment_call(call: str, segment_id: Any, customer_ids: Any) -> None:
+    """async-customerio's argument checks for segment membership, with its messages."""
+    _require(call, segment_id=segment_id, customer_ids=customer_ids)
+    if len(customer_ids) > MAX_SEGMENT_CUSTOMER_IDS:
+        raise AsyncCustomerIOError("customer_ids cannot exceed {} items in {}".format(
+            MAX_SEGMENT_CUSTOMER_IDS, call))
+
+
 class AsyncCustomerIO(AsyncEngineOwner):
     """Async client for the Track API v1 and (``.v2``) v2, in the shape of async-customerio
     2.18's ``AsyncCustomerIO``.
@@ -343,16 +355,19 @@ class AsyncCustomerIO(AsyncEngineOwner):
         await self._submit(RESULT_NONE, m.submit_form(form_id, data, self.json_encoder))
 
     async def add_to_segment(self, segment_id: Id, customer_ids: List[Id],
-                             id_type: str = "id") -> None:
-        """Add customers to a manual segment."""
-        await self._submit(RESULT_NONE, m.segment(True, segment_id, customer_ids, id_type,
-                                                  AsyncCustomerIOError))
+                             id_type: Optional[str] = None) -> None:
+        """Add customers (at most 1,000) to a manual segment; id_type "id" (default), "email"
+        or "cio_id"."""
+        _check_segment_call("add_to_segment", segment_id, customer_ids)
+        await self._submit(RESULT_NONE, m.segment(True, segment_id, customer_ids,
+                                                  id_type or "id", AsyncCustomerIOError))
 
     async def remove_from_segment(self, segment_id: Id, customer_ids: List[Id],
-                                  id_type: str = "id") -> None:
-        """Remove customers from a manual segment."""
-        await self._submit(RESULT_NONE, m.segment(False, segment_id, customer_ids, id_type,
-                                                  AsyncCustomerIOError))
+                                  id_type: Optional[str] = None) -> None:
+        """Remove customers (at most 1,000) from a manual segment."""
+        _check_segment_call("remove_from_segment", segment_id, customer_ids)
+        await self._submit(RESULT_NONE, m.segment(False, segment_id, customer_ids,
+                                                  id_type or "id", AsyncCustomerIOError))
 
     # ---- Track API v2 (deprecated entry points of async-customerio, kept) -----------------
 

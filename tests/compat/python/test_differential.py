@@ -22,6 +22,7 @@ Differences that remain, each with its reason (the README's Python section lists
 | AsyncCustomerIO retries | none without a retry_strategy | libcustomerio's (408, 429, 5xx, network) | a drop-in keeps delivering; ``retries=0`` turns it off |
 | return value of a sync call | ``requests.Response`` | ``customerio_native.Response`` | same ``status_code``, ``ok``, ``json()``, ``text``, ``headers``; compared below |
 | a string holding NUL (``"\\u0000"``) | sent | refused before sending (InvalidValueError's class: CustomerIOException / AsyncCustomerIOError) | libcustomerio's JSON check refuses ``\\u0000`` (C strings); not generated below |
+| ``host=`` without a scheme and a port other than 443 | ``https://host:port`` | ``http://host:port`` | the emulator and most relays are plain http; give ``host="https://..."`` (as this file does) |
 | User-Agent, X-Request-Id, X-Timestamp headers | the official client's | ours / not sent | not part of the API |
 """
 
@@ -330,6 +331,8 @@ def test_async_2_18_methods(tls_mock, apair, loop, dlv, dev, form, href, metric,
         (lambda c: c.report_push_metric(dlv, dev, event, timestamp=ts)),
         (lambda c: c.get_region()),
         (lambda c: c.submit_form(form, **fields)),
+        (lambda c: c.add_to_segment(7, [dev, 5])),
+        (lambda c: c.remove_from_segment(7, [dev], id_type="email")),
     ]
     for call in calls:
         same(tls_mock, run(loop, lambda: call(theirs)), run(loop, lambda: call(ours)))
@@ -340,7 +343,9 @@ def test_async_2_18_methods(tls_mock, apair, loop, dlv, dev, form, href, metric,
     lambda c: c.delete(None), lambda c: c.add_device("5", "", "ios"),
     lambda c: c.merge_customers("id", 0, "id", "2"), lambda c: c.unsubscribe(""),
     lambda c: c.submit_form("f"), lambda c: c.report_metric("", "opened"),
-    lambda c: c.track("5", "e", bad=object())])
+    lambda c: c.track("5", "e", bad=object()), lambda c: c.add_to_segment(0, ["1"]),
+    lambda c: c.add_to_segment(7, []), lambda c: c.remove_from_segment(7, ["1"] * 1001),
+    lambda c: c.add_to_segment(7, ["1"], id_type="phone")])
 def test_async_refusals_raise_the_same_class(tls_mock, apair, loop, call):
     theirs, ours = apair
     same(tls_mock, run(loop, lambda: call(theirs)), run(loop, lambda: call(ours)))
