@@ -443,7 +443,7 @@ def seen_list(raw: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return out
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=6)  # 6 calls an example
 @given(uid=ids, event=names, p=props, ts=st.none() | times)
 def test_analytics_identify_track_page_screen_group_alias(tls_mock, cdp_pair, uid, event, p, ts):
     theirs, ours = cdp_pair
@@ -539,3 +539,34 @@ def test_async_app_transactional_sends(tls_mock, async_app_pair, loop, cid, data
     same_keys(tls_mock,
               run(loop, lambda: getattr(theirs, method)(getattr(async_customerio, cls)(**args))),
               run(loop, lambda: getattr(ours, method)(getattr(cio, cls)(**args))))
+
+
+# ---- async-customerio 2.18 .v2 (Track API v2) -------------------------------------------------
+
+
+@settings(SETTINGS, max_examples=5)  # 17 calls an example
+@given(pid=ids, other=ids, kind=st.sampled_from(["id", "email", "cio_id"]), name=names,
+       a=attrs, dev=plain_ids, otype=plain_ids, oid=plain_ids)
+def test_async_v2_helpers(tls_mock, apair, loop, pid, other, kind, name, a, dev, otype, oid):
+    theirs, ours = apair
+    person = {kind: pid}
+    obj = {"object_type_id": otype, "object_id": oid}
+    rel = [{"identifiers": obj}]
+    calls = [
+        lambda v: v.identify_person(person, **a), lambda v: v.delete_person(person),
+        lambda v: v.track_person_event(person, name, **a),
+        lambda v: v.person_pageview(person, name, **a),
+        lambda v: v.person_screen(person, name, **a),
+        lambda v: v.add_person_device(person, dev, "ios", last_used=1700000000),
+        lambda v: v.delete_person_device(person, dev),
+        lambda v: v.suppress_person(person), lambda v: v.unsuppress_person(person),
+        lambda v: v.merge_persons(person, {"email": other}),
+        lambda v: v.add_person_relationships(person, rel),
+        lambda v: v.delete_person_relationships(person, rel),
+        lambda v: v.identify_object(obj, **a), lambda v: v.delete_object(obj),
+        lambda v: v.track_object_event(obj, name, **a),
+        lambda v: v.add_object_relationships(obj, [{"identifiers": person}]),
+        lambda v: v.delete_object_relationships(obj, [{"identifiers": person}]),
+    ]
+    for call in calls:
+        same(tls_mock, run(loop, lambda: call(theirs.v2)), run(loop, lambda: call(ours.v2)))
