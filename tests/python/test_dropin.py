@@ -420,3 +420,18 @@ async def test_async_segment_calls_check_arguments_as_2_18(aclient, mock):
     await aclient.add_to_segment(7, ["1"], id_type=None)
     req = mock.only()
     assert req["path"] == "/api/v1/segments/7/add_customers" and not req["query"]
+
+
+def test_a_cycle_a_bad_key_and_deep_nesting_raise_the_package_error(client, mock):
+    cyclic = {"a": 1}
+    cyclic["loop"] = cyclic
+    with pytest.raises(cio.InvalidValueError, match=r"attributes\.loop(\.loop)* contains itself"):
+        client.identify(5, **cyclic)
+    with pytest.raises(cio.InvalidValueError, match=r"^data: keys must be"):
+        client.track(5, "e", data={"nested": {(1, 2): "tuple key"}})
+    deep: list = []
+    for _ in range(100000):
+        deep = [deep]
+    with pytest.raises(cio.InvalidValueError, match="nested too deeply"):
+        client.track(5, "e", data={"deep": deep})
+    assert mock.requests() == []

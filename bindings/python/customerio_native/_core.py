@@ -64,25 +64,37 @@ def to_unix(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: Any, active: Dict[int, None]) -> Any:
     if value.__class__ is float:
         return None if value != value else value
     if isinstance(value, datetime):
         return to_unix(value)
     if isinstance(value, float) and math.isnan(value):  # a float subclass
         return None
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
+    if isinstance(value, (dict, list)):
+        key = id(value)
+        if key in active:  # a cycle: left as it is, for dumps() to name
+            return value
+        active[key] = None
+        try:
+            if isinstance(value, dict):
+                return {k: _clean(item, active) for k, item in value.items()}
+            return [_clean(item, active) for item in value]
+        finally:
+            del active[key]
     return value
 
 
 def sanitize(data: Mapping[str, Any]) -> Dict[str, Any]:
     """The official clients' clean-up (customerio 3.2 ``ClientBase._sanitize``,
     async-customerio 2.18 ``utils.sanitize``): datetimes become unix seconds and NaN becomes
-    null, at the top level and inside nested dicts and lists (not tuples, as there)."""
-    return {key: _clean(value) for key, value in data.items()}
+    null, at the top level and inside nested dicts and lists (not tuples, as there). A cycle or
+    nesting too deep for it is left for dumps() to refuse with InvalidValueError."""
+    active: Dict[int, None] = {id(data): None}
+    try:
+        return {key: _clean(value, active) for key, value in data.items()}
+    except RecursionError:
+        return dict(data)
 
 
 class DatetimeEncoder(json.JSONEncoder):
@@ -101,8 +113,8 @@ def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None, allow_nan: bo
     costs in Python. Same output as json.dumps(data, cls=encoder, allow_nan=allow_nan,
     ensure_ascii=ensure_ascii, separators=(",", ":")).
 
-    The C scanner is made per call (0.3 us) with its own cycle-detection dict: one shared
-    between calls made threads encoding the same dict at once see a "circular reference", and a
+    The C scanner is made per call (0.3 us) with its own cycle-detection dict. With one dict
+    for every call, threads encoding the same dict at once saw a "circular reference", and a
     call that failed half-way left its entries behind, refusing that dict ever after."""
     enc = (encoder or DatetimeEncoder)(separators=(",", ":"), allow_nan=allow_nan,
                                        ensure_ascii=ensure_ascii)
@@ -154,16 +166,23 @@ def dumps(data: Any, encoder: Optional[Type[json.JSONEncoder]] = None,
     cls = encoder or DatetimeEncoder
     try:
         return json.dumps(data, cls=cls, separators=(",", ":"))
-    except (TypeError, ValueError, RecursionError) as e:
-        found = _path_of_bad_value(data, cls, field, {})
-        where, value = found if found is not None else (field, data)
-        if isinstance(value, (dict, list, tuple)):
-            why = "contains itself (a circular reference)"
+    except RecursionError as e:
+        message = "{} is nested too deeply".format(field)
+        cause: BaseException = e
+    except (TypeError, ValueError) as e:
+        cause = e
+        try:
+            found = _path_of_bad_value(data, cls, field, {})
+        except RecursionError:
+            found = None
+        if found is None:  # e.g. a dict key that is not a str: the encoder's own words
+            message = "{}: {}".format(field, e)
+        elif isinstance(found[1], (dict, list, tuple)):
+            message = "{} contains itself (a circular reference)".format(found[0])
         else:
-            why = "is a {} JSON cannot carry".format(type(value).__name__)
-        raise InvalidValueError("{} {}".format(where, why),
-                                code=_n.CIO_E_INVALID_ARGUMENT,
-                                code_name=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from e
+            message = "{} is a {} JSON cannot carry".format(found[0], type(found[1]).__name__)
+    raise InvalidValueError(message, code=_n.CIO_E_INVALID_ARGUMENT,
+                            code_name=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from cause
 
 
 def id_text(value: Any) -> Optional[str]:
