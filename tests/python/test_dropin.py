@@ -57,9 +57,9 @@ def test_track_data_and_keyword_attributes_together_raise(client, mock):
 
 
 def test_track_timestamp_int_refuses_is_left_out_as_in_3_2(client, mock):
-    client.track(5, "purchase", data={}, timestamp="not a number")
+    client.track(5, "purchase", data={"a": 1}, timestamp="not a number")
     _, b = only_event(mock)
-    assert "timestamp" not in b
+    assert "timestamp" not in b and b["data"] == {"a": 1}
 
 
 def test_track_anonymous_takes_3_2_arguments(client, mock):
