@@ -207,6 +207,21 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 }
 %}
 
+%{
+/* The answer to this thread's last synchronous call that succeeded (cio_last_response()), as
+ * (http_status, body: bytes, headers: bytes), or None. Read right after the call, on the same
+ * thread (the GIL is held, so nothing else runs a cio_* call on it in between). */
+static PyObject *cio_py_last_response(void) {
+    const cio_response_t *r = cio_last_response();
+    if (r == NULL) {
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(iNN)", r->http_status,
+                         PyBytes_FromStringAndSize(r->body, (Py_ssize_t)r->body_len),
+                         PyBytes_FromStringAndSize(r->headers, (Py_ssize_t)r->headers_len));
+}
+%}
+
 %init %{
     cio_py_error_type = PyErr_NewExceptionWithDoc(
         "customerio_native._native.Error",
@@ -251,6 +266,29 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 %typemap(in, numinputs=0) cio_region_t *out (cio_region_t tmp = CIO_REGION_DEFAULT) { $1 = &tmp; }
 %typemap(argout) cio_region_t *out {
     $result = SWIG_Python_AppendOutput($result, PyLong_FromLong((long)*$1));
+}
+
+/* A server's JSON answer (cio_track_region): bytes, or None when the call was made
+ * asynchronous. The App API's calls get the same mapping from app.i. */
+%typemap(in, numinputs=0) char **response_json (char *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) char **response_json {
+    if (*$1 != NULL) {
+        PyObject *answer = PyBytes_FromString(*$1);
+        free(*$1);
+        *$1 = NULL;
+        if (answer == NULL) {
+            SWIG_fail;
+        }
+        $result = SWIG_Python_AppendOutput($result, answer);
+    } else {
+        $result = SWIG_Python_AppendOutput($result, SWIG_Py_Void());
+    }
+}
+%typemap(freearg) char **response_json {
+    if ($1 != NULL && *$1 != NULL) {
+        free(*$1);
+        *$1 = NULL;
+    }
 }
 
 /* Optional event fields: None, or a tuple (timestamp: int, id: str | None). */
@@ -351,6 +389,10 @@ static PyObject *cio_py_batch_result_items(const cio_batch_result_t *r) {
 %feature("nothread") cio_last_error;
 %feature("nothread") cio_error_clear;
 
+/* A success's answer comes back from cio_py_last_response() as a tuple. */
+%ignore cio_response;
+%ignore cio_last_response;
+%feature("nothread") cio_py_last_response;
 /* Errors are raised from the status typemap (which reads cio_last_error()); event options are
  * (timestamp, id) tuples. */
 %ignore cio_error;
@@ -583,6 +625,19 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
     return rb_ary_new_from_args(2, SIZET2NUM(cio_batch_result_request_count(r)), errors);
 }
 
+/* The answer to this thread's last synchronous call that succeeded, as [http_status, body,
+ * headers] (headers: the status line and header lines as received, "" when not kept), or nil
+ * (cio_last_response()). Read right after the call, on the same thread, with the GVL held. */
+static VALUE cio_rb_last_response(void) {
+    const cio_response_t *r = cio_last_response();
+    if (r == NULL) {
+        return Qnil;
+    }
+    return rb_ary_new_from_args(3, INT2NUM(r->http_status),
+                                rb_utf8_str_new(r->body, (long)r->body_len),
+                                rb_str_new(r->headers, (long)r->headers_len));
+}
+
 #include "cio_rb_nogvl.h"
 %}
 
@@ -692,6 +747,10 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 %ignore cio_last_error;
 %ignore cio_error_clear;
 %ignore cio_event_options;
+/* The last 2xx answer comes back from cio_rb_last_response() as an Array. */
+%ignore cio_response;
+%ignore cio_last_response;
+%typemap(out) VALUE cio_rb_last_response { $result = $1; }
 
 /* Asynchronous calls are for event loops; the Ruby classes make blocking calls that release the
  * GVL instead. Completion queues are wrapped for the delivery pipeline's reports only
@@ -813,6 +872,10 @@ cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);
+PyObject *cio_py_last_response(void);
+#endif
+#ifdef SWIGRUBY
+VALUE cio_rb_last_response(void);
 #endif
 %include "app.i"
 %include "pipeline.i"

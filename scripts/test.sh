@@ -12,9 +12,14 @@ ctest --test-dir "$build" --output-on-failure -j2
 echo "== Python suite"
 venv="$build/venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check pytest pytest-asyncio
-# the official async client, for the differential checks (tests/python/test_dropin_*.py)
-"$venv/bin/pip" install -q --disable-pip-version-check 'async-customerio==2.18.*'
+# The official clients (PyPI) for the differential tests in tests/compat/python, and hypothesis.
+"$venv/bin/pip" install -q --disable-pip-version-check pytest pytest-asyncio hypothesis \
+  'customerio==3.2.*' 'async-customerio==2.18.*' 'customerio-cdp-analytics==1.1.*'
+# customerio-cdp-analytics ships a customerio/__init__.py too: when it was installed last, put
+# customerio 3.2's back (its analytics subpackage stays).
+"$venv/bin/python" -c 'import customerio; customerio.CustomerIO' 2>/dev/null ||
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+    'customerio==3.2.*'
 "$venv/bin/pip" install -q --disable-pip-version-check .
 rc=0
 CIO_MOCK_BIN="$(cd "$build" && pwd)/mock/cio-mock" \
@@ -24,6 +29,12 @@ if [ "$rc" -eq 5 ]; then
   exit 1
 fi
 [ "$rc" -eq 0 ] || exit "$rc"
+
+# Differential: the same calls through the official clients and ours against one emulator
+# over TLS (a throw-away CA made with openssl), compared request for request.
+echo "== Python differential suite (customerio 3.2, async-customerio 2.18)"
+CIO_MOCK_BIN="$(cd "$build" && pwd)/mock/cio-mock" \
+  "$venv/bin/python" -m pytest tests/compat/python -q -p no:cacheprovider
 
 # Ruby: build the gem the way a user does (`gem build` in bindings/ruby, which copies the C core
 # and the SWIG wrapper into it), install it offline into a GEM_HOME under the build directory,

@@ -1,7 +1,9 @@
 /* Track API v1: one function per endpoint, validating everything before building the request. */
 #include "internal.h"
+#include "json_scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -191,6 +193,49 @@ cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const
     return send_v1(client, call, "PUT", &path, &body, !ok);
 }
 
+/* Whether the object text (from '{' to '}') has members: anything but blanks inside. */
+static bool has_members(const cio_json_value_t *object) {
+    for (size_t i = 1; i + 1 < object->len; i++) {
+        char c = object->text[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return true;
+    }
+    return false;
+}
+
+cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id,
+                                   const char *device_id, const char *platform,
+                                   const char *fields_json) {
+    const char *call = "add_device";
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st == CIO_OK)
+        st = cio__check_device(call, "device_id", device_id, platform, 0, NULL);
+    cio_json_value_t fields = {0}, member;
+    if (st == CIO_OK && fields_json != NULL)
+        st = cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, &fields,
+                                     NULL);
+    if (st == CIO_OK && fields_json != NULL && fields.kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
+                       cio__jkind_name(fields.kind));
+    /* id and platform are the arguments: a second copy in the object would be ambiguous */
+    if (st == CIO_OK && fields_json != NULL &&
+        (cio__jget(&fields, "id", &member) || cio__jget(&fields, "platform", &member)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT,
+                       "%s: fields must not hold id or platform (pass them as arguments)", call);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = customer_path(&path, customer_id, "/devices") &&
+              cio__buf_appends(&body, "{\"device\":{\"id\":") &&
+              cio__buf_append_json_string(&body, device_id) &&
+              cio__buf_printf(&body, ",\"platform\":\"%s\"", platform);
+    if (ok && fields_json != NULL && has_members(&fields))
+        ok = cio__buf_appends(&body, ",") &&
+             cio__buf_append(&body, fields.text + 1, fields.len - 2); /* the members, as given */
+    ok = ok && cio__buf_appends(&body, "}}");
+    return send_v1(client, call, "PUT", &path, &body, !ok);
+}
+
 cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
                                const char *device_id) {
     const char *call = "delete_device";
@@ -350,4 +395,72 @@ cio_status_t cio_segment_remove_customers(cio_client_t *client, const char *segm
                                           cio_id_type_t id_type) {
     return segment_members(client, "segment_remove_customers", "remove_customers", segment_id, ids,
                            count, id_type);
+}
+
+cio_status_t cio_unsubscribe(cio_client_t *client, const char *delivery_id) {
+    const char *call = "unsubscribe";
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "delivery_id", delivery_id);
+    if (st != CIO_OK)
+        return st;
+    /* served from the host root, outside /api/v1 */
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/unsubscribe/") &&
+              cio__buf_append_path_segment(&path, delivery_id) &&
+              cio__buf_appends(&body, "{\"unsubscribe\":true}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_submit_form(cio_client_t *client, const char *form_id, const char *data_json) {
+    const char *call = "submit_form";
+    cio_json_value_t data = {0};
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "form_id", form_id);
+    if (st == CIO_OK && data_json == NULL)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data is empty", call);
+    if (st == CIO_OK)
+        st = cio__json_scan_argument(call, "data", data_json, strlen(data_json), 1, &data, NULL);
+    if (st == CIO_OK && data.kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data must be a JSON object (got %s)", call,
+                       cio__jkind_name(data.kind));
+    if (st == CIO_OK && cio__jcount(&data) == 0)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: data is empty", call);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = cio__buf_appends(&path, "/api/v1/forms/") &&
+              cio__buf_append_path_segment(&path, form_id) && cio__buf_appends(&path, "/submit") &&
+              cio__buf_appends(&body, "{\"data\":") &&
+              cio__buf_append(&body, data.text, data.len) && cio__buf_appends(&body, "}");
+    return send_v1(client, call, "POST", &path, &body, !ok);
+}
+
+cio_status_t cio_track_region(cio_client_t *client, char **response_json) {
+    const char *call = "track_region";
+    if (response_json != NULL)
+        *response_json = NULL;
+    cio_status_t st = cio__require_track_credentials(client, call);
+    if (st != CIO_OK)
+        return st;
+    cio_http_call_t http = {
+        .method = "GET", .path = "/api/v1/accounts/region", .auth = CIO_AUTH_TRACK};
+    st = cio__http_send(client, call, &http);
+    /* A synchronous exchange leaves its status in http; an asynchronous one (cio_async_next)
+     * does not, and its answer goes to the completion instead. */
+    if (st == CIO_OK && response_json != NULL && http.http_status != 0) {
+        bool empty = http.response == NULL || http.response_len == 0;
+        size_t len = empty ? 2 : http.response_len;
+        char *copy = malloc(len + 1);
+        if (copy == NULL) {
+            st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+        } else {
+            memcpy(copy, empty ? "{}" : http.response, len);
+            copy[len] = '\0';
+            *response_json = copy;
+        }
+    }
+    cio__http_call_cleanup(&http);
+    return st;
 }

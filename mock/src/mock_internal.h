@@ -112,7 +112,8 @@ typedef struct mock_route_table {
 
 /* Route tables, one per routes_*.c file. Register new ones in router.c. */
 extern const mock_route_table_t mock_routes_track_v1;
-extern const mock_route_table_t mock_routes_track_push; /* /push/events (official gems' path) */
+extern const mock_route_table_t mock_routes_track_push;  /* /push/events (official gems' path) */
+extern const mock_route_table_t mock_routes_unsubscribe; /* routes_track_v1.c */
 extern const mock_route_table_t mock_routes_track_v2;
 extern const mock_route_table_t mock_routes_cdp;
 extern const mock_route_table_t mock_routes_app; /* routes_app.c: the App API under /v1 */

@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* clang-format off */
 static const mock_route_table_t *const route_tables[] = {
-    &mock_routes_track_v1, &mock_routes_track_push, &mock_routes_track_v2,
-    &mock_routes_app,      &mock_routes_cdp,
+    &mock_routes_track_v1,
+    &mock_routes_track_push,  /* routes_track_v1.c: /push/events, the official gems' path */
+    &mock_routes_unsubscribe, /* routes_track_v1.c: /unsubscribe at the Track host's root */
+    &mock_routes_track_v2,
+    &mock_routes_app,
+    &mock_routes_cdp,
 };
+/* clang-format on */
 
 #define N_ROUTE_TABLES (sizeof(route_tables) / sizeof(route_tables[0]))
 

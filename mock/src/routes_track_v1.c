@@ -87,6 +87,23 @@ static void handle_segment_members(const mock_request_t *req, mock_response_t *r
     json_decref(body);
 }
 
+/* GET /accounts/region: the emulator is one region, answered as Customer.io's US one. */
+static void handle_region(const mock_request_t *req, mock_response_t *res) {
+    (void)req;
+    mock_reply_text(res, MHD_HTTP_OK,
+                    "{\"url\":\"https://track.customer.io\",\"region\":\"us\","
+                    "\"environment_id\":1}");
+}
+
+/* POST /forms/{form_id}/submit {"data": {...}}. */
+static void handle_form(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL && mock_require_object(req, res, body, "data", "data")) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
 static const mock_route_t track_v1_routes[] = {
     {"PUT", "/customers/{id}", handle_identify},
     {"DELETE", "/customers/{id}", handle_optional_body},
@@ -101,6 +118,8 @@ static const mock_route_t track_v1_routes[] = {
     {"POST", "/metrics", handle_metric},
     {"POST", "/segments/{segment_id}/add_customers", handle_segment_members},
     {"POST", "/segments/{segment_id}/remove_customers", handle_segment_members},
+    {"GET", "/accounts/region", handle_region},
+    {"POST", "/forms/{form_id}/submit", handle_form},
 };
 
 const mock_route_table_t mock_routes_track_v1 = {
@@ -125,4 +144,26 @@ const mock_route_table_t mock_routes_track_push = {
     .reply_error = NULL,
     .routes = track_push_routes,
     .n_routes = sizeof(track_push_routes) / sizeof(track_push_routes[0]),
+};
+
+/* POST /unsubscribe/{delivery_id} {"unsubscribe": true}: served from the Track host's root. */
+static void handle_unsubscribe(const mock_request_t *req, mock_response_t *res) {
+    json_t *body = mock_parse_object_body(req, res, true);
+    if (body != NULL) {
+        reply_ok(res);
+    }
+    json_decref(body);
+}
+
+static const mock_route_t unsubscribe_routes[] = {
+    {"POST", "/{delivery_id}", handle_unsubscribe},
+};
+
+const mock_route_table_t mock_routes_unsubscribe = {
+    .prefix = "/unsubscribe",
+    .auth = MOCK_AUTH_TRACK_BASIC,
+    .max_body = TRACK_V1_MAX_BODY,
+    .reply_error = NULL,
+    .routes = unsubscribe_routes,
+    .n_routes = sizeof(unsubscribe_routes) / sizeof(unsubscribe_routes[0]),
 };

@@ -222,6 +222,41 @@ Test(track_v1, test_add_device_percent_encodes_customer_id) {
                                    "{\"device\":{\"id\":\"t\",\"platform\":\"ios\"}}"));
 }
 
+Test(track_v1, test_add_device_fields_sends_every_member_after_id_and_platform) {
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-1", "ios",
+                                    "{\"last_used\":1700000000,\"attributes\":{\"a\":1},"
+                                    "\"push_enabled\":false,\"app_version\":\"2.0\"}"));
+    json_decref(expect_one_request("PUT", "/api/v1/customers/cust-1/devices",
+                                   "{\"device\":{\"id\":\"tok-1\",\"platform\":\"ios\","
+                                   "\"last_used\":1700000000,\"attributes\":{\"a\":1},"
+                                   "\"push_enabled\":false,\"app_version\":\"2.0\"}}"));
+}
+
+Test(track_v1, test_add_device_fields_with_an_empty_object_or_null_sends_id_and_platform) {
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-1", "android", " { } "));
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-2", "android", NULL));
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "body"),
+                     "{\"device\":{\"id\":\"tok-1\",\"platform\":\"android\"}}");
+    cr_assert_str_eq(req_str(json_array_get(reqs, 1), "body"),
+                     "{\"device\":{\"id\":\"tok-2\",\"platform\":\"android\"}}");
+    json_decref(reqs);
+}
+
+Test(track_v1, test_add_device_fields_refuses_id_platform_and_non_objects) {
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"id\":\"x\"}"),
+                 CIO_E_INVALID_ARGUMENT, "add_device", "id or platform");
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"platform\":\"web\"}"),
+                 CIO_E_INVALID_ARGUMENT, "add_device", "id or platform");
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "[1]"), CIO_E_INVALID_ARGUMENT,
+                 "fields must be a JSON object", NULL);
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"a\":"),
+                 CIO_E_INVALID_ARGUMENT, "fields is not valid JSON", NULL);
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 0, "nothing was sent");
+    json_decref(reqs);
+}
+
 Test(track_v1, test_delete_device_percent_encodes_both_ids) {
     expect_ok(cio_delete_device(fx.client, "a/b", "tok:en/1 2"));
     json_decref(
@@ -451,5 +486,52 @@ Test(track_v1, test_a_forked_child_uses_and_frees_its_parents_client) {
         cr_assert_str_eq(json_string_value(json_object_get(body, "name")), want[i]);
         json_decref(body);
     }
+    json_decref(reqs);
+}
+
+/* ---- async-customerio 2.18's unsubscribe, submit_form and get_region ---- */
+
+Test(track_v1, test_unsubscribe_posts_at_the_host_root) {
+    expect_ok(cio_unsubscribe(fx.client, "dlv/1"));
+    json_t *req = expect_one_request("POST", "/unsubscribe/dlv%2F1", "{\"unsubscribe\":true}");
+    expect_track_headers(req);
+    json_decref(req);
+}
+
+Test(track_v1, test_unsubscribe_refuses_a_blank_delivery_id) {
+    expect_error(cio_unsubscribe(fx.client, ""), CIO_E_INVALID_ARGUMENT, "unsubscribe",
+                 "delivery_id");
+    expect_nothing_sent();
+}
+
+Test(track_v1, test_submit_form_wraps_the_fields_in_data) {
+    expect_ok(cio_submit_form(fx.client, "form 1", "{\"email\":\"a@example.com\",\"n\":\"1\"}"));
+    json_decref(expect_one_request("POST", "/api/v1/forms/form%201/submit",
+                                   "{\"data\":{\"email\":\"a@example.com\",\"n\":\"1\"}}"));
+}
+
+Test(track_v1, test_submit_form_refuses_empty_data_and_non_objects) {
+    expect_error(cio_submit_form(fx.client, "f", NULL), CIO_E_INVALID_ARGUMENT, "submit_form",
+                 "data is empty");
+    expect_error(cio_submit_form(fx.client, "f", " {} "), CIO_E_INVALID_ARGUMENT, "submit_form",
+                 "data is empty");
+    expect_error(cio_submit_form(fx.client, "f", "[1]"), CIO_E_INVALID_ARGUMENT,
+                 "data must be a JSON object", NULL);
+    expect_error(cio_submit_form(fx.client, "", "{\"a\":\"b\"}"), CIO_E_INVALID_ARGUMENT,
+                 "submit_form", "form_id");
+    expect_nothing_sent();
+}
+
+Test(track_v1, test_track_region_returns_the_answer) {
+    char *answer = NULL;
+    expect_ok(cio_track_region(fx.client, &answer));
+    cr_assert_not_null(answer);
+    json_t *parsed = json_loads(answer, 0, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(parsed, "region")), "us");
+    json_decref(parsed);
+    cio_free(answer);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "method"), "GET");
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "path"), "/api/v1/accounts/region");
     json_decref(reqs);
 }

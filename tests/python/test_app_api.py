@@ -83,7 +83,10 @@ def test_attachments_are_raw_bytes_base64_encoded_by_the_core(api, mock):
     }
     # The official _to_dict() shape: attachments base64 text.
     assert request._to_dict()["attachments"] == sent
-    assert request.to_dict() == request._to_dict()
+    # async-customerio's to_dict(): the same, with its explicit defaults written.
+    assert request.to_dict() == dict(request._to_dict(), disable_message_retention=False,
+                                     send_to_unsubscribed=True, tracked=True, queue_draft=False,
+                                     disable_css_preprocessing=False)
 
 
 def test_attach_encode_false_rejects_bad_base64():
@@ -273,9 +276,14 @@ async def test_async_send_email_with_attachment(aapi, mock):
     request.attach("a.bin", b"\x00\x01\x02")
     answer = await aapi.send_email(request)
     assert set(answer) == {"delivery_id", "queued_at"}
+    # with async-customerio's explicit defaults, as it sends them (its to_dict())
     check_send(mock.only(), "/v1/send/email", {"transactional_message_id": 3,
                                                "identifiers": {"cio_id": "c1"},
-                                               "attachments": {"a.bin": "AAEC"}})
+                                               "attachments": {"a.bin": "AAEC"},
+                                               "disable_message_retention": False,
+                                               "send_to_unsubscribed": True, "tracked": True,
+                                               "queue_draft": False,
+                                               "disable_css_preprocessing": False})
 
 
 async def test_async_every_send_and_broadcast(aapi, mock):
@@ -353,7 +361,7 @@ def test_request_classes_keep_the_official_constructors():
                                "message": "message"}
     inbox = cio.SendInboxMessageRequest(3, {"email": "a@b.c"}, True)
     assert inbox.to_dict() == {"transactional_message_id": 3, "identifiers": {"email": "a@b.c"},
-                               "disable_message_retention": True}
+                               "disable_message_retention": True, "queue_draft": False}
     assert json.loads(json.dumps(email._to_dict()))  # plain JSON types
 
 

@@ -77,8 +77,8 @@ async def test_backfill_rejects_non_int_timestamp(aclient, mock):
 
 
 async def test_validation_error_raises_before_anything_is_sent(aclient, mock):
-    with pytest.raises(cio.AsyncCustomerIOError, match="track: customer_id is empty"):
-        await aclient.track("", "e")
+    with pytest.raises(cio.AsyncCustomerIOError, match="track: name is empty"):
+        await aclient.track("5", "")
     await aclient.track("5", "e")  # nothing left armed: this one goes out normally
     assert len(mock.requests()) == 1
 

@@ -18,18 +18,38 @@ from __future__ import annotations
 import logging
 
 from ._core import __version__
-from .aio import DEFAULT_REQUEST_TIMEOUT, AsyncCustomerIO, RequestTimeout
+from .aio import (
+    DEFAULT_REQUEST_LIMITS,
+    DEFAULT_REQUEST_TIMEOUT,
+    AsyncCustomerIO,
+    RequestLimits,
+    RequestTimeout,
+    RetryStrategy,
+)
 from .aio_api import AsyncAPIClient
 from .api import APIClient
-from .constants import CIOID, EMAIL, ID
+from .constants import (
+    CIOID,
+    EMAIL,
+    ID,
+    IdentifierCIOID,
+    IdentifierCIOObject,
+    IdentifierEMAIL,
+    IdentifierID,
+    IdentifierObject,
+    ObjectIdentifiers,
+    PersonIdentifiers,
+)
 from .errors import (
     AsyncCustomerIOError,
     AsyncCustomerIORetryableError,
     BaseAsyncCustomerIOError,
     CustomerIOException,
+    InvalidValueError,
 )
 from .pipeline import DeliveryReport, Pipeline, PipelineError, QueueFullError
 from .regions import Region, Regions
+from .response import Response
 from .send import (
     RequestError,
     SendEmailRequest,
@@ -60,18 +80,30 @@ __all__ = [
     "CIOID",
     "CustomerIO",
     "CustomerIOException",
+    "DEFAULT_REQUEST_LIMITS",
     "DEFAULT_REQUEST_TIMEOUT",
     "DeliveryReport",
     "EMAIL",
     "EntityPayload",
     "ID",
+    "IdentifierCIOID",
+    "IdentifierCIOObject",
+    "IdentifierEMAIL",
+    "IdentifierID",
+    "IdentifierObject",
+    "InvalidValueError",
+    "ObjectIdentifiers",
+    "PersonIdentifiers",
     "Pipeline",
     "PipelineError",
     "QueueFullError",
     "Region",
     "Regions",
     "RequestError",
+    "RequestLimits",
     "RequestTimeout",
+    "Response",
+    "RetryStrategy",
     "SendEmailRequest",
     "SendInAppRequest",
     "SendInboxMessageRequest",

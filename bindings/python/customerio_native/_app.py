@@ -90,8 +90,14 @@ _SEND_PLAIN = {
 }
 
 
-def send(kind: str, request: Any, error: ErrorClass) -> Spec:
+def send(kind: str, request: Any, error: ErrorClass, async_defaults: bool = False) -> Spec:
+    """async_defaults: a request object's fields left unset are sent with async-customerio's
+    explicit defaults (``send_to_unsubscribed: true``, ...), as AsyncAPIClient's peer sends
+    them; the API's own defaults are the same."""
     payload, files = request_parts(request, error)
+    if async_defaults:
+        for key, value in getattr(request, "_ASYNC_DEFAULTS", ()):
+            payload.setdefault(key, value)
     text = dumps(payload)
     if kind in _SEND_WITH_FILES:
         return (_SEND_WITH_FILES[kind](), text, files or None)

@@ -27,9 +27,11 @@ from .errors import (
     AsyncCustomerIORetryableError,
     BaseAsyncCustomerIOError,
     CustomerIOException,
+    InvalidValueError,
     _ErrorDetails,
 )
 from .regions import Region
+from .response import from_native
 
 logger = logging.getLogger("customerio_native")
 
@@ -62,18 +64,37 @@ def to_unix(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
+def _clean(value: Any, active: Dict[int, None]) -> Any:
+    if value.__class__ is float:
+        return None if value != value else value
+    if isinstance(value, datetime):
+        return to_unix(value)
+    if isinstance(value, float) and math.isnan(value):  # a float subclass
+        return None
+    if isinstance(value, (dict, list)):
+        key = id(value)
+        if key in active:  # a cycle: left as it is, for dumps() to name
+            return value
+        active[key] = None
+        try:
+            if isinstance(value, dict):
+                return {k: _clean(item, active) for k, item in value.items()}
+            return [_clean(item, active) for item in value]
+        finally:
+            del active[key]
+    return value
+
+
 def sanitize(data: Mapping[str, Any]) -> Dict[str, Any]:
-    """The official client's top-level clean-up: datetimes become unix seconds, NaN becomes
-    null."""
-    out: Dict[str, Any] = dict(data)
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            out[key] = to_unix(value)
-        elif value.__class__ is float and value != value:  # NaN
-            out[key] = None
-        elif isinstance(value, float) and math.isnan(value):  # a float subclass
-            out[key] = None
-    return out
+    """The official clients' clean-up (customerio 3.2 ``ClientBase._sanitize``,
+    async-customerio 2.18 ``utils.sanitize``): datetimes become unix seconds and NaN becomes
+    null, at the top level and inside nested dicts and lists (not tuples, as there). A cycle or
+    nesting too deep for it is left for dumps() to refuse with InvalidValueError."""
+    active: Dict[int, None] = {id(data): None}
+    try:
+        return {key: _clean(value, active) for key, value in data.items()}
+    except RecursionError:
+        return dict(data)
 
 
 class DatetimeEncoder(json.JSONEncoder):
@@ -90,7 +111,11 @@ def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None, allow_nan: bo
     """A compact JSON encoding function built once: json.dumps() builds an encoder object, and
     the encoder's encode() its C scanner, on every call, which is most of what a queued event
     costs in Python. Same output as json.dumps(data, cls=encoder, allow_nan=allow_nan,
-    ensure_ascii=ensure_ascii, separators=(",", ":"))."""
+    ensure_ascii=ensure_ascii, separators=(",", ":")).
+
+    The C scanner is made per call (0.3 us) with its own cycle-detection dict. With one dict
+    for every call, threads encoding the same dict at once saw a "circular reference", and a
+    call that failed half-way left its entries behind, refusing that dict ever after."""
     enc = (encoder or DatetimeEncoder)(separators=(",", ":"), allow_nan=allow_nan,
                                        ensure_ascii=ensure_ascii)
     make = getattr(json.encoder, "c_make_encoder", None)
@@ -98,19 +123,66 @@ def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None, allow_nan: bo
         return enc.encode  # no C accelerator, or an encoder that changes encode() itself
     quote = (json.encoder.encode_basestring_ascii if ensure_ascii
              else json.encoder.encode_basestring)
-    scan = make({}, enc.default, quote, None, ":", ",", False, False, allow_nan)
+    default = enc.default
 
     def encode(data: Any) -> str:
         if data.__class__ is str:
             return quote(data)  # type: ignore[no-any-return]
+        scan = make({}, default, quote, None, ":", ",", False, False, allow_nan)
         return "".join(scan(data, 0))
 
     return encode
 
 
-def dumps(data: Any, encoder: Optional[Type[json.JSONEncoder]] = None) -> str:
-    """JSON text for the C API (which validates it and sends it byte for byte)."""
-    return json.dumps(data, cls=encoder or DatetimeEncoder, separators=(",", ":"))
+def _path_of_bad_value(data: Any, encoder: Type[json.JSONEncoder], path: str,
+                       seen: Dict[int, None]) -> Optional[Tuple[str, Any]]:
+    """Where in data the first value the encoder refuses sits ("data.items[2]"), and it."""
+    if isinstance(data, (dict, list, tuple)):
+        if id(data) in seen:
+            return path, data
+        seen[id(data)] = None
+        items = (data.items() if isinstance(data, dict) else enumerate(data))
+        for key, value in items:
+            sub = "{}.{}".format(path, key) if isinstance(data, dict) else "{}[{}]".format(
+                path, key)
+            found = _path_of_bad_value(value, encoder, sub, seen)
+            if found is not None:
+                return found
+        del seen[id(data)]
+        return None
+    try:
+        json.dumps(data, cls=encoder)
+    except (TypeError, ValueError):
+        return path, data
+    return None
+
+
+def dumps(data: Any, encoder: Optional[Type[json.JSONEncoder]] = None,
+          field: str = "data") -> str:
+    """JSON text for the C API (which validates it and sends it byte for byte). A value JSON
+    cannot carry (a date, Decimal, set, bytes, any object; a cycle) raises
+    :class:`~customerio_native.errors.InvalidValueError` naming where it is
+    (``data.items[2]``)."""
+    cls = encoder or DatetimeEncoder
+    try:
+        return json.dumps(data, cls=cls, separators=(",", ":"))
+    except RecursionError as e:
+        message = "{} is nested too deeply".format(field)
+        cause: BaseException = e
+    except (TypeError, ValueError) as e:
+        cause = e
+        try:
+            found = _path_of_bad_value(data, cls, field, {})
+        except RecursionError:
+            found = None
+        if found is None:  # e.g. a dict key that is not a str: the encoder's own words
+            message = "{}: {}".format(field, e)
+        elif isinstance(found[1], (dict, list, tuple)):
+            message = "{} contains itself (a circular reference)".format(found[0])
+        else:
+            message = "{} is a {} JSON cannot carry".format(found[0], type(found[1]).__name__)
+    raise InvalidValueError(message, code=_n.CIO_E_INVALID_ARGUMENT,
+                            code_name=_n.cio_status_str(_n.CIO_E_INVALID_ARGUMENT)) from cause
 
 
 def id_text(value: Any) -> Optional[str]:
@@ -234,6 +306,7 @@ class NativeClient:
         self._ptr: Any = None
         # Objects living on this client (pipelines): closed before the client is freed.
         self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        _natives.add(self)
         try:
             self._ptr = _n.cio_swig_client_new(
                 options.get("site_id"),
@@ -268,6 +341,14 @@ class NativeClient:
     def closed(self) -> bool:
         return self._ptr is None
 
+    def _forget_calls_in_child(self) -> None:
+        """After fork(), in the child: the calls other threads of the parent were making are not
+        in this process (only the forking thread is), so close() must not wait for them; and
+        the lock may have been held by one of them at the fork. A fresh lock and no calls."""
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._dependents = weakref.WeakSet()
+
     def _enter(self) -> Any:
         with self._cond:
             if self._ptr is None:
@@ -288,6 +369,19 @@ class NativeClient:
         ptr = self._enter()
         try:
             return fn(ptr, *args)
+        except _n.Error as e:
+            raise translate(e, self.error) from None
+        finally:
+            self._leave()
+
+    def call_response(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """:meth:`call`, returning the server's answer as a
+        :class:`~customerio_native.response.Response` (read from cio_last_response() on this
+        thread right after the call) together with what the call returned."""
+        ptr = self._enter()
+        try:
+            value = fn(ptr, *args)
+            return from_native(_n.cio_py_last_response()), value
         except _n.Error as e:
             raise translate(e, self.error) from None
         finally:
@@ -334,6 +428,21 @@ class NativeClient:
         if ptr is not None:
             _n.cio_client_free(ptr)
             logger.debug("client closed")
+
+
+# Every live NativeClient, for the fork handler below.
+_natives: "weakref.WeakSet[NativeClient]" = weakref.WeakSet()
+
+
+def _forget_calls_in_child() -> None:
+    for native in list(_natives):
+        native._forget_calls_in_child()
+
+
+# Registered before pipeline.py's handler (this module is imported first), which runs after it
+# and makes the child's own pipelines on these clients.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_calls_in_child)
 
 
 def disarm() -> None:

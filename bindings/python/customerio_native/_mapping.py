@@ -8,6 +8,7 @@ retries or builds URLs: libcustomerio does, and its errors name the field.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
@@ -18,27 +19,54 @@ Spec = Tuple[Any, ...]
 
 _DEVICE_FIELDS = frozenset(("last_used", "attributes"))
 
+_INT64 = (-(2 ** 63), 2 ** 63)
 
-def data_json(data: Mapping[str, Any], encoder: Optional[Type[json.JSONEncoder]]) -> str:
+
+def data_json(data: Mapping[str, Any], encoder: Optional[Type[json.JSONEncoder]],
+              field: str = "data") -> str:
     """Keyword arguments as the JSON object text the C API takes."""
-    return dumps(sanitize(data), encoder)
+    return dumps(sanitize(data), encoder, field)
+
+
+def event_options(event_id: Any, timestamp: Any) -> Optional[Tuple[int, Optional[str]]]:
+    """customerio 3.2's ``id=`` and ``timestamp=`` of an event as the C API's options
+    ``(timestamp, id)``: a datetime becomes unix seconds, an int is kept, anything else goes
+    through ``int()`` and is left out when that fails (as 3.2's ``_build_event`` does); an id
+    that is not a str is sent as its ``str()``. None when neither is given."""
+    ts = 0
+    if timestamp is not None:
+        if isinstance(timestamp, datetime):
+            ts = to_unix(timestamp)
+        else:
+            try:
+                ts = int(timestamp)
+            except (ValueError, TypeError, OverflowError):
+                ts = 0
+        if not _INT64[0] <= ts < _INT64[1]:
+            ts = 0
+    if event_id is None and ts == 0:
+        return None
+    return (ts, id_text(event_id))
 
 
 # ---- Track API v1 -----------------------------------------------------------------------------
 
 
 def identify(id: Any, attrs: Mapping[str, Any], enc: Any) -> Spec:
-    return (_n.cio_identify, id_text(id), data_json(attrs, enc))
+    return (_n.cio_identify, id_text(id), data_json(attrs, enc, "attributes"))
 
 
-def track(customer_id: Any, name: str, data: Mapping[str, Any], enc: Any) -> Spec:
-    return (_n.cio_track, id_text(customer_id), name, data_json(data, enc), None)
+def track(customer_id: Any, name: str, data: Mapping[str, Any], enc: Any,
+          event_id: Any = None, timestamp: Any = None) -> Spec:
+    return (_n.cio_track, id_text(customer_id), name, data_json(data, enc),
+            event_options(event_id, timestamp))
 
 
-def track_anonymous(anonymous_id: Any, name: str, data: Mapping[str, Any], enc: Any) -> Spec:
+def track_anonymous(anonymous_id: Any, name: str, data: Mapping[str, Any], enc: Any,
+                    event_id: Any = None, timestamp: Any = None) -> Spec:
     # As in the official client, a blank anonymous_id is left out (an event without a person).
     return (_n.cio_track_anonymous, id_text(anonymous_id) if anonymous_id else None, name,
-            data_json(data, enc), None)
+            data_json(data, enc), event_options(event_id, timestamp))
 
 
 def pageview(customer_id: Any, page: str, data: Mapping[str, Any], enc: Any) -> Spec:
@@ -59,18 +87,13 @@ def delete(customer_id: Any) -> Spec:
 
 
 def add_device(customer_id: Any, device_id: Any, platform: str, data: Mapping[str, Any],
-               enc: Any, error: ErrorClass) -> Spec:
-    extra = sorted(set(data) - _DEVICE_FIELDS)
-    if extra:
-        raise error(
-            "add_device: unsupported device field(s) {}: pass last_used and attributes".format(
-                ", ".join(extra)
-            )
-        )
-    attributes = data.get("attributes")
-    return (_n.cio_add_device, id_text(customer_id), id_text(device_id), platform,
-            timestamp_int(data.get("last_used")),
-            dumps(sanitize(attributes), enc) if attributes is not None else None)
+               enc: Any) -> Spec:
+    """Any device field (``last_used``, ``attributes``, ``last_used`` as a datetime, fields
+    Customer.io adds later) goes into ``device`` as the official clients send it; an ``id`` or
+    ``platform`` keyword is replaced by the arguments, as there (``data.update(...)``)."""
+    fields = {k: v for k, v in data.items() if k not in ("id", "platform")}
+    return (_n.cio_add_device_fields, id_text(customer_id), id_text(device_id), platform,
+            dumps(sanitize(fields), enc, "device") if fields else None)
 
 
 def delete_device(customer_id: Any, device_id: Any) -> Spec:
@@ -108,6 +131,18 @@ def delivery_metric(metric_name: str, delivery_id: Any, timestamp: Any, recipien
             timestamp_int(timestamp), recipient, reason, href)
 
 
+def unsubscribe(delivery_id: Any) -> Spec:
+    return (_n.cio_unsubscribe, id_text(delivery_id))
+
+
+def submit_form(form_id: Any, data: Mapping[str, Any], enc: Any) -> Spec:
+    return (_n.cio_submit_form, id_text(form_id), data_json(data, enc))
+
+
+def region() -> Spec:
+    return (_n.cio_track_region,)
+
+
 def stringify_ids(customer_ids: Sequence[Any], error: ErrorClass) -> List[str]:
     """The official client's customer id list conversion: str and int only."""
     out = []
@@ -138,13 +173,14 @@ def action_name(action: Any) -> str:
 
 
 def entity(payload: Mapping[str, Any], enc: Any) -> Spec:
-    return (_n.cio_v2_send_entity, dumps(sanitize(payload), enc))
+    return (_n.cio_v2_send_entity, dumps(sanitize(payload), enc, "operation"))
 
 
 def batch(payload: Sequence[Mapping[str, Any]], enc: Any) -> Spec:
     # an item that is not a mapping goes as it is: libcustomerio reports it by its index
     return (_n.cio_v2_send_batch,
-            [dumps(sanitize(op) if isinstance(op, Mapping) else op, enc) for op in payload])
+            [dumps(sanitize(op) if isinstance(op, Mapping) else op, enc, "batch[{}]".format(i))
+             for i, op in enumerate(payload)])
 
 
 def person_ref(identifiers: Any) -> Optional[Tuple[int, str]]:

@@ -17,7 +17,13 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequ
 
 from . import _app as a
 from ._core import RESULT_JSON, AsyncEngine, NativeClient, client_options, region_code
-from .aio import DEFAULT_REQUEST_TIMEOUT, AsyncEngineOwner, RequestTimeout
+from .aio import (
+    DEFAULT_REQUEST_TIMEOUT,
+    AsyncEngineOwner,
+    RequestLimits,
+    RequestTimeout,
+    RetryStrategy,
+)
 from .errors import AsyncCustomerIOError
 from .regions import Region, Regions
 from .send import (
@@ -186,9 +192,12 @@ class AsyncAPIClient(AsyncEngineOwner):
     :param region: :attr:`Regions.US` (default) or :attr:`Regions.EU`.
     :param retries: retries after the first attempt.
     :param request_timeout: a :class:`RequestTimeout` (seconds per attempt).
+    :param request_limits: a :class:`~customerio_native.RequestLimits`; ``max_connections``
+        is used (async-customerio 2.18's argument order).
     :param user_agent: the User-Agent header.
-    :param retry_strategy: accepted for compatibility with async-customerio; libcustomerio's
-        own retries (exponential backoff with jitter, ``Retry-After`` honoured) apply.
+    :param retry_strategy: a :class:`~customerio_native.RetryStrategy` wrapping every call
+        (libcustomerio then makes one attempt per try); without one, libcustomerio's own
+        retries (exponential backoff with jitter, ``Retry-After`` honoured) apply.
 
     Use ``async with AsyncAPIClient(...) as client:`` or ``await client.close()``.
     """
@@ -206,12 +215,17 @@ class AsyncAPIClient(AsyncEngineOwner):
         region: Region = Regions.US,
         retries: int = 3,
         request_timeout: RequestTimeout = DEFAULT_REQUEST_TIMEOUT,
+        request_limits: Optional[RequestLimits] = None,
         user_agent: Optional[str] = None,
-        retry_strategy: Any = None,
+        retry_strategy: Optional[RetryStrategy] = None,
         *,
         ca_file: Optional[str] = None,
     ) -> None:
         self._engine: Optional[AsyncEngine] = None
+        if retry_strategy is not None and not callable(getattr(retry_strategy, "execute", None)):
+            raise AsyncCustomerIOError("retry_strategy must have an async execute() method")
+        self._retry_strategy = retry_strategy
+        limit = getattr(request_limits, "max_connections", None)
         region_value = region_code(region, AsyncCustomerIOError)
         self.key = key
         self.region = region
@@ -224,7 +238,9 @@ class AsyncAPIClient(AsyncEngineOwner):
             region=region_value,
             app_url=app_url,
             user_agent=user_agent,
-            **client_options(retries=retries, timeout=timeout, ca_file=ca_file),
+            max_connections=int(limit) if limit else 0,
+            **client_options(retries=0 if retry_strategy is not None else retries,
+                             timeout=timeout, ca_file=ca_file),
         )
         self._engine = AsyncEngine(native)
         self.customers = AsyncCustomers(self._submit)
@@ -232,6 +248,13 @@ class AsyncAPIClient(AsyncEngineOwner):
         self.transactional = AsyncTransactional(self._submit)
 
     async def _submit(self, spec: a.Spec) -> Dict[str, Any]:
+        strategy = self._retry_strategy
+        if strategy is not None:
+            answer: Dict[str, Any] = await strategy.execute(self._attempt, spec)
+            return answer
+        return await self._attempt(spec)
+
+    async def _attempt(self, spec: a.Spec) -> Dict[str, Any]:
         if self._engine is None:  # pragma: no cover - __init__ failed half-way
             raise AsyncCustomerIOError("the client is closed")
         return await self._engine.submit(RESULT_JSON, *spec)
@@ -240,28 +263,28 @@ class AsyncAPIClient(AsyncEngineOwner):
     # ---- transactional messages -----------------------------------------------------------
 
     async def send_email(self, request: Union[SendEmailRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("email", request, _E))
+        return await self._submit(a.send("email", request, _E, True))
 
     async def send_push(self, request: Union[SendPushRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("push", request, _E))
+        return await self._submit(a.send("push", request, _E, True))
 
     async def send_sms(self, request: Union[SendSMSRequest, Mapping[str, Any]]) -> Dict[str, Any]:
-        return await self._submit(a.send("sms", request, _E))
+        return await self._submit(a.send("sms", request, _E, True))
 
     async def send_inbox_message(
         self, request: Union[SendInboxMessageRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("inbox_message", request, _E))
+        return await self._submit(a.send("inbox_message", request, _E, True))
 
     async def send_in_app(
         self, request: Union[SendInAppRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("in_app", request, _E))
+        return await self._submit(a.send("in_app", request, _E, True))
 
     async def send_whatsapp(
         self, request: Union[SendWhatsAppRequest, Mapping[str, Any]]
     ) -> Dict[str, Any]:
-        return await self._submit(a.send("whatsapp", request, _E))
+        return await self._submit(a.send("whatsapp", request, _E, True))
 
     async def trigger_broadcast(self, broadcast_id: Id, data: Optional[Mapping[str, Any]] = None,
                                 **audience: Any) -> Dict[str, Any]:

@@ -19,6 +19,7 @@ __all__ = [
     "BaseAsyncCustomerIOError",
     "AsyncCustomerIOError",
     "AsyncCustomerIORetryableError",
+    "InvalidValueError",
 ]
 
 
@@ -60,3 +61,11 @@ class AsyncCustomerIOError(BaseAsyncCustomerIOError):
 class AsyncCustomerIORetryableError(BaseAsyncCustomerIOError):
     """A failure that may pass later: 429, 5xx, network errors and timeouts (still failing after
     the client's own retries)."""
+
+
+class InvalidValueError(CustomerIOException, AsyncCustomerIOError, TypeError):
+    """A value JSON cannot carry (a ``date``, ``Decimal``, ``set``, ``bytes``, any other object,
+    a dict that contains itself), raised before anything is sent; the message says where it is
+    (``data.items[2] is a Decimal JSON cannot carry``). Caught by ``except CustomerIOException``
+    (customerio 3.2 raises that class here), by ``except AsyncCustomerIOError`` (what
+    async-customerio 2.18 raises) and, as before, by ``except TypeError``."""

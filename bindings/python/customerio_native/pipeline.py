@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Typ
 
 from . import _native as _n
 from ._core import NativeClient, base_url, client_options, id_text, make_encoder, region_code
-from ._core import sanitize
+from ._core import dumps, sanitize
 from ._core import timestamp_int, translate
 from .errors import CustomerIOException
 from .regions import Region, Regions
@@ -297,7 +297,13 @@ class Pipeline:
         """Queues one Track v2 operation (a dict, or its JSON text) and returns its sequence
         number. libcustomerio validates it first: a bad one raises :class:`PipelineError`
         naming the field and nothing is queued; a full queue raises :class:`QueueFullError`."""
-        text = operation if isinstance(operation, str) else self._encode(operation)
+        if isinstance(operation, str):
+            text = operation
+        else:
+            try:
+                text = self._encode(operation)
+            except (TypeError, ValueError):  # says which value, as InvalidValueError
+                text = dumps(operation, self.json_encoder, "operation")
         ptr = self._enter()
         try:
             return _n.cio_pipeline_enqueue(ptr, text)
@@ -312,8 +318,10 @@ class Pipeline:
             return "{}"
         try:
             return self._encode_strict(data)
-        except ValueError:  # NaN: the official client sends it as null (top level)
-            return self._encode(sanitize(data))
+        except ValueError:  # NaN: the official client sends it as null (nested too)
+            return dumps(sanitize(data), self.json_encoder, "attributes")
+        except TypeError:  # a value JSON cannot carry: InvalidValueError says which
+            return dumps(data, self.json_encoder, "attributes")
 
     send_entity = enqueue
 
@@ -336,6 +344,17 @@ class Pipeline:
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
+        return self._event(customer_id, name, data)
+
+    def _event(self, customer_id: Id, name: str, data: Mapping[str, Any],
+               event_id: Any = None, timestamp: Any = None) -> int:
+        """An event with customerio 3.2's optional ``id`` and ``timestamp``."""
+        if event_id is not None or timestamp is not None:
+            from ._mapping import event_options
+
+            ts, eid = event_options(event_id, timestamp) or (0, None)
+            return self._op("person", "event", _person(customer_id), name=name,
+                            attributes=self._attrs(data), id=eid, timestamp=ts or None)
         # The hot path of most services: the operation's text is put together here from
         # encoded parts (the C core validates the whole of it, as for any operation).
         cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
@@ -621,14 +640,14 @@ _reopen_in_child: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _forget_all_in_child() -> None:
+    # Their holds on their clients are gone already (_core's fork handler ran first), and so
+    # are the calls other threads were making: close() must not wait for those.
     for pipe in list(_live):
-        native = pipe._native
         pipe._ptr = None
         pipe._queue = None
         pipe._wake = None
         pipe._native = None
-        if native is not None:  # its hold on the client, or closing the client would wait
-            native.release(pipe)
+        pipe._active = []
     _live.clear()
     for owner in list(_reopen_in_child):
         try:

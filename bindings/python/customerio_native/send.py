@@ -1,7 +1,7 @@
 """Transactional message requests, with the constructors of the official ``customerio``
 package (3.x) and of ``async-customerio`` (2.x): ``SendEmailRequest``, ``SendPushRequest``,
-``SendSMSRequest``, ``SendInboxMessageRequest``, plus ``SendInAppRequest`` and
-``SendWhatsAppRequest`` for the two message types neither has.
+``SendSMSRequest``, ``SendInboxMessageRequest``, ``SendInAppRequest`` and
+``SendWhatsAppRequest``.
 
 A request is a plain container: :class:`~customerio_native.APIClient` and
 :class:`~customerio_native.AsyncAPIClient` hand its fields to libcustomerio as the request JSON,
@@ -12,9 +12,11 @@ is sent.
 Differences from the official classes, all additive:
 
 * every argument of either official package is accepted (``device`` and ``custom_device`` for
-  push, ``_from`` for SMS, ...); arguments default to None and None fields are left out, so
-  async-customerio's explicit defaults (``send_to_unsubscribed=True``, ``tracked=True``,
-  ``queue_draft=False``, ...) are the API's own defaults, not sent;
+  push, ``_from`` for SMS, ...); arguments default to None and None fields are left out by
+  ``APIClient`` and ``_to_dict()``, as in customerio; ``AsyncAPIClient`` and ``to_dict()``
+  write async-customerio's explicit defaults (``send_to_unsubscribed=True``, ``tracked=True``,
+  ``queue_draft=False``, ...) for the fields left unset, as async-customerio does (they are the
+  API's own defaults);
 * ``disable_css_preproceessing`` (the official spelling) and ``disable_css_preprocessing`` both
   set the API's ``disable_css_preprocessing`` field (the official client sends the misspelled
   key, which the API ignores);
@@ -81,9 +83,18 @@ class _Request:
             }
         return data
 
+    # The constructor defaults async-customerio 2.18 writes into to_dict() (its arguments default
+    # to these values where customerio 3.2's default to None, which _to_dict() leaves out).
+    _ASYNC_DEFAULTS: Tuple[Tuple[str, Any], ...] = ()
+
     def to_dict(self) -> Dict[str, Any]:
-        """The request body, as ``async-customerio``'s ``to_dict()``."""
-        return self._to_dict()
+        """The request body, as ``async-customerio``'s ``to_dict()``: with its explicit
+        defaults (``send_to_unsubscribed=True``, ``queue_draft=False``, ...) for the fields left
+        unset, which are the API's own defaults."""
+        data = self._to_dict()
+        for key, value in self._ASYNC_DEFAULTS:
+            data.setdefault(key, value)
+        return data
 
     def __repr__(self) -> str:
         fields = ", ".join("{}={!r}".format(attr, getattr(self, attr))
@@ -127,6 +138,7 @@ class SendEmailRequest(_Attachable):
         ("identifiers", "identifiers"),
         ("headers", "headers"),
         ("reply_to", "reply_to"),
+        ("cc", "cc"),
         ("bcc", "bcc"),
         ("subject", "subject"),
         ("preheader", "preheader"),
@@ -172,8 +184,13 @@ class SendEmailRequest(_Attachable):
         language: Optional[str] = None,
         *,
         disable_css_preprocessing: Optional[bool] = None,
+        cc: Optional[str] = None,
     ) -> None:
         self._set(locals())
+
+    _ASYNC_DEFAULTS = (("disable_message_retention", False), ("send_to_unsubscribed", True),
+                       ("tracked", True), ("queue_draft", False),
+                       ("disable_css_preprocessing", False))
 
 
 class SendPushRequest(_Request):
@@ -225,6 +242,10 @@ class SendPushRequest(_Request):
     ) -> None:
         self._set(locals())
 
+    _ASYNC_DEFAULTS = (("to", "all"), ("disable_message_retention", False),
+                       ("send_to_unsubscribed", True), ("queue_draft", False),
+                       ("sound", "default"))
+
 
 class SendSMSRequest(_Attachable):
     """A transactional SMS (``POST /v1/send/sms``); ``_from`` as in async-customerio."""
@@ -262,6 +283,9 @@ class SendSMSRequest(_Attachable):
     ) -> None:
         self._set(locals())
 
+    _ASYNC_DEFAULTS = (("disable_message_retention", False), ("send_to_unsubscribed", True),
+                       ("queue_draft", False))
+
 
 class SendInboxMessageRequest(_Attachable):
     """A transactional web inbox message (``POST /v1/send/inbox_message``)."""
@@ -282,12 +306,14 @@ class SendInboxMessageRequest(_Attachable):
     ) -> None:
         self._set(locals())
 
+    _ASYNC_DEFAULTS = (("disable_message_retention", False), ("queue_draft", False))
+
 
 class SendInAppRequest(_Request):
-    """A transactional in-app message (``POST /v1/send/in_app``; in neither official
-    client)."""
+    """A transactional in-app message (``POST /v1/send/in_app``). ``auto_create`` as in
+    async-customerio 2.18 (keyword-only here)."""
 
-    _FIELDS = _COMMON
+    _FIELDS = _COMMON + (("auto_create", "auto_create"),)
 
     def __init__(
         self,
@@ -298,15 +324,20 @@ class SendInAppRequest(_Request):
         message_data: Optional[Dict[str, Any]] = None,
         send_at: Any = None,
         language: Optional[str] = None,
+        *,
+        auto_create: Optional[bool] = None,
     ) -> None:
         self._set(locals())
 
+    _ASYNC_DEFAULTS = (("queue_draft", False), ("auto_create", False))
+
 
 class SendWhatsAppRequest(_Attachable):
-    """A transactional WhatsApp message (``POST /v1/send/whatsapp``; in neither official
-    client)."""
+    """A transactional WhatsApp message (``POST /v1/send/whatsapp``). ``_from`` (the API's
+    ``from``) as in async-customerio 2.18 (keyword-only here)."""
 
     _FIELDS = (
+        ("_from", "from"),
         ("transactional_message_id", "transactional_message_id"),
         ("to", "to"),
         ("identifiers", "identifiers"),
@@ -333,5 +364,10 @@ class SendWhatsAppRequest(_Attachable):
         attachments: Optional[Dict[str, Any]] = None,
         send_at: Any = None,
         language: Optional[str] = None,
+        *,
+        _from: Optional[str] = None,
     ) -> None:
         self._set(locals())
+
+    _ASYNC_DEFAULTS = (("disable_message_retention", False), ("send_to_unsubscribed", True),
+                       ("queue_draft", False))

@@ -9,12 +9,13 @@ shared by any number of threads.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional, Sequence, Type, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Type, Union
 
 from . import _mapping as m
-from ._core import NativeClient, base_url, client_options, region_code
-from .errors import CustomerIOException
+from ._core import NativeClient, base_url, batch_response, client_options, region_code
+from .errors import CustomerIOException, InvalidValueError
 from .regions import Region, Regions
+from .response import Response
 from .v2 import SyncTrackAPIV2
 
 __all__ = ["CustomerIO"]
@@ -158,90 +159,120 @@ class CustomerIO:
         return self._v2
 
     # ---- Track API v1 ---------------------------------------------------------------------
+    #
+    # Each synchronous method returns a :class:`~customerio_native.response.Response` (the
+    # server's answer; customerio 3.x returns its ``requests.Response``); with
+    # ``background=True`` the methods that go through the pipeline return None.
 
-    def identify(self, id: Id, **kwargs: Any) -> None:
+    def _send(self, spec: m.Spec) -> Optional[Response]:
+        if self._native is None:  # pragma: no cover - __init__ failed half-way
+            raise CustomerIOException("the client is closed")
+        response, _value = self._native.call_response(*spec)
+        return response  # type: ignore[no-any-return]
+
+    def identify(self, id: Id, **kwargs: Any) -> Optional[Response]:
         """Identify a single customer by their unique id, and optionally add attributes
         (``PUT /customers/{id}``)."""
         if self._pipeline is not None:
             self._pipeline.identify(id, **kwargs)
-            return
-        self._run(m.identify(id, kwargs, self.json_encoder))
+            return None
+        return self._send(m.identify(id, kwargs, self.json_encoder))
 
-    def track(self, customer_id: Id, name: str, **data: Any) -> None:
-        """Track an event for a given customer_id (``POST /customers/{id}/events``)."""
+    def track(self, customer_id: Id, name: str, data: Optional[Mapping[str, Any]] = None,
+              id: Optional[Id] = None, timestamp: Any = None,
+              **attributes: Any) -> Optional[Response]:
+        """Track an event for a given customer_id (``POST /customers/{id}/events``), as
+        customerio 3.2: ``data`` is the event's data, ``id`` its de-duplication id (None: a
+        fresh ULID, which 3.2 does not send), ``timestamp`` a datetime or unix seconds
+        (anything ``int()`` refuses is left out, as in 3.2).
+
+        The 2.x/3.0 form ``track(5, "purchase", price=23.45)`` keeps working: keyword
+        arguments other than ``data``, ``id`` and ``timestamp`` become the data. Given together
+        with ``data=`` they raise :class:`CustomerIOException` (which one was meant cannot be
+        told)."""
+        event_data = _event_data("track", data, attributes)
         if self._pipeline is not None:
-            self._pipeline.track(customer_id, name, **data)
-            return
-        self._run(m.track(customer_id, name, data, self.json_encoder))
+            self._pipeline._event(customer_id, name, event_data, id, timestamp)
+            return None
+        return self._send(m.track(customer_id, name, event_data, self.json_encoder, id,
+                                  timestamp))
 
-    def track_anonymous(self, anonymous_id: Optional[str], name: str, **data: Any) -> None:
+    def track_anonymous(self, anonymous_id: Optional[str], name: str,
+                        data: Optional[Mapping[str, Any]] = None, id: Optional[Id] = None,
+                        timestamp: Any = None, **attributes: Any) -> Optional[Response]:
         """Track an event for a given anonymous_id (``POST /events``); a blank anonymous_id
-        sends an event without a person."""
-        self._run(m.track_anonymous(anonymous_id, name, data, self.json_encoder))
+        sends an event without a person. ``data``, ``id``, ``timestamp`` and keyword
+        attributes as in :meth:`track`."""
+        event_data = _event_data("track_anonymous", data, attributes)
+        return self._send(m.track_anonymous(anonymous_id, name, event_data, self.json_encoder,
+                                            id, timestamp))
 
-    def pageview(self, customer_id: Id, page: str, **data: Any) -> None:
+    def pageview(self, customer_id: Id, page: str, **data: Any) -> Optional[Response]:
         """Track a pageview for a given customer_id."""
         if self._pipeline is not None:
             self._pipeline.pageview(customer_id, page, **data)
-            return
-        self._run(m.pageview(customer_id, page, data, self.json_encoder))
+            return None
+        return self._send(m.pageview(customer_id, page, data, self.json_encoder))
 
-    def screen(self, customer_id: Id, name: str, **data: Any) -> None:
+    def screen(self, customer_id: Id, name: str, **data: Any) -> Optional[Response]:
         """Track a mobile screen view for a given customer_id (not in the official client)."""
         if self._pipeline is not None:
             self._pipeline.screen(customer_id, name, **data)
-            return
-        self._run(m.screen(customer_id, name, data, self.json_encoder))
+            return None
+        return self._send(m.screen(customer_id, name, data, self.json_encoder))
 
-    def backfill(self, customer_id: Id, name: str, timestamp: Any, **data: Any) -> None:
+    def backfill(self, customer_id: Id, name: str, timestamp: Any,
+                 **data: Any) -> Optional[Response]:
         """Backfill an event (track with timestamp) for a given customer_id; timestamp is a
         datetime or unix seconds."""
         ts = m.backfill_timestamp(timestamp, CustomerIOException, strict=False)
         if self._pipeline is not None:
             self._pipeline.backfill(customer_id, name, ts, **data)
-            return
-        self._run(m.backfill(customer_id, name, ts, data, self.json_encoder))
+            return None
+        return self._send(m.backfill(customer_id, name, ts, data, self.json_encoder))
 
-    def delete(self, customer_id: Id) -> None:
+    def delete(self, customer_id: Id) -> Optional[Response]:
         """Delete a customer profile."""
         if self._pipeline is not None:
             self._pipeline.delete(customer_id)
-            return
-        self._run(m.delete(customer_id))
+            return None
+        return self._send(m.delete(customer_id))
 
-    def add_device(self, customer_id: Id, device_id: str, platform: str, **data: Any) -> None:
-        """Add a device to a customer profile; platform is "ios" or "android"; ``last_used``
-        (datetime or unix seconds) and ``attributes`` (a dict) are the device fields."""
-        spec = m.add_device(customer_id, device_id, platform, data, self.json_encoder,
-                            CustomerIOException)
+    def add_device(self, customer_id: Id, device_id: str, platform: str,
+                   **data: Any) -> Optional[Response]:
+        """Add a device to a customer profile; platform is "ios" or "android"; every keyword
+        argument is a device field, sent as given (``last_used`` as a datetime or unix
+        seconds, ``attributes`` a dict, any other field); ``id`` and ``platform`` keywords
+        are replaced by the arguments, as in the official client."""
+        spec = m.add_device(customer_id, device_id, platform, data, self.json_encoder)
         if self._pipeline is not None:
             self._pipeline.add_device(customer_id, device_id, platform, **data)
-            return
-        self._run(spec)
+            return None
+        return self._send(spec)
 
-    def delete_device(self, customer_id: Id, device_id: str) -> None:
+    def delete_device(self, customer_id: Id, device_id: str) -> Optional[Response]:
         """Delete a device from a customer profile."""
         if self._pipeline is not None:
             self._pipeline.delete_device(customer_id, device_id)
-            return
-        self._run(m.delete_device(customer_id, device_id))
+            return None
+        return self._send(m.delete_device(customer_id, device_id))
 
-    def suppress(self, customer_id: Id) -> None:
+    def suppress(self, customer_id: Id) -> Optional[Response]:
         """Suppress a customer profile."""
         if self._pipeline is not None:
             self._pipeline.suppress(customer_id)
-            return
-        self._run(m.suppress(customer_id))
+            return None
+        return self._send(m.suppress(customer_id))
 
-    def unsuppress(self, customer_id: Id) -> None:
+    def unsuppress(self, customer_id: Id) -> Optional[Response]:
         """Unsuppress a customer profile."""
         if self._pipeline is not None:
             self._pipeline.unsuppress(customer_id)
-            return
-        self._run(m.unsuppress(customer_id))
+            return None
+        return self._send(m.unsuppress(customer_id))
 
     def merge_customers(self, primary_id_type: str, primary_id: Id, secondary_id_type: str,
-                        secondary_id: Id) -> None:
+                        secondary_id: Id) -> Optional[Response]:
         """Merge the secondary profile into the primary one; id types are "id", "email" or
         "cio_id"."""
         spec = m.merge_customers(primary_id_type, primary_id, secondary_id_type, secondary_id,
@@ -249,29 +280,65 @@ class CustomerIO:
         if self._pipeline is not None:
             self._pipeline.merge_customers(primary_id_type, primary_id, secondary_id_type,
                                            secondary_id)
-            return
-        self._run(spec)
+            return None
+        return self._send(spec)
+
+    def batch(self, operations: Sequence[Mapping[str, Any]]) -> Response:
+        """Send many Track v2 operations (``POST /api/v2/batch`` ``{"batch": [...]}``), as
+        customerio 3.2's ``batch``. libcustomerio validates each operation first and splits the
+        list into requests under 500 KB. The answer: the server's for one request; when
+        Customer.io rejected some items, status 207 and ``json()`` giving ``{"errors":
+        [{"batch_index", "reason", "field", "message"}]}`` with indexes into *operations*.
+        ``headers`` is empty when the list took several requests."""
+        if not operations:
+            raise CustomerIOException("operations cannot be empty in batch")
+        if self._native is None:  # pragma: no cover
+            raise CustomerIOException("the client is closed")
+        response, result = self._native.call_response(*m.batch(operations, self.json_encoder))
+        rejected = batch_response(result)
+        if rejected or response is None:
+            return Response(207 if rejected else 200, json.dumps(rejected).encode())
+        if not response.content:  # the batch's answer stays with its per-item outcome
+            response.content = b"{}"
+        return response  # type: ignore[no-any-return]
 
     def track_push_notification_event(self, event_name: str, delivery_id: str, device_id: str,
-                                      timestamp: Any = None) -> None:
+                                      timestamp: Any = None) -> Optional[Response]:
         """Report a push notification metric (``POST /push/events``): event_name is "opened",
         "converted" or "delivered"; timestamp None means now."""
-        self._run(m.push_event(event_name, delivery_id, device_id, timestamp))
+        return self._send(m.push_event(event_name, delivery_id, device_id, timestamp))
 
     def track_delivery_metric(self, metric_name: str, delivery_id: str, timestamp: Any = None,
                               recipient: Optional[str] = None, reason: Optional[str] = None,
-                              href: Optional[str] = None) -> None:
+                              href: Optional[str] = None) -> Optional[Response]:
         """Report a delivery metric (``POST /metrics``): sent, delivered, opened, clicked,
         converted, bounced, ..."""
-        self._run(m.delivery_metric(metric_name, delivery_id, timestamp, recipient, reason,
-                                    href))
+        return self._send(m.delivery_metric(metric_name, delivery_id, timestamp, recipient,
+                                            reason, href))
 
     def add_to_segment(self, segment_id: Id, customer_ids: Sequence[Id],
-                       id_type: str = "id") -> None:
+                       id_type: str = "id") -> Optional[Response]:
         """Add customers to a manual segment."""
-        self._run(m.segment(True, segment_id, customer_ids, id_type, CustomerIOException))
+        return self._send(m.segment(True, segment_id, customer_ids, id_type,
+                                    CustomerIOException))
 
     def remove_from_segment(self, segment_id: Id, customer_ids: Sequence[Id],
-                            id_type: str = "id") -> None:
+                            id_type: str = "id") -> Optional[Response]:
         """Remove customers from a manual segment."""
-        self._run(m.segment(False, segment_id, customer_ids, id_type, CustomerIOException))
+        return self._send(m.segment(False, segment_id, customer_ids, id_type,
+                                    CustomerIOException))
+
+
+def _event_data(call: str, data: Optional[Mapping[str, Any]],
+                attributes: Dict[str, Any]) -> Dict[str, Any]:
+    """An event's data from 3.2's ``data=`` or the older keyword attributes (not both)."""
+    if data is None:
+        return attributes
+    if attributes:
+        raise CustomerIOException(
+            "{}: give the event's data as data= or as keyword arguments, not both "
+            "(got data= and {})".format(call, ", ".join(sorted(attributes))))
+    if not isinstance(data, Mapping):
+        raise InvalidValueError("{}: data must be a dict, not {}".format(
+            call, type(data).__name__))
+    return dict(data)

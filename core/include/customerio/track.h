@@ -85,6 +85,16 @@ CIO_EXTERN cio_status_t cio_add_device(cio_client_t *client, const char *custome
                                        const char *device_id, const char *platform,
                                        int64_t last_used, const char *attributes_json);
 
+/* PUT /customers/{customer_id}/devices {"device":{"id","platform", <fields_json's members>}}:
+ * any device field, written as given after id and platform (the official clients send whatever
+ * the caller's hash holds: last_used, attributes, and any other member). fields_json is a JSON
+ * object in valid UTF-8 without "id" or "platform" members (they are the arguments), or NULL
+ * for none. Thread-safe; errors as for cio_add_device() (CIO_E_INVALID_ARGUMENT naming
+ * "fields" for a bad object). */
+CIO_EXTERN cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id,
+                                              const char *device_id, const char *platform,
+                                              const char *fields_json);
+
 /* DELETE /customers/{customer_id}/devices/{device_id}. */
 CIO_EXTERN cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
                                           const char *device_id);
@@ -132,6 +142,24 @@ CIO_EXTERN cio_status_t cio_segment_remove_customers(cio_client_t *client, const
  * into out, which must hold CIO_ULID_BUFSIZE bytes. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]);
+
+/* POST /unsubscribe/{delivery_id} {"unsubscribe":true} (at the host root, outside /api/v1):
+ * sets the person's "unsubscribed" attribute and attributes it to the delivery, for a custom
+ * unsubscribe page. Errors: CIO_E_INVALID_ARGUMENT naming delivery_id. */
+CIO_EXTERN cio_status_t cio_unsubscribe(cio_client_t *client, const char *delivery_id);
+
+/* POST /forms/{form_id}/submit {"data": data_json}: a form response (Customer.io makes the form
+ * and the person on first sight). data_json is a non-empty JSON object; Customer.io wants its
+ * values as strings and one of "id" or "email" among them, which it checks itself. Errors:
+ * CIO_E_INVALID_ARGUMENT naming form_id or data. */
+CIO_EXTERN cio_status_t cio_submit_form(cio_client_t *client, const char *form_id,
+                                        const char *data_json);
+
+/* GET /accounts/region: which region the credentials belong to. On success *response_json gets
+ * the answer ({"url", "region", "environment_id"}; malloc'd, release it with cio_free()), or
+ * NULL when the call was made asynchronous (the completion carries it) or response_json is
+ * NULL. A cheap credentials check: CIO_E_AUTH when they are wrong. */
+CIO_EXTERN cio_status_t cio_track_region(cio_client_t *client, char **response_json);
 
 #ifdef __cplusplus
 }
