@@ -580,6 +580,19 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
     return rb_ary_new_from_args(2, SIZET2NUM(cio_batch_result_request_count(r)), errors);
 }
 
+/* The answer to this thread's last synchronous call that succeeded, as [http_status, body,
+ * headers] (headers: the status line and header lines as received, "" when not kept), or nil
+ * (cio_last_response()). Read right after the call, on the same thread, with the GVL held. */
+static VALUE cio_rb_last_response(void) {
+    const cio_response_t *r = cio_last_response();
+    if (r == NULL) {
+        return Qnil;
+    }
+    return rb_ary_new_from_args(3, INT2NUM(r->http_status),
+                                rb_utf8_str_new(r->body, (long)r->body_len),
+                                rb_str_new(r->headers, (long)r->headers_len));
+}
+
 #include "cio_rb_nogvl.h"
 %}
 
@@ -688,6 +701,10 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
 %ignore cio_last_error;
 %ignore cio_error_clear;
 %ignore cio_event_options;
+/* The last 2xx answer comes back from cio_rb_last_response() as an Array. */
+%ignore cio_response;
+%ignore cio_last_response;
+%typemap(out) VALUE cio_rb_last_response { $result = $1; }
 
 /* Asynchronous calls are for event loops; the Ruby classes make blocking calls that release the
  * GVL instead. Completion queues are wrapped for the delivery pipeline's reports only
@@ -809,6 +826,9 @@ cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);
+#endif
+#ifdef SWIGRUBY
+VALUE cio_rb_last_response(void);
 #endif
 %include "app.i"
 %include "pipeline.i"

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
+#define MAX_HEADER_BLOCK_BYTES (16u * 1024u) /* what cio_last_response() keeps of the headers */
 #define IDLE_POLL_MS 1000
 
 typedef struct transfer_list {
@@ -63,10 +64,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
     return n;
 }
 
+static void forget_headers(cio_transfer_t *t) {
+    t->header_block.len = 0;
+    if (t->header_block.data != NULL)
+        t->header_block.data[0] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
     cio_transfer_t *t = user;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
+    /* a status line starts the headers of a new response (after a 100 Continue or a redirect) */
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+        forget_headers(t);
+    if (t->header_block.len + n <= MAX_HEADER_BLOCK_BYTES)
+        (void)cio__buf_append(&t->header_block, data, n); /* out of memory: headers not kept */
     if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0)
         t->retry_after_ms =
             cio__retry_after_parse_ms(data + sizeof(name) - 1, n - (sizeof(name) - 1));
@@ -161,6 +173,7 @@ static void start_attempt(cio_engine_t *e, cio_transfer_t *t) {
     t->response.len = 0;
     if (t->response.data != NULL)
         t->response.data[0] = '\0';
+    forget_headers(t);
     CURLcode failure = CURLE_OK;
     if (t->easy == NULL) {
         t->easy = take_easy(e);

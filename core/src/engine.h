@@ -20,9 +20,11 @@ typedef struct cio_transfer {
     /* engine-private state */
     CURL *easy;
     cio_buf_t response;
-    long retry_after_ms; /* from the last response's Retry-After, -1 if none */
-    int64_t due_ms;      /* when a waiting retry may start */
-    int curl_code;       /* CURLcode of the last attempt */
+    cio_buf_t header_block; /* the last response's status line and headers (capped), for
+                               cio_last_response() */
+    long retry_after_ms;    /* from the last response's Retry-After, -1 if none */
+    int64_t due_ms;         /* when a waiting retry may start */
+    int curl_code;          /* CURLcode of the last attempt */
     char curl_error[CURL_ERROR_SIZE];
     struct cio_transfer *prev, *next;
 

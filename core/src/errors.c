@@ -11,6 +11,11 @@ typedef struct thread_error {
     bool set;
     char message[512];
     char *body;
+    /* cio_last_response(): the last 2xx answer of a synchronous call (cleared by a failure) */
+    cio_response_t response;
+    bool response_set;
+    char *response_body;
+    char *response_headers;
 } thread_error_t;
 
 static pthread_key_t error_key;
@@ -20,6 +25,8 @@ static void thread_error_destroy(void *p) {
     thread_error_t *e = p;
     if (e != NULL) {
         free(e->body);
+        free(e->response_body);
+        free(e->response_headers);
         free(e);
     }
 }
@@ -42,12 +49,60 @@ static thread_error_t *thread_error(bool create) {
     return e;
 }
 
+static void forget_response(thread_error_t *e) {
+    free(e->response_body);
+    free(e->response_headers);
+    e->response_body = e->response_headers = NULL;
+    e->response_set = false;
+}
+
+/* A NUL-terminated copy of len bytes at data (NULL data: ""); NULL when out of memory. */
+static char *copy_bytes(const char *data, size_t len) {
+    char *out = malloc(len + 1);
+    if (out != NULL) {
+        if (data != NULL && len > 0)
+            memcpy(out, data, len);
+        out[data != NULL ? len : 0] = '\0';
+    }
+    return out;
+}
+
+void cio__set_last_response(int http_status, const char *body, size_t body_len, const char *headers,
+                            size_t headers_len) {
+    thread_error_t *e = thread_error(true);
+    if (e == NULL)
+        return;
+    forget_response(e);
+    if (body == NULL)
+        body_len = 0;
+    if (headers == NULL)
+        headers_len = 0;
+    e->response_body = copy_bytes(body, body_len);
+    e->response_headers = copy_bytes(headers, headers_len);
+    if (e->response_body == NULL || e->response_headers == NULL) {
+        forget_response(e);
+        return;
+    }
+    e->response = (cio_response_t){.http_status = http_status,
+                                   .body = e->response_body,
+                                   .body_len = body_len,
+                                   .headers = e->response_headers,
+                                   .headers_len = headers_len};
+    e->response_set = true;
+}
+
+const cio_response_t *cio_last_response(void) {
+    thread_error_t *e = thread_error(false);
+    return (e != NULL && e->response_set) ? &e->response : NULL;
+}
+
 static cio_status_t record(cio_status_t status, int http_status, const char *body, size_t body_len,
                            int attempts, const char *fmt, va_list ap) {
     cio__async_clear(); /* a failed call never leaves cio_async_next() armed */
     thread_error_t *e = thread_error(true);
     if (e == NULL)
         return status;
+    forget_response(e);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     free(e->body);
     e->body = NULL;

@@ -153,6 +153,7 @@ static void job_free(http_job_t *job) {
     for (size_t i = 0; i < job->n; i++) {
         curl_slist_free_all(job->transfers[i].headers);
         free(job->transfers[i].url);
+        cio__buf_free(&job->transfers[i].header_block);
         if (job->owns_calls) {
             free((char *)job->calls[i].path);
             free((char *)job->calls[i].body);
@@ -359,6 +360,12 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
         pthread_cond_wait(&job->cond, &job->lock);
     pthread_mutex_unlock(&job->lock);
     job_outcome(job, out);
+    if (out->status == CIO_OK) {
+        const cio_buf_t *headers = n == 1 ? &job->transfers[0].header_block : NULL;
+        cio__set_last_response(out->http_status, out->response, out->response_len,
+                               headers != NULL ? headers->data : NULL,
+                               headers != NULL ? headers->len : 0);
+    }
     job_free(job);
     if (out->status == CIO_OK)
         return cio__ok();

@@ -19,6 +19,10 @@ cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *bo
     __attribute__((format(printf, 6, 7)));
 /* Clears this thread's error and returns CIO_OK. */
 cio_status_t cio__ok(void);
+/* Keeps a copy of a synchronous request's 2xx answer for cio_last_response() (headers may be
+ * NULL). Out of memory leaves none. */
+void cio__set_last_response(int http_status, const char *body, size_t body_len, const char *headers,
+                            size_t headers_len);
 
 /* ---- strbuf.c: a growable byte buffer ---- */
 

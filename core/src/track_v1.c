@@ -1,5 +1,6 @@
 /* Track API v1: one function per endpoint, validating everything before building the request. */
 #include "internal.h"
+#include "json_scan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -187,6 +188,49 @@ cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const
     if (ok && attributes_json != NULL)
         ok =
             cio__buf_appends(&body, ",\"attributes\":") && cio__buf_appends(&body, attributes_json);
+    ok = ok && cio__buf_appends(&body, "}}");
+    return send_v1(client, call, "PUT", &path, &body, !ok);
+}
+
+/* Whether the object text (from '{' to '}') has members: anything but blanks inside. */
+static bool has_members(const cio_json_value_t *object) {
+    for (size_t i = 1; i + 1 < object->len; i++) {
+        char c = object->text[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return true;
+    }
+    return false;
+}
+
+cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id,
+                                   const char *device_id, const char *platform,
+                                   const char *fields_json) {
+    const char *call = "add_device";
+    cio_status_t st = check_customer_call(client, call, customer_id);
+    if (st == CIO_OK)
+        st = cio__check_device(call, "device_id", device_id, platform, 0, NULL);
+    cio_json_value_t fields = {0}, member;
+    if (st == CIO_OK && fields_json != NULL)
+        st = cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, &fields,
+                                     NULL);
+    if (st == CIO_OK && fields_json != NULL && fields.kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
+                       cio__jkind_name(fields.kind));
+    /* id and platform are the arguments: a second copy in the object would be ambiguous */
+    if (st == CIO_OK && fields_json != NULL &&
+        (cio__jget(&fields, "id", &member) || cio__jget(&fields, "platform", &member)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT,
+                       "%s: fields must not hold id or platform (pass them as arguments)", call);
+    if (st != CIO_OK)
+        return st;
+    cio_buf_t path = {0}, body = {0};
+    bool ok = customer_path(&path, customer_id, "/devices") &&
+              cio__buf_appends(&body, "{\"device\":{\"id\":") &&
+              cio__buf_append_json_string(&body, device_id) &&
+              cio__buf_printf(&body, ",\"platform\":\"%s\"", platform);
+    if (ok && fields_json != NULL && has_members(&fields))
+        ok = cio__buf_appends(&body, ",") &&
+             cio__buf_append(&body, fields.text + 1, fields.len - 2); /* the members, as given */
     ok = ok && cio__buf_appends(&body, "}}");
     return send_v1(client, call, "PUT", &path, &body, !ok);
 }

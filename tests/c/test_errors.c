@@ -115,3 +115,35 @@ Test(errors, test_error_is_cleared_by_next_successful_call) {
     expect_ok(cio_delete(fx.client, "a"));
     cr_assert_null(cio_last_error());
 }
+
+/* ---- cio_last_response(): the answer to the last synchronous call that succeeded ---- */
+
+Test(errors, test_last_response_holds_status_body_and_header_lines_of_a_success) {
+    mock_fault(1, 201, "{\"accepted\":true}", 0, NULL, NULL);
+    expect_ok(cio_identify(fx.client, "cust-1", "{}"));
+    const cio_response_t *r = cio_last_response();
+    cr_assert_not_null(r);
+    cr_assert_eq(r->http_status, 201);
+    cr_assert_str_eq(r->body, "{\"accepted\":true}");
+    cr_assert_eq(r->body_len, strlen(r->body));
+    cr_assert_eq(strncmp(r->headers, "HTTP/1.1 201", 12), 0, "headers start \"%.20s\"", r->headers);
+    cr_assert_eq(r->headers_len, strlen(r->headers));
+    cr_assert_not_null(strstr(r->headers, "\r\n"), "header lines are kept as received");
+}
+
+Test(errors, test_last_response_of_an_empty_body_is_an_empty_string) {
+    mock_fault(1, 204, NULL, 0, NULL, NULL);
+    expect_ok(cio_delete(fx.client, "cust-1"));
+    const cio_response_t *r = cio_last_response();
+    cr_assert_not_null(r);
+    cr_assert_eq(r->http_status, 204);
+    cr_assert_str_eq(r->body, "");
+    cr_assert_eq(r->body_len, 0);
+}
+
+Test(errors, test_last_response_is_cleared_by_a_failed_call) {
+    expect_ok(cio_identify(fx.client, "cust-1", "{}"));
+    cr_assert_not_null(cio_last_response());
+    expect_error(cio_identify(fx.client, "", "{}"), CIO_E_INVALID_ARGUMENT, "customer_id", NULL);
+    cr_assert_null(cio_last_response(), "a failure leaves no stale answer behind");
+}

@@ -222,6 +222,41 @@ Test(track_v1, test_add_device_percent_encodes_customer_id) {
                                    "{\"device\":{\"id\":\"t\",\"platform\":\"ios\"}}"));
 }
 
+Test(track_v1, test_add_device_fields_sends_every_member_after_id_and_platform) {
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-1", "ios",
+                                    "{\"last_used\":1700000000,\"attributes\":{\"a\":1},"
+                                    "\"push_enabled\":false,\"app_version\":\"2.0\"}"));
+    json_decref(expect_one_request("PUT", "/api/v1/customers/cust-1/devices",
+                                   "{\"device\":{\"id\":\"tok-1\",\"platform\":\"ios\","
+                                   "\"last_used\":1700000000,\"attributes\":{\"a\":1},"
+                                   "\"push_enabled\":false,\"app_version\":\"2.0\"}}"));
+}
+
+Test(track_v1, test_add_device_fields_with_an_empty_object_or_null_sends_id_and_platform) {
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-1", "android", " { } "));
+    expect_ok(cio_add_device_fields(fx.client, "cust-1", "tok-2", "android", NULL));
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "body"),
+                     "{\"device\":{\"id\":\"tok-1\",\"platform\":\"android\"}}");
+    cr_assert_str_eq(req_str(json_array_get(reqs, 1), "body"),
+                     "{\"device\":{\"id\":\"tok-2\",\"platform\":\"android\"}}");
+    json_decref(reqs);
+}
+
+Test(track_v1, test_add_device_fields_refuses_id_platform_and_non_objects) {
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"id\":\"x\"}"),
+                 CIO_E_INVALID_ARGUMENT, "add_device", "id or platform");
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"platform\":\"web\"}"),
+                 CIO_E_INVALID_ARGUMENT, "add_device", "id or platform");
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "[1]"), CIO_E_INVALID_ARGUMENT,
+                 "fields must be a JSON object", NULL);
+    expect_error(cio_add_device_fields(fx.client, "c", "t", "ios", "{\"a\":"),
+                 CIO_E_INVALID_ARGUMENT, "fields is not valid JSON", NULL);
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 0, "nothing was sent");
+    json_decref(reqs);
+}
+
 Test(track_v1, test_delete_device_percent_encodes_both_ids) {
     expect_ok(cio_delete_device(fx.client, "a/b", "tok:en/1 2"));
     json_decref(

@@ -33,6 +33,27 @@ CIO_EXTERN const cio_error_t *cio_last_error(void);
 /* Forgets this thread's last error. Thread-safe (thread-local). */
 CIO_EXTERN void cio_error_clear(void);
 
+/* The answer to the last synchronous request that succeeded (2xx) on this thread. */
+typedef struct cio_response {
+    int http_status;     /* 200, 201, 204, ... */
+    const char *body;    /* the response body (NUL-terminated; "" when empty); never NULL */
+    size_t body_len;     /* its length in bytes */
+    const char *headers; /* the status line and header lines as received ("HTTP/1.1 200 OK\r\n
+                            Content-Type: ...\r\n..."), at most 16 KB; "" when not kept (a call
+                            made of several requests) */
+    size_t headers_len;  /* its length in bytes */
+} cio_response_t;
+
+/*
+ * What the server answered to the last synchronous call on this thread that succeeded, for
+ * callers that hand a response object on (bindings mirroring a client that returns one). NULL
+ * when none succeeded yet, or when a call failed since (a failure clears it; cio_last_error()
+ * tells why). The struct and its strings are owned by the library and stay valid until the next
+ * cio_* call on this thread. Asynchronous calls and the pipeline do not set it. Thread-safe
+ * (thread-local).
+ */
+CIO_EXTERN const cio_response_t *cio_last_response(void);
+
 #ifdef __cplusplus
 }
 #endif

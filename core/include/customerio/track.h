@@ -85,6 +85,16 @@ CIO_EXTERN cio_status_t cio_add_device(cio_client_t *client, const char *custome
                                        const char *device_id, const char *platform,
                                        int64_t last_used, const char *attributes_json);
 
+/* PUT /customers/{customer_id}/devices {"device":{"id","platform", <fields_json's members>}}:
+ * any device field, written as given after id and platform (the official clients send whatever
+ * the caller's hash holds: last_used, attributes, and any other member). fields_json is a JSON
+ * object in valid UTF-8 without "id" or "platform" members (they are the arguments), or NULL
+ * for none. Thread-safe; errors as for cio_add_device() (CIO_E_INVALID_ARGUMENT naming
+ * "fields" for a bad object). */
+CIO_EXTERN cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id,
+                                              const char *device_id, const char *platform,
+                                              const char *fields_json);
+
 /* DELETE /customers/{customer_id}/devices/{device_id}. */
 CIO_EXTERN cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
                                           const char *device_id);

@@ -179,6 +179,9 @@ CIO_RB_NOGVL5(cio_backfill, cio_client_t *, const char *, const char *, int64_t,
 CIO_RB_NOGVL6(cio_add_device, cio_client_t *, const char *, const char *, const char *, int64_t,
               const char *)
 #define cio_add_device cio_rb_nogvl_cio_add_device
+CIO_RB_NOGVL5(cio_add_device_fields, cio_client_t *, const char *, const char *, const char *,
+              const char *)
+#define cio_add_device_fields cio_rb_nogvl_cio_add_device_fields
 CIO_RB_NOGVL3(cio_delete_device, cio_client_t *, const char *, const char *)
 #define cio_delete_device cio_rb_nogvl_cio_delete_device
 CIO_RB_NOGVL2(cio_suppress, cio_client_t *, const char *)
