@@ -5,6 +5,7 @@ require "customerio_native/customerio_native_ext"
 require "customerio_native/version"
 require "customerio_native/errors"
 require "customerio_native/regions"
+require "customerio_native/response"
 
 module CustomerioNative
   # The C library, as SWIG wraps it (bindings/customerio.i): module functions named as in the
@@ -33,7 +34,7 @@ module CustomerioNative
           body = err.body
           text = (app && http == 400 && meta_error(body)) ||
                  (body.nil? || body.empty? ? err.message : body)
-          InvalidResponse.new(http.to_s, text, Response.new(http.to_s, body))
+          InvalidResponse.new(http.to_s, text, HTTPResponse.build(http, body))
         else
           klass = case code
                   when :invalid_argument, :payload_too_large then param_error
@@ -142,6 +143,17 @@ module CustomerioNative
           ensure
             leave
           end
+        end
+      end
+
+      # #call, then the answer libcustomerio kept of the request (cio_last_response(), read on
+      # the same thread before anything else can make a call there): [the call's result, a
+      # Net::HTTPResponse or nil when the call kept none].
+      def call_response(name, *args)
+        Thread.handle_interrupt(Object => :never) do
+          result = call(name, *args)
+          status, body, headers = Native.cio_rb_last_response
+          [result, status && HTTPResponse.build(status, body, headers)]
         end
       end
 
