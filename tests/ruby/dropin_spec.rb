@@ -233,16 +233,24 @@ RSpec.describe "drop-in for the official gems" do
       expect(log.string).to include("track: ignoring unknown field(s) :colour, :size")
     end
 
-    it "path:, headers: and backoff_policy: are accepted; min_timeout_ms is the backoff" do
+    it "path: is where batches go; headers: and backoff_policy: are accepted" do
       policy = CustomerioNative::Analytics::BackoffPolicy.new(min_timeout_ms: 1)
-      a = analytics(path: "/v1/import", headers: { "X-Extra" => "1" }, backoff_policy: policy,
-                    retries: 2)
+      a = analytics(headers: { "X-Extra" => "1" }, backoff_policy: policy, retries: 2)
       mock.fault(count: 1, status: 500)
       a.track(user_id: 1, event: "x")
       expect(a.flush(timeout: 5)).to be(true)
       expect(mock.requests.map { |r| [r["path"], r["status"]] })
         .to eq([["/v1/batch", 500], ["/v1/batch", 200]])
-      expect { analytics(path: "/v2/elsewhere") }.to raise_error(ArgumentError, /path/)
+      mock.clear
+      errors = []
+      b = analytics(path: "/v1/import", retries: 0, on_error: proc { |s, _| errors << s })
+      b.track(user_id: 1, event: "x")
+      b.flush(timeout: 5)
+      # the emulator serves /v1/batch only: it refuses the request, reported once
+      expect(mock.requests.map { |r| r["path"] }).to eq(["/v1/import"])
+      expect(errors.size).to eq(1)
+      expect { analytics(path: "v1 import") }
+        .to raise_error(CustomerioNative::Analytics::ValidationError, /cdp_batch_path/)
     end
 
     it "Segment::Analytics::Client is defined by require \"customerio_native/segment\"" do

@@ -16,8 +16,8 @@ end
 #
 # | #   | where                      | analytics-ruby 2.5                      | ours                                    | why                                                                 |
 # |-----|----------------------------|-----------------------------------------|-----------------------------------------|---------------------------------------------------------------------|
-# | A1  | where batches go           | POST {path:} (default /v1/import)       | POST /v1/batch (path: "/v1/import" is   | /v1/batch is the Pipelines API's batch endpoint; libcustomerio's    |
-# |     |                            |                                         | taken as it; any other path raises)     | sink has one path (compared here with path: "/v1/batch")            |
+# | A1  | where batches go without   | POST /v1/import (Segment's)             | POST /v1/batch                          | /v1/batch is the Pipelines API's batch endpoint; a given path: is   |
+# |     | path:                      |                                         |                                         | honoured by both (compared here with path: "/v1/batch")             |
 # | A2  | context.library            | {"name":"analytics-ruby",...}           | {"name":"customerio-native",...}        | says who sent it                                                    |
 # | A3  | messageId                  | a random UUID                           | a ULID                                  | sortable, made by libcustomerio (compared by presence)              |
 # | A4  | timestamp when none given  | Time.new, local offset ("+01:00")       | now in UTC ("Z")                        | made by libcustomerio (compared by presence)                        |

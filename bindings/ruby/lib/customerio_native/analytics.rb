@@ -176,16 +176,15 @@ module CustomerioNative
     #   max_in_flight: requests at once (4); spool_path: a file that makes the queue survive a
     #   crash or kill -9 (see Pipeline); exit_timeout: seconds the process's exit may spend
     #   delivering what is queued (10; nil: no limit), what is left is reported to on_error.
-    # - path:, headers:, backoff_policy: (analytics-ruby's transport options) are accepted:
-    #   path: "/v1/batch" (ours) or analytics-ruby's "/v1/import" post where they say (see
-    #   README: libcustomerio sends batches to the Pipelines API's /v1/batch); headers: are not
-    #   sent (libcustomerio sets Content-Type, Accept and User-Agent; give user_agent:);
-    #   backoff_policy: is not used (libcustomerio backs off exponentially with jitter and
-    #   honours Retry-After; give backoff:).
+    # - path: where batches are POSTed (default "/v1/batch", the Pipelines API's batch
+    #   endpoint; analytics-ruby's default is Segment's "/v1/import": give it to keep posting
+    #   there, e.g. to a relay). headers: is accepted and not sent (libcustomerio sets
+    #   Content-Type, Accept and User-Agent; give user_agent:). backoff_policy: an
+    #   Analytics::BackoffPolicy whose min_timeout_ms becomes backoff: (libcustomerio backs off
+    #   exponentially with jitter and honours Retry-After).
     # Unknown options raise ArgumentError.
     def initialize(options = nil, **kwargs)
       opts = CustomerioNative::Client.symbolized_options(options, kwargs, OPTIONS)
-      Analytics.check_path(opts[:path])
       @on_error = opts[:on_error]
       @test = opts[:test] ? true : false
       @stub = opts[:stub] ? true : false
@@ -204,6 +203,7 @@ module CustomerioNative
       begin
         @native = Native::Handle.new(
           param_error: ValidationError, cdp_api_key: key, cdp_url: url, region: region,
+          cdp_batch_path: opts[:path]&.to_s,
           user_agent: opts[:user_agent], ca_file: opts[:ca_file],
           **Native.timing_options(timeout: opts[:timeout], connect_timeout: opts[:connect_timeout],
                                   retries: @sync ? retries : nil,
@@ -366,20 +366,6 @@ module CustomerioNative
       return nil unless policy.respond_to?(:min_timeout_ms) && policy.min_timeout_ms
 
       Float(policy.min_timeout_ms) / 1000
-    end
-
-    # The Pipelines API path messages are posted to.
-    BATCH_PATH = "/v1/batch"
-
-    # @api private: path: as analytics-ruby's transport takes it. libcustomerio posts batches
-    # to /v1/batch, the Pipelines API's batch endpoint; analytics-ruby's default, /v1/import
-    # (Segment's), is accepted as the same request. Any other path raises ArgumentError rather
-    # than being silently replaced.
-    def self.check_path(path)
-      return if path.nil? || [BATCH_PATH, "/v1/import"].include?(path.to_s)
-
-      raise ArgumentError, "path: #{path.inspect} is not supported (libcustomerio posts to " \
-                           "#{BATCH_PATH}; analytics-ruby's /v1/import is taken as the same)"
     end
 
     # @api private: the write key, or CUSTOMERIO_CDP_API_KEY; stripped (keys read from files
