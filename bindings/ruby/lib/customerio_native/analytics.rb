@@ -450,7 +450,8 @@ module CustomerioNative
     def view(type, f)
       enqueue({ "type" => type, "userId" => id(f[:user_id]),
                 "anonymousId" => id(f[:anonymous_id]), "category" => label(f[:category]),
-                "name" => label(f[:name]), "properties" => object(f[:properties], "properties"), **common(f) })
+                "name" => label(f[:name]),
+                "properties" => object(f[:properties], "properties"), **common(f) })
     end
 
     # The members every message may carry.

@@ -83,7 +83,8 @@ module CustomerioNative
     # one trigger every 10 seconds per broadcast.
     def trigger_broadcast(req)
       unless req.is_a?(TriggerBroadcastRequest)
-        raise ArgumentError, "request must be an instance of CustomerioNative::TriggerBroadcastRequest"
+        raise ArgumentError,
+              "request must be an instance of CustomerioNative::TriggerBroadcastRequest"
       end
 
       body = Payload.json(req.message, Client::ParamError, "trigger_broadcast: message")
