@@ -287,6 +287,13 @@ RSpec.describe "drop-in for the official gems" do
                         /traits cannot be encoded as JSON \(a cycle: traits\["t"\]\["up"\] is traits again\)/)
     end
 
+    it "nesting past JSON's 100 levels is ParamError too, even 100,000 deep" do
+      deep = (1..100_000).reduce([]) { |inner, _| [inner] }
+      expect { client.track(5, "x", { deep: deep }) }
+        .to raise_error(param_error, /data is nested deeper than 100 levels/)
+      expect(mock.requests).to be_empty
+    end
+
     it "the same Hash twice, not nested in itself, is no cycle" do
       shared = { k: 1 }
       client.track(5, "x", { a: shared, b: [shared, shared] })

@@ -24,6 +24,12 @@ module CustomerioNative
     # cycle closes ("[:a][:b] is [:a] again"), the path from the value handed in.
     class CycleError < ArgumentError; end
 
+    # Nesting past JSON.generate's own limit (100 levels), found before a deep recursion could
+    # exhaust the stack.
+    class TooDeepError < CycleError; end
+
+    MAX_DEPTH = 100
+
     # A copy of value with every Time and DateTime, at any depth, as unix seconds.
     def plain(value, root: "value")
       walk(value, root: root) { |leaf| unix(leaf) }
@@ -38,6 +44,9 @@ module CustomerioNative
 
       if open.key?(value)
         raise CycleError, "a cycle: #{root}#{path.join} is #{root}#{open[value].join} again"
+      end
+      if path.size >= MAX_DEPTH
+        raise TooDeepError, "#{root} is nested deeper than #{MAX_DEPTH} levels"
       end
 
       open[value] = path
