@@ -12,8 +12,8 @@ module CustomerioNative
     CIOID = "cio_id"
   end
 
-  # The Track API v1 client: the official gem's Customerio::Client (5.x), method for method and
-  # argument for argument, on libcustomerio.
+  # The Track API v1 client: the official gem's Customerio::Client (6.2, and 5.x's calls where
+  # the two agree), method for method and argument for argument, on libcustomerio.
   #
   #   client = CustomerioNative::Client.new(site_id, api_key, region: CustomerioNative::Regions::EU)
   #   client.identify(id: 5, email: "bob@example.com", created_at: Time.now)
@@ -21,8 +21,8 @@ module CustomerioNative
   #   client.close
   #
   # Each call blocks until the request succeeded or finally failed (libcustomerio retries
-  # network errors, timeouts, 408, 429 and 5xx with backoff, honouring Retry-After) and
-  # releases the GVL meanwhile. One client may be shared by any number of threads; it keeps
+  # network errors, timeouts, 408, 429 and 5xx with backoff, honouring Retry-After), releases
+  # the GVL meanwhile, and returns the answer as a Net::HTTPResponse (see HTTPResponse). One client may be shared by any number of threads; it keeps
   # its connections alive.
   #
   # Errors are the official gem's: ParamError for arguments refused before sending (the
@@ -250,7 +250,7 @@ module CustomerioNative
     end
 
     # POST /segments/{segment_id}/add_customers: adds people to a manual segment (not in the
-    # official gem 5.x). id_type: how the ids identify people.
+    # official gem). id_type: how the ids identify people.
     def add_to_segment(segment_id, customer_ids, id_type: IdentifierType::ID)
       segment(:cio_segment_add_customers, segment_id, customer_ids, id_type)
     end
