@@ -28,17 +28,18 @@
 
 /* Creates a client from plain arguments, so that bindings need not wrap the options struct and
  * its borrowed strings. NULL strings and zero numbers mean "the default", as in
- * cio_client_options_t. */
-static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
-                                        const char *app_api_key, int region,
-                                        const char *track_url, const char *app_url,
-                                        long connect_timeout_ms, long timeout_ms,
-                                        int max_attempts, long backoff_base_ms,
-                                        long backoff_max_ms, long retry_after_max_ms,
-                                        const char *user_agent, int tls_insecure,
-                                        const char *ca_file, int max_connections, int ignore_env,
-                                        const char *cdp_api_key, const char *cdp_url,
-                                        cio_client_t **out) {
+ * cio_client_options_t. The _v3 form also takes the version-3 fields (cdp_batch_path). */
+static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+                                           const char *app_api_key, int region,
+                                           const char *track_url, const char *app_url,
+                                           long connect_timeout_ms, long timeout_ms,
+                                           int max_attempts, long backoff_base_ms,
+                                           long backoff_max_ms, long retry_after_max_ms,
+                                           const char *user_agent, int tls_insecure,
+                                           const char *ca_file, int max_connections,
+                                           int ignore_env, const char *cdp_api_key,
+                                           const char *cdp_url, const char *cdp_batch_path,
+                                           cio_client_t **out) {
     cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
     o.site_id = site_id;
     o.api_key = api_key;
@@ -59,7 +60,25 @@ static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key
     o.ignore_env = ignore_env;
     o.cdp_api_key = cdp_api_key;
     o.cdp_url = cdp_url;
+    o.cdp_batch_path = cdp_batch_path;
     return cio_client_new(&o, out);
+}
+
+static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
+                                        const char *app_api_key, int region,
+                                        const char *track_url, const char *app_url,
+                                        long connect_timeout_ms, long timeout_ms,
+                                        int max_attempts, long backoff_base_ms,
+                                        long backoff_max_ms, long retry_after_max_ms,
+                                        const char *user_agent, int tls_insecure,
+                                        const char *ca_file, int max_connections, int ignore_env,
+                                        const char *cdp_api_key, const char *cdp_url,
+                                        cio_client_t **out) {
+    return cio_swig_client_new_v3(site_id, api_key, app_api_key, region, track_url, app_url,
+                                  connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms,
+                                  backoff_max_ms, retry_after_max_ms, user_agent, tls_insecure,
+                                  ca_file, max_connections, ignore_env, cdp_api_key, cdp_url,
+                                  NULL, out);
 }
 %}
 
@@ -869,10 +888,22 @@ cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
                                  int tls_insecure, const char *ca_file, int max_connections,
                                  int ignore_env, const char *cdp_api_key, const char *cdp_url,
                                  cio_client_t **out);
+cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+                                    const char *app_api_key, int region, const char *track_url,
+                                    const char *app_url, long connect_timeout_ms,
+                                    long timeout_ms, int max_attempts, long backoff_base_ms,
+                                    long backoff_max_ms, long retry_after_max_ms,
+                                    const char *user_agent, int tls_insecure,
+                                    const char *ca_file, int max_connections, int ignore_env,
+                                    const char *cdp_api_key, const char *cdp_url,
+                                    const char *cdp_batch_path, cio_client_t **out);
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);
 PyObject *cio_py_last_response(void);
+#endif
+#ifdef SWIGRUBY
+VALUE cio_rb_last_response(void);
 #endif
 #ifdef SWIGRUBY
 VALUE cio_rb_last_response(void);

@@ -10,6 +10,7 @@ packages=(
   valgrind clang-format
   clang-14 libclang-rt-14-dev abigail-tools
   libyaml-dev help2man
+  ruby-addressable ruby-multi-json
 )
 
 missing=()

@@ -50,3 +50,20 @@ MAKEFLAGS="-j${JOBS:-2}" gem install --silent --local --no-document --install-di
   "$gem_file"
 GEM_HOME="$gems" GEM_PATH="$gems:" CIO_MOCK_BIN="$build_abs/mock/cio-mock" \
   rspec tests/ruby
+
+# Ruby differential tests (tests/compat/ruby): the same calls through the official customerio
+# gem (6.2, then 5.6: one process holds one), Segment's analytics-ruby 2.5 and ours, against one
+# TLS emulator. The official gems load from their sources in ../shared/peers (CIO_PEERS_DIR);
+# a clone without that folder skips them.
+echo "== Ruby differential tests"
+peers="${CIO_PEERS_DIR:-$(pwd)/../shared/peers}"
+if [ ! -d "$peers" ]; then
+  echo "Ruby differential tests skipped: $peers not found (the official gems' sources are not beside this clone)"
+else
+  for peer in 6.2 5.6; do
+    specs=(tests/compat/ruby)
+    [ "$peer" = 6.2 ] || specs=(tests/compat/ruby/customerio_spec.rb)
+    GEM_HOME="$gems" GEM_PATH="$gems:" CIO_MOCK_BIN="$build_abs/mock/cio-mock" \
+      CIO_PEERS_DIR="$peers" CIO_COMPAT_CUSTOMERIO="$peer" rspec "${specs[@]}"
+  done
+fi

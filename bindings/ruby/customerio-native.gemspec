@@ -20,7 +20,7 @@ Gem::Specification.new do |spec|
                  "GVL-free blocking calls, a delivery pipeline, webhook verification and a " \
                  "Rack middleware"
   spec.description = <<~DESC
-    The classes and methods of the official customerio gem (5.x) under CustomerioNative
+    The classes and methods of the official customerio gem (6.x) under CustomerioNative
     (Client, Regions, IdentifierType, the same error classes), plus Track API v2, a delivery
     pipeline (Pipeline, Client.new(background: true): fire-and-forget calls batched, paced,
     retried, optionally spooled to disk, every operation reported to on_error/on_report), the

@@ -213,7 +213,7 @@ static cio_status_t send_chunks(cio_client_t *client, const char *call, const ci
     }
     for (size_t k = 0; k < n; k++) {
         calls[k] = (cio_http_call_t){.method = "POST",
-                                     .path = sink->path,
+                                     .path = cio__sink_path(client, sink),
                                      .body = chunks[k].body.data,
                                      .body_len = chunks[k].body.len,
                                      .auth = sink->auth};

@@ -162,6 +162,7 @@ static void client_destroy(cio_client_t *c) {
     free(c->track_base);
     free(c->app_base);
     free(c->cdp_base);
+    free(c->cdp_batch_path);
     free(c->cdp_api_key);
     free(c->user_agent);
     free(c->ca_file);
@@ -204,6 +205,20 @@ static cio_status_t resolve_region(const cio_client_options_t *o, cio_region_t *
     return CIO_OK;
 }
 
+/* A URL path: "/" then RFC 3986 path characters (unreserved, sub-delims, ':', '@', '%', '/'). */
+static bool is_url_path(const char *s) {
+    if (s[0] != '/')
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || strchr("-._~!$&'()*+,;=:@%/", ch) != NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) {
     cio_status_t st;
     if ((st = resolve_region(o, &c->region)) != CIO_OK ||
@@ -232,6 +247,13 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
                             cdp_eu ? "https://cdp-eu.customer.io" : "https://cdp.customer.io",
                             &c->cdp_base)) != CIO_OK)
         return st;
+    if (o->cdp_batch_path != NULL) {
+        if (!is_url_path(o->cdp_batch_path))
+            return cio__fail(CIO_E_CONFIG, "client: cdp_batch_path must be a URL path starting "
+                                           "with \"/\" (no query, fragment or space)");
+        if ((c->cdp_batch_path = strdup(o->cdp_batch_path)) == NULL)
+            return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    }
     if (o->user_agent != NULL && (cio__has_control_char(o->user_agent) ||
                                   !cio__utf8_valid(o->user_agent, strlen(o->user_agent))))
         return cio__fail(CIO_E_CONFIG, "client: user_agent contains a control character");
@@ -285,10 +307,11 @@ cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **
     /* An older caller's struct ends before the later versions' fields: read only what it has. */
     cio_client_options_t full;
     memset(&full, 0, sizeof(full));
-    memcpy(&full, options,
-           options->version == 1   ? offsetof(cio_client_options_t, cdp_api_key)
-           : options->version == 2 ? offsetof(cio_client_options_t, cdp_permissive)
-                                   : sizeof(full));
+    size_t have = options->version == 1   ? offsetof(cio_client_options_t, cdp_api_key)
+                  : options->version == 2 ? offsetof(cio_client_options_t, cdp_permissive)
+                  : options->version == 3 ? offsetof(cio_client_options_t, cdp_batch_path)
+                                          : sizeof(full);
+    memcpy(&full, options, have);
     cio_status_t st = client_init(c, &full);
     if (st != CIO_OK) {
         client_destroy(c);

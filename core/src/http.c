@@ -376,11 +376,15 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
         pthread_cond_wait(&job->cond, &job->lock);
     pthread_mutex_unlock(&job->lock);
     job_outcome(job, out);
-    if (out->status == CIO_OK) {
-        const cio_buf_t *headers = n == 1 ? &job->transfers[0].header_block : NULL;
-        cio__set_last_response(out->http_status, out->response, out->response_len,
-                               headers != NULL ? headers->data : NULL,
-                               headers != NULL ? headers->len : 0);
+    if (out->status == CIO_OK && n > 0) {
+        /* the answer: the one the finish function handed on, else (a batch of requests, whose
+         * bodies stay with the calls) the last request's */
+        const cio_http_call_t *last = &job->calls[n - 1];
+        bool handed = out->response != NULL;
+        cio__set_last_response(out->http_status, handed ? out->response : last->response,
+                               handed ? out->response_len : last->response_len,
+                               job->transfers[n - 1].header_block.data,
+                               job->transfers[n - 1].header_block.len);
     }
     job_free(job);
     if (out->status == CIO_OK)

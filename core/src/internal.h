@@ -214,6 +214,7 @@ struct cio_client {
     char *track_base; /* no trailing slash */
     char *app_base;
     char *cdp_base;
+    char *cdp_batch_path; /* NULL: the sink's own path (/v1/batch) */
     long connect_timeout_ms;
     long timeout_ms;
     int max_attempts;

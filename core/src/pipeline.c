@@ -367,7 +367,7 @@ static void send_batch(cio_pipeline_t *p) {
     cio_status_t st = CIO_E_NOMEM;
     if (ok) {
         cio_http_call_t call = {.method = "POST",
-                                .path = p->sink->path,
+                                .path = cio__sink_path(p->client, p->sink),
                                 .body = body.data,
                                 .body_len = body.len,
                                 .auth = p->sink->auth,

@@ -29,6 +29,13 @@ typedef struct cio_sink {
 extern const cio_sink_t cio__sink_track_v2;
 extern const cio_sink_t cio__sink_cdp;
 
+/* Where client sends sink's batches: the sink's path, or the client's cdp_batch_path for the
+ * Pipelines API when one was given. */
+static inline const char *cio__sink_path(const cio_client_t *client, const cio_sink_t *sink) {
+    return sink->auth == CIO_AUTH_CDP && client->cdp_batch_path != NULL ? client->cdp_batch_path
+                                                                        : sink->path;
+}
+
 /* Validates and completes one Pipelines API message (cdp.c). */
 cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,
                                       cio_buf_t *out);

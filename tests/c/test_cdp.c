@@ -337,6 +337,63 @@ Test(cdp, test_version_1_options_never_read_the_version_2_fields) {
     expect_ok(cio_identify(c, "1", NULL)); /* the version-1 fields still work */
 }
 
+/* Versions 2 and 3 end before cdp_batch_path (version 4). */
+static void expect_batch_path_not_read(unsigned int version) {
+    cio_client_options_t o = fx_options();
+    o.version = version;
+    o.cdp_batch_path = "not a path"; /* would be refused if it were read */
+    cio_client_t *c = fx_client(&o);
+    cio_batch_result_t *r = NULL;
+    const char *msgs[] = {"{\"type\":\"identify\",\"userId\":\"1\"}"};
+    expect_ok(cio_cdp_batch(c, msgs, 1, &r));
+    cio_batch_result_free(r);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "path"), "/v1/batch");
+    json_decref(reqs);
+}
+
+Test(cdp, test_version_2_options_never_read_the_version_4_fields) {
+    expect_batch_path_not_read(2);
+}
+
+Test(cdp, test_version_3_options_never_read_the_version_4_fields) {
+    expect_batch_path_not_read(3);
+}
+
+Test(cdp, test_cdp_batch_path_replaces_v1_batch_for_batches_and_the_pipeline) {
+    cio_client_options_t o = fx_options();
+    o.cdp_batch_path = "/v1/import";
+    cio_client_t *c = fx_client(&o);
+    cio_batch_result_t *r = NULL;
+    const char *msgs[] = {"{\"type\":\"identify\",\"userId\":\"1\"}"};
+    (void)cio_cdp_batch(c, msgs, 1, &r); /* the emulator serves /v1/batch only: a 404 */
+    cio_batch_result_free(r);
+    cio_pipeline_options_t po = CIO_PIPELINE_OPTIONS_INIT;
+    po.sink = CIO_SINK_PIPELINES;
+    po.max_attempts = 1;
+    cio_pipeline_t *p = NULL;
+    expect_ok(cio_pipeline_new(c, &po, &p));
+    expect_ok(
+        cio_pipeline_enqueue(p, "{\"type\":\"track\",\"userId\":\"1\",\"event\":\"e\"}", NULL));
+    cio_pipeline_close(p, 5000);
+    json_t *reqs = mock_requests_wait(2);
+    cr_assert_eq(json_array_size(reqs), 2);
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_str_eq(req_str(json_array_get(reqs, i), "path"), "/v1/import");
+    json_decref(reqs);
+}
+
+Test(cdp, test_cdp_batch_path_must_be_a_url_path) {
+    const char *bad[] = {"v1/import", "/v1/import?x=1", "/v1/im port", "/v1#f", "/v1/\r\nX: y"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cio_client_options_t o = fx_options();
+        o.cdp_batch_path = bad[i];
+        cio_client_t *c = NULL;
+        expect_error(cio_client_new(&o, &c), CIO_E_CONFIG, "cdp_batch_path", NULL);
+        cr_assert_null(c);
+    }
+}
+
 Test(cdp, test_prepare_validates_and_completes_without_sending) {
     char *out = NULL;
     expect_ok(cio_cdp_prepare("{\"type\":\"track\",\"userId\":\"7\",\"event\":\"e\","

@@ -147,3 +147,17 @@ Test(errors, test_last_response_is_cleared_by_a_failed_call) {
     expect_error(cio_identify(fx.client, "", "{}"), CIO_E_INVALID_ARGUMENT, "customer_id", NULL);
     cr_assert_null(cio_last_response(), "a failure leaves no stale answer behind");
 }
+
+Test(errors, test_last_response_of_a_batch_is_its_answer) {
+    mock_fault(1, 200, "{\"batch\":\"ok\"}", 0, NULL, NULL);
+    const char *ops[] = {
+        "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"1\"}}"};
+    cio_batch_result_t *result = NULL;
+    expect_ok(cio_v2_send_batch(fx.client, ops, 1, &result));
+    cio_batch_result_free(result);
+    const cio_response_t *r = cio_last_response();
+    cr_assert_not_null(r);
+    cr_assert_eq(r->http_status, 200);
+    cr_assert_str_eq(r->body, "{\"batch\":\"ok\"}");
+    cr_assert_eq(strncmp(r->headers, "HTTP/1.1 200", 12), 0);
+}

@@ -83,8 +83,8 @@ RSpec.describe CustomerioNative::APIClient do
 
     it "a request of the wrong class is refused as in the official gem" do
       expect { api.send_email(CustomerioNative::SendPushRequest.new(identifiers: identifiers)) }
-        .to raise_error(RuntimeError, "request must be an instance of CustomerioNative::SendEmailRequest")
-      expect { api.send_sms({}) }.to raise_error(RuntimeError, /SendSMSRequest/)
+        .to raise_error(ArgumentError, "request must be an instance of CustomerioNative::SendEmailRequest")
+      expect { api.send_sms({}) }.to raise_error(ArgumentError, /SendSMSRequest/)
       expect(mock.requests).to be_empty
     end
 
@@ -131,16 +131,32 @@ RSpec.describe CustomerioNative::APIClient do
                              "id_ignore_missing" => true }]])
     end
 
-    it "TriggerBroadcastRequest checks its arguments as the official gem" do
+    it "TriggerBroadcastRequest checks its arguments as the official gem 6.x" do
+      expect { CustomerioNative::TriggerBroadcastRequest.new({}) }
+        .to raise_error(ArgumentError, "broadcast_id is required")
       expect { CustomerioNative::TriggerBroadcastRequest.new(broadcast_id: nil) }
-        .to raise_error(RuntimeError, "broadcast id is required")
+        .to raise_error(ArgumentError, "broadcast_id must be an integer")
       expect { CustomerioNative::TriggerBroadcastRequest.new(broadcast_id: "12") }
-        .to raise_error(RuntimeError, "broadcast id must be an integer")
+        .to raise_error(ArgumentError, "broadcast_id must be an integer")
       expect do
         CustomerioNative::TriggerBroadcastRequest.new(broadcast_id: 1, payload: { ids: [1], emails: ["a"] })
-      end.to raise_error(RuntimeError, /Only one of/)
+      end.to raise_error(ArgumentError, "only one of recipients, emails, ids, per_user_data, " \
+                                        "data_file_url can be present")
       expect { api.trigger_broadcast(broadcast_id: 1) }
-        .to raise_error(RuntimeError, /TriggerBroadcastRequest/)
+        .to raise_error(ArgumentError, /TriggerBroadcastRequest/)
+    end
+
+    it "TriggerBroadcastRequest takes one Hash, as the official gem 6.x, and has #message" do
+      req = CustomerioNative::TriggerBroadcastRequest.new(
+        { broadcast_id: 12, data: { headline: "Sale" }, ids: [1, 2], "id_ignore_missing" => true,
+          unknown: 1 }
+      )
+      expect(req.broadcast_id).to eq(12)
+      expect(req.message).to eq(data: { headline: "Sale" }, ids: [1, 2], id_ignore_missing: true)
+      api.trigger_broadcast(req)
+      expect(sent).to eq([["POST", "/v1/campaigns/12/triggers",
+                           { "data" => { "headline" => "Sale" }, "ids" => [1, 2],
+                             "id_ignore_missing" => true }]])
     end
   end
 

@@ -66,9 +66,13 @@ RSpec.describe CustomerioNative::Client do
       expect(body["data"]).to eq("type" => "socks", "price" => "13.99", "timestamp" => 1_365_436_200)
     end
 
-    it "track ignores a timestamp attribute the official gem finds invalid" do
-      client.track(5, "purchase", timestamp: 12)
-      expect(body_of(one_request)).not_to have_key("timestamp")
+    it "track refuses a timestamp the official gem 6.x finds invalid (5.x dropped it)" do
+      msg = "timestamp must be a valid integer (seconds since epoch, 10-digit range)"
+      err = CustomerioNative::Client::ParamError
+      expect { client.track(5, "purchase", timestamp: 12) }.to raise_error(err, msg)
+      expect { client.track(5, "purchase", { timestamp: 12 }) }.to raise_error(err, msg)
+      expect { client.track(5, "purchase", type: "a", timestamp: 12) }.to raise_error(err, msg)
+      expect(mock.requests).to be_empty
     end
 
     it "track takes id: and timestamp: (a Time) as event fields next to a data Hash" do
@@ -260,13 +264,17 @@ RSpec.describe CustomerioNative::Client do
       expect { client.track_push_notification_event("opened", delivery_id: "d", device_id: "x") }
         .to raise_error(param_error, "timestamp must be a valid timestamp")
       expect { client.track_delivery_metric("sent", delivery_id: "d") }
-        .to raise_error(param_error, /\Ametric_name must be one of bounced, clicked/)
+        .to raise_error(param_error, "metric_name must be one of: opened, clicked, converted, " \
+                                     "delivered, bounced, deferred, dropped, spammed")
       expect { client.track_delivery_metric("opened", {}) }
         .to raise_error(param_error, "delivery_id must be a non-empty string")
+      expect { client.track_delivery_metric("opened", delivery_id: "   ") }
+        .to raise_error(param_error, "delivery_id must be a non-empty string")
+      expect { client.track_push_notification_event("opened", delivery_id: " ", device_id: "x", timestamp: 1_700_000_000) }
+        .to raise_error(param_error, "delivery_id must be a non-empty string")
       expect { client.track_delivery_metric("opened", delivery_id: "d", timestamp: 5) }
-        .to raise_error(param_error, "timestamp must be a valid timestamp")
-      expect { client.track_delivery_metric("clicked", delivery_id: "d", href: "javascript:x") }
-        .to raise_error(param_error, "href must be a valid url")
+        .to raise_error(param_error,
+                        "timestamp must be a valid integer (seconds since epoch, 10-digit range)")
     end
 
     it "libcustomerio's checks of ids, UTF-8 and sizes raise ParamError naming the field" do
@@ -287,16 +295,12 @@ RSpec.describe CustomerioNative::Client do
       expect { client.track(5, "x", ratio: Float::NAN) }.to raise_error(param_error, /JSON/)
     end
 
-    it "add_device refuses device fields libcustomerio does not send" do
-      expect { client.add_device(5, "d", "ios", color: "red") }
-        .to raise_error(param_error, /unsupported device field\(s\) color/)
-    end
 
     it "an unknown option or region is refused when the client is made" do
       expect { CustomerioNative::Client.new(SITE_ID, API_KEY, base_uri: "x") }
         .to raise_error(ArgumentError, /base_uri/)
       expect { CustomerioNative::Client.new(SITE_ID, API_KEY, region: "eu") }
-        .to raise_error(RuntimeError, "region must be an instance of CustomerioNative::Regions::Region")
+        .to raise_error(ArgumentError, "region must be an instance of CustomerioNative::Regions::Region")
       expect { CustomerioNative::Client.new(SITE_ID, API_KEY, url: "http://bad\nhost") }
         .to raise_error(CustomerioNative::ConfigurationError)
     end

@@ -25,9 +25,11 @@ class MockServer
     ENV.fetch("CIO_MOCK_BIN", File.join(REPO, "build", "mock", "cio-mock"))
   end
 
-  # extra_args: more cio-mock arguments (e.g. --tls-cert/--tls-key to serve HTTPS).
+  # extra_args: more cio-mock arguments (e.g. --tls-cert/--tls-key to serve HTTPS). tls_ca: the
+  # CA file that verifies a TLS emulator: then #url is https and the control requests go over
+  # TLS too.
   def initialize(site_id: SITE_ID, api_key: API_KEY, app_api_key: APP_API_KEY,
-                 cdp_api_key: CDP_API_KEY, extra_args: [])
+                 cdp_api_key: CDP_API_KEY, extra_args: [], tls_ca: nil)
     bin = MockServer.binary
     raise "emulator not found at #{bin} (run `make build` or set CIO_MOCK_BIN)" unless
       File.executable?(bin)
@@ -47,7 +49,8 @@ class MockServer
       sleep 0.02
     end
     @port = Integer(File.read(port_file).strip)
-    @url = "http://127.0.0.1:#{@port}"
+    @tls_ca = tls_ca
+    @url = "#{tls_ca ? 'https' : 'http'}://127.0.0.1:#{@port}"
   end
 
   def stop
@@ -90,6 +93,10 @@ class MockServer
   def control(method, path, body = nil)
     http = Net::HTTP.new("127.0.0.1", @port)
     http.read_timeout = 30
+    if @tls_ca
+      http.use_ssl = true
+      http.ca_file = @tls_ca
+    end
     req = { get: Net::HTTP::Get, post: Net::HTTP::Post,
             delete: Net::HTTP::Delete }.fetch(method).new("/_mock/#{path}")
     if body

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # customerio-native: a Customer.io client on libcustomerio (C), with the classes and methods of
-# the official customerio gem (5.x) under CustomerioNative:
+# the official customerio gem (6.2; 5.x code keeps working) under CustomerioNative:
 #
 #   require "customerio_native"
 #   client = CustomerioNative::Client.new(site_id, api_key, region: CustomerioNative::Regions::US)

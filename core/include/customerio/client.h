@@ -44,9 +44,10 @@ typedef enum cio_region {
  */
 CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
 
-/* Version 2 added cdp_api_key and cdp_url, version 3 cdp_permissive; version 1 and 2 structs
- * are still accepted. */
-#define CIO_CLIENT_OPTIONS_VERSION 3
+/* Version 2 added cdp_api_key and cdp_url, version 3 cdp_permissive, version 4
+ * cdp_batch_path; structs of earlier versions are still accepted (read up to their last
+ * field). */
+#define CIO_CLIENT_OPTIONS_VERSION 4
 
 /*
  * Client options. Every field's zero value means "the default", so a struct initialised with
@@ -116,6 +117,11 @@ typedef struct cio_client_options {
      * cannot accept, which the call or the pipeline's report gives back, instead of 200 while
      * dropping it (its "permissive mode"). */
     int cdp_permissive;
+    /* The path Pipelines API batches are POSTed to, replacing "/v1/batch" (for a relay that
+     * takes Segment's "/v1/import", as analytics-ruby's path: option); NULL = "/v1/batch". It
+     * must start with "/" and hold only URL path characters (no query, fragment or space):
+     * CIO_E_CONFIG otherwise. */
+    const char *cdp_batch_path;
 } cio_client_options_t;
 
 #define CIO_CLIENT_OPTIONS_INIT                                                                    \

@@ -40,14 +40,14 @@ CIO_EXTERN const cio_error_t *cio_last_error(void);
 /* Forgets this thread's last error. Thread-safe (thread-local). */
 CIO_EXTERN void cio_error_clear(void);
 
-/* The answer to the last synchronous request that succeeded (2xx) on this thread. */
+/* The answer to the last synchronous call that succeeded (2xx) on this thread; for a call made
+ * of several requests (a batch split under the size limit), the last request's. */
 typedef struct cio_response {
     int http_status;     /* 200, 201, 204, ... */
     const char *body;    /* the response body (NUL-terminated; "" when empty); never NULL */
     size_t body_len;     /* its length in bytes */
     const char *headers; /* the status line and header lines as received ("HTTP/1.1 200 OK\r\n
-                            Content-Type: ...\r\n..."), at most 16 KB; "" when not kept (a call
-                            made of several requests) */
+                            Content-Type: ...\r\n..."); lines past 16 KB are dropped */
     size_t headers_len;  /* its length in bytes */
 } cio_response_t;
 

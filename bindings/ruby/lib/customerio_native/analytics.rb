@@ -2,6 +2,7 @@
 
 require "date"
 require "json"
+require "logger"
 require "customerio_native/native"
 require "customerio_native/errors"
 require "customerio_native/regions"
@@ -34,8 +35,48 @@ module CustomerioNative
   class Analytics
     OPTIONS = %i[write_key on_error max_queue_size batch_size stub test sync host port ssl url
                  region retries timeout connect_timeout backoff user_agent ca_file linger
-                 max_in_flight exit_timeout spool_path].freeze
+                 max_in_flight exit_timeout spool_path path headers backoff_policy].freeze
     private_constant :OPTIONS
+
+    # The fields each call takes (analytics-ruby's); others are logged at debug and ignored.
+    COMMON_FIELDS = %i[user_id anonymous_id context timestamp integrations message_id
+                       options].freeze
+    FIELDS = {
+      identify: COMMON_FIELDS + %i[traits],
+      track: COMMON_FIELDS + %i[event properties],
+      page: COMMON_FIELDS + %i[name category properties],
+      screen: COMMON_FIELDS + %i[name category properties],
+      group: COMMON_FIELDS + %i[group_id traits],
+      alias: COMMON_FIELDS + %i[previous_id]
+    }.freeze
+    private_constant :COMMON_FIELDS, :FIELDS
+
+    # Where the client logs (analytics-ruby's Segment::Analytics::Logging): fields a call
+    # ignores, at debug. Default: a Logger on $stderr at WARN; set Analytics.logger = ... (or
+    # Analytics::Logging.logger = ..., as for analytics-ruby).
+    module Logging
+      class << self
+        attr_writer :logger
+
+        def logger
+          @logger ||= Logger.new($stderr, level: Logger::WARN,
+                                          progname: "CustomerioNative::Analytics")
+        end
+      end
+
+      def logger
+        Logging.logger
+      end
+    end
+
+    def self.logger
+      Logging.logger
+    end
+
+    def self.logger=(logger)
+      Logging.logger = logger
+    end
+    include Logging
 
     # analytics-ruby's defaults.
     MAX_QUEUE_SIZE = 10_000
@@ -135,9 +176,15 @@ module CustomerioNative
     #   max_in_flight: requests at once (4); spool_path: a file that makes the queue survive a
     #   crash or kill -9 (see Pipeline); exit_timeout: seconds the process's exit may spend
     #   delivering what is queued (10; nil: no limit), what is left is reported to on_error.
+    # - path: where batches are POSTed (default "/v1/batch", the Pipelines API's batch
+    #   endpoint; analytics-ruby's default is Segment's "/v1/import": give it to keep posting
+    #   there, e.g. to a relay). headers: is accepted and not sent (libcustomerio sets
+    #   Content-Type, Accept and User-Agent; give user_agent:). backoff_policy: an
+    #   Analytics::BackoffPolicy whose min_timeout_ms becomes backoff: (libcustomerio backs off
+    #   exponentially with jitter and honours Retry-After).
     # Unknown options raise ArgumentError.
     def initialize(options = nil, **kwargs)
-      opts = Client.symbolized_options(options, kwargs, OPTIONS)
+      opts = CustomerioNative::Client.symbolized_options(options, kwargs, OPTIONS)
       @on_error = opts[:on_error]
       @test = opts[:test] ? true : false
       @stub = opts[:stub] ? true : false
@@ -156,9 +203,11 @@ module CustomerioNative
       begin
         @native = Native::Handle.new(
           param_error: ValidationError, cdp_api_key: key, cdp_url: url, region: region,
+          cdp_batch_path: opts[:path]&.to_s,
           user_agent: opts[:user_agent], ca_file: opts[:ca_file],
           **Native.timing_options(timeout: opts[:timeout], connect_timeout: opts[:connect_timeout],
-                                  retries: @sync ? retries : nil, backoff: opts[:backoff])
+                                  retries: @sync ? retries : nil,
+                                  backoff: opts.fetch(:backoff) { Analytics.backoff_of(opts) })
         )
         unless @sync
           @pipeline = MessagePipeline.new(
@@ -185,64 +234,52 @@ module CustomerioNative
 
     attr_accessor :on_error
 
-    # Who the person is, and their traits (a Hash).
-    def identify(attrs = nil, user_id: nil, anonymous_id: nil, traits: nil, context: nil,
-                 timestamp: nil, integrations: nil, message_id: nil, options: nil)
-      return identify(**Analytics.fields(attrs)) unless attrs.nil?
+    # Each call takes analytics-ruby's fields as keywords or as one Hash (Symbol or String
+    # keys, with or without braces: track("user_id" => 1, "event" => "x") works); a field the
+    # call does not know is logged at debug and ignored, as analytics-ruby ignores it.
 
-      enqueue({ "type" => "identify", "userId" => id(user_id), "anonymousId" => id(anonymous_id),
-                "traits" => object(traits),
-                **common(context, integrations, options, timestamp, message_id) })
+    # Who the person is, and their traits (a Hash).
+    def identify(attrs = nil, **fields)
+      f = fields_for(:identify, attrs, fields)
+      enqueue({ "type" => "identify", "userId" => id(f[:user_id]),
+                "anonymousId" => id(f[:anonymous_id]), "traits" => object(f[:traits], "traits"),
+                **common(f) })
     end
 
     # Something the person did: event (a String) and its properties (a Hash).
-    def track(attrs = nil, user_id: nil, anonymous_id: nil, event: nil, properties: nil,
-              context: nil, timestamp: nil, integrations: nil, message_id: nil, options: nil)
-      return track(**Analytics.fields(attrs)) unless attrs.nil?
-
-      enqueue({ "type" => "track", "userId" => id(user_id), "anonymousId" => id(anonymous_id),
-                "event" => event.nil? ? nil : Payload.text(event),
-                "properties" => object(properties),
-                **common(context, integrations, options, timestamp, message_id) })
+    def track(attrs = nil, **fields)
+      f = fields_for(:track, attrs, fields)
+      enqueue({ "type" => "track", "userId" => id(f[:user_id]),
+                "anonymousId" => id(f[:anonymous_id]),
+                "event" => f[:event].nil? ? nil : Payload.text(f[:event]),
+                "properties" => object(f[:properties], "properties"), **common(f) })
     end
 
     # A web page view: name and category (optional) and properties.
-    def page(attrs = nil, user_id: nil, anonymous_id: nil, name: nil, category: nil,
-             properties: nil, context: nil, timestamp: nil, integrations: nil, message_id: nil,
-             options: nil)
-      return page(**Analytics.fields(attrs)) unless attrs.nil?
-
-      view("page", user_id, anonymous_id, name, category, properties,
-           common(context, integrations, options, timestamp, message_id))
+    def page(attrs = nil, **fields)
+      view("page", fields_for(:page, attrs, fields))
     end
 
     # A mobile screen view: name and category (optional) and properties.
-    def screen(attrs = nil, user_id: nil, anonymous_id: nil, name: nil, category: nil,
-               properties: nil, context: nil, timestamp: nil, integrations: nil, message_id: nil,
-               options: nil)
-      return screen(**Analytics.fields(attrs)) unless attrs.nil?
-
-      view("screen", user_id, anonymous_id, name, category, properties,
-           common(context, integrations, options, timestamp, message_id))
+    def screen(attrs = nil, **fields)
+      view("screen", fields_for(:screen, attrs, fields))
     end
 
     # Puts the person in a group (an object, for Customer.io) with the group's traits.
-    def group(attrs = nil, user_id: nil, anonymous_id: nil, group_id: nil, traits: nil,
-              context: nil, timestamp: nil, integrations: nil, message_id: nil, options: nil)
-      return group(**Analytics.fields(attrs)) unless attrs.nil?
-
-      enqueue({ "type" => "group", "userId" => id(user_id), "anonymousId" => id(anonymous_id),
-                "groupId" => id(group_id), "traits" => object(traits),
-                **common(context, integrations, options, timestamp, message_id) })
+    def group(attrs = nil, **fields)
+      f = fields_for(:group, attrs, fields)
+      enqueue({ "type" => "group", "userId" => id(f[:user_id]),
+                "anonymousId" => id(f[:anonymous_id]), "groupId" => id(f[:group_id]),
+                "traits" => object(f[:traits], "traits"), **common(f) })
     end
 
-    # Merges the identity previous_id into user_id.
-    def alias(attrs = nil, previous_id: nil, user_id: nil, context: nil, timestamp: nil,
-              integrations: nil, message_id: nil, options: nil)
-      return self.alias(**Analytics.fields(attrs)) unless attrs.nil?
-
-      enqueue({ "type" => "alias", "previousId" => id(previous_id), "userId" => id(user_id),
-                **common(context, integrations, options, timestamp, message_id) })
+    # Merges the identity previous_id into user_id (anonymous_id is sent too when given; the
+    # Pipelines API needs user_id, so libcustomerio refuses an alias without it).
+    def alias(attrs = nil, **fields)
+      f = fields_for(:alias, attrs, fields)
+      enqueue({ "type" => "alias", "previousId" => id(f[:previous_id]),
+                "userId" => id(f[:user_id]), "anonymousId" => id(f[:anonymous_id]),
+                **common(f) })
     end
 
     # Sends what is queued without waiting for linger and waits until every message queued so
@@ -293,11 +330,42 @@ module CustomerioNative
       @test_queue
     end
 
-    # @api private: a call's fields given as one Hash (String or Symbol keys), as keywords.
-    def self.fields(attrs)
-      raise ArgumentError, "the fields must be a Hash or keywords" unless attrs.is_a?(Hash)
+    # @api private: a call's fields given as one Hash and/or keywords (String or Symbol keys),
+    # as one Hash with Symbol keys.
+    def self.fields(attrs, kwargs = {})
+      unless attrs.nil? || attrs.is_a?(Hash)
+        raise ArgumentError, "the fields must be a Hash or keywords"
+      end
 
-      attrs.to_h { |k, v| [k.to_sym, v] }
+      (attrs || {}).merge(kwargs).to_h { |k, v| [k.respond_to?(:to_sym) ? k.to_sym : k, v] }
+    end
+
+    # analytics-ruby's BackoffPolicy, to pass as backoff_policy:. Its min_timeout_ms becomes the
+    # base of libcustomerio's exponential backoff (unless backoff: is given); the rest is
+    # libcustomerio's (doubling with jitter, at most 10 s, Retry-After honoured).
+    class BackoffPolicy
+      MIN_TIMEOUT_MS = 100
+      MAX_TIMEOUT_MS = 10_000
+      MULTIPLIER = 1.5
+      RANDOMIZATION_FACTOR = 0.5
+
+      attr_reader :min_timeout_ms, :max_timeout_ms, :multiplier, :randomization_factor
+
+      def initialize(opts = {})
+        opts = Analytics.fields(opts)
+        @min_timeout_ms = opts[:min_timeout_ms] || MIN_TIMEOUT_MS
+        @max_timeout_ms = opts[:max_timeout_ms] || MAX_TIMEOUT_MS
+        @multiplier = opts[:multiplier] || MULTIPLIER
+        @randomization_factor = opts[:randomization_factor] || RANDOMIZATION_FACTOR
+      end
+    end
+
+    # @api private: backoff: seconds from a backoff_policy: (nil: libcustomerio's default).
+    def self.backoff_of(opts)
+      policy = opts[:backoff_policy]
+      return nil unless policy.respond_to?(:min_timeout_ms) && policy.min_timeout_ms
+
+      Float(policy.min_timeout_ms) / 1000
     end
 
     # @api private: the write key, or CUSTOMERIO_CDP_API_KEY; stripped (keys read from files
@@ -347,10 +415,18 @@ module CustomerioNative
     # @api private: a copy of value with every Time and DateTime at any depth as iso8601 and
     # every Date as "YYYY-MM-DD" (analytics-ruby converts the top level of traits and
     # properties only; a deeper Time would be sent as Time#to_s there).
-    def self.plain(value)
+    # A cyclic value raises ValidationError naming the cycle under what.
+    def self.plain(value, what = "value")
+      Payload.walk(value, root: what) { |leaf| plain_leaf(leaf) }
+    rescue Payload::CycleError => e
+      msg = "#{what} cannot be encoded as JSON (#{e.message})"
+      raise ValidationError.new(msg).cio_details!(error_code: :invalid_argument, detail: msg),
+            cause: nil
+    end
+
+    # @api private
+    def self.plain_leaf(value)
       case value
-      when Hash then value.to_h { |k, v| [k, plain(v)] }
-      when Array then value.map { |v| plain(v) }
       when Time then iso8601(value)
       when DateTime then iso8601(value.to_time)
       when Date then value.strftime("%F")
@@ -360,17 +436,31 @@ module CustomerioNative
 
     private
 
-    def view(type, user_id, anonymous_id, name, category, properties, common)
-      enqueue({ "type" => type, "userId" => id(user_id), "anonymousId" => id(anonymous_id),
-                "category" => label(category), "name" => label(name),
-                "properties" => object(properties), **common })
+    # The fields of a call (see #identify), the ones it does not know logged and left out.
+    def fields_for(call, attrs, kwargs)
+      fields = Analytics.fields(attrs, kwargs)
+      known = FIELDS.fetch(call)
+      unknown = fields.keys - known
+      unless unknown.empty?
+        logger.debug("#{call}: ignoring unknown field(s) #{unknown.map(&:inspect).join(', ')}")
+      end
+      fields.slice(*known)
+    end
+
+    def view(type, f)
+      enqueue({ "type" => type, "userId" => id(f[:user_id]),
+                "anonymousId" => id(f[:anonymous_id]), "category" => label(f[:category]),
+                "name" => label(f[:name]),
+                "properties" => object(f[:properties], "properties"), **common(f) })
     end
 
     # The members every message may carry.
-    def common(context, integrations, options, timestamp, message_id)
-      { "context" => object(context), "integrations" => Analytics.plain(integrations),
-        "options" => Analytics.plain(options), "timestamp" => timestamp_text(timestamp),
-        "messageId" => id(message_id) }
+    def common(f)
+      { "context" => object(f[:context], "context"),
+        "integrations" => Analytics.plain(f[:integrations], "integrations"),
+        "options" => Analytics.plain(f[:options], "options"),
+        "timestamp" => timestamp_text(f[:timestamp]),
+        "messageId" => id(f[:message_id]) }
     end
 
     # An id as the API's String (numbers too, as the official clients send them); nil is left
@@ -387,8 +477,8 @@ module CustomerioNative
 
     # traits, properties, context: {} when nil; anything else is sent as given, and
     # libcustomerio refuses what is not a JSON object, naming the field.
-    def object(value)
-      value.nil? ? {} : Analytics.plain(value)
+    def object(value, what)
+      value.nil? ? {} : Analytics.plain(value, what)
     end
 
     def timestamp_text(value)
@@ -421,7 +511,7 @@ module CustomerioNative
 
     def encode(message)
       JSON.generate(message)
-    rescue JSON::GeneratorError, EncodingError => e
+    rescue JSON::GeneratorError, JSON::NestingError, EncodingError => e
       msg = "#{message['type']}: the message cannot be encoded as JSON (#{e.message})"
       raise ValidationError.new(msg).cio_details!(error_code: :invalid_argument, detail: msg),
             cause: nil
@@ -435,7 +525,7 @@ module CustomerioNative
 
       _index, reason, _field, message = errors.first
       text = message || reason || "the message was rejected"
-      raise InvalidResponse.new("200", text, Response.new("200", nil))
+      raise InvalidResponse.new("200", text, HTTPResponse.build(200, nil))
         .cio_details!(http_status: 200, error_code: :partial, detail: text)
     end
 
@@ -498,5 +588,9 @@ module CustomerioNative
     rescue JSON::ParserError
       report.operation_json
     end
+
+    # analytics-ruby's Segment::Analytics::Client, to which Segment::Analytics.new proxies
+    # every call: here the same class, so Segment::Analytics::Client.new(write_key: ...) works.
+    Client = self
   end
 end

@@ -21,7 +21,7 @@ module CustomerioNative
   # Errors: InvalidResponse for an error status (for a 400, its message is the server's
   # meta.error, as in the official gem), InvalidRequest and subclasses when there was no
   # answer, Client::ParamError for a request libcustomerio refuses before sending, and the
-  # official gem's RuntimeError for a request of the wrong class.
+  # official gem's (6.x) ArgumentError for a request of the wrong class or a bad region.
   #
   # Beyond the official gem: send_in_app, send_whatsapp, send_inbox_message, and the reads
   # api.customers, api.segments and api.transactional.
@@ -43,7 +43,7 @@ module CustomerioNative
       opts = Client.options(options, kwargs)
       region = opts[:region] || Regions::US
       unless Regions.region?(region)
-        raise "region must be an instance of CustomerioNative::Regions::Region"
+        raise ArgumentError, "region must be an instance of CustomerioNative::Regions::Region"
       end
       unless Native.respond_to?(:cio_send_email)
         raise NotImplementedError, "this build of customerio-native has no App API"
@@ -71,7 +71,7 @@ module CustomerioNative
 
     REQUESTS.each do |method, (klass, native, with_files)|
       define_method(method) do |req|
-        raise "request must be an instance of #{klass}" unless req.is_a?(klass)
+        raise ArgumentError, "request must be an instance of #{klass}" unless req.is_a?(klass)
 
         body = Payload.json(req.message, Client::ParamError, "#{method}: request")
         args = with_files ? [body, req.files.empty? ? nil : req.files] : [body]
@@ -83,10 +83,11 @@ module CustomerioNative
     # one trigger every 10 seconds per broadcast.
     def trigger_broadcast(req)
       unless req.is_a?(TriggerBroadcastRequest)
-        raise "request must be an instance of CustomerioNative::TriggerBroadcastRequest"
+        raise ArgumentError,
+              "request must be an instance of CustomerioNative::TriggerBroadcastRequest"
       end
 
-      body = Payload.json(req.payload, Client::ParamError, "trigger_broadcast: payload")
+      body = Payload.json(req.message, Client::ParamError, "trigger_broadcast: message")
       parse(@native.call(:cio_trigger_broadcast, req.broadcast_id.to_s, body))
     end
 

@@ -1,6 +1,5 @@
 # frozen_string_literal: true
 
-require "uri"
 require "customerio_native/native"
 require "customerio_native/payload"
 require "customerio_native/client_helpers"
@@ -13,8 +12,8 @@ module CustomerioNative
     CIOID = "cio_id"
   end
 
-  # The Track API v1 client: the official gem's Customerio::Client (5.x), method for method and
-  # argument for argument, on libcustomerio.
+  # The Track API v1 client: the official gem's Customerio::Client (6.2, and 5.x's calls where
+  # the two agree), method for method and argument for argument, on libcustomerio.
   #
   #   client = CustomerioNative::Client.new(site_id, api_key, region: CustomerioNative::Regions::EU)
   #   client.identify(id: 5, email: "bob@example.com", created_at: Time.now)
@@ -22,8 +21,8 @@ module CustomerioNative
   #   client.close
   #
   # Each call blocks until the request succeeded or finally failed (libcustomerio retries
-  # network errors, timeouts, 408, 429 and 5xx with backoff, honouring Retry-After) and
-  # releases the GVL meanwhile. One client may be shared by any number of threads; it keeps
+  # network errors, timeouts, 408, 429 and 5xx with backoff, honouring Retry-After), releases
+  # the GVL meanwhile, and returns the answer as a Net::HTTPResponse (see HTTPResponse). One client may be shared by any number of threads; it keeps
   # its connections alive.
   #
   # Errors are the official gem's: ParamError for arguments refused before sending (the
@@ -37,18 +36,24 @@ module CustomerioNative
   # (Track v2 batches, retried, reported to on_error) and return at once; see #pipeline.
   class Client
     DELIVERY_OPENED = "opened"
+    DELIVERY_CLICKED = "clicked"
     DELIVERY_CONVERTED = "converted"
     DELIVERY_DELIVERED = "delivered"
     DELIVERY_BOUNCED = "bounced"
-    DELIVERY_CLICKED = "clicked"
     DELIVERY_DEFERRED = "deferred"
     DELIVERY_DROPPED = "dropped"
     DELIVERY_SPAMMED = "spammed"
 
+    # In the official gem's order (its ParamError message lists them so).
+    VALID_DELIVERY_METRICS = [DELIVERY_OPENED, DELIVERY_CLICKED, DELIVERY_CONVERTED,
+                              DELIVERY_DELIVERED, DELIVERY_BOUNCED, DELIVERY_DEFERRED,
+                              DELIVERY_DROPPED, DELIVERY_SPAMMED].freeze
     VALID_PUSH_EVENTS = [DELIVERY_OPENED, DELIVERY_CONVERTED, DELIVERY_DELIVERED].freeze
-    VALID_DELIVERY_METRICS = (VALID_PUSH_EVENTS + [DELIVERY_BOUNCED, DELIVERY_CLICKED,
-                                                   DELIVERY_DEFERRED, DELIVERY_DROPPED,
-                                                   DELIVERY_SPAMMED]).freeze
+
+    # The 5.x names, kept (deprecated) by 6.x.
+    PUSH_OPENED = DELIVERY_OPENED
+    PUSH_CONVERTED = DELIVERY_CONVERTED
+    PUSH_DELIVERED = DELIVERY_DELIVERED
 
     class MissingIdAttributeError < RuntimeError; end
 
@@ -60,13 +65,12 @@ module CustomerioNative
                             ca_file max_connections json].freeze
     BACKGROUND_OPTIONS = %i[background pipeline_options].freeze
     EVENT_OPTIONS = %i[id timestamp].freeze
-    DEVICE_FIELDS = %i[last_used attributes].freeze
     ID_TYPES = {
       IdentifierType::ID => Native::CIO_ID_TYPE_ID,
       IdentifierType::EMAIL => Native::CIO_ID_TYPE_EMAIL,
       IdentifierType::CIOID => Native::CIO_ID_TYPE_CIO_ID
     }.freeze
-    private_constant :CONNECTION_OPTIONS, :BACKGROUND_OPTIONS, :EVENT_OPTIONS, :DEVICE_FIELDS
+    private_constant :CONNECTION_OPTIONS, :BACKGROUND_OPTIONS, :EVENT_OPTIONS
 
     include Helpers
 
@@ -107,8 +111,9 @@ module CustomerioNative
       symbolized_options(options, kwargs, CONNECTION_OPTIONS + extra)
     end
 
-    # @api private: an options Hash (String or Symbol keys; may be nil) and keywords as one Hash
-    # with Symbol keys; a key not in allowed raises ArgumentError.
+    # @api private: an options Hash (String or Symbol keys; may be nil) and keywords (String keys
+    # too: `Client.new(id, key, "region" => ...)` arrives there) as one Hash with Symbol keys; a
+    # key not in allowed raises ArgumentError.
     def self.symbolized_options(options, kwargs, allowed)
       opts = {}
       unless options.nil?
@@ -116,7 +121,7 @@ module CustomerioNative
 
         options.each { |k, v| opts[k.to_sym] = v }
       end
-      opts.merge!(kwargs)
+      kwargs.each { |k, v| opts[k.to_sym] = v }
       unknown = opts.keys - allowed
       raise ArgumentError, "unknown option(s): #{unknown.join(', ')}" unless unknown.empty?
 
@@ -128,7 +133,7 @@ module CustomerioNative
     def self.native_handle(site_id, api_key, opts, param_error)
       region = opts[:region] || Regions::US
       unless Regions.region?(region)
-        raise "region must be an instance of CustomerioNative::Regions::Region"
+        raise ArgumentError, "region must be an instance of CustomerioNative::Regions::Region"
       end
 
       code, url = Native.region_options(region, opts[:url], false)
@@ -177,13 +182,38 @@ module CustomerioNative
     end
 
     # POST /events: an event for a person not identified yet (anonymous_id), or, with a nil
-    # anonymous_id, an invite event (give it a :recipient).
+    # anonymous_id, an invite event (give it a :recipient). Arguments as for #track.
     def track_anonymous(anonymous_id, event_name, attributes = nil, **options)
       require_id(event_name, "event_name")
       data, event = event_args(attributes, options)
       anonymous = blank?(anonymous_id) ? nil : text(anonymous_id)
       call(:cio_track_anonymous, anonymous, text(event_name),
            json(data, "track_anonymous: data"), event)
+    end
+
+    # POST /api/v2/batch {"batch": operations} (6.x): Track API v2 operations (Hashes in the
+    # API's shape), checked by libcustomerio and sent in as many requests under 500 KB as
+    # needed; returns the (last) answer. ParamError "operations must be a non-empty array"
+    # otherwise, as in the official gem; an operation libcustomerio refuses raises ParamError
+    # naming its index. Client#v2.send_batch returns the per-item errors instead.
+    def batch(operations)
+      unless operations.is_a?(Array) && !operations.empty?
+        raise ParamError, "operations must be a non-empty array"
+      end
+
+      ops = operations.each_with_index.map do |op, i|
+        raise ParamError, "batch: operations[#{i}] must be a hash" unless op.is_a?(Hash)
+
+        json(op, "batch: operations[#{i}]")
+      end
+      result, response = @native.call_response(:cio_v2_send_batch, ops)
+      errors = result ? result[1] : []
+      return response if errors.empty?
+
+      detail = errors.map do |index, reason, field, message|
+        "operations[#{index}]: #{message || reason || field}"
+      end
+      raise ParamError, "batch: #{detail.join('; ')}"
     end
 
     # POST /push/events: event_name is "opened", "converted" or "delivered"; attributes hold
@@ -193,12 +223,8 @@ module CustomerioNative
       unless VALID_PUSH_EVENTS.include?(event_name)
         raise ParamError, "event_name must be one of opened, converted, or delivered"
       end
-      if attrs[:delivery_id].nil? || attrs[:delivery_id] == ""
-        raise ParamError, "delivery_id must be a non-empty string"
-      end
-      if attrs[:device_id].nil? || attrs[:device_id] == ""
-        raise ParamError, "device_id must be a non-empty string"
-      end
+      raise ParamError, "delivery_id must be a non-empty string" if blank?(attrs[:delivery_id])
+      raise ParamError, "device_id must be a non-empty string" if blank?(attrs[:device_id])
 
       timestamp = Payload.unix(attrs[:timestamp])
       raise ParamError, "timestamp must be a valid timestamp" unless valid_timestamp?(timestamp)
@@ -208,29 +234,23 @@ module CustomerioNative
     end
 
     # POST /metrics: metric_name is one of VALID_DELIVERY_METRICS; attributes hold
-    # :delivery_id and optionally :timestamp, :recipient, :reason and :href (an http(s) URL).
+    # :delivery_id and optionally :timestamp (unix seconds or a Time), :recipient, :reason and
+    # :href; blank ones are left out, as in the official gem.
     def track_delivery_metric(metric_name, attributes = nil, **kwargs)
       attrs = Payload.symbolize(hash_arg(attributes, kwargs, "attributes"))
       unless VALID_DELIVERY_METRICS.include?(metric_name)
-        raise ParamError, "metric_name must be one of bounced, clicked, converted, deferred, " \
-                          "delivered, dropped, opened, and spammed"
+        raise ParamError, "metric_name must be one of: #{VALID_DELIVERY_METRICS.join(', ')}"
       end
-      if attrs[:delivery_id].nil? || attrs[:delivery_id] == ""
-        raise ParamError, "delivery_id must be a non-empty string"
-      end
+      raise ParamError, "delivery_id must be a non-empty string" if blank?(attrs[:delivery_id])
 
-      timestamp = Payload.unix(attrs[:timestamp])
-      if timestamp && !valid_timestamp?(timestamp)
-        raise ParamError, "timestamp must be a valid timestamp"
-      end
-      raise ParamError, "href must be a valid url" if attrs[:href] && !valid_url?(attrs[:href])
-
+      timestamp = checked_timestamp(attrs[:timestamp])
+      optional = %i[recipient reason href].map { |k| blank?(attrs[k]) ? nil : text(attrs[k]) }
       call(:cio_track_delivery_metric, metric_name, text(attrs[:delivery_id]), timestamp || 0,
-           text(attrs[:recipient]), text(attrs[:reason]), text(attrs[:href]))
+           *optional)
     end
 
     # POST /segments/{segment_id}/add_customers: adds people to a manual segment (not in the
-    # official gem 5.x). id_type: how the ids identify people.
+    # official gem). id_type: how the ids identify people.
     def add_to_segment(segment_id, customer_ids, id_type: IdentifierType::ID)
       segment(:cio_segment_add_customers, segment_id, customer_ids, id_type)
     end
@@ -242,8 +262,9 @@ module CustomerioNative
 
     private
 
+    # A Track API call; returns the answer as a Net::HTTPResponse (see HTTPResponse).
     def call(name, *args)
-      @native.call(name, *args)
+      @native.call_response(name, *args).last
     end
 
     def segment(name, segment_id, customer_ids, id_type_name)
@@ -290,14 +311,11 @@ module CustomerioNative
       call(V1_PERSON.fetch(action), customer_id)
     end
 
-    def deliver_add_device(customer_id, device_id, platform, last_used, attributes)
-      if @pipeline
-        return background(:deliver_add_device, customer_id, device_id, platform, last_used,
-                          attributes)
-      end
+    def deliver_add_device(customer_id, device_id, platform, fields)
+      return background(:deliver_add_device, customer_id, device_id, platform, fields) if @pipeline
 
-      call(:cio_add_device, customer_id, device_id, platform, last_used || 0,
-           attributes.nil? ? nil : json(attributes, "add_device: attributes"))
+      call(:cio_add_device_fields, customer_id, device_id, platform,
+           fields.empty? ? nil : json(fields, "add_device: data"))
     end
 
     def deliver_delete_device(customer_id, device_id)
@@ -316,16 +334,11 @@ module CustomerioNative
            ID_TYPES.fetch(secondary_type), secondary_id)
     end
 
-    # Queues the call on the background pipeline; returns nil, as the synchronous call does.
+    # Queues the call on the background pipeline; returns nil (nothing was answered yet).
     def background(hook, *args)
       @pipeline.__send__(hook, *args)
       nil
     end
 
-    def valid_url?(url)
-      %w[http https].include?(URI.parse(url.to_s).scheme)
-    rescue URI::InvalidURIError
-      false
-    end
   end
 end

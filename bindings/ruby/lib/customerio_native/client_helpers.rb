@@ -17,7 +17,9 @@ module CustomerioNative
     #                                                      id (nil = a ULID from libcustomerio)]
     #   deliver_person(action, customer_id)                 action: :delete, :suppress,
     #                                                      :unsuppress
-    #   deliver_add_device(customer_id, device_id, platform, last_used, attributes)
+    #   deliver_add_device(customer_id, device_id, platform, fields)  fields: the device's other
+    #                                                      members (Symbol keys; last_used as
+    #                                                      unix seconds when a Time was given)
     #   deliver_delete_device(customer_id, device_id)
     #   deliver_merge(primary_type, primary_id, secondary_type, secondary_id)  types: "id",
     #                                                      "email" or "cio_id"
@@ -59,14 +61,18 @@ module CustomerioNative
         deliver_person(:unsuppress, text(customer_id))
       end
 
-      # An event for a person. As in the official gem, attributes become the event's data and a
-      # valid :timestamp among them (unix seconds, or a Time) is also the event's timestamp.
-      # With the attributes given as a Hash, the keywords id: (the event's de-duplication id;
-      # default: a fresh ULID from libcustomerio) and timestamp: set the event's fields without
-      # adding them to its data:
+      # An event for a person, as the official gem 6.x has it: attributes (a Hash) are the
+      # event's data; the keywords id: (the event's de-duplication id; default: a fresh ULID
+      # from libcustomerio) and timestamp: (unix seconds or a Time; default: a :timestamp among
+      # the attributes) are the event's own fields. An invalid timestamp raises ParamError.
       #
-      #   track(5, "purchase", type: "socks", timestamp: 1365436200)      # official style
-      #   track(5, "purchase", { type: "socks" }, id: ulid, timestamp: Time.now)
+      #   track(5, "purchase", { type: "socks" }, id: ulid, timestamp: Time.now)   # 6.x
+      #   track(5, "purchase", type: "socks", price: "13.99")                      # 5.x
+      #
+      # The 5.x style (the data as keywords, no Hash) keeps working: keywords other than id:
+      # and timestamp: make all the keywords the data (a :timestamp among them is also the
+      # event's). With only id: and/or timestamp: the call is 6.x's: they are the event's fields
+      # and the data is empty (5.x would have put them in the data too).
       def track(customer_id, event_name, attributes = nil, **options)
         person_event(:event, customer_id, event_name, "event_name", attributes, options)
       end
@@ -81,8 +87,10 @@ module CustomerioNative
         person_event(:screen, customer_id, screen_name, "screen_name", attributes, options)
       end
 
-      # Adds or updates a device: platform "ios" or "android"; data may hold :last_used (unix
-      # seconds or a Time) and :attributes (a Hash).
+      # Adds or updates a device. data (a Hash, or keywords) holds any device field, sent as
+      # given beside id and platform, as the official gem sends it: :last_used (unix seconds,
+      # or a Time), :attributes (a Hash), and anything else. libcustomerio checks platform ("ios"
+      # or "android") and the ids.
       def add_device(customer_id, device_id, platform, data = nil, **kwargs)
         require_id(customer_id, "customer_id")
         require_id(device_id, "device_id")
@@ -92,20 +100,10 @@ module CustomerioNative
           raise @param_error, "data parameter must be a hash"
         end
 
+        # id and platform are the arguments (the official gem's merge lets them win too)
         fields = Payload.symbolize((data || {}).merge(kwargs)).except(:id, :platform)
-        extra = fields.keys - DEVICE_FIELDS
-        unless extra.empty?
-          raise @param_error, "add_device: unsupported device field(s) #{extra.join(', ')}: " \
-                              "pass last_used and attributes"
-        end
-
-        last_used = Payload.unix(fields[:last_used])
-        unless last_used.nil? || last_used.is_a?(Integer)
-          raise @param_error, "last_used must be unix seconds or a Time"
-        end
-
-        deliver_add_device(text(customer_id), text(device_id), text(platform), last_used,
-                           fields[:attributes])
+        fields[:last_used] = Payload.unix(fields[:last_used]) if fields.key?(:last_used)
+        deliver_add_device(text(customer_id), text(device_id), text(platform), fields)
       end
 
       # Removes a device from a person.
@@ -143,9 +141,15 @@ module CustomerioNative
       # [data, event options] of an event call; see #track.
       def event_args(attributes, options)
         if attributes.nil?
-          data = options
-          timestamp = Payload.unix(data[:timestamp])
-          id = nil
+          if (options.keys - EVENT_OPTIONS).empty? # 6.x: only the event's own fields
+            data = {}
+            timestamp = options[:timestamp]
+            id = options[:id]
+          else # 5.x: the keywords are the data
+            data = options
+            timestamp = data[:timestamp]
+            id = nil
+          end
         else
           raise @param_error, "attributes must be a hash" unless attributes.is_a?(Hash)
 
@@ -153,19 +157,23 @@ module CustomerioNative
           raise ArgumentError, "unknown keyword(s): #{unknown.join(', ')}" unless unknown.empty?
 
           data = attributes
-          if options.key?(:timestamp)
-            timestamp = Payload.unix(options[:timestamp])
-            unless timestamp.nil? || valid_timestamp?(timestamp)
-              raise @param_error, "timestamp must be a valid timestamp"
-            end
-          else
-            timestamp = Payload.unix(attributes[:timestamp])
-          end
+          timestamp = options[:timestamp].nil? ? attributes[:timestamp] : options[:timestamp]
           id = options[:id]
         end
-        timestamp = nil unless valid_timestamp?(timestamp)
+        timestamp = checked_timestamp(timestamp)
+        id = nil if blank?(id)
         event = timestamp || id ? [timestamp || 0, text(id)] : nil
         [data, event]
+      end
+
+      # A timestamp (unix seconds or a Time; nil: none) as unix seconds; ParamError with the
+      # official gem's message when it is not one.
+      def checked_timestamp(value)
+        timestamp = Payload.unix(value)
+        return timestamp if timestamp.nil? || valid_timestamp?(timestamp)
+
+        raise @param_error,
+              "timestamp must be a valid integer (seconds since epoch, 10-digit range)"
       end
 
       def hash_arg(hash, kwargs, what)

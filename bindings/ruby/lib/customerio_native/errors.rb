@@ -67,13 +67,10 @@ module CustomerioNative
     class MessageTooLargeError < ValidationError; end
   end
 
-  # The HTTP answer of a failed call, shaped like the Net::HTTPResponse the official gem
-  # carries in InvalidResponse#response: +code+ is the status as a String, +body+ the body.
-  Response = Struct.new(:code, :body)
-
   # Customer.io answered with an error status (after the client's retries for 408, 429 and
   # 5xx), as in the official gem: +code+ is the HTTP status as a String ("401"), +message+ the
-  # response body, +response+ a Response.
+  # response body, +response+ the answer as a Net::HTTPResponse (Net::HTTPUnauthorized, ...;
+  # status and body, no headers: see HTTPResponse).
   class InvalidResponse < RuntimeError
     include ErrorDetails
 

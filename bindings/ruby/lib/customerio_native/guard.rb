@@ -22,6 +22,7 @@ module CustomerioNative
         @lock = Mutex.new
         @idle = ConditionVariable.new
         @busy = 0
+        @busy_pid = @pid # the process whose threads @busy counts
       end
 
       # The pointer, counted as in use until #leave. what names the handle in errors.
@@ -33,6 +34,7 @@ module CustomerioNative
                                   "create a new one")
           end
 
+          own_count
           @busy += 1
           @ptr
         end
@@ -40,7 +42,8 @@ module CustomerioNative
 
       def leave
         @lock.synchronize do
-          @busy -= 1
+          own_count
+          @busy -= 1 if @busy.positive?
           @idle.broadcast if @busy.zero?
         end
       end
@@ -49,6 +52,7 @@ module CustomerioNative
       # already retired).
       def retire
         @lock.synchronize do
+          own_count
           ptr = @ptr
           @ptr = nil
           @idle.wait(@lock) while @busy.positive?
@@ -58,6 +62,19 @@ module CustomerioNative
 
       def forked?
         @pid != Process.pid
+      end
+
+      private
+
+      # Calls counted in another process (the parent, when fork() was called while its other
+      # threads were inside calls) will never leave here: only the forking thread lives on in
+      # the child, and it was not inside one. Waiting for them made close() in the child
+      # sleep forever (Ruby: a fatal "No live threads left. Deadlock?"). Caller holds @lock.
+      def own_count
+        return if @busy_pid == Process.pid
+
+        @busy_pid = Process.pid
+        @busy = 0
       end
     end
   end

@@ -5,6 +5,7 @@ require "customerio_native/customerio_native_ext"
 require "customerio_native/version"
 require "customerio_native/errors"
 require "customerio_native/regions"
+require "customerio_native/response"
 
 module CustomerioNative
   # The C library, as SWIG wraps it (bindings/customerio.i): module functions named as in the
@@ -33,7 +34,7 @@ module CustomerioNative
           body = err.body
           text = (app && http == 400 && meta_error(body)) ||
                  (body.nil? || body.empty? ? err.message : body)
-          InvalidResponse.new(http.to_s, text, Response.new(http.to_s, body))
+          InvalidResponse.new(http.to_s, text, HTTPResponse.build(http, body))
         else
           klass = case code
                   when :invalid_argument, :payload_too_large then param_error
@@ -99,22 +100,22 @@ module CustomerioNative
 
       # options: site_id, api_key, app_api_key, region (C code), track_url, app_url,
       # connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms, user_agent, ca_file,
-      # max_connections, cdp_api_key, cdp_url (nil or 0 = libcustomerio's default; NULL
-      # credentials are read from CUSTOMERIO_* in the environment).
+      # max_connections, cdp_api_key, cdp_url, cdp_batch_path (nil or 0 = libcustomerio's
+      # default; NULL credentials are read from CUSTOMERIO_* in the environment).
       def initialize(param_error:, app_errors: false, **options)
         @param_error = param_error
         @app_errors = app_errors
         @lock = Mutex.new # guards @dependents
         @dependents = []
         ptr = begin
-          Native.cio_swig_client_new(
+          Native.cio_swig_client_new_v3(
             str(options[:site_id]), str(options[:api_key]), str(options[:app_api_key]),
             options.fetch(:region, 0), str(options[:track_url]), str(options[:app_url]),
             options.fetch(:connect_timeout_ms, 0), options.fetch(:timeout_ms, 0),
             options.fetch(:max_attempts, 0), options.fetch(:backoff_base_ms, 0), 0, 0,
             str(options[:user_agent]) || USER_AGENT, 0, str(options[:ca_file]),
             options.fetch(:max_connections, 0), 0, str(options[:cdp_api_key]),
-            str(options[:cdp_url])
+            str(options[:cdp_url]), str(options[:cdp_batch_path])
           )
         rescue Native::Error => e
           raise Native.error_for(e, param_error), cause: nil
@@ -142,6 +143,17 @@ module CustomerioNative
           ensure
             leave
           end
+        end
+      end
+
+      # #call, then the answer libcustomerio kept of the request (cio_last_response(), read on
+      # the same thread before anything else can make a call there): [the call's result, a
+      # Net::HTTPResponse or nil when the call kept none].
+      def call_response(name, *args)
+        Thread.handle_interrupt(Object => :never) do
+          result = call(name, *args)
+          status, body, headers = Native.cio_rb_last_response
+          [result, status && HTTPResponse.build(status, body, headers)]
         end
       end
 

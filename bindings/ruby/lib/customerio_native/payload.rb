@@ -20,20 +20,55 @@ module CustomerioNative
       end
     end
 
+    # A Hash or Array that contains itself: it has no JSON form. The message names where the
+    # cycle closes ("[:a][:b] is [:a] again"), the path from the value handed in.
+    class CycleError < ArgumentError; end
+
+    # Nesting past JSON.generate's own limit (100 levels), found before a deep recursion could
+    # exhaust the stack.
+    class TooDeepError < CycleError; end
+
+    MAX_DEPTH = 100
+
     # A copy of value with every Time and DateTime, at any depth, as unix seconds.
-    def plain(value)
-      case value
-      when Hash then value.each_with_object({}) { |(k, v), out| out[k] = plain(v) }
-      when Array then value.map { |v| plain(v) }
-      when Time, DateTime then unix(value)
-      else value
+    def plain(value, root: "value")
+      walk(value, root: root) { |leaf| unix(leaf) }
+    end
+
+    # A copy of value's Hashes and Arrays (at any depth) with each other value replaced by the
+    # block's answer for it; CycleError when a container holds itself (JSON.generate would
+    # recurse until SystemStackError, which `rescue => e` does not catch).
+    # root names value in that message.
+    def walk(value, root: "value", path: [], open: {}.compare_by_identity, &leaf)
+      return yield(value) unless value.is_a?(Hash) || value.is_a?(Array)
+
+      if open.key?(value)
+        raise CycleError, "a cycle: #{root}#{path.join} is #{root}#{open[value].join} again"
+      end
+      if path.size >= MAX_DEPTH
+        raise TooDeepError, "#{root} is nested deeper than #{MAX_DEPTH} levels"
+      end
+
+      open[value] = path
+      begin
+        if value.is_a?(Hash)
+          value.each_with_object({}) do |(k, v), out|
+            out[k] = walk(v, root: root, path: path + ["[#{k.inspect}]"], open: open, &leaf)
+          end
+        else
+          value.each_with_index.map do |v, i|
+            walk(v, root: root, path: path + ["[#{i}]"], open: open, &leaf)
+          end
+        end
+      ensure
+        open.delete(value)
       end
     end
 
     # JSON text for the C API, which checks it and sends it byte for byte.
     def json(value, error, what)
-      JSON.generate(plain(value))
-    rescue JSON::GeneratorError, EncodingError => e
+      JSON.generate(plain(value, root: what[/\S+\z/] || "value"))
+    rescue JSON::GeneratorError, JSON::NestingError, EncodingError, CycleError => e
       raise error, "#{what}: cannot be encoded as JSON (#{e.message})"
     end
 

@@ -513,8 +513,9 @@ module CustomerioNative
       person(action, person_ids(customer_id))
     end
 
-    def deliver_add_device(customer_id, device_id, platform, last_used, attributes)
-      add_device_op(person_ids(customer_id), device_id, platform, last_used, attributes)
+    def deliver_add_device(customer_id, device_id, platform, fields)
+      add_device_op(person_ids(customer_id), device_id, platform, fields[:last_used],
+                    fields[:attributes], fields.except(:last_used, :attributes))
     end
 
     def deliver_delete_device(customer_id, device_id)

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "base64"
+require "customerio_native/payload"
 
 module CustomerioNative
   # The official gem's transactional request classes. Each keeps the fields the API knows
@@ -58,7 +59,7 @@ module CustomerioNative
   # or an IO-like value, read); with encode: false it is already base64.
   class SendEmailRequest < TransactionalRequest
     FIELDS = %i[to identifiers transactional_message_id message_data headers preheader from
-                reply_to bcc subject body body_plain body_amp plaintext_body amp_body fake_bcc
+                reply_to cc bcc subject body body_plain body_amp plaintext_body amp_body fake_bcc
                 disable_message_retention send_to_unsubscribed tracked queue_draft
                 disable_css_preprocessing send_at language attachments].freeze
 
@@ -117,27 +118,46 @@ module CustomerioNative
                 queue_draft send_at language].freeze
   end
 
-  # POST /v1/campaigns/{broadcast_id}/triggers, as in the official gem: broadcast_id an
-  # Integer, payload with data and the email_/id_ flags, and at most one audience.
+  # POST /v1/campaigns/{broadcast_id}/triggers, as in the official gem 6.x: one Hash with
+  # :broadcast_id (an Integer) and the trigger's fields (data, the email_/id_ flags, and at most
+  # one audience: recipients, emails, ids, per_user_data or data_file_url), kept in +message+
+  # (unknown ones dropped). ArgumentError with the official messages otherwise.
+  #
+  #   CustomerioNative::TriggerBroadcastRequest.new(broadcast_id: 12, data: { promo: "x" },
+  #                                                 ids: [1, 2])
+  #
+  # The fields may also come in payload: (this gem's earlier form); String keys work too.
   class TriggerBroadcastRequest
+    AUDIENCE_FIELDS = %i[recipients emails ids per_user_data data_file_url].freeze
     OPTIONAL_FIELDS = %i[data email_add_duplicates email_ignore_missing id_ignore_missing].freeze
-    ONLY_ONE_ALLOWED = %i[recipients emails ids per_user_data data_file_url].freeze
+    # The earlier name of AUDIENCE_FIELDS.
+    ONLY_ONE_ALLOWED = AUDIENCE_FIELDS
 
-    attr_reader :broadcast_id, :payload
+    attr_reader :broadcast_id, :message
 
-    def initialize(broadcast_id:, payload: {})
-      @broadcast_id = broadcast_id
-      @payload = payload.each_with_object({}) do |(key, value), out|
-        key = key.to_sym if key.is_a?(String)
-        out[key] = value if OPTIONAL_FIELDS.include?(key) || ONLY_ONE_ALLOWED.include?(key)
+    def initialize(opts = nil, **kwargs)
+      raise ArgumentError, "request fields must be a Hash" unless opts.nil? || opts.is_a?(Hash)
+
+      fields = Payload.symbolize((opts || {}).merge(kwargs))
+      payload = fields.delete(:payload)
+      fields = Payload.symbolize(payload).merge(fields) if payload.is_a?(Hash)
+      raise ArgumentError, "broadcast_id is required" unless fields.key?(:broadcast_id)
+      unless fields[:broadcast_id].is_a?(Integer)
+        raise ArgumentError, "broadcast_id must be an integer"
       end
-      raise "broadcast id is required" unless broadcast_id
-      raise "broadcast id must be an integer" unless broadcast_id.is_a?(Integer)
 
-      present = ONLY_ONE_ALLOWED.select { |field| @payload.key?(field) }
-      return unless present.length > 1
+      @broadcast_id = fields[:broadcast_id]
+      @message = fields.select do |key, _|
+        OPTIONAL_FIELDS.include?(key) || AUDIENCE_FIELDS.include?(key)
+      end
+      return unless AUDIENCE_FIELDS.count { |field| @message.key?(field) } > 1
 
-      raise "Only one of #{ONLY_ONE_ALLOWED.join(', ')} can be present"
+      raise ArgumentError, "only one of #{AUDIENCE_FIELDS.join(', ')} can be present"
+    end
+
+    # The trigger's fields (this gem's earlier name for #message).
+    def payload
+      @message
     end
   end
 end

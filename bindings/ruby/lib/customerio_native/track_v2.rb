@@ -122,9 +122,10 @@ module CustomerioNative
       call(fn, *ref, rel_json)
     end
 
-    def add_device_op(identifiers, device_id, platform, last_used, attributes)
+    def add_device_op(identifiers, device_id, platform, last_used, attributes, extra = nil)
       ref = person_ref(identifiers)
-      return super unless ref && (last_used.nil? || last_used.is_a?(Integer))
+      return super unless ref && (last_used.nil? || last_used.is_a?(Integer)) &&
+                          (extra.nil? || extra.empty?)
 
       call(:cio_v2_person_add_device, *ref, text(device_id), text(platform), last_used || 0,
            attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))

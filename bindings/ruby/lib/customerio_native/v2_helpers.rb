@@ -128,9 +128,10 @@ module CustomerioNative
                          cio_relationships: relationships)
       end
 
-      def add_device_op(identifiers, device_id, platform, last_used, attributes)
-        device = { token: device_id, platform: platform, last_used: last_used,
-                   attributes: attributes }.compact
+      # extra: more device members (a Track v1 add_device's other fields), sent as given.
+      def add_device_op(identifiers, device_id, platform, last_used, attributes, extra = nil)
+        device = (extra || {}).merge({ token: device_id, platform: platform,
+                                       last_used: last_used, attributes: attributes }.compact)
         submit_operation(type: "person", action: "add_device", identifiers: identifiers,
                          device: device)
       end
