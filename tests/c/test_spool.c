@@ -970,7 +970,7 @@ Test(spool, test_spool_stays_bounded_with_slow_answers_and_a_steady_producer) {
     cr_assert_lt(max_size, 6 * 1024 * 1024, "the spool grew to %lld bytes (%zu written)",
                  (long long)max_size, written);
     if (written < 8u * 1024 * 1024)
-        cr_log_warn("only %zu bytes written in %.0f s: the bound was not really tested", written,
+        cr_log_info("only %zu bytes written in %.0f s: the bound was not really tested", written,
                     seconds);
     cr_assert_eq(file_size(spool), HEADER_BYTES, "nothing is owed: the file is its header");
     size_t len = 0;
