@@ -41,11 +41,6 @@ USER_AGENT = "customerio-native/{} (Python {}.{})".format(
     __version__, sys.version_info[0], sys.version_info[1]
 )
 
-# Statuses a later attempt may fix: the async classes raise AsyncCustomerIORetryableError.
-_RETRYABLE = frozenset(
-    (_n.CIO_E_RATE_LIMITED, _n.CIO_E_SERVER, _n.CIO_E_NETWORK, _n.CIO_E_TIMEOUT)
-)
-
 _ID_TYPES = {"id": _n.CIO_ID_TYPE_ID, "email": _n.CIO_ID_TYPE_EMAIL, "cio_id": _n.CIO_ID_TYPE_CIO_ID}
 
 ErrorClass = Type[_ErrorDetails]
@@ -269,10 +264,14 @@ def redact_url(url: Optional[str]) -> Optional[str]:
 
 def make_error(
     error: ErrorClass, code: int, http_status: int, message: Optional[str], body: Optional[bytes],
-    attempts: int,
+    attempts: int, retryable: bool = False,
 ) -> _ErrorDetails:
+    """The official exception for a failure. ``retryable`` is libcustomerio's verdict
+    (cio_error_t.retryable, from its one table in core/src/retry.c): the async classes raise
+    AsyncCustomerIORetryableError for a transient failure (a dropped connection, a timeout, 408,
+    429, 5xx) and AsyncCustomerIOError for a permanent one (a refused certificate, 4xx)."""
     if issubclass(error, BaseAsyncCustomerIOError):
-        error = AsyncCustomerIORetryableError if code in _RETRYABLE else AsyncCustomerIOError
+        error = AsyncCustomerIORetryableError if retryable else AsyncCustomerIOError
     return error(
         message or _n.cio_status_str(code),
         status=http_status or None,
@@ -284,9 +283,10 @@ def make_error(
 
 
 def translate(exc: "_n.Error", error: ErrorClass) -> _ErrorDetails:
-    """A native error (status, http_status, message, body, attempts) as an official class."""
-    code, http_status, message, body, attempts = exc.args
-    return make_error(error, code, http_status, message, body, attempts)
+    """A native error (status, http_status, message, body, attempts, retryable) as an
+    official class."""
+    code, http_status, message, body, attempts, retryable = exc.args
+    return make_error(error, code, http_status, message, body, attempts, retryable)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,7 +560,7 @@ class AsyncEngine:
     def _drain(self) -> None:
         if self._queue is None:
             return
-        for token, code, http_status, attempts, message, body, batch, _r, _f in \
+        for token, code, http_status, attempts, message, body, batch, _r, _f, retryable in \
                 _n.cio_py_queue_drain(self._queue):
             entry = self._pending.pop(token, None)
             if entry is None:
@@ -579,7 +579,8 @@ class AsyncEngine:
             else:
                 self._resolve(
                     future, None,
-                    make_error(self._client.error, code, http_status, message, body, attempts),
+                    make_error(self._client.error, code, http_status, message, body, attempts,
+                               retryable),
                 )
 
     @staticmethod

@@ -12,10 +12,10 @@ EventOptions = Optional[Tuple[int, Optional[str]]]  # cio_event_options_t *: (ti
 BatchItems = Tuple[int, List[Tuple[int, Optional[str], Optional[str], Optional[str]]]]
 # (token, status, http_status, attempts, message, response, batch, reason, field)
 Completion = Tuple[int, int, int, int, Optional[str], Optional[bytes], Optional[BatchItems],
-                   Optional[str], Optional[str]]
+                   Optional[str], Optional[str], bool]
 
 class Error(Exception):
-    """args: (status, http_status, message, response_body, attempts)."""
+    """args: (status, http_status, message, response_body, attempts, retryable)."""
 
 CIO_OK: int
 CIO_E_INVALID_ARGUMENT: int

@@ -525,7 +525,7 @@ class Client(object):
     def _call_error(type_: str, e: Exception) -> Exception:
         """The exception a call raises for what its call into libcustomerio raised."""
         if isinstance(e, _n.Error):
-            code, status, message, body, attempts = e.args
+            code, status, message, body, attempts, _retryable = e.args
             if code == _n.CIO_E_CLOSED:
                 return DeliveryError("the client is shut down (join() or shutdown() was called)",
                                      code=_n.cio_status_str(code))
