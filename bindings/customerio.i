@@ -28,8 +28,9 @@
 
 /* Creates a client from plain arguments, so that bindings need not wrap the options struct and
  * its borrowed strings. NULL strings and zero numbers mean "the default", as in
- * cio_client_options_t. The _v3 form also takes the version-3 fields (cdp_batch_path). */
-static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+ * cio_client_options_t. _v4: it takes every field up to options version 4 (cdp_permissive,
+ * cdp_batch_path), in the struct's order. */
+static cio_status_t cio_swig_client_new_v4(const char *site_id, const char *api_key,
                                            const char *app_api_key, int region,
                                            const char *track_url, const char *app_url,
                                            long connect_timeout_ms, long timeout_ms,
@@ -38,8 +39,8 @@ static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_
                                            const char *user_agent, int tls_insecure,
                                            const char *ca_file, int max_connections,
                                            int ignore_env, const char *cdp_api_key,
-                                           const char *cdp_url, const char *cdp_batch_path,
-                                           cio_client_t **out) {
+                                           const char *cdp_url, int cdp_permissive,
+                                           const char *cdp_batch_path, cio_client_t **out) {
     cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
     o.site_id = site_id;
     o.api_key = api_key;
@@ -60,25 +61,9 @@ static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_
     o.ignore_env = ignore_env;
     o.cdp_api_key = cdp_api_key;
     o.cdp_url = cdp_url;
+    o.cdp_permissive = cdp_permissive;
     o.cdp_batch_path = cdp_batch_path;
     return cio_client_new(&o, out);
-}
-
-static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
-                                        const char *app_api_key, int region,
-                                        const char *track_url, const char *app_url,
-                                        long connect_timeout_ms, long timeout_ms,
-                                        int max_attempts, long backoff_base_ms,
-                                        long backoff_max_ms, long retry_after_max_ms,
-                                        const char *user_agent, int tls_insecure,
-                                        const char *ca_file, int max_connections, int ignore_env,
-                                        const char *cdp_api_key, const char *cdp_url,
-                                        cio_client_t **out) {
-    return cio_swig_client_new_v3(site_id, api_key, app_api_key, region, track_url, app_url,
-                                  connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms,
-                                  backoff_max_ms, retry_after_max_ms, user_agent, tls_insecure,
-                                  ca_file, max_connections, ignore_env, cdp_api_key, cdp_url,
-                                  NULL, out);
 }
 %}
 
@@ -868,7 +853,7 @@ static VALUE cio_rb_last_response(void) {
 /* ======================================================================================== */
 /* Language-neutral part: the public headers. */
 
-/* cio_client_new takes a struct of borrowed strings; bindings call cio_swig_client_new. */
+/* cio_client_new takes a struct of borrowed strings; bindings call cio_swig_client_new_v4. */
 %ignore cio_client_new;
 %ignore cio_client_options;
 /* char out[CIO_ULID_BUFSIZE] has no natural mapping; events get ULIDs from the library. */
@@ -886,15 +871,7 @@ static VALUE cio_rb_last_response(void) {
 %include "customerio/webhook.h"
 #endif
 
-cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
-                                 const char *app_api_key, int region, const char *track_url,
-                                 const char *app_url, long connect_timeout_ms, long timeout_ms,
-                                 int max_attempts, long backoff_base_ms, long backoff_max_ms,
-                                 long retry_after_max_ms, const char *user_agent,
-                                 int tls_insecure, const char *ca_file, int max_connections,
-                                 int ignore_env, const char *cdp_api_key, const char *cdp_url,
-                                 cio_client_t **out);
-cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+cio_status_t cio_swig_client_new_v4(const char *site_id, const char *api_key,
                                     const char *app_api_key, int region, const char *track_url,
                                     const char *app_url, long connect_timeout_ms,
                                     long timeout_ms, int max_attempts, long backoff_base_ms,
@@ -902,7 +879,8 @@ cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
                                     const char *user_agent, int tls_insecure,
                                     const char *ca_file, int max_connections, int ignore_env,
                                     const char *cdp_api_key, const char *cdp_url,
-                                    const char *cdp_batch_path, cio_client_t **out);
+                                    int cdp_permissive, const char *cdp_batch_path,
+                                    cio_client_t **out);
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);

@@ -308,7 +308,7 @@ class NativeClient:
         self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
         _natives.add(self)
         try:
-            self._ptr = _n.cio_swig_client_new(
+            self._ptr = _n.cio_swig_client_new_v4(
                 options.get("site_id"),
                 options.get("api_key"),
                 options.get("app_api_key"),
@@ -328,6 +328,8 @@ class NativeClient:
                 0,
                 options.get("cdp_api_key"),
                 options.get("cdp_url"),
+                1 if options.get("cdp_permissive") else 0,
+                None,
             )
         except _n.Error as e:
             raise translate(e, error) from None
