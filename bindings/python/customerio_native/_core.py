@@ -218,20 +218,20 @@ def base_url(
     host/port/url_prefix arguments, or None to use the region's host.
 
     The rule: with none of them given, the region's https host. Otherwise the host (the region's
-    when not given) with, when it has no scheme, ``https://`` for port 443 (or no port) and
-    ``http://host:port`` for any other port (the local emulator and most relays are plain http);
-    a host given with a scheme keeps it, and a port other than 443 is added. ``url_prefix`` must
-    end with ``prefix_tail`` ("/api/v1"), which libcustomerio adds itself; what comes before it is
-    kept (a relay mounted under a path)."""
+    when not given) over https, as customerio 3.2 (``https://{host}:{port}/{prefix}``) and
+    async-customerio always connect, whatever the port: plain http only when the host says so
+    (``host="http://127.0.0.1"``, for the local emulator), so credentials never go in clear text
+    by accident. A port other than the scheme's default is added. ``url_prefix`` must end with
+    ``prefix_tail`` ("/api/v1"), which libcustomerio adds itself; what comes before it is kept
+    (a relay mounted under a path)."""
     if host is None and port is None and url_prefix is None:
         return None
     host = (host or default_host).strip().rstrip("/")
+    scheme = "https"
     if "://" in host:
         scheme, _, host = host.partition("://")
-    else:
-        scheme = "https" if port in (None, 443) else "http"
     url = "{}://{}".format(scheme, host)
-    if port is not None and port != 443:
+    if port is not None and int(port) != {"https": 443, "http": 80}.get(scheme.lower()):
         url += ":{}".format(int(port))
     if url_prefix:
         prefix = "/" + url_prefix.strip("/")

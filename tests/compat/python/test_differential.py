@@ -23,7 +23,6 @@ Differences that remain, each with its reason (the README's Python section lists
 | AsyncCustomerIO retries | none without a retry_strategy | libcustomerio's (408, 429, 5xx, network) | a drop-in keeps delivering; ``retries=0`` turns it off |
 | return value of a sync call | ``requests.Response`` | ``customerio_native.Response`` | same ``status_code``, ``ok``, ``json()``, ``text``, ``headers``; compared below |
 | a string holding NUL (``"\\u0000"``) | sent | refused before sending (InvalidValueError's class: CustomerIOException / AsyncCustomerIOError) | libcustomerio's JSON check refuses ``\\u0000`` (C strings); not generated below |
-| ``host=`` without a scheme and a port other than 443 | ``https://host:port`` | ``http://host:port`` | the emulator and most relays are plain http; give ``host="https://..."`` (as this file does) |
 | User-Agent, X-Request-Id, X-Timestamp headers | the official client's | ours / not sent | not part of the API |
 """
 
@@ -158,7 +157,8 @@ def normalise(value: Any) -> Any:
 def pair(tls_mock: Mock):
     theirs = customerio.CustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=tls_mock.port,
                                    retries=0)
-    ours = cio.CustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1", port=tls_mock.port,
+    # the same host/port arguments: both reach https://127.0.0.1:port
+    ours = cio.CustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=tls_mock.port,
                           retries=0, ca_file=tls_mock.ca_file)
     yield theirs, ours
     theirs.close()
@@ -177,7 +177,7 @@ def apair(tls_mock: Mock, loop):
     async def make():
         return (async_customerio.AsyncCustomerIO(SITE_ID, API_KEY, host="127.0.0.1",
                                                  port=tls_mock.port),
-                cio.AsyncCustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1",
+                cio.AsyncCustomerIO(SITE_ID, API_KEY, host="127.0.0.1",
                                     port=tls_mock.port, retries=0, ca_file=tls_mock.ca_file))
 
     theirs, ours = loop.run_until_complete(make())
