@@ -23,6 +23,7 @@ Differences that remain, each with its reason (the README's Python section lists
 | AsyncCustomerIO retries | none without a retry_strategy | libcustomerio's (408, 429, 5xx, network) | a drop-in keeps delivering; ``retries=0`` turns it off |
 | return value of a sync call | ``requests.Response`` | ``customerio_native.Response`` | same ``status_code``, ``ok``, ``json()``, ``text``, ``headers``; compared below |
 | a string holding NUL (``"\\u0000"``) | sent | refused before sending (InvalidValueError's class: CustomerIOException / AsyncCustomerIOError) | libcustomerio's JSON check refuses ``\\u0000`` (C strings); not generated below |
+| ``host="http://..."`` (an explicit http scheme) | https anyway (the scheme is dropped) | plain http | the local emulator; without a scheme both use https whatever the port, compared below |
 | User-Agent, X-Request-Id, X-Timestamp headers | the official client's | ours / not sent | not part of the API |
 """
 
@@ -193,6 +194,17 @@ def run(loop, coro_fn: Callable[[], Any]) -> Callable[[], Any]:
 
 
 # ---- customerio 3.2 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host,port", [
+    ("127.0.0.1", 8080), ("proxy.internal", 8443), ("relay.example.com", 443),
+    ("https://relay.example.com", 8443), ("relay.example.com/", 9443),
+])
+def test_host_and_port_make_customerio_3_2s_base_url(host, port):
+    # https whatever the port; only an explicit http:// differs (see the table)
+    theirs = customerio.CustomerIO(SITE_ID, API_KEY, host=host, port=port)
+    with cio.CustomerIO(SITE_ID, API_KEY, host=host, port=port) as ours:
+        assert ours.base_url == theirs.base_url
 
 
 @SETTINGS
