@@ -18,16 +18,18 @@ from customerio_native import AsyncCustomerIO, CustomerIO
 mode, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 in_flight = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
 parts = urlsplit(url)
+# with its scheme: a host without one means https (as in the official clients)
+host = "{}://{}".format(parts.scheme, parts.hostname)
 
 
 def run_sync() -> None:
-    cio = CustomerIO("bench-site", "bench-key", host=parts.hostname, port=parts.port)
+    cio = CustomerIO("bench-site", "bench-key", host=host, port=parts.port)
     for i in range(n):
         cio.track("user-1", "purchased", price=i % 100 + 0.5, sku="SKU-{}".format(i % 977))
 
 
 async def run_async() -> None:
-    cio = AsyncCustomerIO("bench-site", "bench-key", host=parts.hostname, port=parts.port)
+    cio = AsyncCustomerIO("bench-site", "bench-key", host=host, port=parts.port)
     left = iter(range(n))
 
     async def worker() -> None:

@@ -14,9 +14,11 @@ import customerio_native as cio
 
 url, n = sys.argv[1], int(sys.argv[2])
 parts = urlsplit(url)
+# with its scheme: a host without one means https (as in the official clients)
+host = "{}://{}".format(parts.scheme, parts.hostname)
 errors = []
 pipe = cio.Pipeline(
-    "bench-site", "bench-key", host=parts.hostname, port=parts.port,
+    "bench-site", "bench-key", host=host, port=parts.port,
     max_requests_per_second=-1,  # the emulator has no rate limit
     max_queue_bytes=4 << 30,
     on_error=errors.append,

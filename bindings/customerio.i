@@ -28,8 +28,9 @@
 
 /* Creates a client from plain arguments, so that bindings need not wrap the options struct and
  * its borrowed strings. NULL strings and zero numbers mean "the default", as in
- * cio_client_options_t. The _v3 form also takes the version-3 fields (cdp_batch_path). */
-static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+ * cio_client_options_t. _v4: it takes every field up to options version 4 (cdp_permissive,
+ * cdp_batch_path), in the struct's order. */
+static cio_status_t cio_swig_client_new_v4(const char *site_id, const char *api_key,
                                            const char *app_api_key, int region,
                                            const char *track_url, const char *app_url,
                                            long connect_timeout_ms, long timeout_ms,
@@ -38,8 +39,8 @@ static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_
                                            const char *user_agent, int tls_insecure,
                                            const char *ca_file, int max_connections,
                                            int ignore_env, const char *cdp_api_key,
-                                           const char *cdp_url, const char *cdp_batch_path,
-                                           cio_client_t **out) {
+                                           const char *cdp_url, int cdp_permissive,
+                                           const char *cdp_batch_path, cio_client_t **out) {
     cio_client_options_t o = CIO_CLIENT_OPTIONS_INIT;
     o.site_id = site_id;
     o.api_key = api_key;
@@ -60,25 +61,9 @@ static cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_
     o.ignore_env = ignore_env;
     o.cdp_api_key = cdp_api_key;
     o.cdp_url = cdp_url;
+    o.cdp_permissive = cdp_permissive;
     o.cdp_batch_path = cdp_batch_path;
     return cio_client_new(&o, out);
-}
-
-static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
-                                        const char *app_api_key, int region,
-                                        const char *track_url, const char *app_url,
-                                        long connect_timeout_ms, long timeout_ms,
-                                        int max_attempts, long backoff_base_ms,
-                                        long backoff_max_ms, long retry_after_max_ms,
-                                        const char *user_agent, int tls_insecure,
-                                        const char *ca_file, int max_connections, int ignore_env,
-                                        const char *cdp_api_key, const char *cdp_url,
-                                        cio_client_t **out) {
-    return cio_swig_client_new_v3(site_id, api_key, app_api_key, region, track_url, app_url,
-                                  connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms,
-                                  backoff_max_ms, retry_after_max_ms, user_agent, tls_insecure,
-                                  ca_file, max_connections, ignore_env, cdp_api_key, cdp_url,
-                                  NULL, out);
 }
 %}
 
@@ -88,7 +73,8 @@ static cio_status_t cio_swig_client_new(const char *site_id, const char *api_key
 #ifdef SWIGPYTHON
 /*
  * Python: every cio_status_t other than CIO_OK raises customerio_native._native.Error with
- * args (status, http_status, message, response_body: bytes | None, attempts), read from
+ * args (status, http_status, message, response_body: bytes | None, attempts, retryable: bool),
+ * read from
  * cio_last_error() on the calling thread right after the call. Out-parameters become return
  * values. Calls that may block (every request-sending call, cio_client_free) release the GIL
  * (swig -threads); cheap ones are marked nothread below.
@@ -115,8 +101,9 @@ static void cio_py_raise(cio_status_t status) {
     PyObject *body = e != NULL ? cio_py_bytes_or_none(e->response_body, e->response_body_len)
                                : cio_py_bytes_or_none(NULL, 0);
     PyObject *msg = cio_py_str_or_none(e != NULL ? e->message : cio_status_str(status));
-    PyObject *args = Py_BuildValue("(iiNNi)", (int)status, e != NULL ? e->http_status : 0, msg,
-                                   body, e != NULL ? e->attempts : 0);
+    PyObject *args = Py_BuildValue("(iiNNiN)", (int)status, e != NULL ? e->http_status : 0, msg,
+                                   body, e != NULL ? e->attempts : 0,
+                                   PyBool_FromLong(e != NULL && e->retryable));
     if (args != NULL) {
         PyErr_SetObject(cio_py_error_type, args);
         Py_DECREF(args);
@@ -150,9 +137,10 @@ static int cio_py_as_cstring(PyObject *o, const char **out, const char *what) {
 }
 
 /* Takes every completion off the queue: a list of tuples
- * (token, status, http_status, attempts, message, response: bytes | None, batch, reason, field)
- * where batch is None or (request_count, [(index, reason, field, message), ...]) and reason and
- * field are Customer.io's (pipeline reports) or None. */
+ * (token, status, http_status, attempts, message, response: bytes | None, batch, reason, field,
+ * retryable: bool) where batch is None or (request_count, [(index, reason, field, message), ...]),
+ * reason and field are Customer.io's (pipeline reports) or None, and retryable is the core's
+ * transient/permanent verdict (cio_completion_t.retryable). */
 static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
     PyObject *list = PyList_New(0);
     cio_completion_t *c = NULL;
@@ -186,10 +174,11 @@ static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
             Py_INCREF(batch);
         }
         if (batch != NULL) {
-            item = Py_BuildValue("(KiiiNNNNN)", (unsigned long long)c->token, (int)c->status,
+            item = Py_BuildValue("(KiiiNNNNNN)", (unsigned long long)c->token, (int)c->status,
                                  c->http_status, c->attempts, cio_py_str_or_none(c->message),
                                  cio_py_bytes_or_none(c->response, c->response_len), batch,
-                                 cio_py_str_or_none(c->reason), cio_py_str_or_none(c->field));
+                                 cio_py_str_or_none(c->reason), cio_py_str_or_none(c->field),
+                                 PyBool_FromLong(c->retryable));
         }
         cio_completion_free(c);
         c = NULL;
@@ -245,7 +234,7 @@ static PyObject *cio_py_last_response(void) {
     cio_py_error_type = PyErr_NewExceptionWithDoc(
         "customerio_native._native.Error",
         "A libcustomerio call failed: args are (status, http_status, message, response_body, "
-        "attempts).",
+        "attempts, retryable).",
         NULL, NULL);
     if (cio_py_error_type != NULL) {
         Py_INCREF(cio_py_error_type);
@@ -526,8 +515,8 @@ static PyObject *cio_py_last_response(void) {
 #ifdef SWIGRUBY
 /*
  * Ruby: every cio_status_t other than CIO_OK raises CustomerioNative::Native::Error, a
- * StandardError whose message is the C library's and whose status, http_status, body and
- * attempts come from cio_last_error() on the calling thread, read right after the call. Out-
+ * StandardError whose message is the C library's and whose status, http_status, body,
+ * attempts and retryable (the core's transient/permanent verdict) come from cio_last_error() on the calling thread, read right after the call. Out-
  * parameters become return values. The gem's lib/ layer maps these to the official classes.
  *
  * The GVL: every call that may block (each request-sending call, the pipeline's enqueue, flush
@@ -562,6 +551,7 @@ static VALUE cio_rb_error_new(cio_status_t status) {
     rb_ivar_set(exc, rb_intern("@http_status"), INT2NUM(http_status));
     rb_ivar_set(exc, rb_intern("@body"), body);
     rb_ivar_set(exc, rb_intern("@attempts"), INT2NUM(attempts));
+    rb_ivar_set(exc, rb_intern("@retryable"), (e != NULL && e->retryable) ? Qtrue : Qfalse);
     return exc;
 }
 
@@ -668,6 +658,7 @@ static VALUE cio_rb_last_response(void) {
     rb_define_attr(cio_rb_error_class, "http_status", 1, 0);
     rb_define_attr(cio_rb_error_class, "body", 1, 0);
     rb_define_attr(cio_rb_error_class, "attempts", 1, 0);
+    rb_define_attr(cio_rb_error_class, "retryable", 1, 0);
 %}
 
 /* Status returns: raise on error, return nil (or the out-parameters) on success. */
@@ -862,7 +853,7 @@ static VALUE cio_rb_last_response(void) {
 /* ======================================================================================== */
 /* Language-neutral part: the public headers. */
 
-/* cio_client_new takes a struct of borrowed strings; bindings call cio_swig_client_new. */
+/* cio_client_new takes a struct of borrowed strings; bindings call cio_swig_client_new_v4. */
 %ignore cio_client_new;
 %ignore cio_client_options;
 /* char out[CIO_ULID_BUFSIZE] has no natural mapping; events get ULIDs from the library. */
@@ -880,15 +871,7 @@ static VALUE cio_rb_last_response(void) {
 %include "customerio/webhook.h"
 #endif
 
-cio_status_t cio_swig_client_new(const char *site_id, const char *api_key,
-                                 const char *app_api_key, int region, const char *track_url,
-                                 const char *app_url, long connect_timeout_ms, long timeout_ms,
-                                 int max_attempts, long backoff_base_ms, long backoff_max_ms,
-                                 long retry_after_max_ms, const char *user_agent,
-                                 int tls_insecure, const char *ca_file, int max_connections,
-                                 int ignore_env, const char *cdp_api_key, const char *cdp_url,
-                                 cio_client_t **out);
-cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
+cio_status_t cio_swig_client_new_v4(const char *site_id, const char *api_key,
                                     const char *app_api_key, int region, const char *track_url,
                                     const char *app_url, long connect_timeout_ms,
                                     long timeout_ms, int max_attempts, long backoff_base_ms,
@@ -896,7 +879,8 @@ cio_status_t cio_swig_client_new_v3(const char *site_id, const char *api_key,
                                     const char *user_agent, int tls_insecure,
                                     const char *ca_file, int max_connections, int ignore_env,
                                     const char *cdp_api_key, const char *cdp_url,
-                                    const char *cdp_batch_path, cio_client_t **out);
+                                    int cdp_permissive, const char *cdp_batch_path,
+                                    cio_client_t **out);
 
 #ifdef SWIGPYTHON
 PyObject *cio_py_queue_drain(cio_queue_t *queue);

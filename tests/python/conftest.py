@@ -28,7 +28,8 @@ class Mock:
     """The running emulator and its control endpoints (/_mock/...)."""
 
     def __init__(self, port: int) -> None:
-        self.host = "127.0.0.1"
+        # With a scheme: without one, host/port mean https, as in the official clients.
+        self.host = "http://127.0.0.1"
         self.port = port
         self.url = "http://127.0.0.1:{}".format(port)
 

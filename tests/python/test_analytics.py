@@ -34,7 +34,7 @@ ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 BASIC = "Basic " + base64.b64encode((CDP_API_KEY + ":").encode()).decode()
 LIBRARY = {"name": "customerio-native", "version": analytics.VERSION}
 SETTINGS = ("write_key", "host", "on_error", "debug", "send", "sync_mode", "max_queue_size",
-            "gzip", "timeout", "max_retries")
+            "gzip", "timeout", "max_retries", "strict_mode")
 
 
 @pytest.fixture
@@ -333,6 +333,30 @@ def test_write_key_is_required_or_read_from_the_environment(mock, monkeypatch):
     c.track("u", "e")
     assert mock.only()["headers"]["authorization"] == BASIC
     c.shutdown()
+
+
+def test_strict_mode_header_by_default_and_none_when_turned_off(mock, new_client):
+    # libcustomerio's cdp_permissive (client options version 3), reached through strict_mode.
+    for kwargs, expected in (({}, "1"), ({"strict_mode": True}, "1"),
+                             ({"strict_mode": False}, None)):
+        mock.clear()
+        queued = new_client(**kwargs)
+        queued.track("u", "e")
+        queued.flush()
+        sync = new_client(sync_mode=True, **kwargs)
+        sync.track("u", "e")
+        reqs = mock.requests()
+        assert len(reqs) == 2
+        assert [r["headers"].get("x-strict-mode") for r in reqs] == [expected, expected], kwargs
+
+
+def test_strict_mode_module_setting(mock, module_settings):
+    module_settings.write_key = CDP_API_KEY
+    module_settings.host = mock.url
+    module_settings.sync_mode = True
+    module_settings.strict_mode = False
+    module_settings.track("u", "e")
+    assert "x-strict-mode" not in mock.only()["headers"]
 
 
 def test_a_key_read_from_a_file_keeps_no_newline(mock):

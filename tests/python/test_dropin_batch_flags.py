@@ -184,8 +184,7 @@ async def test_send_batch_with_an_invalid_item_matches_async_customerio(tls_mock
     their_requests = tls_mock.requests()
 
     tls_mock.clear()
-    # (ours takes a host without a scheme on a port other than 443 as plain http: say https)
-    async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1",
+    async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="127.0.0.1",
                                    port=tls_mock.port, ca_file=tls_mock.cert) as ours_client:
         ours = await ours_client.v2.send_batch(batch)
     our_requests = tls_mock.requests()

@@ -354,7 +354,7 @@ CHILD = textwrap.dedent("""
     host, port, spool = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
     def fault(spec):
-        req = urllib.request.Request("http://%s:%d/_mock/faults" % (host, port),
+        req = urllib.request.Request("%s:%d/_mock/faults" % (host, port),
                                      data=json.dumps(spec).encode(), method="POST")
         urllib.request.urlopen(req).read()
 

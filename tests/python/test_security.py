@@ -67,6 +67,29 @@ def test_async_client_refuses_a_self_signed_server_by_default(tls_mock):
     asyncio.run(go())
 
 
+def test_host_without_scheme_is_https_whatever_the_port(tls_mock):
+    # customerio 3.2 builds "https://{host}:{port}/{prefix}"; ours did http for a port other
+    # than 443, sending HTTP Basic credentials in clear text to host="proxy.internal", port=8443.
+    with cio.CustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=tls_mock.port,
+                        ca_file=tls_mock.cert) as c:
+        assert c.base_url == "https://127.0.0.1:{}/api/v1".format(tls_mock.port)
+        assert c.identify(id="42", plan="tls").status_code == 200
+
+    async def go() -> None:
+        async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=tls_mock.port,
+                                       ca_file=tls_mock.cert) as a:
+            await a.identify(id="42", plan="tls")
+
+    asyncio.run(go())
+
+
+def test_host_without_scheme_sends_nothing_in_clear_to_a_plain_http_port(mock):
+    with cio.CustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=mock.port, retries=0) as c:
+        with pytest.raises(cio.CustomerIOException):
+            c.identify(id="42", plan="clear")
+    assert mock.requests() == []
+
+
 def test_app_and_pipelines_clients_refuse_a_self_signed_server_by_default(tls_mock):
     url = "https://127.0.0.1:{}".format(tls_mock.port)
     with cio.APIClient("py-app-key", url=url, retries=0) as api:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import threading
 import time
 from datetime import datetime
@@ -11,7 +12,7 @@ from datetime import datetime
 import pytest
 
 import customerio_native as cio
-from conftest import API_KEY, SITE_ID, body
+from conftest import API_KEY, SITE_ID, body, run_mock
 
 
 def event_body(req):
@@ -84,7 +85,7 @@ async def test_validation_error_raises_before_anything_is_sent(aclient, mock):
 
 
 @pytest.mark.parametrize("status,retryable", [(400, False), (401, False), (404, False),
-                                              (429, True), (500, True)])
+                                              (429, True), (500, True), (503, True)])
 async def test_error_classes(mock, status, retryable):
     mock.fault(count=10, status=status, body='{"meta":{"error":"x"}}')
     async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host=mock.host, port=mock.port,
@@ -103,6 +104,34 @@ async def test_retry_500_then_200(aclient, mock):
     mock.fault(count=1, status=500)
     await aclient.track("5", "e")
     assert [r["status"] for r in mock.requests()] == [500, 200]
+
+
+@pytest.fixture(scope="module")
+def unknown_ca_mock(tmp_path_factory):
+    """An emulator serving HTTPS with a self-signed certificate for 127.0.0.1: a CA that no
+    trust store holds."""
+    d = tmp_path_factory.mktemp("unknown-ca")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True)
+    with run_mock(extra_args=("--tls-cert", str(d / "cert.pem"),
+                              "--tls-key", str(d / "key.pem"))) as m:
+        yield m
+
+
+async def test_unknown_ca_raises_the_permanent_error_at_once(unknown_ca_mock, monkeypatch):
+    # libcustomerio classes a refused certificate permanent (core/src/retry.c): one attempt,
+    # AsyncCustomerIOError, not the retryable class every network failure used to get.
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="https://127.0.0.1",
+                                   port=unknown_ca_mock.port, retries=3) as c:
+        with pytest.raises(cio.BaseAsyncCustomerIOError) as info:
+            await c.identify("5", a=1)
+    assert type(info.value) is cio.AsyncCustomerIOError
+    assert info.value.attempts == 1
+    assert "permanent: not retried" in info.value.message
 
 
 async def test_network_error_is_retryable(mock):

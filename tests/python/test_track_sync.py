@@ -326,10 +326,16 @@ def test_regions():
 
 @pytest.mark.parametrize("host,port,prefix,expected", [
     (None, None, None, "https://track.customer.io/api/v1"),
-    ("127.0.0.1", 8080, None, "http://127.0.0.1:8080/api/v1"),
+    # without a scheme: https whatever the port, as customerio 3.2 and async-customerio
+    ("proxy.internal", 8443, None, "https://proxy.internal:8443/api/v1"),
+    ("127.0.0.1", 8080, None, "https://127.0.0.1:8080/api/v1"),
     ("relay.example.com", 443, None, "https://relay.example.com/api/v1"),
+    (None, 8443, None, "https://track.customer.io:8443/api/v1"),
+    # plain http only when the host says so
+    ("http://127.0.0.1", 8080, None, "http://127.0.0.1:8080/api/v1"),
+    ("http://relay.internal", 80, None, "http://relay.internal/api/v1"),
     ("https://relay.example.com", 8443, None, "https://relay.example.com:8443/api/v1"),
-    ("127.0.0.1", 8080, "/cio/api/v1", "http://127.0.0.1:8080/cio/api/v1"),
+    ("http://127.0.0.1", 8080, "/cio/api/v1", "http://127.0.0.1:8080/cio/api/v1"),
 ])
 def test_base_url_rule(host, port, prefix, expected):
     c = cio.CustomerIO(SITE_ID, API_KEY, host=host, port=port, url_prefix=prefix)

@@ -229,6 +229,19 @@ RSpec.describe CustomerioNative::Analytics do
     saved.nil? ? ENV.delete("CUSTOMERIO_CDP_API_KEY") : ENV["CUSTOMERIO_CDP_API_KEY"] = saved
   end
 
+  it "sends X-Strict-Mode: 1 by default and none with strict_mode: false (ours)" do
+    [[{}, "1"], [{ strict_mode: true }, "1"], [{ strict_mode: false }, nil]].each do |opts, want|
+      mock.clear
+      queued = analytics(**opts)
+      queued.track(user_id: "u", event: "e")
+      queued.flush
+      analytics(sync: true, **opts).track(user_id: "u", event: "e")
+      reqs = mock.requests
+      expect(reqs.size).to eq(2)
+      expect(reqs.map { |r| r["headers"]["x-strict-mode"] }).to eq([want, want]), opts.inspect
+    end
+  end
+
   it "builds the base URL from analytics-ruby's host:, port: and ssl:, or takes url:" do
     a = described_class.new(write_key: CDP_API_KEY, host: "127.0.0.1", port: mock.port,
                             ssl: false, sync: true)

@@ -41,11 +41,6 @@ USER_AGENT = "customerio-native/{} (Python {}.{})".format(
     __version__, sys.version_info[0], sys.version_info[1]
 )
 
-# Statuses a later attempt may fix: the async classes raise AsyncCustomerIORetryableError.
-_RETRYABLE = frozenset(
-    (_n.CIO_E_RATE_LIMITED, _n.CIO_E_SERVER, _n.CIO_E_NETWORK, _n.CIO_E_TIMEOUT)
-)
-
 _ID_TYPES = {"id": _n.CIO_ID_TYPE_ID, "email": _n.CIO_ID_TYPE_EMAIL, "cio_id": _n.CIO_ID_TYPE_CIO_ID}
 
 ErrorClass = Type[_ErrorDetails]
@@ -223,20 +218,20 @@ def base_url(
     host/port/url_prefix arguments, or None to use the region's host.
 
     The rule: with none of them given, the region's https host. Otherwise the host (the region's
-    when not given) with, when it has no scheme, ``https://`` for port 443 (or no port) and
-    ``http://host:port`` for any other port (the local emulator and most relays are plain http);
-    a host given with a scheme keeps it, and a port other than 443 is added. ``url_prefix`` must
-    end with ``prefix_tail`` ("/api/v1"), which libcustomerio adds itself; what comes before it is
-    kept (a relay mounted under a path)."""
+    when not given) over https, as customerio 3.2 (``https://{host}:{port}/{prefix}``) and
+    async-customerio always connect, whatever the port: plain http only when the host says so
+    (``host="http://127.0.0.1"``, for the local emulator), so credentials never go in clear text
+    by accident. A port other than the scheme's default is added. ``url_prefix`` must end with
+    ``prefix_tail`` ("/api/v1"), which libcustomerio adds itself; what comes before it is kept
+    (a relay mounted under a path)."""
     if host is None and port is None and url_prefix is None:
         return None
     host = (host or default_host).strip().rstrip("/")
+    scheme = "https"
     if "://" in host:
         scheme, _, host = host.partition("://")
-    else:
-        scheme = "https" if port in (None, 443) else "http"
     url = "{}://{}".format(scheme, host)
-    if port is not None and port != 443:
+    if port is not None and int(port) != {"https": 443, "http": 80}.get(scheme.lower()):
         url += ":{}".format(int(port))
     if url_prefix:
         prefix = "/" + url_prefix.strip("/")
@@ -269,10 +264,14 @@ def redact_url(url: Optional[str]) -> Optional[str]:
 
 def make_error(
     error: ErrorClass, code: int, http_status: int, message: Optional[str], body: Optional[bytes],
-    attempts: int,
+    attempts: int, retryable: bool = False,
 ) -> _ErrorDetails:
+    """The official exception for a failure. ``retryable`` is libcustomerio's verdict
+    (cio_error_t.retryable, from its one table in core/src/retry.c): the async classes raise
+    AsyncCustomerIORetryableError for a transient failure (a dropped connection, a timeout, 408,
+    429, 5xx) and AsyncCustomerIOError for a permanent one (a refused certificate, 4xx)."""
     if issubclass(error, BaseAsyncCustomerIOError):
-        error = AsyncCustomerIORetryableError if code in _RETRYABLE else AsyncCustomerIOError
+        error = AsyncCustomerIORetryableError if retryable else AsyncCustomerIOError
     return error(
         message or _n.cio_status_str(code),
         status=http_status or None,
@@ -284,9 +283,10 @@ def make_error(
 
 
 def translate(exc: "_n.Error", error: ErrorClass) -> _ErrorDetails:
-    """A native error (status, http_status, message, body, attempts) as an official class."""
-    code, http_status, message, body, attempts = exc.args
-    return make_error(error, code, http_status, message, body, attempts)
+    """A native error (status, http_status, message, body, attempts, retryable) as an
+    official class."""
+    code, http_status, message, body, attempts, retryable = exc.args
+    return make_error(error, code, http_status, message, body, attempts, retryable)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ class NativeClient:
         self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
         _natives.add(self)
         try:
-            self._ptr = _n.cio_swig_client_new(
+            self._ptr = _n.cio_swig_client_new_v4(
                 options.get("site_id"),
                 options.get("api_key"),
                 options.get("app_api_key"),
@@ -328,6 +328,8 @@ class NativeClient:
                 0,
                 options.get("cdp_api_key"),
                 options.get("cdp_url"),
+                1 if options.get("cdp_permissive") else 0,
+                None,
             )
         except _n.Error as e:
             raise translate(e, error) from None
@@ -560,7 +562,7 @@ class AsyncEngine:
     def _drain(self) -> None:
         if self._queue is None:
             return
-        for token, code, http_status, attempts, message, body, batch, _r, _f in \
+        for token, code, http_status, attempts, message, body, batch, _r, _f, retryable in \
                 _n.cio_py_queue_drain(self._queue):
             entry = self._pending.pop(token, None)
             if entry is None:
@@ -579,7 +581,8 @@ class AsyncEngine:
             else:
                 self._resolve(
                     future, None,
-                    make_error(self._client.error, code, http_status, message, body, attempts),
+                    make_error(self._client.error, code, http_status, message, body, attempts,
+                               retryable),
                 )
 
     @staticmethod

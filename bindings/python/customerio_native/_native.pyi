@@ -12,10 +12,10 @@ EventOptions = Optional[Tuple[int, Optional[str]]]  # cio_event_options_t *: (ti
 BatchItems = Tuple[int, List[Tuple[int, Optional[str], Optional[str], Optional[str]]]]
 # (token, status, http_status, attempts, message, response, batch, reason, field)
 Completion = Tuple[int, int, int, int, Optional[str], Optional[bytes], Optional[BatchItems],
-                   Optional[str], Optional[str]]
+                   Optional[str], Optional[str], bool]
 
 class Error(Exception):
-    """args: (status, http_status, message, response_body, attempts)."""
+    """args: (status, http_status, message, response_body, attempts, retryable)."""
 
 CIO_OK: int
 CIO_E_INVALID_ARGUMENT: int
@@ -53,12 +53,13 @@ CIO_VERSION_STRING: str
 def cio_status_str(status: int) -> str: ...
 def cio_version() -> str: ...
 def cio_region_parse(name: Optional[str]) -> int: ...
-def cio_swig_client_new(
+def cio_swig_client_new_v4(
     site_id: Optional[str], api_key: Optional[str], app_api_key: Optional[str], region: int,
     track_url: Optional[str], app_url: Optional[str], connect_timeout_ms: int, timeout_ms: int,
     max_attempts: int, backoff_base_ms: int, backoff_max_ms: int, retry_after_max_ms: int,
     user_agent: Optional[str], tls_insecure: int, ca_file: Optional[str], max_connections: int,
-    ignore_env: int, cdp_api_key: Optional[str], cdp_url: Optional[str],
+    ignore_env: int, cdp_api_key: Optional[str], cdp_url: Optional[str], cdp_permissive: int,
+    cdp_batch_path: Optional[str],
 ) -> Client: ...
 def cio_client_free(client: Optional[Client]) -> None: ...
 def cio_client_region(client: Client) -> int: ...

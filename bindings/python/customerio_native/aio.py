@@ -134,8 +134,9 @@ class AsyncCustomerIO(AsyncEngineOwner):
 
     :param site_id: the workspace's site id (None: ``CUSTOMERIO_SITE_ID``).
     :param api_key: the Track API key (None: ``CUSTOMERIO_API_KEY``).
-    :param host: a host (or URL) replacing the region's Track host; with a port other than 443
-        and no scheme it is reached over plain http (the local emulator, a relay).
+    :param host: a host (or URL) replacing the region's Track host, reached over https as
+        async-customerio does, whatever the port; plain http only with an explicit scheme
+        (``host="http://127.0.0.1"``, the local emulator).
     :param region: :attr:`Regions.US` (default) or :attr:`Regions.EU`.
     :param port: the port for ``host``.
     :param retries: retries after the first attempt (async-customerio 2.18 ignores it and

@@ -29,8 +29,9 @@ class CustomerIO:
     :param site_id: the workspace's site id; None reads ``CUSTOMERIO_SITE_ID``.
     :param api_key: the Track API key; None reads ``CUSTOMERIO_API_KEY``.
     :param host: a host (or URL) replacing the region's Track host: a proxy, a relay, the local
-        emulator. See :func:`customerio_native._core.base_url` for the rule: without a scheme,
-        port 443 (or no port) means ``https://host``, any other port ``http://host:port``.
+        emulator. See :func:`customerio_native._core.base_url` for the rule: https whatever the
+        port, as customerio 3.2; plain http only with an explicit scheme
+        (``host="http://127.0.0.1"``).
     :param region: :attr:`Regions.US` (default) or :attr:`Regions.EU`.
     :param port: the port for ``host``.
     :param url_prefix: the path prefix, ``/api/v1`` by default; a longer one (``/relay/api/v1``)

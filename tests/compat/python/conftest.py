@@ -1,7 +1,9 @@
 """Fixtures for the differential tests: a throw-away certificate authority and a certificate
 for 127.0.0.1 (openssl), one emulator serving HTTPS with it, and the environment variables the
 official clients take a private CA from (REQUESTS_CA_BUNDLE for requests, SSL_CERT_FILE for
-httpx), so that they connect unchanged; ours is given ``ca_file``."""
+httpx), so that they connect unchanged. Ours reads the same variables (libcustomerio does when
+``ca_file`` is not given): the CustomerIO / AsyncCustomerIO pairs rely on them, the other
+clients are given ``ca_file``, so both ways stay tested."""
 
 from __future__ import annotations
 

@@ -26,8 +26,7 @@ RSpec.configure { |c| c.filter_run_excluding(six: true) if FIVE }
 # | D2 | a Time in attributes/data    | Time#to_s ("2024-05-01 12:00:00 UTC") | unix seconds                          | Customer.io reads dates as unix seconds; the official gem sends a string it cannot   |
 # | D3 | merge_customers ids, track_  | as given (an Integer stays a number)  | Strings                               | libcustomerio's C API takes ids as strings; Customer.io accepts both                 |
 # |    | anonymous's anonymous_id     |                                       |                                       |                                                                                      |
-# | D4 | track_push_notification_event| POST /push/events                     | POST /api/v1/push/events              | issue 15 item 10, fixed in the C core on another branch; accepted here until it lands |
-# |    |                              | (the emulator answers it 404 for now) |                                       | (the answers then differ too: compared on the wire only)                             |
+# | (D4, track_push_notification_event posting /api/v1/push/events, is gone: both post /push/events.)                                                                                |
 # | D5 | NaN / Infinity in data       | JSON::GeneratorError                  | Client::ParamError naming the field   | the gem's own class, as callers rescue it                                            |
 # | D6 | input Customer.io refuses    | sent; the API answers 400             | ParamError before sending, naming it  | libcustomerio checks ids (150 bytes, no control characters), platform ios/android,   |
 # |    |                              |                                       |                                       | UTF-8, "\u0000", the 32 KB body limit: nothing half-valid leaves the process;        |
@@ -86,10 +85,9 @@ RSpec.describe "customerio gem #{FIVE ? '5.6' : '6.2'} and CustomerioNative, sid
     w
   end
 
-  # D1 (an id the official call did not send) and D4, on ours.
+  # D1 (an id the official call did not send), on ours.
   def our_wire(req, official)
     w = wire(req)
-    w["path"] = "/push/events" if w["path"] == "/api/v1/push/events"
     drop_generated_ids(w["body"], official && official["body"])
     w
   end
@@ -136,7 +134,6 @@ RSpec.describe "customerio gem #{FIVE ? '5.6' : '6.2'} and CustomerioNative, sid
     theirs = reqs_o.map { |r| official_wire(r) }
     mine = reqs_n.each_with_index.map { |r, i| our_wire(r, theirs[i]) }
     expect(mine).to eq(theirs), context
-    return :d4 if name == :track_push_notification_event && !mine.empty? # D4: answers differ
 
     expect(result(ret_n)).to eq(result(ret_o)), context
     expect(error(err_n)).to eq(error(err_o)), context
@@ -146,8 +143,7 @@ RSpec.describe "customerio gem #{FIVE ? '5.6' : '6.2'} and CustomerioNative, sid
   # Runs COMPAT_ROUNDS generated calls; most must be compared (not all be explained away by D5/D6).
   def rounds
     outcomes = Array.new(COMPAT_ROUNDS) { yield }
-    expect(outcomes.count { |o| %i[same d4].include?(o) }).to be >= COMPAT_ROUNDS / 2,
-                                                              outcomes.tally.inspect
+    expect(outcomes.count(:same)).to be >= COMPAT_ROUNDS / 2, outcomes.tally.inspect
   end
 
   it "identify: attributes with every kind of id and value" do

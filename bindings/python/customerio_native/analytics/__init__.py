@@ -67,6 +67,9 @@ timeout: float = Client.DefaultConfig.timeout
 max_retries: int = Client.DefaultConfig.max_retries
 # Ours only (the official client does not pace): see Client's max_requests_per_second.
 max_requests_per_second: Optional[float] = None
+# Ours only: False sends without X-Strict-Mode, as the official client (see Client's
+# strict_mode).
+strict_mode: bool = True
 
 default_client: Optional[Client] = None
 
@@ -157,5 +160,6 @@ def _default() -> Client:
         default_client = Client(write_key, host=host, debug=debug, max_queue_size=max_queue_size,
                                 send=send, on_error=on_error, gzip=gzip,
                                 max_retries=max_retries, sync_mode=sync_mode, timeout=timeout,
-                                max_requests_per_second=max_requests_per_second)
+                                max_requests_per_second=max_requests_per_second,
+                                strict_mode=strict_mode)
     return default_client

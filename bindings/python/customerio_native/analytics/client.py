@@ -249,6 +249,10 @@ class Client(object):
     :param max_requests_per_second: the pipeline's pacing of its requests (None: 100, as for
         the Track API, until the Pipelines API's own limit is known; <= 0: unpaced). With
         batches of up to 500 KB that is ~170,000 messages of ~300 bytes a second per client.
+    :param strict_mode: (ours) True: requests carry ``X-Strict-Mode: 1``, so Customer.io
+        answers 400 to a message it cannot accept (reported to ``on_error``, raised in
+        ``sync_mode``) instead of 200 while dropping it. False: sent without it, as the official
+        client does (Customer.io's permissive mode).
     """
 
     class DefaultConfig(object):
@@ -290,6 +294,7 @@ class Client(object):
         spool_path: Optional[Union[str, "os.PathLike[str]"]] = None,
         ca_file: Optional[str] = None,
         max_requests_per_second: Optional[float] = None,
+        strict_mode: bool = True,
     ) -> None:
         if write_key is None:
             write_key = os.environ.get("CUSTOMERIO_CDP_API_KEY") or None
@@ -329,6 +334,7 @@ class Client(object):
         native_options = dict(
             cdp_api_key=self.write_key,
             cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
+            cdp_permissive=not strict_mode,
             **client_options(retries=max_retries if sync_mode else None, timeout=timeout,
                              ca_file=ca_file),
         )
@@ -525,7 +531,7 @@ class Client(object):
     def _call_error(type_: str, e: Exception) -> Exception:
         """The exception a call raises for what its call into libcustomerio raised."""
         if isinstance(e, _n.Error):
-            code, status, message, body, attempts = e.args
+            code, status, message, body, attempts, _retryable = e.args
             if code == _n.CIO_E_CLOSED:
                 return DeliveryError("the client is shut down (join() or shutdown() was called)",
                                      code=_n.cio_status_str(code))

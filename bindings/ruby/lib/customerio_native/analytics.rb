@@ -35,7 +35,8 @@ module CustomerioNative
   class Analytics
     OPTIONS = %i[write_key on_error max_queue_size batch_size stub test sync host port ssl url
                  region retries timeout connect_timeout backoff user_agent ca_file linger
-                 max_in_flight exit_timeout spool_path path headers backoff_policy].freeze
+                 max_in_flight exit_timeout spool_path path headers backoff_policy
+                 strict_mode].freeze
     private_constant :OPTIONS
 
     # The fields each call takes (analytics-ruby's); others are logged at debug and ignored.
@@ -182,6 +183,10 @@ module CustomerioNative
     #   Content-Type, Accept and User-Agent; give user_agent:). backoff_policy: an
     #   Analytics::BackoffPolicy whose min_timeout_ms becomes backoff: (libcustomerio backs off
     #   exponentially with jitter and honours Retry-After).
+    # - strict_mode: (ours; true by default) requests carry "X-Strict-Mode: 1", so Customer.io
+    #   answers 400 to a message it cannot accept (reported to on_error, raised with sync:)
+    #   instead of 200 while dropping it. false: sent without it, as analytics-ruby does
+    #   (Customer.io's permissive mode).
     # Unknown options raise ArgumentError.
     def initialize(options = nil, **kwargs)
       opts = CustomerioNative::Client.symbolized_options(options, kwargs, OPTIONS)
@@ -203,7 +208,7 @@ module CustomerioNative
       begin
         @native = Native::Handle.new(
           param_error: ValidationError, cdp_api_key: key, cdp_url: url, region: region,
-          cdp_batch_path: opts[:path]&.to_s,
+          cdp_batch_path: opts[:path]&.to_s, cdp_permissive: !opts.fetch(:strict_mode, true),
           user_agent: opts[:user_agent], ca_file: opts[:ca_file],
           **Native.timing_options(timeout: opts[:timeout], connect_timeout: opts[:connect_timeout],
                                   retries: @sync ? retries : nil,

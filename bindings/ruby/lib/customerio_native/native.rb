@@ -100,22 +100,24 @@ module CustomerioNative
 
       # options: site_id, api_key, app_api_key, region (C code), track_url, app_url,
       # connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms, user_agent, ca_file,
-      # max_connections, cdp_api_key, cdp_url, cdp_batch_path (nil or 0 = libcustomerio's
-      # default; NULL credentials are read from CUSTOMERIO_* in the environment).
+      # max_connections, cdp_api_key, cdp_url, cdp_permissive (true: Pipelines requests go
+      # without X-Strict-Mode), cdp_batch_path (nil or 0 = libcustomerio's default; NULL
+      # credentials are read from CUSTOMERIO_* in the environment).
       def initialize(param_error:, app_errors: false, **options)
         @param_error = param_error
         @app_errors = app_errors
         @lock = Mutex.new # guards @dependents
         @dependents = []
         ptr = begin
-          Native.cio_swig_client_new_v3(
+          Native.cio_swig_client_new_v4(
             str(options[:site_id]), str(options[:api_key]), str(options[:app_api_key]),
             options.fetch(:region, 0), str(options[:track_url]), str(options[:app_url]),
             options.fetch(:connect_timeout_ms, 0), options.fetch(:timeout_ms, 0),
             options.fetch(:max_attempts, 0), options.fetch(:backoff_base_ms, 0), 0, 0,
             str(options[:user_agent]) || USER_AGENT, 0, str(options[:ca_file]),
             options.fetch(:max_connections, 0), 0, str(options[:cdp_api_key]),
-            str(options[:cdp_url]), str(options[:cdp_batch_path])
+            str(options[:cdp_url]), options[:cdp_permissive] ? 1 : 0,
+            str(options[:cdp_batch_path])
           )
         rescue Native::Error => e
           raise Native.error_for(e, param_error), cause: nil
