@@ -171,6 +171,16 @@ cio_status_t cio_track_anonymous(cio_client_t *client, const char *anonymous_id,
     return send_v1(client, call, "POST", &path, &body, !ok);
 }
 
+/* PUT /customers/{customer_id}/devices and the body up to the device's first optional member:
+ * {"device":{"id":...,"platform":"..." (platform was checked to be a known name). */
+static bool device_request(cio_buf_t *path, cio_buf_t *body, const char *customer_id,
+                           const char *device_id, const char *platform) {
+    return customer_path(path, customer_id, "/devices") &&
+           cio__buf_appends(body, "{\"device\":{\"id\":") &&
+           cio__buf_append_json_string(body, device_id) &&
+           cio__buf_printf(body, ",\"platform\":\"%s\"", platform);
+}
+
 cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const char *device_id,
                             const char *platform, int64_t last_used, const char *attributes_json) {
     const char *call = "add_device";
@@ -180,10 +190,7 @@ cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const
     if (st != CIO_OK)
         return st;
     cio_buf_t path = {0}, body = {0};
-    bool ok = customer_path(&path, customer_id, "/devices") &&
-              cio__buf_appends(&body, "{\"device\":{\"id\":") &&
-              cio__buf_append_json_string(&body, device_id) &&
-              cio__buf_printf(&body, ",\"platform\":\"%s\"", platform);
+    bool ok = device_request(&path, &body, customer_id, device_id, platform);
     if (ok && last_used > 0)
         ok = cio__buf_printf(&body, ",\"last_used\":%lld", (long long)last_used);
     if (ok && attributes_json != NULL)
@@ -225,10 +232,7 @@ cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id
     if (st != CIO_OK)
         return st;
     cio_buf_t path = {0}, body = {0};
-    bool ok = customer_path(&path, customer_id, "/devices") &&
-              cio__buf_appends(&body, "{\"device\":{\"id\":") &&
-              cio__buf_append_json_string(&body, device_id) &&
-              cio__buf_printf(&body, ",\"platform\":\"%s\"", platform);
+    bool ok = device_request(&path, &body, customer_id, device_id, platform);
     if (ok && fields_json != NULL && has_members(&fields))
         ok = cio__buf_appends(&body, ",") &&
              cio__buf_append(&body, fields.text + 1, fields.len - 2); /* the members, as given */
