@@ -496,6 +496,66 @@ Test(spool, test_spool_damaged_bytes_are_quarantined_reported_and_spare_their_ne
     cr_log_info("%zu rounds of damage from seed %u", rounds, seed);
 }
 
+/* The quarantine file cannot be written (a directory has its name): the damaged record is reported
+ * as staying in the spool, and it does: neither the open nor the settling of its neighbours
+ * empties or rewrites the file. A later open with a writable quarantine sets it aside. */
+Test(spool, test_spool_damage_that_cannot_be_quarantined_stays_in_the_file) {
+    enum { N = 3 };
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    char *quarantine = path_in(dir, "events.spool.quarantine");
+    spool_n_and_die(spool, 0, N);
+    size_t len = 0;
+    unsigned char *data = read_all(spool, &len);
+    size_t starts[N + 1], ns[N];
+    cr_assert_eq(spool_records(data, len, starts, ns, N), N);
+    starts[N] = len;
+    data[starts[1] + REC_HEAD + 5] ^= 0x20; /* one payload byte of the middle record */
+    write_file(spool, data, len);
+    size_t rec_len = starts[2] - starts[1];
+    cr_assert_eq(mkdir(quarantine, 0700), 0);
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t.delivered, N - 1);
+    cr_assert_eq(t.damaged, 1);
+    cr_assert_not_null(strstr(t.messages[0], "its bytes stay in the spool"), "%s", t.messages[0]);
+    size_t after_len = 0;
+    unsigned char *after = read_all(spool, &after_len);
+    cr_assert_not_null(memmem(after, after_len, data + starts[1], rec_len),
+                       "the damaged record is gone from the spool (%zu bytes left)", after_len);
+    free(after);
+
+    /* reopened as it is: still reported, still there */
+    tally_t t2 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    p = drain_pipeline(spool, &t2);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t2.damaged, 1);
+    cr_assert_eq(t2.delivered, 0);
+    after = read_all(spool, &after_len);
+    cr_assert_not_null(memmem(after, after_len, data + starts[1], rec_len));
+    free(after);
+
+    /* once the quarantine can be written, the bytes move there and leave the spool */
+    cr_assert_eq(rmdir(quarantine), 0);
+    tally_t t3 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    p = drain_pipeline(spool, &t3);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t3.damaged, 1);
+    size_t qlen = 0;
+    unsigned char *q = read_all(quarantine, &qlen);
+    cr_assert_not_null(memmem(q, qlen, data + starts[1], rec_len));
+    cr_assert_eq(file_size(spool), HEADER_BYTES);
+    free(q);
+    free(data);
+    remove_dir(dir);
+    free(spool);
+    free(quarantine);
+    free(dir);
+}
+
 static uint64_t get_u64(const unsigned char *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)

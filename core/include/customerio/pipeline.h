@@ -29,7 +29,9 @@
  *   gets CIO_E_CONFIG ("... is in use by another pipeline");
  * - a damaged record found at open is copied to <spool_path>.quarantine (0600) and reported as
  *   failed (status CIO_E_INTERNAL, reason "spool_damaged", its offset in the message; seq 0
- *   when unreadable) before cio_pipeline_new returns; its neighbours are sent as usual;
+ *   when unreadable) before cio_pipeline_new returns; its neighbours are sent as usual. If the
+ *   quarantine file cannot be written, the bytes stay in the spool (the message says so) and
+ *   the file is not emptied or rewritten while that pipeline runs (it may grow);
  * - when it cannot grow (disk full, file size limit) the enqueue fails with CIO_E_QUEUE_FULL
  *   and the file is left as it was: retry later;
  * - it is emptied when nothing is owed and rewritten (<spool_path>.tmp, created O_EXCL |
