@@ -351,13 +351,13 @@ static void batch_done(cio_completion_t *c, void *user) {
 /* ---------------------------------------------------------------- the pipeline thread */
 
 /* The completion of a batch's request, as for any call, and whether its failure is transient by
- * retry.c's table (the same one the engine retried by). */
+ * retry.c's table (the same one the engine retried by, and the caller's retryable flag); a
+ * request cut short by the client closing (curl_code -1) never reached an answer: still owed. */
 static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     batch_t *b = ctx;
-    b->transient = calls[0].curl_code == -1 ||
-                   cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
     cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
+    b->transient = calls[0].curl_code == -1 || out->retryable;
 }
 
 /* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
