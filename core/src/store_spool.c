@@ -321,9 +321,12 @@ static void spool_free(spool_t *sp) {
     free(sp);
 }
 
-/* Items taken and not settled (the pipeline frees them at close) stay owed in the file. */
+/* Items taken and not settled (the pipeline frees them at close) stay owed in the file. Settle
+ * records held back earlier (disk full) get a last try, so the next run does not repeat them. */
 static void spool_destroy(cio_store_t *s) {
     spool_t *sp = (spool_t *)s;
+    if (sp->fds.fd >= 0)
+        write_unwritten(sp);
     if (sp->sync != CIO_SPOOL_SYNC_NONE && sp->fds.fd >= 0)
         (void)fdatasync(sp->fds.fd);
     spool_free(sp);

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,74 @@ Test(spool, test_spool_file_size_limit_efbig_fails_the_enqueue_and_loses_nothing
     char *dir = make_dir();
     char *spool = path_in(dir, "events.spool");
     fill_and_crash(FILL_FSIZE, CIO_SPOOL_SYNC_ALWAYS, spool, NULL); /* with fdatasync too */
+    remove_dir(dir);
+    free(spool);
+    free(dir);
+}
+
+/* A settle record that could not be written while the file could not grow is written when the
+ * pipeline closes, once it can: the next pipeline does not send that operation again. */
+static atomic_int settled_reported;
+
+static void note_delivered(const cio_delivery_report_t *r, void *user) {
+    (void)user;
+    if (r->status == CIO_OK)
+        atomic_fetch_add(&settled_reported, 1);
+}
+
+Test(spool, test_spool_close_writes_settle_records_held_back_by_a_full_disk) {
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    mock_fault(1, 0, NULL, 20000, NULL, NULL); /* the first request (n=1) hangs: owed at close */
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        cio_client_t *c = child_client(true);
+        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+        o.spool_path = spool;
+        o.linger_ms = 5;
+        o.max_requests_per_second = -1;
+        o.on_report = note_delivered;
+        o.report_successes = 1;
+        cio_pipeline_t *p = NULL;
+        if (cio_pipeline_new(c, &o, &p) != CIO_OK)
+            _exit(92);
+        char *op1 = event_op(1), *op0 = event_op(0);
+        if (cio_pipeline_enqueue(p, op1, NULL) != CIO_OK)
+            _exit(93);
+        usleep(200000); /* its batch leaves alone, and hangs */
+        if (cio_pipeline_enqueue(p, op0, NULL) != CIO_OK)
+            _exit(94);
+        /* the file cannot grow from here: n=0's settle record fails (EFBIG) */
+        struct rlimit rl = {.rlim_cur = (rlim_t)file_size(spool), .rlim_max = RLIM_INFINITY};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(95);
+        for (int i = 0; i < 500 && atomic_load(&settled_reported) == 0; i++)
+            usleep(10000);
+        if (atomic_load(&settled_reported) != 1)
+            _exit(96);
+        rl.rlim_cur = RLIM_INFINITY;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        cio_pipeline_close(p, 0); /* n=1 is cancelled: still owed */
+        cio_client_free(c);
+        free(op0);
+        free(op1);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child ended with %d", status);
+    mock_clear_faults();
+    mock_clear();
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    unsigned counts[2] = {0};
+    delivered_counts(counts, 2);
+    cr_assert_eq(counts[0], 0, "the operation settled before the close was sent again");
+    cr_assert_eq(counts[1], 1);
     remove_dir(dir);
     free(spool);
     free(dir);
