@@ -33,7 +33,10 @@
  *   quarantine file cannot be written, the bytes stay in the spool (the message says so) and
  *   the file is not emptied or rewritten while that pipeline runs (it may grow);
  * - when it cannot grow (disk full, file size limit) the enqueue fails with CIO_E_QUEUE_FULL
- *   and the file is left as it was: retry later;
+ *   and the file is left as it was: retry later. Past a file size limit (RLIMIT_FSIZE, ulimit
+ *   -f) the kernel first sends SIGXFSZ, whose default action kills the process: an application
+ *   that sets such a limit must ignore SIGXFSZ (signal(SIGXFSZ, SIG_IGN)) to get the error
+ *   instead. The library leaves signal dispositions to the application;
  * - it is emptied when nothing is owed and rewritten (<spool_path>.tmp, created O_EXCL |
  *   O_NOFOLLOW, then renamed) when settled records are at least half of it, so it stays near
  *   what is owed.
@@ -150,8 +153,8 @@ CIO_EXTERN cio_status_t cio_pipeline_new(cio_client_t *client,
  * Validates and queues one Track v2 operation (JSON text, see track_v2.h); *seq (if non-NULL)
  * gets its sequence number, which its delivery report carries. Returns at once, or when full
  * after waiting per when_full: CIO_E_QUEUE_FULL (also when the spool file cannot grow: disk
- * full, file size limit; nothing queued, retry later; CIO_E_INTERNAL for another write error
- * of the spool). CIO_E_INVALID_ARGUMENT /
+ * full, or a file size limit with SIGXFSZ ignored, see spool_path above; nothing queued, retry
+ * later; CIO_E_INTERNAL for another write error of the spool). CIO_E_INVALID_ARGUMENT /
  * CIO_E_PAYLOAD_TOO_LARGE for a bad operation (nothing queued), CIO_E_CLOSED after close.
  * Thread-safe: any number of threads may enqueue at once.
  */
