@@ -581,10 +581,25 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     pthread_cond_init(&p->idle, &attr);
     pthread_condattr_destroy(&attr);
     if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0) {
+        /* The damage found at open (logged line by line then) has no thread to report it: say
+         * so, since its records may already be out of the spool (in the quarantine file). */
+        size_t unreported = 0;
+        for (const cio_store_damage_t *d = p->store->damaged; d != NULL; d = d->next)
+            unreported++;
+        if (unreported > 0)
+            fprintf(stderr,
+                    "customerio: pipeline: the pipeline thread did not start; %zu damaged spool "
+                    "records found at open were not reported (see the lines above)\n",
+                    unreported);
         p->store->ops->destroy(p->store);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
+        if (unreported > 0)
+            return cio__fail(CIO_E_INTERNAL,
+                             "pipeline: cannot start the pipeline thread; %zu damaged spool "
+                             "records found at open were not reported (logged on stderr)",
+                             unreported);
         return cio__fail(CIO_E_INTERNAL, "pipeline: cannot start the pipeline thread");
     }
     pthread_mutex_lock(&p->lock);
