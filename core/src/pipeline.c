@@ -283,6 +283,22 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         return;
     }
 
+    if (st == CIO_E_BAD_REQUEST && http_status == 400 && b->count > 1) {
+        /* Refused as a whole (strict Pipelines mode does so for one bad message; Track v2 for
+         * a malformed one): split it in two and send each half alone, so only what is refused
+         * alone is reported. The halves go back in front, in order; their attempts do not
+         * count (the fault may be a neighbour's). At most 2n - 1 requests for n items. */
+        size_t half = b->count / 2, i = 0;
+        for (cio_store_item_t *it = b->items; it != NULL; it = it->next, i++) {
+            it->group = i == 0 ? half : i == half ? b->count - half : 0;
+            p->queue_bytes += it->len + 1;
+            p->queue_items++;
+        }
+        p->stats.retried += b->count;
+        p->store->ops->requeue(p->store, b->items);
+        return;
+    }
+
     /* The request failed as a whole. Worth another try: put back what is still in time and has
      * attempts left. */
     char *code = request_error_code(c);

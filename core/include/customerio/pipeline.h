@@ -194,7 +194,10 @@ CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *pipelin
  * threads queue meanwhile are sent too but not waited for, so a producer that never stops does
  * not keep a flush from returning. A failure retry.c counts as permanent (a certificate that
  * fails verification, 401, 403, another 4xx) is reported at once, not retried until
- * retry_deadline_ms. Thread-safe.
+ * retry_deadline_ms; but a batch of several operations refused as a whole with HTTP 400
+ * (strict Pipelines mode, for one bad message; Track v2, for a malformed one) is split in
+ * halves and each sent alone, down to single operations, so only those refused alone are
+ * reported (at most 2n - 1 requests for n operations). Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_pipeline_flush(cio_pipeline_t *pipeline, long timeout_ms);
 
