@@ -81,21 +81,7 @@ cio_status_t cio__app_send(cio_client_t *client, const char *call, const char *m
                                 .body_len = body != NULL ? body->len : 0,
                                 .auth = CIO_AUTH_APP};
         st = cio__http_send(client, call, &http);
-        /* A synchronous exchange leaves its HTTP status in http; an asynchronous one (queued
-         * by cio_async_next) does not, and its answer goes to the completion instead. */
-        if (st == CIO_OK && response_json != NULL && http.http_status != 0) {
-            const char *text =
-                http.response != NULL && http.response_len > 0 ? http.response : "{}";
-            size_t len = http.response != NULL && http.response_len > 0 ? http.response_len : 2;
-            char *copy = malloc(len + 1);
-            if (copy == NULL) {
-                st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-            } else {
-                memcpy(copy, text, len);
-                copy[len] = '\0';
-                *response_json = copy;
-            }
-        }
+        st = cio__http_copy_response(call, &http, st, response_json);
         cio__http_call_cleanup(&http);
     }
     cio__buf_free(&r->path);

@@ -164,9 +164,7 @@ static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, si
         messages[first_failed] = NULL;
         out->http_status = (int)calls[first_failed].http_status;
         out->attempts = calls[first_failed].attempts;
-        out->retryable =
-            calls[first_failed].curl_code != -1 &&
-            cio__retry_is_retryable(calls[first_failed].curl_code, calls[first_failed].http_status);
+        out->retryable = cio__http_call_retryable(&calls[first_failed], statuses[first_failed]);
         /* the failed answer's body, for the caller's error (cio_last_error()->response_body) */
         out->response = calls[first_failed].response;
         out->response_len = calls[first_failed].response_len;

@@ -2,12 +2,16 @@
 #include "internal.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 10000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -105,19 +109,50 @@ static cio_status_t copy_credential(const char *field, const char *value, char *
     return *out != NULL ? CIO_OK : cio__fail(CIO_E_NOMEM, "client: out of memory");
 }
 
+/* Checks that a CA path can be opened at all, and says whether it is a directory (which goes to
+ * CURLOPT_CAPATH: Python's requests takes a REQUESTS_CA_BUNDLE directory as ca_cert_dir). The
+ * error names where the path came from, not the path's value or content. */
+static cio_status_t check_ca(const char *source, const char *path, bool *is_dir) {
+    struct stat st;
+    int fd = -1;
+    if (stat(path, &st) == 0) {
+        *is_dir = S_ISDIR(st.st_mode);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (*is_dir ? O_DIRECTORY : 0));
+    }
+    if (fd < 0)
+        return cio__fail(CIO_E_CONFIG,
+                         "client: %s names a certificate file or directory that cannot be read "
+                         "(%s)",
+                         source, strerror(errno));
+    close(fd);
+    return CIO_OK;
+}
+
 /*
  * The certificate authorities to verify with: the ca_file option; else, as the official clients
  * take them from the environment (a TLS-inspecting proxy's CA), REQUESTS_CA_BUNDLE (Python's
  * requests), else SSL_CERT_FILE, plus SSL_CERT_DIR (OpenSSL's variables, which Ruby's Net::HTTP
- * honours). libcurl sets its own default bundle, so OpenSSL never reads these by itself.
+ * honours). libcurl sets its own default bundle, so OpenSSL never reads these by itself. A
+ * directory in place of the file is a hashed certificate directory (CURLOPT_CAPATH), as requests
+ * takes it; then it replaces SSL_CERT_DIR (libcurl takes one). A file or directory that cannot be
+ * opened at all fails here, once, rather than every request after.
  */
 static cio_status_t pick_ca(cio_client_t *c, const cio_client_options_t *o) {
-    const char *file = o->ca_file, *dir = NULL;
+    const char *file = o->ca_file, *dir = NULL, *source = "ca_file";
     if (file == NULL && !o->ignore_env) {
-        file = pick(NULL, "REQUESTS_CA_BUNDLE", 0);
+        source = "REQUESTS_CA_BUNDLE";
+        file = pick(NULL, source, 0);
         if (file == NULL)
-            file = pick(NULL, "SSL_CERT_FILE", 0);
+            file = pick(NULL, source = "SSL_CERT_FILE", 0);
         dir = pick(NULL, "SSL_CERT_DIR", 0);
+    }
+    bool is_dir = false;
+    cio_status_t st = file != NULL ? check_ca(source, file, &is_dir) : CIO_OK;
+    if (st != CIO_OK)
+        return st;
+    if (is_dir) {
+        dir = file;
+        file = NULL;
     }
     if ((file != NULL && (c->ca_file = strdup(file)) == NULL) ||
         (dir != NULL && (c->ca_path = strdup(dir)) == NULL))

@@ -174,6 +174,26 @@ static void job_free(http_job_t *job) {
     free(job);
 }
 
+bool cio__http_call_retryable(const cio_http_call_t *call, cio_status_t status) {
+    return status != CIO_OK && call->curl_code != -1 &&
+           cio__retry_is_retryable(call->curl_code, call->http_status);
+}
+
+cio_status_t cio__http_copy_response(const char *call, const cio_http_call_t *http, cio_status_t st,
+                                     char **response_json) {
+    if (st != CIO_OK || response_json == NULL || http->http_status == 0)
+        return st;
+    bool empty = http->response == NULL || http->response_len == 0;
+    size_t len = empty ? 2 : http->response_len;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    memcpy(copy, empty ? "{}" : http->response, len);
+    copy[len] = '\0';
+    *response_json = copy;
+    return st;
+}
+
 /* The default way to turn one call's outcome into a completion. */
 void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                              const cio_status_t *statuses, char **messages, cio_completion_t *out) {
@@ -185,8 +205,7 @@ void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls
     messages[0] = NULL;
     out->http_status = (int)calls[0].http_status;
     out->attempts = calls[0].attempts;
-    out->retryable = statuses[0] != CIO_OK && calls[0].curl_code != -1 &&
-                     cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
+    out->retryable = cio__http_call_retryable(&calls[0], statuses[0]);
     out->response = calls[0].response;
     out->response_len = calls[0].response_len;
     calls[0].response = NULL;

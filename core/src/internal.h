@@ -163,6 +163,18 @@ typedef struct cio_http_call {
  * Returns CIO_OK on 2xx; otherwise records the error (prefixed by `name`) and returns it.
  */
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
+
+/* Whether a call that ended with status failed in a way a later try may fix (retry.c's table),
+ * for cio_error_t.retryable and cio_completion_t.retryable: false when it succeeded or was
+ * never answered because the client closed (curl_code -1). The one place this is decided. */
+bool cio__http_call_retryable(const cio_http_call_t *call, cio_status_t status);
+
+/* After a cio__http_send that returned st: a malloc'd, NUL-terminated copy of the answer's body
+ * ("{}" when it was empty) into *response_json when it is non-NULL, st is CIO_OK and the
+ * exchange was synchronous (an asynchronous one, queued by cio_async_next, leaves http_status 0
+ * and hands its answer to the completion). Returns st, or CIO_E_NOMEM naming call. */
+cio_status_t cio__http_copy_response(const char *call, const cio_http_call_t *http, cio_status_t st,
+                                     char **response_json);
 /*
  * Turns the n finished calls of one run into a completion: status, message (take it from
  * messages[i], setting that to NULL), http details, response, batch result.

@@ -29,7 +29,8 @@
 
 /* A flush (or close) waiting for what was queued before it: the items with a seq up to boundary
  * (UINT64_MAX until the first enqueue after the flush began, which closes it just below its own
- * seq: seqs only grow), of which remaining are not settled yet. On the flusher's stack. */
+ * seq: seqs only grow), of which remaining are not reported yet (settled and their report
+ * delivered). On the flusher's stack. */
 typedef struct flush_waiter {
     struct flush_waiter *next;
     uint64_t boundary;
@@ -52,6 +53,7 @@ struct cio_pipeline {
     flush_waiter_t *waiters; /* their boundaries, for note_settled() */
     size_t queue_bytes;
     size_t queue_items;   /* queued + in flight, for max_queue_items */
+    size_t reporting;     /* settled, their reports not delivered yet: flushes still wait */
     int64_t next_send_ms; /* pacing: no request before this */
     int64_t paused_until; /* backoff after a failed request */
     int consecutive_failures;
@@ -69,6 +71,13 @@ typedef struct batch {
      * or a 401 is not); also true when it never reached the network (closing, no memory) */
     bool transient;
 } batch_t;
+
+/* The seqs of a batch's items settled by one answer: counted for flush waiters (note_settled)
+ * only once their reports are delivered. */
+typedef struct settled_seqs {
+    uint64_t *seq;
+    size_t n;
+} settled_seqs_t;
 
 /* ---------------------------------------------------------------- reports */
 
@@ -196,17 +205,35 @@ static char *request_error_code(const cio_completion_t *c) {
     return out;
 }
 
-/* Counts items settled (delivered or given up) for the flushes waiting on them. Under the lock. */
-static void note_settled(cio_pipeline_t *p, const cio_store_item_t *items) {
+/* Counts items reported (delivered or given up, and the report delivered) for the flushes
+ * waiting on them. Under the lock. */
+static void note_settled(cio_pipeline_t *p, const settled_seqs_t *done) {
     for (flush_waiter_t *w = p->waiters; w != NULL; w = w->next)
-        for (const cio_store_item_t *it = items; it != NULL && w->remaining > 0; it = it->next)
-            if (it->seq <= w->boundary)
+        for (size_t i = 0; i < done->n && w->remaining > 0; i++)
+            if (done->seq[i] <= w->boundary)
                 w->remaining--;
+    p->reporting -= done->n;
+}
+
+/* Keeps the seqs of items about to be settled (and freed), for note_settled() once their reports
+ * are out; the array has room for the whole batch (batch_done). Without one (no memory) they
+ * count at once, as if reported. Under the lock. */
+static void keep_seqs(cio_pipeline_t *p, settled_seqs_t *done, const cio_store_item_t *items) {
+    for (const cio_store_item_t *it = items; it != NULL; it = it->next) {
+        if (done->seq != NULL) {
+            done->seq[done->n++] = it->seq;
+            p->reporting++;
+            continue;
+        }
+        for (flush_waiter_t *w = p->waiters; w != NULL; w = w->next)
+            if (w->remaining > 0 && it->seq <= w->boundary)
+                w->remaining--;
+    }
 }
 
 /* Settles what was delivered or rejected; requeues what is worth another try. Under the lock. */
 static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *c,
-                         report_list_t *reports) {
+                         report_list_t *reports, settled_seqs_t *done_seqs) {
     cio_status_t st = c != NULL ? c->status : CIO_E_NOMEM;
     int http_status = c != NULL ? c->http_status : 0;
     const char *message = c != NULL ? c->message : "pipeline: out of memory";
@@ -240,7 +267,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         }
         free(rej);
         p->consecutive_failures = 0;
-        note_settled(p, b->items);
+        keep_seqs(p, done_seqs, b->items);
         p->store->ops->settle(p->store, b->items);
         return;
     }
@@ -252,6 +279,22 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
             p->queue_bytes += it->len + 1;
             p->queue_items++;
         }
+        p->store->ops->requeue(p->store, b->items);
+        return;
+    }
+
+    if (st == CIO_E_BAD_REQUEST && http_status == 400 && b->count > 1) {
+        /* Refused as a whole (strict Pipelines mode does so for one bad message; Track v2 for
+         * a malformed one): split it in two and send each half alone, so only what is refused
+         * alone is reported. The halves go back in front, in order; their attempts do not
+         * count (the fault may be a neighbour's). At most 2n - 1 requests for n items. */
+        size_t half = b->count / 2, i = 0;
+        for (cio_store_item_t *it = b->items; it != NULL; it = it->next, i++) {
+            it->group = i == 0 ? half : i == half ? b->count - half : 0;
+            p->queue_bytes += it->len + 1;
+            p->queue_items++;
+        }
+        p->stats.retried += b->count;
         p->store->ops->requeue(p->store, b->items);
         return;
     }
@@ -289,7 +332,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         p->paused_until = now + backoff_ms(p->consecutive_failures);
     }
     if (done != NULL) {
-        note_settled(p, done);
+        keep_seqs(p, done_seqs, done);
         p->store->ops->settle(p->store, done);
     }
     free(code);
@@ -299,15 +342,21 @@ static void batch_done(cio_completion_t *c, void *user) {
     batch_t *b = user;
     cio_pipeline_t *p = b->pipeline;
     report_list_t reports = {NULL, &reports.head};
+    uint64_t small[64]; /* a bigger batch allocates */
+    settled_seqs_t done = {b->count <= 64 ? small : malloc(b->count * sizeof(uint64_t)), 0};
     pthread_mutex_lock(&p->lock);
-    settle_batch(p, b, c, &reports);
+    settle_batch(p, b, c, &reports, &done);
     pthread_mutex_unlock(&p->lock);
     cio_completion_free(c);
     free(b);
-    /* Reports go out before the batch stops counting as in flight: flush and close wait for
-     * in_flight == 0, so once they return every report has been delivered and p may be freed. */
+    /* Reports go out before the items count as done for flush waiters and before the batch
+     * stops counting as in flight: once flush or close return, every report they waited for has
+     * been delivered (and close may free p). */
     deliver_reports(p, &reports);
     pthread_mutex_lock(&p->lock);
+    note_settled(p, &done);
+    if (done.seq != small)
+        free(done.seq);
     p->stats.in_flight--;
     pthread_cond_broadcast(&p->space);
     pthread_cond_broadcast(&p->idle);
@@ -318,13 +367,13 @@ static void batch_done(cio_completion_t *c, void *user) {
 /* ---------------------------------------------------------------- the pipeline thread */
 
 /* The completion of a batch's request, as for any call, and whether its failure is transient by
- * retry.c's table (the same one the engine retried by). */
+ * retry.c's table (the same one the engine retried by, and the caller's retryable flag); a
+ * request cut short by the client closing (curl_code -1) never reached an answer: still owed. */
 static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     batch_t *b = ctx;
-    b->transient = calls[0].curl_code == -1 ||
-                   cio__retry_is_retryable(calls[0].curl_code, calls[0].http_status);
     cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
+    b->transient = calls[0].curl_code == -1 || out->retryable;
 }
 
 /* Sends one batch of waiting items. Called with the lock held; releases it around the send. */
@@ -548,10 +597,25 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     pthread_cond_init(&p->idle, &attr);
     pthread_condattr_destroy(&attr);
     if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0) {
+        /* The damage found at open (logged line by line then) has no thread to report it: say
+         * so, since its records may already be out of the spool (in the quarantine file). */
+        size_t unreported = 0;
+        for (const cio_store_damage_t *d = p->store->damaged; d != NULL; d = d->next)
+            unreported++;
+        if (unreported > 0)
+            fprintf(stderr,
+                    "customerio: pipeline: the pipeline thread did not start; %zu damaged spool "
+                    "records found at open were not reported (see the lines above)\n",
+                    unreported);
         p->store->ops->destroy(p->store);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
+        if (unreported > 0)
+            return cio__fail(CIO_E_INTERNAL,
+                             "pipeline: cannot start the pipeline thread; %zu damaged spool "
+                             "records found at open were not reported (logged on stderr)",
+                             unreported);
         return cio__fail(CIO_E_INTERNAL, "pipeline: cannot start the pipeline thread");
     }
     pthread_mutex_lock(&p->lock);
@@ -710,7 +774,8 @@ cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *p, const cio_cdp_m
 static cio_status_t wait_drained(cio_pipeline_t *p, long timeout_ms, size_t *left) {
     struct timespec ts;
     deadline_in(&ts, timeout_ms >= 0 ? timeout_ms : 0);
-    flush_waiter_t me = {.next = p->waiters, .boundary = UINT64_MAX, .remaining = p->queue_items};
+    flush_waiter_t me = {
+        .next = p->waiters, .boundary = UINT64_MAX, .remaining = p->queue_items + p->reporting};
     p->waiters = &me;
     p->flushing++;
     pthread_cond_signal(&p->wake);

@@ -15,6 +15,9 @@ typedef struct cio_store_item {
     uint64_t seq;
     int64_t enqueued_ms; /* monotonic clock, for the retry deadline and linger */
     int attempts;        /* HTTP attempts spent on it so far (for max_attempts) */
+    /* > 0: it leads a part of a batch refused as a whole (HTTP 400) and split in two: take()
+     * sends it with at most group - 1 items after it and none before it. 0 = any batch. */
+    size_t group;
     /* The spool's list of the items it still owes (waiting or taken), in the order of their
      * records, and whether the item's settlement is already on disk (see confirm). */
     struct cio_store_item *live_prev, *live_next;

@@ -12,6 +12,7 @@ cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint
     item->seq = seq;
     item->enqueued_ms = cio__now_ms();
     item->attempts = 0;
+    item->group = 0;
     item->live_prev = item->live_next = NULL;
     item->confirmed = false;
     item->len = len;
@@ -32,9 +33,11 @@ cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t max_it
     cio_fifo_t *f = (cio_fifo_t *)s;
     cio_store_item_t *first = f->head, *last = NULL;
     size_t n = 0, total = 0;
+    if (first != NULL && first->group > 0 && first->group < max_items)
+        max_items = first->group; /* a part of a split batch travels alone */
     for (cio_store_item_t *it = f->head; it != NULL; it = it->next) {
         /* +1: the comma between items */
-        if (n > 0 && (total + it->len + 1 > max_bytes || n >= max_items))
+        if (n > 0 && (total + it->len + 1 > max_bytes || n >= max_items || it->group > 0))
             break;
         total += it->len + (n > 0);
         n++;

@@ -13,7 +13,9 @@
  * At open the file is streamed twice through a bounded window (settled seqs first, then the
  * owed records, which are queued). Damaged bytes (a checksum that does not match) are skipped
  * up to the next whole record, copied to <path>.quarantine and reported; their neighbours are
- * read as usual. A file of the previous format (no header) is read once and rewritten.
+ * read as usual. If the quarantine file cannot be written, the damaged bytes stay where they are
+ * and the file is neither emptied nor rewritten until a later open sets them aside (it may grow
+ * meanwhile). A file of the previous format (no header) is read once and rewritten.
  */
 #include "spool_internal.h"
 
@@ -44,8 +46,10 @@ typedef struct spool {
     off_t live_bytes; /* bytes of the records of items still owed */
     off_t compact_at; /* after a failed compaction, no new try before the file reaches this */
     cio_store_item_t *live_head, *live_tail; /* items owed, in record order */
-    spool_ranges_t unwritten;         /* settled, but their 'S' record could not be written yet */
-    bool complained;                  /* said once on stderr that compaction fails */
+    spool_ranges_t unwritten; /* settled, but their 'S' record could not be written yet */
+    bool complained;          /* said once on stderr that compaction fails */
+    bool keep_damage; /* damaged bytes found at open could not be quarantined: they are the only
+                       * copy, so the file is never emptied or rewritten (it may grow) */
     cio_store_damage_t **damage_tail; /* where the next damage report goes */
     size_t logged;                    /* damaged records told on stderr */
 } spool_t;
@@ -134,6 +138,10 @@ static void write_unwritten(spool_t *sp) {
 /* Writes the records of the owed items into a temporary file and renames it over the spool:
  * from then on the file holds exactly what is owed. false (errno) leaves the spool as it was. */
 static bool rewrite(spool_t *sp) {
+    if (sp->keep_damage) {
+        errno = EPERM; /* compact() checks first: the file holds the only copy of damage */
+        return false;
+    }
     int fd = cio__spool_open_temp(sp->tmp_path);
     if (fd < 0)
         return false;
@@ -195,6 +203,8 @@ static bool rewrite(spool_t *sp) {
 /* Keeps the file near what is owed: empties it when nothing is, rewrites it when settled
  * records are at least half of it. */
 static void compact(spool_t *sp) {
+    if (sp->keep_damage)
+        return; /* said once at open (load) */
     if (sp->live_head == NULL) {
         if (sp->size > SPOOL_HEADER_BYTES && ftruncate(sp->fds.fd, SPOOL_HEADER_BYTES) == 0) {
             sp->size = SPOOL_HEADER_BYTES;
@@ -311,9 +321,12 @@ static void spool_free(spool_t *sp) {
     free(sp);
 }
 
-/* Items taken and not settled (the pipeline frees them at close) stay owed in the file. */
+/* Items taken and not settled (the pipeline frees them at close) stay owed in the file. Settle
+ * records held back earlier (disk full) get a last try, so the next run does not repeat them. */
 static void spool_destroy(cio_store_t *s) {
     spool_t *sp = (spool_t *)s;
+    if (sp->fds.fd >= 0)
+        write_unwritten(sp);
     if (sp->sync != CIO_SPOOL_SYNC_NONE && sp->fds.fd >= 0)
         (void)fdatasync(sp->fds.fd);
     spool_free(sp);
@@ -647,6 +660,16 @@ static cio_status_t load(spool_t *sp, off_t size, bool created) {
     cio__spool_ranges_free(&l.settled);
     bool damaged = l.spans != NULL;
     free_spans(l.spans);
+    if (!v1 && !all_set_aside) {
+        /* the reports say "its bytes stay in the spool": emptying or rewriting the file would
+         * destroy the only copy, so this run appends only */
+        sp->keep_damage = true;
+        fprintf(stderr,
+                "customerio: spool %s: damaged records could not be copied to %s, so they stay "
+                "in the spool file; it is not compacted while this pipeline runs and grows until "
+                "it is reopened with a writable %s\n",
+                sp->path, sp->quarantine_path, sp->quarantine_path);
+    }
 
     if (v1 && !all_set_aside)
         return cio__fail(CIO_E_CONFIG,

@@ -451,20 +451,7 @@ cio_status_t cio_track_region(cio_client_t *client, char **response_json) {
     cio_http_call_t http = {
         .method = "GET", .path = "/api/v1/accounts/region", .auth = CIO_AUTH_TRACK};
     st = cio__http_send(client, call, &http);
-    /* A synchronous exchange leaves its status in http; an asynchronous one (cio_async_next)
-     * does not, and its answer goes to the completion instead. */
-    if (st == CIO_OK && response_json != NULL && http.http_status != 0) {
-        bool empty = http.response == NULL || http.response_len == 0;
-        size_t len = empty ? 2 : http.response_len;
-        char *copy = malloc(len + 1);
-        if (copy == NULL) {
-            st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-        } else {
-            memcpy(copy, empty ? "{}" : http.response, len);
-            copy[len] = '\0';
-            *response_json = copy;
-        }
-    }
+    st = cio__http_copy_response(call, &http, st, response_json);
     cio__http_call_cleanup(&http);
     return st;
 }

@@ -1,4 +1,7 @@
 /* Fault rules injected through POST /_mock/faults and consumed by API requests in order. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include "mock_internal.h"
 
 #include <stdio.h>
@@ -9,8 +12,10 @@
 void mock_fault_release(mock_fault_t *fault) {
     free(fault->body);
     free(fault->retry_after);
+    free(fault->match);
     fault->body = NULL;
     fault->retry_after = NULL;
+    fault->match = NULL;
 }
 
 void mock_faults_free(mock_fault_list_t *list) {
@@ -103,6 +108,18 @@ static bool parse_field(const char *key, json_t *value, mock_fault_t *out, char 
     if (strcmp(key, "action") == 0) {
         return parse_action(value, out, err, errlen);
     }
+    if (strcmp(key, "match") == 0) {
+        if (!json_is_string(value) || json_string_length(value) == 0) {
+            mock_set_err(err, errlen, "'match' must be a non-empty string");
+            return false;
+        }
+        free(out->match);
+        out->match = mock_strdup(json_string_value(value));
+        if (out->match == NULL) {
+            mock_set_err(err, errlen, "out of memory");
+        }
+        return out->match != NULL;
+    }
     mock_set_err(err, errlen, "unknown field '%s'", key);
     return false;
 }
@@ -162,19 +179,28 @@ void mock_faults_clear(cio_mock_t *m) {
     pthread_mutex_unlock(&m->lock);
 }
 
-bool mock_faults_take(cio_mock_t *m, mock_fault_t *out) {
+/* The first rule that applies to a request with this body: one without "match", or one whose
+ * match the body contains. Rules that do not apply are left for later requests. */
+bool mock_faults_take(cio_mock_t *m, const char *body, size_t body_len, mock_fault_t *out) {
     pthread_mutex_lock(&m->lock);
     mock_fault_list_t *list = &m->faults;
-    bool taken = list->count > 0;
+    size_t i = 0;
+    while (i < list->count && list->items[i].match != NULL &&
+           (body == NULL ||
+            memmem(body, body_len, list->items[i].match, strlen(list->items[i].match)) == NULL)) {
+        i++;
+    }
+    bool taken = i < list->count;
     if (taken) {
-        mock_fault_t *first = &list->items[0];
+        mock_fault_t *first = &list->items[i];
         *out = *first;
         out->count = 1;
         out->body = mock_strdup(first->body);
         out->retry_after = mock_strdup(first->retry_after);
+        out->match = NULL;
         if (--first->count == 0) {
             mock_fault_release(first);
-            memmove(first, first + 1, (list->count - 1) * sizeof(*first));
+            memmove(first, first + 1, (list->count - i - 1) * sizeof(*first));
             list->count--;
         }
     }
@@ -191,6 +217,9 @@ static json_t *fault_to_json(const mock_fault_t *fault) {
     }
     if (obj != NULL && fault->retry_after != NULL) {
         json_object_set_new(obj, "retry_after", json_string(fault->retry_after));
+    }
+    if (obj != NULL && fault->match != NULL) {
+        json_object_set_new(obj, "match", json_string(fault->match));
     }
     return obj;
 }

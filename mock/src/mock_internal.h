@@ -234,6 +234,7 @@ typedef struct mock_fault {
     char *retry_after;   /* NULL = no Retry-After */
     unsigned long delay_ms;
     mock_fault_action_t action;
+    char *match; /* NULL = any request; else only requests whose body contains it */
 } mock_fault_t;
 
 typedef struct mock_fault_list {
@@ -250,7 +251,7 @@ void mock_fault_release(mock_fault_t *fault);
 bool mock_faults_add(cio_mock_t *m, mock_fault_t *fault);
 void mock_faults_clear(cio_mock_t *m);
 /* Consumes one unit of the first rule with count left into *out (owned by the caller). */
-bool mock_faults_take(cio_mock_t *m, mock_fault_t *out);
+bool mock_faults_take(cio_mock_t *m, const char *body, size_t body_len, mock_fault_t *out);
 /* The remaining rules as a JSON array. */
 json_t *mock_faults_to_json(cio_mock_t *m);
 

@@ -131,9 +131,9 @@ static void apply_standing_faults(cio_mock_t *m, mock_response_t *res) {
 }
 
 /* Consumes one fault unit, if any. Returns false when the connection must be dropped. */
-static bool apply_fault(cio_mock_t *m, mock_response_t *res) {
+static bool apply_fault(cio_mock_t *m, const mock_request_t *req, mock_response_t *res) {
     mock_fault_t fault;
-    if (!mock_faults_take(m, &fault)) {
+    if (!mock_faults_take(m, req->body, req->body_len, &fault)) {
         apply_standing_faults(m, res);
         return true;
     }
@@ -189,7 +189,7 @@ static enum MHD_Result finish_request(cio_mock_t *m, struct MHD_Connection *conn
     mock_log_input_t in = {conn,     method,       st->path,          st->query,
                            req.body, req.body_len, st->body_truncated};
     json_t *entry = mock_log_append(m, &in);
-    bool keep = apply_fault(m, &res);
+    bool keep = apply_fault(m, &req, &res);
     if (keep && res.status == 0) {
         handle_api_request(&req, st, &res);
     }

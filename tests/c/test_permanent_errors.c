@@ -237,3 +237,30 @@ Test(permanent, test_error_says_whether_a_failure_is_retryable) {
     cio_completion_free(done);
     cio_queue_free(q);
 }
+
+/* The batch calls say the same as single ones: a 503 to a whole batch request may pass, a 400
+ * will not (cio_v2_send_batch and cio_cdp_batch reported retryable 0 for both). */
+Test(permanent, test_batch_calls_say_whether_a_failed_request_is_retryable) {
+    cio_client_options_t o = fx_options();
+    o.max_attempts = 1;
+    cio_client_t *c = fx_client(&o);
+    const char *ops[] = {event_op};
+    cio_batch_result_t *r = NULL;
+    mock_fault(1, 503, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_v2_send_batch(c, ops, 1, &r), CIO_E_SERVER);
+    cr_assert_eq(cio_last_error()->http_status, 503);
+    cr_assert_eq(cio_last_error()->retryable, 1, "%s", cio_last_error()->message);
+    cio_batch_result_free(r);
+    r = NULL;
+    mock_fault(1, 400, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_v2_send_batch(c, ops, 1, &r), CIO_E_BAD_REQUEST);
+    cr_assert_eq(cio_last_error()->retryable, 0);
+    cio_batch_result_free(r);
+    r = NULL;
+
+    const char *msgs[] = {"{\"type\":\"track\",\"userId\":\"42\",\"event\":\"e\"}"};
+    mock_fault(1, 503, NULL, 0, NULL, NULL);
+    cr_assert_eq(cio_cdp_batch(c, msgs, 1, &r), CIO_E_SERVER);
+    cr_assert_eq(cio_last_error()->retryable, 1, "%s", cio_last_error()->message);
+    cio_batch_result_free(r);
+}

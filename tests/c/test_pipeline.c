@@ -561,3 +561,132 @@ Test(pipeline, test_a_forked_child_cannot_use_its_parents_pipeline) {
     cr_assert_eq(st.delivered, 1);
     cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
 }
+
+/* ---------------------------------------------------------------- a batch refused as a whole */
+
+/* Reports by seq: status and HTTP status. */
+typedef struct by_seq {
+    pthread_mutex_t lock;
+    cio_status_t status[16];
+    int http_status[16];
+    int reports[16];
+} by_seq_t;
+
+static void note_by_seq(const cio_delivery_report_t *r, void *user) {
+    by_seq_t *s = user;
+    pthread_mutex_lock(&s->lock);
+    if (r->seq < 16) {
+        s->status[r->seq] = r->status;
+        s->http_status[r->seq] = r->http_status;
+        s->reports[r->seq]++;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * n operations leave in one batch; the emulator answers 400 to any request carrying the one whose
+ * "n" is bad (a stand-in for a check only Customer.io makes, such as strict mode's). The batch is
+ * split until that operation travels alone: it alone is reported failed, every other is
+ * delivered exactly once, and the bad one never reaches a 2xx answer.
+ */
+static void expect_refused_batch_bisected(cio_pipeline_sink_t sink, const char *path, size_t n,
+                                          size_t bad) {
+    by_seq_t s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.sink = sink;
+    o.linger_ms = 60000; /* all leave together, at the flush */
+    o.max_requests_per_second = -1;
+    o.on_report = note_by_seq;
+    o.report_user = &s;
+    o.report_successes = 1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK, "%s", cio_last_error()->message);
+    char rule[256];
+    snprintf(rule, sizeof(rule),
+             "{\"count\":1000,\"status\":400,\"match\":\"poison-%zu\",\"body\":{\"code\":"
+             "\"invalid_request\",\"message\":\"strict: one message is invalid\"}}",
+             bad);
+    cr_assert_eq(mock_control("POST", "/_mock/faults", rule, NULL), 204);
+    for (size_t i = 0; i < n; i++) {
+        char op[256];
+        if (sink == CIO_SINK_PIPELINES)
+            snprintf(op, sizeof(op),
+                     "{\"type\":\"track\",\"userId\":\"u%zu\",\"event\":\"e\",\"properties\":{"
+                     "\"n\":%zu,\"tag\":\"poison-%zu\"}}",
+                     i, i, i);
+        else
+            snprintf(op, sizeof(op),
+                     "{\"type\":\"person\",\"action\":\"event\",\"identifiers\":{\"id\":\"p%zu\"},"
+                     "\"name\":\"e\",\"attributes\":{\"n\":%zu,\"tag\":\"poison-%zu\"}}",
+                     i, i, i);
+        uint64_t seq = 0;
+        cr_assert_eq(cio_pipeline_enqueue(p, op, &seq), CIO_OK, "%s", cio_last_error()->message);
+        cr_assert_eq(seq, i + 1);
+    }
+    cr_assert_eq(cio_pipeline_flush(p, 20000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(s.reports[i + 1], 1, "operation %zu reported %d times", i, s.reports[i + 1]);
+        if (i == bad) {
+            cr_assert_eq(s.status[i + 1], CIO_E_BAD_REQUEST);
+            cr_assert_eq(s.http_status[i + 1], 400);
+        } else {
+            cr_assert_eq(s.status[i + 1], CIO_OK, "operation %zu: status %d", i, s.status[i + 1]);
+        }
+    }
+    /* on the wire: each good one in exactly one 2xx request; the bad one in none */
+    unsigned delivered[16] = {0};
+    json_t *reqs = mock_requests();
+    size_t k, requests = json_array_size(reqs);
+    json_t *req;
+    json_array_foreach(reqs, k, req) {
+        cr_assert_str_eq(req_str(req, "path"), path);
+        if (req_status(req) != 200)
+            continue;
+        json_t *body = req_body_json(req);
+        size_t j;
+        json_t *op;
+        json_array_foreach(json_object_get(body, "batch"), j, op) {
+            json_t *fields =
+                json_object_get(op, sink == CIO_SINK_PIPELINES ? "properties" : "attributes");
+            json_int_t i = json_integer_value(json_object_get(fields, "n"));
+            cr_assert(i >= 0 && (size_t)i < n);
+            delivered[i]++;
+        }
+        json_decref(body);
+    }
+    json_decref(reqs);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(delivered[i], i == bad ? 0u : 1u, "operation %zu delivered %u times", i,
+                     delivered[i]);
+    /* one refused request per level of the split, one accepted per good half */
+    cr_assert_leq(requests, 2 * n - 1, "%zu requests for %zu operations", requests, n);
+    cr_log_info("%zu operations, one refused: %zu requests", n, requests);
+}
+
+Test(pipeline, test_pipelines_batch_refused_with_400_is_split_until_only_the_bad_message_fails) {
+    expect_refused_batch_bisected(CIO_SINK_PIPELINES, "/v1/batch", 8, 5);
+}
+
+Test(pipeline, test_track_v2_batch_refused_with_400_is_split_until_only_the_bad_one_fails) {
+    expect_refused_batch_bisected(CIO_SINK_TRACK_V2, "/api/v2/batch", 7, 0);
+}
+
+/* A single operation refused with 400 is reported as before: one request, no split. */
+Test(pipeline, test_single_operation_refused_with_400_is_reported_once) {
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_options_t o = options(&t);
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    mock_fault(10, 400, "{\"errors\":[{\"reason\":\"invalid\",\"message\":\"malformed\"}]}", 0,
+               NULL, NULL);
+    char *op = event_op(0);
+    cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+    free(op);
+    cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cr_assert_eq(t.failed, 1);
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 1);
+    json_decref(reqs);
+}

@@ -212,3 +212,42 @@ Test(bounds, test_flush_timeout_returns_in_time_while_a_request_hangs) {
                        cio_last_error()->message);
     cr_assert_eq(cio_pipeline_close(p, 0), CIO_E_TIMEOUT);
 }
+
+/* A report callback that takes 1 s (it should not, but may): the flush it belongs to waits for it.
+ * The answer arrives at once, so only the callback is still running when flush(300) times out. */
+typedef struct slow_reports {
+    atomic_int started, finished;
+} slow_reports_t;
+
+static void slow_report(const cio_delivery_report_t *r, void *user) {
+    (void)r;
+    slow_reports_t *s = user;
+    atomic_fetch_add(&s->started, 1);
+    sleep_ms(1000);
+    atomic_fetch_add(&s->finished, 1);
+}
+
+Test(bounds, test_flush_waits_until_the_reports_are_delivered) {
+    slow_reports_t s = {0};
+    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+    o.linger_ms = 20;
+    o.max_requests_per_second = -1;
+    o.on_report = slow_report;
+    o.report_user = &s;
+    o.report_successes = 1;
+    cio_pipeline_t *p = NULL;
+    cr_assert_eq(cio_pipeline_new(fx.client, &o, &p), CIO_OK);
+    cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+    int64_t start = now_ms();
+    cio_status_t st = cio_pipeline_flush(p, 300);
+    int64_t took = now_ms() - start;
+    cr_assert_eq(st, CIO_E_TIMEOUT, "flush(300) returned %d after %lld ms, reports finished: %d",
+                 st, (long long)took, atomic_load(&s.finished));
+    cr_assert_eq(atomic_load(&s.finished), 0);
+    cr_assert_not_null(strstr(cio_last_error()->message, "1 operations still pending"), "%s",
+                       cio_last_error()->message);
+    cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK);
+    cr_assert_eq(atomic_load(&s.finished), 1, "flush returned before the report was delivered");
+    cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    cr_assert_eq(atomic_load(&s.started), 1);
+}

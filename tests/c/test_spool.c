@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,74 @@ Test(spool, test_spool_file_size_limit_efbig_fails_the_enqueue_and_loses_nothing
     free(dir);
 }
 
+/* A settle record that could not be written while the file could not grow is written when the
+ * pipeline closes, once it can: the next pipeline does not send that operation again. */
+static atomic_int settled_reported;
+
+static void note_delivered(const cio_delivery_report_t *r, void *user) {
+    (void)user;
+    if (r->status == CIO_OK)
+        atomic_fetch_add(&settled_reported, 1);
+}
+
+Test(spool, test_spool_close_writes_settle_records_held_back_by_a_full_disk) {
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    mock_fault(1, 0, NULL, 20000, NULL, NULL); /* the first request (n=1) hangs: owed at close */
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        cio_client_t *c = child_client(true);
+        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+        o.spool_path = spool;
+        o.linger_ms = 5;
+        o.max_requests_per_second = -1;
+        o.on_report = note_delivered;
+        o.report_successes = 1;
+        cio_pipeline_t *p = NULL;
+        if (cio_pipeline_new(c, &o, &p) != CIO_OK)
+            _exit(92);
+        char *op1 = event_op(1), *op0 = event_op(0);
+        if (cio_pipeline_enqueue(p, op1, NULL) != CIO_OK)
+            _exit(93);
+        usleep(200000); /* its batch leaves alone, and hangs */
+        if (cio_pipeline_enqueue(p, op0, NULL) != CIO_OK)
+            _exit(94);
+        /* the file cannot grow from here: n=0's settle record fails (EFBIG) */
+        struct rlimit rl = {.rlim_cur = (rlim_t)file_size(spool), .rlim_max = RLIM_INFINITY};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(95);
+        for (int i = 0; i < 500 && atomic_load(&settled_reported) == 0; i++)
+            usleep(10000);
+        if (atomic_load(&settled_reported) != 1)
+            _exit(96);
+        rl.rlim_cur = RLIM_INFINITY;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        cio_pipeline_close(p, 0); /* n=1 is cancelled: still owed */
+        cio_client_free(c);
+        free(op0);
+        free(op1);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child ended with %d", status);
+    mock_clear_faults();
+    mock_clear();
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    unsigned counts[2] = {0};
+    delivered_counts(counts, 2);
+    cr_assert_eq(counts[0], 0, "the operation settled before the close was sent again");
+    cr_assert_eq(counts[1], 1);
+    remove_dir(dir);
+    free(spool);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- 2. damaged bytes */
 
 /* In a child: n operations accepted into the spool, none sent, then SIGKILL. */
@@ -494,6 +563,66 @@ Test(spool, test_spool_damaged_bytes_are_quarantined_reported_and_spare_their_ne
     for (int64_t start = now_ms(); now_ms() - start < (int64_t)(seconds * 1000); rounds++)
         damage_round(seed + (unsigned)rounds, 1 + (size_t)rand() % 40);
     cr_log_info("%zu rounds of damage from seed %u", rounds, seed);
+}
+
+/* The quarantine file cannot be written (a directory has its name): the damaged record is reported
+ * as staying in the spool, and it does: neither the open nor the settling of its neighbours
+ * empties or rewrites the file. A later open with a writable quarantine sets it aside. */
+Test(spool, test_spool_damage_that_cannot_be_quarantined_stays_in_the_file) {
+    enum { N = 3 };
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    char *quarantine = path_in(dir, "events.spool.quarantine");
+    spool_n_and_die(spool, 0, N);
+    size_t len = 0;
+    unsigned char *data = read_all(spool, &len);
+    size_t starts[N + 1], ns[N];
+    cr_assert_eq(spool_records(data, len, starts, ns, N), N);
+    starts[N] = len;
+    data[starts[1] + REC_HEAD + 5] ^= 0x20; /* one payload byte of the middle record */
+    write_file(spool, data, len);
+    size_t rec_len = starts[2] - starts[1];
+    cr_assert_eq(mkdir(quarantine, 0700), 0);
+
+    tally_t t = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    cio_pipeline_t *p = drain_pipeline(spool, &t);
+    cr_assert_eq(cio_pipeline_flush(p, 10000), CIO_OK);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t.delivered, N - 1);
+    cr_assert_eq(t.damaged, 1);
+    cr_assert_not_null(strstr(t.messages[0], "its bytes stay in the spool"), "%s", t.messages[0]);
+    size_t after_len = 0;
+    unsigned char *after = read_all(spool, &after_len);
+    cr_assert_not_null(memmem(after, after_len, data + starts[1], rec_len),
+                       "the damaged record is gone from the spool (%zu bytes left)", after_len);
+    free(after);
+
+    /* reopened as it is: still reported, still there */
+    tally_t t2 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    p = drain_pipeline(spool, &t2);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t2.damaged, 1);
+    cr_assert_eq(t2.delivered, 0);
+    after = read_all(spool, &after_len);
+    cr_assert_not_null(memmem(after, after_len, data + starts[1], rec_len));
+    free(after);
+
+    /* once the quarantine can be written, the bytes move there and leave the spool */
+    cr_assert_eq(rmdir(quarantine), 0);
+    tally_t t3 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    p = drain_pipeline(spool, &t3);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(t3.damaged, 1);
+    size_t qlen = 0;
+    unsigned char *q = read_all(quarantine, &qlen);
+    cr_assert_not_null(memmem(q, qlen, data + starts[1], rec_len));
+    cr_assert_eq(file_size(spool), HEADER_BYTES);
+    free(q);
+    free(data);
+    remove_dir(dir);
+    free(spool);
+    free(quarantine);
+    free(dir);
 }
 
 static uint64_t get_u64(const unsigned char *p) {

@@ -8,7 +8,9 @@
 
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cio_mock_t *tls_mock;
 
@@ -66,9 +68,17 @@ Test(tls, test_tls_insecure_skips_verification) {
     cio_client_free(c);
 }
 
-Test(tls, test_missing_ca_file_fails_without_retry) {
-    cio_client_t *c = client_for("/nonexistent/ca.pem", 0);
+/* A CA file that can be read but holds no certificate fails each request, permanently (one that
+ * cannot be read at all fails cio_client_new: test_tls_env.c). */
+Test(tls, test_unusable_ca_file_fails_without_retry) {
+    char path[] = "/tmp/cio-ca-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "not a certificate\n", 18), 18);
+    close(fd);
+    cio_client_t *c = client_for(path, 0);
     cio_status_t st = cio_identify(c, "42", "{}");
+    unlink(path);
     cr_assert_eq(st, CIO_E_NETWORK, "got %s", cio_status_str(st));
     cr_assert_eq(cio_last_error()->attempts, 1);
     cio_client_free(c);

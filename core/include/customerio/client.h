@@ -94,8 +94,11 @@ typedef struct cio_client_options {
     /* PEM bundle to verify servers with. NULL = the environment's, as the official clients
      * read it, first found: REQUESTS_CA_BUNDLE (a file), SSL_CERT_FILE (a file), plus
      * SSL_CERT_DIR (a hashed certificate directory, as `c_rehash` makes) in addition to either;
-     * none of them = the system's bundle. Given here, the environment is not read. A path that
-     * cannot be read fails every request (permanent, not retried). */
+     * none of them = the system's bundle. Given here, the environment is not read. A directory
+     * (here or in either file variable) is taken as a hashed certificate directory, as Python's
+     * requests does, instead of SSL_CERT_DIR. A path that cannot be opened at all makes
+     * cio_client_new fail with CIO_E_CONFIG naming the option or variable; a file that opens but
+     * holds no usable certificate fails every request (permanent, not retried). */
     const char *ca_file;
 
     int max_connections; /* connections per host the engine may open; 0 = 8 */

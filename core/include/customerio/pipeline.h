@@ -29,9 +29,14 @@
  *   gets CIO_E_CONFIG ("... is in use by another pipeline");
  * - a damaged record found at open is copied to <spool_path>.quarantine (0600) and reported as
  *   failed (status CIO_E_INTERNAL, reason "spool_damaged", its offset in the message; seq 0
- *   when unreadable) before cio_pipeline_new returns; its neighbours are sent as usual;
+ *   when unreadable) before cio_pipeline_new returns; its neighbours are sent as usual. If the
+ *   quarantine file cannot be written, the bytes stay in the spool (the message says so) and
+ *   the file is not emptied or rewritten while that pipeline runs (it may grow);
  * - when it cannot grow (disk full, file size limit) the enqueue fails with CIO_E_QUEUE_FULL
- *   and the file is left as it was: retry later;
+ *   and the file is left as it was: retry later. Past a file size limit (RLIMIT_FSIZE, ulimit
+ *   -f) the kernel first sends SIGXFSZ, whose default action kills the process: an application
+ *   that sets such a limit must ignore SIGXFSZ (signal(SIGXFSZ, SIG_IGN)) to get the error
+ *   instead. The library leaves signal dispositions to the application;
  * - it is emptied when nothing is owed and rewritten (<spool_path>.tmp, created O_EXCL |
  *   O_NOFOLLOW, then renamed) when settled records are at least half of it, so it stays near
  *   what is owed.
@@ -148,8 +153,8 @@ CIO_EXTERN cio_status_t cio_pipeline_new(cio_client_t *client,
  * Validates and queues one Track v2 operation (JSON text, see track_v2.h); *seq (if non-NULL)
  * gets its sequence number, which its delivery report carries. Returns at once, or when full
  * after waiting per when_full: CIO_E_QUEUE_FULL (also when the spool file cannot grow: disk
- * full, file size limit; nothing queued, retry later; CIO_E_INTERNAL for another write error
- * of the spool). CIO_E_INVALID_ARGUMENT /
+ * full, or a file size limit with SIGXFSZ ignored, see spool_path above; nothing queued, retry
+ * later; CIO_E_INTERNAL for another write error of the spool). CIO_E_INVALID_ARGUMENT /
  * CIO_E_PAYLOAD_TOO_LARGE for a bad operation (nothing queued), CIO_E_CLOSED after close.
  * Thread-safe: any number of threads may enqueue at once.
  */
@@ -189,7 +194,10 @@ CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *pipelin
  * threads queue meanwhile are sent too but not waited for, so a producer that never stops does
  * not keep a flush from returning. A failure retry.c counts as permanent (a certificate that
  * fails verification, 401, 403, another 4xx) is reported at once, not retried until
- * retry_deadline_ms. Thread-safe.
+ * retry_deadline_ms; but a batch of several operations refused as a whole with HTTP 400
+ * (strict Pipelines mode, for one bad message; Track v2, for a malformed one) is split in
+ * halves and each sent alone, down to single operations, so only those refused alone are
+ * reported (at most 2n - 1 requests for n operations). Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_pipeline_flush(cio_pipeline_t *pipeline, long timeout_ms);
 
