@@ -412,20 +412,36 @@ def test_module_settings_reach_the_default_client(module_settings, mock):
 # ---- failures ------------------------------------------------------------------------------
 
 
-def test_on_error_gets_api_error_and_the_batch_on_a_400(new_client, mock):
+def test_on_error_gets_api_error_and_the_message_on_a_400(new_client, mock):
+    # A batch refused with 400 is split in halves until each refused message stands alone
+    # (libcustomerio's pipeline: one bad message never takes its neighbours with it), so every
+    # message refused here is reported by itself; 2n - 1 requests for n messages, none retried.
+    errors = Errors()
+    c = new_client(on_error=errors)
+    mock.fault(count=5, status=400, body={"code": "invalid_request", "message": "nope"})
+    sent = [c.track("u{}".format(i), "e")[1] for i in range(3)]
+    c.flush()
+    assert len(errors.calls) == 3
+    for error, batch in errors.calls:
+        assert isinstance(error, APIError)
+        assert (error.status, error.code) == (400, "invalid_request")
+        assert str(error).startswith("[customer.io] invalid_request: ")
+        assert str(error).endswith(" (400)")
+        assert len(batch) == 1
+    reported = sorted(batch[0]["messageId"] for _, batch in errors.calls)
+    assert reported == sorted(m["messageId"] for m in sent)
+    assert len(mock.requests()) == 5
+
+
+def test_a_400_batch_is_split_and_only_the_refused_message_fails(new_client, mock):
     errors = Errors()
     c = new_client(on_error=errors)
     mock.fault(count=1, status=400, body={"code": "invalid_request", "message": "nope"})
-    sent = [c.track("u{}".format(i), "e")[1] for i in range(3)]
+    [c.track("u{}".format(i), "e") for i in range(3)]
     c.flush()
-    assert len(errors.calls) == 1
-    error, batch = errors.calls[0]
-    assert isinstance(error, APIError)
-    assert (error.status, error.code) == (400, "invalid_request")
-    assert str(error).startswith("[customer.io] invalid_request: ")
-    assert str(error).endswith(" (400)")
-    assert [m["messageId"] for m in batch] == [m["messageId"] for m in sent]
-    assert len(mock.requests()) == 1  # a 400 is not retried
+    # the first request (all three) is refused; its halves are accepted
+    assert errors.calls == []
+    assert sorted(m["userId"] for m in delivered(mock)) == ["u0", "u1", "u2"]
 
 
 def test_n_messages_n_distinct_message_ids_under_500s(new_client, mock):

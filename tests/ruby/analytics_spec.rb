@@ -280,19 +280,24 @@ RSpec.describe CustomerioNative::Analytics do
 
   # ---- failures ------------------------------------------------------------------------------
 
-  it "calls on_error(status, message) once per failed batch on a 400, without retrying it" do
+  # A batch refused with 400 is split in halves until each refused message stands alone
+  # (libcustomerio's pipeline: one bad message never takes its neighbours with it): 2n - 1
+  # requests for n messages, each refused message reported by itself, none retried.
+  it "calls on_error(status, message) once per refused message on a 400, without retrying it" do
     calls, on_error = recorder
     a = analytics(on_error: on_error)
-    mock.fault(count: 1, status: 400, body: { code: "invalid_request", message: "nope" })
+    mock.fault(count: 5, status: 400, body: { code: "invalid_request", message: "nope" })
     3.times { |i| a.track(user_id: "u#{i}", event: "e", properties: { n: i }) }
     a.flush
-    expect(calls.size).to eq(1)
-    status, message, messages = calls.first
-    expect(status).to eq(400)
-    expect(message).to include("HTTP 400").and include("nope")
-    expect(messages.map { |m| m["userId"] }).to eq(%w[u0 u1 u2])
-    expect(messages.map { |m| m["messageId"] }).to all(match(AnalyticsWire::ULID_RE))
-    expect(mock.requests.size).to eq(1)
+    expect(calls.size).to eq(3)
+    calls.each do |status, message, messages|
+      expect(status).to eq(400)
+      expect(message).to include("HTTP 400").and include("nope")
+      expect(messages.size).to eq(1)
+      expect(messages.first["messageId"]).to match(AnalyticsWire::ULID_RE)
+    end
+    expect(calls.map { |c| c[2].first["userId"] }.sort).to eq(%w[u0 u1 u2])
+    expect(mock.requests.size).to eq(5)
   end
 
   it "gives a two-argument lambda analytics-ruby's two arguments" do
