@@ -362,16 +362,18 @@ static PyObject *cio_py_last_response(void) {
     $1 = &tmp;
 }
 %typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
-    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL &&
-        !(tmp4 != NULL && cio_batch_result_request_count(tmp4) == 0)) {
-        cio_batch_result_free(tmp4);
-        tmp4 = NULL;
-        cio_py_raise($1);
-        SWIG_fail;
-    }
     $result = SWIG_Py_Void();
 }
+/* The status is decided here, where the result is at hand: `result` is the wrapper's variable
+ * holding the C return value (SWIG's documented name for it). */
 %typemap(argout) cio_batch_result_t **result {
+    if (result != CIO_OK && result != CIO_E_PARTIAL &&
+        !(*$1 != NULL && cio_batch_result_request_count(*$1) == 0)) {
+        cio_batch_result_free(*$1);
+        *$1 = NULL;
+        cio_py_raise(result);
+        SWIG_fail;
+    }
     if (*$1 != NULL) {
         PyObject *items = cio_py_batch_result_items(*$1);
         cio_batch_result_free(*$1);
@@ -734,16 +736,18 @@ static VALUE cio_rb_last_response(void) {
     $1 = &tmp;
 }
 %typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
-    if ($1 != CIO_OK && $1 != CIO_E_PARTIAL &&
-        !(tmp4 != NULL && cio_batch_result_request_count(tmp4) == 0)) {
-        VALUE exc = cio_rb_error_new($1);
-        cio_batch_result_free(tmp4);
-        tmp4 = NULL;
-        rb_exc_raise(exc);
-    }
     $result = Qnil;
 }
+/* The status is decided here, where the result is at hand: `result` is the wrapper's variable
+ * holding the C return value (SWIG's documented name for it). */
 %typemap(argout) cio_batch_result_t **result {
+    if (result != CIO_OK && result != CIO_E_PARTIAL &&
+        !(*$1 != NULL && cio_batch_result_request_count(*$1) == 0)) {
+        VALUE exc = cio_rb_error_new(result);
+        cio_batch_result_free(*$1);
+        *$1 = NULL;
+        rb_exc_raise(exc);
+    }
     if (*$1 != NULL) {
         VALUE items = cio_rb_batch_result_items(*$1);
         cio_batch_result_free(*$1);
