@@ -140,6 +140,16 @@ void fx_setup(void) {
     cr_assert_not_null(fx.client);
 }
 
+cio_mock_t *mock_start_tls(void) {
+    cio_mock_options_t o = CIO_MOCK_OPTIONS_INIT;
+    o.tls_cert_file = CIO_TEST_TLS_CERT;
+    o.tls_key_file = CIO_TEST_TLS_KEY;
+    cio_mock_t *mock = NULL;
+    char err[256];
+    cr_assert_eq(cio_mock_start(&o, &mock, err, sizeof(err)), 0, "mock: %s", err);
+    return mock;
+}
+
 void fx_teardown(void) {
     for (size_t i = 0; i < n_extra_clients; i++)
         cio_client_free(extra_clients[i]);

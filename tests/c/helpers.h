@@ -38,6 +38,10 @@ void fx_setup(void);
 void fx_setup_mock_only(void);
 void fx_teardown(void);
 
+/* A second emulator serving HTTPS with the test certificate (CIO_TEST_TLS_CERT, self-signed for
+ * 127.0.0.1); the caller stops it with cio_mock_stop. */
+cio_mock_t *mock_start_tls(void);
+
 /* Options pointing at fx.mock: credentials, both base URLs, ignore_env = 1, backoff 10..50 ms. */
 cio_client_options_t fx_options(void);
 /* cio_client_new that must succeed; the client is freed by fx_teardown (up to 8 per test). */

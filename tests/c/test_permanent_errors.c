@@ -16,11 +16,7 @@ static cio_mock_t *tls_mock;
 
 static void setup(void) {
     fx_setup_mock_only();
-    cio_mock_options_t o = CIO_MOCK_OPTIONS_INIT;
-    o.tls_cert_file = CIO_TEST_TLS_CERT;
-    o.tls_key_file = CIO_TEST_TLS_KEY;
-    char err[256];
-    cr_assert_eq(cio_mock_start(&o, &tls_mock, err, sizeof(err)), 0, "mock: %s", err);
+    tls_mock = mock_start_tls();
 }
 
 static void teardown(void) {

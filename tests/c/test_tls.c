@@ -15,11 +15,7 @@
 static cio_mock_t *tls_mock;
 
 static void start_tls_mock(void) {
-    cio_mock_options_t o = CIO_MOCK_OPTIONS_INIT;
-    o.tls_cert_file = CIO_TEST_TLS_CERT;
-    o.tls_key_file = CIO_TEST_TLS_KEY;
-    char err[256];
-    cr_assert_eq(cio_mock_start(&o, &tls_mock, err, sizeof(err)), 0, "mock: %s", err);
+    tls_mock = mock_start_tls();
     cr_assert_eq(strncmp(cio_mock_base_url(tls_mock), "https://", 8), 0);
 }
 

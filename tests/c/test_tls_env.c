@@ -17,11 +17,7 @@ static void setup(void) {
     unsetenv("REQUESTS_CA_BUNDLE");
     unsetenv("SSL_CERT_FILE");
     unsetenv("SSL_CERT_DIR");
-    cio_mock_options_t o = CIO_MOCK_OPTIONS_INIT;
-    o.tls_cert_file = CIO_TEST_TLS_CERT;
-    o.tls_key_file = CIO_TEST_TLS_KEY;
-    char err[256];
-    cr_assert_eq(cio_mock_start(&o, &tls_mock, err, sizeof(err)), 0, "mock: %s", err);
+    tls_mock = mock_start_tls();
 }
 
 static void teardown(void) {
