@@ -932,6 +932,37 @@ Test(spool, test_spool_old_format_with_a_torn_tail_is_migrated_and_the_tail_quar
 
 /* ---------------------------------------------------------------- 6. one opener */
 
+/* Opens a pipeline on spool in a child process (as uid/gid 65534 when as_nobody) and puts its
+ * answer in msg: "<status> <message>" (the message only when it failed). */
+static void open_in_another_process(const char *spool, bool as_nobody, char msg[400]) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[0]);
+        cio_client_t *c = child_client(false);
+        if (as_nobody && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(95);
+        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
+        o.spool_path = spool;
+        cio_pipeline_t *p = NULL;
+        char answer[400] = "";
+        int st = cio_pipeline_new(c, &o, &p);
+        snprintf(answer, sizeof(answer), "%d %s", st,
+                 st != CIO_OK ? cio_last_error()->message : "");
+        write_full(fds[1], answer, sizeof(answer));
+        _exit(0);
+    }
+    close(fds[1]);
+    memset(msg, 0, 400);
+    ssize_t got = read(fds[0], msg, 400);
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    cr_assert_eq(got, 400, "child exit %d", WEXITSTATUS(status));
+    msg[399] = '\0';
+}
+
 Test(spool, test_spool_second_opener_is_refused_in_this_process_and_another) {
     char *dir = make_dir();
     char *spool = path_in(dir, "events.spool");
@@ -945,27 +976,8 @@ Test(spool, test_spool_second_opener_is_refused_in_this_process_and_another) {
 
     expect_refused(spool, "in use by another pipeline");
 
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        close(fds[0]);
-        cio_client_t *c = child_client(false);
-        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
-        o.spool_path = spool;
-        cio_pipeline_t *p = NULL;
-        char msg[400] = "";
-        int st = cio_pipeline_new(c, &o, &p);
-        if (st != CIO_OK)
-            snprintf(msg, sizeof(msg), "%d %s", st, cio_last_error()->message);
-        write_full(fds[1], msg, sizeof(msg));
-        _exit(0);
-    }
-    close(fds[1]);
-    char msg[400] = "";
-    cr_assert_eq(read(fds[0], msg, sizeof(msg)), (ssize_t)sizeof(msg));
-    close(fds[0]);
-    waitpid(child, NULL, 0);
+    char msg[400];
+    open_in_another_process(spool, false, msg);
     cr_assert_not_null(strstr(msg, "in use by another pipeline"),
                        "another process opened the spool: '%s'", msg);
     cr_assert_eq(atoi(msg), CIO_E_CONFIG, "%s", msg);
@@ -1011,30 +1023,8 @@ Test(spool, test_spool_open_error_names_the_path_and_permission_denied) {
     cio_pipeline_close(drain_pipeline(spool, &t), 1000); /* root's spool file */
     chmod(spool, 0644);
 
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        close(fds[0]);
-        cio_client_t *c = child_client(false);
-        if (setgid(65534) != 0 || setuid(65534) != 0)
-            _exit(95);
-        cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
-        o.spool_path = spool;
-        cio_pipeline_t *p = NULL;
-        char msg[400] = "";
-        int st = cio_pipeline_new(c, &o, &p);
-        snprintf(msg, sizeof(msg), "%d %s", st, st != CIO_OK ? cio_last_error()->message : "");
-        write_full(fds[1], msg, sizeof(msg));
-        _exit(0);
-    }
-    close(fds[1]);
-    char msg[400] = "";
-    ssize_t got = read(fds[0], msg, sizeof(msg));
-    close(fds[0]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    cr_assert_eq(got, (ssize_t)sizeof(msg), "child exit %d", WEXITSTATUS(status));
+    char msg[400];
+    open_in_another_process(spool, true, msg);
     cr_assert_eq(atoi(msg), CIO_E_CONFIG, "%s", msg);
     cr_assert_not_null(strstr(msg, "Permission denied"), "%s", msg);
     cr_assert_not_null(strstr(msg, spool), "%s", msg);
