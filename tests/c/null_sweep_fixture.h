@@ -63,6 +63,21 @@ static cio_webhook_dedup_t *sweep_dedup(void) {
     return sweep_dedup_;
 }
 
+/* A valid request (a fresh one per call: the caller may free it). */
+static cio_request_t *sweep_request_copy(void) {
+    cio_request_t *r = NULL;
+    cr_assert_eq(cio_request_new(CIO_API_TRACK, "POST", "/api/v1/events", "{}", 2, &r), CIO_OK);
+    return r;
+}
+
+/* A valid request kept for the test's process (borrowed by the call). */
+static const cio_request_t *sweep_request(void) {
+    static cio_request_t *kept;
+    if (kept == NULL)
+        kept = sweep_request_copy();
+    return kept;
+}
+
 static cio_json_value_t sweep_json(void) {
     static const char text[] = "{\"a\":1}";
     cio_json_value_t v;

@@ -12,6 +12,7 @@
  *   pipeline.h the delivery pipeline: batched, paced, retried, spooled
  *   webhook.h reporting webhooks: verify signatures, parse events, drop redeliveries
  *   json.h    reading JSON in place: the scanner the library checks its input with
+ *   request.h requests built without a client, and the executors that send them
  */
 #ifndef CUSTOMERIO_CUSTOMERIO_H
 #define CUSTOMERIO_CUSTOMERIO_H
@@ -27,5 +28,6 @@
 #include "pipeline.h"
 #include "webhook.h"
 #include "json.h"
+#include "request.h"
 
 #endif

@@ -1,0 +1,153 @@
+/*
+ * Request values (customerio/request.h) and the synchronous and asynchronous executors. The
+ * pipeline's executor is cio_pipeline_enqueue_request() in pipeline.c.
+ */
+#include "request_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+cio_status_t cio__request_begin(const char *call, cio_request_t **out) {
+    if (out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: out is NULL", call);
+    *out = NULL;
+    return CIO_OK;
+}
+
+cio_status_t cio__request_make(cio_request_t **out, const char *call, cio_api_t api,
+                               cio_request_kind_t kind, const char *method, cio_buf_t *path,
+                               cio_buf_t *body, bool oom) {
+    cio_request_t *r = oom || path->data == NULL ? NULL : calloc(1, sizeof(*r));
+    if (r == NULL) {
+        cio__buf_free(path);
+        if (body != NULL)
+            cio__buf_free(body);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    }
+    *r = (cio_request_t){
+        .api = api, .kind = kind, .call = call, .method = method, .path = path->data};
+    if (path->borrowed && (r->path = strdup(path->data)) == NULL) {
+        free(r);
+        if (body != NULL)
+            cio__buf_free(body);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    }
+    *path = (cio_buf_t){0};
+    if (body != NULL && body->data != NULL) {
+        r->body = body->borrowed ? strdup(body->data) : body->data;
+        r->body_len = body->len;
+        if (!body->borrowed)
+            *body = (cio_buf_t){0};
+        if (r->body == NULL) {
+            cio_request_free(r);
+            return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+        }
+    }
+    *out = r;
+    return cio__ok();
+}
+
+static bool method_known(const char *m) {
+    return strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+           strcmp(m, "DELETE") == 0;
+}
+
+cio_status_t cio_request_new(cio_api_t api, const char *method, const char *path, const char *body,
+                             size_t body_len, cio_request_t **out) {
+    static const char call[] = "request_new";
+    cio_status_t st = cio__request_begin(call, out);
+    if (st != CIO_OK)
+        return st;
+    if (api != CIO_API_TRACK && api != CIO_API_APP && api != CIO_API_CDP)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: api is not track, app or cdp", call);
+    if (method == NULL || !method_known(method))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: method is not GET, POST, PUT or DELETE",
+                         call);
+    if (path == NULL || path[0] != '/' || cio__has_control_char(path) ||
+        !cio__utf8_valid(path, strlen(path)))
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: path must start with '/' and hold no control character", call);
+    if (body != NULL && !cio__utf8_valid(body, body_len))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: body is not valid UTF-8", call);
+    /* the method string is kept as one of ours: a request never points at the caller's memory */
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
+    const char *own_method = NULL;
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(methods[i], method) == 0)
+            own_method = methods[i];
+    cio_buf_t p = {0}, b = {0};
+    bool ok = cio__buf_appends(&p, path) && (body == NULL || cio__buf_append(&b, body, body_len));
+    return cio__request_make(out, call, api, CIO_REQUEST_PLAIN, own_method, &p,
+                             body != NULL ? &b : NULL, !ok);
+}
+
+cio_api_t cio_request_api(const cio_request_t *request) {
+    return request != NULL ? request->api : CIO_API_TRACK;
+}
+
+const char *cio_request_method(const cio_request_t *request) {
+    return request != NULL ? request->method : NULL;
+}
+
+const char *cio_request_path(const cio_request_t *request) {
+    return request != NULL ? request->path : NULL;
+}
+
+const char *cio_request_body(const cio_request_t *request, size_t *len) {
+    if (len != NULL)
+        *len = request != NULL ? request->body_len : 0;
+    return request != NULL ? request->body : NULL;
+}
+
+void cio_request_free(cio_request_t *request) {
+    if (request == NULL)
+        return;
+    free(request->path);
+    free(request->body);
+    free(request);
+}
+
+static cio_auth_t auth_of(cio_api_t api) {
+    return api == CIO_API_APP ? CIO_AUTH_APP : api == CIO_API_CDP ? CIO_AUTH_CDP : CIO_AUTH_TRACK;
+}
+
+cio_status_t cio_request_send(cio_client_t *client, const cio_request_t *request,
+                              char **response_json) {
+    if (response_json != NULL)
+        *response_json = NULL;
+    if (request == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "request_send: request is NULL");
+    if (client == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", request->call);
+    cio_http_call_t http = {.method = request->method,
+                            .path = request->path,
+                            .body = request->body,
+                            .body_len = request->body_len,
+                            .auth = auth_of(request->api)};
+    cio_status_t st = cio__http_send(client, request->call, &http);
+    st = cio__http_copy_response(request->call, &http, st, response_json);
+    cio__http_call_cleanup(&http);
+    return st;
+}
+
+cio_status_t cio_request_send_async(cio_client_t *client, const cio_request_t *request,
+                                    cio_queue_t *queue, uint64_t token) {
+    if (request == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "request_send_async: request is NULL");
+    if (client == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", request->call);
+    if (queue == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: queue is NULL", request->call);
+    /* TODO(request model): an explicit queue argument down to the engine instead of the
+     * per-thread switch (issue 17); until then this arms it for exactly this one send. */
+    cio_async_next(queue, token);
+    return cio_request_send(client, request, NULL);
+}
+
+cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,
+                              char **response_json) {
+    if (st == CIO_OK)
+        st = cio_request_send(client, request, response_json);
+    cio_request_free(request);
+    return st;
+}

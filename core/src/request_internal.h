@@ -1,0 +1,49 @@
+/* Private side of customerio/request.h: the request value and how builders make one. */
+#ifndef CIO_REQUEST_INTERNAL_H
+#define CIO_REQUEST_INTERNAL_H
+
+#include "internal.h"
+#include "customerio/request.h"
+
+/* What an executor needs to know about a request beyond its HTTP parts. */
+typedef enum cio_request_kind {
+    CIO_REQUEST_PLAIN = 0,        /* any route: sent as is */
+    CIO_REQUEST_V2_OPERATION = 1, /* one Track v2 operation POSTed to /api/v2/entity: the body
+                                     is what a Track v2 pipeline queues */
+    CIO_REQUEST_CDP_MESSAGE = 2   /* one Pipelines message POSTed to /v1/<type>: the body is what
+                                     a Pipelines pipeline queues */
+} cio_request_kind_t;
+
+struct cio_request {
+    cio_api_t api;
+    cio_request_kind_t kind;
+    const char *call;   /* the building call's name, for error messages (a static string) */
+    const char *method; /* a static string */
+    char *path;         /* owned, NUL-terminated */
+    char *body;         /* owned, NUL-terminated, or NULL */
+    size_t body_len;
+};
+
+/*
+ * The end of every builder: takes path and body (NULL = none) over into a new request in *out,
+ * or frees them. oom says an append failed while they were written (then CIO_E_NOMEM naming
+ * call). *out is NULL on any failure.
+ */
+cio_status_t cio__request_make(cio_request_t **out, const char *call, cio_api_t api,
+                               cio_request_kind_t kind, const char *method, cio_buf_t *path,
+                               cio_buf_t *body, bool oom);
+
+/* The start of every builder: checks out is non-NULL (CIO_E_INVALID_ARGUMENT naming call) and
+ * sets *out to NULL. */
+cio_status_t cio__request_begin(const char *call, cio_request_t **out);
+
+/*
+ * The classic call's executor: sends request (built by a builder that returned st) the way the
+ * call always did - asynchronously when cio_async_next() armed this thread, synchronously
+ * otherwise - and frees it. st != CIO_OK: returns st (the builder recorded the error). client
+ * NULL: CIO_E_INVALID_ARGUMENT naming the request's call.
+ */
+cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,
+                              char **response_json);
+
+#endif
