@@ -7,16 +7,11 @@
  * the invalid ones in the same result as the server's rejections.
  */
 #include "pipeline_sink.h"
+#include "request_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct cio_batch_result {
-    size_t requests;
-    cio_batch_item_error_t *errors;
-    size_t count, cap;
-};
 
 static bool add_item_error(cio_batch_result_t *r, size_t index, const char *reason,
                            const char *field, const char *message) {
@@ -192,7 +187,8 @@ static void finish_batch(void *ctx, const char *name, cio_http_call_t *calls, si
 /* Sends the packed requests; where and refused (may be NULL) are taken over. */
 static cio_status_t send_chunks(cio_client_t *client, const char *call, const cio_sink_t *sink,
                                 chunk_t *chunks, size_t n, size_t *where,
-                                cio_batch_result_t *refused, cio_batch_result_t **result) {
+                                cio_batch_result_t *refused, cio_queue_t *queue, uint64_t token,
+                                cio_batch_result_t **result) {
     cio_http_call_t *calls = calloc(n, sizeof(*calls));
     chunk_map_t *map = calloc(1, sizeof(*map));
     if (map != NULL) {
@@ -222,8 +218,8 @@ static cio_status_t send_chunks(cio_client_t *client, const char *call, const ci
         map->count[k] = chunks[k].count;
     }
     cio_completion_t out;
-    cio_status_t st =
-        cio__http_run(client, call, calls, n, finish_batch, map, chunk_map_free, &out);
+    cio_status_t st = cio__http_run(client, call, calls, n, finish_batch, map, chunk_map_free,
+                                    queue, token, &out);
     for (size_t k = 0; k < n; k++)
         cio__http_call_cleanup(&calls[k]);
     free(calls);
@@ -248,19 +244,16 @@ static cio_status_t fail_all_refused(const char *call, const char *item_name, si
 
 /*
  * Both batch calls. prepare NULL: the sink's prepare, and one invalid item fails the call.
- * Otherwise refused items are collected (refused) and the others sent.
+ * Otherwise refused items are collected (refused) and the others sent. queue NULL: synchronous;
+ * otherwise the completion goes to queue with token.
  */
 static cio_status_t batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
                                cio_prepare_item_fn prepare, const char *const *items, size_t count,
-                               cio_batch_result_t **result) {
+                               cio_queue_t *queue, uint64_t token, cio_batch_result_t **result) {
     if (result != NULL)
         *result = NULL;
     if (items == NULL || count == 0)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %ss is empty", call, sink->item_name);
-    /* a refused item records its error, and any recorded error disarms cio_async_next(): hold
-     * the caller's queue across validation and re-arm it for the sending */
-    uint64_t token = 0;
-    cio_queue_t *queue = prepare != NULL ? cio__async_take(&token) : NULL;
     cio_buf_t *ops = calloc(count, sizeof(*ops));
     size_t *where = calloc(count, sizeof(*where));
     if (ops == NULL || where == NULL) {
@@ -317,14 +310,12 @@ static cio_status_t batch_send(cio_client_t *client, const char *call, const cio
         cio_batch_result_free(refused);
         return st;
     }
-    if (queue != NULL)
-        cio_async_next(queue, token);
     if (refused == NULL) { /* every item is sent: indexes are the caller's */
         free(where);
         where = NULL;
     }
     cio_batch_result_t *r = NULL;
-    st = send_chunks(client, call, sink, chunks, n_chunks, where, refused, &r);
+    st = send_chunks(client, call, sink, chunks, n_chunks, where, refused, queue, token, &r);
     for (size_t k = 0; k < n_chunks; k++)
         cio__buf_free(&chunks[k].body);
     free(chunks);
@@ -335,37 +326,19 @@ static cio_status_t batch_send(cio_client_t *client, const char *call, const cio
     return st;
 }
 
+/* The classic batch calls take cio_async_next()'s switch once, here, before any item is
+ * validated (a refused item records an error, which would void it), and pass it down. */
 cio_status_t cio__batch_send(cio_client_t *client, const char *call, const cio_sink_t *sink,
                              const char *const *items, size_t count, cio_batch_result_t **result) {
-    return batch_send(client, call, sink, NULL, items, count, result);
+    uint64_t token;
+    cio_queue_t *queue = cio__async_take(&token);
+    return batch_send(client, call, sink, NULL, items, count, queue, token, result);
 }
 
 cio_status_t cio__batch_send_valid(cio_client_t *client, const char *call, const cio_sink_t *sink,
                                    cio_prepare_item_fn prepare, const char *const *items,
                                    size_t count, cio_batch_result_t **result) {
-    return batch_send(client, call, sink, prepare, items, count, result);
-}
-
-size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
-    return result != NULL ? result->requests : 0;
-}
-
-size_t cio_batch_result_error_count(const cio_batch_result_t *result) {
-    return result != NULL ? result->count : 0;
-}
-
-const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result, size_t i) {
-    return (result != NULL && i < result->count) ? &result->errors[i] : NULL;
-}
-
-void cio_batch_result_free(cio_batch_result_t *result) {
-    if (result == NULL)
-        return;
-    for (size_t i = 0; i < result->count; i++) {
-        free((char *)result->errors[i].reason);
-        free((char *)result->errors[i].field);
-        free((char *)result->errors[i].message);
-    }
-    free(result->errors);
-    free(result);
+    uint64_t token;
+    cio_queue_t *queue = cio__async_take(&token);
+    return batch_send(client, call, sink, prepare, items, count, queue, token, result);
 }

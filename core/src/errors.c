@@ -18,6 +18,14 @@ typedef struct thread_error {
     char *response_headers;
 } thread_error_t;
 
+/* Bumped by every recorded failure on this thread: what must not outlive a failure (an armed
+ * cio_async_next) remembers the epoch it was set in, so this file calls nothing above it. */
+static __thread unsigned long fail_epoch;
+
+unsigned long cio__fail_epoch(void) {
+    return fail_epoch;
+}
+
 static pthread_key_t error_key;
 static pthread_once_t error_key_once = PTHREAD_ONCE_INIT;
 
@@ -98,7 +106,7 @@ const cio_response_t *cio_last_response(void) {
 
 static cio_status_t record(cio_status_t status, int http_status, const char *body, size_t body_len,
                            int attempts, const char *fmt, va_list ap) {
-    cio__async_clear(); /* a failed call never leaves cio_async_next() armed */
+    fail_epoch++; /* a failed call never leaves cio_async_next() armed (request.c) */
     thread_error_t *e = thread_error(true);
     if (e == NULL)
         return status;

@@ -416,9 +416,8 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
 
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
                            cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
-                           cio_completion_t *out) {
-    delivery_t to = {0};
-    to.queue = cio__async_take(&to.token);
+                           cio_queue_t *queue, uint64_t token, cio_completion_t *out) {
+    delivery_t to = {.queue = queue, .token = token};
     return run_job(client, name, calls, n, finish, ctx, ctx_free, out, &to);
 }
 
@@ -431,9 +430,10 @@ cio_status_t cio__http_run_callback(cio_client_t *client, const char *name, cio_
     return run_job(client, name, calls, n, finish, ctx, ctx_free, &unused, &to);
 }
 
-cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
+cio_status_t cio__http_exchange(cio_client_t *client, const char *name, cio_http_call_t *call,
+                                cio_queue_t *queue, uint64_t token) {
     cio_completion_t out;
-    cio_status_t st = cio__http_run(client, name, call, 1, NULL, NULL, NULL, &out);
+    cio_status_t st = cio__http_run(client, name, call, 1, NULL, NULL, NULL, queue, token, &out);
     /* sync: hand the response back to the call, which the caller cleans up */
     call->response = (char *)out.response;
     call->response_len = out.response_len;

@@ -17,6 +17,9 @@ cio_status_t cio__fail(cio_status_t status, const char *fmt, ...)
 cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *body, size_t body_len,
                             int attempts, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* How many failures this thread has recorded (wraps): a state that a failure must end records
+ * it and is void once it moved. */
+unsigned long cio__fail_epoch(void);
 /* Clears this thread's error and returns CIO_OK. */
 cio_status_t cio__ok(void);
 /* Marks this thread's last error transient (cio_error_t.retryable); after cio__fail*. */
@@ -118,9 +121,13 @@ cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, cons
 
 /* ---- queue.c ---- */
 
-/* The queue named by cio_async_next() on this thread (consumed), or NULL. */
-cio_queue_t *cio__async_take(uint64_t *token);
-void cio__async_clear(void);
+/* A batch's outcome (track_v2.h): filled by batch.c, read and freed here. */
+struct cio_batch_result {
+    size_t requests;
+    cio_batch_item_error_t *errors;
+    size_t count, cap;
+};
+
 void cio__queue_retain(cio_queue_t *q);
 /* Delivers c (NULL = nothing) and drops one reference. */
 void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
@@ -159,9 +166,15 @@ typedef struct cio_http_call {
 } cio_http_call_t;
 
 /*
- * Sends call through the client's engine and waits for its final outcome (retries included).
- * Returns CIO_OK on 2xx; otherwise records the error (prefixed by `name`) and returns it.
+ * Sends call through the client's engine: synchronously when queue is NULL (waits for the final
+ * outcome, retries included; CIO_OK on 2xx, otherwise records the error prefixed by `name`), or
+ * asynchronously onto queue with token (path and body copied; CIO_OK at once, http_status 0).
  */
+cio_status_t cio__http_exchange(cio_client_t *client, const char *name, cio_http_call_t *call,
+                                cio_queue_t *queue, uint64_t token);
+/* For the classic calls not yet built on a request value (Track v2 and Pipelines single sends):
+ * cio__http_exchange on the queue cio_async_next() armed on this thread, if any. Defined in
+ * request.c, the one reader of that switch. */
 cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
 
 /* Whether a call that ended with status failed in a way a later try may fix (retry.c's table),
@@ -169,9 +182,9 @@ cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_cal
  * never answered because the client closed (curl_code -1). The one place this is decided. */
 bool cio__http_call_retryable(const cio_http_call_t *call, cio_status_t status);
 
-/* After a cio__http_send that returned st: a malloc'd, NUL-terminated copy of the answer's body
+/* After a cio__http_exchange that returned st: a malloc'd, NUL-terminated copy of the answer's body
  * ("{}" when it was empty) into *response_json when it is non-NULL, st is CIO_OK and the
- * exchange was synchronous (an asynchronous one, queued by cio_async_next, leaves http_status 0
+ * exchange was synchronous (an asynchronous one, given a queue, leaves http_status 0
  * and hands its answer to the completion). Returns st, or CIO_E_NOMEM naming call. */
 cio_status_t cio__http_copy_response(const char *call, const cio_http_call_t *http, cio_status_t st,
                                      char **response_json);
@@ -186,16 +199,16 @@ void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls
                              const cio_status_t *statuses, char **messages, cio_completion_t *out);
 
 /*
- * Sends n calls concurrently through the engine. Synchronous unless cio_async_next() named a
- * queue on this thread: then paths and bodies are copied, the completion goes to that queue
- * (token attached) and CIO_OK returns at once with *out zeroed. Synchronous: waits, fills *out
+ * Sends n calls concurrently through the engine. Synchronous when queue is NULL; otherwise paths
+ * and bodies are copied, the completion goes to queue (token attached) and CIO_OK returns at
+ * once with *out zeroed. Synchronous: waits, fills *out
  * (the caller frees out->message, out->response and out->batch_result) and returns out->status,
  * recorded as this thread's error when it is a failure. finish NULL = one call, its outcome as
  * is. ctx is freed with ctx_free (if any) once finish has run, or on failure.
  */
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
                            cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
-                           cio_completion_t *out);
+                           cio_queue_t *queue, uint64_t token, cio_completion_t *out);
 
 /* Receives the completion of a cio__http_run_callback() run (owns it; may be NULL when out of
  * memory), on the engine thread: it must not block. */

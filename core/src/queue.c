@@ -1,7 +1,7 @@
 /*
  * Completion queues: a mutex-protected FIFO of completions and an eventfd that is readable
  * exactly while the FIFO is non-empty. Reference counted, so that a call in flight can finish
- * after its caller released the queue.
+ * after its caller released the queue. Also the batch result a completion carries.
  */
 #include "internal.h"
 
@@ -22,11 +22,6 @@ struct cio_queue {
     size_t size;
     node_t *head, *tail;
 };
-
-static __thread struct {
-    cio_queue_t *queue;
-    uint64_t token;
-} async_next;
 
 cio_status_t cio_queue_new(cio_queue_t **out) {
     if (out == NULL)
@@ -167,21 +162,28 @@ void cio_completion_free(cio_completion_t *c) {
     free(c);
 }
 
-cio_status_t cio_async_next(cio_queue_t *queue, uint64_t token) {
-    if (queue == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "async_next: queue is NULL");
-    async_next.queue = queue;
-    async_next.token = token;
-    return CIO_OK;
+/* The batch result a completion may carry is freed with it: its accessors live here, below
+ * batch.c, which fills it (the struct is in internal.h). */
+size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->requests : 0;
 }
 
-cio_queue_t *cio__async_take(uint64_t *token) {
-    cio_queue_t *q = async_next.queue;
-    *token = async_next.token;
-    async_next.queue = NULL;
-    return q;
+size_t cio_batch_result_error_count(const cio_batch_result_t *result) {
+    return result != NULL ? result->count : 0;
 }
 
-void cio__async_clear(void) {
-    async_next.queue = NULL;
+const cio_batch_item_error_t *cio_batch_result_error(const cio_batch_result_t *result, size_t i) {
+    return (result != NULL && i < result->count) ? &result->errors[i] : NULL;
+}
+
+void cio_batch_result_free(cio_batch_result_t *result) {
+    if (result == NULL)
+        return;
+    for (size_t i = 0; i < result->count; i++) {
+        free((char *)result->errors[i].reason);
+        free((char *)result->errors[i].field);
+        free((char *)result->errors[i].message);
+    }
+    free(result->errors);
+    free(result);
 }

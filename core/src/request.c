@@ -111,43 +111,89 @@ static cio_auth_t auth_of(cio_api_t api) {
     return api == CIO_API_APP ? CIO_AUTH_APP : api == CIO_API_CDP ? CIO_AUTH_CDP : CIO_AUTH_TRACK;
 }
 
-cio_status_t cio_request_send(cio_client_t *client, const cio_request_t *request,
-                              char **response_json) {
+/* Both executors: synchronous when queue is NULL. */
+static cio_status_t send_to(cio_client_t *client, const cio_request_t *request, cio_queue_t *queue,
+                            uint64_t token, char **response_json) {
     if (response_json != NULL)
         *response_json = NULL;
     if (request == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "request_send: request is NULL");
     if (client == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", request->call);
+    if (request->api == CIO_API_TRACK) { /* App and Pipelines keys are checked by the engine */
+        cio_status_t st = cio__require_track_credentials(client, request->call);
+        if (st != CIO_OK)
+            return st;
+    }
     cio_http_call_t http = {.method = request->method,
                             .path = request->path,
                             .body = request->body,
                             .body_len = request->body_len,
                             .auth = auth_of(request->api)};
-    cio_status_t st = cio__http_send(client, request->call, &http);
+    cio_status_t st = cio__http_exchange(client, request->call, &http, queue, token);
     st = cio__http_copy_response(request->call, &http, st, response_json);
     cio__http_call_cleanup(&http);
     return st;
 }
 
+cio_status_t cio_request_send(cio_client_t *client, const cio_request_t *request,
+                              char **response_json) {
+    return send_to(client, request, NULL, 0, response_json);
+}
+
 cio_status_t cio_request_send_async(cio_client_t *client, const cio_request_t *request,
                                     cio_queue_t *queue, uint64_t token) {
+    if (queue == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: queue is NULL",
+                         request != NULL ? request->call : "request_send_async");
     if (request == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "request_send_async: request is NULL");
-    if (client == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", request->call);
+    return send_to(client, request, queue, token, NULL);
+}
+
+/*
+ * The per-thread switch of cio_async_next() (deprecated): read only by the classic calls, here
+ * and through cio__async_take(). It remembers the failure epoch it was armed in (errors.c): a
+ * failure since then voids it, which keeps "a failing call clears it" without errors.c calling
+ * up into this file.
+ */
+static __thread struct {
+    cio_queue_t *queue;
+    uint64_t token;
+    unsigned long epoch;
+} async_next;
+
+cio_status_t cio_async_next(cio_queue_t *queue, uint64_t token) {
     if (queue == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: queue is NULL", request->call);
-    /* TODO(request model): an explicit queue argument down to the engine instead of the
-     * per-thread switch (issue 17); until then this arms it for exactly this one send. */
-    cio_async_next(queue, token);
-    return cio_request_send(client, request, NULL);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "async_next: queue is NULL");
+    async_next.queue = queue;
+    async_next.token = token;
+    async_next.epoch = cio__fail_epoch();
+    return CIO_OK;
+}
+
+cio_queue_t *cio__async_take(uint64_t *token) {
+    cio_queue_t *q = async_next.epoch == cio__fail_epoch() ? async_next.queue : NULL;
+    *token = async_next.token;
+    async_next.queue = NULL;
+    return q;
+}
+
+cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
+    uint64_t token;
+    cio_queue_t *queue = cio__async_take(&token);
+    return cio__http_exchange(client, name, call, queue, token);
 }
 
 cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,
                               char **response_json) {
-    if (st == CIO_OK)
-        st = cio_request_send(client, request, response_json);
+    if (response_json != NULL)
+        *response_json = NULL;
+    if (st == CIO_OK) {
+        uint64_t token;
+        cio_queue_t *queue = cio__async_take(&token);
+        st = send_to(client, request, queue, token, response_json);
+    }
     cio_request_free(request);
     return st;
 }

@@ -46,4 +46,8 @@ cio_status_t cio__request_begin(const char *call, cio_request_t **out);
 cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,
                               char **response_json);
 
+/* The queue cio_async_next() armed on this thread, consumed; NULL when none was armed or a call
+ * failed on this thread since (the classic calls' switch, deprecated). */
+cio_queue_t *cio__async_take(uint64_t *token);
+
 #endif

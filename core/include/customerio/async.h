@@ -1,8 +1,10 @@
 /*
  * customerio/async.h - asynchronous calls, for event loops (asyncio, libuv, Ruby's IO.select).
  *
- * Any call that sends requests (Track v1 and v2, App API) can be made asynchronous: name a
- * completion queue with cio_async_next() right before it. The call then validates its input
+ * Any request can be sent asynchronously: build it (cio_track_request, ... in request.h) and
+ * hand it to cio_request_send_async() with the completion queue. The classic calls (cio_track
+ * and the like) can still be made asynchronous the older way, deprecated: name a completion
+ * queue with cio_async_next() right before the call. The call then validates its input
  * as usual (a rejected call fails at once and queues nothing), hands the request to the client's
  * engine and returns CIO_OK without waiting; out-parameters (response_json, batch results) are
  * left NULL. When the request is done, retries included, a cio_completion_t carrying the
@@ -83,9 +85,12 @@ CIO_EXTERN void cio_queue_free(cio_queue_t *queue);
 CIO_EXTERN void cio_completion_free(cio_completion_t *completion);
 
 /*
- * Makes the next request-sending call on this thread asynchronous, completing on queue with
- * token. It is consumed by that call, and also cleared by any call that fails. Thread-safe
- * (per thread).
+ * Deprecated: use cio_request_send_async() (request.h), which takes the queue as an argument:
+ * build the request with the call's builder (cio_track_request, ...) and hand it over.
+ *
+ * Makes the next request-sending classic call on this thread asynchronous, completing on queue
+ * with token. It is consumed by that call, and also cleared by any call that fails. Kept, and
+ * kept working, for existing callers. Thread-safe (per thread).
  */
 CIO_EXTERN cio_status_t cio_async_next(cio_queue_t *queue, uint64_t token);
 
