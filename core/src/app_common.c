@@ -1,6 +1,6 @@
 /*
- * The App API's plumbing: building "/v1" paths and query strings, pagination, sending with the
- * App key, and handing the server's JSON answer to the caller.
+ * The App API's plumbing: building "/v1" paths and query strings, pagination, and making the
+ * request value every App builder ends with (sent with the App key by request.c).
  */
 #include "app_internal.h"
 
@@ -11,9 +11,9 @@ void cio_free(void *p) {
     free(p);
 }
 
-void cio__app_reset_response(char **response_json) {
-    if (response_json != NULL)
-        *response_json = NULL;
+void cio__app_reset_out(cio_request_t **out) {
+    if (out != NULL)
+        *out = NULL;
 }
 
 void cio__app_path(cio_app_req_t *r, const char *literal) {
@@ -67,25 +67,14 @@ void cio__app_query_page(cio_app_req_t *r, const cio_page_t *page) {
         cio__app_query_int(r, "limit", page->limit);
 }
 
-cio_status_t cio__app_send(cio_client_t *client, const char *call, const char *method,
-                           cio_app_req_t *r, cio_buf_t *body, char **response_json) {
-    cio_status_t st;
-    if (client == NULL) {
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: client is NULL", call);
-    } else if (r->oom || r->path.data == NULL) {
-        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    } else {
-        cio_http_call_t http = {.method = method,
-                                .path = r->path.data,
-                                .body = body != NULL ? body->data : NULL,
-                                .body_len = body != NULL ? body->len : 0,
-                                .auth = CIO_AUTH_APP};
-        st = cio__http_send(client, call, &http);
-        st = cio__http_copy_response(call, &http, st, response_json);
-        cio__http_call_cleanup(&http);
+cio_status_t cio__app_make(const char *call, const char *method, cio_app_req_t *r, cio_buf_t *body,
+                           cio_request_t **out) {
+    if (out == NULL) {
+        cio__buf_free(&r->path);
+        if (body != NULL)
+            cio__buf_free(body);
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: out is NULL", call);
     }
-    cio__buf_free(&r->path);
-    if (body != NULL)
-        cio__buf_free(body);
-    return st;
+    return cio__request_make(out, call, CIO_API_APP, CIO_REQUEST_PLAIN, method, &r->path, body,
+                             r->oom);
 }

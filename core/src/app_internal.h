@@ -2,7 +2,7 @@
 #ifndef CIO_APP_INTERNAL_H
 #define CIO_APP_INTERNAL_H
 
-#include "internal.h"
+#include "request_internal.h"
 
 /* A request being built: "/v1..." path plus query string, or an out-of-memory flag. */
 typedef struct cio_app_req {
@@ -25,14 +25,14 @@ cio_status_t cio__app_check_page(const char *call, const cio_page_t *page);
 void cio__app_query_page(cio_app_req_t *r, const cio_page_t *page);
 
 /*
- * Sends the request (App auth) with body (NULL = none), frees path and body, and on success
- * hands the answer to *response_json (when non-NULL; "{}" for an empty body; left NULL for an
- * asynchronous call). *response_json must already be NULL.
+ * The end of every App builder: takes the path (and body, NULL = none) over into a new App API
+ * request in *out (cio__request_make), or frees them. out NULL: CIO_E_INVALID_ARGUMENT.
  */
-cio_status_t cio__app_send(cio_client_t *client, const char *call, const char *method,
-                           cio_app_req_t *r, cio_buf_t *body, char **response_json);
+cio_status_t cio__app_make(const char *call, const char *method, cio_app_req_t *r, cio_buf_t *body,
+                           cio_request_t **out);
 
-/* Sets *response_json to NULL when the pointer is non-NULL. */
-void cio__app_reset_response(char **response_json);
+/* The start of every App builder: sets *out to NULL when out is non-NULL (cio__app_make refuses
+ * a NULL out once the arguments were checked). */
+void cio__app_reset_out(cio_request_t **out);
 
 #endif

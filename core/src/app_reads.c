@@ -21,10 +21,10 @@ static cio_status_t check_optional_text(const char *call, const char *field, con
 }
 
 /* GET or DELETE of "/v1" + prefix + "/" + id + suffix, without a query. */
-static cio_status_t by_id(cio_client_t *client, const char *call, const char *method,
-                          const char *prefix, const char *id_field, const char *id,
-                          const char *suffix, char **response_json) {
-    cio__app_reset_response(response_json);
+static cio_status_t by_id(const char *call, const char *method, const char *prefix,
+                          const char *id_field, const char *id, const char *suffix,
+                          cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, id_field, id);
     if (st != CIO_OK)
         return st;
@@ -32,7 +32,7 @@ static cio_status_t by_id(cio_client_t *client, const char *call, const char *me
     cio__app_path(&r, prefix);
     cio__app_segment(&r, id);
     cio__app_path(&r, suffix);
-    return cio__app_send(client, call, method, &r, NULL, response_json);
+    return cio__app_make(call, method, &r, NULL, out);
 }
 
 /* ---- customers ---- */
@@ -56,41 +56,37 @@ static cio_status_t customer_request(cio_app_req_t *r, const char *call, cio_id_
     return CIO_OK;
 }
 
-static cio_status_t customer_get(cio_client_t *client, const char *call, cio_id_type_t id_type,
-                                 const char *customer_id, const char *suffix,
-                                 const cio_page_t *page, char **response_json) {
-    cio__app_reset_response(response_json);
+static cio_status_t customer_get(const char *call, cio_id_type_t id_type, const char *customer_id,
+                                 const char *suffix, const cio_page_t *page, cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_app_req_t r = {0};
     cio_status_t st = customer_request(&r, call, id_type, customer_id, suffix, page);
     if (st != CIO_OK)
         return st;
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_customers_get_attributes(cio_client_t *client, cio_id_type_t id_type,
-                                          const char *customer_id, char **response_json) {
-    return customer_get(client, "customers_get_attributes", id_type, customer_id, "/attributes",
-                        NULL, response_json);
+cio_status_t cio_customers_get_attributes_request(cio_id_type_t id_type, const char *customer_id,
+                                                  cio_request_t **out) {
+    return customer_get("customers_get_attributes", id_type, customer_id, "/attributes", NULL, out);
 }
 
-cio_status_t cio_customers_get_segments(cio_client_t *client, cio_id_type_t id_type,
-                                        const char *customer_id, char **response_json) {
-    return customer_get(client, "customers_get_segments", id_type, customer_id, "/segments", NULL,
-                        response_json);
+cio_status_t cio_customers_get_segments_request(cio_id_type_t id_type, const char *customer_id,
+                                                cio_request_t **out) {
+    return customer_get("customers_get_segments", id_type, customer_id, "/segments", NULL, out);
 }
 
-cio_status_t cio_customers_get_relationships(cio_client_t *client, cio_id_type_t id_type,
-                                             const char *customer_id, const cio_page_t *page,
-                                             char **response_json) {
-    return customer_get(client, "customers_get_relationships", id_type, customer_id,
-                        "/relationships", page, response_json);
+cio_status_t cio_customers_get_relationships_request(cio_id_type_t id_type, const char *customer_id,
+                                                     const cio_page_t *page, cio_request_t **out) {
+    return customer_get("customers_get_relationships", id_type, customer_id, "/relationships", page,
+                        out);
 }
 
-cio_status_t cio_customers_get_messages(cio_client_t *client, cio_id_type_t id_type,
-                                        const char *customer_id, const cio_page_t *page,
-                                        int64_t start_ts, int64_t end_ts, char **response_json) {
+cio_status_t cio_customers_get_messages_request(cio_id_type_t id_type, const char *customer_id,
+                                                const cio_page_t *page, int64_t start_ts,
+                                                int64_t end_ts, cio_request_t **out) {
     const char *call = "customers_get_messages";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     if (start_ts < 0 || end_ts < 0)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is negative", call,
                          start_ts < 0 ? "start_ts" : "end_ts");
@@ -102,15 +98,14 @@ cio_status_t cio_customers_get_messages(cio_client_t *client, cio_id_type_t id_t
         cio__app_query_int(&r, "start_ts", (long long)start_ts);
     if (end_ts > 0)
         cio__app_query_int(&r, "end_ts", (long long)end_ts);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_customers_get_activities(cio_client_t *client, cio_id_type_t id_type,
-                                          const char *customer_id, const cio_page_t *page,
-                                          const char *type, const char *name,
-                                          char **response_json) {
+cio_status_t cio_customers_get_activities_request(cio_id_type_t id_type, const char *customer_id,
+                                                  const cio_page_t *page, const char *type,
+                                                  const char *name, cio_request_t **out) {
     const char *call = "customers_get_activities";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = check_optional_text(call, "type", type);
     if (st == CIO_OK)
         st = check_optional_text(call, "name", name);
@@ -123,15 +118,15 @@ cio_status_t cio_customers_get_activities(cio_client_t *client, cio_id_type_t id
         cio__app_query(&r, "type", type);
     if (name != NULL)
         cio__app_query(&r, "name", name);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_customers_get_subscription_preferences(cio_client_t *client, cio_id_type_t id_type,
-                                                        const char *customer_id,
-                                                        const char *language,
-                                                        char **response_json) {
+cio_status_t cio_customers_get_subscription_preferences_request(cio_id_type_t id_type,
+                                                                const char *customer_id,
+                                                                const char *language,
+                                                                cio_request_t **out) {
     const char *call = "customers_get_subscription_preferences";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = check_optional_text(call, "language", language);
     cio_app_req_t r = {0};
     if (st == CIO_OK)
@@ -140,26 +135,25 @@ cio_status_t cio_customers_get_subscription_preferences(cio_client_t *client, ci
         return st;
     if (language != NULL)
         cio__app_query(&r, "language", language);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_customers_get_by_email(cio_client_t *client, const char *email,
-                                        char **response_json) {
+cio_status_t cio_customers_get_by_email_request(const char *email, cio_request_t **out) {
     const char *call = "customers_get_by_email";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, "email", email);
     if (st != CIO_OK)
         return st;
     cio_app_req_t r = {0};
     cio__app_path(&r, "/v1/customers");
     cio__app_query(&r, "email", email);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_customers_get_by_ids(cio_client_t *client, cio_id_type_t id_type,
-                                      const char *const *ids, size_t count, char **response_json) {
+cio_status_t cio_customers_get_by_ids_request(cio_id_type_t id_type, const char *const *ids,
+                                              size_t count, cio_request_t **out) {
     const char *call = "customers_get_by_ids";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = check_id_type(call, id_type);
     if (st == CIO_OK && (ids == NULL || count == 0))
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: ids is empty", call);
@@ -183,13 +177,13 @@ cio_status_t cio_customers_get_by_ids(cio_client_t *client, cio_id_type_t id_typ
     ok = ok && cio__buf_appends(&body, "]}");
     if (!ok)
         r.oom = true;
-    return cio__app_send(client, call, "POST", &r, &body, response_json);
+    return cio__app_make(call, "POST", &r, &body, out);
 }
 
-cio_status_t cio_customers_search(cio_client_t *client, const char *filter_json,
-                                  const cio_page_t *page, char **response_json) {
+cio_status_t cio_customers_search_request(const char *filter_json, const cio_page_t *page,
+                                          cio_request_t **out) {
     const char *call = "customers_search";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = filter_json == NULL
                           ? cio__fail(CIO_E_INVALID_ARGUMENT, "%s: filter is missing", call)
                           : cio__check_json_object(call, "filter", filter_json);
@@ -204,27 +198,26 @@ cio_status_t cio_customers_search(cio_client_t *client, const char *filter_json,
     if (!cio__buf_appends(&body, "{\"filter\":") || !cio__buf_appends(&body, filter_json) ||
         !cio__buf_appends(&body, "}"))
         r.oom = true;
-    return cio__app_send(client, call, "POST", &r, &body, response_json);
+    return cio__app_make(call, "POST", &r, &body, out);
 }
 
 /* ---- segments ---- */
 
-cio_status_t cio_segments_list(cio_client_t *client, char **response_json) {
-    cio__app_reset_response(response_json);
+cio_status_t cio_segments_list_request(cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_app_req_t r = {0};
     cio__app_path(&r, "/v1/segments");
-    return cio__app_send(client, "segments_list", "GET", &r, NULL, response_json);
+    return cio__app_make("segments_list", "GET", &r, NULL, out);
 }
 
-cio_status_t cio_segments_get(cio_client_t *client, const char *segment_id, char **response_json) {
-    return by_id(client, "segments_get", "GET", "/v1/segments/", "segment_id", segment_id, "",
-                 response_json);
+cio_status_t cio_segments_get_request(const char *segment_id, cio_request_t **out) {
+    return by_id("segments_get", "GET", "/v1/segments/", "segment_id", segment_id, "", out);
 }
 
-cio_status_t cio_segments_create(cio_client_t *client, const char *name, const char *description,
-                                 char **response_json) {
+cio_status_t cio_segments_create_request(const char *name, const char *description,
+                                         cio_request_t **out) {
     const char *call = "segments_create";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_text(call, "name", name);
     if (st == CIO_OK && description != NULL && !cio__utf8_valid(description, strlen(description)))
         st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: description is not valid UTF-8", call);
@@ -241,31 +234,27 @@ cio_status_t cio_segments_create(cio_client_t *client, const char *name, const c
     ok = ok && cio__buf_appends(&body, "}}");
     if (!ok)
         r.oom = true;
-    return cio__app_send(client, call, "POST", &r, &body, response_json);
+    return cio__app_make(call, "POST", &r, &body, out);
 }
 
-cio_status_t cio_segments_delete(cio_client_t *client, const char *segment_id,
-                                 char **response_json) {
-    return by_id(client, "segments_delete", "DELETE", "/v1/segments/", "segment_id", segment_id, "",
-                 response_json);
+cio_status_t cio_segments_delete_request(const char *segment_id, cio_request_t **out) {
+    return by_id("segments_delete", "DELETE", "/v1/segments/", "segment_id", segment_id, "", out);
 }
 
-cio_status_t cio_segments_customer_count(cio_client_t *client, const char *segment_id,
-                                         char **response_json) {
-    return by_id(client, "segments_customer_count", "GET", "/v1/segments/", "segment_id",
-                 segment_id, "/customer_count", response_json);
+cio_status_t cio_segments_customer_count_request(const char *segment_id, cio_request_t **out) {
+    return by_id("segments_customer_count", "GET", "/v1/segments/", "segment_id", segment_id,
+                 "/customer_count", out);
 }
 
-cio_status_t cio_segments_used_by(cio_client_t *client, const char *segment_id,
-                                  char **response_json) {
-    return by_id(client, "segments_used_by", "GET", "/v1/segments/", "segment_id", segment_id,
-                 "/used_by", response_json);
+cio_status_t cio_segments_used_by_request(const char *segment_id, cio_request_t **out) {
+    return by_id("segments_used_by", "GET", "/v1/segments/", "segment_id", segment_id, "/used_by",
+                 out);
 }
 
-cio_status_t cio_segments_membership(cio_client_t *client, const char *segment_id,
-                                     const cio_page_t *page, char **response_json) {
+cio_status_t cio_segments_membership_request(const char *segment_id, const cio_page_t *page,
+                                             cio_request_t **out) {
     const char *call = "segments_membership";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, "segment_id", segment_id);
     if (st == CIO_OK)
         st = cio__app_check_page(call, page);
@@ -276,28 +265,27 @@ cio_status_t cio_segments_membership(cio_client_t *client, const char *segment_i
     cio__app_segment(&r, segment_id);
     cio__app_path(&r, "/membership");
     cio__app_query_page(&r, page);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
 /* ---- transactional templates ---- */
 
-cio_status_t cio_transactional_list(cio_client_t *client, char **response_json) {
-    cio__app_reset_response(response_json);
+cio_status_t cio_transactional_list_request(cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_app_req_t r = {0};
     cio__app_path(&r, "/v1/transactional");
-    return cio__app_send(client, "transactional_list", "GET", &r, NULL, response_json);
+    return cio__app_make("transactional_list", "GET", &r, NULL, out);
 }
 
-cio_status_t cio_transactional_get(cio_client_t *client, const char *transactional_id,
-                                   char **response_json) {
-    return by_id(client, "transactional_get", "GET", "/v1/transactional/", "transactional_id",
-                 transactional_id, "", response_json);
+cio_status_t cio_transactional_get_request(const char *transactional_id, cio_request_t **out) {
+    return by_id("transactional_get", "GET", "/v1/transactional/", "transactional_id",
+                 transactional_id, "", out);
 }
 
-cio_status_t cio_transactional_list_variants(cio_client_t *client, const char *transactional_id,
-                                             char **response_json) {
-    return by_id(client, "transactional_list_variants", "GET", "/v1/transactional/",
-                 "transactional_id", transactional_id, "/contents", response_json);
+cio_status_t cio_transactional_list_variants_request(const char *transactional_id,
+                                                     cio_request_t **out) {
+    return by_id("transactional_list_variants", "GET", "/v1/transactional/", "transactional_id",
+                 transactional_id, "/contents", out);
 }
 
 /* "/v1/transactional/{id}/<middle>/{second}" after checking both ids. */
@@ -316,23 +304,22 @@ static cio_status_t transactional_pair(cio_app_req_t *r, const char *call, const
     return CIO_OK;
 }
 
-cio_status_t cio_transactional_get_variant(cio_client_t *client, const char *transactional_id,
-                                           const char *language, char **response_json) {
+cio_status_t cio_transactional_get_variant_request(const char *transactional_id,
+                                                   const char *language, cio_request_t **out) {
     const char *call = "transactional_get_variant";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_app_req_t r = {0};
     cio_status_t st =
         transactional_pair(&r, call, transactional_id, "/language/", "language", language);
     if (st != CIO_OK)
         return st;
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-static cio_status_t transactional_put(cio_client_t *client, const char *call, const char *id,
-                                      const char *middle, const char *second_field,
-                                      const char *second, const char *content_json,
-                                      char **response_json) {
-    cio__app_reset_response(response_json);
+static cio_status_t transactional_put(const char *call, const char *id, const char *middle,
+                                      const char *second_field, const char *second,
+                                      const char *content_json, cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_app_req_t r = {0};
     cio_status_t st = content_json == NULL
                           ? cio__fail(CIO_E_INVALID_ARGUMENT, "%s: content is missing", call)
@@ -372,21 +359,23 @@ static cio_status_t transactional_put(cio_client_t *client, const char *call, co
     cio_buf_t body = {0};
     if (!cio__buf_appends(&body, content_json))
         r.oom = true;
-    return cio__app_send(client, call, "PUT", &r, &body, response_json);
+    return cio__app_make(call, "PUT", &r, &body, out);
 }
 
-cio_status_t cio_transactional_update_content(cio_client_t *client, const char *transactional_id,
-                                              const char *content_id, const char *content_json,
-                                              char **response_json) {
-    return transactional_put(client, "transactional_update_content", transactional_id, "/content/",
-                             "content_id", content_id, content_json, response_json);
+cio_status_t cio_transactional_update_content_request(const char *transactional_id,
+                                                      const char *content_id,
+                                                      const char *content_json,
+                                                      cio_request_t **out) {
+    return transactional_put("transactional_update_content", transactional_id, "/content/",
+                             "content_id", content_id, content_json, out);
 }
 
-cio_status_t cio_transactional_update_variant(cio_client_t *client, const char *transactional_id,
-                                              const char *language, const char *content_json,
-                                              char **response_json) {
-    return transactional_put(client, "transactional_update_variant", transactional_id, "/language/",
-                             "language", language, content_json, response_json);
+cio_status_t cio_transactional_update_variant_request(const char *transactional_id,
+                                                      const char *language,
+                                                      const char *content_json,
+                                                      cio_request_t **out) {
+    return transactional_put("transactional_update_variant", transactional_id, "/language/",
+                             "language", language, content_json, out);
 }
 
 static cio_status_t check_metrics(const char *call, const char *period, int steps) {
@@ -421,10 +410,9 @@ static void query_flag(cio_app_req_t *r, const char *name, int flag) {
         cio__app_query(r, name, flag == CIO_FLAG_TRUE ? "true" : "false");
 }
 
-static cio_status_t metrics_get(cio_client_t *client, const char *call, const char *id,
-                                const char *suffix, const char *period, int steps, int unique,
-                                char **response_json) {
-    cio__app_reset_response(response_json);
+static cio_status_t metrics_get(const char *call, const char *id, const char *suffix,
+                                const char *period, int steps, int unique, cio_request_t **out) {
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, "transactional_id", id);
     if (st == CIO_OK)
         st = check_metrics(call, period, steps);
@@ -441,20 +429,20 @@ static cio_status_t metrics_get(cio_client_t *client, const char *call, const ch
     if (steps > 0)
         cio__app_query_int(&r, "steps", steps);
     query_flag(&r, "unique", unique);
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
 }
 
-cio_status_t cio_transactional_metrics(cio_client_t *client, const char *transactional_id,
-                                       const char *period, int steps, char **response_json) {
-    return metrics_get(client, "transactional_metrics", transactional_id, "/metrics", period, steps,
-                       0, response_json);
+cio_status_t cio_transactional_metrics_request(const char *transactional_id, const char *period,
+                                               int steps, cio_request_t **out) {
+    return metrics_get("transactional_metrics", transactional_id, "/metrics", period, steps, 0,
+                       out);
 }
 
-cio_status_t cio_transactional_link_metrics(cio_client_t *client, const char *transactional_id,
-                                            const char *period, int steps, int unique,
-                                            char **response_json) {
-    return metrics_get(client, "transactional_link_metrics", transactional_id, "/metrics/links",
-                       period, steps, unique, response_json);
+cio_status_t cio_transactional_link_metrics_request(const char *transactional_id,
+                                                    const char *period, int steps, int unique,
+                                                    cio_request_t **out) {
+    return metrics_get("transactional_link_metrics", transactional_id, "/metrics/links", period,
+                       steps, unique, out);
 }
 
 static cio_status_t check_delivery_filter(const char *call, const cio_delivery_filter_t *f) {
@@ -475,12 +463,12 @@ static cio_status_t check_delivery_filter(const char *call, const cio_delivery_f
     return st;
 }
 
-cio_status_t cio_transactional_deliveries(cio_client_t *client, const char *transactional_id,
-                                          const cio_page_t *page,
-                                          const cio_delivery_filter_t *filter,
-                                          char **response_json) {
+cio_status_t cio_transactional_deliveries_request(const char *transactional_id,
+                                                  const cio_page_t *page,
+                                                  const cio_delivery_filter_t *filter,
+                                                  cio_request_t **out) {
     const char *call = "transactional_deliveries";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, "transactional_id", transactional_id);
     if (st == CIO_OK)
         st = cio__app_check_page(call, page);
@@ -504,5 +492,157 @@ cio_status_t cio_transactional_deliveries(cio_client_t *client, const char *tran
             cio__app_query_int(&r, "end_ts", (long long)filter->end_ts);
         query_flag(&r, "get_tracked_responses", filter->tracked_responses);
     }
-    return cio__app_send(client, call, "GET", &r, NULL, response_json);
+    return cio__app_make(call, "GET", &r, NULL, out);
+}
+
+/* ---- the classic calls: builder + cio__request_run ---- */
+
+cio_status_t cio_customers_get_attributes(cio_client_t *client, cio_id_type_t id_type,
+                                          const char *customer_id, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_attributes_request, id_type,
+                     customer_id);
+}
+
+cio_status_t cio_customers_get_segments(cio_client_t *client, cio_id_type_t id_type,
+                                        const char *customer_id, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_segments_request, id_type,
+                     customer_id);
+}
+
+cio_status_t cio_customers_get_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *customer_id, const cio_page_t *page,
+                                             char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_relationships_request, id_type,
+                     customer_id, page);
+}
+
+cio_status_t cio_customers_get_messages(cio_client_t *client, cio_id_type_t id_type,
+                                        const char *customer_id, const cio_page_t *page,
+                                        int64_t start_ts, int64_t end_ts, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_messages_request, id_type,
+                     customer_id, page, start_ts, end_ts);
+}
+
+cio_status_t cio_customers_get_activities(cio_client_t *client, cio_id_type_t id_type,
+                                          const char *customer_id, const cio_page_t *page,
+                                          const char *type, const char *name,
+                                          char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_activities_request, id_type,
+                     customer_id, page, type, name);
+}
+
+cio_status_t cio_customers_get_subscription_preferences(cio_client_t *client, cio_id_type_t id_type,
+                                                        const char *customer_id,
+                                                        const char *language,
+                                                        char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_subscription_preferences_request,
+                     id_type, customer_id, language);
+}
+
+cio_status_t cio_customers_get_by_email(cio_client_t *client, const char *email,
+                                        char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_by_email_request, email);
+}
+
+cio_status_t cio_customers_get_by_ids(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *const *ids, size_t count, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_get_by_ids_request, id_type, ids, count);
+}
+
+cio_status_t cio_customers_search(cio_client_t *client, const char *filter_json,
+                                  const cio_page_t *page, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_customers_search_request, filter_json, page);
+}
+
+cio_status_t cio_segments_list(cio_client_t *client, char **response_json) {
+    cio_request_t *req = NULL;
+    cio_status_t st = cio_segments_list_request(&req);
+    return cio__request_run(client, st, req, response_json);
+}
+
+cio_status_t cio_segments_get(cio_client_t *client, const char *segment_id, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_get_request, segment_id);
+}
+
+cio_status_t cio_segments_create(cio_client_t *client, const char *name, const char *description,
+                                 char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_create_request, name, description);
+}
+
+cio_status_t cio_segments_delete(cio_client_t *client, const char *segment_id,
+                                 char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_delete_request, segment_id);
+}
+
+cio_status_t cio_segments_customer_count(cio_client_t *client, const char *segment_id,
+                                         char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_customer_count_request, segment_id);
+}
+
+cio_status_t cio_segments_used_by(cio_client_t *client, const char *segment_id,
+                                  char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_used_by_request, segment_id);
+}
+
+cio_status_t cio_segments_membership(cio_client_t *client, const char *segment_id,
+                                     const cio_page_t *page, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_segments_membership_request, segment_id, page);
+}
+
+cio_status_t cio_transactional_list(cio_client_t *client, char **response_json) {
+    cio_request_t *req = NULL;
+    cio_status_t st = cio_transactional_list_request(&req);
+    return cio__request_run(client, st, req, response_json);
+}
+
+cio_status_t cio_transactional_get(cio_client_t *client, const char *transactional_id,
+                                   char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_get_request, transactional_id);
+}
+
+cio_status_t cio_transactional_list_variants(cio_client_t *client, const char *transactional_id,
+                                             char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_list_variants_request,
+                     transactional_id);
+}
+
+cio_status_t cio_transactional_get_variant(cio_client_t *client, const char *transactional_id,
+                                           const char *language, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_get_variant_request, transactional_id,
+                     language);
+}
+
+cio_status_t cio_transactional_update_content(cio_client_t *client, const char *transactional_id,
+                                              const char *content_id, const char *content_json,
+                                              char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_update_content_request,
+                     transactional_id, content_id, content_json);
+}
+
+cio_status_t cio_transactional_update_variant(cio_client_t *client, const char *transactional_id,
+                                              const char *language, const char *content_json,
+                                              char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_update_variant_request,
+                     transactional_id, language, content_json);
+}
+
+cio_status_t cio_transactional_metrics(cio_client_t *client, const char *transactional_id,
+                                       const char *period, int steps, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_metrics_request, transactional_id,
+                     period, steps);
+}
+
+cio_status_t cio_transactional_link_metrics(cio_client_t *client, const char *transactional_id,
+                                            const char *period, int steps, int unique,
+                                            char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_link_metrics_request,
+                     transactional_id, period, steps, unique);
+}
+
+cio_status_t cio_transactional_deliveries(cio_client_t *client, const char *transactional_id,
+                                          const cio_page_t *page,
+                                          const cio_delivery_filter_t *filter,
+                                          char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_transactional_deliveries_request, transactional_id,
+                     page, filter);
 }

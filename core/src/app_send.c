@@ -418,11 +418,10 @@ static bool build_body(cio_buf_t *b, const char *request_json, const cio_attachm
 
 /* ---- the calls ---- */
 
-static cio_status_t send_message(cio_client_t *client, const send_kind_t *kind,
-                                 const char *request_json, const cio_attachment_t *atts, size_t n,
-                                 char **response_json) {
+static cio_status_t send_message(const send_kind_t *kind, const char *request_json,
+                                 const cio_attachment_t *atts, size_t n, cio_request_t **out) {
     const char *call = kind->call;
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     json_t *req = NULL;
     cio_status_t st = load_object(call, "request", request_json, &req);
     if (st == CIO_OK)
@@ -443,42 +442,37 @@ static cio_status_t send_message(cio_client_t *client, const send_kind_t *kind,
     cio__app_path(&r, kind->path);
     if (!build_body(&body, request_json, atts, n))
         r.oom = true;
-    return cio__app_send(client, call, "POST", &r, &body, response_json);
+    return cio__app_make(call, "POST", &r, &body, out);
 }
 
-cio_status_t cio_send_email(cio_client_t *client, const char *request_json,
-                            const cio_attachment_t *attachments, size_t n_attachments,
-                            char **response_json) {
-    return send_message(client, &kind_email, request_json, attachments, n_attachments,
-                        response_json);
+cio_status_t cio_send_email_request(const char *request_json, const cio_attachment_t *attachments,
+                                    size_t n_attachments, cio_request_t **out) {
+    return send_message(&kind_email, request_json, attachments, n_attachments, out);
 }
 
-cio_status_t cio_send_push(cio_client_t *client, const char *request_json, char **response_json) {
-    return send_message(client, &kind_push, request_json, NULL, 0, response_json);
+cio_status_t cio_send_push_request(const char *request_json, cio_request_t **out) {
+    return send_message(&kind_push, request_json, NULL, 0, out);
 }
 
-cio_status_t cio_send_sms(cio_client_t *client, const char *request_json,
-                          const cio_attachment_t *attachments, size_t n_attachments,
-                          char **response_json) {
-    return send_message(client, &kind_sms, request_json, attachments, n_attachments, response_json);
+cio_status_t cio_send_sms_request(const char *request_json, const cio_attachment_t *attachments,
+                                  size_t n_attachments, cio_request_t **out) {
+    return send_message(&kind_sms, request_json, attachments, n_attachments, out);
 }
 
-cio_status_t cio_send_inbox_message(cio_client_t *client, const char *request_json,
-                                    const cio_attachment_t *attachments, size_t n_attachments,
-                                    char **response_json) {
-    return send_message(client, &kind_inbox, request_json, attachments, n_attachments,
-                        response_json);
+cio_status_t cio_send_inbox_message_request(const char *request_json,
+                                            const cio_attachment_t *attachments,
+                                            size_t n_attachments, cio_request_t **out) {
+    return send_message(&kind_inbox, request_json, attachments, n_attachments, out);
 }
 
-cio_status_t cio_send_in_app(cio_client_t *client, const char *request_json, char **response_json) {
-    return send_message(client, &kind_in_app, request_json, NULL, 0, response_json);
+cio_status_t cio_send_in_app_request(const char *request_json, cio_request_t **out) {
+    return send_message(&kind_in_app, request_json, NULL, 0, out);
 }
 
-cio_status_t cio_send_whatsapp(cio_client_t *client, const char *request_json,
-                               const cio_attachment_t *attachments, size_t n_attachments,
-                               char **response_json) {
-    return send_message(client, &kind_whatsapp, request_json, attachments, n_attachments,
-                        response_json);
+cio_status_t cio_send_whatsapp_request(const char *request_json,
+                                       const cio_attachment_t *attachments, size_t n_attachments,
+                                       cio_request_t **out) {
+    return send_message(&kind_whatsapp, request_json, attachments, n_attachments, out);
 }
 
 static const field_t broadcast_fields[] = {
@@ -498,10 +492,10 @@ static const field_t broadcast_fields[] = {
 static const char *const broadcast_audiences[] = {"recipients",    "emails",        "ids",
                                                   "per_user_data", "data_file_url", NULL};
 
-cio_status_t cio_trigger_broadcast(cio_client_t *client, const char *broadcast_id,
-                                   const char *request_json, char **response_json) {
+cio_status_t cio_trigger_broadcast_request(const char *broadcast_id, const char *request_json,
+                                           cio_request_t **out) {
     const char *call = "trigger_broadcast";
-    cio__app_reset_response(response_json);
+    cio__app_reset_out(out);
     cio_status_t st = cio__check_id(call, "broadcast_id", broadcast_id);
     json_t *req = NULL;
     if (st == CIO_OK && request_json != NULL)
@@ -529,5 +523,49 @@ cio_status_t cio_trigger_broadcast(cio_client_t *client, const char *broadcast_i
     cio__app_path(&r, "/triggers");
     if (!cio__buf_appends(&body, request_json != NULL ? request_json : "{}"))
         r.oom = true;
-    return cio__app_send(client, call, "POST", &r, &body, response_json);
+    return cio__app_make(call, "POST", &r, &body, out);
+}
+
+/* ---- the classic calls: builder + cio__request_run ---- */
+
+cio_status_t cio_send_email(cio_client_t *client, const char *request_json,
+                            const cio_attachment_t *attachments, size_t n_attachments,
+                            char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_email_request, request_json, attachments,
+                     n_attachments);
+}
+
+cio_status_t cio_send_push(cio_client_t *client, const char *request_json, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_push_request, request_json);
+}
+
+cio_status_t cio_send_sms(cio_client_t *client, const char *request_json,
+                          const cio_attachment_t *attachments, size_t n_attachments,
+                          char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_sms_request, request_json, attachments,
+                     n_attachments);
+}
+
+cio_status_t cio_send_inbox_message(cio_client_t *client, const char *request_json,
+                                    const cio_attachment_t *attachments, size_t n_attachments,
+                                    char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_inbox_message_request, request_json,
+                     attachments, n_attachments);
+}
+
+cio_status_t cio_send_in_app(cio_client_t *client, const char *request_json, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_in_app_request, request_json);
+}
+
+cio_status_t cio_send_whatsapp(cio_client_t *client, const char *request_json,
+                               const cio_attachment_t *attachments, size_t n_attachments,
+                               char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_send_whatsapp_request, request_json, attachments,
+                     n_attachments);
+}
+
+cio_status_t cio_trigger_broadcast(cio_client_t *client, const char *broadcast_id,
+                                   const char *request_json, char **response_json) {
+    CIO__REQUEST_RUN(client, response_json, cio_trigger_broadcast_request, broadcast_id,
+                     request_json);
 }

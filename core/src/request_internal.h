@@ -46,6 +46,17 @@ cio_status_t cio__request_begin(const char *call, cio_request_t **out);
 cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,
                               char **response_json);
 
+/*
+ * The whole body of a classic call: `builder(args..., &request)` then cio__request_run(client,
+ * ...), the answer going to response_json (NULL when the call has none). Returns.
+ */
+#define CIO__REQUEST_RUN(client, response_json, builder, ...)                                      \
+    do {                                                                                           \
+        cio_request_t *cio_req_ = NULL;                                                            \
+        cio_status_t cio_st_ = builder(__VA_ARGS__, &cio_req_);                                    \
+        return cio__request_run(client, cio_st_, cio_req_, response_json);                         \
+    } while (0)
+
 /* The queue cio_async_next() armed on this thread, consumed; NULL when none was armed or a call
  * failed on this thread since (the classic calls' switch, deprecated). */
 cio_queue_t *cio__async_take(uint64_t *token);

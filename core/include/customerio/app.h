@@ -30,6 +30,13 @@
  *   cio_free(). A success without a body (e.g. 204) gives "{}". On failure it stays NULL; the
  *   server's body is in cio_last_error()->response_body. Pass NULL when the answer is not needed.
  * - Pointer arguments are borrowed for the duration of the call only.
+ * - Every call cio_X that sends has a builder cio_X_request (request.h): the same arguments
+ *   without the client and response_json, plus cio_request_t **out last. It validates exactly as
+ *   the call does (same status, same message; the app_api_key is checked when it is sent) and
+ *   sends nothing: on CIO_OK *out is the caller's, to send with cio_request_send() (which hands
+ *   the answer back as response_json does here) or cio_request_send_async(), and free with
+ *   cio_request_free(); on failure *out is NULL. Builders need no client and are thread-safe.
+ *   The call cio_X is its builder followed by sending.
  */
 #ifndef CUSTOMERIO_APP_H
 #define CUSTOMERIO_APP_H
@@ -86,33 +93,47 @@ typedef struct cio_attachment {
 CIO_EXTERN cio_status_t cio_send_email(cio_client_t *client, const char *request_json,
                                        const cio_attachment_t *attachments, size_t n_attachments,
                                        char **response_json);
+CIO_EXTERN cio_status_t cio_send_email_request(const char *request_json,
+                                               const cio_attachment_t *attachments,
+                                               size_t n_attachments, cio_request_t **out);
 
 /* POST /v1/send/push. Also: to ("all", "last_used" or a device token), title, message,
  * image_url, link, sound (strings), custom_data, custom_payload, custom_device (objects),
  * send_to_unsubscribed (boolean). */
 CIO_EXTERN cio_status_t cio_send_push(cio_client_t *client, const char *request_json,
                                       char **response_json);
+CIO_EXTERN cio_status_t cio_send_push_request(const char *request_json, cio_request_t **out);
 
 /* POST /v1/send/sms. Also: to, from (strings), send_to_unsubscribed, tracked (booleans),
  * attachments. */
 CIO_EXTERN cio_status_t cio_send_sms(cio_client_t *client, const char *request_json,
                                      const cio_attachment_t *attachments, size_t n_attachments,
                                      char **response_json);
+CIO_EXTERN cio_status_t cio_send_sms_request(const char *request_json,
+                                             const cio_attachment_t *attachments,
+                                             size_t n_attachments, cio_request_t **out);
 
 /* POST /v1/send/inbox_message (web inbox; the common fields only, plus attachments). */
 CIO_EXTERN cio_status_t cio_send_inbox_message(cio_client_t *client, const char *request_json,
                                                const cio_attachment_t *attachments,
                                                size_t n_attachments, char **response_json);
+CIO_EXTERN cio_status_t cio_send_inbox_message_request(const char *request_json,
+                                                       const cio_attachment_t *attachments,
+                                                       size_t n_attachments, cio_request_t **out);
 
 /* POST /v1/send/in_app (the common fields only). */
 CIO_EXTERN cio_status_t cio_send_in_app(cio_client_t *client, const char *request_json,
                                         char **response_json);
+CIO_EXTERN cio_status_t cio_send_in_app_request(const char *request_json, cio_request_t **out);
 
 /* POST /v1/send/whatsapp. Also: to (string), send_to_unsubscribed, tracked (booleans),
  * attachments. */
 CIO_EXTERN cio_status_t cio_send_whatsapp(cio_client_t *client, const char *request_json,
                                           const cio_attachment_t *attachments, size_t n_attachments,
                                           char **response_json);
+CIO_EXTERN cio_status_t cio_send_whatsapp_request(const char *request_json,
+                                                  const cio_attachment_t *attachments,
+                                                  size_t n_attachments, cio_request_t **out);
 
 /*
  * POST /v1/campaigns/{broadcast_id}/triggers: triggers an API-triggered broadcast.
@@ -123,6 +144,9 @@ CIO_EXTERN cio_status_t cio_send_whatsapp(cio_client_t *client, const char *requ
  */
 CIO_EXTERN cio_status_t cio_trigger_broadcast(cio_client_t *client, const char *broadcast_id,
                                               const char *request_json, char **response_json);
+CIO_EXTERN cio_status_t cio_trigger_broadcast_request(const char *broadcast_id,
+                                                      const char *request_json,
+                                                      cio_request_t **out);
 
 /* ---- pagination ---- */
 
@@ -154,10 +178,14 @@ typedef struct cio_page {
  * "timestamps", "unsubscribed", "devices"}}. */
 CIO_EXTERN cio_status_t cio_customers_get_attributes(cio_client_t *client, cio_id_type_t id_type,
                                                      const char *customer_id, char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_attributes_request(cio_id_type_t id_type,
+                                                             const char *customer_id,
+                                                             cio_request_t **out);
 
 /* GET /v1/customers?email=<email> -> {"results": [{"id", "email", "cio_id"}, ...]}. */
 CIO_EXTERN cio_status_t cio_customers_get_by_email(cio_client_t *client, const char *email,
                                                    char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_by_email_request(const char *email, cio_request_t **out);
 
 /* POST /v1/customers/attributes?id_type=... {"ids": [...]}: 1 to 100 ids, each checked like a
  * customer id -> {"customers": [{"customer": {...}}, ...]} (unknown ids are left out). */
@@ -165,6 +193,9 @@ CIO_EXTERN cio_status_t cio_customers_get_by_email(cio_client_t *client, const c
 CIO_EXTERN cio_status_t cio_customers_get_by_ids(cio_client_t *client, cio_id_type_t id_type,
                                                  const char *const *ids, size_t count,
                                                  char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_by_ids_request(cio_id_type_t id_type,
+                                                         const char *const *ids, size_t count,
+                                                         cio_request_t **out);
 
 /* POST /v1/customers?start=&limit= {"filter": filter_json}: filter_json is a required audience
  * filter object ({"and": [...]}, {"or": [...]}, {"not": {...}}, {"segment": {"id": 1}},
@@ -172,10 +203,15 @@ CIO_EXTERN cio_status_t cio_customers_get_by_ids(cio_client_t *client, cio_id_ty
  * "next": "..."}. */
 CIO_EXTERN cio_status_t cio_customers_search(cio_client_t *client, const char *filter_json,
                                              const cio_page_t *page, char **response_json);
+CIO_EXTERN cio_status_t cio_customers_search_request(const char *filter_json,
+                                                     const cio_page_t *page, cio_request_t **out);
 
 /* GET /v1/customers/{id}/segments -> {"segments": [...]}. */
 CIO_EXTERN cio_status_t cio_customers_get_segments(cio_client_t *client, cio_id_type_t id_type,
                                                    const char *customer_id, char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_segments_request(cio_id_type_t id_type,
+                                                           const char *customer_id,
+                                                           cio_request_t **out);
 
 /* GET /v1/customers/{id}/messages?start=&limit=&start_ts=&end_ts= -> {"messages": [...],
  * "next": "..."}. start_ts/end_ts: unix seconds, 0 = not sent, negative is an error. */
@@ -183,6 +219,10 @@ CIO_EXTERN cio_status_t cio_customers_get_messages(cio_client_t *client, cio_id_
                                                    const char *customer_id, const cio_page_t *page,
                                                    int64_t start_ts, int64_t end_ts,
                                                    char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_messages_request(cio_id_type_t id_type,
+                                                           const char *customer_id,
+                                                           const cio_page_t *page, int64_t start_ts,
+                                                           int64_t end_ts, cio_request_t **out);
 
 /* GET /v1/customers/{id}/activities?start=&limit=&type=&name= -> {"activities": [...],
  * "next": "..."}. type (e.g. "event", "attribute_change") and name (for events and attribute
@@ -191,6 +231,11 @@ CIO_EXTERN cio_status_t cio_customers_get_activities(cio_client_t *client, cio_i
                                                      const char *customer_id,
                                                      const cio_page_t *page, const char *type,
                                                      const char *name, char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_activities_request(cio_id_type_t id_type,
+                                                             const char *customer_id,
+                                                             const cio_page_t *page,
+                                                             const char *type, const char *name,
+                                                             cio_request_t **out);
 
 /* GET /v1/customers/{id}/relationships?start=&limit= -> {"cio_relationships": [...],
  * "next": "..."}. */
@@ -198,6 +243,10 @@ CIO_EXTERN cio_status_t cio_customers_get_relationships(cio_client_t *client, ci
                                                         const char *customer_id,
                                                         const cio_page_t *page,
                                                         char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_relationships_request(cio_id_type_t id_type,
+                                                                const char *customer_id,
+                                                                const cio_page_t *page,
+                                                                cio_request_t **out);
 
 /* GET /v1/customers/{id}/subscription_preferences?language= -> {"customer": {..., "topics":
  * [...]}}. language (for translated topic names) may be NULL (not sent). */
@@ -206,58 +255,81 @@ CIO_EXTERN cio_status_t cio_customers_get_subscription_preferences(cio_client_t 
                                                                    const char *customer_id,
                                                                    const char *language,
                                                                    char **response_json);
+CIO_EXTERN cio_status_t cio_customers_get_subscription_preferences_request(cio_id_type_t id_type,
+                                                                           const char *customer_id,
+                                                                           const char *language,
+                                                                           cio_request_t **out);
 
 /* ---- segments ---- */
 
 /* GET /v1/segments -> {"segments": [...]}. */
 CIO_EXTERN cio_status_t cio_segments_list(cio_client_t *client, char **response_json);
+CIO_EXTERN cio_status_t cio_segments_list_request(cio_request_t **out);
 
 /* GET /v1/segments/{segment_id} -> {"segment": {...}}. */
 CIO_EXTERN cio_status_t cio_segments_get(cio_client_t *client, const char *segment_id,
                                          char **response_json);
+CIO_EXTERN cio_status_t cio_segments_get_request(const char *segment_id, cio_request_t **out);
 
 /* POST /v1/segments {"segment": {"name", "description"?}}: creates a manual segment. name is
  * required text; description may be NULL (not sent). -> {"segment": {...}}. */
 CIO_EXTERN cio_status_t cio_segments_create(cio_client_t *client, const char *name,
                                             const char *description, char **response_json);
+CIO_EXTERN cio_status_t cio_segments_create_request(const char *name, const char *description,
+                                                    cio_request_t **out);
 
 /* DELETE /v1/segments/{segment_id}. */
 CIO_EXTERN cio_status_t cio_segments_delete(cio_client_t *client, const char *segment_id,
                                             char **response_json);
+CIO_EXTERN cio_status_t cio_segments_delete_request(const char *segment_id, cio_request_t **out);
 
 /* GET /v1/segments/{segment_id}/customer_count -> {"count": n}. */
 CIO_EXTERN cio_status_t cio_segments_customer_count(cio_client_t *client, const char *segment_id,
                                                     char **response_json);
+CIO_EXTERN cio_status_t cio_segments_customer_count_request(const char *segment_id,
+                                                            cio_request_t **out);
 
 /* GET /v1/segments/{segment_id}/membership?start=&limit= -> {"identifiers": [...], "ids":
  * [...], "next": "..."}. */
 CIO_EXTERN cio_status_t cio_segments_membership(cio_client_t *client, const char *segment_id,
                                                 const cio_page_t *page, char **response_json);
+CIO_EXTERN cio_status_t cio_segments_membership_request(const char *segment_id,
+                                                        const cio_page_t *page,
+                                                        cio_request_t **out);
 
 /* GET /v1/segments/{segment_id}/used_by -> {"used_by": {"campaigns": [...], ...}}. */
 CIO_EXTERN cio_status_t cio_segments_used_by(cio_client_t *client, const char *segment_id,
                                              char **response_json);
+CIO_EXTERN cio_status_t cio_segments_used_by_request(const char *segment_id, cio_request_t **out);
 
 /* ---- transactional message templates ---- */
 
 /* GET /v1/transactional -> {"messages": [...]}. */
 CIO_EXTERN cio_status_t cio_transactional_list(cio_client_t *client, char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_list_request(cio_request_t **out);
 
 /* GET /v1/transactional/{transactional_id} -> {"message": {...}}. */
 CIO_EXTERN cio_status_t cio_transactional_get(cio_client_t *client, const char *transactional_id,
                                               char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_get_request(const char *transactional_id,
+                                                      cio_request_t **out);
 
 /* GET /v1/transactional/{transactional_id}/contents: every content variant (one per
  * language) -> {"contents": [...]}. */
 CIO_EXTERN cio_status_t cio_transactional_list_variants(cio_client_t *client,
                                                         const char *transactional_id,
                                                         char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_list_variants_request(const char *transactional_id,
+                                                                cio_request_t **out);
 
 /* GET /v1/transactional/{transactional_id}/language/{language}: one translation, language a
  * non-empty language tag ("fr") -> {"content": {...}}. */
 CIO_EXTERN cio_status_t cio_transactional_get_variant(cio_client_t *client,
                                                       const char *transactional_id,
                                                       const char *language, char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_get_variant_request(const char *transactional_id,
+                                                              const char *language,
+                                                              cio_request_t **out);
 
 /*
  * content_json for the two updates below: a JSON object, sent verbatim, replacing the variant
@@ -271,6 +343,10 @@ CIO_EXTERN cio_status_t cio_transactional_update_content(cio_client_t *client,
                                                          const char *content_id,
                                                          const char *content_json,
                                                          char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_update_content_request(const char *transactional_id,
+                                                                 const char *content_id,
+                                                                 const char *content_json,
+                                                                 cio_request_t **out);
 
 /* PUT /v1/transactional/{transactional_id}/language/{language} -> {"content": {...}}. */
 CIO_EXTERN cio_status_t cio_transactional_update_variant(cio_client_t *client,
@@ -278,6 +354,10 @@ CIO_EXTERN cio_status_t cio_transactional_update_variant(cio_client_t *client,
                                                          const char *language,
                                                          const char *content_json,
                                                          char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_update_variant_request(const char *transactional_id,
+                                                                 const char *language,
+                                                                 const char *content_json,
+                                                                 cio_request_t **out);
 
 /* GET /v1/transactional/{transactional_id}/metrics?period=&steps= -> {"metric": {"series":
  * {...}}}. period: "hours", "days", "weeks" or "months", NULL = not sent (the server uses days);
@@ -285,6 +365,9 @@ CIO_EXTERN cio_status_t cio_transactional_update_variant(cio_client_t *client,
 CIO_EXTERN cio_status_t cio_transactional_metrics(cio_client_t *client,
                                                   const char *transactional_id, const char *period,
                                                   int steps, char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_metrics_request(const char *transactional_id,
+                                                          const char *period, int steps,
+                                                          cio_request_t **out);
 
 /*
  * A boolean query flag that can also be left out, for the int flag parameters below:
@@ -302,6 +385,9 @@ CIO_EXTERN cio_status_t cio_transactional_link_metrics(cio_client_t *client,
                                                        const char *transactional_id,
                                                        const char *period, int steps, int unique,
                                                        char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_link_metrics_request(const char *transactional_id,
+                                                               const char *period, int steps,
+                                                               int unique, cio_request_t **out);
 
 #define CIO_DELIVERY_FILTER_VERSION 1
 
@@ -327,6 +413,10 @@ CIO_EXTERN cio_status_t cio_transactional_deliveries(cio_client_t *client,
                                                      const cio_page_t *page,
                                                      const cio_delivery_filter_t *filter,
                                                      char **response_json);
+CIO_EXTERN cio_status_t cio_transactional_deliveries_request(const char *transactional_id,
+                                                             const cio_page_t *page,
+                                                             const cio_delivery_filter_t *filter,
+                                                             cio_request_t **out);
 
 #ifdef __cplusplus
 }

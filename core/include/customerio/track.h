@@ -13,6 +13,12 @@
  *   or NULL for none. A request body over 32 KB fails with CIO_E_PAYLOAD_TOO_LARGE.
  * - Missing site_id/api_key fails with CIO_E_CONFIG.
  * - Pointer arguments are borrowed for the duration of the call only.
+ * - Every call cio_X has a builder cio_X_request (request.h): the same arguments without the
+ *   client, plus cio_request_t **out last. It validates exactly as the call does (same status,
+ *   same message, the 32 KB body limit included; credentials are checked when it is sent) and
+ *   sends nothing: on CIO_OK *out is the caller's, to send with cio_request_send() or
+ *   cio_request_send_async() and free with cio_request_free(); on failure *out is NULL. Builders
+ *   need no client and are thread-safe. The call cio_X is its builder followed by sending.
  */
 #ifndef CUSTOMERIO_TRACK_H
 #define CUSTOMERIO_TRACK_H
@@ -22,6 +28,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct cio_request cio_request_t; /* request.h */
 
 /* Longest id accepted (bytes) and the Track API v1 request body limit. */
 #define CIO_MAX_ID_BYTES 150
@@ -52,38 +60,61 @@ typedef struct cio_event_options {
  * "created_at":1700000000, "_update":true}). */
 CIO_EXTERN cio_status_t cio_identify(cio_client_t *client, const char *customer_id,
                                      const char *attributes_json);
+CIO_EXTERN cio_status_t cio_identify_request(const char *customer_id, const char *attributes_json,
+                                             cio_request_t **out);
 
 /* DELETE /customers/{customer_id}. */
 CIO_EXTERN cio_status_t cio_delete(cio_client_t *client, const char *customer_id);
+CIO_EXTERN cio_status_t cio_delete_request(const char *customer_id, cio_request_t **out);
 
 /* POST /customers/{customer_id}/events {"name", "data", "timestamp"?, "id"}. */
 CIO_EXTERN cio_status_t cio_track(cio_client_t *client, const char *customer_id, const char *name,
                                   const char *data_json, const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_track_request(const char *customer_id, const char *name,
+                                          const char *data_json, const cio_event_options_t *options,
+                                          cio_request_t **out);
 
 /* POST /events {"name", "anonymous_id"?, "data", "timestamp"?, "id"}. anonymous_id may be NULL
  * (an event that triggers campaigns without a person). */
 CIO_EXTERN cio_status_t cio_track_anonymous(cio_client_t *client, const char *anonymous_id,
                                             const char *name, const char *data_json,
                                             const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_track_anonymous_request(const char *anonymous_id, const char *name,
+                                                    const char *data_json,
+                                                    const cio_event_options_t *options,
+                                                    cio_request_t **out);
 
 /* POST /customers/{customer_id}/events {"type":"page", "name": url, "data", ...}. */
 CIO_EXTERN cio_status_t cio_pageview(cio_client_t *client, const char *customer_id, const char *url,
                                      const char *data_json, const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_pageview_request(const char *customer_id, const char *url,
+                                             const char *data_json,
+                                             const cio_event_options_t *options,
+                                             cio_request_t **out);
 
 /* POST /customers/{customer_id}/events {"type":"screen", "name": screen_name, "data", ...}. */
 CIO_EXTERN cio_status_t cio_screen(cio_client_t *client, const char *customer_id,
                                    const char *screen_name, const char *data_json,
                                    const cio_event_options_t *options);
+CIO_EXTERN cio_status_t cio_screen_request(const char *customer_id, const char *screen_name,
+                                           const char *data_json,
+                                           const cio_event_options_t *options, cio_request_t **out);
 
 /* An event that happened in the past: cio_track with a required timestamp (unix seconds, > 0). */
 CIO_EXTERN cio_status_t cio_backfill(cio_client_t *client, const char *customer_id,
                                      const char *name, int64_t timestamp, const char *data_json);
+CIO_EXTERN cio_status_t cio_backfill_request(const char *customer_id, const char *name,
+                                             int64_t timestamp, const char *data_json,
+                                             cio_request_t **out);
 
 /* PUT /customers/{customer_id}/devices {"device":{"id","platform","last_used"?,"attributes"?}}.
  * platform is "ios" or "android"; last_used 0 = not sent; attributes_json may be NULL. */
 CIO_EXTERN cio_status_t cio_add_device(cio_client_t *client, const char *customer_id,
                                        const char *device_id, const char *platform,
                                        int64_t last_used, const char *attributes_json);
+CIO_EXTERN cio_status_t cio_add_device_request(const char *customer_id, const char *device_id,
+                                               const char *platform, int64_t last_used,
+                                               const char *attributes_json, cio_request_t **out);
 
 /* PUT /customers/{customer_id}/devices {"device":{"id","platform", <fields_json's members>}}:
  * any device field, written as given after id and platform (the official clients send whatever
@@ -94,26 +125,40 @@ CIO_EXTERN cio_status_t cio_add_device(cio_client_t *client, const char *custome
 CIO_EXTERN cio_status_t cio_add_device_fields(cio_client_t *client, const char *customer_id,
                                               const char *device_id, const char *platform,
                                               const char *fields_json);
+CIO_EXTERN cio_status_t cio_add_device_fields_request(const char *customer_id,
+                                                      const char *device_id, const char *platform,
+                                                      const char *fields_json, cio_request_t **out);
 
 /* DELETE /customers/{customer_id}/devices/{device_id}. */
 CIO_EXTERN cio_status_t cio_delete_device(cio_client_t *client, const char *customer_id,
                                           const char *device_id);
+CIO_EXTERN cio_status_t cio_delete_device_request(const char *customer_id, const char *device_id,
+                                                  cio_request_t **out);
 
 /* POST /customers/{customer_id}/suppress and /unsuppress (no body). */
 CIO_EXTERN cio_status_t cio_suppress(cio_client_t *client, const char *customer_id);
+CIO_EXTERN cio_status_t cio_suppress_request(const char *customer_id, cio_request_t **out);
 CIO_EXTERN cio_status_t cio_unsuppress(cio_client_t *client, const char *customer_id);
+CIO_EXTERN cio_status_t cio_unsuppress_request(const char *customer_id, cio_request_t **out);
 
 /* POST /merge_customers {"primary":{<type>: primary_id}, "secondary":{<type>: secondary_id}}.
  * The secondary profile is merged into the primary one and deleted. */
 CIO_EXTERN cio_status_t cio_merge_customers(cio_client_t *client, cio_id_type_t primary_type,
                                             const char *primary_id, cio_id_type_t secondary_type,
                                             const char *secondary_id);
+CIO_EXTERN cio_status_t cio_merge_customers_request(cio_id_type_t primary_type,
+                                                    const char *primary_id,
+                                                    cio_id_type_t secondary_type,
+                                                    const char *secondary_id, cio_request_t **out);
 
 /* POST /push/events {"delivery_id", "event", "device_id", "timestamp"}: event is "opened",
  * "converted" or "delivered"; timestamp 0 = now. */
 CIO_EXTERN cio_status_t cio_track_push_event(cio_client_t *client, const char *delivery_id,
                                              const char *event, const char *device_id,
                                              int64_t timestamp);
+CIO_EXTERN cio_status_t cio_track_push_event_request(const char *delivery_id, const char *event,
+                                                     const char *device_id, int64_t timestamp,
+                                                     cio_request_t **out);
 
 /* POST /metrics {"delivery_id", "metric", "timestamp"?, "recipient"?, "reason"?, "href"?}.
  * metric is one of the delivery metrics (sent, delivered, opened, clicked, converted, bounced,
@@ -123,6 +168,11 @@ CIO_EXTERN cio_status_t cio_track_delivery_metric(cio_client_t *client, const ch
                                                   const char *delivery_id, int64_t timestamp,
                                                   const char *recipient, const char *reason,
                                                   const char *href);
+CIO_EXTERN cio_status_t cio_track_delivery_metric_request(const char *metric,
+                                                          const char *delivery_id,
+                                                          int64_t timestamp, const char *recipient,
+                                                          const char *reason, const char *href,
+                                                          cio_request_t **out);
 
 /* POST /segments/{segment_id}/add_customers and /remove_customers {"ids":[...]} for a manual
  * segment; id_type other than CIO_ID_TYPE_ID adds ?id_type=email|cio_id. count must be >= 1;
@@ -130,9 +180,17 @@ CIO_EXTERN cio_status_t cio_track_delivery_metric(cio_client_t *client, const ch
 CIO_EXTERN cio_status_t cio_segment_add_customers(cio_client_t *client, const char *segment_id,
                                                   const char *const *ids, size_t count,
                                                   cio_id_type_t id_type);
+CIO_EXTERN cio_status_t cio_segment_add_customers_request(const char *segment_id,
+                                                          const char *const *ids, size_t count,
+                                                          cio_id_type_t id_type,
+                                                          cio_request_t **out);
 CIO_EXTERN cio_status_t cio_segment_remove_customers(cio_client_t *client, const char *segment_id,
                                                      const char *const *ids, size_t count,
                                                      cio_id_type_t id_type);
+CIO_EXTERN cio_status_t cio_segment_remove_customers_request(const char *segment_id,
+                                                             const char *const *ids, size_t count,
+                                                             cio_id_type_t id_type,
+                                                             cio_request_t **out);
 
 /* Length of a ULID string plus its NUL. */
 #define CIO_ULID_BUFSIZE 27
@@ -147,6 +205,7 @@ CIO_EXTERN cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]);
  * sets the person's "unsubscribed" attribute and attributes it to the delivery, for a custom
  * unsubscribe page. Errors: CIO_E_INVALID_ARGUMENT naming delivery_id. */
 CIO_EXTERN cio_status_t cio_unsubscribe(cio_client_t *client, const char *delivery_id);
+CIO_EXTERN cio_status_t cio_unsubscribe_request(const char *delivery_id, cio_request_t **out);
 
 /* POST /forms/{form_id}/submit {"data": data_json}: a form response (Customer.io makes the form
  * and the person on first sight). data_json is a non-empty JSON object; Customer.io wants its
@@ -154,12 +213,15 @@ CIO_EXTERN cio_status_t cio_unsubscribe(cio_client_t *client, const char *delive
  * CIO_E_INVALID_ARGUMENT naming form_id or data. */
 CIO_EXTERN cio_status_t cio_submit_form(cio_client_t *client, const char *form_id,
                                         const char *data_json);
+CIO_EXTERN cio_status_t cio_submit_form_request(const char *form_id, const char *data_json,
+                                                cio_request_t **out);
 
 /* GET /accounts/region: which region the credentials belong to. On success *response_json gets
  * the answer ({"url", "region", "environment_id"}; malloc'd, release it with cio_free()), or
  * NULL when the call was made asynchronous (the completion carries it) or response_json is
  * NULL. A cheap credentials check: CIO_E_AUTH when they are wrong. */
 CIO_EXTERN cio_status_t cio_track_region(cio_client_t *client, char **response_json);
+CIO_EXTERN cio_status_t cio_track_region_request(cio_request_t **out);
 
 #ifdef __cplusplus
 }
