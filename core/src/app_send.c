@@ -4,10 +4,11 @@
  * The caller's request object is validated with jansson (required fields, the JSON type of every
  * known field) and then sent verbatim, so numbers keep their spelling. Attachments given as
  * bytes are base64-encoded (OpenSSL) and merged into the request's "attachments" object by
- * splicing text: the top-level members of the (already validated) request are located with a
- * small scanner, never re-serialised.
+ * splicing text: the top-level members of the (already validated) request are located with the
+ * core's JSON scanner (json_scan.h), never re-serialised.
  */
 #include "app_internal.h"
+#include "json_scan.h"
 
 #include <openssl/evp.h>
 
@@ -312,107 +313,33 @@ static bool append_attachments(cio_buf_t *b, const cio_attachment_t *atts, size_
 
 /* ---- splicing into the caller's (validated) JSON text ---- */
 
-static size_t skip_ws(const char *s, size_t i) {
-    while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
-        i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t i) {
-    for (i++; s[i] != '"'; i++) {
-        if (s[i] == '\\')
-            i++;
-    }
-    return i + 1;
-}
-
-static size_t skip_value(const char *s, size_t i) {
-    if (s[i] == '"')
-        return skip_string(s, i);
-    if (s[i] == '{' || s[i] == '[') {
-        int depth = 0;
-        do {
-            if (s[i] == '"') {
-                i = skip_string(s, i);
-                continue;
-            }
-            if (s[i] == '{' || s[i] == '[')
-                depth++;
-            else if (s[i] == '}' || s[i] == ']')
-                depth--;
-            i++;
-        } while (depth > 0);
-        return i;
-    }
-    while (s[i] != '\0' && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
-           s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-        i++;
-    return i;
-}
-
-/* Whether the JSON string literal s[start..end) spells name (escapes decoded). */
-static bool key_is(const char *s, size_t start, size_t end, const char *name) {
-    json_t *k = json_loadb(s + start, end - start, JSON_DECODE_ANY, NULL);
-    bool same = json_is_string(k) && strcmp(json_string_value(k), name) == 0;
-    json_decref(k);
-    return same;
-}
-
 /*
- * Locates, in a validated JSON object text, the offset of its closing brace and, if the object
- * has a member named `name`, the offsets of that member's value [*vstart, *vend).
+ * The request body: request_json as is, with the attachments merged into "attachments". The
+ * members are located with the core's JSON scanner (json_scan.h), never re-serialised. false:
+ * out of memory, or the scanner refused a text jansson accepted (then st says why).
  */
-static void scan_object(const char *s, const char *name, size_t *close, size_t *vstart,
-                        size_t *vend) {
-    *vstart = *vend = 0;
-    size_t i = skip_ws(s, 0) + 1; /* past '{' */
-    for (;;) {
-        i = skip_ws(s, i);
-        if (s[i] == '}')
-            break;
-        size_t kstart = i;
-        i = skip_string(s, i);
-        size_t kend = i;
-        i = skip_ws(s, i) + 1; /* past ':' */
-        i = skip_ws(s, i);
-        size_t value = i;
-        i = skip_value(s, i);
-        if (*vend == 0 && key_is(s, kstart, kend, name)) {
-            *vstart = value;
-            *vend = i;
-        }
-        i = skip_ws(s, i);
-        if (s[i] == ',')
-            i++;
-    }
-    *close = i;
-}
-
-/* Whether the object text s[open..close] (braces included) has any member. */
-static bool object_has_members(const char *s, size_t open) {
-    return s[skip_ws(s, open + 1)] != '}';
-}
-
-/* The request body: request_json as is, with the attachments merged into "attachments". */
-static bool build_body(cio_buf_t *b, const char *request_json, const cio_attachment_t *atts,
-                       size_t n) {
+static bool build_body(const char *call, cio_buf_t *b, const char *request_json,
+                       const cio_attachment_t *atts, size_t n, cio_status_t *st) {
     if (n == 0)
         return cio__buf_appends(b, request_json);
-    size_t close, vstart, vend;
-    scan_object(request_json, "attachments", &close, &vstart, &vend);
-    if (vend == 0) {
+    cio_json_value_t root, given;
+    *st = cio__json_scan_argument(call, "request", request_json, strlen(request_json), 0, &root,
+                                  NULL);
+    if (*st != CIO_OK)
+        return false;
+    if (!cio__jget(&root, "attachments", &given)) {
         /* no "attachments" member: add one before the closing brace */
-        size_t open = skip_ws(request_json, 0);
+        size_t close = (size_t)(root.text - request_json) + root.len - 1;
         return cio__buf_append(b, request_json, close) &&
-               cio__buf_appends(b, object_has_members(request_json, open) ? ",\"attachments\":{"
-                                                                          : "\"attachments\":{") &&
+               cio__buf_appends(b, cio__jcount(&root) > 0 ? ",\"attachments\":{"
+                                                          : "\"attachments\":{") &&
                append_attachments(b, atts, n) && cio__buf_appends(b, "}") &&
                cio__buf_appends(b, request_json + close);
     }
     /* merge into the caller's attachments object (checked to be an object of strings) */
-    size_t inner_close = vend - 1;
+    size_t inner_close = (size_t)(given.text - request_json) + given.len - 1;
     return cio__buf_append(b, request_json, inner_close) &&
-           (!object_has_members(request_json, vstart) || cio__buf_appends(b, ",")) &&
+           (cio__jcount(&given) == 0 || cio__buf_appends(b, ",")) &&
            append_attachments(b, atts, n) && cio__buf_appends(b, request_json + inner_close);
 }
 
@@ -440,8 +367,14 @@ static cio_status_t send_message(const send_kind_t *kind, const char *request_js
     cio_app_req_t r = {0};
     cio_buf_t body = {0};
     cio__app_path(&r, kind->path);
-    if (!build_body(&body, request_json, atts, n))
+    if (!build_body(call, &body, request_json, atts, n, &st)) {
+        if (st != CIO_OK) {
+            cio__buf_free(&r.path);
+            cio__buf_free(&body);
+            return st;
+        }
         r.oom = true;
+    }
     return cio__app_make(call, "POST", &r, &body, out);
 }
 

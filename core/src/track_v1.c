@@ -252,16 +252,6 @@ cio_status_t cio_add_device(cio_client_t *client, const char *customer_id, const
                      last_used, attributes_json);
 }
 
-/* Whether the object text (from '{' to '}') has members: anything but blanks inside. */
-static bool has_members(const cio_json_value_t *object) {
-    for (size_t i = 1; i + 1 < object->len; i++) {
-        char c = object->text[i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return true;
-    }
-    return false;
-}
-
 cio_status_t cio_add_device_fields_request(const char *customer_id, const char *device_id,
                                            const char *platform, const char *fields_json,
                                            cio_request_t **out) {
@@ -287,7 +277,7 @@ cio_status_t cio_add_device_fields_request(const char *customer_id, const char *
         return st;
     cio_buf_t path = {0}, body = {0};
     bool ok = device_request(&path, &body, customer_id, device_id, platform);
-    if (ok && fields_json != NULL && has_members(&fields))
+    if (ok && fields_json != NULL && cio__jcount(&fields) > 0)
         ok = cio__buf_appends(&body, ",") &&
              cio__buf_append(&body, fields.text + 1, fields.len - 2); /* the members, as given */
     ok = ok && cio__buf_appends(&body, "}}");
