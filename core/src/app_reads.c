@@ -555,9 +555,7 @@ cio_status_t cio_customers_search(cio_client_t *client, const char *filter_json,
 }
 
 cio_status_t cio_segments_list(cio_client_t *client, char **response_json) {
-    cio_request_t *req = NULL;
-    cio_status_t st = cio_segments_list_request(&req);
-    return cio__request_run(client, st, req, response_json);
+    return cio__request_run_builder(client, cio_segments_list_request, response_json);
 }
 
 cio_status_t cio_segments_get(cio_client_t *client, const char *segment_id, char **response_json) {
@@ -590,9 +588,7 @@ cio_status_t cio_segments_membership(cio_client_t *client, const char *segment_i
 }
 
 cio_status_t cio_transactional_list(cio_client_t *client, char **response_json) {
-    cio_request_t *req = NULL;
-    cio_status_t st = cio_transactional_list_request(&req);
-    return cio__request_run(client, st, req, response_json);
+    return cio__request_run_builder(client, cio_transactional_list_request, response_json);
 }
 
 cio_status_t cio_transactional_get(cio_client_t *client, const char *transactional_id,

@@ -197,3 +197,11 @@ cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request
     cio_request_free(request);
     return st;
 }
+
+cio_status_t cio__request_run_builder(cio_client_t *client,
+                                      cio_status_t (*builder)(cio_request_t **),
+                                      char **response_json) {
+    cio_request_t *request = NULL;
+    cio_status_t st = builder(&request);
+    return cio__request_run(client, st, request, response_json);
+}

@@ -57,6 +57,11 @@ cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request
         return cio__request_run(client, cio_st_, cio_req_, response_json);                         \
     } while (0)
 
+/* The same for a builder that takes nothing but out (C11 has no empty __VA_ARGS__). */
+cio_status_t cio__request_run_builder(cio_client_t *client,
+                                      cio_status_t (*builder)(cio_request_t **),
+                                      char **response_json);
+
 /* The queue cio_async_next() armed on this thread, consumed; NULL when none was armed or a call
  * failed on this thread since (the classic calls' switch, deprecated). */
 cio_queue_t *cio__async_take(uint64_t *token);

@@ -555,7 +555,5 @@ cio_status_t cio_track_region_request(cio_request_t **out) {
 }
 
 cio_status_t cio_track_region(cio_client_t *client, char **response_json) {
-    cio_request_t *req = NULL;
-    cio_status_t st = cio_track_region_request(&req);
-    return cio__request_run(client, st, req, response_json);
+    return cio__request_run_builder(client, cio_track_region_request, response_json);
 }
