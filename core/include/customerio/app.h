@@ -17,8 +17,9 @@
  * - Thread-safe: any number of threads may call them on one shared client.
  * - Synchronous: the call returns when the request succeeded or finally failed (retries
  *   included); on failure cio_last_error() tells why, with the HTTP status and response body.
- *   Asynchronous after cio_async_next() (customerio/async.h); *response_json then stays NULL
- *   and the answer arrives in the completion's response.
+ *   Asynchronous after the deprecated cio_async_next() (customerio/async.h), or build the
+ *   request and use cio_request_send_async(); *response_json then stays NULL and the answer
+ *   arrives in the completion's response.
  * - Everything is validated before anything is sent; a rejected call sends nothing. Ids
  *   (customer, segment, transactional, broadcast, content ids) follow the Track rules: non-empty,
  *   at most CIO_MAX_ID_BYTES, valid UTF-8, no control characters; they are percent-encoded in

@@ -15,8 +15,11 @@
  *   cio_request_send_async()     asynchronous: the completion goes to the queue named here;
  *   cio_pipeline_enqueue_request() (pipeline.h): queued for batched, paced delivery (one Track v2
  *                                operation or one Pipelines message).
- * The classic calls (cio_track(client, ...)) are that builder followed by cio_request_send(), or by
- * cio_request_send_async() when cio_async_next() armed this thread.
+ * The classic calls (cio_track(client, ...)) are that builder followed by cio_request_send(), or,
+ * when the deprecated cio_async_next() armed this thread, by an asynchronous send to the queue it
+ * named. cio_request_send_async() neither reads nor consumes that switch.
+ *
+ * Builders so far: every Track v1 call (track.h) and every App API call (app.h).
  *
  *     cio_request_t *req;
  *     if (cio_track_request("7", "purchased", "{\"price\":9}", NULL, &req) == CIO_OK) {
@@ -63,10 +66,11 @@ CIO_EXTERN const char *cio_request_body(const cio_request_t *request, size_t *le
 CIO_EXTERN void cio_request_free(cio_request_t *request);
 
 /*
- * Sends request through client and waits for its outcome, retries included. On CIO_OK and when
- * response_json is non-NULL, *response_json is the answer's body ("{}" when it was empty),
- * malloc'd, the caller's to free with cio_free(). On failure cio_last_error() says why, prefixed
- * with the name of the call that built the request. Thread-safe.
+ * Sends request through client and waits for its outcome, retries included. The client must
+ * hold the credentials of the request's API (CIO_E_CONFIG naming the building call otherwise). On
+ * CIO_OK and when response_json is non-NULL, *response_json is the answer's body ("{}" when it was
+ * empty), malloc'd, the caller's to free with cio_free(). On failure cio_last_error() says why,
+ * prefixed with the name of the call that built the request. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_request_send(cio_client_t *client, const cio_request_t *request,
                                          char **response_json);
@@ -75,7 +79,8 @@ CIO_EXTERN cio_status_t cio_request_send(cio_client_t *client, const cio_request
  * Hands request to client's engine and returns at once; its outcome arrives on queue as a
  * cio_completion_t carrying token (async.h). The request is copied: free yours when you like.
  * Fails at once (nothing queued) only when an argument is NULL, memory is short or the client's
- * credentials for the request's API are missing. Thread-safe.
+ * credentials for the request's API are missing. Does not read or disturb cio_async_next()'s
+ * per-thread switch. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_request_send_async(cio_client_t *client, const cio_request_t *request,
                                                cio_queue_t *queue, uint64_t token);
