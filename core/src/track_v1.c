@@ -1,6 +1,6 @@
 /* Track API v1: one function per endpoint, validating everything before building the request. */
 #include "internal.h"
-#include "json_scan.h"
+#include "util/json_scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /* Per-thread last error (cio_last_error) and the status names. */
-#include "internal.h"
+#include "errors.h"
+
+#include "internal.h" /* cio__async_clear (queue.c): an upward call that issue 17 removes */
 
 #include <pthread.h>
 #include <stdio.h>
