@@ -3,7 +3,7 @@
 #ifndef CIO_UTIL_ULID_H
 #define CIO_UTIL_ULID_H
 
-#include "customerio/track.h"
+#include "customerio/track.h" /* cio_ulid, exported from ulid.c */
 
 #include <stdint.h>
 
