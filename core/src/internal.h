@@ -6,7 +6,7 @@
 
 /* the utilities at the bottom (util/): each includes nothing above util/ */
 #include "util/buf.h"
-#include "util/errors.h"
+#include "util/error.h"
 #include "util/json_scan.h"
 #include "util/json_write.h"
 #include "util/ulid.h"
@@ -189,22 +189,5 @@ cio_status_t cio__require_track_credentials(const cio_client_t *client, const ch
 
 cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out);
 void cio__engine_free(cio_engine_t *engine);
-
-/* ---- retry.c ---- */
-
-/* The one table of transient and permanent failures (retry.c explains both classes). Whether
- * an outcome is worth retrying: a transient CURLcode, or with CURLE_OK HTTP 408, 429 or 5xx. */
-bool cio__retry_is_retryable(int curl_code, long http_status);
-/* Whether an HTTP status is worth retrying (408, 429, 5xx); every other 4xx is permanent. */
-bool cio__retry_http_status_is_transient(long http_status);
-/* The status a failed transfer's CURLcode is reported with (CIO_E_NETWORK when not listed). */
-cio_status_t cio__retry_curl_status(int curl_code);
-/* Delay before retry number n (1-based), with jitter; Retry-After (ms, <0 = none) wins. */
-long cio__retry_delay_ms(const cio_client_t *client, int retry_number, long retry_after_ms);
-/* Parses a Retry-After header value (delta-seconds or HTTP-date) into ms; -1 if unusable. */
-long cio__retry_after_parse_ms(const char *value, size_t len);
-
-/* monotonic clock in milliseconds */
-int64_t cio__now_ms(void);
 
 #endif

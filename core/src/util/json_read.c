@@ -5,7 +5,7 @@
  */
 #include "json_scan.h"
 
-#include "errors.h"
+#include "error.h"
 #include "utf8.h"
 
 #include <stdlib.h>

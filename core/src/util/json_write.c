@@ -5,7 +5,7 @@
  */
 #include "json_write.h"
 
-#include "errors.h"
+#include "error.h"
 #include "utf8.h"
 
 #include <stdio.h>

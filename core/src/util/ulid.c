@@ -6,7 +6,7 @@
  */
 #include "ulid.h"
 
-#include "errors.h"
+#include "error.h"
 
 #include <openssl/rand.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* Per-thread last error (cio_last_error) and the status names. */
-#include "errors.h"
+#include "error.h"
 
 #include "internal.h" /* cio__async_clear (queue.c): an upward call that issue 17 removes */
 

@@ -1,7 +1,7 @@
 /* This thread's last error (cio_last_error) as the core records it, and the last 2xx answer
  * (cio_last_response). Private: not installed. Includes nothing above util/. */
-#ifndef CIO_UTIL_ERRORS_H
-#define CIO_UTIL_ERRORS_H
+#ifndef CIO_UTIL_ERROR_H
+#define CIO_UTIL_ERROR_H
 
 #include "customerio/errors.h"
 
