@@ -1,7 +1,8 @@
 /*
  * Reading JSON that the scanner (json_scan.c) accepted: walking members and elements, looking
- * names up, decoding strings and integers, finding repeated names, and the public wrappers of
- * customerio/json.h. Nothing here validates: the text is known to be well formed.
+ * names up, decoding strings (integers: cio__jint, in json_scan.c), finding repeated names, and
+ * the public wrappers of customerio/json.h. Nothing here validates: the text is known to be well
+ * formed.
  */
 #include "json_scan.h"
 

@@ -1,5 +1,6 @@
 /* The validating JSON scanner (json_scan.h): what is JSON, and the index of an object's members
- * found while checking it. Reading accepted text is json_read.c. */
+ * found while checking it; also the integer decoder it classifies numbers with (cio__jint), so the
+ * scanner needs nothing of the reader. Reading accepted text is json_read.c. */
 #include "json_scan.h"
 
 #include "utf8.h"
