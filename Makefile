@@ -91,7 +91,7 @@ install: build
 	cmake --install $(BUILD_DIR)
 
 format:
-	clang-format -i core/include/customerio/*.h core/src/*.[ch] mock/include/*.h mock/src/*.[ch] \
+	clang-format -i core/include/customerio/*.h core/src/*.[ch] core/src/util/*.[ch] mock/include/*.h mock/src/*.[ch] \
 	  tests/c/*.[ch] tests/fuzz/*.[ch] tests/soak/*.c examples/*.c cli/*.[ch] bench/*.c
 
 clean:

@@ -864,6 +864,7 @@ static VALUE cio_rb_last_response(void) {
 %ignore cio_ulid;
 
 %include "customerio/common.h"
+%include "customerio/types.h"
 %include "customerio/errors.h"
 %include "customerio/client.h"
 %include "customerio/track.h"

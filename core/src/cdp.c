@@ -3,7 +3,7 @@
  * timestamp, context.library), single-message sends, typed helpers, /v1/batch, and the sink that
  * lets the delivery pipeline send messages instead of Track operations.
  */
-#include "json_scan.h"
+#include "util/json_scan.h"
 #include "pipeline_sink.h"
 
 #include <stdio.h>

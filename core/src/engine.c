@@ -5,6 +5,7 @@
  * completes transfers. All libcurl calls on the multi and easy handles happen on this thread.
  */
 #include "engine.h"
+#include "retry.h"
 
 #include <signal.h>
 #include <stdlib.h>

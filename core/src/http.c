@@ -4,6 +4,7 @@
  * message that names the call.
  */
 #include "engine.h"
+#include "retry.h"
 
 #include <stdlib.h>
 #include <string.h>

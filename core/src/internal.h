@@ -4,61 +4,17 @@
 
 #include "customerio/customerio.h"
 
+/* the utilities at the bottom (util/): each includes nothing above util/ */
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_scan.h"
+#include "util/json_write.h"
+#include "util/ulid.h"
+#include "util/utf8.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
-
-/* ---- errors.c ---- */
-
-/* Records an error for this thread (printf-style message) and returns status. */
-cio_status_t cio__fail(cio_status_t status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Same, with the HTTP details of a failed exchange. */
-cio_status_t cio__fail_http(cio_status_t status, int http_status, const char *body, size_t body_len,
-                            int attempts, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-/* How many failures this thread has recorded (wraps): a state that a failure must end records
- * it and is void once it moved. */
-unsigned long cio__fail_epoch(void);
-/* Clears this thread's error and returns CIO_OK. */
-cio_status_t cio__ok(void);
-/* Marks this thread's last error transient (cio_error_t.retryable); after cio__fail*. */
-void cio__error_set_retryable(bool retryable);
-/* Keeps a copy of a synchronous request's 2xx answer for cio_last_response() (headers may be
- * NULL). Out of memory leaves none. */
-void cio__set_last_response(int http_status, const char *body, size_t body_len, const char *headers,
-                            size_t headers_len);
-
-/* ---- strbuf.c: a growable byte buffer ---- */
-
-typedef struct cio_buf {
-    char *data; /* always NUL-terminated when non-NULL */
-    size_t len;
-    size_t cap;
-    bool borrowed; /* data is the caller's storage (a stack array): copied out when it grows,
-                      never freed */
-} cio_buf_t;
-
-/* A buffer that starts in storage[0..size) (which must outlive it) and moves to the heap only
- * if it outgrows it: a message built and queued at once needs no allocation of its own. */
-#define CIO_BUF_ON(storage, size) ((storage)[0] = '\0', (cio_buf_t){(storage), 0, (size), true})
-
-/* Makes room for extra more bytes (and the NUL) in one allocation. */
-bool cio__buf_reserve(cio_buf_t *b, size_t extra);
-/* Inline: messages are put together from many small pieces, and a call per piece showed. */
-static inline bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
-    if (b->len + len + 1 > b->cap && !cio__buf_reserve(b, len))
-        return false;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return true;
-}
-bool cio__buf_appends(cio_buf_t *b, const char *s);
-bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cio__buf_free(cio_buf_t *b);
-/* Appends s percent-encoded with no safe characters (only ALPHA DIGIT - . _ ~ kept). */
-bool cio__buf_append_path_segment(cio_buf_t *b, const char *s);
 
 /* ---- validate.c ---- */
 
@@ -66,15 +22,6 @@ bool cio__buf_append_path_segment(cio_buf_t *b, const char *s);
 cio_status_t cio__check_id(const char *call, const char *field, const char *value);
 /* Checks a required text value: non-empty, UTF-8, no control characters, no length cap. */
 cio_status_t cio__check_text(const char *call, const char *field, const char *value);
-bool cio__utf8_valid(const char *s, size_t len);
-bool cio__has_control_char(const char *s);
-/* How many of the len bytes of UTF-8 text s to keep so that at most max are kept and no
- * character is cut in half (for quoting caller text in error messages). */
-size_t cio__utf8_cut(const char *s, size_t len, size_t max);
-/* The value of one hex digit, or -1. */
-int cio__hex_value(char c);
-/* The value of the four hex digits at p (all four readable), or -1. */
-long cio__hex4(const char *p);
 /* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
 cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
 /* A device to add: its id (v1 device_id, v2 token), platform ios/android, last_used >= 0, and
@@ -84,23 +31,6 @@ cio_status_t cio__check_device(const char *call, const char *id_field, const cha
                                const char *attributes_json);
 /* "id", "email", "cio_id", or NULL for an unknown value. */
 const char *cio__id_type_name(cio_id_type_t type);
-
-/* ---- json (json_util.c), jansson-backed ---- */
-
-#include <jansson.h>
-/*
- * Checks that text (NULL allowed: "no value") is one JSON object in valid UTF-8. The caller's
- * text is then spliced into the envelope as is, so numbers keep their exact spelling.
- */
-cio_status_t cio__check_json_object(const char *call, const char *field, const char *text);
-/* Same for a required JSON array (NULL is an error naming the field). */
-cio_status_t cio__check_json_array(const char *call, const char *field, const char *text);
-/* "object", "array", "string", "number", "boolean" or "null". */
-const char *cio__json_type_name(const json_t *value);
-/* Appends a parsed value as compact JSON, key order kept, reals in their shortest exact form. */
-bool cio__buf_append_json(cio_buf_t *b, const json_t *value);
-/* Appends s as a JSON string literal (quoted, escaped). s must be valid UTF-8. */
-bool cio__buf_append_json_string(cio_buf_t *b, const char *s);
 
 /* ---- track_v2.c ---- */
 
@@ -134,10 +64,6 @@ void cio__queue_push(cio_queue_t *q, cio_completion_t *c);
 /* Delivers n completions at once (a poller sees all or none of them; NULL entries are skipped)
  * and drops one reference. */
 void cio__queue_push_all(cio_queue_t *q, cio_completion_t **cs, size_t n);
-
-/* ---- ulid.c ---- */
-/* (public: cio_ulid) cio_ulid for a wall-clock time the caller already read (ms since 1970). */
-cio_status_t cio__ulid_at(uint64_t wall_ms, char out[CIO_ULID_BUFSIZE]);
 
 /* ---- http.c: the engine ---- */
 
@@ -273,22 +199,5 @@ cio_status_t cio__require_track_credentials(const cio_client_t *client, const ch
 
 cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out);
 void cio__engine_free(cio_engine_t *engine);
-
-/* ---- retry.c ---- */
-
-/* The one table of transient and permanent failures (retry.c explains both classes). Whether
- * an outcome is worth retrying: a transient CURLcode, or with CURLE_OK HTTP 408, 429 or 5xx. */
-bool cio__retry_is_retryable(int curl_code, long http_status);
-/* Whether an HTTP status is worth retrying (408, 429, 5xx); every other 4xx is permanent. */
-bool cio__retry_http_status_is_transient(long http_status);
-/* The status a failed transfer's CURLcode is reported with (CIO_E_NETWORK when not listed). */
-cio_status_t cio__retry_curl_status(int curl_code);
-/* Delay before retry number n (1-based), with jitter; Retry-After (ms, <0 = none) wins. */
-long cio__retry_delay_ms(const cio_client_t *client, int retry_number, long retry_after_ms);
-/* Parses a Retry-After header value (delta-seconds or HTTP-date) into ms; -1 if unusable. */
-long cio__retry_after_parse_ms(const char *value, size_t len);
-
-/* monotonic clock in milliseconds */
-int64_t cio__now_ms(void);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
+#include "retry.h"
 
 #include <errno.h>
 #include <stddef.h>

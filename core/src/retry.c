@@ -13,7 +13,9 @@
  * its report. A Retry-After header (delta-seconds or an HTTP-date) replaces the computed backoff,
  * capped by the client.
  */
-#include "internal.h"
+#include "retry.h"
+
+#include "internal.h" /* struct cio_client: its backoff options */
 
 #include <curl/curl.h>
 #include <openssl/rand.h>

@@ -1,5 +1,6 @@
 /* The pipeline's in-memory queue: a FIFO of operations (see pipeline_store.h). */
 #include "pipeline_store.h"
+#include "retry.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * cio_v2_delivery_event) only build operation text; every operation, the caller's or a helper's,
  * goes through cio__v2_prepare_operation().
  */
-#include "json_scan.h"
+#include "util/json_scan.h"
 #include "pipeline_sink.h"
 
 #include <stdio.h>

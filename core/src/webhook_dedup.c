@@ -5,7 +5,8 @@
  * (linear probing, load factor <= 1/2, backward-shift deletion: no tombstones). Nothing grows
  * after dedup_new except the copies of the ids themselves, at most `capacity` of them.
  */
-#include "internal.h"
+#include "customerio/webhook.h"
+#include "util/error.h"
 
 #include <pthread.h>
 #include <stdlib.h>

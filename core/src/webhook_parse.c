@@ -1,9 +1,13 @@
 /*
  * Reporting webhook bodies: one event object or {"events": [...]}, parsed with jansson. Every
  * string of a list lives in one arena (offsets while building, pointers once it stops growing).
- * The compact JSON is written by cio__buf_append_json (json_util.c), which keeps numbers exact.
+ * The compact JSON is written by cio__buf_append_json (util/json_write.c), which keeps numbers
+ * exact.
  */
-#include "internal.h"
+#include "customerio/webhook.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>

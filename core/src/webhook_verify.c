@@ -3,7 +3,9 @@
  * body, keyed with the signing key's text bytes; constant-time comparison; replay window.
  * The signing key is never written into an error message.
  */
-#include "internal.h"
+#include "customerio/webhook.h"
+#include "util/error.h"
+#include "util/utf8.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

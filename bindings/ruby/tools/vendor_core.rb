@@ -5,7 +5,8 @@ require "fileutils"
 # Copies what the gem compiles into ext/customerio_native/vendor/ so that the .gem is
 # self-contained (gem install needs neither the repository nor SWIG):
 #
-#   vendor/core/*.c, *.h                the core's sources, as core/CMakeLists.txt lists them
+#   vendor/core/*.c, **/*.h             the core's sources, as core/CMakeLists.txt lists them (the
+#                                       headers in their folders under core/src: util/buf.h)
 #   vendor/include/customerio/*.h       the public headers
 #   vendor/customerio_wrap.c            swig -ruby on bindings/customerio.i
 #
@@ -42,15 +43,19 @@ module CustomerioNativeBuild
 
     wanted = {}
     core_sources.each { |src| wanted[File.join("core", File.basename(src))] = src }
-    Dir[File.join(REPO, "core", "src", "*.h")].each do |h|
-      wanted[File.join("core", File.basename(h))] = h
+    # Private headers keep their folder under core/src (util/buf.h), as #include lines name it;
+    # sources are flat (their basenames are unique).
+    src_dir = File.join(REPO, "core", "src")
+    Dir[File.join(src_dir, "**", "*.h")].each do |h|
+      wanted[File.join("core", h.delete_prefix("#{src_dir}/"))] = h
     end
     Dir[File.join(REPO, "core", "include", "customerio", "*.h")].each do |h|
       wanted[File.join("include", "customerio", File.basename(h))] = h
     end
     wanted.each { |rel, src| install(File.read(src, mode: "rb"), File.join(VENDOR, rel)) }
     # Drop what the core no longer has (renamed or removed files).
-    Dir[File.join(VENDOR, "{core,include/customerio}", "*")].each do |path|
+    Dir[File.join(VENDOR, "{core,core/*,include/customerio}", "*")].each do |path|
+      next unless File.file?(path)
       rel = path.delete_prefix("#{VENDOR}/")
       FileUtils.rm_f(path) unless wanted.key?(rel)
     end

@@ -42,7 +42,7 @@
 #ifndef CUSTOMERIO_APP_H
 #define CUSTOMERIO_APP_H
 
-#include "track.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {

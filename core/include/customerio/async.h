@@ -28,30 +28,11 @@
 #ifndef CUSTOMERIO_ASYNC_H
 #define CUSTOMERIO_ASYNC_H
 
-#include "track_v2.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct cio_queue cio_queue_t;
-
-/* The outcome of one asynchronous call. Everything it points to is owned by it. */
-typedef struct cio_completion {
-    uint64_t token;                   /* what the caller gave cio_async_next() */
-    cio_status_t status;              /* as the synchronous call would have returned */
-    int http_status;                  /* last HTTP status, 0 if none */
-    int attempts;                     /* HTTP attempts made */
-    const char *message;              /* the error message; NULL on success */
-    const char *response;             /* the response body (NUL-terminated), or NULL */
-    size_t response_len;              /* its length */
-    cio_batch_result_t *batch_result; /* for cio_v2_send_batch, else NULL */
-    /* Pipeline delivery reports (pipeline.h) only, else NULL: Customer.io's reason for a
-     * rejected item and the field at fault. Fields are only ever appended to this struct. */
-    const char *reason;
-    const char *field;
-    int retryable; /* as cio_error_t.retryable (errors.h); 0 on success */
-} cio_completion_t;
 
 /*
  * Creates a completion queue with its own file descriptor (an eventfd). One queue may serve

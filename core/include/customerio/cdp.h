@@ -28,7 +28,7 @@
 #ifndef CUSTOMERIO_CDP_H
 #define CUSTOMERIO_CDP_H
 
-#include "track_v2.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,14 +23,11 @@
 #ifndef CUSTOMERIO_CLIENT_H
 #define CUSTOMERIO_CLIENT_H
 
-#include "common.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* An opaque client handle. */
-typedef struct cio_client cio_client_t;
 
 typedef enum cio_region {
     CIO_REGION_DEFAULT = 0, /* CUSTOMERIO_REGION from the environment ("us"/"eu"), else US */

@@ -18,6 +18,7 @@
 #define CUSTOMERIO_CUSTOMERIO_H
 
 #include "common.h"
+#include "types.h"
 #include "errors.h"
 #include "client.h"
 #include "track.h"

@@ -53,14 +53,14 @@
 #ifndef CUSTOMERIO_PIPELINE_H
 #define CUSTOMERIO_PIPELINE_H
 
-#include "async.h"
+#include "types.h"
+
+/* cio_cdp_message_t and cio_cdp_stamp_t: the pipeline enqueues Pipelines messages */
 #include "cdp.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct cio_pipeline cio_pipeline_t;
 
 /* Where batches go. */
 typedef enum cio_pipeline_sink {

@@ -30,14 +30,11 @@
 #ifndef CUSTOMERIO_REQUEST_H
 #define CUSTOMERIO_REQUEST_H
 
-#include "async.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* An immutable request value. Thread-safe to read and to send from several threads at once. */
-typedef struct cio_request cio_request_t;
 
 /* Which API a request goes to: the base URL and credentials the executor adds. */
 typedef enum cio_api {

@@ -23,7 +23,7 @@
 #ifndef CUSTOMERIO_TRACK_H
 #define CUSTOMERIO_TRACK_H
 
-#include "client.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,27 +34,6 @@ typedef struct cio_request cio_request_t; /* request.h */
 /* Longest id accepted (bytes) and the Track API v1 request body limit. */
 #define CIO_MAX_ID_BYTES 150
 #define CIO_TRACK_V1_MAX_BODY_BYTES (32 * 1024)
-
-/* Which identifier a value is, for merges and segment membership. */
-typedef enum cio_id_type {
-    CIO_ID_TYPE_ID = 0,    /* "id" */
-    CIO_ID_TYPE_EMAIL = 1, /* "email" */
-    CIO_ID_TYPE_CIO_ID = 2 /* "cio_id" */
-} cio_id_type_t;
-
-#define CIO_EVENT_OPTIONS_VERSION 1
-
-/* Optional event fields. NULL options = all defaults. */
-typedef struct cio_event_options {
-    unsigned int version; /* CIO_EVENT_OPTIONS_VERSION */
-    int64_t timestamp;    /* unix seconds; 0 = not sent (Customer.io uses the receipt time) */
-    /* De-duplication id of the event. NULL = a fresh ULID, so that a retried request is never
-     * counted twice by Customer.io. */
-    const char *id;
-} cio_event_options_t;
-
-#define CIO_EVENT_OPTIONS_INIT                                                                     \
-    { CIO_EVENT_OPTIONS_VERSION, 0, NULL }
 
 /* PUT /customers/{customer_id} with attributes_json as the body (e.g. {"email":...,
  * "created_at":1700000000, "_update":true}). */
@@ -191,9 +170,6 @@ CIO_EXTERN cio_status_t cio_segment_remove_customers_request(const char *segment
                                                              const char *const *ids, size_t count,
                                                              cio_id_type_t id_type,
                                                              cio_request_t **out);
-
-/* Length of a ULID string plus its NUL. */
-#define CIO_ULID_BUFSIZE 27
 
 /*
  * Writes a new ULID (26 Crockford base-32 characters, monotonic within this process) and a NUL

@@ -25,7 +25,7 @@
 #ifndef CUSTOMERIO_TRACK_V2_H
 #define CUSTOMERIO_TRACK_V2_H
 
-#include "track.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,22 +47,6 @@ CIO_EXTERN cio_status_t cio_v2_prepare(const char *operation_json, char **prepar
 
 /* POST /api/v2/entity with one operation (JSON text, see above). */
 CIO_EXTERN cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json);
-
-/* The outcome of cio_v2_send_batch: which items failed and why. Opaque. */
-typedef struct cio_batch_result cio_batch_result_t;
-
-/* One failed item of a batch. Strings are owned by the result. */
-typedef struct cio_batch_item_error {
-    size_t index;        /* the item's index in the caller's array */
-    const char *reason;  /* Customer.io's reason ("invalid", "required", ...), the same words for
-                            an item refused here before sending ("invalid", "required",
-                            "too_large"), or, when the whole request carrying the item failed,
-                            cio_status_str() of that failure */
-    const char *field;   /* the field at fault ("identifiers", "name", ...), or NULL */
-    const char *message; /* a human explanation, or NULL; for an item refused here, the error
-                            a single call would give ("send_batch: operations[2]: name is
-                            required for this action (a non-empty string)") */
-} cio_batch_item_error_t;
 
 /*
  * POST /api/v2/batch with count operations. Every operation is validated first (as above); an

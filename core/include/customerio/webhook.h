@@ -25,7 +25,7 @@
 #ifndef CUSTOMERIO_WEBHOOK_H
 #define CUSTOMERIO_WEBHOOK_H
 
-#include "common.h"
+#include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,9 +86,6 @@ typedef struct cio_webhook_event {
     const char *json;        /* the whole event as compact JSON, unknown fields included */
 } cio_webhook_event_t;
 
-/* A list of parsed events. Opaque; read-only once made, so any number of threads may read it. */
-typedef struct cio_webhook_events cio_webhook_events_t;
-
 /*
  * Parses a raw webhook body: one event object, or {"events": [...]} (an object with "events" and
  * no "event_id"). Each event needs a non-empty string event_id, string object_type and metric,
@@ -118,9 +115,8 @@ CIO_EXTERN void cio_webhook_events_free(cio_webhook_events_t *events);
  * A bounded set of recently seen event_ids, so a handler can drop Customer.io's redeliveries.
  * It holds at most capacity ids (the oldest is evicted first when a new one arrives) for at most
  * ttl_seconds each, counted from the first sighting (0 = no expiry). Memory stays bounded by
- * capacity. Thread-safe: every call takes an internal mutex. Opaque.
+ * capacity. Thread-safe: every call takes an internal mutex. Opaque (customerio/types.h).
  */
-typedef struct cio_webhook_dedup cio_webhook_dedup_t;
 
 /* capacity >= 1, ttl_seconds >= 0 (CIO_E_INVALID_ARGUMENT otherwise). *out: free it with
  * cio_webhook_dedup_free(). */

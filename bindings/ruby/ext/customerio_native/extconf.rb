@@ -42,7 +42,7 @@ else
   core = Dir[File.join(vendor, "core", "*.c")].map { |f| File.basename(f) }.sort
   abort "#{vendor}/core has no sources; rebuild the gem" if core.empty?
   $srcs = ["customerio_wrap.c", *core]
-  $INCFLAGS << " -I$(srcdir)/vendor/include -I$(srcdir)/vendor/core"
+  $INCFLAGS << " -I$(srcdir)/vendor/include -I$(srcdir)/vendor/core -I$(srcdir)/vendor/core/util"
   $defs << "-DCIO_STATIC" << "-D_GNU_SOURCE"
 end
 $VPATH << "$(srcdir)/vendor" << "$(srcdir)/vendor/core"

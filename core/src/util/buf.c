@@ -1,6 +1,7 @@
 /* A growable byte buffer and percent-encoding of path segments. */
-#include "internal.h"
+#include "buf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

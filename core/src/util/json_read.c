@@ -1,11 +1,13 @@
 /*
  * Reading JSON that the scanner (json_scan.c) accepted: walking members and elements, looking
- * names up, decoding strings and integers, finding repeated names, and the public wrappers of
- * customerio/json.h. Nothing here validates: the text is known to be well formed.
+ * names up, decoding strings (integers: cio__jint, in json_scan.c), finding repeated names, and
+ * the public wrappers of customerio/json.h. Nothing here validates: the text is known to be well
+ * formed.
  */
 #include "json_scan.h"
 
-#include "internal.h"
+#include "error.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -317,27 +319,6 @@ bool cio__jstring_is(const cio_json_value_t *s, const char *want) {
         n += k;
     }
     return n == want_len;
-}
-
-bool cio__jint(const cio_json_value_t *v, int64_t *out) {
-    if (v->kind != CIO_JSON_INTEGER || v->len == 0)
-        return false;
-    const char *p = v->text, *end = v->text + v->len;
-    bool negative = *p == '-';
-    if (negative)
-        p++;
-    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    uint64_t value = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (value > (limit - d) / 10)
-            return false;
-        value = value * 10 + d;
-    }
-    *out = negative ? (int64_t)(0 - value) : (int64_t)value;
-    return true;
 }
 
 /* ------------------------------------------------------------ the public API (customerio/json.h)

@@ -3,8 +3,10 @@
  * (json_scan.c) and then spliced into the envelope verbatim: re-serialising would respell numbers
  * (jansson prints doubles with 17 significant digits, so 23.45 would become 23.449999999999999).
  */
-#include "internal.h"
-#include "json_scan.h"
+#include "json_write.h"
+
+#include "error.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,9 @@
 /* The validating JSON scanner (json_scan.h): what is JSON, and the index of an object's members
- * found while checking it. Reading accepted text is json_read.c. */
+ * found while checking it; also the integer decoder it classifies numbers with (cio__jint), so the
+ * scanner needs nothing of the reader. Reading accepted text is json_read.c. */
 #include "json_scan.h"
 
-#include "internal.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,4 +315,25 @@ const char *cio__jkind_name(cio_json_kind_t kind) {
         break;
     }
     return "null";
+}
+
+bool cio__jint(const cio_json_value_t *v, int64_t *out) {
+    if (v->kind != CIO_JSON_INTEGER || v->len == 0)
+        return false;
+    const char *p = v->text, *end = v->text + v->len;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t value = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (value > (limit - d) / 10)
+            return false;
+        value = value * 10 + d;
+    }
+    *out = negative ? (int64_t)(0 - value) : (int64_t)value;
+    return true;
 }

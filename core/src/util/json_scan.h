@@ -57,15 +57,6 @@ bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root
 bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
                            cio_jindex_t *index, cio_jerror_t *err);
 
-/*
- * A caller's JSON (the argument or item named label of call) scanned with cio__json_scan_within;
- * CIO_E_INVALID_ARGUMENT otherwise, saying whether it is not UTF-8 or where its JSON breaks
- * (json_util.c). Every entry point that takes JSON text explains a refusal this way.
- */
-cio_status_t cio__json_scan_argument(const char *call, const char *label, const char *text,
-                                     size_t len, int depth, cio_json_value_t *root,
-                                     cio_jindex_t *index);
-
 /* Whether two members of object obj have the same name once decoded; *dup gets the second.
  * index (may be NULL) saves a walk over the text when it is complete. */
 bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,

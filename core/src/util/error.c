@@ -1,7 +1,8 @@
 /* Per-thread last error (cio_last_error) and the status names. */
-#include "internal.h"
+#include "error.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,9 @@
  * millisecond (or if the wall clock steps back) the random part is incremented, so ids sort in
  * the order they were made and never repeat; a forked child starts a sequence of its own.
  */
-#include "internal.h"
+#include "ulid.h"
+
+#include "error.h"
 
 #include <openssl/rand.h>
 #include <pthread.h>

@@ -1,0 +1,99 @@
+/*
+ * customerio/types.h - the opaque handles and the value types that more than one feature header
+ * uses: a feature header includes this one (and common.h through it), never another feature
+ * header for a type. Included by every public header; you normally include
+ * <customerio/customerio.h>.
+ */
+#ifndef CUSTOMERIO_TYPES_H
+#define CUSTOMERIO_TYPES_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- opaque handles ---- */
+
+/* An opaque client handle. */
+typedef struct cio_client cio_client_t;
+
+/* A completion queue (async.h). */
+typedef struct cio_queue cio_queue_t;
+
+/* A batching, pacing delivery queue (pipeline.h). */
+typedef struct cio_pipeline cio_pipeline_t;
+
+/* An immutable request value. Thread-safe to read and to send from several threads at once. */
+typedef struct cio_request cio_request_t;
+
+/* The outcome of cio_v2_send_batch: which items failed and why. Opaque. */
+typedef struct cio_batch_result cio_batch_result_t;
+
+/* A list of parsed events. Opaque; read-only once made, so any number of threads may read it. */
+typedef struct cio_webhook_events cio_webhook_events_t;
+
+/* A bounded set of recently seen webhook event_ids (webhook.h). */
+typedef struct cio_webhook_dedup cio_webhook_dedup_t;
+
+/* ---- values shared by several feature headers ---- */
+
+/* Length of a ULID string plus its NUL. */
+#define CIO_ULID_BUFSIZE 27
+
+/* Which identifier a value is, for merges and segment membership. */
+typedef enum cio_id_type {
+    CIO_ID_TYPE_ID = 0,    /* "id" */
+    CIO_ID_TYPE_EMAIL = 1, /* "email" */
+    CIO_ID_TYPE_CIO_ID = 2 /* "cio_id" */
+} cio_id_type_t;
+
+#define CIO_EVENT_OPTIONS_VERSION 1
+
+/* Optional event fields. NULL options = all defaults. */
+typedef struct cio_event_options {
+    unsigned int version; /* CIO_EVENT_OPTIONS_VERSION */
+    int64_t timestamp;    /* unix seconds; 0 = not sent (Customer.io uses the receipt time) */
+    /* De-duplication id of the event. NULL = a fresh ULID, so that a retried request is never
+     * counted twice by Customer.io. */
+    const char *id;
+} cio_event_options_t;
+
+#define CIO_EVENT_OPTIONS_INIT                                                                     \
+    { CIO_EVENT_OPTIONS_VERSION, 0, NULL }
+
+/* One failed item of a batch. Strings are owned by the result. */
+typedef struct cio_batch_item_error {
+    size_t index;        /* the item's index in the caller's array */
+    const char *reason;  /* Customer.io's reason ("invalid", "required", ...), the same words for
+                            an item refused here before sending ("invalid", "required",
+                            "too_large"), or, when the whole request carrying the item failed,
+                            cio_status_str() of that failure */
+    const char *field;   /* the field at fault ("identifiers", "name", ...), or NULL */
+    const char *message; /* a human explanation, or NULL; for an item refused here, the error
+                            a single call would give ("send_batch: operations[2]: name is
+                            required for this action (a non-empty string)") */
+} cio_batch_item_error_t;
+
+/* The outcome of one asynchronous call. Everything it points to is owned by it. */
+typedef struct cio_completion {
+    uint64_t token;                   /* what the caller gave cio_async_next() */
+    cio_status_t status;              /* as the synchronous call would have returned */
+    int http_status;                  /* last HTTP status, 0 if none */
+    int attempts;                     /* HTTP attempts made */
+    const char *message;              /* the error message; NULL on success */
+    const char *response;             /* the response body (NUL-terminated), or NULL */
+    size_t response_len;              /* its length */
+    cio_batch_result_t *batch_result; /* for cio_v2_send_batch, else NULL */
+    /* Pipeline delivery reports (pipeline.h) only, else NULL: Customer.io's reason for a
+     * rejected item and the field at fault. Fields are only ever appended to this struct. */
+    const char *reason;
+    const char *field;
+    int retryable; /* as cio_error_t.retryable (errors.h); 0 on success */
+} cio_completion_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
