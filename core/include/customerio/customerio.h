@@ -29,5 +29,6 @@
 #include "webhook.h"
 #include "json.h"
 #include "request.h"
+#include "options.h"
 
 #endif
