@@ -312,8 +312,12 @@ def native_config(kind: int, options: Mapping[str, Any]) -> Any:
     config = _n.cio_config_new(kind)
     try:
         for name, value in options.items():
-            if value is not None:
-                _n.cio_config_set(config, name, option_text(value))
+            if value is None:
+                continue
+            text = option_text(value)
+            if "\0" in text:  # as the string typemap says it, with the option's name
+                raise ValueError("{} contains an embedded NUL character".format(name))
+            _n.cio_config_set(config, name, text)
     except BaseException:
         _n.cio_config_free(config)
         raise

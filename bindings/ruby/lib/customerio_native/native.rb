@@ -65,7 +65,13 @@ module CustomerioNative
       cfg = cio_config_new(kind)
       begin
         options.each do |name, value|
-          cio_config_set(cfg, name.to_s, option_text(value)) unless value.nil?
+          next if value.nil?
+
+          text = option_text(value)
+          # As the string typemap says it, with the option's name.
+          raise ArgumentError, "#{name} contains a NUL byte" if text.include?("\0")
+
+          cio_config_set(cfg, name.to_s, text)
         end
       rescue Native::Error => e
         cio_config_free(cfg)
