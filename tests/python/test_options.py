@@ -61,3 +61,30 @@ def test_defaults_are_libcustomerio_s(mock):
         pipe.identify("u1", plan="pro")
         assert pipe.flush(timeout=10)
     assert [r["path"] for r in mock.requests()] == ["/api/v2/batch"]
+
+
+def test_the_classes_pass_libcustomerio_options_through(mock):
+    c = cio.CustomerIO(SITE_ID, API_KEY, host=mock.host, port=mock.port, user_agent="opts/2",
+                       max_connections=2)
+    try:
+        c.identify(id="u1", plan="pro")
+    finally:
+        c.close()
+    assert mock.only()["headers"]["user-agent"] == "opts/2"
+    mock.clear()
+    cio.APIClient("app-key", url=mock.url, user_agent="opts/3", max_attempts=1).close()
+    with cio.Pipeline(SITE_ID, API_KEY, host=mock.host, port=mock.port, linger_ms=1,
+                      user_agent="opts/4") as pipe:
+        pipe.identify("u2")
+        assert pipe.flush(timeout=10)
+    assert mock.only()["headers"]["user-agent"] == "opts/4"
+
+
+def test_other_keywords_are_still_a_type_error():
+    with pytest.raises(TypeError, match="CustomerIO\\(\\) got an unexpected keyword argument "
+                                        "'colour'"):
+        cio.CustomerIO(SITE_ID, API_KEY, colour="red")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        cio.Pipeline(SITE_ID, API_KEY, colour="red")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        cio.APIClient("k", colour="red")

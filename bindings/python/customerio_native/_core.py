@@ -10,6 +10,7 @@ libcustomerio.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -324,14 +325,33 @@ def native_config(kind: int, options: Mapping[str, Any]) -> Any:
     return config
 
 
-def native_options(kind: int) -> List[Tuple[str, str, str]]:
+@functools.lru_cache(maxsize=None)
+def native_options(kind: int) -> Tuple[Tuple[str, str, str], ...]:
     """The (name, type, doc) rows of libcustomerio's options table of ``kind``."""
     rows: List[Tuple[str, str, str]] = []
     while True:
         row = _n.cio_config_option(kind, len(rows))
         if row is None:
-            return rows
+            return tuple(rows)
         rows.append(row)
+
+
+def option_names(kind: int) -> "frozenset[str]":
+    return frozenset(name for name, _, _ in native_options(kind))
+
+
+def native_kwargs(owner: str, extra: Mapping[str, Any], **given: Any) -> Dict[str, Any]:
+    """The client options of a class: ``given`` (translated from the official keywords) and
+    ``extra``, the caller's further keyword arguments, passed through as they are when they
+    are libcustomerio client options by name (``timeout_ms=5000``, ``backoff_max_ms=...``;
+    the C table is the list, see customerio/options.h); any other name is a TypeError, as
+    Python says it for an unexpected keyword argument."""
+    names = option_names(_n.CIO_CONFIG_CLIENT)
+    for key in extra:
+        if key not in names:
+            raise TypeError("{}() got an unexpected keyword argument {!r}".format(owner, key))
+    given.update(extra)
+    return given
 
 
 class NativeClient:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Typ
 
 from . import _native as _n
 from ._core import NativeClient, base_url, client_options, id_text, make_encoder, native_config
-from ._core import region_code
+from ._core import native_kwargs, option_names, region_code
 from ._core import dumps, sanitize
 from ._core import timestamp_int, translate
 from .errors import CustomerIOException
@@ -186,6 +186,7 @@ class Pipeline:
         max_queue_items: Optional[int] = None,
         max_attempts: Optional[int] = None,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._ptr: Any = None
         self._queue: Any = None
@@ -220,6 +221,11 @@ class Pipeline:
             "report_successes": bool(report_successes), "max_batch_items": max_batch_items,
             "max_queue_items": max_queue_items, "max_attempts": max_attempts,
         }
+        # Further keywords named after libcustomerio options pass through: the pipeline's to
+        # the pipeline, the client's to the client this pipeline makes.
+        pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
+        pipe_options.update((k, v) for k, v in options.items() if k in pipe_names)
+        client_extra = {k: v for k, v in options.items() if k not in pipe_names}
         try:
             config = native_config(_n.CIO_CONFIG_PIPELINE, pipe_options)
         except _n.Error as e:
@@ -229,19 +235,25 @@ class Pipeline:
             native = (site_id if isinstance(site_id, NativeClient)
                       else getattr(site_id, "_native", None))
             if isinstance(native, NativeClient):
+                if native_kwargs("Pipeline", client_extra):
+                    raise TypeError("Pipeline() got client options ({}) with a client".format(
+                        ", ".join(sorted(client_extra))))
                 self._native = native
                 self.json_encoder = json_encoder or getattr(site_id, "json_encoder", None)
             else:
                 region_value = region_code(region, PipelineError)
                 self._native = NativeClient(
                     PipelineError,
-                    site_id=site_id,
-                    api_key=api_key,
-                    region=region_value,
-                    track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
-                                       PipelineError),
-                    **client_options(retries=retries, timeout=timeout,
-                                     backoff_factor=backoff_factor, ca_file=ca_file),
+                    **native_kwargs(
+                        "Pipeline", client_extra,
+                        site_id=site_id,
+                        api_key=api_key,
+                        region=region_value,
+                        track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
+                                           PipelineError),
+                        **client_options(retries=retries, timeout=timeout,
+                                         backoff_factor=backoff_factor, ca_file=ca_file),
+                    ),
                 )
                 self._own_native = True
                 self.json_encoder = json_encoder
