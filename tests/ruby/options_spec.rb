@@ -52,3 +52,27 @@ RSpec.describe "options by name" do
     }
   end
 end
+
+RSpec.describe "options by name through the gem's classes" do
+  it "passes keywords named after libcustomerio options through" do
+    client = CustomerioNative::Client.new(SITE_ID, API_KEY, url: mock.url, user_agent: "opts/2",
+                                                            backoff_max_ms: 5)
+    client.identify(id: "u1", plan: "pro")
+    client.close
+    expect(mock.only["headers"]["user-agent"]).to eq("opts/2")
+    mock.clear
+    pipe = CustomerioNative::Pipeline.new(SITE_ID, API_KEY, url: mock.url, linger_ms: 1,
+                                                            timeout_ms: 5000)
+    pipe.identify(id: "u2")
+    expect(pipe.flush(timeout: 10)).to be(true)
+    pipe.close
+    expect(mock.only["path"]).to eq("/api/v2/batch")
+  end
+
+  it "still refuses other keywords" do
+    expect { CustomerioNative::Client.new(SITE_ID, API_KEY, colour: "red") }
+      .to raise_error(ArgumentError, /unknown option\(s\): colour/)
+    expect { CustomerioNative::Client.new(SITE_ID, API_KEY, timeout_ms: "soon") }
+      .to raise_error(ArgumentError, /timeout_ms must be a whole number/)
+  end
+end

@@ -101,6 +101,12 @@ module CustomerioNative
       rows
     end
 
+    # libcustomerio's option names (Symbols): a keyword of one of the gem's classes named after
+    # one passes through by name, so a new C option needs no change here.
+    CLIENT_OPTION_NAMES = options_table(CIO_CONFIG_CLIENT).map { |name, _, _| name.to_sym }.freeze
+    PIPELINE_OPTION_NAMES =
+      options_table(CIO_CONFIG_PIPELINE).map { |name, _, _| name.to_sym }.freeze
+
     # Region or base URLs as the C options: [region code, base URL or nil].
     def self.region_options(region, url, api)
       region ||= Regions::US

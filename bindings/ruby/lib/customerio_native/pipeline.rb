@@ -122,9 +122,9 @@ module CustomerioNative
     #   spool, if any.
     def initialize(site_id = nil, api_key = nil, options = nil, param_error: PipelineError,
                    **kwargs)
-      opts = Client.options(options, kwargs, OPTIONS)
-      pipe_opts = opts.slice(*OPTIONS)
-      conn_opts = opts.except(*OPTIONS)
+      opts = Client.options(options, kwargs, OPTIONS + Native::PIPELINE_OPTION_NAMES)
+      pipe_opts = opts.slice(*OPTIONS, *Native::PIPELINE_OPTION_NAMES)
+      conn_opts = opts.except(*OPTIONS, *Native::PIPELINE_OPTION_NAMES)
       @param_error = param_error
       @on_error = pipe_opts[:on_error]
       @on_report = pipe_opts[:on_report]
@@ -283,7 +283,7 @@ module CustomerioNative
         spool_sync: opts[:spool_sync], report_successes: opts[:report_successes] ? true : false,
         max_batch_items: opts[:max_batch_items], max_queue_items: opts[:max_queue_items],
         max_attempts: opts[:max_attempts]
-      }
+      }.merge(opts.slice(*(Native::PIPELINE_OPTION_NAMES - OPTIONS))) # by C name, as given
     end
 
     def start(config)
