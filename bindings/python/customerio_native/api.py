@@ -187,6 +187,9 @@ class APIClient:
     :param backoff_factor: seconds; the base of the exponential backoff between retries.
     :param use_connection_pooling: accepted for compatibility (connections are always kept
         alive in one pool per client).
+    :param options: further keyword arguments named after libcustomerio client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(

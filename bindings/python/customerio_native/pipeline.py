@@ -152,6 +152,9 @@ class Pipeline:
 
     Every call returns the operation's sequence number (the ``seq`` of its report). A pipeline
     is flushed and closed by :meth:`close`, by ``with``, and at interpreter exit.
+    :param options: further keyword arguments named after libcustomerio pipeline or client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(

@@ -50,6 +50,9 @@ class CustomerIO:
         reported to ``on_error``) and return at once; the other methods stay synchronous.
     :param pipeline_options: keyword arguments for that pipeline (``on_error``,
         ``spool_path``, ``max_queue_bytes``, ``when_full``, ...).
+    :param options: further keyword arguments named after libcustomerio client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(
