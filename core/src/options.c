@@ -43,6 +43,12 @@ typedef struct opt_row {
 #define TN_T_BOOL "bool"
 #define TN_T_ENUM "enum"
 
+/* Enum fields are written as int. */
+_Static_assert(sizeof(cio_region_t) == sizeof(int), "cio_region_t is not int-sized");
+_Static_assert(sizeof(cio_pipeline_sink_t) == sizeof(int), "cio_pipeline_sink_t is not int-sized");
+_Static_assert(sizeof(cio_when_full_t) == sizeof(int), "cio_when_full_t is not int-sized");
+_Static_assert(sizeof(cio_spool_sync_t) == sizeof(int), "cio_spool_sync_t is not int-sized");
+
 static const char *const regions[] = {"default", "us", "eu", NULL};
 static const char *const sinks[] = {"track_v2", "pipelines", NULL};
 static const char *const when_full[] = {"block", "fail", NULL};
