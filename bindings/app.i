@@ -1,7 +1,7 @@
 /*
  * bindings/app.i - the App API (customerio/app.h) for the SWIG bindings: transactional sends with
  * attachments, broadcast triggers, and the reads of customers, segments and transactional
- * templates. Included at the end of bindings/customerio.i, after that file's typemaps (strings,
+ * templates. Included by bindings/core.i, after the language's typemaps (python.i, ruby.i) (strings,
  * id lists, status -> exception), which apply here too.
  *
  * Mapping, the same in both languages:
@@ -16,7 +16,7 @@
  *   tracked_responses): two str-or-None, two ints (0 = not sent) and a cio_flag_t
  *   (CIO_FLAG_UNSET / CIO_FLAG_TRUE / CIO_FLAG_FALSE; Ruby also takes nil / true / false).
  * - int flag arguments (unique) are cio_flag_t values, as in C: the constants CIO_FLAG_*.
- * - const char *const *ids: the id list typemap of customerio.i.
+ * - const char *const *ids: the id list typemap of python.i / ruby.i.
  *
  * Python: every call here sends requests and so releases the GIL (swig -threads); the arguments
  * are converted, and the buffers they point to pinned, before it is released.

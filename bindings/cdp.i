@@ -1,6 +1,6 @@
 /*
  * bindings/cdp.i - the Pipelines API (customerio/cdp.h) for the SWIG bindings. Included at the
- * end of bindings/customerio.i, after that file's typemaps (strings, string lists, batch
+ * end of bindings/core.i, after the language's typemaps (strings, string lists, batch
  * results, status -> exception), which apply here too.
  *
  * Wrapped: cio_cdp_prepare (validate and complete one message without sending: returns the JSON

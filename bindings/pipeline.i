@@ -1,15 +1,15 @@
 /*
  * bindings/pipeline.i - the delivery pipeline (customerio/pipeline.h) for the SWIG bindings.
- * Included at the end of bindings/customerio.i, after that file's typemaps.
+ * Included by bindings/core.i, after the language's typemaps (python.i, ruby.i).
  *
  * The options struct holds borrowed strings and a C callback, so bindings create a pipeline
- * with cio_swig_pipeline_new() from plain arguments (zero = the default, as in
- * cio_pipeline_options_t) and get delivery reports as completions on a cio_queue_t (option
- * report_queue: token = seq, status, http_status, message, response = the operation JSON),
+ * with cio_pipeline_new_from_config() from a config set by name (customerio/options.h) and get
+ * delivery reports as completions on a cio_queue_t (its report_queue argument: token = seq,
+ * status, http_status, message, response = the operation JSON),
  * never as calls from a library thread into the interpreter (cio_report_fn is not wrapped).
- * sink is a cio_pipeline_sink_t value (0 = Track v2). Out-parameters are returned:
- * cio_pipeline_enqueue returns the operation's sequence number, cio_swig_pipeline_new the
- * pipeline. cio_pipeline_stats_json returns the counters as JSON text.
+ * The sink is an option by name (track_v2 or pipelines). Out-parameters are returned:
+ * cio_pipeline_enqueue returns the operation's sequence number, cio_pipeline_new_from_config
+ * the pipeline. cio_pipeline_stats_json returns the counters as JSON text.
  *
  * Python: enqueue, flush, close and creation release the GIL (enqueue may wait for room when
  * the queue is full); stats keeps it. Ruby: enqueue, flush and close release the GVL (through
@@ -18,36 +18,6 @@
  * the queue's descriptor (IO.select), never by a library thread calling into Ruby.
  */
 
-%{
-static cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t max_queue_bytes,
-                                          int when_full, long block_timeout_ms, long linger_ms,
-                                          size_t batch_bytes, int max_in_flight,
-                                          double max_requests_per_second,
-                                          long retry_deadline_ms, const char *spool_path,
-                                          int spool_sync, cio_queue_t *report_queue,
-                                          int report_successes, size_t max_batch_items,
-                                          size_t max_queue_items, int max_attempts,
-                                          cio_pipeline_t **out) {
-    cio_pipeline_options_t o = CIO_PIPELINE_OPTIONS_INIT;
-    o.sink = (cio_pipeline_sink_t)sink;
-    o.max_queue_bytes = max_queue_bytes;
-    o.when_full = (cio_when_full_t)when_full;
-    o.block_timeout_ms = block_timeout_ms;
-    o.linger_ms = linger_ms;
-    o.batch_bytes = batch_bytes;
-    o.max_in_flight = max_in_flight;
-    o.max_requests_per_second = max_requests_per_second;
-    o.retry_deadline_ms = retry_deadline_ms;
-    o.spool_path = spool_path;
-    o.spool_sync = (cio_spool_sync_t)spool_sync;
-    o.report_queue = report_queue;
-    o.report_successes = report_successes;
-    o.max_batch_items = max_batch_items;
-    o.max_queue_items = max_queue_items;
-    o.max_attempts = max_attempts;
-    return cio_pipeline_new(client, &o, out);
-}
-%}
 
 /* ======================================================================================== */
 #ifdef SWIGPYTHON
@@ -109,8 +79,8 @@ static VALUE cio_rb_queue_drain(cio_queue_t *queue) {
 %newobject cio_pipeline_stats_json;
 %typemap(newfree) char *cio_pipeline_stats_json "cio_free_string($1);";
 
-/* Created through cio_swig_pipeline_new; reports come through the report queue; the counters
- * through cio_pipeline_stats_json. */
+/* Created through cio_pipeline_new_from_config (options by name, bindings/core.i); reports come
+ * through the report queue; the counters through cio_pipeline_stats_json. */
 %ignore cio_pipeline_new;
 %ignore cio_pipeline_options;
 %ignore cio_delivery_report;
@@ -123,14 +93,6 @@ static VALUE cio_rb_queue_drain(cio_queue_t *queue) {
 
 %include "customerio/pipeline.h"
 
-cio_status_t cio_swig_pipeline_new(cio_client_t *client, int sink, size_t max_queue_bytes,
-                                   int when_full, long block_timeout_ms, long linger_ms,
-                                   size_t batch_bytes, int max_in_flight,
-                                   double max_requests_per_second, long retry_deadline_ms,
-                                   const char *spool_path, int spool_sync,
-                                   cio_queue_t *report_queue, int report_successes,
-                                   size_t max_batch_items, size_t max_queue_items,
-                                   int max_attempts, cio_pipeline_t **out);
 
 #ifdef SWIGRUBY
 VALUE cio_rb_queue_drain(cio_queue_t *queue);

@@ -4,7 +4,7 @@
 #
 #   cd bindings/ruby && gem build customerio-native.gemspec
 #
-# which first copies the C core's sources and the SWIG wrapper of bindings/customerio.i into
+# which first copies the C core's sources and the SWIG wrapper of bindings/ruby.i into
 # ext/customerio_native/vendor (tools/vendor_core.rb), so the .gem installs offline with only a
 # C compiler and libcurl, jansson and OpenSSL's libcrypto (Debian: build-essential ruby-dev
 # libcurl4-openssl-dev libjansson-dev libssl-dev).

@@ -67,6 +67,14 @@ VALID: Dict[str, Tuple[str, str, str]] = {
                                 "cio_webhook_events_free(events{n});"),
     "cio_webhook_dedup_t **": ("cio_webhook_dedup_t *dedup{n} = NULL;", "&dedup{n}",
                                "cio_webhook_dedup_free(dedup{n});"),
+    "cio_config_t *": ("cio_config_t *cfg{n} = NULL; cio_config_new(CIO_CONFIG_CLIENT, &cfg{n});",
+                       "cfg{n}", "cio_config_free(cfg{n});"),
+    "const cio_config_t *": (
+        "cio_config_t *cfg{n} = NULL; cio_config_new(CIO_CONFIG_CLIENT, &cfg{n});", "cfg{n}",
+        "cio_config_free(cfg{n});"),
+    "cio_config_t **": ("cio_config_t *cfg{n} = NULL;", "&cfg{n}", "cio_config_free(cfg{n});"),
+    "cio_client_options_t *": ("cio_client_options_t cout{n};", "&cout{n}", ""),
+    "cio_pipeline_options_t *": ("cio_pipeline_options_t pout{n};", "&pout{n}", ""),
     "cio_region_t *": ("cio_region_t region{n};", "&region{n}", ""),
     "cio_pipeline_stats_t *": ("cio_pipeline_stats_t stats{n};", "&stats{n}", ""),
     "uint64_t *": ("uint64_t u64_{n} = 0;", "&u64_{n}", ""),
@@ -163,6 +171,8 @@ OPTIONAL = {
     ("cio_v2_object_event", "data_json"), ("cio_v2_object_event", "options"),
     ("cio_v2_delivery_event", "data_json"), ("cio_v2_delivery_event", "options"),
     ("cio_request_new", "body"), ("cio_request_body", "len"), ("cio_request_send", "response_json"),
+    ("cio_config_set", "value"),  # NULL = back to the default
+    ("cio_pipeline_new_from_config", "report_queue"),  # NULL = no report queue
     ("cio_json_next", "key"), ("cio_json_scan", "root"), ("cio_trigger_broadcast", "request_json"),
 }
 # Parameters optional wherever they appear (app.h: "Pass NULL when the answer is not needed").

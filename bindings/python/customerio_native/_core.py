@@ -10,6 +10,7 @@ libcustomerio.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -19,7 +20,7 @@ import sys
 import threading
 import weakref
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
 
 from . import _native as _n
 from .errors import (
@@ -294,6 +295,65 @@ def translate(exc: "_n.Error", error: ErrorClass) -> _ErrorDetails:
 # ---------------------------------------------------------------------------------------------
 
 
+def option_text(value: Any) -> str:
+    """A keyword argument's value as the text cio_config_set() takes: a bool as "true" /
+    "false", a path as its str, anything else as str()."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def native_config(kind: int, options: Mapping[str, Any]) -> Any:
+    """A ``cio_config_t`` of ``kind`` (CIO_CONFIG_CLIENT / CIO_CONFIG_PIPELINE) with every option
+    set by name; None keeps libcustomerio's default. Names, types, ranges and defaults are the C
+    table's (customerio/options.h): an unknown name or a bad value raises ``_n.Error``
+    (CIO_E_INVALID_ARGUMENT naming the option). The caller frees it with cio_config_free."""
+    config = _n.cio_config_new(kind)
+    try:
+        for name, value in options.items():
+            if value is None:
+                continue
+            text = option_text(value)
+            if "\0" in text:  # as the string typemap says it, with the option's name
+                raise ValueError("{} contains an embedded NUL character".format(name))
+            _n.cio_config_set(config, name, text)
+    except BaseException:
+        _n.cio_config_free(config)
+        raise
+    return config
+
+
+@functools.lru_cache(maxsize=None)
+def native_options(kind: int) -> Tuple[Tuple[str, str, str], ...]:
+    """The (name, type, doc) rows of libcustomerio's options table of ``kind``."""
+    rows: List[Tuple[str, str, str]] = []
+    while True:
+        row = _n.cio_config_option(kind, len(rows))
+        if row is None:
+            return tuple(rows)
+        rows.append(row)
+
+
+def option_names(kind: int) -> "frozenset[str]":
+    return frozenset(name for name, _, _ in native_options(kind))
+
+
+def native_kwargs(owner: str, extra: Mapping[str, Any], **given: Any) -> Dict[str, Any]:
+    """The client options of a class: ``given`` (translated from the official keywords) and
+    ``extra``, the caller's further keyword arguments, passed through as they are when they
+    are libcustomerio client options by name (``timeout_ms=5000``, ``backoff_max_ms=...``;
+    the C table is the list, see customerio/options.h); any other name is a TypeError, as
+    Python says it for an unexpected keyword argument."""
+    names = option_names(_n.CIO_CONFIG_CLIENT)
+    for key in extra:
+        if key not in names:
+            raise TypeError("{}() got an unexpected keyword argument {!r}".format(owner, key))
+    given.update(extra)
+    return given
+
+
 class NativeClient:
     """Owns one ``cio_client_t``. Calls may come from any thread (the blocking ones release the
     GIL); :meth:`close` waits for the calls in progress before freeing the handle, as the C API
@@ -308,29 +368,13 @@ class NativeClient:
         self._dependents: "weakref.WeakSet[Any]" = weakref.WeakSet()
         _natives.add(self)
         try:
-            self._ptr = _n.cio_swig_client_new_v4(
-                options.get("site_id"),
-                options.get("api_key"),
-                options.get("app_api_key"),
-                options.get("region", 0),
-                options.get("track_url"),
-                options.get("app_url"),
-                int(options.get("connect_timeout_ms", 0)),
-                int(options.get("timeout_ms", 0)),
-                int(options.get("max_attempts", 0)),
-                int(options.get("backoff_base_ms", 0)),
-                0,
-                0,
-                options.get("user_agent") or USER_AGENT,
-                0,
-                options.get("ca_file"),
-                int(options.get("max_connections", 0)),
-                0,
-                options.get("cdp_api_key"),
-                options.get("cdp_url"),
-                1 if options.get("cdp_permissive") else 0,
-                None,
-            )
+            options = dict(options)
+            options["user_agent"] = options.get("user_agent") or USER_AGENT
+            config = native_config(_n.CIO_CONFIG_CLIENT, options)
+            try:
+                self._ptr = _n.cio_client_new_from_config(config)
+            finally:
+                _n.cio_config_free(config)
         except _n.Error as e:
             raise translate(e, error) from None
         logger.debug(

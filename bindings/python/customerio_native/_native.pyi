@@ -1,4 +1,4 @@
-"""Type stub of the SWIG-generated extension module (bindings/customerio.i).
+"""Type stub of the SWIG-generated extension module (bindings/python.i + core.i).
 
 The functions are the C API's, name for name. A ``cio_status_t`` other than CIO_OK raises
 :class:`Error`; out-parameters are returned. Strings are ``str`` or ``None`` (NULL).
@@ -8,6 +8,7 @@ from typing import Any, List, NewType, Optional, Sequence, Tuple
 
 Client = NewType("Client", object)  # cio_client_t *
 Queue = NewType("Queue", object)  # cio_queue_t *
+Config = NewType("Config", object)  # cio_config_t *
 EventOptions = Optional[Tuple[int, Optional[str]]]  # cio_event_options_t *: (timestamp, id)
 BatchItems = Tuple[int, List[Tuple[int, Optional[str], Optional[str], Optional[str]]]]
 # (token, status, http_status, attempts, message, response, batch, reason, field)
@@ -53,14 +54,15 @@ CIO_VERSION_STRING: str
 def cio_status_str(status: int) -> str: ...
 def cio_version() -> str: ...
 def cio_region_parse(name: Optional[str]) -> int: ...
-def cio_swig_client_new_v4(
-    site_id: Optional[str], api_key: Optional[str], app_api_key: Optional[str], region: int,
-    track_url: Optional[str], app_url: Optional[str], connect_timeout_ms: int, timeout_ms: int,
-    max_attempts: int, backoff_base_ms: int, backoff_max_ms: int, retry_after_max_ms: int,
-    user_agent: Optional[str], tls_insecure: int, ca_file: Optional[str], max_connections: int,
-    ignore_env: int, cdp_api_key: Optional[str], cdp_url: Optional[str], cdp_permissive: int,
-    cdp_batch_path: Optional[str],
-) -> Client: ...
+# Options by name (customerio/options.h; bindings/core.i).
+CIO_CONFIG_CLIENT: int
+CIO_CONFIG_PIPELINE: int
+def cio_config_new(kind: int) -> Config: ...
+def cio_config_set(config: Config, name: Optional[str], value: Optional[str]) -> None: ...
+def cio_config_free(config: Optional[Config]) -> None: ...
+# (name, type, doc) of the index-th row of kind's table, or None past its end
+def cio_config_option(kind: int, index: int) -> Optional[Tuple[str, str, str]]: ...
+def cio_client_new_from_config(config: Config) -> Client: ...
 def cio_client_free(client: Optional[Client]) -> None: ...
 def cio_client_region(client: Client) -> int: ...
 
@@ -183,13 +185,8 @@ CIO_WHEN_FULL_FAIL: int
 CIO_SPOOL_SYNC_NONE: int
 CIO_SPOOL_SYNC_BATCH: int
 CIO_SPOOL_SYNC_ALWAYS: int
-def cio_swig_pipeline_new(
-    client: Client, sink: int, max_queue_bytes: int, when_full: int, block_timeout_ms: int,
-    linger_ms: int, batch_bytes: int, max_in_flight: int, max_requests_per_second: float,
-    retry_deadline_ms: int, spool_path: Optional[str], spool_sync: int,
-    report_queue: Optional[Queue], report_successes: int, max_batch_items: int,
-    max_queue_items: int, max_attempts: int,
-) -> PipelineHandle: ...
+def cio_pipeline_new_from_config(client: Client, config: Config,
+                                 report_queue: Optional[Queue]) -> PipelineHandle: ...
 def cio_pipeline_enqueue(pipeline: PipelineHandle, operation_json: Optional[str]) -> int: ...
 def cio_pipeline_flush(pipeline: PipelineHandle, timeout_ms: int) -> None: ...
 def cio_pipeline_stats_json(pipeline: PipelineHandle) -> str: ...

@@ -21,6 +21,7 @@ from ._core import (
     NativeClient,
     base_url,
     client_options,
+    native_kwargs,
     region_code,
 )
 from .constants import IdentifierCIOID, IdentifierEMAIL, IdentifierID
@@ -174,6 +175,7 @@ class AsyncCustomerIO(AsyncEngineOwner):
         *,
         json_encoder: Any = None,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._engine: Optional[AsyncEngine] = None
         if retry_strategy is not None and not callable(getattr(retry_strategy, "execute", None)):
@@ -190,16 +192,19 @@ class AsyncCustomerIO(AsyncEngineOwner):
         timeout: Any = getattr(request_timeout, "timeout", request_timeout)
         native = NativeClient(
             AsyncCustomerIOError,
-            site_id=site_id,
-            api_key=api_key,
-            region=region_value,
-            track_url=track_url,
-            user_agent=user_agent,
-            # async-customerio's httpx pool allows 100 connections; 1,000 awaits in flight over
-            # HTTP/1.1 (a relay, the emulator) would otherwise queue behind the C default of 8.
-            max_connections=int(limit) if limit else ASYNC_MAX_CONNECTIONS,
-            **client_options(retries=0 if retry_strategy is not None else retries,
-                             timeout=timeout, ca_file=ca_file),
+            **native_kwargs(
+                "AsyncCustomerIO", options,
+                site_id=site_id,
+                api_key=api_key,
+                region=region_value,
+                track_url=track_url,
+                user_agent=user_agent,
+                # async-customerio's httpx pool allows 100 connections; 1,000 awaits in flight over
+                # HTTP/1.1 (a relay, the emulator) would otherwise queue behind the C default of 8.
+                max_connections=int(limit) if limit else ASYNC_MAX_CONNECTIONS,
+                **client_options(retries=0 if retry_strategy is not None else retries,
+                                 timeout=timeout, ca_file=ca_file),
+            ),
         )
         self._engine = AsyncEngine(native)
         self._v2: Optional[TrackAPIV2] = None

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _app as a
-from ._core import RESULT_JSON, AsyncEngine, NativeClient, client_options, region_code
+from ._core import RESULT_JSON, AsyncEngine, NativeClient, client_options, native_kwargs
+from ._core import region_code
 from .aio import (
     DEFAULT_REQUEST_TIMEOUT,
     AsyncEngineOwner,
@@ -220,6 +221,7 @@ class AsyncAPIClient(AsyncEngineOwner):
         retry_strategy: Optional[RetryStrategy] = None,
         *,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._engine: Optional[AsyncEngine] = None
         if retry_strategy is not None and not callable(getattr(retry_strategy, "execute", None)):
@@ -234,13 +236,16 @@ class AsyncAPIClient(AsyncEngineOwner):
         timeout: Any = getattr(request_timeout, "timeout", request_timeout)
         native = NativeClient(
             AsyncCustomerIOError,
-            app_api_key=key,
-            region=region_value,
-            app_url=app_url,
-            user_agent=user_agent,
-            max_connections=int(limit) if limit else 0,
-            **client_options(retries=0 if retry_strategy is not None else retries,
-                             timeout=timeout, ca_file=ca_file),
+            **native_kwargs(
+                "AsyncAPIClient", options,
+                app_api_key=key,
+                region=region_value,
+                app_url=app_url,
+                user_agent=user_agent,
+                max_connections=int(limit) if limit else 0,
+                **client_options(retries=0 if retry_strategy is not None else retries,
+                                 timeout=timeout, ca_file=ca_file),
+            ),
         )
         self._engine = AsyncEngine(native)
         self.customers = AsyncCustomers(self._submit)

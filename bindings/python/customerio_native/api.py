@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _app as a
-from ._core import NativeClient, client_options, json_response, region_code
+from ._core import NativeClient, client_options, json_response, native_kwargs, region_code
 from .errors import CustomerIOException
 from .regions import Region, Regions
 from .send import (
@@ -187,6 +187,9 @@ class APIClient:
     :param backoff_factor: seconds; the base of the exponential backoff between retries.
     :param use_connection_pooling: accepted for compatibility (connections are always kept
         alive in one pool per client).
+    :param options: further keyword arguments named after libcustomerio client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(
@@ -200,6 +203,7 @@ class APIClient:
         use_connection_pooling: bool = True,
         *,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._native: Optional[NativeClient] = None
         region_value = region_code(region, CustomerIOException)
@@ -213,11 +217,14 @@ class APIClient:
         self.use_connection_pooling = use_connection_pooling
         self._native = NativeClient(
             CustomerIOException,
-            app_api_key=key,
-            region=region_value,
-            app_url=app_url,
-            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
-                             ca_file=ca_file),
+            **native_kwargs(
+                "APIClient", options,
+                app_api_key=key,
+                region=region_value,
+                app_url=app_url,
+                **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
+                                 ca_file=ca_file),
+            ),
         )
         self.customers = Customers(self._run)
         self.segments = Segments(self._run)

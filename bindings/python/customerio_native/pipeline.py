@@ -33,7 +33,8 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Type, Union
 
 from . import _native as _n
-from ._core import NativeClient, base_url, client_options, id_text, make_encoder, region_code
+from ._core import NativeClient, base_url, client_options, id_text, make_encoder, native_config
+from ._core import native_kwargs, option_names, region_code
 from ._core import dumps, sanitize
 from ._core import timestamp_int, translate
 from .errors import CustomerIOException
@@ -44,10 +45,6 @@ __all__ = ["DeliveryReport", "Pipeline", "PipelineError", "QueueFullError"]
 logger = logging.getLogger("customerio_native")
 
 Id = Union[str, int]
-
-_WHEN_FULL = {"block": 0, "fail": 1}
-_SPOOL_SYNC = {"none": 0, "batch": 1, "always": 2}
-_SINKS = {"track_v2": 0, "pipelines": 1}
 
 
 class PipelineError(CustomerIOException):
@@ -106,14 +103,6 @@ def _timeout_ms(seconds: Optional[float]) -> int:
     return max(0, int(round(float(seconds) * 1000)))
 
 
-def _choice(name: str, value: str, table: Mapping[str, int]) -> int:
-    try:
-        return table[value]
-    except (KeyError, TypeError):
-        raise PipelineError("{} must be one of {}, not {!r}".format(
-            name, ", ".join(sorted(table)), value)) from None
-
-
 _quote = json.encoder.encode_basestring_ascii  # a str as JSON text (C-accelerated)
 
 
@@ -163,6 +152,9 @@ class Pipeline:
 
     Every call returns the operation's sequence number (the ``seq`` of its report). A pipeline
     is flushed and closed by :meth:`close`, by ``with``, and at interpreter exit.
+    :param options: further keyword arguments named after libcustomerio pipeline or client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(
@@ -197,6 +189,7 @@ class Pipeline:
         max_queue_items: Optional[int] = None,
         max_attempts: Optional[int] = None,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._ptr: Any = None
         self._queue: Any = None
@@ -216,51 +209,75 @@ class Pipeline:
         self.exit_timeout = exit_timeout
         self.spool_path = os.fspath(spool_path) if spool_path is not None else None
 
-        when = _choice("when_full", when_full, _WHEN_FULL)
-        sync = _choice("spool_sync", spool_sync, _SPOOL_SYNC)
-        sink_code = _choice("sink", sink, _SINKS)
-        rps = 0.0
+        # Passed to libcustomerio by name (its options table checks names, types and ranges):
+        # only the official-style units are translated here (seconds -> ms; a rate of 0 or less
+        # means "no limit", which C spells as a negative rate).
+        rps: Optional[float] = None
         if max_requests_per_second is not None:
             rps = float(max_requests_per_second) if max_requests_per_second > 0 else -1.0
+        pipe_options: Dict[str, Any] = {
+            "sink": sink, "max_queue_bytes": max_queue_bytes, "when_full": when_full,
+            "block_timeout_ms": _ms(block_timeout), "linger_ms": _ms(linger),
+            "batch_bytes": batch_bytes, "max_in_flight": max_in_flight,
+            "max_requests_per_second": rps, "retry_deadline_ms": _ms(retry_deadline),
+            "spool_path": self.spool_path, "spool_sync": spool_sync,
+            "report_successes": bool(report_successes), "max_batch_items": max_batch_items,
+            "max_queue_items": max_queue_items, "max_attempts": max_attempts,
+        }
+        # Further keywords named after libcustomerio options pass through: the pipeline's to
+        # the pipeline, the client's to the client this pipeline makes.
+        pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
+        pipe_options.update((k, v) for k, v in options.items() if k in pipe_names)
+        client_extra = {k: v for k, v in options.items() if k not in pipe_names}
+        try:
+            config = native_config(_n.CIO_CONFIG_PIPELINE, pipe_options)
+        except _n.Error as e:
+            raise translate(e, PipelineError) from None
 
-        native = (site_id if isinstance(site_id, NativeClient)
-                  else getattr(site_id, "_native", None))
-        if isinstance(native, NativeClient):
-            self._native = native
-            self.json_encoder = json_encoder or getattr(site_id, "json_encoder", None)
-        else:
-            region_value = region_code(region, PipelineError)
-            self._native = NativeClient(
-                PipelineError,
-                site_id=site_id,
-                api_key=api_key,
-                region=region_value,
-                track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
-                                   PipelineError),
-                **client_options(retries=retries, timeout=timeout,
-                                 backoff_factor=backoff_factor, ca_file=ca_file),
-            )
-            self._own_native = True
-            self.json_encoder = json_encoder
-
+        try:
+            native = (site_id if isinstance(site_id, NativeClient)
+                      else getattr(site_id, "_native", None))
+            if isinstance(native, NativeClient):
+                if native_kwargs("Pipeline", client_extra):
+                    raise TypeError("Pipeline() got client options ({}) with a client".format(
+                        ", ".join(sorted(client_extra))))
+                self._native = native
+                self.json_encoder = json_encoder or getattr(site_id, "json_encoder", None)
+            else:
+                region_value = region_code(region, PipelineError)
+                self._native = NativeClient(
+                    PipelineError,
+                    **native_kwargs(
+                        "Pipeline", client_extra,
+                        site_id=site_id,
+                        api_key=api_key,
+                        region=region_value,
+                        track_url=base_url(host, port, url_prefix, region.track_host, "/api/v1",
+                                           PipelineError),
+                        **client_options(retries=retries, timeout=timeout,
+                                         backoff_factor=backoff_factor, ca_file=ca_file),
+                    ),
+                )
+                self._own_native = True
+                self.json_encoder = json_encoder
+        except BaseException:
+            _n.cio_config_free(config)
+            raise
         self._encode = make_encoder(self.json_encoder)
         # For attributes: NaN raises here, and only then is the slower sanitize() pass made.
         self._encode_strict = make_encoder(self.json_encoder, allow_nan=False)
         client_ptr = self._native.hold(self)
         try:
             self._queue = _n.cio_queue_new()
-            self._ptr = _n.cio_swig_pipeline_new(
-                client_ptr, sink_code, int(max_queue_bytes or 0), when,
-                _ms(block_timeout), _ms(linger), int(batch_bytes or 0), int(max_in_flight or 0),
-                rps, _ms(retry_deadline), self.spool_path, sync, self._queue,
-                1 if report_successes else 0, int(max_batch_items or 0), int(max_queue_items or 0),
-                int(max_attempts or 0))
+            self._ptr = _n.cio_pipeline_new_from_config(client_ptr, config, self._queue)
         except _n.Error as e:
             self._abandon()
             raise translate(e, PipelineError) from None
         except BaseException:
             self._abandon()
             raise
+        finally:
+            _n.cio_config_free(config)
         self._pid = os.getpid()
         self._wake = os.pipe()
         self._thread = threading.Thread(target=self._report_loop, name="customerio-reports",

@@ -12,7 +12,8 @@ import json
 from typing import Any, Dict, Mapping, Optional, Sequence, Type, Union
 
 from . import _mapping as m
-from ._core import NativeClient, base_url, batch_response, client_options, region_code
+from ._core import NativeClient, base_url, batch_response, client_options, native_kwargs
+from ._core import region_code
 from .errors import CustomerIOException, InvalidValueError
 from .regions import Region, Regions
 from .response import Response
@@ -49,6 +50,9 @@ class CustomerIO:
         reported to ``on_error``) and return at once; the other methods stay synchronous.
     :param pipeline_options: keyword arguments for that pipeline (``on_error``,
         ``spool_path``, ``max_queue_bytes``, ``when_full``, ...).
+    :param options: further keyword arguments named after libcustomerio client options
+        (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
+        name; a bad value raises naming the option.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class CustomerIO:
         background: bool = False,
         pipeline_options: Optional[Mapping[str, Any]] = None,
         ca_file: Optional[str] = None,
+        **options: Any,
     ) -> None:
         self._native: Optional[NativeClient] = None
         self._pipeline: Any = None
@@ -87,12 +92,15 @@ class CustomerIO:
         self.base_url = (track_url or "https://" + region.track_host) + "/api/v1"
         self._native = NativeClient(
             CustomerIOException,
-            site_id=site_id,
-            api_key=api_key,
-            region=region_value,
-            track_url=track_url,
-            **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
-                             ca_file=ca_file),
+            **native_kwargs(
+                "CustomerIO", options,
+                site_id=site_id,
+                api_key=api_key,
+                region=region_value,
+                track_url=track_url,
+                **client_options(retries=retries, timeout=timeout, backoff_factor=backoff_factor,
+                                 ca_file=ca_file),
+            ),
         )
         self._v2: Optional[SyncTrackAPIV2] = None
         self._pipeline_options = dict(pipeline_options or {})

@@ -8,7 +8,7 @@ require "fileutils"
 #   vendor/core/*.c, **/*.h             the core's sources, as core/CMakeLists.txt lists them (the
 #                                       headers in their folders under core/src: util/buf.h)
 #   vendor/include/customerio/*.h       the public headers
-#   vendor/customerio_wrap.c            swig -ruby on bindings/customerio.i
+#   vendor/customerio_wrap.c            swig -ruby on bindings/ruby.i (+ core.i)
 #
 # Run by the gemspec (so a plain `gem build` works from a checkout) and by `rake vendor`.
 # Files are only rewritten when their content changed, so rebuilds stay incremental.
@@ -26,7 +26,7 @@ module CustomerioNativeBuild
   # True when running from a checkout (the core next to the binding), false inside a .gem.
   def checkout?
     File.file?(File.join(REPO, "core", "CMakeLists.txt")) &&
-      File.file?(File.join(REPO, "bindings", "customerio.i"))
+      File.file?(File.join(REPO, "bindings", "ruby.i"))
   end
 
   # The core's source files, as core/CMakeLists.txt lists them in CIO_CORE_SOURCES: the gem
@@ -63,7 +63,7 @@ module CustomerioNativeBuild
     log&.puts("vendored #{wanted.size} core files and the SWIG wrapper into #{VENDOR}")
   end
 
-  # The SWIG wrapper's text: swig -ruby on the shared interface file.
+  # The SWIG wrapper's text: swig -ruby on the Ruby interface file (which includes core.i).
   def swig_wrapper
     require "open3"
     require "tmpdir"
@@ -75,7 +75,7 @@ module CustomerioNativeBuild
       cmd = ["swig", "-ruby", "-initname", "customerio_native_ext", *defines,
              "-I#{File.join(REPO, 'bindings')}", "-I#{File.join(REPO, 'core', 'include')}",
              "-o", out,
-             File.join(REPO, "bindings", "customerio.i")]
+             File.join(REPO, "bindings", "ruby.i")]
       output, status = Open3.capture2e(*cmd)
       raise "#{cmd.join(' ')} failed:\n#{output}" unless status.success?
 

@@ -49,7 +49,9 @@ CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
 /*
  * Client options. Every field's zero value means "the default", so a struct initialised with
  * CIO_CLIENT_OPTIONS_INIT (or zeroed, with version set) is a valid configuration. Strings are
- * copied by cio_client_new(); the caller keeps ownership of what it passed.
+ * copied by cio_client_new(); the caller keeps ownership of what it passed. The same options by
+ * name, as owned text: cio_config_t (options.h); a new field needs its row in the table of
+ * core/src/options.c (tests/c/test_options.c fails without one).
  */
 typedef struct cio_client_options {
     unsigned int version; /* CIO_CLIENT_OPTIONS_VERSION */

@@ -30,5 +30,6 @@
 #include "webhook.h"
 #include "json.h"
 #include "request.h"
+#include "options.h"
 
 #endif

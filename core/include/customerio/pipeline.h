@@ -103,7 +103,9 @@ typedef void (*cio_report_fn)(const cio_delivery_report_t *report, void *user);
  * still accepted (read up to report_successes). */
 #define CIO_PIPELINE_OPTIONS_VERSION 2
 
-/* Every field's zero value means the default. */
+/* Every field's zero value means the default. The same options by name, as owned text:
+ * cio_config_t (options.h); a new field needs its row in the table of core/src/options.c
+ * (tests/c/test_options.c fails without one). */
 typedef struct cio_pipeline_options {
     unsigned int version;           /* CIO_PIPELINE_OPTIONS_VERSION */
     cio_pipeline_sink_t sink;       /* default Track v2 */

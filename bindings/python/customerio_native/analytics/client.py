@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
 
 from .. import _native as _n
-from .._core import NativeClient, client_options, make_encoder
+from .._core import NativeClient, client_options, make_encoder, native_kwargs, option_names
 from ..errors import _ErrorDetails
 from ..pipeline import DeliveryReport, Pipeline, _reopen_in_child
 from .errors import (
@@ -295,6 +295,7 @@ class Client(object):
         ca_file: Optional[str] = None,
         max_requests_per_second: Optional[float] = None,
         strict_mode: bool = True,
+        **options: Any,
     ) -> None:
         if write_key is None:
             write_key = os.environ.get("CUSTOMERIO_CDP_API_KEY") or None
@@ -331,7 +332,11 @@ class Client(object):
 
         if not send:
             return
-        native_options = dict(
+        # Further keywords named after libcustomerio options pass through: the pipeline's to
+        # the pipeline, the client's to the client.
+        pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
+        native_options = native_kwargs(
+            "Client", {k: v for k, v in options.items() if k not in pipe_names},
             cdp_api_key=self.write_key,
             cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
             cdp_permissive=not strict_mode,
@@ -339,6 +344,7 @@ class Client(object):
                              ca_file=ca_file),
         )
         pipeline_options = None if sync_mode else dict(
+            {k: v for k, v in options.items() if k in pipe_names},
             max_queue_items=max(1, int(max_queue_size)),
             when_full="fail",
             max_batch_items=max(1, int(upload_size)) if upload_size else None,

@@ -1,7 +1,7 @@
 /*
  * cio_rb_nogvl.h - the blocking libcustomerio calls, each through a twin that runs it without
  * Ruby's GVL (rb_thread_call_without_gvl), so that other Ruby threads run while one waits on the
- * network. Included by the SWIG wrapper (bindings/customerio.i, SWIGRUBY section) after
+ * network. Included by the SWIG wrapper (bindings/ruby.i) after
  * <customerio/customerio.h> and <ruby.h>.
  *
  * CIO_RB_NOGVLn(fn, T1, ..., Tn) defines cio_rb_nogvl_<fn>(T1, ..., Tn): it packs the arguments
@@ -11,7 +11,7 @@
  * wrappers, generated further down in the same file, call the twin instead of fn.
  *
  * Rules the twins rely on (kept by the typemaps): every argument is plain C data that Ruby will
- * not free, move or change while the call runs (see customerio.i), and nothing here touches the
+ * not free, move or change while the call runs (see ruby.i), and nothing here touches the
  * Ruby API without the GVL. The unblocking function is NULL: a C call cannot be cancelled
  * half-way, so an interrupt (Thread#raise, Ctrl-C) is handled when it returns, after at most
  * the client's timeout times its attempts.

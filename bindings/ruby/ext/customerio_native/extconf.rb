@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Builds customerio_native/customerio_native_ext.so: the SWIG wrapper of bindings/customerio.i
+# Builds customerio_native/customerio_native_ext.so: the SWIG wrapper of bindings/ruby.i
 # (vendor/customerio_wrap.c) compiled with the C core's sources (vendor/core), linked against
 # libcurl, jansson and OpenSSL's libcrypto found with pkg-config. The core's symbols stay
 # private to the extension (-fvisibility=hidden; only Init_customerio_native_ext is exported).

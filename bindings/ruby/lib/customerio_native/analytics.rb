@@ -189,7 +189,9 @@ module CustomerioNative
     #   (Customer.io's permissive mode).
     # Unknown options raise ArgumentError.
     def initialize(options = nil, **kwargs)
-      opts = CustomerioNative::Client.symbolized_options(options, kwargs, OPTIONS)
+      opts = CustomerioNative::Client.symbolized_options(
+        options, kwargs, OPTIONS + Native::CLIENT_OPTION_NAMES + Native::PIPELINE_OPTION_NAMES
+      )
       @on_error = opts[:on_error]
       @test = opts[:test] ? true : false
       @stub = opts[:stub] ? true : false
@@ -206,13 +208,16 @@ module CustomerioNative
       retries = opts.fetch(:retries, RETRIES)
       retries = retries.nil? ? RETRIES : [Integer(retries), 0].max
       begin
+        backoff = opts.fetch(:backoff) { Analytics.backoff_of(opts) }
         @native = Native::Handle.new(
-          param_error: ValidationError, cdp_api_key: key, cdp_url: url, region: region,
-          cdp_batch_path: opts[:path]&.to_s, cdp_permissive: !opts.fetch(:strict_mode, true),
-          user_agent: opts[:user_agent], ca_file: opts[:ca_file],
-          **Native.timing_options(timeout: opts[:timeout], connect_timeout: opts[:connect_timeout],
-                                  retries: @sync ? retries : nil,
-                                  backoff: opts.fetch(:backoff) { Analytics.backoff_of(opts) })
+          param_error: ValidationError,
+          **{ cdp_api_key: key, cdp_url: url, region: region, cdp_batch_path: opts[:path]&.to_s,
+              cdp_permissive: !opts.fetch(:strict_mode, true), user_agent: opts[:user_agent],
+              ca_file: opts[:ca_file],
+              **Native.timing_options(timeout: opts[:timeout],
+                                      connect_timeout: opts[:connect_timeout],
+                                      retries: @sync ? retries : nil, backoff: backoff) }
+            .merge(CustomerioNative::Client.native_passthrough(opts, OPTIONS))
         )
         unless @sync
           @pipeline = MessagePipeline.new(
@@ -222,7 +227,8 @@ module CustomerioNative
             max_batch_items: opts[:batch_size] && [Integer(opts[:batch_size]), 1].max,
             linger: opts[:linger], max_in_flight: opts[:max_in_flight],
             max_attempts: retries + 1, exit_timeout: opts.fetch(:exit_timeout, 10),
-            spool_path: opts[:spool_path]
+            spool_path: opts[:spool_path],
+            **opts.slice(*(Native::PIPELINE_OPTION_NAMES - OPTIONS)) # by C name, as given
           )
         end
       rescue InvalidRequest => e

@@ -51,12 +51,13 @@ module CustomerioNative
 
       code, url = Native.region_options(region, opts[:url], true)
       @native = Native::Handle.new(
-        param_error: Client::ParamError, app_api_key: app_key, region: code, app_url: url,
-        user_agent: opts[:user_agent], ca_file: opts[:ca_file],
-        max_connections: opts[:max_connections].to_i, app_errors: true,
-        **Native.timing_options(timeout: opts.fetch(:timeout, 10),
-                                connect_timeout: opts[:connect_timeout],
-                                retries: opts[:retries], backoff: opts[:backoff])
+        param_error: Client::ParamError, app_errors: true,
+        **{ app_api_key: app_key, region: code, app_url: url, user_agent: opts[:user_agent],
+            ca_file: opts[:ca_file], max_connections: opts[:max_connections].to_i,
+            **Native.timing_options(timeout: opts.fetch(:timeout, 10),
+                                    connect_timeout: opts[:connect_timeout],
+                                    retries: opts[:retries], backoff: opts[:backoff]) }
+          .merge(Client.native_passthrough(opts))
       )
       @customers = @segments = @transactional = nil
     end

@@ -108,7 +108,13 @@ module CustomerioNative
 
     # @api private: the options as a Hash with Symbol keys: the connection options and extra.
     def self.options(options, kwargs, extra = [])
-      symbolized_options(options, kwargs, CONNECTION_OPTIONS + extra)
+      symbolized_options(options, kwargs, CONNECTION_OPTIONS + extra + Native::CLIENT_OPTION_NAMES)
+    end
+
+    # @api private: the options named after libcustomerio client options (timeout_ms:,
+    # backoff_max_ms:, ...) that the gem does not translate itself: passed through by name.
+    def self.native_passthrough(opts, translated = CONNECTION_OPTIONS)
+      opts.slice(*(Native::CLIENT_OPTION_NAMES - translated))
     end
 
     # @api private: an options Hash (String or Symbol keys; may be nil) and keywords (String keys
@@ -138,12 +144,14 @@ module CustomerioNative
 
       code, url = Native.region_options(region, opts[:url], false)
       Native::Handle.new(
-        param_error: param_error, site_id: site_id, api_key: api_key, region: code,
-        track_url: url, user_agent: opts[:user_agent], ca_file: opts[:ca_file],
-        max_connections: opts[:max_connections].to_i,
-        **Native.timing_options(timeout: opts.fetch(:timeout, 10),
-                                connect_timeout: opts[:connect_timeout],
-                                retries: opts[:retries], backoff: opts[:backoff])
+        param_error: param_error,
+        **{ site_id: site_id, api_key: api_key, region: code, track_url: url,
+            user_agent: opts[:user_agent], ca_file: opts[:ca_file],
+            max_connections: opts[:max_connections].to_i,
+            **Native.timing_options(timeout: opts.fetch(:timeout, 10),
+                                    connect_timeout: opts[:connect_timeout],
+                                    retries: opts[:retries], backoff: opts[:backoff]) }
+          .merge(native_passthrough(opts))
       )
     end
 

@@ -8,7 +8,7 @@ require "customerio_native/regions"
 require "customerio_native/response"
 
 module CustomerioNative
-  # The C library, as SWIG wraps it (bindings/customerio.i): module functions named as in the
+  # The C library, as SWIG wraps it (bindings/ruby.i): module functions named as in the
   # C API (cio_track, cio_v2_send_batch, ...), and Native::Error for a failed call. This file
   # adds the client handle and the mapping of C statuses to the gem's error classes. Nothing
   # here validates, retries or builds requests: libcustomerio does.
@@ -57,6 +57,56 @@ module CustomerioNative
       nil
     end
 
+    # A cio_config_t of kind (CIO_CONFIG_CLIENT / CIO_CONFIG_PIPELINE) with every option set by
+    # name (nil keeps libcustomerio's default). Names, types, ranges and defaults are the C
+    # table's (customerio/options.h): an unknown name or a bad value raises ArgumentError naming
+    # the option. The caller frees it with cio_config_free.
+    def self.config(kind, options)
+      cfg = cio_config_new(kind)
+      begin
+        options.each do |name, value|
+          next if value.nil?
+
+          text = option_text(value)
+          # As the string typemap says it, with the option's name.
+          raise ArgumentError, "#{name} contains a NUL byte" if text.include?("\0")
+
+          cio_config_set(cfg, name.to_s, text)
+        end
+      rescue Native::Error => e
+        cio_config_free(cfg)
+        raise ArgumentError, e.message, cause: nil
+      rescue Exception # rubocop:disable Lint/RescueException -- free, then re-raise anything
+        cio_config_free(cfg)
+        raise
+      end
+      cfg
+    end
+
+    # A keyword argument's value as the text cio_config_set takes.
+    def self.option_text(value)
+      case value
+      when true then "true"
+      when false then "false"
+      else value.to_s
+      end
+    end
+
+    # The [name, type, doc] rows of libcustomerio's options table of kind.
+    def self.options_table(kind)
+      rows = []
+      while (row = cio_config_option(kind, rows.size))
+        rows << row
+      end
+      rows
+    end
+
+    # libcustomerio's option names (Symbols): a keyword of one of the gem's classes named after
+    # one passes through by name, so a new C option needs no change here.
+    CLIENT_OPTION_NAMES = options_table(CIO_CONFIG_CLIENT).map { |name, _, _| name.to_sym }.freeze
+    PIPELINE_OPTION_NAMES =
+      options_table(CIO_CONFIG_PIPELINE).map { |name, _, _| name.to_sym }.freeze
+
     # Region or base URLs as the C options: [region code, base URL or nil].
     def self.region_options(region, url, api)
       region ||= Regions::US
@@ -98,27 +148,22 @@ module CustomerioNative
         end
       end
 
-      # options: site_id, api_key, app_api_key, region (C code), track_url, app_url,
-      # connect_timeout_ms, timeout_ms, max_attempts, backoff_base_ms, user_agent, ca_file,
-      # max_connections, cdp_api_key, cdp_url, cdp_permissive (true: Pipelines requests go
-      # without X-Strict-Mode), cdp_batch_path (nil or 0 = libcustomerio's default; NULL
-      # credentials are read from CUSTOMERIO_* in the environment).
+      # options: libcustomerio's client options by name (customerio/options.h: site_id,
+      # api_key, region, track_url, timeout_ms, ...), passed through as they are; nil or 0 =
+      # libcustomerio's default (nil credentials are read from CUSTOMERIO_* in the environment).
       def initialize(param_error:, app_errors: false, **options)
         @param_error = param_error
         @app_errors = app_errors
         @lock = Mutex.new # guards @dependents
         @dependents = []
         ptr = begin
-          Native.cio_swig_client_new_v4(
-            str(options[:site_id]), str(options[:api_key]), str(options[:app_api_key]),
-            options.fetch(:region, 0), str(options[:track_url]), str(options[:app_url]),
-            options.fetch(:connect_timeout_ms, 0), options.fetch(:timeout_ms, 0),
-            options.fetch(:max_attempts, 0), options.fetch(:backoff_base_ms, 0), 0, 0,
-            str(options[:user_agent]) || USER_AGENT, 0, str(options[:ca_file]),
-            options.fetch(:max_connections, 0), 0, str(options[:cdp_api_key]),
-            str(options[:cdp_url]), options[:cdp_permissive] ? 1 : 0,
-            str(options[:cdp_batch_path])
-          )
+          cfg = Native.config(CIO_CONFIG_CLIENT,
+                              { user_agent: USER_AGENT, **options.compact }.compact)
+          begin
+            Native.cio_client_new_from_config(cfg)
+          ensure
+            Native.cio_config_free(cfg)
+          end
         rescue Native::Error => e
           raise Native.error_for(e, param_error), cause: nil
         end

@@ -76,14 +76,10 @@ module CustomerioNative
                  max_requests_per_second retry_deadline spool_path spool_sync on_error on_report
                  report_successes exit_timeout max_batch_items max_queue_items max_attempts
                  sink].freeze
-    SINKS = { track_v2: Native::CIO_SINK_TRACK_V2, pipelines: Native::CIO_SINK_PIPELINES }.freeze
-    WHEN_FULL = { block: Native::CIO_WHEN_FULL_BLOCK, fail: Native::CIO_WHEN_FULL_FAIL }.freeze
-    SPOOL_SYNC = { none: Native::CIO_SPOOL_SYNC_NONE, batch: Native::CIO_SPOOL_SYNC_BATCH,
-                   always: Native::CIO_SPOOL_SYNC_ALWAYS }.freeze
     # flush waits in slices of this many milliseconds without the GVL, so that Thread#raise and
     # Ctrl-C are handled between them.
     WAIT_SLICE_MS = 200
-    private_constant :OPTIONS, :SINKS, :WHEN_FULL, :SPOOL_SYNC, :WAIT_SLICE_MS
+    private_constant :OPTIONS, :WAIT_SLICE_MS
 
     # Opens a pipeline, yields it and closes it (flushing) when the block ends; without a
     # block, the same as new.
@@ -126,34 +122,41 @@ module CustomerioNative
     #   spool, if any.
     def initialize(site_id = nil, api_key = nil, options = nil, param_error: PipelineError,
                    **kwargs)
-      opts = Client.options(options, kwargs, OPTIONS)
-      pipe_opts = opts.slice(*OPTIONS)
-      conn_opts = opts.except(*OPTIONS)
+      opts = Client.options(options, kwargs, OPTIONS + Native::PIPELINE_OPTION_NAMES)
+      pipe_opts = opts.slice(*OPTIONS, *Native::PIPELINE_OPTION_NAMES)
+      conn_opts = opts.except(*OPTIONS, *Native::PIPELINE_OPTION_NAMES)
       @param_error = param_error
       @on_error = pipe_opts[:on_error]
       @on_report = pipe_opts[:on_report]
       @exit_timeout = pipe_opts.fetch(:exit_timeout, 10)
       @spool_path = pipe_opts[:spool_path]&.to_s
-      c_options = native_options(pipe_opts)
-      @may_wait = c_options[:when_full] == Native::CIO_WHEN_FULL_BLOCK
-      @sync_always = !@spool_path.nil? && c_options[:spool_sync] == Native::CIO_SPOOL_SYNC_ALWAYS
+      # libcustomerio checks the names and values (ArgumentError naming the option).
+      config = Native.config(Native::CIO_CONFIG_PIPELINE, native_options(pipe_opts))
+      # Once C accepted them: whether enqueue may wait for room or for the disk.
+      @may_wait = pipe_opts.fetch(:when_full, :block).to_s.casecmp?("block")
+      @sync_always = !@spool_path.nil? &&
+                     pipe_opts.fetch(:spool_sync, :none).to_s.casecmp?("always")
+      begin
+        if site_id.is_a?(Client) || site_id.is_a?(Native::Handle)
+          unless api_key.nil? && conn_opts.empty?
+            raise ArgumentError,
+                  "with a Client, the credentials and connection options are its own"
+          end
 
-      if site_id.is_a?(Client) || site_id.is_a?(Native::Handle)
-        unless api_key.nil? && conn_opts.empty?
-          raise ArgumentError, "with a Client, the credentials and connection options are its own"
+          @native = site_id.is_a?(Client) ? site_id.native_handle : site_id
+          @own_native = false
+        else
+          @native = Client.native_handle(site_id, api_key, conn_opts, param_error)
+          @own_native = true
         end
 
-        @native = site_id.is_a?(Client) ? site_id.native_handle : site_id
-        @own_native = false
-      else
-        @native = Client.native_handle(site_id, api_key, conn_opts, param_error)
-        @own_native = true
+        @guard = nil # set by #start
+        @drain_lock = Monitor.new
+        @stopping = false
+        start(config)
+      ensure
+        Native.cio_config_free(config)
       end
-
-      @guard = nil # set by #start
-      @drain_lock = Monitor.new
-      @stopping = false
-      start(c_options)
       Pipeline.register(self)
     end
 
@@ -265,39 +268,29 @@ module CustomerioNative
 
     # ---- start and stop ----------------------------------------------------------------------
 
-    # The arguments of cio_swig_pipeline_new after the client, the queue and report_successes.
+    # The pipeline's C options by name (customerio/options.h), from the Ruby ones: only units
+    # are translated here (seconds -> ms; a rate of 0 or less means "no limit", which C spells
+    # as a negative rate); nil keeps libcustomerio's default.
     def native_options(opts)
       rps = opts[:max_requests_per_second]
       rps = Float(rps) unless rps.nil?
       {
-        max_queue_bytes: Integer(opts[:max_queue_bytes] || 0),
-        when_full: choice(:when_full, opts.fetch(:when_full, :block), WHEN_FULL),
-        block_timeout_ms: ms(opts[:block_timeout]),
-        linger_ms: ms(opts[:linger]),
-        batch_bytes: Integer(opts[:batch_bytes] || 0),
-        max_in_flight: Integer(opts[:max_in_flight] || 0),
-        max_requests_per_second: rps.nil? ? 0.0 : (rps.positive? ? rps : -1.0),
-        retry_deadline_ms: ms(opts[:retry_deadline]),
-        spool_sync: choice(:spool_sync, opts.fetch(:spool_sync, :none), SPOOL_SYNC),
-        report_successes: opts[:report_successes] ? 1 : 0,
-        sink: choice(:sink, opts.fetch(:sink, :track_v2), SINKS),
-        max_batch_items: Integer(opts[:max_batch_items] || 0),
-        max_queue_items: Integer(opts[:max_queue_items] || 0),
-        max_attempts: Integer(opts[:max_attempts] || 0)
-      }
+        sink: opts[:sink], max_queue_bytes: opts[:max_queue_bytes], when_full: opts[:when_full],
+        block_timeout_ms: ms(opts[:block_timeout]), linger_ms: ms(opts[:linger]),
+        batch_bytes: opts[:batch_bytes], max_in_flight: opts[:max_in_flight],
+        max_requests_per_second: rps.nil? || rps.positive? ? rps : -1.0,
+        retry_deadline_ms: ms(opts[:retry_deadline]), spool_path: @spool_path,
+        spool_sync: opts[:spool_sync], report_successes: opts[:report_successes] ? true : false,
+        max_batch_items: opts[:max_batch_items], max_queue_items: opts[:max_queue_items],
+        max_attempts: opts[:max_attempts]
+      }.merge(opts.slice(*(Native::PIPELINE_OPTION_NAMES - OPTIONS))) # by C name, as given
     end
 
-    def start(o)
+    def start(config)
       client_ptr = @native.hold(self)
       begin
         @queue = Native.cio_queue_new
-        ptr = Native.cio_swig_pipeline_new(
-          client_ptr, o[:sink], o[:max_queue_bytes], o[:when_full],
-          o[:block_timeout_ms], o[:linger_ms], o[:batch_bytes], o[:max_in_flight],
-          o[:max_requests_per_second], o[:retry_deadline_ms], @spool_path, o[:spool_sync],
-          @queue, o[:report_successes], o[:max_batch_items], o[:max_queue_items],
-          o[:max_attempts]
-        )
+        ptr = Native.cio_pipeline_new_from_config(client_ptr, config, @queue)
         @guard = Native::Guard.new(ptr, ->(msg) { closed_error(msg) })
         @queue_io = IO.for_fd(Native.cio_queue_fd(@queue), autoclose: false)
         @wake_r, @wake_w = IO.pipe
@@ -486,13 +479,6 @@ module CustomerioNative
     # 1 ms (0 would mean the default to libcustomerio).
     def ms(seconds)
       seconds.nil? ? 0 : [(Float(seconds) * 1000).round, 1].max
-    end
-
-    def choice(name, value, table)
-      table.fetch(value.is_a?(String) ? value.to_sym : value) do
-        raise ArgumentError, "#{name} must be one of #{table.keys.map(&:inspect).join(', ')}, " \
-                             "not #{value.inspect}"
-      end
     end
 
     # ---- the building blocks' ends (Client::Helpers, TrackV2::Helpers) -----------------------
