@@ -1,9 +1,11 @@
 /*
- * Track API v2 helpers: one function per type and action. Each checks its own arguments (so the
- * error names them), writes the operation's JSON, and hands it to cio__v2_send_operation(), which
- * validates it like any caller-written operation.
+ * Track API v2 helpers: one builder per type and action (cio_v2_*_request). Each checks its own
+ * arguments (so the error names them), writes the operation's JSON and hands it to
+ * cio__v2_operation_request(), which validates it like any caller-written operation and makes the
+ * request value. The classic calls (cio_v2_person_identify(client, ...)) are the builder followed
+ * by the classic executor, one line each (V2_RUN).
  */
-#include "internal.h"
+#include "request_internal.h"
 
 #include <string.h>
 
@@ -35,13 +37,22 @@ static void begin(op_builder_t *b, const char *call, const char *type, const cha
     b->ok = cio__buf_printf(&b->text, "{\"type\":\"%s\",\"action\":\"%s\"", type, action);
 }
 
-static cio_status_t finish(op_builder_t *b, cio_client_t *client) {
+static cio_status_t finish(op_builder_t *b, cio_request_t **out) {
     put(b, "}");
-    cio_status_t st = b->ok ? cio__v2_send_operation(client, b->call, b->text.data)
+    cio_status_t st = b->ok ? cio__v2_operation_request(b->call, b->text.data, out)
                             : cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
     cio__buf_free(&b->text);
     return st;
 }
+
+/* The classic call: the builder, then the classic executor. The builder runs first so that its
+ * argument errors come before the credential check, as they always did. */
+#define V2_RUN(client, call, builder, ...)                                                         \
+    do {                                                                                           \
+        cio_request_t *req_ = NULL;                                                                \
+        cio_status_t st_ = builder(__VA_ARGS__, &req_);                                            \
+        return cio__request_run(client, cio__v2_credentials(client, st_, call), req_, NULL);       \
+    } while (0)
 
 static cio_status_t check_person(const char *call, const char *field, cio_id_type_t type,
                                  const char *value) {
@@ -78,10 +89,12 @@ static cio_status_t check_event_args(const char *call, const char *name_field, c
 
 /* ---- people ---- */
 
-static cio_status_t person_simple(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_simple(cio_request_t **out, const char *call, const char *action,
                                   cio_id_type_t type, const char *value,
                                   const char *attributes_json) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "id_value", type, value);
     if (st == CIO_OK)
         st = cio__check_json_object(call, "attributes", attributes_json);
     if (st != CIO_OK)
@@ -90,35 +103,37 @@ static cio_status_t person_simple(cio_client_t *client, const char *call, const 
     begin(&b, call, "person", action);
     put_person(&b, "identifiers", type, value);
     put_json(&b, "attributes", attributes_json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
-                                    const char *id_value, const char *attributes_json) {
-    return person_simple(client, "v2_person_identify", "identify", id_type, id_value,
+cio_status_t cio_v2_person_identify_request(cio_id_type_t id_type, const char *id_value,
+                                            const char *attributes_json, cio_request_t **out) {
+    return person_simple(out, "v2_person_identify", "identify", id_type, id_value,
                          attributes_json != NULL ? attributes_json : "{}");
 }
 
-cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
-                                  const char *id_value) {
-    return person_simple(client, "v2_person_delete", "delete", id_type, id_value, NULL);
+cio_status_t cio_v2_person_delete_request(cio_id_type_t id_type, const char *id_value,
+                                          cio_request_t **out) {
+    return person_simple(out, "v2_person_delete", "delete", id_type, id_value, NULL);
 }
 
-cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
-                                    const char *id_value) {
-    return person_simple(client, "v2_person_suppress", "suppress", id_type, id_value, NULL);
+cio_status_t cio_v2_person_suppress_request(cio_id_type_t id_type, const char *id_value,
+                                            cio_request_t **out) {
+    return person_simple(out, "v2_person_suppress", "suppress", id_type, id_value, NULL);
 }
 
-cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
-                                      const char *id_value) {
-    return person_simple(client, "v2_person_unsuppress", "unsuppress", id_type, id_value, NULL);
+cio_status_t cio_v2_person_unsuppress_request(cio_id_type_t id_type, const char *id_value,
+                                              cio_request_t **out) {
+    return person_simple(out, "v2_person_unsuppress", "unsuppress", id_type, id_value, NULL);
 }
 
-static cio_status_t person_event(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_event(cio_request_t **out, const char *call, const char *action,
                                  const char *name_field, cio_id_type_t type, const char *value,
                                  const char *name, const char *data_json,
                                  const cio_event_options_t *o) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "id_value", type, value);
     if (st == CIO_OK)
         st = check_event_args(call, name_field, name, data_json, o);
     if (st != CIO_OK)
@@ -127,35 +142,38 @@ static cio_status_t person_event(cio_client_t *client, const char *call, const c
     begin(&b, call, "person", action);
     put_person(&b, "identifiers", type, value);
     put_event_fields(&b, name, data_json, o);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                 const char *name, const char *data_json,
-                                 const cio_event_options_t *options) {
-    return person_event(client, "v2_person_event", "event", "name", id_type, id_value, name,
-                        data_json, options);
-}
-
-cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                  const char *screen_name, const char *data_json,
-                                  const cio_event_options_t *options) {
-    return person_event(client, "v2_person_screen", "screen", "screen_name", id_type, id_value,
-                        screen_name, data_json, options);
-}
-
-cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                const char *url, const char *data_json,
-                                const cio_event_options_t *options) {
-    return person_event(client, "v2_person_page", "page", "url", id_type, id_value, url, data_json,
+cio_status_t cio_v2_person_event_request(cio_id_type_t id_type, const char *id_value,
+                                         const char *name, const char *data_json,
+                                         const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_event", "event", "name", id_type, id_value, name, data_json,
                         options);
 }
 
-cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
-                                      const char *id_value, const char *token, const char *platform,
-                                      int64_t last_used, const char *attributes_json) {
+cio_status_t cio_v2_person_screen_request(cio_id_type_t id_type, const char *id_value,
+                                          const char *screen_name, const char *data_json,
+                                          const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_screen", "screen", "screen_name", id_type, id_value,
+                        screen_name, data_json, options);
+}
+
+cio_status_t cio_v2_person_page_request(cio_id_type_t id_type, const char *id_value,
+                                        const char *url, const char *data_json,
+                                        const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_page", "page", "url", id_type, id_value, url, data_json,
+                        options);
+}
+
+cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char *id_value,
+                                              const char *token, const char *platform,
+                                              int64_t last_used, const char *attributes_json,
+                                              cio_request_t **out) {
     const char *call = "v2_person_add_device";
-    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "id_value", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_device(call, "token", token, platform, last_used, attributes_json);
     if (st != CIO_OK)
@@ -170,13 +188,15 @@ cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_typ
         b.ok = b.ok && cio__buf_printf(&b.text, ",\"last_used\":%lld", (long long)last_used);
     put_json(&b, "attributes", attributes_json);
     put(&b, "}");
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
-                                         const char *id_value, const char *token) {
+cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type, const char *id_value,
+                                                 const char *token, cio_request_t **out) {
     const char *call = "v2_person_delete_device";
-    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "id_value", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_id(call, "token", token);
     if (st != CIO_OK)
@@ -187,13 +207,15 @@ cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_
     put(&b, ",\"device\":{\"token\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
     put(&b, "}");
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-static cio_status_t person_relationships(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_relationships(cio_request_t **out, const char *call, const char *action,
                                          cio_id_type_t type, const char *value,
                                          const char *relationships_json) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "id_value", type, value);
     if (st == CIO_OK)
         st = cio__check_json_array(call, "relationships", relationships_json);
     if (st != CIO_OK)
@@ -202,27 +224,30 @@ static cio_status_t person_relationships(cio_client_t *client, const char *call,
     begin(&b, call, "person", action);
     put_person(&b, "identifiers", type, value);
     put_json(&b, "cio_relationships", relationships_json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
-                                             const char *id_value, const char *relationships_json) {
-    return person_relationships(client, "v2_person_add_relationships", "add_relationships", id_type,
+cio_status_t cio_v2_person_add_relationships_request(cio_id_type_t id_type, const char *id_value,
+                                                     const char *relationships_json,
+                                                     cio_request_t **out) {
+    return person_relationships(out, "v2_person_add_relationships", "add_relationships", id_type,
                                 id_value, relationships_json);
 }
 
-cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
-                                                const char *id_value,
-                                                const char *relationships_json) {
-    return person_relationships(client, "v2_person_delete_relationships", "delete_relationships",
+cio_status_t cio_v2_person_delete_relationships_request(cio_id_type_t id_type, const char *id_value,
+                                                        const char *relationships_json,
+                                                        cio_request_t **out) {
+    return person_relationships(out, "v2_person_delete_relationships", "delete_relationships",
                                 id_type, id_value, relationships_json);
 }
 
-cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
-                                 const char *primary_value, cio_id_type_t secondary_type,
-                                 const char *secondary_value) {
+cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type, const char *primary_value,
+                                         cio_id_type_t secondary_type, const char *secondary_value,
+                                         cio_request_t **out) {
     const char *call = "v2_person_merge";
-    cio_status_t st = check_person(call, "primary", primary_type, primary_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "primary", primary_type, primary_value);
     if (st == CIO_OK)
         st = check_person(call, "secondary", secondary_type, secondary_value);
     if (st != CIO_OK)
@@ -231,7 +256,7 @@ cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_typ
     begin(&b, call, "person", "merge");
     put_person(&b, "primary", primary_type, primary_value);
     put_person(&b, "secondary", secondary_type, secondary_value);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
 /* ---- objects ---- */
@@ -248,10 +273,12 @@ static void put_object(op_builder_t *b, const char *type_id, const char *object_
     put(b, "}");
 }
 
-static cio_status_t object_simple(cio_client_t *client, const char *call, const char *action,
+static cio_status_t object_simple(cio_request_t **out, const char *call, const char *action,
                                   const char *type_id, const char *object_id, const char *json_key,
                                   const char *json, bool array) {
-    cio_status_t st = check_object(call, type_id, object_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_object(call, type_id, object_id);
     if (st == CIO_OK)
         st = array ? cio__check_json_array(call, "relationships", json)
                    : cio__check_json_object(call, "attributes", json);
@@ -261,40 +288,44 @@ static cio_status_t object_simple(cio_client_t *client, const char *call, const 
     begin(&b, call, "object", action);
     put_object(&b, type_id, object_id);
     put_json(&b, json_key, json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
-                                    const char *object_id, const char *attributes_json) {
-    return object_simple(client, "v2_object_identify", "identify", object_type_id, object_id,
+cio_status_t cio_v2_object_identify_request(const char *object_type_id, const char *object_id,
+                                            const char *attributes_json, cio_request_t **out) {
+    return object_simple(out, "v2_object_identify", "identify", object_type_id, object_id,
                          "attributes", attributes_json != NULL ? attributes_json : "{}", false);
 }
 
-cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
-                                  const char *object_id) {
-    return object_simple(client, "v2_object_delete", "delete", object_type_id, object_id, NULL,
-                         NULL, false);
+cio_status_t cio_v2_object_delete_request(const char *object_type_id, const char *object_id,
+                                          cio_request_t **out) {
+    return object_simple(out, "v2_object_delete", "delete", object_type_id, object_id, NULL, NULL,
+                         false);
 }
 
-cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
-                                             const char *object_id,
-                                             const char *relationships_json) {
-    return object_simple(client, "v2_object_add_relationships", "add_relationships", object_type_id,
+cio_status_t cio_v2_object_add_relationships_request(const char *object_type_id,
+                                                     const char *object_id,
+                                                     const char *relationships_json,
+                                                     cio_request_t **out) {
+    return object_simple(out, "v2_object_add_relationships", "add_relationships", object_type_id,
                          object_id, "cio_relationships", relationships_json, true);
 }
 
-cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
-                                                const char *object_id,
-                                                const char *relationships_json) {
-    return object_simple(client, "v2_object_delete_relationships", "delete_relationships",
+cio_status_t cio_v2_object_delete_relationships_request(const char *object_type_id,
+                                                        const char *object_id,
+                                                        const char *relationships_json,
+                                                        cio_request_t **out) {
+    return object_simple(out, "v2_object_delete_relationships", "delete_relationships",
                          object_type_id, object_id, "cio_relationships", relationships_json, true);
 }
 
-cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
-                                 const char *object_id, const char *name, const char *data_json,
-                                 const cio_event_options_t *options) {
+cio_status_t cio_v2_object_event_request(const char *object_type_id, const char *object_id,
+                                         const char *name, const char *data_json,
+                                         const cio_event_options_t *options, cio_request_t **out) {
     const char *call = "v2_object_event";
-    cio_status_t st = check_object(call, object_type_id, object_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_object(call, object_type_id, object_id);
     if (st == CIO_OK)
         st = check_event_args(call, "name", name, data_json, options);
     if (st != CIO_OK)
@@ -303,16 +334,19 @@ cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_i
     begin(&b, call, "object", "event");
     put_object(&b, object_type_id, object_id);
     put_event_fields(&b, name, data_json, options);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
 /* ---- deliveries ---- */
 
-cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
-                                   const char *metric, const char *data_json,
-                                   const cio_event_options_t *options) {
+cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *metric,
+                                           const char *data_json,
+                                           const cio_event_options_t *options,
+                                           cio_request_t **out) {
     const char *call = "v2_delivery_event";
-    cio_status_t st = cio__check_id(call, "delivery_id", delivery_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = cio__check_id(call, "delivery_id", delivery_id);
     if (st == CIO_OK)
         st = check_event_args(call, "metric", metric, data_json, options);
     if (st != CIO_OK)
@@ -323,5 +357,121 @@ cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id
     b.ok = b.ok && cio__buf_append_json_string(&b.text, delivery_id);
     put(&b, "}");
     put_event_fields(&b, metric, data_json, options);
-    return finish(&b, client);
+    return finish(&b, out);
+}
+
+/* ---- the classic calls: builder + classic executor ---- */
+
+cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value, const char *attributes_json) {
+    V2_RUN(client, "v2_person_identify", cio_v2_person_identify_request, id_type, id_value,
+           attributes_json);
+}
+
+cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
+                                  const char *id_value) {
+    V2_RUN(client, "v2_person_delete", cio_v2_person_delete_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value) {
+    V2_RUN(client, "v2_person_suppress", cio_v2_person_suppress_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value) {
+    V2_RUN(client, "v2_person_unsuppress", cio_v2_person_unsuppress_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                 const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_event", cio_v2_person_event_request, id_type, id_value, name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                  const char *screen_name, const char *data_json,
+                                  const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_screen", cio_v2_person_screen_request, id_type, id_value, screen_name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                const char *url, const char *data_json,
+                                const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_page", cio_v2_person_page_request, id_type, id_value, url, data_json,
+           options);
+}
+
+cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value, const char *token, const char *platform,
+                                      int64_t last_used, const char *attributes_json) {
+    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_request, id_type, id_value,
+           token, platform, last_used, attributes_json);
+}
+
+cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
+                                         const char *id_value, const char *token) {
+    V2_RUN(client, "v2_person_delete_device", cio_v2_person_delete_device_request, id_type,
+           id_value, token);
+}
+
+cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *relationships_json) {
+    V2_RUN(client, "v2_person_add_relationships", cio_v2_person_add_relationships_request, id_type,
+           id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                                const char *id_value,
+                                                const char *relationships_json) {
+    V2_RUN(client, "v2_person_delete_relationships", cio_v2_person_delete_relationships_request,
+           id_type, id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
+                                 const char *primary_value, cio_id_type_t secondary_type,
+                                 const char *secondary_value) {
+    V2_RUN(client, "v2_person_merge", cio_v2_person_merge_request, primary_type, primary_value,
+           secondary_type, secondary_value);
+}
+
+cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
+                                    const char *object_id, const char *attributes_json) {
+    V2_RUN(client, "v2_object_identify", cio_v2_object_identify_request, object_type_id, object_id,
+           attributes_json);
+}
+
+cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
+                                  const char *object_id) {
+    V2_RUN(client, "v2_object_delete", cio_v2_object_delete_request, object_type_id, object_id);
+}
+
+cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
+                                             const char *object_id,
+                                             const char *relationships_json) {
+    V2_RUN(client, "v2_object_add_relationships", cio_v2_object_add_relationships_request,
+           object_type_id, object_id, relationships_json);
+}
+
+cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
+                                                const char *object_id,
+                                                const char *relationships_json) {
+    V2_RUN(client, "v2_object_delete_relationships", cio_v2_object_delete_relationships_request,
+           object_type_id, object_id, relationships_json);
+}
+
+cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
+                                 const char *object_id, const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    V2_RUN(client, "v2_object_event", cio_v2_object_event_request, object_type_id, object_id, name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
+                                   const char *metric, const char *data_json,
+                                   const cio_event_options_t *options) {
+    V2_RUN(client, "v2_delivery_event", cio_v2_delivery_event_request, delivery_id, metric,
+           data_json, options);
 }
