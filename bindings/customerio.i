@@ -865,6 +865,7 @@ static VALUE cio_rb_last_response(void) {
 
 %include "customerio/common.h"
 %include "customerio/errors.h"
+%include "request.i"
 %include "customerio/client.h"
 %include "customerio/track.h"
 %include "customerio/track_v2.h"

@@ -261,15 +261,21 @@ cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type, const char 
 
 /* ---- objects ---- */
 
+/* type_id NULL: object_id is the object's cio_object_id. */
 static cio_status_t check_object(const char *call, const char *type_id, const char *object_id) {
-    cio_status_t st = cio__check_id(call, "object_type_id", type_id);
+    cio_status_t st = type_id != NULL ? cio__check_id(call, "object_type_id", type_id) : CIO_OK;
     return st != CIO_OK ? st : cio__check_id(call, "object_id", object_id);
 }
 
 static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
-    put(b, ",\"identifiers\":{\"object_type_id\":");
-    b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
-    put_string(b, "object_id", object_id);
+    if (type_id == NULL) {
+        put(b, ",\"identifiers\":{\"cio_object_id\":");
+    } else {
+        put(b, ",\"identifiers\":{\"object_type_id\":");
+        b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
+        put(b, ",\"object_id\":");
+    }
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, object_id);
     put(b, "}");
 }
 

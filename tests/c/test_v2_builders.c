@@ -315,3 +315,15 @@ Test(v2_builders, test_enqueue_request_refuses_what_does_not_fit) {
     cr_assert_eq(cio_pipeline_close(cdp, 1000), CIO_OK);
     expect_nothing_sent();
 }
+
+Test(v2_builders, test_object_by_cio_object_id) {
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_object_identify_request(NULL, "obj_1", "{\"name\":\"Acme\"}", &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"object\",\"action\":\"identify\",\"identifiers\":{"
+                   "\"cio_object_id\":\"obj_1\"},\"attributes\":{\"name\":\"Acme\"}}");
+    expect_ok(cio_v2_object_delete(fx.client, NULL, "obj_1"));
+    json_decref(expect_one_request("POST", ENTITY,
+                                   "{\"type\":\"object\",\"action\":\"delete\",\"identifiers\":{"
+                                   "\"cio_object_id\":\"obj_1\"}}"));
+}

@@ -146,7 +146,8 @@ CIO_EXTERN cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type
 CIO_EXTERN cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
                                                  const char *id_value);
 
-/* Objects, identified by object_type_id and object_id. relationships_json: a non-empty array of
+/* Objects, identified by object_type_id and object_id, or, with object_type_id NULL, by their
+ * cio_object_id given as object_id. relationships_json: a non-empty array of
  * {"identifiers":{"id"|"email"|"cio_id": ...}, "relationship_attributes"?: {...}}. */
 CIO_EXTERN cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
                                                const char *object_id, const char *attributes_json);
