@@ -295,13 +295,18 @@ cio_status_t cio__v2_prepare_item(const char *call, const char *label, const cha
     }
     if (!ok)
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    if (out->len > CIO_TRACK_V2_MAX_OPERATION_BYTES) {
+    cio_status_t st = cio__v2_check_size(call, label, out->len);
+    if (st != CIO_OK)
         why->reason = "too_large"; /* the API's word for it */
-        return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
-                         "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
-                         call, label, out->len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
-    }
-    return CIO_OK;
+    return st;
+}
+
+cio_status_t cio__v2_check_size(const char *call, const char *label, size_t len) {
+    if (len <= CIO_TRACK_V2_MAX_OPERATION_BYTES)
+        return CIO_OK;
+    return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
+                     "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
+                     call, label, len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
 }
 
 cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
@@ -319,10 +324,14 @@ cio_status_t cio__v2_operation_request(const char *call, const char *text, cio_r
         cio__buf_free(&body);
         return st;
     }
+    return cio__v2_entity_make(call, &body, out);
+}
+
+cio_status_t cio__v2_entity_make(const char *call, cio_buf_t *body, cio_request_t **out) {
     char entity[] = "/api/v2/entity"; /* borrowed: the request keeps a copy */
     cio_buf_t path = {entity, sizeof(entity) - 1, sizeof(entity), true};
     return cio__request_make(out, call, CIO_API_TRACK, CIO_REQUEST_V2_OPERATION, "POST", &path,
-                             &body, false);
+                             body, false);
 }
 
 cio_status_t cio__v2_credentials(cio_client_t *client, cio_status_t st, const char *call) {

@@ -13,34 +13,77 @@ typedef struct op_builder {
     const char *call;
     cio_buf_t text;
     bool ok;
+    bool no_id;        /* the event id could not be made */
+    bool check_all;    /* validate the whole operation again (see finish) */
+    char storage[512]; /* most operations fit: no allocation for the text (a hot path) */
 } op_builder_t;
 
+/* Plain appends, no printf: a builder runs once per event queued from the bindings. */
 static void put(op_builder_t *b, const char *raw) {
     b->ok = b->ok && cio__buf_appends(&b->text, raw);
 }
 
+/* ,"<key>": */
+static void put_key(op_builder_t *b, const char *key) {
+    b->ok = b->ok && cio__buf_append(&b->text, ",\"", 2) && cio__buf_appends(&b->text, key) &&
+            cio__buf_append(&b->text, "\":", 2);
+}
+
 static void put_string(op_builder_t *b, const char *key, const char *value) {
-    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) &&
-            cio__buf_append_json_string(&b->text, value);
+    put_key(b, key);
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
 }
 
 /* key: raw JSON (already validated); skipped when NULL. */
 static void put_json(op_builder_t *b, const char *key, const char *json) {
-    if (json != NULL)
-        b->ok =
-            b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) && cio__buf_appends(&b->text, json);
+    if (json != NULL) {
+        put_key(b, key);
+        put(b, json);
+    }
 }
 
-static void begin(op_builder_t *b, const char *call, const char *type, const char *action) {
+/* event_id: the operation is an event without a caller's id: it starts with a fresh ULID "id",
+ * where cio__v2_prepare_operation() would have put it. */
+static void begin(op_builder_t *b, const char *call, const char *type, const char *action,
+                  bool event_id) {
     b->call = call;
-    b->text = (cio_buf_t){0};
-    b->ok = cio__buf_printf(&b->text, "{\"type\":\"%s\",\"action\":\"%s\"", type, action);
+    b->text = CIO_BUF_ON(b->storage, sizeof(b->storage));
+    b->ok = true;
+    b->no_id = false;
+    b->check_all = false;
+    put(b, "{");
+    if (event_id) {
+        char ulid[CIO_ULID_BUFSIZE];
+        b->no_id = cio_ulid(ulid) != CIO_OK;
+        put(b, "\"id\":\"");
+        put(b, ulid);
+        put(b, "\",");
+    }
+    put(b, "\"type\":\"");
+    put(b, type);
+    put(b, "\",\"action\":\"");
+    put(b, action);
+    put(b, "\"");
 }
 
+/*
+ * The request from the operation written. Its parts were checked one by one (ids, names, JSON
+ * objects, options) with the checks the operation's validator applies to them, and written here,
+ * so the operation is not scanned and validated again (that doubled the cost of a built event);
+ * only its size is left to check. Relationship arrays are checked here only as arrays: an
+ * operation carrying one (check_all) goes through the whole validator, which looks at each item.
+ */
 static cio_status_t finish(op_builder_t *b, cio_request_t **out) {
     put(b, "}");
-    cio_status_t st = b->ok ? cio__v2_operation_request(b->call, b->text.data, out)
-                            : cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
+    cio_status_t st = CIO_OK;
+    if (!b->ok)
+        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
+    else if (b->no_id)
+        st = cio__fail(CIO_E_INTERNAL, "%s: cannot make an event id", b->call);
+    else if (b->check_all)
+        st = cio__v2_operation_request(b->call, b->text.data, out);
+    else if ((st = cio__v2_check_size(b->call, "operation", b->text.len)) == CIO_OK)
+        return cio__v2_entity_make(b->call, &b->text, out); /* takes the text over */
     cio__buf_free(&b->text);
     return st;
 }
@@ -64,8 +107,12 @@ static cio_status_t check_person(const char *call, const char *field, cio_id_typ
 
 /* ,"<key>":{"<id type>":"<value>"} */
 static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
-    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":{\"%s\":", key, cio__id_type_name(type)) &&
-            cio__buf_append_json_string(&b->text, value) && cio__buf_appends(&b->text, "}");
+    put_key(b, key);
+    put(b, "{\"");
+    put(b, cio__id_type_name(type));
+    put(b, "\":");
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
+    put(b, "}");
 }
 
 static void put_event_fields(op_builder_t *b, const char *name, const char *data_json,
@@ -100,7 +147,7 @@ static cio_status_t person_simple(cio_request_t **out, const char *call, const c
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, false);
     put_person(&b, "identifiers", type, value);
     put_json(&b, "attributes", attributes_json);
     return finish(&b, out);
@@ -139,7 +186,7 @@ static cio_status_t person_event(cio_request_t **out, const char *call, const ch
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, o == NULL || o->id == NULL);
     put_person(&b, "identifiers", type, value);
     put_event_fields(&b, name, data_json, o);
     return finish(&b, out);
@@ -179,7 +226,7 @@ cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char 
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "add_device");
+    begin(&b, call, "person", "add_device", false);
     put_person(&b, "identifiers", id_type, id_value);
     put(&b, ",\"device\":{\"token\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
@@ -202,7 +249,7 @@ cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type, const ch
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "delete_device");
+    begin(&b, call, "person", "delete_device", false);
     put_person(&b, "identifiers", id_type, id_value);
     put(&b, ",\"device\":{\"token\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
@@ -221,7 +268,8 @@ static cio_status_t person_relationships(cio_request_t **out, const char *call, 
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, false);
+    b.check_all = true;
     put_person(&b, "identifiers", type, value);
     put_json(&b, "cio_relationships", relationships_json);
     return finish(&b, out);
@@ -253,7 +301,7 @@ cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type, const char 
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "merge");
+    begin(&b, call, "person", "merge", false);
     put_person(&b, "primary", primary_type, primary_value);
     put_person(&b, "secondary", secondary_type, secondary_value);
     return finish(&b, out);
@@ -291,7 +339,8 @@ static cio_status_t object_simple(cio_request_t **out, const char *call, const c
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "object", action);
+    begin(&b, call, "object", action, false);
+    b.check_all = array;
     put_object(&b, type_id, object_id);
     put_json(&b, json_key, json);
     return finish(&b, out);
@@ -337,7 +386,7 @@ cio_status_t cio_v2_object_event_request(const char *object_type_id, const char 
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "object", "event");
+    begin(&b, call, "object", "event", options == NULL || options->id == NULL);
     put_object(&b, object_type_id, object_id);
     put_event_fields(&b, name, data_json, options);
     return finish(&b, out);
@@ -358,7 +407,7 @@ cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "delivery", "event");
+    begin(&b, call, "delivery", "event", options == NULL || options->id == NULL);
     put(&b, ",\"identifiers\":{\"id\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, delivery_id);
     put(&b, "}");

@@ -250,6 +250,8 @@ class Pipeline:
 
         when = _choice("when_full", when_full, _WHEN_FULL)
         sync = _choice("spool_sync", spool_sync, _SPOOL_SYNC)
+        self._try_first = sync != _SPOOL_SYNC["always"]  # _submit (req-v2)
+        self._may_wait = when == _WHEN_FULL["block"]
         sink_code = _choice("sink", sink, _SINKS)
         rps = 0.0
         if max_requests_per_second is not None:
@@ -352,7 +354,14 @@ class Pipeline:
         and queues the request: this layer holds no wire format."""
         ptr = self._enter()
         try:
-            return _n.cio_pipeline_enqueue_request(ptr, build(*args))
+            request = build(*args)
+            if self._try_first:  # never waits, so keeps the GIL: cheaper than releasing it
+                try:
+                    return _n.cio_pipeline_try_enqueue_request(ptr, request)
+                except _n.Error as e:
+                    if e.args[0] != _n.CIO_E_QUEUE_FULL or not self._may_wait:
+                        raise
+            return _n.cio_pipeline_enqueue_request(ptr, request)  # waits without the GIL
         except _n.Error as e:
             raise _pipeline_error(e) from None
         finally:
