@@ -327,3 +327,23 @@ Test(v2_builders, test_object_by_cio_object_id) {
                                    "{\"type\":\"object\",\"action\":\"delete\",\"identifiers\":{"
                                    "\"cio_object_id\":\"obj_1\"}}"));
 }
+
+Test(v2_builders, test_too_large_is_refused_like_the_call) {
+    size_t n = 40000;
+    char *data = malloc(n + 16);
+    memcpy(data, "{\"blob\":\"", 9);
+    memset(data + 9, 'x', n);
+    memcpy(data + 9 + n, "\"}", 3);
+    cio_request_t *req = NULL;
+    expect_error(cio_v2_person_event_request(CIO_ID_TYPE_ID, "1", "big", data, NULL, &req),
+                 CIO_E_PAYLOAD_TOO_LARGE, "v2_person_event: operation is ",
+                 "over the Track API limit of 32768 bytes per operation");
+    cr_assert_null(req);
+    char built[512];
+    snprintf(built, sizeof built, "%s", cio_last_error()->message);
+    expect_error(cio_v2_person_event(fx.client, CIO_ID_TYPE_ID, "1", "big", data, NULL),
+                 CIO_E_PAYLOAD_TOO_LARGE, NULL, NULL);
+    cr_assert_str_eq(cio_last_error()->message, built);
+    free(data);
+    expect_nothing_sent();
+}
