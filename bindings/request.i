@@ -94,6 +94,19 @@ static VALUE cio_rb_request_wrap(cio_request_t *request) {
 %typemap(in) const cio_request_t *request {
     $1 = (cio_request_t *)rb_check_typeddata($input, &cio_rb_request_type);
 }
+/* A server's JSON answer (cio_request_send, and the App API's calls in app.i, which comes
+ * later): a String, or nil when the call was made asynchronous. */
+%typemap(in, numinputs=0) char **response_json (char *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) char **response_json {
+    if (*$1 != NULL) {
+        VALUE body = rb_utf8_str_new_cstr(*$1);
+        cio_free(*$1);
+        *$1 = NULL;
+        $result = SWIG_Ruby_AppendOutput($result, body);
+    } else {
+        $result = SWIG_Ruby_AppendOutput($result, Qnil);
+    }
+}
 #endif /* SWIGRUBY */
 
 /* ======================================================================================== */
