@@ -97,12 +97,37 @@ static cio_status_t finish(op_builder_t *b, cio_request_t **out) {
         return cio__request_run(client, cio__v2_credentials(client, st_, call), req_, NULL);       \
     } while (0)
 
-static cio_status_t check_person(const char *call, const char *field, cio_id_type_t type,
+/*
+ * An id the operation carries as what.key (identifiers.email, primary.id, ...), named and judged
+ * in the operation validator's words, so a built operation and the same operation written by hand
+ * are refused alike: a non-empty string of at most 150 bytes without control characters (and
+ * valid UTF-8, which the JSON writer needs).
+ */
+static cio_status_t check_id_as(const char *call, const char *what, const char *key,
+                                const char *value) {
+    const char *fault = NULL;
+    if (value == NULL)
+        fault = "must be a string";
+    else if (value[0] == '\0')
+        fault = "is empty";
+    else if (!cio__utf8_valid(value, strlen(value)))
+        fault = "is not valid UTF-8";
+    else if (strlen(value) > CIO_MAX_ID_BYTES)
+        fault = "is longer than 150 bytes";
+    else if (cio__has_control_char(value))
+        fault = "contains a control character";
+    return fault == NULL
+               ? CIO_OK
+               : cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s.%s %s", call, what, key, fault);
+}
+
+static cio_status_t check_person(const char *call, const char *what, cio_id_type_t type,
                                  const char *value) {
-    if (cio__id_type_name(type) == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s type is not id, email or cio_id", call,
-                         field);
-    return cio__check_id(call, field, value);
+    const char *key = cio__id_type_name(type);
+    if (key == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: the id type is not id, email or cio_id",
+                         call, what);
+    return check_id_as(call, what, key, value);
 }
 
 /* ,"<key>":{"<id type>":"<value>"} */
@@ -141,7 +166,7 @@ static cio_status_t person_simple(cio_request_t **out, const char *call, const c
                                   const char *attributes_json) {
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = check_person(call, "id_value", type, value);
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = cio__check_json_object(call, "attributes", attributes_json);
     if (st != CIO_OK)
@@ -180,7 +205,7 @@ static cio_status_t person_event(cio_request_t **out, const char *call, const ch
                                  const cio_event_options_t *o) {
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = check_person(call, "id_value", type, value);
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = check_event_args(call, name_field, name, data_json, o);
     if (st != CIO_OK)
@@ -220,7 +245,7 @@ cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char 
     const char *call = "v2_person_add_device";
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = check_person(call, "id_value", id_type, id_value);
+        st = check_person(call, "identifiers", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_device(call, "token", token, platform, last_used, attributes_json);
     if (st != CIO_OK)
@@ -243,7 +268,7 @@ cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type, const ch
     const char *call = "v2_person_delete_device";
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = check_person(call, "id_value", id_type, id_value);
+        st = check_person(call, "identifiers", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_id(call, "token", token);
     if (st != CIO_OK)
@@ -262,7 +287,7 @@ static cio_status_t person_relationships(cio_request_t **out, const char *call, 
                                          const char *relationships_json) {
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = check_person(call, "id_value", type, value);
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = cio__check_json_array(call, "relationships", relationships_json);
     if (st != CIO_OK)
@@ -311,8 +336,10 @@ cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type, const char 
 
 /* type_id NULL: object_id is the object's cio_object_id. */
 static cio_status_t check_object(const char *call, const char *type_id, const char *object_id) {
-    cio_status_t st = type_id != NULL ? cio__check_id(call, "object_type_id", type_id) : CIO_OK;
-    return st != CIO_OK ? st : cio__check_id(call, "object_id", object_id);
+    if (type_id == NULL)
+        return check_id_as(call, "identifiers", "cio_object_id", object_id);
+    cio_status_t st = check_id_as(call, "identifiers", "object_type_id", type_id);
+    return st != CIO_OK ? st : check_id_as(call, "identifiers", "object_id", object_id);
 }
 
 static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
@@ -401,7 +428,7 @@ cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *
     const char *call = "v2_delivery_event";
     cio_status_t st = cio__request_begin(call, out);
     if (st == CIO_OK)
-        st = cio__check_id(call, "delivery_id", delivery_id);
+        st = check_id_as(call, "identifiers", "id", delivery_id);
     if (st == CIO_OK)
         st = check_event_args(call, "metric", metric, data_json, options);
     if (st != CIO_OK)

@@ -136,7 +136,8 @@ BOTH(bad_cdp_track, cio_cdp_track, cio_cdp_track_request, NULL, NULL, "e", NULL,
 
 Test(v2_builders, test_refusals_are_the_calls) {
     expect_same_refusal(bad_name, CIO_E_INVALID_ARGUMENT, "v2_person_event: name");
-    expect_same_refusal(bad_id_type, CIO_E_INVALID_ARGUMENT, "v2_person_delete: id_value type");
+    expect_same_refusal(bad_id_type, CIO_E_INVALID_ARGUMENT,
+                        "v2_person_delete: identifiers: the id type");
     expect_same_refusal(bad_attrs, CIO_E_INVALID_ARGUMENT, "v2_object_identify: attributes");
     expect_same_refusal(bad_rels, CIO_E_INVALID_ARGUMENT, "relationships");
     expect_same_refusal(bad_platform, CIO_E_INVALID_ARGUMENT, "platform");
