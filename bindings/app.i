@@ -265,17 +265,7 @@ static cio_attachment_t *cio_rb_attachments(VALUE ary, volatile VALUE *tmpbuf, V
 }
 %}
 
-%typemap(in, numinputs=0) char **response_json (char *tmp = NULL) { $1 = &tmp; }
-%typemap(argout) char **response_json {
-    if (*$1 != NULL) {
-        VALUE body = rb_utf8_str_new_cstr(*$1);
-        cio_free(*$1);
-        *$1 = NULL;
-        $result = SWIG_Ruby_AppendOutput($result, body);
-    } else {
-        $result = SWIG_Ruby_AppendOutput($result, Qnil);
-    }
-}
+/* char **response_json: bindings/request.i (included earlier) maps it for Ruby. */
 
 %typemap(in) (const cio_attachment_t *attachments, size_t n_attachments)
     (volatile VALUE tmpbuf = 0, VALUE keep = Qnil) {

@@ -23,6 +23,8 @@
 %include "customerio/common.h"
 %include "customerio/types.h"
 %include "customerio/errors.h"
+/* request values and their typemaps: before the headers whose builders take cio_request_t ** */
+%include "request.i"
 %include "customerio/client.h"
 %include "customerio/track.h"
 %include "customerio/track_v2.h"
@@ -37,5 +39,3 @@
 %include "pipeline.i"
 %include "cdp.i"
 %include "customerio/options.h"
-
-/* ---- request.i goes here (one line: %include "request.i") ---- */

@@ -5,6 +5,7 @@
  */
 #include "util/json_scan.h"
 #include "pipeline_sink.h"
+#include "request_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -468,41 +469,51 @@ static cio_status_t require_key(cio_client_t *client, const char *call) {
     return CIO_OK;
 }
 
-/* POSTs a prepared message to /v1/<type>. */
-static cio_status_t send_prepared(cio_client_t *client, const char *call, const char *type,
-                                  const cio_buf_t *body) {
+/* The end of every Pipelines builder: the prepared message in body (taken over) as a request
+ * to /v1/<type>; st says whether preparing it went well. */
+static cio_status_t message_request(const char *call, const char *type, cio_status_t st,
+                                    cio_buf_t *body, cio_request_t **out) {
+    if (st != CIO_OK) {
+        cio__buf_free(body);
+        return st;
+    }
     cio_buf_t path = {0};
-    if (!cio__buf_printf(&path, "/v1/%s", type))
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    cio_http_call_t http = {.method = "POST",
-                            .path = path.data,
-                            .body = body->data,
-                            .body_len = body->len,
-                            .auth = CIO_AUTH_CDP};
-    cio_status_t st = cio__http_send(client, call, &http);
-    cio__http_call_cleanup(&http);
-    cio__buf_free(&path);
-    return st;
+    bool ok = cio__buf_appends(&path, "/v1/") && cio__buf_appends(&path, type);
+    return cio__request_make(out, call, CIO_API_CDP, CIO_REQUEST_CDP_MESSAGE, "POST", &path, body,
+                             !ok);
 }
 
-cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json) {
-    cio_status_t st = require_key(client, "cdp_send");
+cio_status_t cio_cdp_message_request(const char *message_json, cio_request_t **out) {
+    static const char call[] = "cdp_send"; /* the call it builds for: the same messages */
+    cio_status_t st = cio__request_begin(call, out);
     if (st != CIO_OK)
         return st;
     cio_buf_t body = {0};
     char type[16];
-    st = prepare("cdp_send", "message", message_json, &body, type, NULL);
-    if (st == CIO_OK)
-        st = send_prepared(client, "cdp_send", type, &body);
-    cio__buf_free(&body);
-    return st;
+    st = prepare(call, "message", message_json, &body, type, NULL);
+    return message_request(call, type, st, &body, out);
 }
 
-/* ---- typed helpers: the message from its parts, then sent like any other ---- */
+/* The classic call: the credentials (checked first, as these calls always did), the builder,
+ * then the classic executor. */
+#define CDP_RUN(client, call, builder, ...)                                                        \
+    do {                                                                                           \
+        cio_request_t *req_ = NULL;                                                                \
+        cio_status_t st_ = require_key(client, call);                                              \
+        if (st_ == CIO_OK)                                                                         \
+            st_ = builder(__VA_ARGS__, &req_);                                                     \
+        return cio__request_run(client, st_, req_, NULL);                                          \
+    } while (0)
 
-static cio_status_t build_and_send(cio_client_t *client, const char *call, cio_cdp_message_t *m,
-                                   const cio_cdp_options_t *o) {
-    cio_status_t st = require_key(client, call);
+cio_status_t cio_cdp_send(cio_client_t *client, const char *message_json) {
+    CDP_RUN(client, "cdp_send", cio_cdp_message_request, message_json);
+}
+
+/* ---- typed helpers: the message from its parts, then a request like any other ---- */
+
+static cio_status_t build_request(const char *call, cio_cdp_message_t *m,
+                                  const cio_cdp_options_t *o, cio_request_t **out) {
+    cio_status_t st = cio__request_begin(call, out);
     if (st != CIO_OK)
         return st;
     if (o != NULL && (o->version == 0 || o->version > CIO_CDP_OPTIONS_VERSION))
@@ -519,60 +530,97 @@ static cio_status_t build_and_send(cio_client_t *client, const char *call, cio_c
     }
     cio_buf_t body = {0};
     st = cio__cdp_build_message(call, m, &body, NULL);
-    if (st == CIO_OK)
-        st = send_prepared(client, call, m->type, &body);
-    cio__buf_free(&body);
-    return st;
+    return message_request(call, m->type, st, &body, out);
+}
+
+cio_status_t cio_cdp_identify_request(const char *user_id, const char *anonymous_id,
+                                      const char *traits_json, const cio_cdp_options_t *options,
+                                      cio_request_t **out) {
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "identify", .user_id = user_id,
+                           .anonymous_id = anonymous_id, .traits_json = traits_json};
+    return build_request("cdp_identify", &m, options, out);
+}
+
+cio_status_t cio_cdp_track_request(const char *user_id, const char *anonymous_id, const char *event,
+                                   const char *properties_json, const cio_cdp_options_t *options,
+                                   cio_request_t **out) {
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "track",
+                           .user_id = user_id,      .anonymous_id = anonymous_id,
+                           .event = event,          .properties_json = properties_json};
+    return build_request("cdp_track", &m, options, out);
+}
+
+cio_status_t cio_cdp_page_request(const char *user_id, const char *anonymous_id, const char *name,
+                                  const char *properties_json, const cio_cdp_options_t *options,
+                                  cio_request_t **out) {
+    cio_cdp_message_t m = {
+        CIO_CDP_MESSAGE_VERSION,      .type = "page", .user_id = user_id,
+        .anonymous_id = anonymous_id, .name = name,   .properties_json = properties_json};
+    return build_request("cdp_page", &m, options, out);
+}
+
+cio_status_t cio_cdp_screen_request(const char *user_id, const char *anonymous_id, const char *name,
+                                    const char *properties_json, const cio_cdp_options_t *options,
+                                    cio_request_t **out) {
+    cio_cdp_message_t m = {
+        CIO_CDP_MESSAGE_VERSION,      .type = "screen", .user_id = user_id,
+        .anonymous_id = anonymous_id, .name = name,     .properties_json = properties_json};
+    return build_request("cdp_screen", &m, options, out);
+}
+
+cio_status_t cio_cdp_group_request(const char *user_id, const char *anonymous_id,
+                                   const char *group_id, const char *traits_json,
+                                   const cio_cdp_options_t *options, cio_request_t **out) {
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "group",
+                           .user_id = user_id,      .anonymous_id = anonymous_id,
+                           .group_id = group_id,    .traits_json = traits_json};
+    return build_request("cdp_group", &m, options, out);
+}
+
+cio_status_t cio_cdp_alias_request(const char *previous_id, const char *user_id,
+                                   const cio_cdp_options_t *options, cio_request_t **out) {
+    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "alias", .user_id = user_id,
+                           .previous_id = previous_id};
+    return build_request("cdp_alias", &m, options, out);
 }
 
 cio_status_t cio_cdp_identify(cio_client_t *client, const char *user_id, const char *anonymous_id,
                               const char *traits_json, const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "identify", .user_id = user_id,
-                           .anonymous_id = anonymous_id, .traits_json = traits_json};
-    return build_and_send(client, "cdp_identify", &m, options);
+    CDP_RUN(client, "cdp_identify", cio_cdp_identify_request, user_id, anonymous_id, traits_json,
+            options);
 }
 
 cio_status_t cio_cdp_track(cio_client_t *client, const char *user_id, const char *anonymous_id,
                            const char *event, const char *properties_json,
                            const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "track",
-                           .user_id = user_id,      .anonymous_id = anonymous_id,
-                           .event = event,          .properties_json = properties_json};
-    return build_and_send(client, "cdp_track", &m, options);
+    CDP_RUN(client, "cdp_track", cio_cdp_track_request, user_id, anonymous_id, event,
+            properties_json, options);
 }
 
 cio_status_t cio_cdp_page(cio_client_t *client, const char *user_id, const char *anonymous_id,
                           const char *name, const char *properties_json,
                           const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {
-        CIO_CDP_MESSAGE_VERSION,      .type = "page", .user_id = user_id,
-        .anonymous_id = anonymous_id, .name = name,   .properties_json = properties_json};
-    return build_and_send(client, "cdp_page", &m, options);
+    CDP_RUN(client, "cdp_page", cio_cdp_page_request, user_id, anonymous_id, name, properties_json,
+            options);
 }
 
 cio_status_t cio_cdp_screen(cio_client_t *client, const char *user_id, const char *anonymous_id,
                             const char *name, const char *properties_json,
                             const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {
-        CIO_CDP_MESSAGE_VERSION,      .type = "screen", .user_id = user_id,
-        .anonymous_id = anonymous_id, .name = name,     .properties_json = properties_json};
-    return build_and_send(client, "cdp_screen", &m, options);
+    CDP_RUN(client, "cdp_screen", cio_cdp_screen_request, user_id, anonymous_id, name,
+            properties_json, options);
 }
 
 cio_status_t cio_cdp_group(cio_client_t *client, const char *user_id, const char *anonymous_id,
                            const char *group_id, const char *traits_json,
                            const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "group",
-                           .user_id = user_id,      .anonymous_id = anonymous_id,
-                           .group_id = group_id,    .traits_json = traits_json};
-    return build_and_send(client, "cdp_group", &m, options);
+    CDP_RUN(client, "cdp_group", cio_cdp_group_request, user_id, anonymous_id, group_id,
+            traits_json, options);
 }
 
 cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id, const char *user_id,
                            const cio_cdp_options_t *options) {
-    cio_cdp_message_t m = {CIO_CDP_MESSAGE_VERSION, .type = "alias", .user_id = user_id,
-                           .previous_id = previous_id};
-    return build_and_send(client, "cdp_alias", &m, options);
+    CDP_RUN(client, "cdp_alias", cio_cdp_alias_request, previous_id, user_id, options);
 }
 
 /* ---- batches and the pipeline's sink ---- */

@@ -7,6 +7,7 @@
  */
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
+#include "request_internal.h"
 #include "retry.h"
 
 #include <errno.h>
@@ -736,6 +737,41 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
 cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *p, const char *operation_json,
                                       uint64_t *seq) {
     return enqueue(p, operation_json, seq, false);
+}
+
+/* A request from a builder: its body is prepared already, so it is queued as it is (copied
+ * straight from the request, no second validation), provided its kind is what the sink sends. */
+static cio_status_t enqueue_request(cio_pipeline_t *p, const cio_request_t *request, uint64_t *seq,
+                                    bool may_wait) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    if (request == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "enqueue_request: request is NULL");
+    if (made_by_another_process(p, "enqueue_request"))
+        return CIO_E_CLOSED;
+    bool cdp = p->sink == &cio__sink_cdp;
+    cio_request_kind_t wanted = cdp ? CIO_REQUEST_CDP_MESSAGE : CIO_REQUEST_V2_OPERATION;
+    if (request->kind != wanted || request->body == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "enqueue_request: a %s pipeline takes %s, not this request (%s %s, built "
+                         "by %s)",
+                         cdp ? "Pipelines" : "Track v2",
+                         cdp ? "a Pipelines message (cio_cdp_*_request)"
+                             : "a Track v2 operation (cio_v2_*_request)",
+                         request->method, request->path, request->call);
+    /* borrowed: enqueue_prepared() frees op, which leaves the request's body alone */
+    cio_buf_t op = {request->body, request->body_len, request->body_len + 1, true};
+    return enqueue_prepared(p, op, seq, may_wait);
+}
+
+cio_status_t cio_pipeline_enqueue_request(cio_pipeline_t *p, const cio_request_t *request,
+                                          uint64_t *seq) {
+    return enqueue_request(p, request, seq, true);
+}
+
+cio_status_t cio_pipeline_try_enqueue_request(cio_pipeline_t *p, const cio_request_t *request,
+                                              uint64_t *seq) {
+    return enqueue_request(p, request, seq, false);
 }
 
 /* A Pipelines message from its parts: built and prepared in one go, then queued. */

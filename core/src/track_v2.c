@@ -7,6 +7,7 @@
  */
 #include "util/json_scan.h"
 #include "pipeline_sink.h"
+#include "request_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,13 +295,18 @@ cio_status_t cio__v2_prepare_item(const char *call, const char *label, const cha
     }
     if (!ok)
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    if (out->len > CIO_TRACK_V2_MAX_OPERATION_BYTES) {
+    cio_status_t st = cio__v2_check_size(call, label, out->len);
+    if (st != CIO_OK)
         why->reason = "too_large"; /* the API's word for it */
-        return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
-                         "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
-                         call, label, out->len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
-    }
-    return CIO_OK;
+    return st;
+}
+
+cio_status_t cio__v2_check_size(const char *call, const char *label, size_t len) {
+    if (len <= CIO_TRACK_V2_MAX_OPERATION_BYTES)
+        return CIO_OK;
+    return cio__fail(CIO_E_PAYLOAD_TOO_LARGE,
+                     "%s: %s is %zu bytes, over the Track API limit of %d bytes per operation",
+                     call, label, len, CIO_TRACK_V2_MAX_OPERATION_BYTES);
 }
 
 cio_status_t cio__v2_prepare_operation(const char *call, const char *label, const char *text,
@@ -308,23 +314,32 @@ cio_status_t cio__v2_prepare_operation(const char *call, const char *label, cons
     return cio__v2_prepare_item(call, label, text, out, NULL);
 }
 
-cio_status_t cio__v2_send_operation(cio_client_t *client, const char *call, const char *text) {
-    cio_status_t st = cio__require_track_credentials(client, call);
+cio_status_t cio__v2_operation_request(const char *call, const char *text, cio_request_t **out) {
+    cio_status_t st = cio__request_begin(call, out);
     if (st != CIO_OK)
         return st;
     cio_buf_t body = {0};
     st = cio__v2_prepare_operation(call, "operation", text, &body);
-    if (st == CIO_OK) {
-        cio_http_call_t http = {.method = "POST",
-                                .path = "/api/v2/entity",
-                                .body = body.data,
-                                .body_len = body.len,
-                                .auth = CIO_AUTH_TRACK};
-        st = cio__http_send(client, call, &http);
-        cio__http_call_cleanup(&http);
+    if (st != CIO_OK) {
+        cio__buf_free(&body);
+        return st;
     }
-    cio__buf_free(&body);
-    return st;
+    return cio__v2_entity_make(call, &body, out);
+}
+
+cio_status_t cio__v2_entity_make(const char *call, cio_buf_t *body, cio_request_t **out) {
+    char entity[] = "/api/v2/entity"; /* borrowed: the request keeps a copy */
+    cio_buf_t path = {entity, sizeof(entity) - 1, sizeof(entity), true};
+    return cio__request_make(out, call, CIO_API_TRACK, CIO_REQUEST_V2_OPERATION, "POST", &path,
+                             body, false);
+}
+
+cio_status_t cio__v2_credentials(cio_client_t *client, cio_status_t st, const char *call) {
+    return st != CIO_OK ? st : cio__require_track_credentials(client, call);
+}
+
+cio_status_t cio_v2_entity_request(const char *operation_json, cio_request_t **out) {
+    return cio__v2_operation_request("send_entity", operation_json, out);
 }
 
 cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json) {
@@ -342,7 +357,12 @@ cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json) {
 }
 
 cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json) {
-    return cio__v2_send_operation(client, "send_entity", operation_json);
+    /* the credentials first, as this call always checked them before the operation */
+    cio_request_t *req = NULL;
+    cio_status_t st = cio__v2_credentials(client, CIO_OK, "send_entity");
+    if (st == CIO_OK)
+        st = cio_v2_entity_request(operation_json, &req);
+    return cio__request_run(client, st, req, NULL);
 }
 
 void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_item_error_fn fn,

@@ -1,9 +1,11 @@
 /*
- * Track API v2 helpers: one function per type and action. Each checks its own arguments (so the
- * error names them), writes the operation's JSON, and hands it to cio__v2_send_operation(), which
- * validates it like any caller-written operation.
+ * Track API v2 helpers: one builder per type and action (cio_v2_*_request). Each checks its own
+ * arguments (so the error names them), writes the operation's JSON and hands it to
+ * cio__v2_operation_request(), which validates it like any caller-written operation and makes the
+ * request value. The classic calls (cio_v2_person_identify(client, ...)) are the builder followed
+ * by the classic executor, one line each (V2_RUN).
  */
-#include "internal.h"
+#include "request_internal.h"
 
 #include <string.h>
 
@@ -11,50 +13,131 @@ typedef struct op_builder {
     const char *call;
     cio_buf_t text;
     bool ok;
+    bool no_id;        /* the event id could not be made */
+    bool check_all;    /* validate the whole operation again (see finish) */
+    char storage[512]; /* most operations fit: no allocation for the text (a hot path) */
 } op_builder_t;
 
+/* Plain appends, no printf: a builder runs once per event queued from the bindings. */
 static void put(op_builder_t *b, const char *raw) {
     b->ok = b->ok && cio__buf_appends(&b->text, raw);
 }
 
+/* ,"<key>": */
+static void put_key(op_builder_t *b, const char *key) {
+    b->ok = b->ok && cio__buf_append(&b->text, ",\"", 2) && cio__buf_appends(&b->text, key) &&
+            cio__buf_append(&b->text, "\":", 2);
+}
+
 static void put_string(op_builder_t *b, const char *key, const char *value) {
-    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) &&
-            cio__buf_append_json_string(&b->text, value);
+    put_key(b, key);
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
 }
 
 /* key: raw JSON (already validated); skipped when NULL. */
 static void put_json(op_builder_t *b, const char *key, const char *json) {
-    if (json != NULL)
-        b->ok =
-            b->ok && cio__buf_printf(&b->text, ",\"%s\":", key) && cio__buf_appends(&b->text, json);
+    if (json != NULL) {
+        put_key(b, key);
+        put(b, json);
+    }
 }
 
-static void begin(op_builder_t *b, const char *call, const char *type, const char *action) {
+/* event_id: the operation is an event without a caller's id: it starts with a fresh ULID "id",
+ * where cio__v2_prepare_operation() would have put it. */
+static void begin(op_builder_t *b, const char *call, const char *type, const char *action,
+                  bool event_id) {
     b->call = call;
-    b->text = (cio_buf_t){0};
-    b->ok = cio__buf_printf(&b->text, "{\"type\":\"%s\",\"action\":\"%s\"", type, action);
+    b->text = CIO_BUF_ON(b->storage, sizeof(b->storage));
+    b->ok = true;
+    b->no_id = false;
+    b->check_all = false;
+    put(b, "{");
+    if (event_id) {
+        char ulid[CIO_ULID_BUFSIZE];
+        b->no_id = cio_ulid(ulid) != CIO_OK;
+        put(b, "\"id\":\"");
+        put(b, ulid);
+        put(b, "\",");
+    }
+    put(b, "\"type\":\"");
+    put(b, type);
+    put(b, "\",\"action\":\"");
+    put(b, action);
+    put(b, "\"");
 }
 
-static cio_status_t finish(op_builder_t *b, cio_client_t *client) {
+/*
+ * The request from the operation written. Its parts were checked one by one (ids, names, JSON
+ * objects, options) with the checks the operation's validator applies to them, and written here,
+ * so the operation is not scanned and validated again (that doubled the cost of a built event);
+ * only its size is left to check. Relationship arrays are checked here only as arrays: an
+ * operation carrying one (check_all) goes through the whole validator, which looks at each item.
+ */
+static cio_status_t finish(op_builder_t *b, cio_request_t **out) {
     put(b, "}");
-    cio_status_t st = b->ok ? cio__v2_send_operation(client, b->call, b->text.data)
-                            : cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
+    cio_status_t st = CIO_OK;
+    if (!b->ok)
+        st = cio__fail(CIO_E_NOMEM, "%s: out of memory", b->call);
+    else if (b->no_id)
+        st = cio__fail(CIO_E_INTERNAL, "%s: cannot make an event id", b->call);
+    else if (b->check_all)
+        st = cio__v2_operation_request(b->call, b->text.data, out);
+    else if ((st = cio__v2_check_size(b->call, "operation", b->text.len)) == CIO_OK)
+        return cio__v2_entity_make(b->call, &b->text, out); /* takes the text over */
     cio__buf_free(&b->text);
     return st;
 }
 
-static cio_status_t check_person(const char *call, const char *field, cio_id_type_t type,
+/* The classic call: the builder, then the classic executor. The builder runs first so that its
+ * argument errors come before the credential check, as they always did. */
+#define V2_RUN(client, call, builder, ...)                                                         \
+    do {                                                                                           \
+        cio_request_t *req_ = NULL;                                                                \
+        cio_status_t st_ = builder(__VA_ARGS__, &req_);                                            \
+        return cio__request_run(client, cio__v2_credentials(client, st_, call), req_, NULL);       \
+    } while (0)
+
+/*
+ * An id the operation carries as what.key (identifiers.email, primary.id, ...), named and judged
+ * in the operation validator's words, so a built operation and the same operation written by hand
+ * are refused alike: a non-empty string of at most 150 bytes without control characters (and
+ * valid UTF-8, which the JSON writer needs).
+ */
+static cio_status_t check_id_as(const char *call, const char *what, const char *key,
+                                const char *value) {
+    const char *fault = NULL;
+    if (value == NULL)
+        fault = "must be a string";
+    else if (value[0] == '\0')
+        fault = "is empty";
+    else if (!cio__utf8_valid(value, strlen(value)))
+        fault = "is not valid UTF-8";
+    else if (strlen(value) > CIO_MAX_ID_BYTES)
+        fault = "is longer than 150 bytes";
+    else if (cio__has_control_char(value))
+        fault = "contains a control character";
+    return fault == NULL
+               ? CIO_OK
+               : cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s.%s %s", call, what, key, fault);
+}
+
+static cio_status_t check_person(const char *call, const char *what, cio_id_type_t type,
                                  const char *value) {
-    if (cio__id_type_name(type) == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s type is not id, email or cio_id", call,
-                         field);
-    return cio__check_id(call, field, value);
+    const char *key = cio__id_type_name(type);
+    if (key == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: the id type is not id, email or cio_id",
+                         call, what);
+    return check_id_as(call, what, key, value);
 }
 
 /* ,"<key>":{"<id type>":"<value>"} */
 static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
-    b->ok = b->ok && cio__buf_printf(&b->text, ",\"%s\":{\"%s\":", key, cio__id_type_name(type)) &&
-            cio__buf_append_json_string(&b->text, value) && cio__buf_appends(&b->text, "}");
+    put_key(b, key);
+    put(b, "{\"");
+    put(b, cio__id_type_name(type));
+    put(b, "\":");
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
+    put(b, "}");
 }
 
 static void put_event_fields(op_builder_t *b, const char *name, const char *data_json,
@@ -78,90 +161,97 @@ static cio_status_t check_event_args(const char *call, const char *name_field, c
 
 /* ---- people ---- */
 
-static cio_status_t person_simple(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_simple(cio_request_t **out, const char *call, const char *action,
                                   cio_id_type_t type, const char *value,
                                   const char *attributes_json) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = cio__check_json_object(call, "attributes", attributes_json);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, false);
     put_person(&b, "identifiers", type, value);
     put_json(&b, "attributes", attributes_json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
-                                    const char *id_value, const char *attributes_json) {
-    return person_simple(client, "v2_person_identify", "identify", id_type, id_value,
+cio_status_t cio_v2_person_identify_request(cio_id_type_t id_type, const char *id_value,
+                                            const char *attributes_json, cio_request_t **out) {
+    return person_simple(out, "v2_person_identify", "identify", id_type, id_value,
                          attributes_json != NULL ? attributes_json : "{}");
 }
 
-cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
-                                  const char *id_value) {
-    return person_simple(client, "v2_person_delete", "delete", id_type, id_value, NULL);
+cio_status_t cio_v2_person_delete_request(cio_id_type_t id_type, const char *id_value,
+                                          cio_request_t **out) {
+    return person_simple(out, "v2_person_delete", "delete", id_type, id_value, NULL);
 }
 
-cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
-                                    const char *id_value) {
-    return person_simple(client, "v2_person_suppress", "suppress", id_type, id_value, NULL);
+cio_status_t cio_v2_person_suppress_request(cio_id_type_t id_type, const char *id_value,
+                                            cio_request_t **out) {
+    return person_simple(out, "v2_person_suppress", "suppress", id_type, id_value, NULL);
 }
 
-cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
-                                      const char *id_value) {
-    return person_simple(client, "v2_person_unsuppress", "unsuppress", id_type, id_value, NULL);
+cio_status_t cio_v2_person_unsuppress_request(cio_id_type_t id_type, const char *id_value,
+                                              cio_request_t **out) {
+    return person_simple(out, "v2_person_unsuppress", "unsuppress", id_type, id_value, NULL);
 }
 
-static cio_status_t person_event(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_event(cio_request_t **out, const char *call, const char *action,
                                  const char *name_field, cio_id_type_t type, const char *value,
                                  const char *name, const char *data_json,
                                  const cio_event_options_t *o) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = check_event_args(call, name_field, name, data_json, o);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, o == NULL || o->id == NULL);
     put_person(&b, "identifiers", type, value);
     put_event_fields(&b, name, data_json, o);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                 const char *name, const char *data_json,
-                                 const cio_event_options_t *options) {
-    return person_event(client, "v2_person_event", "event", "name", id_type, id_value, name,
-                        data_json, options);
-}
-
-cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                  const char *screen_name, const char *data_json,
-                                  const cio_event_options_t *options) {
-    return person_event(client, "v2_person_screen", "screen", "screen_name", id_type, id_value,
-                        screen_name, data_json, options);
-}
-
-cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
-                                const char *url, const char *data_json,
-                                const cio_event_options_t *options) {
-    return person_event(client, "v2_person_page", "page", "url", id_type, id_value, url, data_json,
+cio_status_t cio_v2_person_event_request(cio_id_type_t id_type, const char *id_value,
+                                         const char *name, const char *data_json,
+                                         const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_event", "event", "name", id_type, id_value, name, data_json,
                         options);
 }
 
-cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
-                                      const char *id_value, const char *token, const char *platform,
-                                      int64_t last_used, const char *attributes_json) {
+cio_status_t cio_v2_person_screen_request(cio_id_type_t id_type, const char *id_value,
+                                          const char *screen_name, const char *data_json,
+                                          const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_screen", "screen", "screen_name", id_type, id_value,
+                        screen_name, data_json, options);
+}
+
+cio_status_t cio_v2_person_page_request(cio_id_type_t id_type, const char *id_value,
+                                        const char *url, const char *data_json,
+                                        const cio_event_options_t *options, cio_request_t **out) {
+    return person_event(out, "v2_person_page", "page", "url", id_type, id_value, url, data_json,
+                        options);
+}
+
+cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char *id_value,
+                                              const char *token, const char *platform,
+                                              int64_t last_used, const char *attributes_json,
+                                              cio_request_t **out) {
     const char *call = "v2_person_add_device";
-    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_device(call, "token", token, platform, last_used, attributes_json);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "add_device");
+    begin(&b, call, "person", "add_device", false);
     put_person(&b, "identifiers", id_type, id_value);
     put(&b, ",\"device\":{\"token\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
@@ -170,158 +260,300 @@ cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_typ
         b.ok = b.ok && cio__buf_printf(&b.text, ",\"last_used\":%lld", (long long)last_used);
     put_json(&b, "attributes", attributes_json);
     put(&b, "}");
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
-                                         const char *id_value, const char *token) {
+cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type, const char *id_value,
+                                                 const char *token, cio_request_t **out) {
     const char *call = "v2_person_delete_device";
-    cio_status_t st = check_person(call, "id_value", id_type, id_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_id(call, "token", token);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "delete_device");
+    begin(&b, call, "person", "delete_device", false);
     put_person(&b, "identifiers", id_type, id_value);
     put(&b, ",\"device\":{\"token\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
     put(&b, "}");
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-static cio_status_t person_relationships(cio_client_t *client, const char *call, const char *action,
+static cio_status_t person_relationships(cio_request_t **out, const char *call, const char *action,
                                          cio_id_type_t type, const char *value,
                                          const char *relationships_json) {
-    cio_status_t st = check_person(call, "id_value", type, value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", type, value);
     if (st == CIO_OK)
         st = cio__check_json_array(call, "relationships", relationships_json);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", action);
+    begin(&b, call, "person", action, false);
+    b.check_all = true;
     put_person(&b, "identifiers", type, value);
     put_json(&b, "cio_relationships", relationships_json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
-                                             const char *id_value, const char *relationships_json) {
-    return person_relationships(client, "v2_person_add_relationships", "add_relationships", id_type,
+cio_status_t cio_v2_person_add_relationships_request(cio_id_type_t id_type, const char *id_value,
+                                                     const char *relationships_json,
+                                                     cio_request_t **out) {
+    return person_relationships(out, "v2_person_add_relationships", "add_relationships", id_type,
                                 id_value, relationships_json);
 }
 
-cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
-                                                const char *id_value,
-                                                const char *relationships_json) {
-    return person_relationships(client, "v2_person_delete_relationships", "delete_relationships",
+cio_status_t cio_v2_person_delete_relationships_request(cio_id_type_t id_type, const char *id_value,
+                                                        const char *relationships_json,
+                                                        cio_request_t **out) {
+    return person_relationships(out, "v2_person_delete_relationships", "delete_relationships",
                                 id_type, id_value, relationships_json);
 }
 
-cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
-                                 const char *primary_value, cio_id_type_t secondary_type,
-                                 const char *secondary_value) {
+cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type, const char *primary_value,
+                                         cio_id_type_t secondary_type, const char *secondary_value,
+                                         cio_request_t **out) {
     const char *call = "v2_person_merge";
-    cio_status_t st = check_person(call, "primary", primary_type, primary_value);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "primary", primary_type, primary_value);
     if (st == CIO_OK)
         st = check_person(call, "secondary", secondary_type, secondary_value);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "person", "merge");
+    begin(&b, call, "person", "merge", false);
     put_person(&b, "primary", primary_type, primary_value);
     put_person(&b, "secondary", secondary_type, secondary_value);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
 /* ---- objects ---- */
 
+/* type_id NULL: object_id is the object's cio_object_id. */
 static cio_status_t check_object(const char *call, const char *type_id, const char *object_id) {
-    cio_status_t st = cio__check_id(call, "object_type_id", type_id);
-    return st != CIO_OK ? st : cio__check_id(call, "object_id", object_id);
+    if (type_id == NULL)
+        return check_id_as(call, "identifiers", "cio_object_id", object_id);
+    cio_status_t st = check_id_as(call, "identifiers", "object_type_id", type_id);
+    return st != CIO_OK ? st : check_id_as(call, "identifiers", "object_id", object_id);
 }
 
 static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
-    put(b, ",\"identifiers\":{\"object_type_id\":");
-    b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
-    put_string(b, "object_id", object_id);
+    if (type_id == NULL) {
+        put(b, ",\"identifiers\":{\"cio_object_id\":");
+    } else {
+        put(b, ",\"identifiers\":{\"object_type_id\":");
+        b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
+        put(b, ",\"object_id\":");
+    }
+    b->ok = b->ok && cio__buf_append_json_string(&b->text, object_id);
     put(b, "}");
 }
 
-static cio_status_t object_simple(cio_client_t *client, const char *call, const char *action,
+static cio_status_t object_simple(cio_request_t **out, const char *call, const char *action,
                                   const char *type_id, const char *object_id, const char *json_key,
                                   const char *json, bool array) {
-    cio_status_t st = check_object(call, type_id, object_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_object(call, type_id, object_id);
     if (st == CIO_OK)
         st = array ? cio__check_json_array(call, "relationships", json)
                    : cio__check_json_object(call, "attributes", json);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "object", action);
+    begin(&b, call, "object", action, false);
+    b.check_all = array;
     put_object(&b, type_id, object_id);
     put_json(&b, json_key, json);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
-cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
-                                    const char *object_id, const char *attributes_json) {
-    return object_simple(client, "v2_object_identify", "identify", object_type_id, object_id,
+cio_status_t cio_v2_object_identify_request(const char *object_type_id, const char *object_id,
+                                            const char *attributes_json, cio_request_t **out) {
+    return object_simple(out, "v2_object_identify", "identify", object_type_id, object_id,
                          "attributes", attributes_json != NULL ? attributes_json : "{}", false);
 }
 
-cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
-                                  const char *object_id) {
-    return object_simple(client, "v2_object_delete", "delete", object_type_id, object_id, NULL,
-                         NULL, false);
+cio_status_t cio_v2_object_delete_request(const char *object_type_id, const char *object_id,
+                                          cio_request_t **out) {
+    return object_simple(out, "v2_object_delete", "delete", object_type_id, object_id, NULL, NULL,
+                         false);
 }
 
-cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
-                                             const char *object_id,
-                                             const char *relationships_json) {
-    return object_simple(client, "v2_object_add_relationships", "add_relationships", object_type_id,
+cio_status_t cio_v2_object_add_relationships_request(const char *object_type_id,
+                                                     const char *object_id,
+                                                     const char *relationships_json,
+                                                     cio_request_t **out) {
+    return object_simple(out, "v2_object_add_relationships", "add_relationships", object_type_id,
                          object_id, "cio_relationships", relationships_json, true);
 }
 
-cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
-                                                const char *object_id,
-                                                const char *relationships_json) {
-    return object_simple(client, "v2_object_delete_relationships", "delete_relationships",
+cio_status_t cio_v2_object_delete_relationships_request(const char *object_type_id,
+                                                        const char *object_id,
+                                                        const char *relationships_json,
+                                                        cio_request_t **out) {
+    return object_simple(out, "v2_object_delete_relationships", "delete_relationships",
                          object_type_id, object_id, "cio_relationships", relationships_json, true);
 }
 
-cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
-                                 const char *object_id, const char *name, const char *data_json,
-                                 const cio_event_options_t *options) {
+cio_status_t cio_v2_object_event_request(const char *object_type_id, const char *object_id,
+                                         const char *name, const char *data_json,
+                                         const cio_event_options_t *options, cio_request_t **out) {
     const char *call = "v2_object_event";
-    cio_status_t st = check_object(call, object_type_id, object_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_object(call, object_type_id, object_id);
     if (st == CIO_OK)
         st = check_event_args(call, "name", name, data_json, options);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "object", "event");
+    begin(&b, call, "object", "event", options == NULL || options->id == NULL);
     put_object(&b, object_type_id, object_id);
     put_event_fields(&b, name, data_json, options);
-    return finish(&b, client);
+    return finish(&b, out);
 }
 
 /* ---- deliveries ---- */
 
-cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
-                                   const char *metric, const char *data_json,
-                                   const cio_event_options_t *options) {
+cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *metric,
+                                           const char *data_json,
+                                           const cio_event_options_t *options,
+                                           cio_request_t **out) {
     const char *call = "v2_delivery_event";
-    cio_status_t st = cio__check_id(call, "delivery_id", delivery_id);
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_id_as(call, "identifiers", "id", delivery_id);
     if (st == CIO_OK)
         st = check_event_args(call, "metric", metric, data_json, options);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
-    begin(&b, call, "delivery", "event");
+    begin(&b, call, "delivery", "event", options == NULL || options->id == NULL);
     put(&b, ",\"identifiers\":{\"id\":");
     b.ok = b.ok && cio__buf_append_json_string(&b.text, delivery_id);
     put(&b, "}");
     put_event_fields(&b, metric, data_json, options);
-    return finish(&b, client);
+    return finish(&b, out);
+}
+
+/* ---- the classic calls: builder + classic executor ---- */
+
+cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value, const char *attributes_json) {
+    V2_RUN(client, "v2_person_identify", cio_v2_person_identify_request, id_type, id_value,
+           attributes_json);
+}
+
+cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
+                                  const char *id_value) {
+    V2_RUN(client, "v2_person_delete", cio_v2_person_delete_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
+                                    const char *id_value) {
+    V2_RUN(client, "v2_person_suppress", cio_v2_person_suppress_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value) {
+    V2_RUN(client, "v2_person_unsuppress", cio_v2_person_unsuppress_request, id_type, id_value);
+}
+
+cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                 const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_event", cio_v2_person_event_request, id_type, id_value, name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                  const char *screen_name, const char *data_json,
+                                  const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_screen", cio_v2_person_screen_request, id_type, id_value, screen_name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
+                                const char *url, const char *data_json,
+                                const cio_event_options_t *options) {
+    V2_RUN(client, "v2_person_page", cio_v2_person_page_request, id_type, id_value, url, data_json,
+           options);
+}
+
+cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
+                                      const char *id_value, const char *token, const char *platform,
+                                      int64_t last_used, const char *attributes_json) {
+    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_request, id_type, id_value,
+           token, platform, last_used, attributes_json);
+}
+
+cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
+                                         const char *id_value, const char *token) {
+    V2_RUN(client, "v2_person_delete_device", cio_v2_person_delete_device_request, id_type,
+           id_value, token);
+}
+
+cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *relationships_json) {
+    V2_RUN(client, "v2_person_add_relationships", cio_v2_person_add_relationships_request, id_type,
+           id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
+                                                const char *id_value,
+                                                const char *relationships_json) {
+    V2_RUN(client, "v2_person_delete_relationships", cio_v2_person_delete_relationships_request,
+           id_type, id_value, relationships_json);
+}
+
+cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
+                                 const char *primary_value, cio_id_type_t secondary_type,
+                                 const char *secondary_value) {
+    V2_RUN(client, "v2_person_merge", cio_v2_person_merge_request, primary_type, primary_value,
+           secondary_type, secondary_value);
+}
+
+cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
+                                    const char *object_id, const char *attributes_json) {
+    V2_RUN(client, "v2_object_identify", cio_v2_object_identify_request, object_type_id, object_id,
+           attributes_json);
+}
+
+cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
+                                  const char *object_id) {
+    V2_RUN(client, "v2_object_delete", cio_v2_object_delete_request, object_type_id, object_id);
+}
+
+cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
+                                             const char *object_id,
+                                             const char *relationships_json) {
+    V2_RUN(client, "v2_object_add_relationships", cio_v2_object_add_relationships_request,
+           object_type_id, object_id, relationships_json);
+}
+
+cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
+                                                const char *object_id,
+                                                const char *relationships_json) {
+    V2_RUN(client, "v2_object_delete_relationships", cio_v2_object_delete_relationships_request,
+           object_type_id, object_id, relationships_json);
+}
+
+cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
+                                 const char *object_id, const char *name, const char *data_json,
+                                 const cio_event_options_t *options) {
+    V2_RUN(client, "v2_object_event", cio_v2_object_event_request, object_type_id, object_id, name,
+           data_json, options);
+}
+
+cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
+                                   const char *metric, const char *data_json,
+                                   const cio_event_options_t *options) {
+    V2_RUN(client, "v2_delivery_event", cio_v2_delivery_event_request, delivery_id, metric,
+           data_json, options);
 }

@@ -168,6 +168,11 @@ OPTIONAL = {
     ("cio_v2_person_screen", "options"), ("cio_v2_person_page", "data_json"),
     ("cio_v2_person_page", "options"), ("cio_v2_person_add_device", "attributes_json"),
     ("cio_v2_object_identify", "attributes_json"),
+    # object_type_id NULL: object_id is a cio_object_id
+    ("cio_v2_object_identify", "object_type_id"), ("cio_v2_object_delete", "object_type_id"),
+    ("cio_v2_object_event", "object_type_id"),
+    ("cio_v2_object_add_relationships", "object_type_id"),
+    ("cio_v2_object_delete_relationships", "object_type_id"),
     ("cio_v2_object_event", "data_json"), ("cio_v2_object_event", "options"),
     ("cio_v2_delivery_event", "data_json"), ("cio_v2_delivery_event", "options"),
     ("cio_request_new", "body"), ("cio_request_body", "len"), ("cio_request_send", "response_json"),

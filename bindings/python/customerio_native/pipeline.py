@@ -30,13 +30,14 @@ import select
 import threading
 import time
 import weakref
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, Union
 
 from . import _native as _n
 from ._core import NativeClient, base_url, client_options, id_text, make_encoder, native_config
 from ._core import native_kwargs, option_names, region_code
 from ._core import dumps, sanitize
 from ._core import timestamp_int, translate
+from ._mapping import event_options, object_ref, person_ref
 from .errors import CustomerIOException
 from .regions import Region, Regions
 
@@ -103,11 +104,44 @@ def _timeout_ms(seconds: Optional[float]) -> int:
     return max(0, int(round(float(seconds) * 1000)))
 
 
-_quote = json.encoder.encode_basestring_ascii  # a str as JSON text (C-accelerated)
 
 
 def _person(id: Any) -> Dict[str, Any]:
+    """A Track v1 customer id as a person's identifiers mapping."""
     return {"id": id_text(id)}
+
+
+def _refused(message: str) -> PipelineError:
+    code = _n.CIO_E_INVALID_ARGUMENT
+    return PipelineError(message, code=code, code_name=_n.cio_status_str(code))
+
+
+def _person_ref(identifiers: Any, what: str = "identifiers") -> Tuple[int, str]:
+    """A person's identifiers mapping as the builders' (id type, value)."""
+    ref = person_ref(identifiers)
+    if ref is None:
+        raise _refused("{} must name a person by exactly one of id, email or cio_id (a str or "
+                       "int), not {!r}".format(what, identifiers))
+    return ref
+
+
+def _object_ref(identifiers: Any) -> Tuple[Optional[str], str]:
+    """An object's identifiers mapping as the builders' (object type id, object id); a
+    cio_object_id is (None, it)."""
+    ref = object_ref(identifiers)
+    if ref is not None:
+        return ref
+    if isinstance(identifiers, Mapping) and len(identifiers) == 1:
+        value = identifiers.get("cio_object_id")
+        if isinstance(value, str):
+            return None, value
+    raise _refused("identifiers must name an object by object_type_id and object_id, or by "
+                   "cio_object_id, not {!r}".format(identifiers))
+
+
+def _pipeline_error(e: Any) -> PipelineError:
+    """A libcustomerio error as the pipeline's exception (QueueFullError for a full queue)."""
+    return translate(e, QueueFullError if e.args[0] == _n.CIO_E_QUEUE_FULL else PipelineError)
 
 
 class Pipeline:
@@ -213,6 +247,10 @@ class Pipeline:
         # only the official-style units are translated here (seconds -> ms; a rate of 0 or less
         # means "no limit", which C spells as a negative rate).
         rps: Optional[float] = None
+        # How _submit queues (req-v2): try without waiting first unless every write is synced;
+        # wait for room only when a full queue blocks (names as the C table spells them).
+        self._try_first = str(spool_sync or "none").lower() != "always"
+        self._may_wait = str(when_full or "block").lower() == "block"
         if max_requests_per_second is not None:
             rps = float(max_requests_per_second) if max_requests_per_second > 0 else -1.0
         pipe_options: Dict[str, Any] = {
@@ -325,8 +363,28 @@ class Pipeline:
         try:
             return _n.cio_pipeline_enqueue(ptr, text)
         except _n.Error as e:
-            cls = QueueFullError if e.args[0] == _n.CIO_E_QUEUE_FULL else PipelineError
-            raise translate(e, cls) from None
+            raise _pipeline_error(e) from None
+        finally:
+            self._active.pop()
+
+    send_entity = enqueue
+
+    def _submit(self, build: Callable[..., Any], *args: Any) -> int:
+        """Builds one operation with libcustomerio's builder for its type and action (which
+        checks the arguments, writes and validates the operation and gives an event its id)
+        and queues the request: this layer holds no wire format."""
+        ptr = self._enter()
+        try:
+            request = build(*args)
+            if self._try_first:  # never waits, so keeps the GIL: cheaper than releasing it
+                try:
+                    return _n.cio_pipeline_try_enqueue_request(ptr, request)
+                except _n.Error as e:
+                    if e.args[0] != _n.CIO_E_QUEUE_FULL or not self._may_wait:
+                        raise
+            return _n.cio_pipeline_enqueue_request(ptr, request)  # waits without the GIL
+        except _n.Error as e:
+            raise _pipeline_error(e) from None
         finally:
             self._active.pop()
 
@@ -340,24 +398,34 @@ class Pipeline:
         except TypeError:  # a value JSON cannot carry: InvalidValueError says which
             return dumps(data, self.json_encoder, "attributes")
 
-    send_entity = enqueue
+    def _json_text(self, value: Any, what: str) -> str:
+        try:
+            return self._encode(value)
+        except (TypeError, ValueError):  # says which value, as InvalidValueError
+            return dumps(value, self.json_encoder, what)
 
-    def _op(self, type_: str, action: str, identifiers: Any, **fields: Any) -> int:
-        op: Dict[str, Any] = {"type": type_, "action": action, "identifiers": identifiers}
-        for key, value in fields.items():
-            if value is not None:
-                op[key] = value
-        return self.enqueue(op)
+    def _person_event(self, build: Callable[..., Any], identifiers: Any, name: Any,
+                      data: Mapping[str, Any], options: Any = None) -> int:
+        kind, value = _person_ref(identifiers)
+        return self._submit(build, kind, value, name, self._attributes_text(data), options)
 
-    @staticmethod
-    def _attrs(data: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-        return sanitize(data) if data else {}
+    def _relationships(self, add: bool, person: bool, identifiers: Any,
+                       relationships: Any) -> int:
+        rel = self._json_text(relationships, "relationships")
+        if person:
+            build = (_n.cio_v2_person_add_relationships_request if add
+                     else _n.cio_v2_person_delete_relationships_request)
+            return self._submit(build, *_person_ref(identifiers), rel)
+        build = (_n.cio_v2_object_add_relationships_request if add
+                 else _n.cio_v2_object_delete_relationships_request)
+        return self._submit(build, *_object_ref(identifiers), rel)
 
     # ---- the CustomerIO (Track v1) methods, as v2 operations ------------------------------
 
     def identify(self, id: Id, **kwargs: Any) -> int:
         """Identify a person by id, with attributes (v2 person identify)."""
-        return self._op("person", "identify", _person(id), attributes=self._attrs(kwargs))
+        return self._submit(_n.cio_v2_person_identify_request, _n.CIO_ID_TYPE_ID, id_text(id),
+                           self._attributes_text(kwargs))
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
@@ -366,39 +434,32 @@ class Pipeline:
     def _event(self, customer_id: Id, name: str, data: Mapping[str, Any],
                event_id: Any = None, timestamp: Any = None) -> int:
         """An event with customerio 3.2's optional ``id`` and ``timestamp``."""
+        options = None
         if event_id is not None or timestamp is not None:
-            from ._mapping import event_options
-
-            ts, eid = event_options(event_id, timestamp) or (0, None)
-            return self._op("person", "event", _person(customer_id), name=name,
-                            attributes=self._attrs(data), id=eid, timestamp=ts or None)
-        # The hot path of most services: the operation's text is put together here from
-        # encoded parts (the C core validates the whole of it, as for any operation).
+            options = event_options(event_id, timestamp)
+        # the hot path of most services: one builder call and one enqueue
         cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
-        if cid is None or name.__class__ is not str:
-            return self._op("person", "event", _person(customer_id), name=name,
-                            attributes=self._attrs(data))
-        return self.enqueue('{"type":"person","action":"event","identifiers":{"id":' +
-                            _quote(cid) + '},"name":' + _quote(name) + ',"attributes":' +
-                            self._attributes_text(data) + "}")
+        return self._submit(_n.cio_v2_person_event_request, _n.CIO_ID_TYPE_ID, cid, name,
+                           self._attributes_text(data), options)
 
     def pageview(self, customer_id: Id, page: str, **data: Any) -> int:
         """A page view (v2 person page; ``page`` is the URL)."""
-        return self._op("person", "page", _person(customer_id), name=page,
-                        attributes=self._attrs(data))
+        return self._submit(_n.cio_v2_person_page_request, _n.CIO_ID_TYPE_ID,
+                           id_text(customer_id), page, self._attributes_text(data), None)
 
     def screen(self, customer_id: Id, name: str, **data: Any) -> int:
         """A mobile screen view (v2 person screen)."""
-        return self._op("person", "screen", _person(customer_id), name=name,
-                        attributes=self._attrs(data))
+        return self._submit(_n.cio_v2_person_screen_request, _n.CIO_ID_TYPE_ID,
+                           id_text(customer_id), name, self._attributes_text(data), None)
 
     def backfill(self, customer_id: Id, name: str, timestamp: Any, **data: Any) -> int:
         """An event with a past timestamp (a datetime or unix seconds)."""
-        return self._op("person", "event", _person(customer_id), name=name,
-                        attributes=self._attrs(data), timestamp=timestamp_int(timestamp))
+        return self._submit(_n.cio_v2_person_event_request, _n.CIO_ID_TYPE_ID,
+                           id_text(customer_id), name, self._attributes_text(data),
+                           (timestamp_int(timestamp), None))
 
     def delete(self, customer_id: Id) -> int:
-        return self._op("person", "delete", _person(customer_id))
+        return self.delete_person(_person(customer_id))
 
     def add_device(self, customer_id: Id, device_id: str, platform: str, **data: Any) -> int:
         """A device for a person; ``last_used`` (datetime or unix seconds) and ``attributes``
@@ -409,10 +470,10 @@ class Pipeline:
         return self.delete_person_device(_person(customer_id), device_id)
 
     def suppress(self, customer_id: Id) -> int:
-        return self._op("person", "suppress", _person(customer_id))
+        return self.suppress_person(_person(customer_id))
 
     def unsuppress(self, customer_id: Id) -> int:
-        return self._op("person", "unsuppress", _person(customer_id))
+        return self.unsuppress_person(_person(customer_id))
 
     def merge_customers(self, primary_id_type: str, primary_id: Id, secondary_id_type: str,
                         secondary_id: Id) -> int:
@@ -424,80 +485,75 @@ class Pipeline:
     # ---- the Track v2 helpers (names of async-customerio's .v2) ---------------------------
 
     def identify_person(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
-        return self._op("person", "identify", identifiers, attributes=self._attrs(attrs))
+        return self._submit(_n.cio_v2_person_identify_request, *_person_ref(identifiers),
+                           self._attributes_text(attrs))
 
     def delete_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._op("person", "delete", identifiers)
+        return self._submit(_n.cio_v2_person_delete_request, *_person_ref(identifiers))
 
     def track_person_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
-        return self._op("person", "event", identifiers, name=name, attributes=self._attrs(attrs))
+        return self._person_event(_n.cio_v2_person_event_request, identifiers, name, attrs)
 
     def person_pageview(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
-        return self._op("person", "page", identifiers, name=name, attributes=self._attrs(attrs))
+        return self._person_event(_n.cio_v2_person_page_request, identifiers, name, attrs)
 
     def person_screen(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
-        return self._op("person", "screen", identifiers, name=name,
-                        attributes=self._attrs(attrs))
+        return self._person_event(_n.cio_v2_person_screen_request, identifiers, name, attrs)
 
     def add_person_device(self, identifiers: Mapping[str, Any], device_id: str, platform: str,
-                          **device_attrs: Any) -> int:
-        device: Dict[str, Any] = {"token": id_text(device_id), "platform": platform}
-        for key, value in device_attrs.items():
-            if key == "last_used":
-                value = timestamp_int(value) or None
-            elif key == "attributes" and value is not None:
-                value = sanitize(value)
-            if value is not None:
-                device[key] = value
-        return self._op("person", "add_device", identifiers, device=device)
+                          *, last_used: Any = None,
+                          attributes: Optional[Mapping[str, Any]] = None) -> int:
+        """``last_used`` (datetime or unix seconds) and ``attributes`` are the device's other
+        fields."""
+        return self._submit(_n.cio_v2_person_add_device_request, *_person_ref(identifiers),
+                           id_text(device_id), platform, timestamp_int(last_used),
+                           None if attributes is None else self._attributes_text(attributes))
 
     def delete_person_device(self, identifiers: Mapping[str, Any], device_id: str) -> int:
-        return self._op("person", "delete_device", identifiers,
-                        device={"token": id_text(device_id)})
+        return self._submit(_n.cio_v2_person_delete_device_request, *_person_ref(identifiers),
+                           id_text(device_id))
 
     def suppress_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._op("person", "suppress", identifiers)
+        return self._submit(_n.cio_v2_person_suppress_request, *_person_ref(identifiers))
 
     def unsuppress_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._op("person", "unsuppress", identifiers)
+        return self._submit(_n.cio_v2_person_unsuppress_request, *_person_ref(identifiers))
 
     def merge_persons(self, primary: Mapping[str, Any], secondary: Mapping[str, Any]) -> int:
-        return self.enqueue({"type": "person", "action": "merge", "primary": primary,
-                             "secondary": secondary})
+        return self._submit(_n.cio_v2_person_merge_request, *_person_ref(primary, "primary"),
+                           *_person_ref(secondary, "secondary"))
 
     def add_person_relationships(self, identifiers: Mapping[str, Any],
                                  relationships: List[Dict[str, Any]]) -> int:
-        return self._op("person", "add_relationships", identifiers,
-                        cio_relationships=relationships)
+        return self._relationships(True, True, identifiers, relationships)
 
     def delete_person_relationships(self, identifiers: Mapping[str, Any],
                                     relationships: List[Dict[str, Any]]) -> int:
-        return self._op("person", "delete_relationships", identifiers,
-                        cio_relationships=relationships)
+        return self._relationships(False, True, identifiers, relationships)
 
     def identify_object(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
-        return self._op("object", "identify", identifiers, attributes=self._attrs(attrs))
+        return self._submit(_n.cio_v2_object_identify_request, *_object_ref(identifiers),
+                           self._attributes_text(attrs))
 
     def delete_object(self, identifiers: Mapping[str, Any]) -> int:
-        return self._op("object", "delete", identifiers)
+        return self._submit(_n.cio_v2_object_delete_request, *_object_ref(identifiers))
 
     def track_object_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
-        return self._op("object", "event", identifiers, name=name, attributes=self._attrs(attrs))
+        return self._submit(_n.cio_v2_object_event_request, *_object_ref(identifiers), name,
+                           self._attributes_text(attrs), None)
 
     def add_object_relationships(self, identifiers: Mapping[str, Any],
                                  relationships: List[Dict[str, Any]]) -> int:
-        return self._op("object", "add_relationships", identifiers,
-                        cio_relationships=relationships)
+        return self._relationships(True, False, identifiers, relationships)
 
     def delete_object_relationships(self, identifiers: Mapping[str, Any],
                                     relationships: List[Dict[str, Any]]) -> int:
-        return self._op("object", "delete_relationships", identifiers,
-                        cio_relationships=relationships)
+        return self._relationships(False, False, identifiers, relationships)
 
     def track_delivery_event(self, delivery_id: str, metric: str, **attrs: Any) -> int:
         """A delivery metric (opened, clicked, converted, ...) as a v2 delivery event."""
-        return self._op("delivery", "event", {"id": id_text(delivery_id)}, name=metric,
-                        attributes=self._attrs(attrs) or None)
+        return self._submit(_n.cio_v2_delivery_event_request, id_text(delivery_id), metric,
+                           self._attributes_text(attrs) if attrs else None, None)
 
     # ---- flush, stats, close --------------------------------------------------------------
 

@@ -137,6 +137,42 @@ CIO_EXTERN cio_status_t cio_cdp_group(cio_client_t *client, const char *user_id,
 CIO_EXTERN cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id,
                                       const char *user_id, const cio_cdp_options_t *options);
 
+/* ---- builders: the calls above as request values (request.h), without a client ----
+ *
+ * Each cio_cdp_X_request() takes cio_cdp_X()'s arguments minus the client, plus out last; it
+ * validates and completes the message exactly as cio_cdp_X() does (same status, same message,
+ * naming the call), and stores in *out a request of kind "one Pipelines message": POST /v1/<type>
+ * to the Pipelines API, the completed message as body (its messageId and timestamp are fixed
+ * here, so sending it twice counts it once). cio_cdp_message_request() does the same for
+ * cio_cdp_send()'s input (errors name "cdp_send"). *out is the caller's, NULL on failure: send it
+ * with cio_request_send() / cio_request_send_async() (the client needs cdp_api_key) or queue it
+ * with cio_pipeline_enqueue_request() on a Pipelines pipeline, then cio_request_free() it.
+ * Thread-safe; nothing is sent.
+ */
+CIO_EXTERN cio_status_t cio_cdp_message_request(const char *message_json, cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_identify_request(const char *user_id, const char *anonymous_id,
+                                                 const char *traits_json,
+                                                 const cio_cdp_options_t *options,
+                                                 cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_track_request(const char *user_id, const char *anonymous_id,
+                                              const char *event, const char *properties_json,
+                                              const cio_cdp_options_t *options,
+                                              cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_page_request(const char *user_id, const char *anonymous_id,
+                                             const char *name, const char *properties_json,
+                                             const cio_cdp_options_t *options, cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_screen_request(const char *user_id, const char *anonymous_id,
+                                               const char *name, const char *properties_json,
+                                               const cio_cdp_options_t *options,
+                                               cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_group_request(const char *user_id, const char *anonymous_id,
+                                              const char *group_id, const char *traits_json,
+                                              const cio_cdp_options_t *options,
+                                              cio_request_t **out);
+CIO_EXTERN cio_status_t cio_cdp_alias_request(const char *previous_id, const char *user_id,
+                                              const cio_cdp_options_t *options,
+                                              cio_request_t **out);
+
 /*
  * POSTs count messages to /v1/batch ({"batch":[...], "sentAt": now}), split into as many
  * requests as keep each body under CIO_CDP_MAX_BATCH_BYTES, sent concurrently. One invalid

@@ -176,6 +176,22 @@ CIO_EXTERN cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *pipeline,
                                                  const char *operation_json, uint64_t *seq);
 
 /*
+ * The pipeline's executor for built requests (request.h): queues request's body, already
+ * validated and completed by its builder, as cio_pipeline_enqueue() queues an operation (same
+ * waiting, same errors, same *seq), without validating it again. A Track v2 pipeline takes a
+ * request from a cio_v2_*_request() builder (one operation); a Pipelines pipeline one from a
+ * cio_cdp_*_request() builder (one message); anything else (another kind of request, or the other
+ * sink's) fails with CIO_E_INVALID_ARGUMENT naming what does not fit, nothing queued. The request
+ * stays the caller's (its body is copied). The try_ form never waits, like
+ * cio_pipeline_try_enqueue(). Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_enqueue_request(cio_pipeline_t *pipeline,
+                                                     const cio_request_t *request, uint64_t *seq);
+CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_request(cio_pipeline_t *pipeline,
+                                                         const cio_request_t *request,
+                                                         uint64_t *seq);
+
+/*
  * Pipelines sink only: builds one message from its parts like cio_cdp_build() and queues it, in
  * one call, without the JSON text going back and forth; *stamp (if non-NULL) gets what the core
  * filled in (messageId, timestamp), *seq (if non-NULL) the sequence number. Waits for room like

@@ -130,7 +130,8 @@ CIO_EXTERN cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type
 CIO_EXTERN cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
                                                  const char *id_value);
 
-/* Objects, identified by object_type_id and object_id. relationships_json: a non-empty array of
+/* Objects, identified by object_type_id and object_id, or, with object_type_id NULL, by their
+ * cio_object_id given as object_id. relationships_json: a non-empty array of
  * {"identifiers":{"id"|"email"|"cio_id": ...}, "relationship_attributes"?: {...}}. */
 CIO_EXTERN cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
                                                const char *object_id, const char *attributes_json);
@@ -154,6 +155,87 @@ CIO_EXTERN cio_status_t cio_v2_object_delete_relationships(cio_client_t *client,
 CIO_EXTERN cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
                                               const char *metric, const char *data_json,
                                               const cio_event_options_t *options);
+
+/* ---- builders: the calls above as request values (request.h), without a client ----
+ *
+ * Each cio_v2_X_request() takes cio_v2_X()'s arguments minus the client, plus out last: it checks
+ * them and validates and completes the operation exactly as cio_v2_X() does (same status, same
+ * message, naming the call: "v2_person_event: name is required ..."), then stores in *out a
+ * request of kind "one Track v2 operation": POST /api/v2/entity, the prepared operation as body
+ * (an event already holds its "id", so sending the request twice counts it once). *out is the
+ * caller's, NULL on failure: send it with cio_request_send() / cio_request_send_async() or queue
+ * it with cio_pipeline_enqueue_request() on a Track v2 pipeline, then cio_request_free() it.
+ * Thread-safe; nothing is sent.
+ */
+
+/* A caller-written operation (see the top of this file), validated and prepared as
+ * cio_v2_send_entity() does (an event without "id" gets one); errors name "send_entity". */
+CIO_EXTERN cio_status_t cio_v2_entity_request(const char *operation_json, cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_identify_request(cio_id_type_t id_type, const char *id_value,
+                                                       const char *attributes_json,
+                                                       cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_delete_request(cio_id_type_t id_type, const char *id_value,
+                                                     cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_event_request(cio_id_type_t id_type, const char *id_value,
+                                                    const char *name, const char *data_json,
+                                                    const cio_event_options_t *options,
+                                                    cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_screen_request(cio_id_type_t id_type, const char *id_value,
+                                                     const char *screen_name, const char *data_json,
+                                                     const cio_event_options_t *options,
+                                                     cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_page_request(cio_id_type_t id_type, const char *id_value,
+                                                   const char *url, const char *data_json,
+                                                   const cio_event_options_t *options,
+                                                   cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type,
+                                                         const char *id_value, const char *token,
+                                                         const char *platform, int64_t last_used,
+                                                         const char *attributes_json,
+                                                         cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type,
+                                                            const char *id_value, const char *token,
+                                                            cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_add_relationships_request(cio_id_type_t id_type,
+                                                                const char *id_value,
+                                                                const char *relationships_json,
+                                                                cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_delete_relationships_request(cio_id_type_t id_type,
+                                                                   const char *id_value,
+                                                                   const char *relationships_json,
+                                                                   cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_merge_request(cio_id_type_t primary_type,
+                                                    const char *primary_value,
+                                                    cio_id_type_t secondary_type,
+                                                    const char *secondary_value,
+                                                    cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_suppress_request(cio_id_type_t id_type, const char *id_value,
+                                                       cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_unsuppress_request(cio_id_type_t id_type,
+                                                         const char *id_value, cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_object_identify_request(const char *object_type_id,
+                                                       const char *object_id,
+                                                       const char *attributes_json,
+                                                       cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_object_delete_request(const char *object_type_id,
+                                                     const char *object_id, cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_object_event_request(const char *object_type_id,
+                                                    const char *object_id, const char *name,
+                                                    const char *data_json,
+                                                    const cio_event_options_t *options,
+                                                    cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_object_add_relationships_request(const char *object_type_id,
+                                                                const char *object_id,
+                                                                const char *relationships_json,
+                                                                cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_object_delete_relationships_request(const char *object_type_id,
+                                                                   const char *object_id,
+                                                                   const char *relationships_json,
+                                                                   cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *metric,
+                                                      const char *data_json,
+                                                      const cio_event_options_t *options,
+                                                      cio_request_t **out);
 
 #ifdef __cplusplus
 }

@@ -345,6 +345,10 @@ CIO_RB_NOGVL4(cio_cdp_batch, cio_client_t *, const char *const *, size_t, cio_ba
  * flush waits for the queue to drain, close for in-flight requests and the pipeline thread. */
 CIO_RB_NOGVL3(cio_pipeline_enqueue, cio_pipeline_t *, const char *, uint64_t *)
 #define cio_pipeline_enqueue cio_rb_nogvl_cio_pipeline_enqueue
+CIO_RB_NOGVL3(cio_pipeline_enqueue_request, cio_pipeline_t *, const cio_request_t *, uint64_t *)
+#define cio_pipeline_enqueue_request cio_rb_nogvl_cio_pipeline_enqueue_request
+CIO_RB_NOGVL3(cio_request_send, cio_client_t *, const cio_request_t *, char **)
+#define cio_request_send cio_rb_nogvl_cio_request_send
 CIO_RB_NOGVL2(cio_pipeline_flush, cio_pipeline_t *, long)
 #define cio_pipeline_flush cio_rb_nogvl_cio_pipeline_flush
 CIO_RB_NOGVL2(cio_pipeline_close, cio_pipeline_t *, long)
