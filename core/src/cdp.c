@@ -577,24 +577,9 @@ cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id, const 
 
 /* ---- batches and the pipeline's sink ---- */
 
-static bool close_batch(cio_buf_t *body) {
-    char now[32];
-    iso8601_now(now);
-    return cio__buf_printf(body, "],\"sentAt\":\"%s\"}", now);
+void cio__cdp_timestamp_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
+    iso8601_now(out);
 }
-
-const cio_sink_t cio__sink_cdp = {
-    .name = "pipeline",
-    .item_name = "message",
-    .path = "/v1/batch",
-    .auth = CIO_AUTH_CDP,
-    .prefix = "{\"batch\":[",
-    .suffix_reserve = 48,
-    .finish_body = close_batch,
-    .max_batch_bytes = CIO_CDP_MAX_BATCH_BYTES,
-    .prepare = cio__cdp_prepare_message,
-    .item_errors = cio__v2_item_errors,
-};
 
 cio_status_t cio_cdp_batch(cio_client_t *client, const char *const *messages_json, size_t count,
                            cio_batch_result_t **result) {
