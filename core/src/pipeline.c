@@ -764,7 +764,9 @@ static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint6
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
     if (made_by_another_process(p, "enqueue"))
         return CIO_E_CLOSED;
-    cio_buf_t op = {0};
+    /* prepared on the stack (the store copies it): no allocation of its own for most items */
+    char storage[1024];
+    cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
     cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
     if (st != CIO_OK) {
         cio__buf_free(&op);
