@@ -1,7 +1,7 @@
 /*
  * The Pipelines API (customerio/cdp.h): one validator that also completes messages (messageId,
- * timestamp, context.library), single-message sends, typed helpers, /v1/batch, and the sink that
- * lets the delivery pipeline send messages instead of Track operations.
+ * timestamp, context.library), single-message sends, typed helpers and /v1/batch; the pipeline's
+ * Pipelines sink (sink_cdp.c) calls the validator and the timestamp from here.
  */
 #include "json_scan.h"
 #include "pipeline_sink.h"

@@ -43,6 +43,12 @@
  * A kill between Customer.io's answer and the settle record sends that batch again: events
  * carry ids Customer.io de-duplicates by; other operations are idempotent (see the README).
  *
+ * Where operations wait and where batches go are two interfaces the pipeline knows and nothing
+ * behind them: the store (customerio/sys/store.h; the library's are memory and the spool, and a
+ * caller may bring one in options.store) and the sink (customerio/sys/sink.h; the library's are
+ * Track v2 and the Pipelines API, chosen by options.sink), which owns its API's batch envelope,
+ * path, size limit, item check and error readers.
+ *
  * fork(): the pipeline thread does not exist in a child, so there every call on a pipeline made
  * by the parent fails at once with CIO_E_CLOSED (enqueue, flush, stats; close leaves it alone),
  * nothing being queued that would never leave; the child makes its own (its client may be the
