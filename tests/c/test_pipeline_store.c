@@ -22,7 +22,7 @@ typedef struct test_store {
     cio_store_item_t *head, *tail;
     uint64_t next_seq;
     cio_status_t fail_append; /* CIO_OK = take everything */
-    int appends, takes, confirmed, settled, requeued, released, destroyed;
+    int appends, takes, confirmed, settled, requeued, released, destroyed, damage_freed;
 } test_store_t;
 
 static cio_store_item_t *push(test_store_t *s, const char *op, size_t len) {
@@ -127,6 +127,17 @@ static void ts_release(cio_store_t *store, cio_store_item_t *items) {
     ((test_store_t *)store)->released += free_list(items);
 }
 
+static void ts_free_damage(cio_store_t *store, cio_store_damage_t *damage) {
+    while (damage != NULL) {
+        cio_store_damage_t *next = damage->next;
+        free(damage->message);
+        free(damage->item);
+        free(damage);
+        damage = next;
+        ((test_store_t *)store)->damage_freed++;
+    }
+}
+
 /* The counters outlive the store: destroy frees only the items. */
 static void ts_destroy(cio_store_t *store) {
     test_store_t *s = (test_store_t *)store;
@@ -153,6 +164,7 @@ typedef struct tally {
     int delivered, failed;
     uint64_t seqs[8];
     cio_status_t last_status;
+    char last_reason[64], last_message[128], last_operation[128];
 } tally_t;
 
 static void on_report(const cio_delivery_report_t *r, void *user) {
@@ -164,6 +176,10 @@ static void on_report(const cio_delivery_report_t *r, void *user) {
     else
         t->failed++;
     t->last_status = r->status;
+    snprintf(t->last_reason, sizeof(t->last_reason), "%s", r->reason ? r->reason : "");
+    snprintf(t->last_message, sizeof(t->last_message), "%s", r->message ? r->message : "");
+    snprintf(t->last_operation, sizeof(t->last_operation), "%s",
+             r->operation_json ? r->operation_json : "");
 }
 
 static cio_pipeline_options_t options(test_store_t *s, tally_t *t) {
@@ -342,4 +358,46 @@ Test(store, test_unusable_stores_are_refused_and_left_alone) {
 
     cr_assert_eq(s.appends + s.takes + s.destroyed, 0, "the refused store was called");
     cr_assert_null(s.head);
+}
+
+Test(store, test_damage_a_store_found_at_open_is_reported_before_new_returns) {
+    test_store_t s;
+    tally_t t = {0};
+    store_init(&s);
+    s.base.free_damage = ts_free_damage;
+    static const char what[] = "{\"lost\":1}";
+    cio_store_damage_t *d = calloc(1, sizeof(*d));
+    d->message = strdup("record 7 of the shared queue is unreadable");
+    d->item = calloc(1, sizeof(*d->item) + sizeof(what));
+    d->item->seq = 7;
+    d->item->len = sizeof(what) - 1;
+    memcpy(d->item->data, what, sizeof(what));
+    s.base.damaged = d;
+    cio_pipeline_options_t o = options(&s, &t);
+    cio_pipeline_t *p = NULL;
+    expect_ok(cio_pipeline_new(fx.client, &o, &p));
+    /* reported, and given back, before cio_pipeline_new returned */
+    cr_assert_eq(t.failed, 1);
+    cr_assert_eq(t.last_status, CIO_E_INTERNAL);
+    cr_assert_str_eq(t.last_reason, "spool_damaged");
+    cr_assert_str_eq(t.last_message, "record 7 of the shared queue is unreadable");
+    cr_assert_str_eq(t.last_operation, what);
+    cr_assert_eq(s.damage_freed, 1);
+    cr_assert_null(s.base.damaged);
+    expect_ok(cio_pipeline_close(p, 5000));
+    expect_nothing_sent();
+}
+
+Test(store, test_damage_without_free_damage_is_refused) {
+    test_store_t s;
+    tally_t t = {0};
+    store_init(&s);
+    cio_store_damage_t d = {0};
+    s.base.damaged = &d;
+    cio_pipeline_options_t o = options(&s, &t);
+    cio_pipeline_t *p = NULL;
+    expect_error(cio_pipeline_new(fx.client, &o, &p), CIO_E_INVALID_ARGUMENT,
+                 "options.store has damage to report but no free_damage", NULL);
+    cr_assert_null(p);
+    cr_assert_eq(s.destroyed, 0);
 }
