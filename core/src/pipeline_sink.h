@@ -39,10 +39,11 @@ static inline const char *cio__sink_path(const cio_client_t *client, const cio_s
                                                                       : sink->path;
 }
 
-/* The pipeline's one door for items a sink prepared itself (sink_cdp.c's messages from their
- * parts): cio__pipeline_enter() checks the pipeline (NULL, made by another process) and gives
- * its sink; cio__pipeline_enqueue_prepared() queues op (freed either way) like
- * cio_pipeline_enqueue(), waiting for room only when may_wait. */
+/* pipeline.c's one door for items prepared before they reach it (pipeline_message.c's messages
+ * from their parts; every other enqueue ends there too): cio__pipeline_enter() checks the
+ * pipeline (NULL, made by another process) and gives its sink; cio__pipeline_enqueue_prepared()
+ * queues op (freed either way) like cio_pipeline_enqueue(), waiting for room only when
+ * may_wait. */
 cio_status_t cio__pipeline_enter(cio_pipeline_t *pipeline, const char *call,
                                  const cio_sink_t **sink);
 cio_status_t cio__pipeline_enqueue_prepared(cio_pipeline_t *pipeline, cio_buf_t op, uint64_t *seq,

@@ -1,11 +1,10 @@
 /*
  * The pipeline's Pipelines API sink: messages of cdp.h (validated and completed by cdp.c),
- * batched to /v1/batch with a "sentAt", and the door for messages built from their parts
- * (cio_pipeline_enqueue_message).
+ * batched to /v1/batch with a "sentAt"; its answers read like Track v2's, plus strict mode's
+ * {"code"}. A destination only: it knows nothing of the pipeline.
  */
 #include "pipeline_sink.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,34 +48,3 @@ const cio_sink_t cio__sink_cdp = {
     .request_error = request_error,
     .check_client = check_client,
 };
-
-/* A Pipelines message from its parts: built and prepared in one go, then queued. */
-static cio_status_t enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                    cio_cdp_stamp_t *stamp, uint64_t *seq, bool may_wait) {
-    const cio_sink_t *sink = NULL;
-    cio_status_t st = cio__pipeline_enter(p, "enqueue_message", &sink);
-    if (st != CIO_OK)
-        return st;
-    if (sink != &cio__sink_cdp)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "enqueue_message: the pipeline's sink is not the Pipelines API "
-                         "(CIO_SINK_PIPELINES)");
-    char storage[1024];
-    cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
-    st = cio__cdp_build_message("enqueue_message", message, &op, stamp);
-    if (st != CIO_OK) {
-        cio__buf_free(&op);
-        return st;
-    }
-    return cio__pipeline_enqueue_prepared(p, op, seq, may_wait);
-}
-
-cio_status_t cio_pipeline_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                          cio_cdp_stamp_t *stamp, uint64_t *seq) {
-    return enqueue_message(p, message, stamp, seq, true);
-}
-
-cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                              cio_cdp_stamp_t *stamp, uint64_t *seq) {
-    return enqueue_message(p, message, stamp, seq, false);
-}
