@@ -213,7 +213,7 @@ static cio_status_t send_chunks(cio_client_t *client, const char *call, const ci
                                      .path = cio__sink_path(client, sink),
                                      .body = chunks[k].body.data,
                                      .body_len = chunks[k].body.len,
-                                     .auth = sink->auth};
+                                     .auth = cio__sink_auth(sink)};
         map->first[k] = chunks[k].first;
         map->count[k] = chunks[k].count;
     }

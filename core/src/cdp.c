@@ -1,7 +1,7 @@
 /*
  * The Pipelines API (customerio/cdp.h): one validator that also completes messages (messageId,
- * timestamp, context.library), single-message sends, typed helpers, /v1/batch, and the sink that
- * lets the delivery pipeline send messages instead of Track operations.
+ * timestamp, context.library), single-message sends, typed helpers and /v1/batch; the pipeline's
+ * Pipelines sink (sink_cdp.c) calls the validator and the timestamp from here.
  */
 #include "util/json_scan.h"
 #include "pipeline_sink.h"
@@ -625,24 +625,9 @@ cio_status_t cio_cdp_alias(cio_client_t *client, const char *previous_id, const 
 
 /* ---- batches and the pipeline's sink ---- */
 
-static bool close_batch(cio_buf_t *body) {
-    char now[32];
-    iso8601_now(now);
-    return cio__buf_printf(body, "],\"sentAt\":\"%s\"}", now);
+void cio__cdp_timestamp_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
+    iso8601_now(out);
 }
-
-const cio_sink_t cio__sink_cdp = {
-    .name = "pipeline",
-    .item_name = "message",
-    .path = "/v1/batch",
-    .auth = CIO_AUTH_CDP,
-    .prefix = "{\"batch\":[",
-    .suffix_reserve = 48,
-    .finish_body = close_batch,
-    .max_batch_bytes = CIO_CDP_MAX_BATCH_BYTES,
-    .prepare = cio__cdp_prepare_message,
-    .item_errors = cio__v2_item_errors,
-};
 
 cio_status_t cio_cdp_batch(cio_client_t *client, const char *const *messages_json, size_t count,
                            cio_batch_result_t **result) {

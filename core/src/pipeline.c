@@ -7,7 +7,6 @@
  */
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
-#include "request_internal.h"
 #include "retry.h"
 
 #include <errno.h>
@@ -44,6 +43,7 @@ struct cio_pipeline {
     unsigned fork_generation; /* of the process that made it (its thread lives there) */
     const cio_sink_t *sink;
     cio_store_t *store;
+    bool callers_store; /* options.store: checked at new, its failures named by the pipeline */
     cio_pipeline_options_t opts;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -192,19 +192,12 @@ static void note_rejection(void *user, size_t index, const char *reason, const c
     r->message = dup_or_null(message);
 }
 
-/* The error code of an answer that refused a request as a whole: {"code": ...} (Pipelines API)
- * or {"errors": [{"reason": ...}]} (Track API v2). malloc'd, or NULL. */
-static char *request_error_code(const cio_completion_t *c) {
-    if (c == NULL || c->response == NULL || c->http_status == 0)
+/* The error code of an answer that refused a request as a whole, in the sink's reading of its
+ * API's error body. malloc'd, or NULL. */
+static char *request_error_code(const cio_sink_t *sink, const cio_completion_t *c) {
+    if (c == NULL || c->response == NULL || c->http_status == 0 || sink->request_error == NULL)
         return NULL;
-    json_t *root = json_loadb(c->response, c->response_len, 0, NULL);
-    const char *code = json_string_value(json_object_get(root, "code"));
-    if (code == NULL)
-        code = json_string_value(
-            json_object_get(json_array_get(json_object_get(root, "errors"), 0), "reason"));
-    char *out = code != NULL && !cio__has_control_char(code) ? strdup(code) : NULL;
-    json_decref(root);
-    return out;
+    return sink->request_error(c->response, c->response_len);
 }
 
 /* Counts items reported (delivered or given up, and the report delivered) for the flushes
@@ -246,8 +239,8 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
 
     if (st == CIO_OK) {
         /* first of all: the spool records the batch as settled (the kill -9 window) */
-        if (p->store->ops->confirm != NULL)
-            p->store->ops->confirm(p->store, b->items);
+        if (p->store->confirm != NULL)
+            p->store->confirm(p->store, b->items);
         rejection_t *rej = calloc(b->count, sizeof(*rej));
         if (rej != NULL && c->response != NULL)
             p->sink->item_errors(c->response, c->response_len, b->count, note_rejection, rej);
@@ -270,7 +263,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         free(rej);
         p->consecutive_failures = 0;
         keep_seqs(p, done_seqs, b->items);
-        p->store->ops->settle(p->store, b->items);
+        p->store->settle(p->store, b->items);
         return;
     }
 
@@ -281,7 +274,7 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
             p->queue_bytes += it->len + 1;
             p->queue_items++;
         }
-        p->store->ops->requeue(p->store, b->items);
+        p->store->requeue(p->store, b->items);
         return;
     }
 
@@ -297,13 +290,13 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
             p->queue_items++;
         }
         p->stats.retried += b->count;
-        p->store->ops->requeue(p->store, b->items);
+        p->store->requeue(p->store, b->items);
         return;
     }
 
     /* The request failed as a whole. Worth another try: put back what is still in time and has
      * attempts left. */
-    char *code = request_error_code(c);
+    char *code = request_error_code(p->sink, c);
     bool transient = b->transient || st == CIO_E_NOMEM; /* no memory: a local, passing state */
     cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
     for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
@@ -329,13 +322,13 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
         }
     }
     if (retry != NULL) {
-        p->store->ops->requeue(p->store, retry);
+        p->store->requeue(p->store, retry);
         p->consecutive_failures++;
         p->paused_until = now + backoff_ms(p->consecutive_failures);
     }
     if (done != NULL) {
         keep_seqs(p, done_seqs, done);
-        p->store->ops->settle(p->store, done);
+        p->store->settle(p->store, done);
     }
     free(code);
 }
@@ -388,9 +381,9 @@ static void send_batch(cio_pipeline_t *p) {
     }
     b->pipeline = p;
     size_t payload = 0;
-    b->items = p->store->ops->take(p->store, p->opts.batch_bytes - frame,
-                                   p->opts.max_batch_items > 0 ? p->opts.max_batch_items : SIZE_MAX,
-                                   &b->count, &payload);
+    b->items = p->store->take(p->store, p->opts.batch_bytes - frame,
+                              p->opts.max_batch_items > 0 ? p->opts.max_batch_items : SIZE_MAX,
+                              &b->count, &payload);
     if (b->items == NULL) {
         free(b);
         return;
@@ -406,7 +399,8 @@ static void send_batch(cio_pipeline_t *p) {
     if (attempts < 1)
         attempts = 1;
     p->stats.in_flight++;
-    p->store->ops->before_send(p->store);
+    if (p->store->before_send != NULL)
+        p->store->before_send(p->store);
     pthread_mutex_unlock(&p->lock);
 
     cio_buf_t body = {0};
@@ -421,7 +415,7 @@ static void send_batch(cio_pipeline_t *p) {
                                 .path = cio__sink_path(p->client, p->sink),
                                 .body = body.data,
                                 .body_len = body.len,
-                                .auth = p->sink->auth,
+                                .auth = cio__sink_auth(p->sink),
                                 .max_attempts = attempts};
         st = cio__http_run_callback(p->client, p->sink->name, &call, 1, batch_finish, b, NULL,
                                     batch_done, b, p);
@@ -469,7 +463,8 @@ static void report_store_damage(cio_pipeline_t *p) {
     }
     pthread_mutex_unlock(&p->lock);
     deliver_reports(p, &reports);
-    cio__store_damage_free(damage);
+    if (damage != NULL && p->store->free_damage != NULL)
+        p->store->free_damage(p->store, damage);
     pthread_mutex_lock(&p->lock);
     p->reporting_damage = false;
     pthread_cond_broadcast(&p->idle);
@@ -488,7 +483,7 @@ static void *pipeline_main(void *arg) {
             pthread_cond_wait(&p->wake, &p->lock);
             continue;
         }
-        const cio_store_item_t *head = p->store->ops->peek(p->store);
+        const cio_store_item_t *head = p->store->peek(p->store);
         int64_t now = cio__now_ms();
         int64_t wait_ms = 1000;
         if (head != NULL && (int)p->stats.in_flight < p->opts.max_in_flight) {
@@ -520,6 +515,32 @@ static void *pipeline_main(void *arg) {
 
 /* ---------------------------------------------------------------- public API */
 
+/* A caller's store (options.store): a version this library reads, every required function,
+ * not combined with spool_path. */
+static cio_status_t check_store(const cio_pipeline_options_t *o) {
+    const cio_store_t *s = o->store;
+    if (s == NULL)
+        return CIO_OK;
+    if (o->spool_path != NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "pipeline: options.store and options.spool_path are both set (a spool "
+                         "is the library's own store: give one or the other)");
+    if (s->version == 0 || s->version > CIO_STORE_VERSION)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "pipeline: options.store->version %u is not supported (use "
+                         "CIO_STORE_INIT)",
+                         s->version);
+    if (s->append == NULL || s->take == NULL || s->settle == NULL || s->requeue == NULL ||
+        s->peek == NULL || s->release == NULL || s->destroy == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "pipeline: options.store lacks a required function (append, take, "
+                         "settle, requeue, peek, release and destroy are required)");
+    if (s->damaged != NULL && s->free_damage == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "pipeline: options.store has damage to report but no free_damage");
+    return CIO_OK;
+}
+
 cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t *options,
                               cio_pipeline_t **out) {
     if (out == NULL || options == NULL)
@@ -530,22 +551,22 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                          "pipeline: options.version %u is not supported (use "
                          "CIO_PIPELINE_OPTIONS_INIT)",
                          options->version);
-    /* A version-1 caller's struct ends before the version-2 fields: read only what it has. */
+    /* An older caller's struct ends before the newer fields: read only what it has. */
+    static const size_t given_bytes[] = {0, offsetof(cio_pipeline_options_t, max_batch_items),
+                                         offsetof(cio_pipeline_options_t, store),
+                                         sizeof(cio_pipeline_options_t)};
     cio_pipeline_options_t given;
     memset(&given, 0, sizeof(given));
-    memcpy(&given, options,
-           options->version == 1 ? offsetof(cio_pipeline_options_t, max_batch_items)
-                                 : sizeof(given));
+    memcpy(&given, options, given_bytes[options->version]);
     options = &given;
-    if (options->sink != CIO_SINK_TRACK_V2 && options->sink != CIO_SINK_PIPELINES)
+    const cio_sink_t *sink = cio__sink_builtin(options->sink);
+    if (sink == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: unknown sink %d", (int)options->sink);
     if (options->max_requests_per_second != options->max_requests_per_second) /* NaN */
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: max_requests_per_second is NaN");
-    bool cdp = options->sink == CIO_SINK_PIPELINES;
-    cio_status_t st = cdp ? CIO_OK : cio__require_track_credentials(client, "pipeline");
-    if (st == CIO_OK && cdp && (client == NULL || client->cdp_api_key == NULL))
-        st = cio__fail(CIO_E_CONFIG, "pipeline: cdp_api_key is missing for the Pipelines sink "
-                                     "(pass it or set CUSTOMERIO_CDP_API_KEY)");
+    cio_status_t st = check_store(options);
+    if (st == CIO_OK && sink->check_client != NULL)
+        st = sink->check_client(client, "pipeline");
     if (st != CIO_OK)
         return st;
     cio_pipeline_t *p = calloc(1, sizeof(*p));
@@ -553,7 +574,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     p->client = client;
     p->fork_generation = cio__fork_generation();
-    p->sink = cdp ? &cio__sink_cdp : &cio__sink_track_v2;
+    p->sink = sink;
     p->opts = *options;
     cio_pipeline_options_t *o = &p->opts;
     if (o->max_queue_bytes == 0)
@@ -577,9 +598,14 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     if (o->max_attempts < 0)
         o->max_attempts = 0;
     o->spool_path = NULL; /* not kept: the store owns the file */
-    st = options->spool_path != NULL
-             ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
-             : cio__store_memory_new(&p->store);
+    o->store = NULL;      /* p->store, below */
+    p->callers_store = options->store != NULL;
+    if (p->callers_store)
+        p->store = options->store;
+    else
+        st = options->spool_path != NULL
+                 ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
+                 : cio__store_memory_new(&p->store);
     if (st != CIO_OK) {
         free(p);
         return st;
@@ -609,7 +635,8 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                     "customerio: pipeline: the pipeline thread did not start; %zu damaged spool "
                     "records found at open were not reported (see the lines above)\n",
                     unreported);
-        p->store->ops->destroy(p->store);
+        if (!p->callers_store) /* a caller's store stays the caller's when this fails */
+            p->store->destroy(p->store);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
@@ -690,7 +717,7 @@ static cio_status_t enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uint64_t *
         return cio__fail(CIO_E_CLOSED, "enqueue: the pipeline is closing");
     }
     uint64_t n = 0;
-    st = p->store->ops->append(p->store, op.data, op.len, &n);
+    st = p->store->append(p->store, op.data, op.len, &n);
     if (st == CIO_OK) {
         p->queue_bytes += cost;
         p->queue_items++;
@@ -709,10 +736,27 @@ static cio_status_t enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uint64_t *
     pthread_mutex_unlock(&p->lock);
     cio__buf_free(&op);
     if (st != CIO_OK)
-        return st;
+        return p->callers_store
+                   ? cio__fail(st, "enqueue: the pipeline's store did not take the %s (%s)",
+                               p->sink->item_name, cio_status_str(st))
+                   : st;
     if (seq != NULL)
         *seq = n;
     return cio__ok();
+}
+
+cio_status_t cio__pipeline_enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uint64_t *seq,
+                                            bool may_wait) {
+    return enqueue_prepared(p, op, seq, may_wait);
+}
+
+cio_status_t cio__pipeline_enter(cio_pipeline_t *p, const char *call, const cio_sink_t **sink) {
+    if (p == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
+    if (made_by_another_process(p, call))
+        return CIO_E_CLOSED;
+    *sink = p->sink;
+    return CIO_OK;
 }
 
 static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
@@ -721,7 +765,9 @@ static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint6
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
     if (made_by_another_process(p, "enqueue"))
         return CIO_E_CLOSED;
-    cio_buf_t op = {0};
+    /* prepared on the stack (the store copies it): no allocation of its own for most items */
+    char storage[1024];
+    cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
     cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
     if (st != CIO_OK) {
         cio__buf_free(&op);
@@ -737,72 +783,6 @@ cio_status_t cio_pipeline_enqueue(cio_pipeline_t *p, const char *operation_json,
 cio_status_t cio_pipeline_try_enqueue(cio_pipeline_t *p, const char *operation_json,
                                       uint64_t *seq) {
     return enqueue(p, operation_json, seq, false);
-}
-
-/* A request from a builder: its body is prepared already, so it is queued as it is (copied
- * straight from the request, no second validation), provided its kind is what the sink sends. */
-static cio_status_t enqueue_request(cio_pipeline_t *p, const cio_request_t *request, uint64_t *seq,
-                                    bool may_wait) {
-    if (p == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
-    if (request == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "enqueue_request: request is NULL");
-    if (made_by_another_process(p, "enqueue_request"))
-        return CIO_E_CLOSED;
-    bool cdp = p->sink == &cio__sink_cdp;
-    cio_request_kind_t wanted = cdp ? CIO_REQUEST_CDP_MESSAGE : CIO_REQUEST_V2_OPERATION;
-    if (request->kind != wanted || request->body == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "enqueue_request: a %s pipeline takes %s, not this request (%s %s, built "
-                         "by %s)",
-                         cdp ? "Pipelines" : "Track v2",
-                         cdp ? "a Pipelines message (cio_cdp_*_request)"
-                             : "a Track v2 operation (cio_v2_*_request)",
-                         request->method, request->path, request->call);
-    /* borrowed: enqueue_prepared() frees op, which leaves the request's body alone */
-    cio_buf_t op = {request->body, request->body_len, request->body_len + 1, true};
-    return enqueue_prepared(p, op, seq, may_wait);
-}
-
-cio_status_t cio_pipeline_enqueue_request(cio_pipeline_t *p, const cio_request_t *request,
-                                          uint64_t *seq) {
-    return enqueue_request(p, request, seq, true);
-}
-
-cio_status_t cio_pipeline_try_enqueue_request(cio_pipeline_t *p, const cio_request_t *request,
-                                              uint64_t *seq) {
-    return enqueue_request(p, request, seq, false);
-}
-
-/* A Pipelines message from its parts: built and prepared in one go, then queued. */
-static cio_status_t enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                    cio_cdp_stamp_t *stamp, uint64_t *seq, bool may_wait) {
-    if (p == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
-    if (made_by_another_process(p, "enqueue_message"))
-        return CIO_E_CLOSED;
-    if (p->sink != &cio__sink_cdp)
-        return cio__fail(CIO_E_INVALID_ARGUMENT,
-                         "enqueue_message: the pipeline's sink is not the Pipelines API "
-                         "(CIO_SINK_PIPELINES)");
-    char storage[1024];
-    cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
-    cio_status_t st = cio__cdp_build_message("enqueue_message", message, &op, stamp);
-    if (st != CIO_OK) {
-        cio__buf_free(&op);
-        return st;
-    }
-    return enqueue_prepared(p, op, seq, may_wait);
-}
-
-cio_status_t cio_pipeline_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                          cio_cdp_stamp_t *stamp, uint64_t *seq) {
-    return enqueue_message(p, message, stamp, seq, true);
-}
-
-cio_status_t cio_pipeline_try_enqueue_message(cio_pipeline_t *p, const cio_cdp_message_t *message,
-                                              cio_cdp_stamp_t *stamp, uint64_t *seq) {
-    return enqueue_message(p, message, stamp, seq, false);
 }
 
 /* Waits (lock held) until what was queued (or in flight) when it was called is settled, or the
@@ -915,13 +895,14 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     /* What could not be delivered is reported, never dropped silently (a spool keeps it too). */
     report_list_t reports = {NULL, &reports.head};
     size_t count = 0, bytes = 0;
-    cio_store_item_t *left = p->store->ops->take(p->store, SIZE_MAX, SIZE_MAX, &count, &bytes);
+    cio_store_item_t *left = p->store->take(p->store, SIZE_MAX, SIZE_MAX, &count, &bytes);
     for (cio_store_item_t *it = left; it != NULL; it = it->next)
         add_report(p, &reports, it, CIO_E_CLOSED, 0, NULL, NULL,
                    "pipeline: closed before the operation was delivered");
     deliver_reports(p, &reports);
-    cio__fifo_free_items(left); /* not settled: a spool still owes them */
-    p->store->ops->destroy(p->store);
+    if (left != NULL)
+        p->store->release(p->store, left); /* not settled: a spool still owes them */
+    p->store->destroy(p->store);
     if (p->opts.report_queue != NULL)
         cio_queue_free(p->opts.report_queue);
     pthread_cond_destroy(&p->wake);

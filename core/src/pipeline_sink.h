@@ -1,41 +1,56 @@
 /*
- * Where the pipeline's batches go, behind one small interface: how an operation is checked and
- * normalised on enqueue, how a batch body is framed, where it is POSTed, and how a 2xx answer
- * names rejected items. sink_track_v2.c is /api/v2/batch; a Pipelines (cdp) sink is another
- * instance of this struct.
+ * Where batches go, behind one interface (customerio/sys/sink.h): how an item is checked and
+ * completed on enqueue, how a batch body is framed, where it is POSTed, and how the API's
+ * answers name rejected items and request-level errors. sink_track_v2.c is /api/v2/batch,
+ * sink_cdp.c the Pipelines API's /v1/batch; the pipeline (pipeline.c) and the batch calls
+ * (batch.c) know only the interface.
  */
 #ifndef CIO_PIPELINE_SINK_H
 #define CIO_PIPELINE_SINK_H
 
 #include "internal.h"
-
-typedef struct cio_sink {
-    const char *name;      /* names the pipeline's calls in errors */
-    const char *item_name; /* "operation", "message": names items in errors */
-    const char *path;      /* POSTed to, under the API's base URL */
-    cio_auth_t auth;       /* which base URL and credentials */
-    const char *prefix;    /* a batch body: prefix, items joined by ',', then finish_body */
-    size_t suffix_reserve; /* bytes finish_body may add */
-    bool (*finish_body)(cio_buf_t *body);
-    size_t max_batch_bytes; /* a body stays under this */
-    /* Validates one item and appends what goes on the wire to out (e.g. with an id added);
-     * label names the item in errors ("operation", "operations[3]"). */
-    cio_status_t (*prepare)(const char *call, const char *label, const char *item, cio_buf_t *out);
-    /* Reads a 2xx answer's per-item rejections (index within the request). */
-    void (*item_errors)(const char *response, size_t len, size_t n_items, cio_item_error_fn fn,
-                        void *user);
-} cio_sink_t;
+#include "customerio/sys/sink.h"
 
 extern const cio_sink_t cio__sink_track_v2;
 extern const cio_sink_t cio__sink_cdp;
 
+/* The library's sink for an option value, or NULL for an unknown one. */
+static inline const cio_sink_t *cio__sink_builtin(cio_pipeline_sink_t kind) {
+    return kind == CIO_SINK_TRACK_V2    ? &cio__sink_track_v2
+           : kind == CIO_SINK_PIPELINES ? &cio__sink_cdp
+                                        : NULL;
+}
+
+/* sink_track_v2.c: the error code of a Track v2 answer refusing a request as a whole (its first
+ * "errors" entry's "reason"), malloc'd, or NULL. */
+char *cio__v2_request_error(const char *response, size_t len);
+
+/* The engine's credentials for a sink's API. */
+static inline cio_auth_t cio__sink_auth(const cio_sink_t *sink) {
+    return sink->api == CIO_API_CDP   ? CIO_AUTH_CDP
+           : sink->api == CIO_API_APP ? CIO_AUTH_APP
+                                      : CIO_AUTH_TRACK;
+}
+
 /* Where client sends sink's batches: the sink's path, or the client's cdp_batch_path for the
  * Pipelines API when one was given. */
 static inline const char *cio__sink_path(const cio_client_t *client, const cio_sink_t *sink) {
-    return sink->auth == CIO_AUTH_CDP && client->cdp_batch_path != NULL ? client->cdp_batch_path
-                                                                        : sink->path;
+    return sink->api == CIO_API_CDP && client->cdp_batch_path != NULL ? client->cdp_batch_path
+                                                                      : sink->path;
 }
 
+/* pipeline.c's one door for items prepared before they reach it (pipeline_message.c's messages
+ * from their parts; every other enqueue ends there too): cio__pipeline_enter() checks the
+ * pipeline (NULL, made by another process) and gives its sink; cio__pipeline_enqueue_prepared()
+ * queues op (freed either way) like cio_pipeline_enqueue(), waiting for room only when
+ * may_wait. */
+cio_status_t cio__pipeline_enter(cio_pipeline_t *pipeline, const char *call,
+                                 const cio_sink_t **sink);
+cio_status_t cio__pipeline_enqueue_prepared(cio_pipeline_t *pipeline, cio_buf_t op, uint64_t *seq,
+                                            bool may_wait);
+
+/* cdp.c: the time now as the Pipelines API writes it ("2026-11-23T13:45:07.123Z"). */
+void cio__cdp_timestamp_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]);
 /* Validates and completes one Pipelines API message (cdp.c). */
 cio_status_t cio__cdp_prepare_message(const char *call, const char *label, const char *text,
                                       cio_buf_t *out);

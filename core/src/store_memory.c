@@ -1,4 +1,4 @@
-/* The pipeline's in-memory queue: a FIFO of operations (see pipeline_store.h). */
+/* The pipeline's in-memory queue: a FIFO of operations (customerio/sys/store.h). */
 #include "pipeline_store.h"
 #include "retry.h"
 
@@ -90,6 +90,16 @@ void cio__fifo_free_items(cio_store_item_t *items) {
     }
 }
 
+void cio__fifo_release(cio_store_t *s, cio_store_item_t *items) {
+    (void)s;
+    cio__fifo_free_items(items);
+}
+
+void cio__fifo_free_damage(cio_store_t *s, cio_store_damage_t *damage) {
+    (void)s;
+    cio__store_damage_free(damage);
+}
+
 void cio__store_damage_free(cio_store_damage_t *d) {
     while (d != NULL) {
         cio_store_damage_t *next = d->next;
@@ -113,23 +123,22 @@ static void memory_settle(cio_store_t *s, cio_store_item_t *items) {
     cio__fifo_free_items(items);
 }
 
-static void memory_before_send(cio_store_t *s) {
-    (void)s;
-}
-
 static void memory_destroy(cio_store_t *s) {
     cio__fifo_free_items(((cio_fifo_t *)s)->head);
     free(s);
 }
 
-static const cio_store_ops_t memory_ops = {
+static const cio_store_t memory_store = {
+    .version = CIO_STORE_VERSION,
     .append = memory_append,
     .take = cio__fifo_take,
     .settle = memory_settle,
     .confirm = NULL,
     .requeue = cio__fifo_requeue,
-    .before_send = memory_before_send,
+    .before_send = NULL,
     .peek = cio__fifo_peek,
+    .release = cio__fifo_release,
+    .free_damage = cio__fifo_free_damage,
     .destroy = memory_destroy,
 };
 
@@ -137,7 +146,7 @@ cio_status_t cio__store_memory_new(cio_store_t **out) {
     cio_fifo_t *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
-    f->base.ops = &memory_ops;
+    f->base = memory_store;
     f->next_seq = 1;
     *out = &f->base;
     return CIO_OK;

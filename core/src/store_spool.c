@@ -332,7 +332,8 @@ static void spool_destroy(cio_store_t *s) {
     spool_free(sp);
 }
 
-static const cio_store_ops_t spool_ops = {
+static const cio_store_t spool_store = {
+    .version = CIO_STORE_VERSION,
     .append = spool_append,
     .take = cio__fifo_take,
     .settle = spool_settle,
@@ -340,6 +341,8 @@ static const cio_store_ops_t spool_ops = {
     .requeue = cio__fifo_requeue,
     .before_send = spool_before_send,
     .peek = cio__fifo_peek,
+    .release = cio__fifo_release, /* taken, not settled: still owed in the file */
+    .free_damage = cio__fifo_free_damage,
     .destroy = spool_destroy,
 };
 
@@ -710,7 +713,7 @@ cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_s
     spool_t *sp = calloc(1, sizeof(*sp));
     if (sp == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
-    sp->fifo.base.ops = &spool_ops;
+    sp->fifo.base = spool_store;
     sp->fifo.next_seq = 1;
     sp->sync = sync;
     sp->fds.fd = sp->fds.tmp_fd = -1;

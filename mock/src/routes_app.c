@@ -1,26 +1,67 @@
+// clang-format off
 /*
  * App API (https://api.customer.io/v1): Bearer app key, {"meta":{"error":...}} errors.
  *
- * Sends (POST /send/email|push|sms|inbox_message|in_app|whatsapp) check the body (an object,
- * "identifiers" with exactly one of id/email/cio_id, "transactional_message_id" a string or an
- * integer, except an email with body + subject + from + to; "attachments" an object of base64
- * strings), record the delivery in the state and answer {"delivery_id", "queued_at"}.
- * POST /campaigns/{id}/triggers (numeric id; at most one audience field) answers {"id": n}.
+ * The route map (paths under /v1; the table at the bottom of this file is the code's copy):
+ *
+ *   method  path                                           handler
+ *   ------  ---------------------------------------------  ----------------------------------
+ *   POST    /send/email                                    handle_send_email
+ *   POST    /send/push                                     handle_send_push
+ *   POST    /send/sms                                      handle_send_sms
+ *   POST    /send/inbox_message                            handle_send_inbox
+ *   POST    /send/in_app                                   handle_send_in_app
+ *   POST    /send/whatsapp                                 handle_send_whatsapp
+ *   POST    /campaigns/{broadcast_id}/triggers             handle_trigger
+ *   GET     /customers?email=                              handle_customers_by_email
+ *   POST    /customers                                     handle_customers_search
+ *   POST    /customers/attributes                          handle_customers_by_ids
+ *   GET     /customers/{id}/attributes                     handle_customer_attributes
+ *   GET     /customers/{id}/segments                       handle_customer_segments
+ *   GET     /customers/{id}/messages                       handle_customer_messages
+ *   GET     /customers/{id}/activities                     handle_customer_activities
+ *   GET     /customers/{id}/relationships                  handle_customer_relationships
+ *   GET     /customers/{id}/subscription_preferences       handle_customer_subscriptions
+ *   GET     /segments                                      handle_segments_list
+ *   POST    /segments                                      handle_segment_create
+ *   GET     /segments/{segment_id}                         handle_segment_get
+ *   DELETE  /segments/{segment_id}                         handle_segment_delete
+ *   GET     /segments/{segment_id}/customer_count          handle_segment_count
+ *   GET     /segments/{segment_id}/membership              handle_segment_membership
+ *   GET     /segments/{segment_id}/used_by                 handle_segment_used_by
+ *   GET     /transactional                                 handle_transactional_list
+ *   GET     /transactional/{id}                            handle_transactional_get
+ *   GET     /transactional/{id}/contents                   handle_transactional_contents
+ *   GET     /transactional/{id}/language/{language}        handle_transactional_language
+ *   PUT     /transactional/{id}/language/{language}        handle_transactional_put_language
+ *   PUT     /transactional/{id}/content/{content_id}       handle_transactional_put_content
+ *   GET     /transactional/{id}/metrics                    handle_transactional_metrics
+ *   GET     /transactional/{id}/metrics/links              handle_transactional_links
+ *   GET     /transactional/{id}/messages                   handle_transactional_messages
+ *
+ * Sends (POST /send/...) check the body (an object, "identifiers" with exactly one of
+ * id/email/cio_id, "transactional_message_id" a string or an integer, except an email with
+ * body + subject + from + to; "attachments" an object of base64 strings), record the delivery
+ * in the state and answer {"delivery_id", "queued_at"}. POST /campaigns/{id}/triggers (numeric
+ * id; at most one audience field) answers {"id": n}.
  *
  * Customers are read from the state that Track identify calls fill (state.c):
  *   GET  /customers/{id}/attributes      {"customer": {"id", "identifiers", "attributes",
- *                                          "timestamps", "unsubscribed", "devices"}}
+ *                                         "timestamps", "unsubscribed", "devices"}}
  *   GET  /customers?email=               {"results": [{"id", "email", "cio_id"}]}
- *   POST /customers/attributes           {"customers": [{"customer": {...}}]} (unknown ids left
- * out) POST /customers {"filter": ...}      {"identifiers": [...], "ids": [...], "next": ""};
- * filters: and, or, not, segment {"id"}, attribute {"field", "operator": eq|exists, "value"} GET
- * /customers/{id}/segments        {"segments": [...]} GET  /customers/{id}/messages        the
- * deliveries sent to that person GET  /customers/{id}/activities      attribute changes and sent
- * messages (type/name filters) GET  /customers/{id}/relationships   {"cio_relationships": [],
- * "next": ""} GET  /customers/{id}/subscription_preferences  one topic, "Newsletter" (topic_1) The
- * reads about one person take ?id_type=id|email|cio_id (default id) and answer 404 for an unknown
- * person. Listings take ?start=<offset token>&limit=<1..1000> and answer "next" ("" on the last
- * page).
+ *   POST /customers/attributes           {"customers": [{"customer": {...}}]} (unknown ids
+ *                                        left out)
+ *   POST /customers {"filter": ...}      {"identifiers": [...], "ids": [...], "next": ""};
+ *                                        filters: and, or, not, segment {"id"}, attribute
+ *                                        {"field", "operator": eq|exists, "value"}
+ *   GET  /customers/{id}/segments        {"segments": [...]}
+ *   GET  /customers/{id}/messages        the deliveries sent to that person
+ *   GET  /customers/{id}/activities      attribute changes and sent messages (type/name filters)
+ *   GET  /customers/{id}/relationships   {"cio_relationships": [], "next": ""}
+ *   GET  /customers/{id}/subscription_preferences  one topic, "Newsletter" (topic_1)
+ * The reads about one person take ?id_type=id|email|cio_id (default id) and answer 404 for an
+ * unknown person. Listings take ?start=<offset token>&limit=<1..1000> and answer "next" (""
+ * on the last page).
  *
  * Segments (state.c): 1 "All people" (everyone), 2 "VIP" (attribute vip = true), plus manual
  * segments created with POST /segments {"segment": {"name", "description"?}} (ids from 100, no
@@ -34,6 +75,7 @@
  * ?steps=1..121; "sent" counts the deliveries recorded for the template), /metrics/links, and
  * /messages (the recorded deliveries of that template). 404 for unknown ids and languages.
  */
+// clang-format on
 #include "mock_internal.h"
 
 #include <stdio.h>

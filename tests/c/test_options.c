@@ -303,14 +303,15 @@ Test(options, test_client_table_covers_every_field) {
 }
 
 Test(options, test_pipeline_table_covers_every_field) {
-    /* The callback, its argument and the report queue are pointers: C callers set them on the
-     * struct (cio_config_pipeline_options), the queue is an argument of
+    /* The callback, its argument, the report queue and a caller's store are pointers: C callers
+     * set them on the struct (cio_config_pipeline_options), the queue is an argument of
      * cio_pipeline_new_from_config. */
-    const size_t offs[] = {offsetof(cio_pipeline_options_t, on_report),
-                           offsetof(cio_pipeline_options_t, report_user),
-                           offsetof(cio_pipeline_options_t, report_queue)};
-    const size_t sizes[] = {sizeof(cio_report_fn), sizeof(void *), sizeof(cio_queue_t *)};
-    expect_complete(CIO_CONFIG_PIPELINE, sizeof(cio_pipeline_options_t), offs, sizes, 3);
+    const size_t offs[] = {
+        offsetof(cio_pipeline_options_t, on_report), offsetof(cio_pipeline_options_t, report_user),
+        offsetof(cio_pipeline_options_t, report_queue), offsetof(cio_pipeline_options_t, store)};
+    const size_t sizes[] = {sizeof(cio_report_fn), sizeof(void *), sizeof(cio_queue_t *),
+                            sizeof(cio_store_t *)};
+    expect_complete(CIO_CONFIG_PIPELINE, sizeof(cio_pipeline_options_t), offs, sizes, 4);
 }
 
 Test(options, test_config_of_the_other_kind_is_refused) {

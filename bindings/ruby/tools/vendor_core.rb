@@ -60,6 +60,11 @@ module CustomerioNativeBuild
       FileUtils.rm_f(path) unless wanted.key?(rel)
     end
     install(swig_wrapper, File.join(VENDOR, "customerio_wrap.c"))
+    # The public interfaces for stores and sinks (customerio/sys/*.h), which the core includes.
+    Dir[File.join(REPO, "core", "include", "customerio", "sys", "*.h")].each do |h|
+      install(File.read(h, mode: "rb"),
+              File.join(VENDOR, "include", "customerio", "sys", File.basename(h)))
+    end
     log&.puts("vendored #{wanted.size} core files and the SWIG wrapper into #{VENDOR}")
   end
 

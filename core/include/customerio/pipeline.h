@@ -43,6 +43,12 @@
  * A kill between Customer.io's answer and the settle record sends that batch again: events
  * carry ids Customer.io de-duplicates by; other operations are idempotent (see the README).
  *
+ * Where operations wait and where batches go are two interfaces the pipeline knows and nothing
+ * behind them: the store (customerio/sys/store.h; the library's are memory and the spool, and a
+ * caller may bring one in options.store) and the sink (customerio/sys/sink.h; the library's are
+ * Track v2 and the Pipelines API, chosen by options.sink), which owns its API's batch envelope,
+ * path, size limit, item check and error readers.
+ *
  * fork(): the pipeline thread does not exist in a child, so there every call on a pipeline made
  * by the parent fails at once with CIO_E_CLOSED (enqueue, flush, stats; close leaves it alone),
  * nothing being queued that would never leave; the child makes its own (its client may be the
@@ -99,9 +105,13 @@ typedef struct cio_delivery_report {
 /* Called on a library thread (never the caller's); must not block or call into the pipeline. */
 typedef void (*cio_report_fn)(const cio_delivery_report_t *report, void *user);
 
-/* Version 2 added max_batch_items, max_queue_items and max_attempts; version 1 structs are
- * still accepted (read up to report_successes). */
-#define CIO_PIPELINE_OPTIONS_VERSION 2
+/* Version 2 added max_batch_items, max_queue_items and max_attempts; version 3 added store.
+ * Structs of an older version are still accepted (read up to their last field). New fields are
+ * only ever added at the end, with the version bumped. */
+#define CIO_PIPELINE_OPTIONS_VERSION 3
+
+/* A store of the caller's (customerio/sys/store.h). */
+typedef struct cio_store cio_store_t;
 
 /* Every field's zero value means the default. The same options by name, as owned text:
  * cio_config_t (options.h); a new field needs its row in the table of core/src/options.c
@@ -135,6 +145,15 @@ typedef struct cio_pipeline_options {
     /* HTTP attempts an operation may take, over all the requests that carried it, before it is
      * given up and reported (with the last failure); 0 = retry until retry_deadline_ms. */
     int max_attempts;
+
+    /* --- version 3 --- */
+    /* Where accepted operations wait: a caller's store implementing customerio/sys/store.h (one
+     * shared by many processes, say) instead of the library's (memory, or spool_path's file,
+     * which cannot be combined with it: CIO_E_INVALID_ARGUMENT). NULL = the library's. When
+     * cio_pipeline_new() succeeds the pipeline owns it: it calls it under its lock only, and
+     * destroys it in cio_pipeline_close(); when it fails, the store stays the caller's,
+     * untouched. One store serves one pipeline. */
+    cio_store_t *store;
 } cio_pipeline_options_t;
 
 #define CIO_PIPELINE_OPTIONS_INIT                                                                  \

@@ -1,0 +1,120 @@
+/*
+ * customerio/sys/store.h - the pipeline's store interface: where accepted operations wait until
+ * they are delivered or given up. For code that brings its own store (one shared by many
+ * processes, say); an application that only uses the pipeline needs none of this.
+ *
+ * The library's two stores implement it: a FIFO in memory, and the same FIFO logged to a spool
+ * file (cio_pipeline_options_t.spool_path). A caller's store is handed to cio_pipeline_new() in
+ * cio_pipeline_options_t.store (options version 3).
+ *
+ * Versioning: a store fills in version = CIO_STORE_VERSION (CIO_STORE_INIT does); fields are only
+ * ever added at the end of cio_store_t with the version bumped, and the pipeline reads only the
+ * fields of the version a store says it has. A store of a newer version than the library's is
+ * refused (CIO_E_INVALID_ARGUMENT).
+ *
+ * Threading: the pipeline calls a store under its own lock, from the enqueuing threads, its
+ * pipeline thread and the client's engine thread, never two calls at once: a store needs no lock
+ * of its own for the pipeline's sake. A call must not block for long (enqueuers wait on the same
+ * lock) and must not call into the pipeline.
+ *
+ * Ownership: the store makes the items (take() hands them out) and gets every one back through
+ * exactly one of settle(), requeue() or release(). Between take() and that call, the pipeline
+ * links items through next and updates attempts and group; the other fields are read only.
+ */
+#ifndef CUSTOMERIO_SYS_STORE_H
+#define CUSTOMERIO_SYS_STORE_H
+
+#include "../common.h"
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CIO_STORE_VERSION 1
+
+/* One stored operation. Items handed out together are linked through next, in order. */
+typedef struct cio_store_item {
+    struct cio_store_item *next;
+    uint64_t seq;        /* the store's number for it: non-zero, growing with every append */
+    int64_t enqueued_ms; /* when it was appended: CLOCK_MONOTONIC, in ms (retry deadline, linger) */
+    int attempts;        /* HTTP attempts spent on it so far (the pipeline counts: 0 on append) */
+    /* > 0: it leads a part of a batch refused as a whole (HTTP 400) and split in two: take()
+     * hands it out with at most group - 1 items after it and none before it. 0 (on append) =
+     * any batch. Set by the pipeline. */
+    size_t group;
+    /* The store's own; the pipeline never reads or writes them (the spool keeps its list of the
+     * items it still owes, in the order of their records, and whether an item's settlement is
+     * already on disk). */
+    struct cio_store_item *live_prev, *live_next;
+    bool confirmed;
+    size_t len;  /* of data, without the NUL */
+    char data[]; /* the operation as the sink prepared it, NUL-terminated */
+} cio_store_item_t;
+
+/* A damaged record a store found when it opened and set aside: the pipeline reports it as a
+ * failed operation (status CIO_E_INTERNAL, reason "spool_damaged", message as given) before
+ * cio_pipeline_new() returns. */
+typedef struct cio_store_damage {
+    struct cio_store_damage *next;
+    char *message;          /* the report's sentence */
+    cio_store_item_t *item; /* seq (0 when unknown); data: the record, or a JSON object about it */
+} cio_store_damage_t;
+
+typedef struct cio_store cio_store_t;
+
+struct cio_store {
+    unsigned int version; /* CIO_STORE_VERSION */
+
+    /* Stores a copy of op (len bytes, no NUL counted) as the newest waiting item, with
+     * attempts = 0 and group = 0; *seq gets its number. On failure nothing is stored and the
+     * status says why (CIO_E_QUEUE_FULL: no room, the caller may retry later; the library's
+     * stores also leave a message for cio_last_error()). Required. */
+    cio_status_t (*append)(cio_store_t *store, const char *op, size_t len, uint64_t *seq);
+    /* Hands out the oldest waiting items, in order, while their lengths plus one comma between
+     * each two stay within max_bytes and their number within max_items, always at least one
+     * (and honouring group, above); NULL when none wait. *count and *bytes get their number and
+     * that total. They stop being waiting. Required. */
+    cio_store_item_t *(*take)(cio_store_t *store, size_t max_bytes, size_t max_items, size_t *count,
+                              size_t *bytes);
+    /* The items (a list from take(), maybe only some of one) are settled, delivered or given
+     * up: forget them for good and free them. Required. */
+    void (*settle)(cio_store_t *store, cio_store_item_t *items);
+    /* The items' request was answered 2xx: a durable store records that at once, before the
+     * reports are made (a kill after this does not send them again); settle() follows. NULL
+     * when the store keeps nothing beyond the process. */
+    void (*confirm)(cio_store_t *store, cio_store_item_t *items);
+    /* Puts taken items back in front of the waiting ones, in their order (attempts and group as
+     * the pipeline left them). Required. */
+    void (*requeue)(cio_store_t *store, cio_store_item_t *items);
+    /* Before a batch goes out (the spool: fsync when so configured). NULL = nothing to do. */
+    void (*before_send)(cio_store_t *store);
+    /* The oldest waiting item, or NULL; it stays the store's. Required. */
+    const cio_store_item_t *(*peek)(const cio_store_t *store);
+    /* The pipeline is closing and gives back taken items it did not settle: free them; they are
+     * still owed (a durable store sends them on its next run). Required. */
+    void (*release)(cio_store_t *store, cio_store_item_t *items);
+    /* Frees a list of damage reports taken from damaged (below). NULL when damaged stays NULL. */
+    void (*free_damage)(cio_store_t *store, cio_store_damage_t *damage);
+    /* Frees the store and what still waits in it (a durable store keeps that for its next run).
+     * Called by cio_pipeline_close(), last. Required. */
+    void (*destroy)(cio_store_t *store);
+
+    /* Kept current by the store: the number of waiting items (not taken) and the sum of their
+     * len. A store opened with items already waiting (replayed) starts with them counted. */
+    size_t waiting;
+    size_t waiting_bytes;
+    /* Damage found at open, to report (cio_store_damage_t); the pipeline takes the list (sets
+     * this to NULL) and gives it back through free_damage. NULL = none. */
+    cio_store_damage_t *damaged;
+};
+
+#define CIO_STORE_INIT                                                                             \
+    { .version = CIO_STORE_VERSION }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
