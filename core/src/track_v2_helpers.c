@@ -121,22 +121,38 @@ static cio_status_t check_id_as(const char *call, const char *what, const char *
                : cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s.%s %s", call, what, key, fault);
 }
 
+/* A decimal integer of at most 19 digits, as a JSON number may be written and an int64 holds. */
+static bool is_integer_text(const char *s) {
+    if (s == NULL)
+        return false;
+    if (*s == '-')
+        s++;
+    size_t n = strspn(s, "0123456789");
+    return n >= 1 && n <= 19 && s[n] == '\0';
+}
+
 static cio_status_t check_person(const char *call, const char *what, cio_id_type_t type,
                                  const char *value) {
     const char *key = cio__id_type_name(type);
     if (key == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: the id type is not id, email or cio_id",
                          call, what);
+    if (type == CIO_ID_TYPE_ID_INTEGER && !is_integer_text(value))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s.id must be an integer (-?[0-9]{1,19})",
+                         call, what);
     return check_id_as(call, what, key, value);
 }
 
-/* ,"<key>":{"<id type>":"<value>"} */
+/* ,"<key>":{"<id type>":"<value>"}, or {"id":<value>} for an integer id */
 static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
     put_key(b, key);
     put(b, "{\"");
     put(b, cio__id_type_name(type));
     put(b, "\":");
-    b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
+    if (type == CIO_ID_TYPE_ID_INTEGER)
+        put(b, value); /* checked by is_integer_text */
+    else
+        b->ok = b->ok && cio__buf_append_json_string(&b->text, value);
     put(b, "}");
 }
 

@@ -30,6 +30,7 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
 const char *cio__id_type_name(cio_id_type_t type) {
     switch (type) {
     case CIO_ID_TYPE_ID:
+    case CIO_ID_TYPE_ID_INTEGER:
         return "id";
     case CIO_ID_TYPE_EMAIL:
         return "email";

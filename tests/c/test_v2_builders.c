@@ -348,3 +348,25 @@ Test(v2_builders, test_too_large_is_refused_like_the_call) {
     free(data);
     expect_nothing_sent();
 }
+
+/* An integer id (bindings whose callers pass one) is written as a JSON number, as a hand-written
+ * operation may carry it; anything but a decimal integer is refused naming the field. */
+Test(v2_builders, test_integer_person_id_is_a_json_number) {
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_person_identify_request(CIO_ID_TYPE_ID_INTEGER, "-42", NULL, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":-42},"
+                   "\"attributes\":{}}");
+    expect_ok(cio_v2_person_merge_request(CIO_ID_TYPE_ID_INTEGER, "5", CIO_ID_TYPE_ID, "5", &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"merge\",\"primary\":{\"id\":5},"
+                   "\"secondary\":{\"id\":\"5\"}}");
+    static const char *const bad[] = {"", "5a", "1.5", "-", "12345678901234567890", " 5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(cio_v2_person_delete_request(CIO_ID_TYPE_ID_INTEGER, bad[i], &req),
+                     CIO_E_INVALID_ARGUMENT, "%s", bad[i]);
+        cr_assert_null(req);
+        cr_assert_str_eq(cio_last_error()->message,
+                         "v2_person_delete: identifiers.id must be an integer (-?[0-9]{1,19})");
+    }
+}

@@ -43,9 +43,13 @@ typedef struct cio_webhook_dedup cio_webhook_dedup_t;
 
 /* Which identifier a value is, for merges and segment membership. */
 typedef enum cio_id_type {
-    CIO_ID_TYPE_ID = 0,    /* "id" */
-    CIO_ID_TYPE_EMAIL = 1, /* "email" */
-    CIO_ID_TYPE_CIO_ID = 2 /* "cio_id" */
+    CIO_ID_TYPE_ID = 0,     /* "id" */
+    CIO_ID_TYPE_EMAIL = 1,  /* "email" */
+    CIO_ID_TYPE_CIO_ID = 2, /* "cio_id" */
+    /* "id" given as a decimal integer (-?[0-9]{1,19}): the Track v2 builders write it as a JSON
+     * number ({"id":5}), as a caller's hand-written operation may; elsewhere the same as
+     * CIO_ID_TYPE_ID. For bindings whose callers pass integer ids. */
+    CIO_ID_TYPE_ID_INTEGER = 3
 } cio_id_type_t;
 
 #define CIO_EVENT_OPTIONS_VERSION 1
