@@ -3,6 +3,9 @@
  * request value every App builder ends with (sent with the App key by request.c).
  */
 #include "app_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "validate.h"
 
 #include <stdlib.h>
 #include <string.h>

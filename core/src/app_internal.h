@@ -2,7 +2,9 @@
 #ifndef CIO_APP_INTERNAL_H
 #define CIO_APP_INTERNAL_H
 
+#include "customerio/app.h"
 #include "request_internal.h"
+#include "util/buf.h"
 
 /* A request being built: "/v1..." path plus query string, or an out-of-memory flag. */
 typedef struct cio_app_req {

@@ -4,7 +4,14 @@
  * parameters are only sent when given.
  */
 #include "app_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_scan.h"
+#include "util/json_write.h"
+#include "util/utf8.h"
+#include "validate.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 

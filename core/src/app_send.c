@@ -9,7 +9,14 @@
  */
 #include "app_internal.h"
 #include "json_scan.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_scan.h"
+#include "util/json_write.h"
+#include "util/utf8.h"
+#include "validate.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include <limits.h>

@@ -6,8 +6,14 @@
  * one invalid item; cio__batch_send_valid (Track v2's send_batch) sends the valid ones and lists
  * the invalid ones in the same result as the server's rejections.
  */
+#include "customerio/cdp.h"
+#include "customerio/track_v2.h"
 #include "pipeline_sink.h"
 #include "request_internal.h"
+#include "http.h"
+#include "queue.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

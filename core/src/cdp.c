@@ -3,9 +3,16 @@
  * timestamp, context.library), single-message sends, typed helpers and /v1/batch; the pipeline's
  * Pipelines sink (sink_cdp.c) calls the validator and the timestamp from here.
  */
+#include "customerio/cdp.h"
 #include "util/json_scan.h"
 #include "pipeline_sink.h"
 #include "request_internal.h"
+#include "client_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
+#include "util/ulid.h"
+#include "util/utf8.h"
 
 #include <stdio.h>
 #include <string.h>

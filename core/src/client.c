@@ -1,5 +1,8 @@
 /* The client handle: resolving options (defaults, environment, region) and its lifetime. */
-#include "internal.h"
+#include "customerio/client.h"
+#include "util/error.h"
+#include "util/utf8.h"
+#include "client_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -6,6 +6,10 @@
  */
 #include "engine.h"
 #include "retry.h"
+#include "client_internal.h"
+#include "http.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <signal.h>
 #include <stdlib.h>

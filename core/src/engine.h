@@ -2,7 +2,9 @@
 #ifndef CIO_ENGINE_H
 #define CIO_ENGINE_H
 
-#include "internal.h"
+#include "util/buf.h"
+#include "http.h"
+#include "client_internal.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

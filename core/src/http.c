@@ -5,7 +5,13 @@
  */
 #include "engine.h"
 #include "retry.h"
+#include "client_internal.h"
+#include "queue.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/utf8.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

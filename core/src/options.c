@@ -6,8 +6,11 @@
  * A new option is one row here (plus the struct field and its docs): tests/c/test_options.c
  * fails while a struct field has no row.
  */
-#include "internal.h"
+#include "customerio/options.h"
+#include "customerio/pipeline.h"
+#include "util/error.h"
 
+#include <string.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>

@@ -8,6 +8,11 @@
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
 #include "retry.h"
+#include "client_internal.h"
+#include "http.h"
+#include "queue.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <stddef.h>

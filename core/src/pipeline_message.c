@@ -7,6 +7,8 @@
  */
 #include "pipeline_sink.h"
 #include "request_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 /* A request from a builder: its body is prepared already, so it is queued as it is (copied
  * straight from the request, no second validation), provided its kind is what the sink sends. */

@@ -8,7 +8,11 @@
 #ifndef CIO_PIPELINE_SINK_H
 #define CIO_PIPELINE_SINK_H
 
-#include "internal.h"
+#include "customerio/pipeline.h"
+#include "util/buf.h"
+#include "track_v2_internal.h"
+#include "http.h"
+#include "client_internal.h"
 #include "customerio/sys/sink.h"
 
 extern const cio_sink_t cio__sink_track_v2;

@@ -8,7 +8,7 @@
 #ifndef CIO_PIPELINE_STORE_H
 #define CIO_PIPELINE_STORE_H
 
-#include "internal.h"
+#include "customerio/pipeline.h"
 #include "customerio/sys/store.h"
 
 /* Frees a list of damage reports (both stores' free_damage). */

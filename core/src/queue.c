@@ -3,7 +3,9 @@
  * exactly while the FIFO is non-empty. Reference counted, so that a call in flight can finish
  * after its caller released the queue. Also the batch result a completion carries.
  */
-#include "internal.h"
+#include "customerio/async.h"
+#include "util/error.h"
+#include "queue.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -163,7 +165,7 @@ void cio_completion_free(cio_completion_t *c) {
 }
 
 /* The batch result a completion may carry is freed with it: its accessors live here, below
- * batch.c, which fills it (the struct is in internal.h). */
+ * batch.c, which fills it (the struct is in queue.h). */
 size_t cio_batch_result_request_count(const cio_batch_result_t *result) {
     return result != NULL ? result->requests : 0;
 }

@@ -3,6 +3,11 @@
  * pipeline's executor is cio_pipeline_enqueue_request() in pipeline.c.
  */
 #include "request_internal.h"
+#include "client_internal.h"
+#include "http.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #ifndef CIO_REQUEST_INTERNAL_H
 #define CIO_REQUEST_INTERNAL_H
 
-#include "internal.h"
+#include "util/buf.h"
 #include "customerio/request.h"
 
 /* What an executor needs to know about a request beyond its HTTP parts. */

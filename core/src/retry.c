@@ -15,7 +15,7 @@
  */
 #include "retry.h"
 
-#include "internal.h" /* struct cio_client: its backoff options */
+#include "client_internal.h" /* struct cio_client: its backoff options */
 
 #include <curl/curl.h>
 #include <openssl/rand.h>

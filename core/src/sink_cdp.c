@@ -4,7 +4,13 @@
  * {"code"}. A destination only: it knows nothing of the pipeline.
  */
 #include "pipeline_sink.h"
+#include "client_internal.h"
+#include "track_v2_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/utf8.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,11 @@
 /* The pipeline's Track v2 sink: operations of track_v2.h, batched to /api/v2/batch. */
 #include "pipeline_sink.h"
+#include "client_internal.h"
+#include "track_v2_internal.h"
+#include "util/buf.h"
+#include "util/utf8.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

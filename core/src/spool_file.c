@@ -5,6 +5,7 @@
  * link), and the descriptors a forked child lets go of.
  */
 #include "spool_internal.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

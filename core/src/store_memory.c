@@ -1,6 +1,7 @@
 /* The pipeline's in-memory queue: a FIFO of operations (customerio/sys/store.h). */
 #include "pipeline_store.h"
 #include "retry.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -18,6 +18,7 @@
  * meanwhile). A file of the previous format (no header) is read once and rewritten.
  */
 #include "spool_internal.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

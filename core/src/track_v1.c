@@ -2,8 +2,13 @@
  * Track API v1: one builder per endpoint (cio_X_request), validating everything before building
  * the request, and the classic call cio_X = that builder + cio__request_run.
  */
+#include "customerio/track.h"
 #include "request_internal.h"
 #include "util/json_scan.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,10 +5,18 @@
  * cio_v2_delivery_event) only build operation text; every operation, the caller's or a helper's,
  * goes through cio__v2_prepare_operation().
  */
+#include "customerio/track.h"
 #include "util/json_scan.h"
 #include "pipeline_sink.h"
 #include "request_internal.h"
+#include "client_internal.h"
+#include "track_v2_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
+#include "util/utf8.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

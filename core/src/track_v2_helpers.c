@@ -5,7 +5,14 @@
  * request value. The classic calls (cio_v2_person_identify(client, ...)) are the builder followed
  * by the classic executor, one line each (V2_RUN).
  */
+#include "customerio/track.h"
 #include "request_internal.h"
+#include "track_v2_internal.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
+#include "util/utf8.h"
+#include "validate.h"
 
 #include <string.h>
 

@@ -1,5 +1,9 @@
 /* Input validation shared by every call: ids, text values, UTF-8, control characters. */
-#include "internal.h"
+#include "customerio/track.h"
+#include "util/error.h"
+#include "util/utf8.h"
+#include "util/json_write.h"
+#include "validate.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/json_write.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

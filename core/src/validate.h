@@ -1,0 +1,24 @@
+/* Checks of arguments every API family shares (validate.c): ids, text, event options, devices,
+ * id types. Private. */
+#ifndef CIO_VALIDATE_H
+#define CIO_VALIDATE_H
+
+#include "customerio/types.h"
+#include "util/error.h"
+#include "util/utf8.h"
+
+/* Checks an id: non-NULL, non-empty, <= CIO_MAX_ID_BYTES, UTF-8, no control characters. */
+cio_status_t cio__check_id(const char *call, const char *field, const char *value);
+/* Checks a required text value: non-empty, UTF-8, no control characters, no length cap. */
+cio_status_t cio__check_text(const char *call, const char *field, const char *value);
+/* Checks optional event options: version, timestamp >= 0, id like any id. NULL is fine. */
+cio_status_t cio__check_event_options(const char *call, const cio_event_options_t *options);
+/* A device to add: its id (v1 device_id, v2 token), platform ios/android, last_used >= 0, and
+ * optional attributes (a JSON object). */
+cio_status_t cio__check_device(const char *call, const char *id_field, const char *device_id,
+                               const char *platform, int64_t last_used,
+                               const char *attributes_json);
+/* "id", "email", "cio_id", or NULL for an unknown value. */
+const char *cio__id_type_name(cio_id_type_t type);
+
+#endif
