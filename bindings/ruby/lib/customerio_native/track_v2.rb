@@ -7,8 +7,8 @@ require "customerio_native/v2_helpers"
 module CustomerioNative
   # Track API v2 (/api/v2/entity and /api/v2/batch), reached as Client#v2. The helpers map onto
   # libcustomerio's builder for each type and action (cio_v2_person_event_request, ...), whose
-  # request is sent at once (cio_request_send) to /entity; identifiers not
-  # of the form { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: } /
+  # request is sent at once (cio_request_send) to /entity; identifiers not of the form
+  # { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: } /
   # { cio_object_id: } (objects) are refused with ParamError. The helpers (TrackV2::Helpers) are
   # shared with Pipeline, which queues the same operations.
   #

@@ -180,8 +180,8 @@ module CustomerioNative
       end
 
       def delivery_op(delivery_id, metric, attributes, event)
-        submit_request(:cio_v2_delivery_event_request, text(delivery_id), text(metric),
-                       attributes.empty? ? nil : json(attributes, "track_delivery_event: attributes"),
+        data = attributes.empty? ? nil : json(attributes, "track_delivery_event: attributes")
+        submit_request(:cio_v2_delivery_event_request, text(delivery_id), text(metric), data,
                        event)
       end
 
