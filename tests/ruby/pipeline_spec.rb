@@ -184,6 +184,58 @@ RSpec.describe CustomerioNative::Pipeline do
     expect(ops[3]["id"]).to eq("01HZZZZZZZZZZZZZZZZZZZZZZZ")
   end
 
+  it "queues the v2 helpers through libcustomerio's builders: Integer ids stay numbers" do
+    pipe = pipeline
+    pipe.identify_person({ id: 5 }, plan: "pro")
+    pipe.delete_person({ id: -7 })
+    pipe.suppress_person({ id: 2**64 }) # beyond int64: sent as text
+    pipe.merge_persons({ id: 9 }, { cio_id: "c1" })
+    pipe.identify_object({ cio_object_id: "o1" }, name: "Acme")
+    pipe.add_person_device({ email: "a@example.com" }, "tok", "android",
+                           last_used: Time.at(1_700_000_000))
+    expect(pipe.flush).to be(true)
+    ops = delivered_ops
+    expect(ops).to eq(
+      [
+        { "type" => "person", "action" => "identify", "identifiers" => { "id" => 5 },
+          "attributes" => { "plan" => "pro" } },
+        { "type" => "person", "action" => "delete", "identifiers" => { "id" => -7 } },
+        { "type" => "person", "action" => "suppress",
+          "identifiers" => { "id" => "18446744073709551616" } },
+        { "type" => "person", "action" => "merge", "primary" => { "id" => 9 },
+          "secondary" => { "cio_id" => "c1" } },
+        { "type" => "object", "action" => "identify", "identifiers" => { "cio_object_id" => "o1" },
+          "attributes" => { "name" => "Acme" } },
+        { "type" => "person", "action" => "add_device",
+          "identifiers" => { "email" => "a@example.com" },
+          "device" => { "token" => "tok", "platform" => "android", "last_used" => 1_700_000_000 } }
+      ]
+    )
+  end
+
+  it "refuses identifiers that name no person or object before libcustomerio builds anything" do
+    pipe = pipeline
+    [
+      -> { pipe.identify_person({ id: "1", email: "a@b.c" }) },
+      -> { pipe.delete_person({ phone: "1" }) },
+      -> { pipe.merge_persons({ id: "1" }, "x") },
+      -> { pipe.delete_object({ object_type_id: "1" }) },
+      -> { pipe.add_object_relationships({ object_id: "a", cio_object_id: "b" }, [{}]) }
+    ].each do |call|
+      expect(&call).to raise_error(CustomerioNative::PipelineError, /identifiers|secondary/) { |e|
+        expect(e.error_code).to eq(:invalid_argument)
+        expect(e.detail).to eq(e.message)
+      }
+    end
+    expect { pipe.add_person_device({ id: 1 }, "tok", "ios", last_used: "soon") }
+      .to raise_error(CustomerioNative::PipelineError, /last_used/)
+    expect { pipe.track_person_event({ id: 1 }, "") }
+      .to raise_error(CustomerioNative::PipelineError, /name/) { |e|
+        expect(e.error_code).to eq(:invalid_argument)
+      }
+    expect(pipe.stats[:enqueued]).to eq(0)
+  end
+
   it "refuses a bad operation with libcustomerio's message, and queues nothing" do
     pipe = pipeline
     expect { pipe.identify_person({ id: "1", email: "a@b.c" }) }

@@ -128,6 +128,29 @@ RSpec.describe CustomerioNative::TrackV2 do
     expect(mock.requests).to be_empty
   end
 
+  it "sends what libcustomerio's builders make: ids as text, objects by cio_object_id" do
+    v2.identify_person({ id: 5 }, plan: "pro")
+    v2.identify_object({ cio_object_id: "o1" })
+    v2.delete_object({ "object_type_id" => 1, "object_id" => 2 })
+    expect(sent).to eq(
+      [["/api/v2/entity", { "type" => "person", "action" => "identify",
+                            "identifiers" => { "id" => "5" },
+                            "attributes" => { "plan" => "pro" } }],
+       ["/api/v2/entity", { "type" => "object", "action" => "identify",
+                            "identifiers" => { "cio_object_id" => "o1" }, "attributes" => {} }],
+       ["/api/v2/entity", { "type" => "object", "action" => "delete",
+                            "identifiers" => { "object_type_id" => "1", "object_id" => "2" } }]]
+    )
+  end
+
+  it "a builder's refusal raises ParamError naming the call, and sends nothing" do
+    expect { v2.track_person_event({ id: 1 }, "") }
+      .to raise_error(CustomerioNative::Client::ParamError, /\Av2_person_event: .*name/)
+    expect { v2.delete_object({ object_type_id: "1" }) }
+      .to raise_error(CustomerioNative::Client::ParamError, /identifiers must name an object/)
+    expect(mock.requests).to be_empty
+  end
+
   it "an HTTP failure raises InvalidResponse" do
     mock.fault(count: 1, status: 400, body: { errors: [{ reason: "invalid" }] })
     expect { v2.delete_person({ id: 1 }) }.to raise_error(CustomerioNative::InvalidResponse) { |e|

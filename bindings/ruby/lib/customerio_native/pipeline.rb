@@ -408,17 +408,22 @@ module CustomerioNative
     # make the calling thread queue behind any busy Ruby thread on its way back (up to a time
     # slice, 100 ms, per call). Only a full queue with when_full: :block waits for room, without
     # the GVL; with spool_sync: :always every call waits for the disk, without the GVL too.
-    def push(ptr, text)
-      return native(:cio_pipeline_enqueue, ptr, text) if @sync_always
+    # item: an operation's text (ENQUEUE), or a request from a builder (ENQUEUE_REQUEST).
+    def push(ptr, item, functions = ENQUEUE)
+      try_fn, wait_fn = functions
+      return native(wait_fn, ptr, item) if @sync_always
 
-      Native.cio_pipeline_try_enqueue(ptr, text)
+      Native.public_send(try_fn, ptr, item)
     rescue Native::Error => e
       unless e.status == Native::CIO_E_QUEUE_FULL && @may_wait
         raise Pipeline.error_for(e, @param_error), cause: nil
       end
 
-      native(:cio_pipeline_enqueue, ptr, text)
+      native(wait_fn, ptr, item)
     end
+    ENQUEUE = %i[cio_pipeline_try_enqueue cio_pipeline_enqueue].freeze
+    ENQUEUE_REQUEST = %i[cio_pipeline_try_enqueue_request cio_pipeline_enqueue_request].freeze
+    private_constant :ENQUEUE, :ENQUEUE_REQUEST
 
     # Runs the block with the C pipeline, which #close does not free meanwhile.
     def with_pipeline
@@ -483,8 +488,22 @@ module CustomerioNative
 
     # ---- the building blocks' ends (Client::Helpers, TrackV2::Helpers) -----------------------
 
-    def submit_operation(operation)
-      enqueue(operation)
+    # One operation from libcustomerio's builder (TrackV2::Helpers), queued as built.
+    def submit_request(builder, *args)
+      request = Native.public_send(builder, *args)
+      with_pipeline { |ptr| push(ptr, request, ENQUEUE_REQUEST) }
+    rescue Native::Error => e # the builder refused the arguments
+      raise Pipeline.error_for(e, @param_error), cause: nil
+    end
+
+    # Refusals in Ruby carry the details of libcustomerio's (error_code :invalid_argument).
+    def refuse(message)
+      raise @param_error.new(message).cio_details!(error_code: :invalid_argument, detail: message)
+    end
+
+    # Integer ids stay JSON numbers, as the operations of enqueue have them.
+    def integer_ids?
+      true
     end
 
     def deliver_identify(customer_id, attributes)
@@ -500,8 +519,25 @@ module CustomerioNative
     end
 
     def deliver_add_device(customer_id, device_id, platform, fields)
+      extra = fields.except(:last_used, :attributes)
+      return add_device_fields(customer_id, device_id, platform, fields, extra) unless extra.empty?
+
       add_device_op(person_ids(customer_id), device_id, platform, fields[:last_used],
-                    fields[:attributes], fields.except(:last_used, :attributes))
+                    fields[:attributes])
+    end
+
+    # Client#add_device's device fields beyond last_used and attributes (any, sent as given, as
+    # the official gem does) have no typed builder in libcustomerio yet:
+    # cio_v2_person_add_device_request writes only those two. Until one takes the fields as JSON
+    # (as cio_add_device_fields_request does for Track v1), this one operation is written here
+    # and checked and completed by cio_v2_entity_request. The only v2 wire keys in the gem.
+    def add_device_fields(customer_id, device_id, platform, fields, extra)
+      device = extra.merge({ token: device_id, platform: platform, last_used: fields[:last_used],
+                             attributes: fields[:attributes] }.compact)
+      operation = { type: "person", action: "add_device", identifiers: person_ids(customer_id),
+                    device: device }
+      submit_request(:cio_v2_entity_request,
+                     Payload.json(operation, @param_error, "add_device: data"))
     end
 
     def deliver_delete_device(customer_id, device_id)

@@ -6,10 +6,11 @@ require "customerio_native/v2_helpers"
 
 module CustomerioNative
   # Track API v2 (/api/v2/entity and /api/v2/batch), reached as Client#v2. The helpers map onto
-  # libcustomerio's helper for each type and action (cio_v2_person_event, ...); identifiers not
-  # of the form { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: }
-  # (objects) go to /entity as given, and libcustomerio says what is wrong with them. The
-  # helpers (TrackV2::Helpers) are shared with Pipeline, which queues the same operations.
+  # libcustomerio's builder for each type and action (cio_v2_person_event_request, ...), whose
+  # request is sent at once (cio_request_send) to /entity; identifiers not of the form
+  # { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: } /
+  # { cio_object_id: } (objects) are refused with ParamError. The helpers (TrackV2::Helpers) are
+  # shared with Pipeline, which queues the same operations.
   #
   # Event helpers take the keywords id: (de-duplication id; default a fresh ULID) and
   # timestamp: (unix seconds or a Time); other keywords are merged into the attributes.
@@ -23,12 +24,6 @@ module CustomerioNative
   class TrackV2
     ACTIONS = %w[identify delete event screen page add_relationships delete_relationships
                  add_device delete_device merge suppress unsuppress].freeze
-    PERSON_ID_TYPES = {
-      "id" => Native::CIO_ID_TYPE_ID,
-      "email" => Native::CIO_ID_TYPE_EMAIL,
-      "cio_id" => Native::CIO_ID_TYPE_CIO_ID
-    }.freeze
-    private_constant :PERSON_ID_TYPES
 
     # @api private (see Client#v2)
     def initialize(native, param_error)
@@ -70,123 +65,20 @@ module CustomerioNative
 
     private
 
-    PERSON_EVENTS = { event: :cio_v2_person_event, page: :cio_v2_person_page,
-                      screen: :cio_v2_person_screen }.freeze
-    PERSON_SIMPLE = { delete: :cio_v2_person_delete, suppress: :cio_v2_person_suppress,
-                      unsuppress: :cio_v2_person_unsuppress }.freeze
-    private_constant :PERSON_EVENTS, :PERSON_SIMPLE
-
-    # The building blocks of Helpers, each through libcustomerio's helper for its type and
-    # action when the identifiers have the plain shape, else (super) through /entity.
-
-    def person(action, identifiers, name: nil, attributes: nil, event: nil)
-      ref = person_ref(identifiers)
-      return super if ref.nil?
-
-      what = "#{action}_person: attributes"
-      case action
-      when :identify
-        call(:cio_v2_person_identify, *ref, json(attributes || {}, what))
-      when :event, :page, :screen
-        call(PERSON_EVENTS.fetch(action), *ref, text(name), json(attributes || {}, what), event)
-      else
-        call(PERSON_SIMPLE.fetch(action), *ref)
+    # The end of Helpers' building blocks: the operation from libcustomerio's builder, sent at
+    # once (cio_request_send); nil, as the sending helpers answer.
+    def submit_request(builder, *args)
+      request = begin
+        Native.public_send(builder, *args)
+      rescue Native::Error => e
+        raise Native.error_for(e, @param_error), cause: nil
       end
-    end
-
-    def object(action, identifiers, name: nil, attributes: nil, event: nil)
-      ref = object_ref(identifiers)
-      return super if ref.nil?
-
-      what = "#{action}_object: attributes"
-      case action
-      when :identify then call(:cio_v2_object_identify, *ref, json(attributes || {}, what))
-      when :event
-        call(:cio_v2_object_event, *ref, text(name), json(attributes || {}, what), event)
-      else call(:cio_v2_object_delete, *ref)
-      end
-    end
-
-    def relationships(type, add, identifiers, relationships)
-      action = add ? "add_relationships" : "delete_relationships"
-      rel_json = json(relationships, "#{action}: relationships")
-      if type == :person
-        ref = person_ref(identifiers)
-        fn = add ? :cio_v2_person_add_relationships : :cio_v2_person_delete_relationships
-      else
-        ref = object_ref(identifiers)
-        fn = add ? :cio_v2_object_add_relationships : :cio_v2_object_delete_relationships
-      end
-      return super if ref.nil?
-
-      call(fn, *ref, rel_json)
-    end
-
-    def add_device_op(identifiers, device_id, platform, last_used, attributes, extra = nil)
-      ref = person_ref(identifiers)
-      return super unless ref && (last_used.nil? || last_used.is_a?(Integer)) &&
-                          (extra.nil? || extra.empty?)
-
-      call(:cio_v2_person_add_device, *ref, text(device_id), text(platform), last_used || 0,
-           attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))
-    end
-
-    def delete_device_op(identifiers, device_id)
-      ref = person_ref(identifiers)
-      return super if ref.nil?
-
-      call(:cio_v2_person_delete_device, *ref, text(device_id))
-    end
-
-    def merge_op(primary, secondary)
-      p_ref = person_ref(primary)
-      s_ref = person_ref(secondary)
-      return super unless p_ref && s_ref
-
-      call(:cio_v2_person_merge, *p_ref, *s_ref)
-    end
-
-    def delivery_op(delivery_id, metric, attributes, event)
-      call(:cio_v2_delivery_event, text(delivery_id), text(metric),
-           attributes.empty? ? nil : json(attributes, "track_delivery_event: attributes"), event)
-    end
-
-    # What the building blocks send when libcustomerio has no helper for it: /api/v2/entity.
-    def submit_operation(operation)
-      call(:cio_v2_send_entity, json(operation, "send_entity: operation"))
-    end
-
-    # [C id type, value] for { id: | email: | cio_id: String or Integer }, else nil.
-    def person_ref(identifiers)
-      return nil unless identifiers.is_a?(Hash) && identifiers.size == 1
-
-      key, value = identifiers.first
-      kind = PERSON_ID_TYPES[key.to_s]
-      return nil unless kind && (value.is_a?(String) || value.is_a?(Integer))
-
-      [kind, text(value)]
-    end
-
-    # [object_type_id, object_id] for { object_type_id:, object_id: }, else nil.
-    def object_ref(identifiers)
-      return nil unless identifiers.is_a?(Hash) && identifiers.size == 2
-
-      ids = Payload.symbolize(identifiers)
-      return nil unless ids.key?(:object_type_id) && ids.key?(:object_id)
-
-      [text(ids[:object_type_id]), text(ids[:object_id])]
+      call(:cio_request_send, request)
+      nil
     end
 
     def call(name, *args)
       @native.call(name, *args)
-    end
-
-    def text(value)
-      Payload.text(value)
-    end
-
-    def json(value, what)
-      Payload.json(value, @param_error, what)
     end
   end
 end

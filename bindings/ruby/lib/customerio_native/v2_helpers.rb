@@ -1,18 +1,22 @@
 # frozen_string_literal: true
 
+require "customerio_native/native"
 require "customerio_native/payload"
 
 module CustomerioNative
   class TrackV2
     # The Track API v2 helpers (identify_person, track_person_event, ..., track_delivery_event),
     # shared by TrackV2, which sends each operation at once, and Pipeline, which queues it. A
-    # helper maps its arguments onto one operation in the API's shape (a Hash) and hands it to
-    # the including class's #submit_operation; TrackV2 also overrides the building blocks below
-    # to call libcustomerio's helper for the type and action where the identifiers allow it.
-    # Nothing here validates ids or payloads: libcustomerio does, and names the field.
+    # helper maps its arguments onto libcustomerio's builder for its type and action
+    # (cio_v2_person_event_request, ...: identifiers become the (id type, value) arguments,
+    # attributes JSON text) and hands the builder's name and arguments to the including class's
+    # #submit_request, which sends the request (TrackV2) or queues it (Pipeline); libcustomerio
+    # writes and validates the operation and names the field. This module holds no wire format.
     #
-    # The includer provides #submit_operation(operation) and @param_error (the class raised for
-    # arguments refused in Ruby: a non-Hash attributes argument, a bad timestamp).
+    # The includer provides #submit_request(builder, *args) and @param_error (the class raised
+    # for arguments refused in Ruby: a non-Hash attributes argument, a bad timestamp, identifiers
+    # that name no person or object); it may override #refuse(message) to add details and
+    # #integer_ids? to send Integer ids as JSON numbers.
     module Helpers
       # ---- people ----
 
@@ -107,55 +111,134 @@ module CustomerioNative
 
       private
 
-      # The building blocks: each makes its operation and submits it. event is nil or
-      # [timestamp (0 = none), id (nil = a ULID from libcustomerio)].
+      PERSON_ID_TYPES = {
+        "id" => Native::CIO_ID_TYPE_ID,
+        "email" => Native::CIO_ID_TYPE_EMAIL,
+        "cio_id" => Native::CIO_ID_TYPE_CIO_ID
+      }.freeze
+      PERSON_EVENTS = { event: :cio_v2_person_event_request, page: :cio_v2_person_page_request,
+                        screen: :cio_v2_person_screen_request }.freeze
+      PERSON_SIMPLE = { identify: :cio_v2_person_identify_request,
+                        delete: :cio_v2_person_delete_request,
+                        suppress: :cio_v2_person_suppress_request,
+                        unsuppress: :cio_v2_person_unsuppress_request }.freeze
+      OBJECT_SIMPLE = { identify: :cio_v2_object_identify_request,
+                        delete: :cio_v2_object_delete_request }.freeze
+      INT64 = (-(2**63))..(2**63 - 1)
+      private_constant :PERSON_ID_TYPES, :PERSON_EVENTS, :PERSON_SIMPLE, :OBJECT_SIMPLE, :INT64
+
+      # The building blocks: each calls the builder for its operation through #submit_request.
+      # event is nil or [timestamp (0 = none), id (nil = a ULID from libcustomerio)].
 
       def person(action, identifiers, name: nil, attributes: nil, event: nil)
-        op = { type: "person", action: action.to_s, identifiers: identifiers, name: name,
-               attributes: attributes }.compact
-        submit_operation(with_event(op, event))
+        ref = person_ref!(identifiers)
+        data = attributes.nil? ? nil : json(attributes, "#{action}_person: attributes")
+        if PERSON_EVENTS.key?(action)
+          submit_request(PERSON_EVENTS[action], *ref, text(name), data, event)
+        elsif action == :identify
+          submit_request(PERSON_SIMPLE[action], *ref, data)
+        else
+          submit_request(PERSON_SIMPLE.fetch(action), *ref)
+        end
       end
 
       def object(action, identifiers, name: nil, attributes: nil, event: nil)
-        op = { type: "object", action: action.to_s, identifiers: identifiers, name: name,
-               attributes: attributes }.compact
-        submit_operation(with_event(op, event))
+        ref = object_ref!(identifiers)
+        data = attributes.nil? ? nil : json(attributes, "#{action}_object: attributes")
+        case action
+        when :event then submit_request(:cio_v2_object_event_request, *ref, text(name), data, event)
+        when :identify then submit_request(OBJECT_SIMPLE[action], *ref, data)
+        else submit_request(OBJECT_SIMPLE.fetch(action), *ref)
+        end
       end
 
       def relationships(type, add, identifiers, relationships)
-        action = add ? "add_relationships" : "delete_relationships"
-        submit_operation(type: type.to_s, action: action, identifiers: identifiers,
-                         cio_relationships: relationships)
+        verb = add ? "add" : "delete"
+        rel_json = json(relationships, "#{verb}_relationships: relationships")
+        ref = type == :person ? person_ref!(identifiers) : object_ref!(identifiers)
+        submit_request(:"cio_v2_#{type}_#{verb}_relationships_request", *ref, rel_json)
       end
 
-      # extra: more device members (a Track v1 add_device's other fields), sent as given.
-      def add_device_op(identifiers, device_id, platform, last_used, attributes, extra = nil)
-        device = (extra || {}).merge({ token: device_id, platform: platform,
-                                       last_used: last_used, attributes: attributes }.compact)
-        submit_operation(type: "person", action: "add_device", identifiers: identifiers,
-                         device: device)
+      def add_device_op(identifiers, device_id, platform, last_used, attributes)
+        unless last_used.nil? || last_used.is_a?(Integer)
+          raise @param_error, "last_used must be unix seconds or a Time"
+        end
+
+        submit_request(:cio_v2_person_add_device_request, *person_ref!(identifiers),
+                       text(device_id), text(platform), last_used || 0,
+                       attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))
       end
 
       def delete_device_op(identifiers, device_id)
-        submit_operation(type: "person", action: "delete_device", identifiers: identifiers,
-                         device: { token: device_id })
+        submit_request(:cio_v2_person_delete_device_request, *person_ref!(identifiers),
+                       text(device_id))
       end
 
       def merge_op(primary, secondary)
-        submit_operation(type: "person", action: "merge", primary: primary, secondary: secondary)
+        submit_request(:cio_v2_person_merge_request, *person_ref!(primary, "primary"),
+                       *person_ref!(secondary, "secondary"))
       end
 
       def delivery_op(delivery_id, metric, attributes, event)
-        op = { type: "delivery", action: "event", identifiers: { id: Payload.text(delivery_id) },
-               name: metric, attributes: attributes.empty? ? nil : attributes }.compact
-        submit_operation(with_event(op, event))
+        data = attributes.empty? ? nil : json(attributes, "track_delivery_event: attributes")
+        submit_request(:cio_v2_delivery_event_request, text(delivery_id), text(metric), data,
+                       event)
       end
 
-      def with_event(operation, event)
-        timestamp, id = event
-        operation[:timestamp] = timestamp if timestamp&.positive?
-        operation[:id] = id if id
-        operation
+      # [C id type, value] for { id: | email: | cio_id: String or Integer }, else nil. An Integer
+      # id (within int64) goes on the wire as a JSON number when the includer's
+      # #integer_ids? says so (CIO_ID_TYPE_ID_INTEGER), else as text.
+      def person_ref(identifiers)
+        return nil unless identifiers.is_a?(Hash) && identifiers.size == 1
+
+        key, value = identifiers.first
+        kind = PERSON_ID_TYPES[key.to_s]
+        return nil unless kind && (value.is_a?(String) || value.is_a?(Integer))
+        return [Native::CIO_ID_TYPE_ID_INTEGER, value.to_s] if
+          kind == Native::CIO_ID_TYPE_ID && integer_ids? && INT64.cover?(value)
+
+        [kind, text(value)]
+      end
+
+      # Whether an Integer id is sent as a number (see #person_ref); the includer may override.
+      def integer_ids?
+        false
+      end
+
+      # [object_type_id, object_id] for { object_type_id:, object_id: }, [nil, cio_object_id] for
+      # { cio_object_id: }, else nil.
+      def object_ref(identifiers)
+        return nil unless identifiers.is_a?(Hash)
+
+        ids = Payload.symbolize(identifiers)
+        return [nil, text(ids[:cio_object_id])] if ids.size == 1 && ids.key?(:cio_object_id)
+        return nil unless ids.size == 2 && ids.key?(:object_type_id) && ids.key?(:object_id)
+
+        [text(ids[:object_type_id]), text(ids[:object_id])]
+      end
+
+      def person_ref!(identifiers, what = "identifiers")
+        person_ref(identifiers) ||
+          refuse("#{what} must name a person by exactly one of id, email or cio_id " \
+                 "(a String or Integer), not #{identifiers.inspect}")
+      end
+
+      def object_ref!(identifiers)
+        object_ref(identifiers) ||
+          refuse("identifiers must name an object by object_type_id and object_id, or by " \
+                 "cio_object_id, not #{identifiers.inspect}")
+      end
+
+      def refuse(message)
+        raise @param_error, message
+      end
+
+      def text(value)
+        Payload.text(value)
+      end
+
+      def json(value, what)
+        Payload.json(value, @param_error, what)
       end
 
       def event(id, timestamp)
