@@ -45,29 +45,38 @@ static const char *hint_for_http(long http_status) {
     }
 }
 
-/* The server's explanation, if its body has one in a shape Customer.io uses. */
-static void server_reason(const char *body, size_t len, char *out, size_t out_size) {
-    out[0] = '\0';
-    if (body == NULL || len == 0)
+/* What an error answer says, in the shapes Customer.io uses: the Pipelines API's {"code",
+ * "message"}, the App API's {"meta":{"error"}}, the Track API's {"errors":[{"message"|"reason"}]}.
+ * Copies into code / message ("" when absent or holding a control character; a long message is
+ * cut at a character boundary). The one reader of error bodies for calls that are not batches
+ * (a pipeline's sink reads its own API's batch answers). */
+static void server_error(const char *body, size_t len, char *code, size_t code_size, char *message,
+                         size_t message_size) {
+    code[0] = message[0] = '\0';
+    json_t *root = body != NULL && len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+    if (root == NULL)
         return;
-    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *meta = json_object_get(root, "meta");
+    json_t *errors = json_object_get(root, "errors");
     const char *reason = NULL;
-    if (root != NULL) {
-        json_t *meta = json_object_get(root, "meta");
-        json_t *errors = json_object_get(root, "errors");
-        if (json_is_string(json_object_get(meta, "error")))
-            reason = json_string_value(json_object_get(meta, "error"));
-        else if (json_is_string(json_object_get(root, "message")))
-            reason = json_string_value(json_object_get(root, "message"));
-        else if (json_is_array(errors) && json_array_size(errors) > 0) {
-            json_t *first = json_array_get(errors, 0);
-            reason = json_is_string(json_object_get(first, "message"))
-                         ? json_string_value(json_object_get(first, "message"))
-                         : json_string_value(json_object_get(first, "reason"));
-        }
+    if (json_is_string(json_object_get(meta, "error")))
+        reason = json_string_value(json_object_get(meta, "error"));
+    else if (json_is_string(json_object_get(root, "message")))
+        reason = json_string_value(json_object_get(root, "message"));
+    else if (json_is_array(errors) && json_array_size(errors) > 0) {
+        json_t *first = json_array_get(errors, 0);
+        reason = json_is_string(json_object_get(first, "message"))
+                     ? json_string_value(json_object_get(first, "message"))
+                     : json_string_value(json_object_get(first, "reason"));
     }
-    if (reason != NULL && !cio__has_control_char(reason))
-        snprintf(out, out_size, ": %s", reason);
+    const char *c = json_string_value(json_object_get(root, "code"));
+    if (c != NULL && !cio__has_control_char(c) && strlen(c) < code_size)
+        memcpy(code, c, strlen(c) + 1);
+    if (reason != NULL && !cio__has_control_char(reason)) {
+        size_t n = cio__utf8_cut(reason, strlen(reason), message_size - 1);
+        memcpy(message, reason, n);
+        message[n] = '\0';
+    }
     json_decref(root);
 }
 
@@ -91,12 +100,13 @@ static cio_status_t outcome(const char *name, const cio_transfer_t *t) {
     }
     if (call->http_status >= 200 && call->http_status < 300)
         return cio__ok();
-    char reason[256];
-    server_reason(call->response, call->response_len, reason, sizeof(reason));
+    char code[128], reason[256];
+    server_error(call->response, call->response_len, code, sizeof(code), reason, sizeof(reason));
     return cio__fail_http(status_for_http(call->http_status), (int)call->http_status,
                           call->response, call->response_len, call->attempts,
-                          "%s: HTTP %ld%s after %d attempt%s%s", name, call->http_status,
-                          hint_for_http(call->http_status), call->attempts, plural, reason);
+                          "%s: HTTP %ld%s after %d attempt%s%s%s", name, call->http_status,
+                          hint_for_http(call->http_status), call->attempts, plural,
+                          reason[0] != '\0' ? ": " : "", reason);
 }
 
 static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_call_t *call) {
@@ -418,6 +428,11 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     cio__fail_http(out->status, out->http_status, out->response, out->response_len, out->attempts,
                    "%s", out->message != NULL ? out->message : name);
     cio__error_set_retryable(out->retryable);
+    if (out->http_status != 0) {
+        char code[128], reason[256];
+        server_error(out->response, out->response_len, code, sizeof(code), reason, sizeof(reason));
+        cio__error_set_server(code[0] != '\0' ? code : NULL, reason[0] != '\0' ? reason : NULL);
+    }
     return out->status;
 }
 

@@ -161,3 +161,40 @@ Test(errors, test_last_response_of_a_batch_is_its_answer) {
     cr_assert_str_eq(r->body, "{\"batch\":\"ok\"}");
     cr_assert_eq(strncmp(r->headers, "HTTP/1.1 200", 12), 0);
 }
+
+/* What the answer says, read once in C for every binding: the Pipelines API's {"code",
+ * "message"}, the App/Track API's {"meta":{"error"}}, the first of {"errors":[...]}; nothing
+ * for an answer without those shapes or without an answer at all. */
+Test(errors, test_server_code_and_message_are_read_from_the_answer) {
+    mock_fault(1, 400, "{\"code\":\"invalid_request\",\"message\":\"userId is too long\"}", 0, NULL,
+               NULL);
+    expect_error(cio_identify(fx.client, "a", "{}"), CIO_E_BAD_REQUEST, "identify", NULL);
+    const cio_error_t *e = cio_last_error();
+    cr_assert_str_eq(e->server_code, "invalid_request");
+    cr_assert_str_eq(e->server_message, "userId is too long");
+    cr_assert_not_null(strstr(e->message, ": userId is too long"), "%s", e->message);
+
+    mock_fault(1, 404, "{\"meta\":{\"error\":\"customer not found\"}}", 0, NULL, NULL);
+    expect_error(cio_delete(fx.client, "a"), CIO_E_NOT_FOUND, "delete", NULL);
+    e = cio_last_error();
+    cr_assert_null(e->server_code);
+    cr_assert_str_eq(e->server_message, "customer not found");
+
+    mock_fault(1, 400, "{\"errors\":[{\"reason\":\"invalid\",\"field\":\"name\"}]}", 0, NULL, NULL);
+    expect_error(cio_identify(fx.client, "a", "{}"), CIO_E_BAD_REQUEST, "identify", NULL);
+    cr_assert_str_eq(cio_last_error()->server_message, "invalid");
+
+    mock_fault(1, 400, "not json\r\n", 0, NULL, NULL);
+    expect_error(cio_identify(fx.client, "a", "{}"), CIO_E_BAD_REQUEST, "identify", NULL);
+    cr_assert_null(cio_last_error()->server_code);
+    cr_assert_null(cio_last_error()->server_message);
+
+    /* a code with a control character is not passed on */
+    mock_fault(1, 400, "{\"code\":\"bad\\nline\"}", 0, NULL, NULL);
+    expect_error(cio_identify(fx.client, "a", "{}"), CIO_E_BAD_REQUEST, "identify", NULL);
+    cr_assert_null(cio_last_error()->server_code);
+
+    expect_error(cio_identify(fx.client, "", "{}"), CIO_E_INVALID_ARGUMENT, "identify", NULL);
+    cr_assert_null(cio_last_error()->server_code);
+    cr_assert_null(cio_last_error()->server_message);
+}

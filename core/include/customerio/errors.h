@@ -28,6 +28,13 @@ typedef struct cio_error {
      * anything was sent, and for a closed client. Bindings read this instead of keeping a list
      * of their own. Fields are only ever appended to this struct. */
     int retryable;
+    /* What the server's error answer says, read by the library from the shapes Customer.io
+     * uses, so callers need not parse response_body: its error code (the Pipelines API's
+     * "code", e.g. "invalid_request"), NULL when the answer has none; and its explanation
+     * ("meta.error" of the App API, "message", or the first of "errors"), NULL when it has none.
+     * Both NULL for a failure without an answer. */
+    const char *server_code;
+    const char *server_message;
 } cio_error_t;
 
 /*

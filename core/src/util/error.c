@@ -12,6 +12,8 @@ typedef struct thread_error {
     bool set;
     char message[512];
     char *body;
+    char server_code[128];
+    char server_message[256];
     /* cio_last_response(): the last 2xx answer of a synchronous call (cleared by a failure) */
     cio_response_t response;
     bool response_set;
@@ -129,6 +131,7 @@ static cio_status_t record(cio_status_t status, int http_status, const char *bod
     e->pub.response_body_len = e->body != NULL ? body_len : 0;
     e->pub.attempts = attempts;
     e->pub.retryable = 0;
+    e->pub.server_code = e->pub.server_message = NULL;
     e->set = true;
     return status;
 }
@@ -154,6 +157,22 @@ void cio__error_set_retryable(bool retryable) {
     thread_error_t *e = thread_error(false);
     if (e != NULL && e->set)
         e->pub.retryable = retryable;
+}
+
+/* A copy of s into out when it fits whole (a cut code would be a wrong code), else NULL. */
+static const char *keep(char *out, size_t size, const char *s) {
+    if (s == NULL || strlen(s) >= size)
+        return NULL;
+    memcpy(out, s, strlen(s) + 1);
+    return out;
+}
+
+void cio__error_set_server(const char *code, const char *message) {
+    thread_error_t *e = thread_error(false);
+    if (e == NULL || !e->set)
+        return;
+    e->pub.server_code = keep(e->server_code, sizeof(e->server_code), code);
+    e->pub.server_message = keep(e->server_message, sizeof(e->server_message), message);
 }
 
 void cio_error_clear(void) {

@@ -22,6 +22,9 @@ unsigned long cio__fail_epoch(void);
 cio_status_t cio__ok(void);
 /* Marks this thread's last error transient (cio_error_t.retryable); after cio__fail*. */
 void cio__error_set_retryable(bool retryable);
+/* Adds what the server's error answer says (either may be NULL) to this thread's last error
+ * (cio_error_t.server_code / server_message); after cio__fail_http. */
+void cio__error_set_server(const char *code, const char *message);
 /* Keeps a copy of a synchronous request's 2xx answer for cio_last_response() (headers may be
  * NULL). Out of memory leaves none. */
 void cio__set_last_response(int http_status, const char *body, size_t body_len, const char *headers,
