@@ -246,7 +246,7 @@ static char *relationships(json_t *r, bool of_person, op_error_t *e) {
 /* The record's device: {token, platform, last_used?, attributes?}. */
 typedef struct device {
     json_t *obj;
-    const char *token, *platform; /* NULL when not a string: the builder refuses it */
+    const char *token, *platform; /* NULL when absent: the builder refuses it */
     int64_t last_used;            /* 0 = none */
     char *attributes;             /* JSON text or NULL */
 } device_t;
@@ -262,10 +262,12 @@ static int device(json_t *r, device_t *d, op_error_t *e) {
     const char *key;
     json_t *v;
     json_object_foreach(d->obj, key, v) {
-        if (strcmp(key, "token") == 0) {
-            d->token = json_string_value(v);
-        } else if (strcmp(key, "platform") == 0) {
-            d->platform = json_string_value(v);
+        if (strcmp(key, "token") == 0 || strcmp(key, "platform") == 0) {
+            if (!json_is_string(v)) {
+                fail(e, "bad_field", "device", "device.%s must be a string", key);
+                return -1;
+            }
+            *(key[0] == 't' ? &d->token : &d->platform) = json_string_value(v);
         } else if (strcmp(key, "last_used") == 0) {
             int64_t t = -1;
             if (json_is_integer(v)) {
@@ -364,26 +366,26 @@ static void *schema_fail(op_error_t *e, const schema_error_t *se) {
 /*
  * Hand-written: the builders of operations other than events take no timestamp, and an event's
  * options treat 0 as "none"; a record may carry one on any type (cli/README.md). It is added as
- * the built operation's last member and the whole is validated again (cio_v2_entity_request). A
- * core option for it (cio_event_options_t on every builder, with a way to say 0) would take this
- * over.
+ * the built operation's last member and the whole is validated again (cio_v2_entity_request).
+ * Consumes req; the new request, or NULL with e filled. A core option for it
+ * (cio_event_options_t on every builder, with a way to say 0) would take this over.
  */
-static cio_status_t add_timestamp(cio_request_t **req, int64_t t) {
+static cio_request_t *add_timestamp(cio_request_t *req, int64_t t, op_error_t *e) {
     size_t len = 0;
-    const char *body = cio_request_body(*req, &len);
-    if (body == NULL || len < 2 || body[len - 1] != '}') {
-        return CIO_E_INTERNAL;
+    const char *body = cio_request_body(req, &len);
+    if (body == NULL || len < 2 || body[len - 1] != '}') { /* a builder's body is an object */
+        cio_request_free(req);
+        return fail(e, "bad_field", "timestamp", "cannot add the timestamp to the operation");
     }
     sbuf_t b = {0};
     sb_append(&b, body, len - 1);
     sb_printf(&b, ",\"timestamp\":%" PRId64 "}", t);
+    cio_request_free(req);
     char *text = sb_take(&b);
     cio_request_t *with = NULL;
     cio_status_t st = cio_v2_entity_request(text, &with);
     free(text);
-    cio_request_free(*req);
-    *req = with;
-    return st;
+    return st != CIO_OK ? core_fail(e, st) : with;
 }
 
 /* What the builders are given, gathered from the record; owned here until the build. */
@@ -601,13 +603,11 @@ cio_request_t *op_from_record(record_t *rec, const char *default_type, const sch
         parts_t p = {0};
         if (gather(r, t, schema, rec->from_csv, rec->typed, &p, e) == 0) {
             cio_status_t st = build(t, &p, &req);
-            /* an event's options carry its timestamp, unless it is 0 */
-            if (st == CIO_OK && p.has_timestamp && (!(t->flags & RT_EVENT) || p.timestamp == 0)) {
-                st = add_timestamp(&req, p.timestamp);
-            }
             if (st != CIO_OK) {
-                cio_request_free(req);
                 req = core_fail(e, st);
+            } else if (p.has_timestamp && (!(t->flags & RT_EVENT) || p.timestamp == 0)) {
+                /* an event's options carry its timestamp, unless it is 0 */
+                req = add_timestamp(req, p.timestamp, e);
             }
         }
         parts_free(&p);

@@ -2,7 +2,7 @@
  * cli/record_types.h - the import record types (the "type" field of a record, or --type): their
  * names and what each record carries. A table only: cli/operation.c turns a record into a request
  * with the core's builder for its kind, cli/schema.c checks a schema's "types" against the names.
- * Read-only data: thread-safe.
+ * Read-only data: thread-safe, except that record_type_list() builds its text on its first call.
  */
 #ifndef CIO_CLI_RECORD_TYPES_H
 #define CIO_CLI_RECORD_TYPES_H
