@@ -394,7 +394,6 @@ typedef struct parts {
     person_t person, first, second;
     object_ref_t object;
     const char *delivery_id;
-    char delivery_digits[24];
     bool has_timestamp;
     int64_t timestamp;
     device_t device;
