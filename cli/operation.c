@@ -107,7 +107,7 @@ static int person_of(const json_t *ids, const char *what, person_t *p, op_error_
     return -1;
 }
 
-/* Person identifiers from "identifiers", or id / cio_id / email (the record's fields). */
+/* Person identifiers: the record's identifiers object, or its id / cio_id / email. */
 static json_t *person_identifiers(json_t *r, op_error_t *e) {
     json_t *ids = take(r, "identifiers");
     if (ids != NULL) {
@@ -136,7 +136,7 @@ static json_t *person_identifiers(json_t *r, op_error_t *e) {
     return ids;
 }
 
-/* The record's object identifiers: "identifiers", cio_object_id, or object_type_id and
+/* The record's object identifiers: its identifiers object, cio_object_id, or object_type_id and
  * object_id. Kept as JSON: a person's relationship to the object carries them as they are. */
 static json_t *object_identifiers(json_t *r, op_error_t *e) {
     json_t *ids = take(r, "identifiers");
@@ -195,8 +195,8 @@ static int object_of(const json_t *ids, object_ref_t *o, op_error_t *e) {
     return -1;
 }
 
-/* Relationships: "relationships" (or "cio_relationships"), or for a person one object given by
- * object_type_id and object_id (with "relationship_attributes"). The array as JSON text. */
+/* Relationships: the record's relationships (or cio_relationships), or for a person one object
+ * given by object_type_id and object_id (and relationship_attributes). The array as JSON text. */
 static char *relationships(json_t *r, bool of_person, op_error_t *e) {
     json_t *rels = take(r, "relationships");
     json_t *other = take(r, "cio_relationships");
@@ -212,8 +212,8 @@ static char *relationships(json_t *r, bool of_person, op_error_t *e) {
         if (ids == NULL) {
             return NULL;
         }
-        /* Hand-written: one relationship item, {"identifiers": <the object>,
-         * "relationship_attributes"?: {...}}. No builder makes an item from an object's ids; a
+        /* Hand-written: one relationship item, {identifiers: <the object>,
+         * relationship_attributes?: {...}}. No builder makes an item from an object's ids; a
          * core helper for it (or a person relationship builder taking object_type_id and
          * object_id) would take this over. */
         json_t *rel = json_object();
