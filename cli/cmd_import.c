@@ -7,6 +7,7 @@
 #include "jsonw.h"
 #include "operation.h"
 #include "progress.h"
+#include "record_types.h"
 #include "records.h"
 #include "report.h"
 #include "schema.h"
@@ -261,9 +262,9 @@ static int parse_options(int argc, char **argv, int first, import_opts_t *o, cli
             o->schema_path = v;
             break;
         case O_TYPE:
-            if (!op_type_known(v)) {
+            if (!record_type_known(v)) {
                 return args_usage_error("import", "unknown record type '%s' (%s)", v,
-                                        op_type_list());
+                                        record_type_list());
             }
             o->default_type = v;
             break;
@@ -389,6 +390,17 @@ static void reject(run_t *r, size_t file, uint64_t line, const char *stage, cons
     report_add(r->st.report, file, r->o->files[file], line, stage, reason, field, message, raw, 0);
 }
 
+/* The core refused a record's operation (its builder, or the enqueue). */
+static void core_reject(run_t *r, size_t index, const record_t *rec, cio_status_t st,
+                        const char *message) {
+    char reason[64];
+    snake(cio_status_str(st), reason, sizeof(reason));
+    if (st == CIO_E_INVALID_ARGUMENT) {
+        snprintf(reason, sizeof(reason), "invalid_operation");
+    }
+    reject(r, index, rec->line, "enqueue", reason, NULL, message, rec->raw);
+}
+
 static void import_file(run_t *r, size_t index) {
     const char *path = r->o->files[index];
     char err[400];
@@ -409,8 +421,11 @@ static void import_file(run_t *r, size_t index) {
             reject(r, index, rec.line, "read", rec.error_reason, NULL, rec.error_message, rec.raw);
         } else {
             op_error_t oe;
-            char *op = op_from_record(&rec, r->o->default_type, r->schema, &oe);
-            if (op == NULL) {
+            cio_request_t *op = op_from_record(&rec, r->o->default_type, r->schema, &oe);
+            if (op == NULL && oe.status != CIO_OK) {
+                /* the core's builder refused the operation: as the enqueue would have */
+                core_reject(r, index, &rec, oe.status, oe.message);
+            } else if (op == NULL) {
                 bool schema_reason = strncmp(oe.reason, "missing_attribute", 17) == 0 ||
                                      strcmp(oe.reason, "wrong_type") == 0 ||
                                      strcmp(oe.reason, "bad_value") == 0 ||
@@ -421,20 +436,14 @@ static void import_file(run_t *r, size_t index) {
                        oe.message, rec.raw);
             } else {
                 uint64_t seq = 0;
-                cio_status_t st = cio_pipeline_enqueue(r->pipeline, op, &seq);
+                cio_status_t st = cio_pipeline_enqueue_request(r->pipeline, op, &seq);
                 if (st == CIO_OK) {
                     remember(&r->st, seq, index, rec.line);
                     r->st.enqueued++;
                 } else {
-                    char reason[64];
-                    snake(cio_status_str(st), reason, sizeof(reason));
-                    if (st == CIO_E_INVALID_ARGUMENT) {
-                        snprintf(reason, sizeof(reason), "invalid_operation");
-                    }
-                    reject(r, index, rec.line, "enqueue", reason, NULL, cio_last_error()->message,
-                           rec.raw);
+                    core_reject(r, index, &rec, st, cio_last_error()->message);
                 }
-                free(op);
+                cio_request_free(op);
             }
         }
         rec_clear(&rec);

@@ -2,7 +2,7 @@
 #include "schema.h"
 
 #include "jsonw.h"
-#include "operation.h"
+#include "record_types.h"
 #include "records.h"
 #include "util.h"
 #include "values.h"
@@ -328,10 +328,10 @@ static int load_root(loader_t *l, schema_t *s) {
         size_t i;
         json_t *t;
         json_array_foreach(v, i, t) {
-            if (!json_is_string(t) || !op_type_known(json_string_value(t))) {
+            if (!json_is_string(t) || !record_type_known(json_string_value(t))) {
                 return bad(l, "types", "unknown record type %s (%s)",
                            json_is_string(t) ? json_string_value(t) : "(not a string)",
-                           op_type_list());
+                           record_type_list());
             }
         }
         s->types = (json_t *)v;

@@ -1,6 +1,7 @@
 /*
  * fuzz_records: the cio command's import path on fuzzed file content (cli/records.c, then
- * cli/operation.c and cli/schema.c, then cio_v2_prepare), linked from the CLI's own objects.
+ * cli/operation.c and cli/schema.c, the core's Track v2 builders, then cio_v2_prepare), linked
+ * from the CLI's own objects.
  *
  * The first byte picks the reading options: bit 0 CSV or JSON Lines, bits 1-2 the CSV delimiter
  * (',', tab, ';', '|'), bit 3 a small record size limit (64 bytes), bit 4 the sample import
@@ -10,7 +11,7 @@
  * - No crash, leak or undefined behaviour; reading always ends.
  * - Every record has a line number that grows; a readable one is a JSON object, an unreadable
  *   one has a reason and a message; raw text is bounded.
- * - An operation built from a record is one JSON object.
+ * - An operation built from a record is one JSON object that cio_v2_prepare accepts.
  */
 #include "fuzz_util.h"
 #include "operation.h"
@@ -91,15 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             FUZZ_CHECK(json_is_object(rec.value), "a record that is not an object");
             op_error_t oe;
-            char *op = op_from_record(&rec, default_type, schema, &oe);
-            if (op != NULL) {
+            cio_request_t *req = op_from_record(&rec, default_type, schema, &oe);
+            if (req != NULL) {
+                size_t len = 0;
+                const char *op = cio_request_body(req, &len);
                 cio_json_value_t v;
-                FUZZ_CHECK(cio_json_scan(op, strlen(op), &v) == CIO_OK && v.kind == CIO_JSON_OBJECT,
-                           "operation: %s", op);
+                FUZZ_CHECK(op != NULL && cio_json_scan(op, len, &v) == CIO_OK &&
+                               v.kind == CIO_JSON_OBJECT,
+                           "operation: %s", op != NULL ? op : "(no body)");
                 char *prepared = NULL;
-                if (cio_v2_prepare(op, &prepared) == CIO_OK)
-                    cio_free(prepared);
-                free(op);
+                FUZZ_CHECK(cio_v2_prepare(op, &prepared) == CIO_OK, "not valid: %s", op);
+                cio_free(prepared);
+                cio_request_free(req);
             } else {
                 FUZZ_CHECK(oe.reason != NULL && oe.message[0] != '\0', "no reason");
             }
