@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,4 +439,21 @@ void expect_ok(cio_status_t got) {
     cr_assert_eq(got, CIO_OK, "status %d (%s): %s", (int)got, cio_status_str(got),
                  e && e->message ? e->message : "(no error recorded)");
     cr_assert_null(e, "cio_last_error() is not NULL after a successful call");
+}
+
+bool fd_readable(int fd, int timeout_ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+cio_completion_t *next_completion(cio_queue_t *q) {
+    for (int waited = 0; waited < 5000; waited += 10) {
+        cio_completion_t *c = NULL;
+        cr_assert_eq(cio_queue_poll(q, &c), CIO_OK);
+        if (c != NULL)
+            return c;
+        fd_readable(cio_queue_fd(q), 10);
+    }
+    cr_assert_fail("no completion within 5 s");
+    return NULL;
 }

@@ -120,4 +120,9 @@ int64_t now_ms(void);
 /* A NUL-terminated string of n copies of c (malloc'd). */
 char *repeat_char(char c, size_t n);
 
+/* Whether fd becomes readable within timeout_ms. */
+bool fd_readable(int fd, int timeout_ms);
+/* The next completion on q, waiting up to 5 s (fails the test after that). */
+cio_completion_t *next_completion(cio_queue_t *q);
+
 #endif

@@ -14,24 +14,6 @@
 
 TestSuite(async, .init = fx_setup, .fini = fx_teardown);
 
-static bool fd_readable(int fd, int timeout_ms) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
-
-/* Waits for the next completion (up to 5 s). */
-static cio_completion_t *next_completion(cio_queue_t *q) {
-    for (int waited = 0; waited < 5000; waited += 10) {
-        cio_completion_t *c = NULL;
-        cr_assert_eq(cio_queue_poll(q, &c), CIO_OK);
-        if (c != NULL)
-            return c;
-        fd_readable(cio_queue_fd(q), 10);
-    }
-    cr_assert_fail("no completion within 5 s");
-    return NULL;
-}
-
 static int thread_count(void) {
     int n = 0;
     DIR *d = opendir("/proc/self/task");

@@ -72,23 +72,6 @@ static char *wire_of_one(void) {
     return out;
 }
 
-static bool fd_readable(int fd, int timeout_ms) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
-
-static cio_completion_t *next_completion(cio_queue_t *q) {
-    for (int waited = 0; waited < 5000; waited += 10) {
-        cio_completion_t *c = NULL;
-        cr_assert_eq(cio_queue_poll(q, &c), CIO_OK);
-        if (c != NULL)
-            return c;
-        fd_readable(cio_queue_fd(q), 10);
-    }
-    cr_assert_fail("no completion within 5 s");
-    return NULL;
-}
-
 /* ---- what builders produce ---- */
 
 Test(request, test_track_v1_builders_produce_exact_requests) {
