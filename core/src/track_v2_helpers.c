@@ -133,6 +133,10 @@ static bool is_integer_text(const char *s) {
 
 static cio_status_t check_person(const char *call, const char *what, cio_id_type_t type,
                                  const char *value) {
+    if (type == CIO_ID_TYPE_IDENTIFIERS) /* judged with the whole operation (put_person) */
+        return value == NULL
+                   ? cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be an object", call, what)
+                   : cio__check_json_object(call, what, value);
     const char *key = cio__id_type_name(type);
     if (key == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: the id type is not id, email or cio_id",
@@ -143,9 +147,15 @@ static cio_status_t check_person(const char *call, const char *what, cio_id_type
     return check_id_as(call, what, key, value);
 }
 
-/* ,"<key>":{"<id type>":"<value>"}, or {"id":<value>} for an integer id */
+/* ,"<key>":{"<id type>":"<value>"}, or {"id":<value>} for an integer id, or ,"<key>":<value> for
+ * a caller's identifiers object, which the whole-operation validator then judges (check_all) */
 static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
     put_key(b, key);
+    if (type == CIO_ID_TYPE_IDENTIFIERS) {
+        put(b, value); /* one JSON object (check_person) */
+        b->check_all = true;
+        return;
+    }
     put(b, "{\"");
     put(b, cio__id_type_name(type));
     put(b, "\":");

@@ -36,6 +36,8 @@ const char *cio__id_type_name(cio_id_type_t type) {
         return "email";
     case CIO_ID_TYPE_CIO_ID:
         return "cio_id";
+    case CIO_ID_TYPE_IDENTIFIERS: /* not one id (track_v2_helpers.c) */
+        break;
     }
     return NULL;
 }
