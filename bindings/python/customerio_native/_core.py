@@ -93,6 +93,14 @@ def sanitize(data: Mapping[str, Any]) -> Dict[str, Any]:
         return dict(data)
 
 
+def clean(value: Any) -> Any:
+    """sanitize() for any one value (a caller's identifiers passed on as they are)."""
+    try:
+        return _clean(value, {})
+    except RecursionError:
+        return value
+
+
 class DatetimeEncoder(json.JSONEncoder):
     """The default encoder: datetimes anywhere in the payload become unix seconds."""
 
