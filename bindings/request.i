@@ -48,6 +48,7 @@ static void cio_py_request_free(PyObject *capsule) {
 %feature("nothread") cio_v2_person_screen_request;
 %feature("nothread") cio_v2_person_page_request;
 %feature("nothread") cio_v2_person_add_device_request;
+%feature("nothread") cio_v2_person_add_device_fields_request;
 %feature("nothread") cio_v2_person_delete_device_request;
 %feature("nothread") cio_v2_person_add_relationships_request;
 %feature("nothread") cio_v2_person_delete_relationships_request;

@@ -6,6 +6,7 @@
  * by the classic executor, one line each (V2_RUN).
  */
 #include "request_internal.h"
+#include "util/json_scan.h"
 
 #include <string.h>
 
@@ -289,6 +290,44 @@ cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char 
     return finish(&b, out);
 }
 
+cio_status_t cio_v2_person_add_device_fields_request(cio_id_type_t id_type, const char *id_value,
+                                                     const char *token, const char *platform,
+                                                     const char *fields_json, cio_request_t **out) {
+    const char *call = "v2_person_add_device";
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", id_type, id_value);
+    if (st == CIO_OK)
+        st = cio__check_device(call, "token", token, platform, 0, NULL);
+    cio_json_value_t fields = {0}, member;
+    if (st == CIO_OK && fields_json != NULL)
+        st = cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, &fields,
+                                     NULL);
+    if (st == CIO_OK && fields_json != NULL && fields.kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
+                       cio__jkind_name(fields.kind));
+    /* token and platform are the arguments: a second copy in the object would be ambiguous */
+    if (st == CIO_OK && fields_json != NULL &&
+        (cio__jget(&fields, "token", &member) || cio__jget(&fields, "platform", &member)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT,
+                       "%s: fields must not hold token or platform (pass them as arguments)", call);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", "add_device", false);
+    b.check_all = true; /* the fields (last_used, attributes, ...) are judged with the operation */
+    put_person(&b, "identifiers", id_type, id_value);
+    put(&b, ",\"device\":{\"token\":");
+    b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
+    put_string(&b, "platform", platform);
+    if (fields_json != NULL && cio__jcount(&fields) > 0) {
+        put(&b, ",");
+        b.ok = b.ok && cio__buf_append(&b.text, fields.text + 1, fields.len - 2); /* as given */
+    }
+    put(&b, "}");
+    return finish(&b, out);
+}
+
 cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type, const char *id_value,
                                                  const char *token, cio_request_t **out) {
     const char *call = "v2_person_delete_device";
@@ -517,6 +556,13 @@ cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_typ
                                       int64_t last_used, const char *attributes_json) {
     V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_request, id_type, id_value,
            token, platform, last_used, attributes_json);
+}
+
+cio_status_t cio_v2_person_add_device_fields(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *token,
+                                             const char *platform, const char *fields_json) {
+    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_fields_request, id_type,
+           id_value, token, platform, fields_json);
 }
 
 cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,

@@ -420,3 +420,33 @@ Test(v2_builders, test_identifiers_object_is_judged_as_a_hand_written_operation)
                                              CIO_ID_TYPE_ID, "b", &req),
                  CIO_E_INVALID_ARGUMENT);
 }
+
+/* A device's further fields by name (bindings' keyword arguments) go into "device" as given after
+ * token and platform, and the operation is judged whole, as the same operation written by hand. */
+Test(v2_builders, test_add_device_fields_are_sent_as_given) {
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_person_add_device_fields_request(
+        CIO_ID_TYPE_ID_INTEGER, "5", "tok", "ios",
+        "{\"last_used\":1700000000,\"app_version\":\"1.2\",\"attributes\":{\"a\":1}}", &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"id\":5},"
+                   "\"device\":{\"token\":\"tok\",\"platform\":\"ios\",\"last_used\":1700000000,"
+                   "\"app_version\":\"1.2\",\"attributes\":{\"a\":1}}}");
+    expect_ok(cio_v2_person_add_device_fields_request(CIO_ID_TYPE_EMAIL, "a@b.c", "tok", "android",
+                                                      NULL, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"email\":"
+                   "\"a@b.c\"},\"device\":{\"token\":\"tok\",\"platform\":\"android\"}}");
+    static const char *const bad[] = {"[1]", "{\"token\":\"x\"}", "{\"platform\":\"ios\"}", "{"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(cio_v2_person_add_device_fields_request(CIO_ID_TYPE_ID, "1", "tok", "ios",
+                                                             bad[i], &req),
+                     CIO_E_INVALID_ARGUMENT, "%s", bad[i]);
+        cr_assert_null(req);
+        cr_assert(strncmp(cio_last_error()->message, "v2_person_add_device: ", 22) == 0, "%s",
+                  cio_last_error()->message);
+    }
+    cr_assert_eq(
+        cio_v2_person_add_device_fields_request(CIO_ID_TYPE_ID, "1", NULL, "ios", NULL, &req),
+        CIO_E_INVALID_ARGUMENT);
+}

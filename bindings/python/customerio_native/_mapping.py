@@ -256,11 +256,13 @@ def v2_person(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = 
 
 def v2_person_add_device(identifiers: Any, device_id: Any, platform: str,
                          device_attrs: Mapping[str, Any], enc: Any) -> Spec:
+    """async-customerio's ``**device_attrs`` (``last_used``, ``attributes``, any field) go into
+    the device as given, datetimes as unix seconds."""
     kind, value = person_arg(identifiers, enc)
-    attributes = device_attrs.get("attributes")
-    return (_n.cio_v2_person_add_device, kind, value, id_text(device_id), platform,
-            timestamp_int(device_attrs.get("last_used")),
-            dumps(sanitize(attributes), enc) if attributes is not None else None)
+    if not device_attrs:
+        return (_n.cio_v2_person_add_device, kind, value, id_text(device_id), platform, 0, None)
+    return (_n.cio_v2_person_add_device_fields, kind, value, id_text(device_id), platform,
+            dumps(sanitize(device_attrs), enc, "device"))
 
 
 def v2_person_delete_device(identifiers: Any, device_id: Any, enc: Any) -> Spec:
