@@ -6,7 +6,6 @@
  * by the classic executor, one line each (V2_RUN).
  */
 #include "request_internal.h"
-#include "util/json_scan.h"
 
 #include <string.h>
 
@@ -299,18 +298,9 @@ cio_status_t cio_v2_person_add_device_fields_request(cio_id_type_t id_type, cons
         st = check_person(call, "identifiers", id_type, id_value);
     if (st == CIO_OK)
         st = cio__check_device(call, "token", token, platform, 0, NULL);
-    cio_json_value_t fields = {0}, member;
-    if (st == CIO_OK && fields_json != NULL)
-        st = cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, &fields,
-                                     NULL);
-    if (st == CIO_OK && fields_json != NULL && fields.kind != CIO_JSON_OBJECT)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
-                       cio__jkind_name(fields.kind));
-    /* token and platform are the arguments: a second copy in the object would be ambiguous */
-    if (st == CIO_OK && fields_json != NULL &&
-        (cio__jget(&fields, "token", &member) || cio__jget(&fields, "platform", &member)))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT,
-                       "%s: fields must not hold token or platform (pass them as arguments)", call);
+    cio_json_value_t fields = {0};
+    if (st == CIO_OK)
+        st = cio__check_device_fields(call, fields_json, "token", &fields);
     if (st != CIO_OK)
         return st;
     op_builder_t b;
