@@ -21,52 +21,31 @@
 %{
 #include <math.h>
 
+/* The core's buffer and JSON string escaper (core/src/util: private headers, the module links
+ * the core's objects statically): one escaper for every JSON string the library writes. */
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json_write.h"
+
 /* A growing output buffer on the stack first: most messages are a few hundred bytes. */
 typedef struct cio_py_text {
-    char *data;
-    size_t len, cap;
+    cio_buf_t buf;
     char stack[1024];
 } cio_py_text_t;
 
-static void cio_py_text_init(cio_py_text_t *t) {
-    t->data = t->stack;
-    t->len = 0;
-    t->cap = sizeof(t->stack);
-    t->data[0] = '\0';
-}
+static void cio_py_text_init(cio_py_text_t *t) { t->buf = CIO_BUF_ON(t->stack, sizeof(t->stack)); }
 
 static void cio_py_text_free(cio_py_text_t *t) {
-    if (t->data != t->stack) {
-        PyMem_Free(t->data);
-    }
+    cio__buf_free(&t->buf);
     cio_py_text_init(t);
-}
-
-/* Makes room for n more bytes; -1 with MemoryError set. */
-static int cio_py_text_grow(cio_py_text_t *t, size_t n) {
-    size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 : t->len + n + 1;
-    char *grown = PyMem_Malloc(cap);
-    if (grown == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(grown, t->data, t->len + 1);
-    if (t->data != t->stack) {
-        PyMem_Free(t->data);
-    }
-    t->data = grown;
-    t->cap = cap;
-    return 0;
 }
 
 /* Appends n bytes (kept NUL-terminated); -1 with MemoryError set. */
 static inline int cio_py_text_add(cio_py_text_t *t, const char *s, size_t n) {
-    if (t->len + n + 1 > t->cap && cio_py_text_grow(t, n) != 0) {
+    if (!cio__buf_append(&t->buf, s, n)) {
+        PyErr_NoMemory();
         return -1;
     }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
     return 0;
 }
 
@@ -84,48 +63,26 @@ static int cio_py_digits(unsigned long long v, char out[24]) {
     return n;
 }
 
-/* A str as a JSON string, escaped as json.dumps(ensure_ascii=False) does. */
+/* Returned up through the writer for a str holding a NUL, which the core's escaper (C strings)
+ * cannot take and the core refuses in any JSON string (\u0000): cio_py_message raises that. */
+#define CIO_PY_TEXT_NUL (-2)
+
+/* A str as a JSON string, escaped as json.dumps(ensure_ascii=False) does, by the core's escaper.
+ * 1 = written, CIO_PY_TEXT_NUL, -1 = error set (a lone surrogate, memory). */
 static int cio_py_text_add_str(cio_py_text_t *t, PyObject *s) {
-    static const char hex[] = "0123456789abcdef";
     Py_ssize_t n = 0;
     const char *p = PyUnicode_AsUTF8AndSize(s, &n); /* fails on lone surrogates */
-    const char *run;
-    Py_ssize_t i;
-    if (p == NULL || cio_py_text_add(t, "\"", 1) != 0) {
+    if (p == NULL) {
         return -1;
     }
-    run = p;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t k = 2;
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        if (cio_py_text_add(t, run, (size_t)(p + i - run)) != 0) {
-            return -1;
-        }
-        run = p + i + 1;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            k = 6;
-        }
-        if (cio_py_text_add(t, esc, k) != 0) {
-            return -1;
-        }
+    if (memchr(p, 0, (size_t)n) != NULL) {
+        return CIO_PY_TEXT_NUL;
     }
-    return cio_py_text_add(t, run, (size_t)(p + n - run)) != 0 ? -1
-                                                               : cio_py_text_add(t, "\"", 1);
+    if (!cio__buf_append_json_string(&t->buf, p)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 1;
 }
 
 /*
@@ -195,7 +152,7 @@ static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
         return cio_py_text_add(t, "false", 5) == 0 ? 1 : -1;
     }
     if (PyUnicode_CheckExact(o)) {
-        return cio_py_text_add_str(t, o) == 0 ? 1 : -1;
+        return cio_py_text_add_str(t, o);
     }
     if (PyLong_CheckExact(o)) {
         int overflow = 0;
@@ -249,8 +206,13 @@ static int cio_py_text_add_value(cio_py_text_t *t, PyObject *o, int depth) {
             if (!PyUnicode_CheckExact(key)) {
                 return 0; /* json.dumps turns 1, 2.5, True, None keys into strings */
             }
-            if ((!first && cio_py_text_add(t, ",", 1) != 0) || cio_py_text_add_str(t, key) != 0 ||
-                cio_py_text_add(t, ":", 1) != 0) {
+            if (!first && cio_py_text_add(t, ",", 1) != 0) {
+                return -1;
+            }
+            if ((rc = cio_py_text_add_str(t, key)) != 1) {
+                return rc;
+            }
+            if (cio_py_text_add(t, ":", 1) != 0) {
                 return -1;
             }
             first = 0;
@@ -507,7 +469,14 @@ static PyObject *cio_py_message(PyObject *pipeline, PyObject *library, PyObject 
         if (values[i] != Py_None) {
             int done = cio_py_text_add_value(&objects[i], values[i], 0);
             rc = done == 1 ? 0 : done == 0 ? 1 : -1;
-            *texts[i] = objects[i].data;
+            if (done == CIO_PY_TEXT_NUL) { /* as the core's JSON scanner says it */
+                static const char *const names[4] = {"traits", "properties", "context",
+                                                     "integrations"};
+                cio_py_raise(cio__fail(CIO_E_INVALID_ARGUMENT,
+                                       "cdp_build: %s is not valid JSON (\\u0000 is not allowed)",
+                                       names[i]));
+            }
+            *texts[i] = objects[i].buf.data;
         }
     }
     if (rc == 0 && pipeline == Py_None) {

@@ -48,6 +48,7 @@ static void cio_py_request_free(PyObject *capsule) {
 %feature("nothread") cio_v2_person_screen_request;
 %feature("nothread") cio_v2_person_page_request;
 %feature("nothread") cio_v2_person_add_device_request;
+%feature("nothread") cio_v2_person_add_device_fields_request;
 %feature("nothread") cio_v2_person_delete_device_request;
 %feature("nothread") cio_v2_person_add_relationships_request;
 %feature("nothread") cio_v2_person_delete_relationships_request;
@@ -61,6 +62,62 @@ static void cio_py_request_free(PyObject *capsule) {
 %feature("nothread") cio_v2_object_delete_relationships_request;
 %feature("nothread") cio_v2_delivery_event_request;
 %feature("nothread") cio_cdp_message_request;
+/* Track v1 (track.h) and App API (app.h) builders: no I/O either (the asyncio path builds
+ * with them, see _core.py NativeClient.submit). */
+%feature("nothread") cio_add_device_fields_request;
+%feature("nothread") cio_add_device_request;
+%feature("nothread") cio_backfill_request;
+%feature("nothread") cio_customers_get_activities_request;
+%feature("nothread") cio_customers_get_attributes_request;
+%feature("nothread") cio_customers_get_by_email_request;
+%feature("nothread") cio_customers_get_by_ids_request;
+%feature("nothread") cio_customers_get_messages_request;
+%feature("nothread") cio_customers_get_relationships_request;
+%feature("nothread") cio_customers_get_segments_request;
+%feature("nothread") cio_customers_get_subscription_preferences_request;
+%feature("nothread") cio_customers_search_request;
+%feature("nothread") cio_delete_device_request;
+%feature("nothread") cio_delete_request;
+%feature("nothread") cio_identify_request;
+%feature("nothread") cio_merge_customers_request;
+%feature("nothread") cio_pageview_request;
+%feature("nothread") cio_screen_request;
+%feature("nothread") cio_segment_add_customers_request;
+%feature("nothread") cio_segment_remove_customers_request;
+%feature("nothread") cio_segments_create_request;
+%feature("nothread") cio_segments_customer_count_request;
+%feature("nothread") cio_segments_delete_request;
+%feature("nothread") cio_segments_get_request;
+%feature("nothread") cio_segments_list_request;
+%feature("nothread") cio_segments_membership_request;
+%feature("nothread") cio_segments_used_by_request;
+%feature("nothread") cio_send_email_request;
+%feature("nothread") cio_send_in_app_request;
+%feature("nothread") cio_send_inbox_message_request;
+%feature("nothread") cio_send_push_request;
+%feature("nothread") cio_send_sms_request;
+%feature("nothread") cio_send_whatsapp_request;
+%feature("nothread") cio_submit_form_request;
+%feature("nothread") cio_suppress_request;
+%feature("nothread") cio_track_anonymous_request;
+%feature("nothread") cio_track_delivery_metric_request;
+%feature("nothread") cio_track_push_event_request;
+%feature("nothread") cio_track_region_request;
+%feature("nothread") cio_track_request;
+%feature("nothread") cio_transactional_deliveries_request;
+%feature("nothread") cio_transactional_get_request;
+%feature("nothread") cio_transactional_get_variant_request;
+%feature("nothread") cio_transactional_link_metrics_request;
+%feature("nothread") cio_transactional_list_request;
+%feature("nothread") cio_transactional_list_variants_request;
+%feature("nothread") cio_transactional_metrics_request;
+%feature("nothread") cio_transactional_update_content_request;
+%feature("nothread") cio_transactional_update_variant_request;
+%feature("nothread") cio_trigger_broadcast_request;
+%feature("nothread") cio_unsubscribe_request;
+%feature("nothread") cio_unsuppress_request;
+/* Hands the request to the engine and returns: no wait, so the GIL is kept. */
+%feature("nothread") cio_request_send_async;
 /* Never waits for room: keeps the GIL, like the gem's first try (see pipeline.i). */
 %feature("nothread") cio_pipeline_try_enqueue_request;
 #endif /* SWIGPYTHON */

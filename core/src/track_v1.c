@@ -266,18 +266,9 @@ cio_status_t cio_add_device_fields_request(const char *customer_id, const char *
         st = cio__check_id(call, "customer_id", customer_id);
     if (st == CIO_OK)
         st = cio__check_device(call, "device_id", device_id, platform, 0, NULL);
-    cio_json_value_t fields = {0}, member;
-    if (st == CIO_OK && fields_json != NULL)
-        st = cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, &fields,
-                                     NULL);
-    if (st == CIO_OK && fields_json != NULL && fields.kind != CIO_JSON_OBJECT)
-        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
-                       cio__jkind_name(fields.kind));
-    /* id and platform are the arguments: a second copy in the object would be ambiguous */
-    if (st == CIO_OK && fields_json != NULL &&
-        (cio__jget(&fields, "id", &member) || cio__jget(&fields, "platform", &member)))
-        st = cio__fail(CIO_E_INVALID_ARGUMENT,
-                       "%s: fields must not hold id or platform (pass them as arguments)", call);
+    cio_json_value_t fields = {0};
+    if (st == CIO_OK)
+        st = cio__check_device_fields(call, fields_json, "id", &fields);
     if (st != CIO_OK)
         return st;
     cio_buf_t path = {0}, body = {0};

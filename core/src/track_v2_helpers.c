@@ -140,6 +140,10 @@ static bool is_integer_text(const char *s) {
 
 static cio_status_t check_person(const char *call, const char *what, cio_id_type_t type,
                                  const char *value) {
+    if (type == CIO_ID_TYPE_IDENTIFIERS) /* judged with the whole operation (put_person) */
+        return value == NULL
+                   ? cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s must be an object", call, what)
+                   : cio__check_json_object(call, what, value);
     const char *key = cio__id_type_name(type);
     if (key == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s: the id type is not id, email or cio_id",
@@ -150,9 +154,15 @@ static cio_status_t check_person(const char *call, const char *what, cio_id_type
     return check_id_as(call, what, key, value);
 }
 
-/* ,"<key>":{"<id type>":"<value>"}, or {"id":<value>} for an integer id */
+/* ,"<key>":{"<id type>":"<value>"}, or {"id":<value>} for an integer id, or ,"<key>":<value> for
+ * a caller's identifiers object, which the whole-operation validator then judges (check_all) */
 static void put_person(op_builder_t *b, const char *key, cio_id_type_t type, const char *value) {
     put_key(b, key);
+    if (type == CIO_ID_TYPE_IDENTIFIERS) {
+        put(b, value); /* one JSON object (check_person) */
+        b->check_all = true;
+        return;
+    }
     put(b, "{\"");
     put(b, cio__id_type_name(type));
     put(b, "\":");
@@ -282,6 +292,35 @@ cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type, const char 
     if (last_used > 0)
         b.ok = b.ok && cio__buf_printf(&b.text, ",\"last_used\":%lld", (long long)last_used);
     put_json(&b, "attributes", attributes_json);
+    put(&b, "}");
+    return finish(&b, out);
+}
+
+cio_status_t cio_v2_person_add_device_fields_request(cio_id_type_t id_type, const char *id_value,
+                                                     const char *token, const char *platform,
+                                                     const char *fields_json, cio_request_t **out) {
+    const char *call = "v2_person_add_device";
+    cio_status_t st = cio__request_begin(call, out);
+    if (st == CIO_OK)
+        st = check_person(call, "identifiers", id_type, id_value);
+    if (st == CIO_OK)
+        st = cio__check_device(call, "token", token, platform, 0, NULL);
+    cio_json_value_t fields = {0};
+    if (st == CIO_OK)
+        st = cio__check_device_fields(call, fields_json, "token", &fields);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b;
+    begin(&b, call, "person", "add_device", false);
+    b.check_all = true; /* the fields (last_used, attributes, ...) are judged with the operation */
+    put_person(&b, "identifiers", id_type, id_value);
+    put(&b, ",\"device\":{\"token\":");
+    b.ok = b.ok && cio__buf_append_json_string(&b.text, token);
+    put_string(&b, "platform", platform);
+    if (fields_json != NULL && cio__jcount(&fields) > 0) {
+        put(&b, ",");
+        b.ok = b.ok && cio__buf_append(&b.text, fields.text + 1, fields.len - 2); /* as given */
+    }
     put(&b, "}");
     return finish(&b, out);
 }
@@ -514,6 +553,13 @@ cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_typ
                                       int64_t last_used, const char *attributes_json) {
     V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_request, id_type, id_value,
            token, platform, last_used, attributes_json);
+}
+
+cio_status_t cio_v2_person_add_device_fields(cio_client_t *client, cio_id_type_t id_type,
+                                             const char *id_value, const char *token,
+                                             const char *platform, const char *fields_json) {
+    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_fields_request, id_type,
+           id_value, token, platform, fields_json);
 }
 
 cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,

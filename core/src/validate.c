@@ -31,6 +31,25 @@ cio_status_t cio__check_id(const char *call, const char *field, const char *valu
     return CIO_OK;
 }
 
+cio_status_t cio__check_device_fields(const char *call, const char *fields_json, const char *id_key,
+                                      cio_json_value_t *fields) {
+    if (fields_json == NULL)
+        return CIO_OK;
+    cio_json_value_t member;
+    cio_status_t st =
+        cio__json_scan_argument(call, "fields", fields_json, strlen(fields_json), 0, fields, NULL);
+    if (st == CIO_OK && fields->kind != CIO_JSON_OBJECT)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "%s: fields must be a JSON object (got %s)", call,
+                       cio__jkind_name(fields->kind));
+    /* a second copy of an argument in the object would be ambiguous */
+    if (st == CIO_OK &&
+        (cio__jget(fields, id_key, &member) || cio__jget(fields, "platform", &member)))
+        st = cio__fail(CIO_E_INVALID_ARGUMENT,
+                       "%s: fields must not hold %s or platform (pass them as arguments)", call,
+                       id_key);
+    return st;
+}
+
 const char *cio__id_type_name(cio_id_type_t type) {
     switch (type) {
     case CIO_ID_TYPE_ID:
@@ -40,6 +59,8 @@ const char *cio__id_type_name(cio_id_type_t type) {
         return "email";
     case CIO_ID_TYPE_CIO_ID:
         return "cio_id";
+    case CIO_ID_TYPE_IDENTIFIERS: /* not one id (track_v2_helpers.c) */
+        break;
     }
     return NULL;
 }

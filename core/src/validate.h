@@ -3,6 +3,7 @@
 #ifndef CIO_VALIDATE_H
 #define CIO_VALIDATE_H
 
+#include "customerio/json.h"
 #include "customerio/types.h"
 #include "util/error.h"
 #include "util/utf8.h"
@@ -18,6 +19,11 @@ cio_status_t cio__check_event_options(const char *call, const cio_event_options_
 cio_status_t cio__check_device(const char *call, const char *id_field, const char *device_id,
                                const char *platform, int64_t last_used,
                                const char *attributes_json);
+/* A device's further members by name (fields_json: one JSON object, or NULL for none), spliced
+ * into the device after its id and platform: scanned into *fields (left zeroed for NULL); must not
+ * hold id_key (v1 "id", v2 "token") or "platform", which are the call's arguments. */
+cio_status_t cio__check_device_fields(const char *call, const char *fields_json, const char *id_key,
+                                      cio_json_value_t *fields);
 /* "id", "email", "cio_id", or NULL for an unknown value. */
 const char *cio__id_type_name(cio_id_type_t type);
 

@@ -166,7 +166,7 @@ OPTIONAL = {
     ("cio_v2_person_identify", "attributes_json"), ("cio_v2_person_event", "data_json"),
     ("cio_v2_person_event", "options"), ("cio_v2_person_screen", "data_json"),
     ("cio_v2_person_screen", "options"), ("cio_v2_person_page", "data_json"),
-    ("cio_v2_person_page", "options"), ("cio_v2_person_add_device", "attributes_json"),
+    ("cio_v2_person_page", "options"), ("cio_v2_person_add_device", "attributes_json"), ("cio_v2_person_add_device_fields", "fields_json"),
     ("cio_v2_object_identify", "attributes_json"),
     # object_type_id NULL: object_id is a cio_object_id
     ("cio_v2_object_identify", "object_type_id"), ("cio_v2_object_delete", "object_type_id"),

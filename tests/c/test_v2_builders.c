@@ -370,3 +370,83 @@ Test(v2_builders, test_integer_person_id_is_a_json_number) {
                          "v2_person_delete: identifiers.id must be an integer (-?[0-9]{1,19})");
     }
 }
+
+/* A caller's whole identifiers object (bindings passing theirs on unread) is written as is and
+ * judged with the whole operation: accepted or refused exactly as the same operation written by
+ * hand (cio_v2_entity_request), with the same message after the call's name. */
+Test(v2_builders, test_identifiers_object_is_judged_as_a_hand_written_operation) {
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_person_identify_request(CIO_ID_TYPE_IDENTIFIERS, "{\"email\":\"a@b.c\"}", NULL,
+                                             &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"email\":"
+                   "\"a@b.c\"},\"attributes\":{}}");
+    expect_ok(cio_v2_person_merge_request(CIO_ID_TYPE_IDENTIFIERS, "{\"id\":7}", CIO_ID_TYPE_EMAIL,
+                                          "x@y.z", &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"merge\",\"primary\":{\"id\":7},"
+                   "\"secondary\":{\"email\":\"x@y.z\"}}");
+    static const char *const bad[] = {"{}",
+                                      "{\"id\":\"a\",\"email\":\"b\"}",
+                                      "{\"id\":\"\"}",
+                                      "{\"email\":5}",
+                                      "{\"phone\":\"1\"}",
+                                      "{\"id\":true}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char op[256];
+        snprintf(op, sizeof(op), "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":%s}",
+                 bad[i]);
+        cr_assert_eq(cio_v2_entity_request(op, &req), CIO_E_INVALID_ARGUMENT, "%s", bad[i]);
+        char expected[512];
+        snprintf(expected, sizeof(expected), "v2_person_delete: %s",
+                 cio_last_error()->message + strlen("send_entity: "));
+        cr_assert_eq(cio_v2_person_delete_request(CIO_ID_TYPE_IDENTIFIERS, bad[i], &req),
+                     CIO_E_INVALID_ARGUMENT, "%s", bad[i]);
+        cr_assert_null(req);
+        cr_assert_str_eq(cio_last_error()->message, expected);
+    }
+    /* not one JSON object: refused before anything is written */
+    static const char *const broken[] = {"[\"a\"]", "\"a\"", "{\"id\":\"a\"},\"x\":{", "{"};
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        cr_assert_eq(cio_v2_person_delete_request(CIO_ID_TYPE_IDENTIFIERS, broken[i], &req),
+                     CIO_E_INVALID_ARGUMENT, "%s", broken[i]);
+        cr_assert_null(req);
+    }
+    cr_assert_eq(cio_v2_person_delete_request(CIO_ID_TYPE_IDENTIFIERS, NULL, &req),
+                 CIO_E_INVALID_ARGUMENT);
+    cr_assert_str_eq(cio_last_error()->message, "v2_person_delete: identifiers must be an object");
+    /* elsewhere it is no id type */
+    cr_assert_eq(cio_merge_customers_request(CIO_ID_TYPE_IDENTIFIERS, "{\"id\":\"a\"}",
+                                             CIO_ID_TYPE_ID, "b", &req),
+                 CIO_E_INVALID_ARGUMENT);
+}
+
+/* A device's further fields by name (bindings' keyword arguments) go into "device" as given after
+ * token and platform, and the operation is judged whole, as the same operation written by hand. */
+Test(v2_builders, test_add_device_fields_are_sent_as_given) {
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_person_add_device_fields_request(
+        CIO_ID_TYPE_ID_INTEGER, "5", "tok", "ios",
+        "{\"last_used\":1700000000,\"app_version\":\"1.2\",\"attributes\":{\"a\":1}}", &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"id\":5},"
+                   "\"device\":{\"token\":\"tok\",\"platform\":\"ios\",\"last_used\":1700000000,"
+                   "\"app_version\":\"1.2\",\"attributes\":{\"a\":1}}}");
+    expect_ok(cio_v2_person_add_device_fields_request(CIO_ID_TYPE_EMAIL, "a@b.c", "tok", "android",
+                                                      NULL, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"add_device\",\"identifiers\":{\"email\":"
+                   "\"a@b.c\"},\"device\":{\"token\":\"tok\",\"platform\":\"android\"}}");
+    static const char *const bad[] = {"[1]", "{\"token\":\"x\"}", "{\"platform\":\"ios\"}", "{"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(cio_v2_person_add_device_fields_request(CIO_ID_TYPE_ID, "1", "tok", "ios",
+                                                             bad[i], &req),
+                     CIO_E_INVALID_ARGUMENT, "%s", bad[i]);
+        cr_assert_null(req);
+        cr_assert(strncmp(cio_last_error()->message, "v2_person_add_device: ", 22) == 0, "%s",
+                  cio_last_error()->message);
+    }
+    cr_assert_eq(
+        cio_v2_person_add_device_fields_request(CIO_ID_TYPE_ID, "1", NULL, "ios", NULL, &req),
+        CIO_E_INVALID_ARGUMENT);
+}

@@ -93,6 +93,14 @@ def sanitize(data: Mapping[str, Any]) -> Dict[str, Any]:
         return dict(data)
 
 
+def clean(value: Any) -> Any:
+    """sanitize() for any one value (a caller's identifiers passed on as they are)."""
+    try:
+        return _clean(value, {})
+    except RecursionError:
+        return value
+
+
 class DatetimeEncoder(json.JSONEncoder):
     """The default encoder: datetimes anywhere in the payload become unix seconds."""
 
@@ -437,9 +445,23 @@ class NativeClient:
         """Makes one C call asynchronous: it returns at once and completes on ``queue``. A call
         its input is rejected by raises here, and nothing is queued. Returns what the call
         returned: None once queued, or a Track v2 batch outcome when every item was refused
-        before sending (nothing queued; the outcome is the answer)."""
+        before sending (nothing queued; the outcome is the answer).
+
+        The call's builder (``fn`` + "_request": same arguments minus the client, same checks
+        and messages) makes the request, which cio_request_send_async() hands to the engine
+        with this queue and token. Only calls without a builder (cio_v2_send_batch) still go
+        through the deprecated per-thread switch (cio_async_next)."""
+        build = _builders.get(fn, _UNRESOLVED)
+        if build is _UNRESOLVED:
+            build = _builders[fn] = builder_of(fn)
         ptr = self._enter()
         try:
+            if build is not None:
+                try:
+                    _n.cio_request_send_async(ptr, build(*args), queue, token)
+                    return None
+                except _n.Error as e:
+                    raise translate(e, self.error) from None
             _n.cio_async_next(queue, token)
             try:
                 return fn(ptr, *args)
@@ -489,6 +511,20 @@ def _forget_calls_in_child() -> None:
 # and makes the child's own pipelines on these clients.
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_calls_in_child)
+
+
+# The builder of each classic call submit() has seen (None: it has none), resolved once.
+_builders: Dict[Any, Any] = {}
+_UNRESOLVED = object()
+# Builders not named after their call.
+_BUILDER_NAMES = {"cio_v2_send_entity": "cio_v2_entity_request"}
+
+
+def builder_of(fn: Callable[..., Any]) -> Optional[Callable[..., Any]]:
+    """The builder of the classic call ``fn`` (customerio/request.h: ``cio_X`` ->
+    ``cio_X_request``), or None when it has none (cio_v2_send_batch)."""
+    name = getattr(fn, "__name__", "")
+    return getattr(_n, _BUILDER_NAMES.get(name, name + "_request"), None)
 
 
 def disarm() -> None:

@@ -13,11 +13,10 @@ from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import _native as _n
-from ._core import ErrorClass, dumps, id_text, id_type, sanitize, timestamp_int, to_unix
+from ._core import (ErrorClass, clean, dumps, id_text, id_type, make_error, sanitize,
+                    timestamp_int, to_unix)
 
 Spec = Tuple[Any, ...]
-
-_DEVICE_FIELDS = frozenset(("last_used", "attributes"))
 
 _INT64 = (-(2 ** 63), 2 ** 63)
 
@@ -184,15 +183,33 @@ def batch(payload: Sequence[Mapping[str, Any]], enc: Any) -> Spec:
 
 
 def person_ref(identifiers: Any) -> Optional[Tuple[int, str]]:
-    """{"id"|"email"|"cio_id": value} as (C id type, text), or None when it is not that shape
-    (the operation then goes through send_entity as given, and the C library says what is
-    wrong with it)."""
+    """{"id"|"email"|"cio_id": value} as (C id type, text), or None when it is not that shape.
+    An int id within int64 is CIO_ID_TYPE_ID_INTEGER, which the builders write as a JSON number,
+    as async-customerio sends it; other ints (and an int email or cio_id) go as their str()."""
     if isinstance(identifiers, Mapping) and len(identifiers) == 1:
         (key, value), = identifiers.items()
         kind = id_type(key)
-        if kind is not None and isinstance(value, (str, int)) and not isinstance(value, bool):
-            return kind, id_text(value)  # type: ignore[return-value]
+        if kind is None or isinstance(value, bool):
+            return None
+        if value.__class__ is str:
+            return kind, value
+        if isinstance(value, int):
+            if kind == _n.CIO_ID_TYPE_ID and _INT64[0] <= value < _INT64[1]:
+                return _n.CIO_ID_TYPE_ID_INTEGER, str(int(value))
+            return kind, str(value)
+        if isinstance(value, str):
+            return kind, str(value)
     return None
+
+
+def person_arg(identifiers: Any, enc: Any, what: str = "identifiers") -> Tuple[int, str]:
+    """A person's identifiers as the builders' (id type, value): person_ref(), or, for any other
+    shape, the caller's identifiers as JSON text (CIO_ID_TYPE_IDENTIFIERS), which libcustomerio
+    writes as given and accepts or refuses exactly as the operation written by hand."""
+    ref = person_ref(identifiers)
+    if ref is not None:
+        return ref
+    return _n.CIO_ID_TYPE_IDENTIFIERS, dumps(clean(identifiers), enc, what)
 
 
 def object_ref(identifiers: Any) -> Optional[Tuple[str, str]]:
@@ -202,21 +219,30 @@ def object_ref(identifiers: Any) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _op(type_: str, action: str, identifiers: Any, **fields: Any) -> Dict[str, Any]:
-    op: Dict[str, Any] = {"type": type_, "action": action, "identifiers": identifiers}
-    op.update({k: v for k, v in fields.items() if v is not None})
-    return op
+def _id_or_none(value: Any) -> Optional[str]:
+    return id_text(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
+def object_arg(identifiers: Any) -> Tuple[Optional[str], Optional[str]]:
+    """An object's identifiers as the builders' (object type id, object id), a cio_object_id as
+    (None, it). Any other shape passes what it has (None for what is missing or not an id), and
+    the builder names what is wrong."""
+    ref = object_ref(identifiers)
+    if ref is not None:
+        return ref
+    if not isinstance(identifiers, Mapping):
+        return None, None
+    if "cio_object_id" in identifiers:  # wins over the pair, as in libcustomerio's validator
+        return None, _id_or_none(identifiers["cio_object_id"])
+    return (_id_or_none(identifiers.get("object_type_id")) or "",
+            _id_or_none(identifiers.get("object_id")))
 
 
 def v2_person(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = None,
               attrs: Optional[Mapping[str, Any]] = None) -> Spec:
     """identify / delete / suppress / unsuppress / event / page / screen for a person."""
-    ref = person_ref(identifiers)
+    kind, value = person_arg(identifiers, enc)
     attributes = sanitize(attrs) if attrs else {}
-    if ref is None:
-        return entity(_op("person", action, identifiers, name=name,
-                          attributes=attributes if action in _WITH_ATTRS else None), enc)
-    kind, value = ref
     if action == "identify":
         return (_n.cio_v2_person_identify, kind, value, dumps(attributes, enc))
     if action in ("event", "page", "screen"):
@@ -228,71 +254,72 @@ def v2_person(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = 
     return (simple_fn, kind, value)
 
 
-_WITH_ATTRS = frozenset(("identify", "event", "page", "screen"))
-
-
 def v2_person_add_device(identifiers: Any, device_id: Any, platform: str,
                          device_attrs: Mapping[str, Any], enc: Any) -> Spec:
-    ref = person_ref(identifiers)
-    if ref is None or set(device_attrs) - _DEVICE_FIELDS:
-        device = {"token": device_id, "platform": platform}
-        device.update(device_attrs)
-        return entity(_op("person", "add_device", identifiers, device=device), enc)
-    attributes = device_attrs.get("attributes")
-    return (_n.cio_v2_person_add_device, ref[0], ref[1], id_text(device_id), platform,
-            timestamp_int(device_attrs.get("last_used")),
-            dumps(sanitize(attributes), enc) if attributes is not None else None)
+    """async-customerio's ``**device_attrs`` (``last_used``, ``attributes``, any field) go into
+    the device as given, datetimes as unix seconds."""
+    kind, value = person_arg(identifiers, enc)
+    if not device_attrs:
+        return (_n.cio_v2_person_add_device, kind, value, id_text(device_id), platform, 0, None)
+    return (_n.cio_v2_person_add_device_fields, kind, value, id_text(device_id), platform,
+            dumps(sanitize(device_attrs), enc, "device"))
 
 
 def v2_person_delete_device(identifiers: Any, device_id: Any, enc: Any) -> Spec:
-    ref = person_ref(identifiers)
-    if ref is None:
-        return entity(_op("person", "delete_device", identifiers, device={"token": device_id}),
-                      enc)
-    return (_n.cio_v2_person_delete_device, ref[0], ref[1], id_text(device_id))
+    return (_n.cio_v2_person_delete_device, *person_arg(identifiers, enc), id_text(device_id))
 
 
 def v2_person_merge(primary: Any, secondary: Any, enc: Any) -> Spec:
-    p, s = person_ref(primary), person_ref(secondary)
-    if p is None or s is None:
-        return entity({"type": "person", "action": "merge", "primary": primary,
-                       "secondary": secondary}, enc)
-    return (_n.cio_v2_person_merge, p[0], p[1], s[0], s[1])
+    return (_n.cio_v2_person_merge, *person_arg(primary, enc, "primary"),
+            *person_arg(secondary, enc, "secondary"))
 
 
 def v2_relationships(type_: str, add: bool, identifiers: Any, relationships: Any,
                      enc: Any) -> Spec:
-    action = "add_relationships" if add else "delete_relationships"
     rel_json = dumps(relationships, enc)
     fn: Any
     if type_ == "person":
-        ref = person_ref(identifiers)
-        if ref is not None:
-            fn = (_n.cio_v2_person_add_relationships if add
-                  else _n.cio_v2_person_delete_relationships)
-            return (fn, ref[0], ref[1], rel_json)
-    else:
-        oref = object_ref(identifiers)
-        if oref is not None:
-            fn = (_n.cio_v2_object_add_relationships if add
-                  else _n.cio_v2_object_delete_relationships)
-            return (fn, oref[0], oref[1], rel_json)
-    return entity(_op(type_, action, identifiers, cio_relationships=relationships), enc)
+        fn = (_n.cio_v2_person_add_relationships if add
+              else _n.cio_v2_person_delete_relationships)
+        return (fn, *person_arg(identifiers, enc), rel_json)
+    fn = (_n.cio_v2_object_add_relationships if add else _n.cio_v2_object_delete_relationships)
+    return (fn, *object_arg(identifiers), rel_json)
 
 
 def v2_object(action: str, identifiers: Any, enc: Any, *, name: Optional[str] = None,
               attrs: Optional[Mapping[str, Any]] = None) -> Spec:
     """identify / delete / event for an object."""
-    ref = object_ref(identifiers)
+    type_id, object_id = object_arg(identifiers)
     attributes = sanitize(attrs) if attrs else {}
-    if ref is None:
-        return entity(_op("object", action, identifiers, name=name,
-                          attributes=attributes if action != "delete" else None), enc)
     if action == "identify":
-        return (_n.cio_v2_object_identify, ref[0], ref[1], dumps(attributes, enc))
+        return (_n.cio_v2_object_identify, type_id, object_id, dumps(attributes, enc))
     if action == "event":
-        return (_n.cio_v2_object_event, ref[0], ref[1], name, dumps(attributes, enc), None)
-    return (_n.cio_v2_object_delete, ref[0], ref[1])
+        return (_n.cio_v2_object_event, type_id, object_id, name, dumps(attributes, enc), None)
+    return (_n.cio_v2_object_delete, type_id, object_id)
+
+
+# send_entity's (type, action) as the mapping above that builds it: names only, the wire
+# format is libcustomerio's.
+_ENTITY_CALLS: Dict[Tuple[str, str], Any] = {
+    **{("person", a): (lambda a: lambda ids, attrs, enc: v2_person(a, ids, enc, attrs=attrs))(a)
+       for a in ("identify", "delete", "suppress", "unsuppress")},
+    **{("object", a): (lambda a: lambda ids, attrs, enc: v2_object(a, ids, enc, attrs=attrs))(a)
+       for a in ("identify", "delete")},
+}
+
+
+def send_entity(type_: str, action: str, identifiers: Any, attrs: Mapping[str, Any], enc: Any,
+                error: ErrorClass) -> Spec:
+    """async-customerio's deprecated ``send_entity(identifiers, type, action, **attrs)`` as the
+    builder of that type and action. Any other pair needs a part send_entity cannot give (a
+    name, a device, relationships, a second person) or is no operation at all: Customer.io and
+    libcustomerio refuse it, and so does this, with the same class (CIO_E_INVALID_ARGUMENT)."""
+    call = _ENTITY_CALLS.get((type_, action))
+    if call is None:
+        raise make_error(error, _n.CIO_E_INVALID_ARGUMENT, 0,
+                         "send_entity: {} {} needs more than identifiers and attributes; use the "
+                         "v2 helper for it".format(type_, action), None, 0)
+    return call(identifiers, attrs, enc)  # type: ignore[no-any-return]
 
 
 def v2_delivery_event(delivery_id: Any, metric: str, attrs: Mapping[str, Any], enc: Any) -> Spec:

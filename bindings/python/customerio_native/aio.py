@@ -379,11 +379,12 @@ class AsyncCustomerIO(AsyncEngineOwner):
 
     async def send_entity(self, identifiers: Union[IdentifierID, IdentifierEMAIL, IdentifierCIOID],
                           type: str, action: Union[Actions, str], **attrs: Any) -> None:
-        """Send a single v2 entity operation ``{"type", "action", "identifiers",
-        "attributes"}``."""
-        payload: Dict[str, Any] = {"type": type, "action": m.action_name(action),
-                                   "identifiers": identifiers, "attributes": attrs}
-        await self._submit(RESULT_NONE, m.entity(payload, self.json_encoder))
+        """Send a single v2 entity operation: identify, delete, suppress or unsuppress a person,
+        identify or delete an object (the other actions need more than attributes: use the
+        :attr:`v2` helpers)."""
+        await self._submit(RESULT_NONE, m.send_entity(type, m.action_name(action), identifiers,
+                                                      attrs, self.json_encoder,
+                                                      AsyncCustomerIOError))
 
     async def send_batch(self, payload: List[EntityPayload]) -> Dict[str, Any]:
         """Send a batch of v2 entity operations; see :meth:`TrackAPIV2.send_batch`."""

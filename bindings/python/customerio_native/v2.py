@@ -2,8 +2,9 @@
 ``async-customerio``'s ``TrackAPIV2`` (reached as ``client.v2``).
 
 Each helper maps onto libcustomerio's helper for that type and action (``cio_v2_person_event``
-and so on); identifiers that are not one of ``{"id"|"email"|"cio_id": value}`` or
-``{"object_type_id", "object_id"}`` go to ``/entity`` as given, and libcustomerio validates them.
+and so on), which writes the operation; a person's identifiers of another shape than one id are
+passed on as given (CIO_ID_TYPE_IDENTIFIERS) and libcustomerio judges them as it would the
+operation written by hand; an object's pass what they hold, and the helper names what is missing.
 """
 
 from __future__ import annotations

@@ -110,6 +110,15 @@ CIO_EXTERN cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_ty
                                                  const char *id_value, const char *token,
                                                  const char *platform, int64_t last_used,
                                                  const char *attributes_json);
+/* cio_v2_person_add_device() with the device's further members as one JSON object, sent as
+ * given after "token" and "platform" ({"last_used": 1700000000, "attributes": {...}}, fields
+ * Customer.io adds later), or NULL for none: for bindings whose callers pass device fields by
+ * name. The object must not hold "token" or "platform" (they are the arguments); the operation is
+ * then validated as a caller-written one (errors name "v2_person_add_device"). Thread-safe. */
+CIO_EXTERN cio_status_t cio_v2_person_add_device_fields(cio_client_t *client, cio_id_type_t id_type,
+                                                        const char *id_value, const char *token,
+                                                        const char *platform,
+                                                        const char *fields_json);
 CIO_EXTERN cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
                                                     const char *id_value, const char *token);
 /* relationships_json: a non-empty JSON array of {"identifiers":{"object_type_id","object_id"},
@@ -193,6 +202,9 @@ CIO_EXTERN cio_status_t cio_v2_person_add_device_request(cio_id_type_t id_type,
                                                          const char *platform, int64_t last_used,
                                                          const char *attributes_json,
                                                          cio_request_t **out);
+CIO_EXTERN cio_status_t cio_v2_person_add_device_fields_request(
+    cio_id_type_t id_type, const char *id_value, const char *token, const char *platform,
+    const char *fields_json, cio_request_t **out);
 CIO_EXTERN cio_status_t cio_v2_person_delete_device_request(cio_id_type_t id_type,
                                                             const char *id_value, const char *token,
                                                             cio_request_t **out);

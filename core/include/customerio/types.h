@@ -49,7 +49,12 @@ typedef enum cio_id_type {
     /* "id" given as a decimal integer (-?[0-9]{1,19}): the Track v2 builders write it as a JSON
      * number ({"id":5}), as a caller's hand-written operation may; elsewhere the same as
      * CIO_ID_TYPE_ID. For bindings whose callers pass integer ids. */
-    CIO_ID_TYPE_ID_INTEGER = 3
+    CIO_ID_TYPE_ID_INTEGER = 3,
+    /* The value is a whole identifiers object as JSON text ({"email":"a@b.c"}), written into the
+     * operation as is; the operation is then validated exactly as a caller-written one, so it is
+     * refused or accepted as that would be. Track v2 person builders only (a binding passing its
+     * caller's identifiers on without reading them); refused everywhere else. */
+    CIO_ID_TYPE_IDENTIFIERS = 4
 } cio_id_type_t;
 
 #define CIO_EVENT_OPTIONS_VERSION 1
