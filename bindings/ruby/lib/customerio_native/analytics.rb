@@ -269,14 +269,14 @@ module CustomerioNative
     def identify(attrs = nil, **fields)
       f = fields_for(:identify, attrs, fields)
       submit(f, ["identify", id(f[:user_id]), id(f[:anonymous_id]), nil, nil, nil, nil, nil,
-                 object("identify", f[:traits], "traits"), nil])
+                 object("identify", f[:traits], :traits), nil])
     end
 
     # Something the person did: event (a String) and its properties (a Hash).
     def track(attrs = nil, **fields)
       f = fields_for(:track, attrs, fields)
       submit(f, ["track", id(f[:user_id]), id(f[:anonymous_id]), nil, nil, id(f[:event]), nil,
-                 nil, nil, object("track", f[:properties], "properties")])
+                 nil, nil, object("track", f[:properties], :properties)])
     end
 
     # A web page view: name and category (optional) and properties.
@@ -293,7 +293,7 @@ module CustomerioNative
     def group(attrs = nil, **fields)
       f = fields_for(:group, attrs, fields)
       submit(f, ["group", id(f[:user_id]), id(f[:anonymous_id]), nil, id(f[:group_id]), nil, nil,
-                 nil, object("group", f[:traits], "traits"), nil])
+                 nil, object("group", f[:traits], :traits), nil])
     end
 
     # Merges the identity previous_id into user_id (anonymous_id is sent too when given; the
@@ -479,7 +479,7 @@ module CustomerioNative
 
     def view(type, f)
       submit(f, [type, id(f[:user_id]), id(f[:anonymous_id]), nil, nil, nil, label(f[:name]),
-                 label(f[:category]), nil, object(type, f[:properties], "properties")])
+                 label(f[:category]), nil, object(type, f[:properties], :properties)])
     end
 
     # An id as the API's String (numbers too, as the official clients send them); nil is left
@@ -542,10 +542,10 @@ module CustomerioNative
       raise closed_error if @closed
 
       type = parts[0]
-      parts.push(object(type, f[:context], "context"),
-                 f[:integrations].nil? ? nil : json(type, f[:integrations], "integrations"),
+      parts.push(object(type, f[:context], :context),
+                 f[:integrations].nil? ? nil : json(type, f[:integrations], :integrations),
                  timestamp_text(f[:timestamp]), id(f[:message_id]))
-      options = f[:options].nil? ? nil : json(type, f[:options], "options")
+      options = f[:options].nil? ? nil : json(type, f[:options], :options)
       if options.nil? && !@test && !@stub && !@sync
         checked { @pipeline.enqueue_message(parts) }
         return true
