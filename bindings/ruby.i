@@ -13,6 +13,8 @@
 
 %{
 #include <customerio/customerio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 %}
@@ -156,6 +158,154 @@ static VALUE cio_rb_last_response(void) {
 #include "cio_rb_nogvl.h"
 %}
 
+/*
+ * One Pipelines API message from its parts (customerio_native/analytics.rb's hot path): the
+ * Ruby layer passes the parts as one Array in the order of cio_cdp_message_t's members
+ * (CIO_RB_CDP_PARTS below: type, ids, event, name, category, the JSON text of traits,
+ * properties, context and integrations, timestamp, message id; each a String or nil), and the
+ * core writes, validates and completes the message, so Ruby spells no member of it.
+ *
+ *   Native.cio_rb_cdp_build(parts)            -> the message as sent (JSON text, cio_cdp_build)
+ *   Native.cio_rb_cdp_try_enqueue(ptr, parts) -> nil; cio_pipeline_try_enqueue_message, GVL held
+ *                                               (it never waits, like cio_pipeline_try_enqueue)
+ *   Native.cio_rb_cdp_enqueue(ptr, parts)     -> nil; cio_pipeline_enqueue_message without the
+ *                                               GVL (it may wait for room or for the disk)
+ *
+ * The parts are copied into one buffer first (on the stack when they fit), so nothing Ruby does
+ * while the GVL is released can reach them; a part that is not a String or nil raises TypeError,
+ * one with a NUL byte (which a C string cannot carry) Native::Error with CIO_E_INVALID_ARGUMENT
+ * naming the part, both before anything is built. Failures of the core raise Native::Error.
+ */
+%{
+#define CIO_RB_CDP_PARTS 14
+CIO_RB_NOGVL4(cio_pipeline_enqueue_message, cio_pipeline_t *, const cio_cdp_message_t *,
+              cio_cdp_stamp_t *, uint64_t *)
+
+/* A Native::Error for a refusal made here rather than by the core. */
+static void cio_rb_raise_invalid(const char *fmt, ...) {
+    char msg[160];
+    va_list ap;
+    VALUE exc;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    exc = rb_exc_new_cstr(cio_rb_error_class, msg);
+    rb_ivar_set(exc, rb_intern("@status"), INT2NUM((int)CIO_E_INVALID_ARGUMENT));
+    rb_ivar_set(exc, rb_intern("@http_status"), INT2NUM(0));
+    rb_ivar_set(exc, rb_intern("@body"), Qnil);
+    rb_ivar_set(exc, rb_intern("@attempts"), INT2NUM(0));
+    rb_ivar_set(exc, rb_intern("@retryable"), Qfalse);
+    rb_exc_raise(exc);
+}
+
+/* Fills m from parts, the strings copied into stack (size bytes) or, when they do not fit, into
+ * a GC-managed temporary buffer owned by *tmpbuf; raises before copying anything. */
+static void cio_rb_cdp_parts(VALUE parts, cio_cdp_message_t *m, char *stack, size_t size,
+                             volatile VALUE *tmpbuf) {
+    static const char *const names[CIO_RB_CDP_PARTS] = {
+        "type",   "user_id", "anonymous_id", "previous_id", "group_id",
+        "event",  "name",    "category",     "traits",      "properties",
+        "context", "integrations", "timestamp", "message_id"};
+    const char **slots[CIO_RB_CDP_PARTS] = {
+        &m->type,        &m->user_id,         &m->anonymous_id, &m->previous_id, &m->group_id,
+        &m->event,       &m->name,            &m->category,     &m->traits_json,
+        &m->properties_json, &m->context_json, &m->integrations_json, &m->timestamp,
+        &m->message_id};
+    size_t bytes = 0;
+    char *p;
+    long i;
+    Check_Type(parts, T_ARRAY);
+    if (RARRAY_LEN(parts) != CIO_RB_CDP_PARTS) {
+        rb_raise(rb_eArgError, "a Pipelines message takes %d parts (got %ld)", CIO_RB_CDP_PARTS,
+                 RARRAY_LEN(parts));
+    }
+    for (i = 0; i < CIO_RB_CDP_PARTS; i++) {
+        VALUE v = RARRAY_AREF(parts, i);
+        if (NIL_P(v)) {
+            continue;
+        }
+        if (!RB_TYPE_P(v, T_STRING)) {
+            rb_raise(rb_eTypeError, "%s must be a String or nil (got %" PRIsVALUE ")", names[i],
+                     rb_obj_class(v));
+        }
+        if (memchr(RSTRING_PTR(v), '\0', (size_t)RSTRING_LEN(v)) != NULL) {
+            cio_rb_raise_invalid("%s contains a NUL byte", names[i]);
+        }
+        bytes += (size_t)RSTRING_LEN(v) + 1;
+    }
+    p = bytes <= size ? stack : (char *)rb_alloc_tmp_buffer(tmpbuf, (long)bytes);
+    for (i = 0; i < CIO_RB_CDP_PARTS; i++) {
+        VALUE v = RARRAY_AREF(parts, i);
+        size_t len;
+        if (NIL_P(v)) {
+            *slots[i] = NULL;
+            continue;
+        }
+        len = (size_t)RSTRING_LEN(v);
+        memcpy(p, RSTRING_PTR(v), len);
+        p[len] = '\0';
+        *slots[i] = p;
+        p += len + 1;
+    }
+}
+
+static cio_pipeline_t *cio_rb_pipeline_ptr(VALUE ptr) {
+    void *raw = NULL;
+    if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0)) || raw == NULL) {
+        rb_raise(rb_eTypeError, "not a pipeline");
+    }
+    return (cio_pipeline_t *)raw;
+}
+
+static VALUE cio_rb_cdp_build(VALUE self, VALUE parts) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    char stack[2048], *text = NULL;
+    volatile VALUE tmpbuf = 0;
+    cio_status_t st;
+    VALUE out;
+    (void)self;
+    cio_rb_cdp_parts(parts, &m, stack, sizeof(stack), &tmpbuf);
+    st = cio_cdp_build(&m, &text, NULL);
+    if (tmpbuf) {
+        rb_free_tmp_buffer(&tmpbuf);
+    }
+    if (st != CIO_OK) {
+        cio_rb_raise(st);
+    }
+    out = rb_utf8_str_new_cstr(text);
+    cio_free(text);
+    return out;
+}
+
+static VALUE cio_rb_cdp_enqueue_with(VALUE ptr, VALUE parts, int wait) {
+    cio_pipeline_t *pipeline = cio_rb_pipeline_ptr(ptr);
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    char stack[2048];
+    volatile VALUE tmpbuf = 0;
+    cio_status_t st;
+    cio_rb_cdp_parts(parts, &m, stack, sizeof(stack), &tmpbuf);
+    st = wait ? cio_rb_nogvl_cio_pipeline_enqueue_message(pipeline, &m, NULL, NULL)
+              : cio_pipeline_try_enqueue_message(pipeline, &m, NULL, NULL);
+    if (tmpbuf) {
+        rb_free_tmp_buffer(&tmpbuf);
+    }
+    if (st != CIO_OK) {
+        cio_rb_raise(st);
+    }
+    return Qnil;
+}
+
+static VALUE cio_rb_cdp_try_enqueue(VALUE self, VALUE ptr, VALUE parts) {
+    (void)self;
+    return cio_rb_cdp_enqueue_with(ptr, parts, 0);
+}
+
+static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
+    (void)self;
+    return cio_rb_cdp_enqueue_with(ptr, parts, 1);
+}
+%}
+
 %init %{
     cio_rb_error_class = rb_define_class_under(rb_path2class("CustomerioNative::Native"), "Error",
                                                rb_eStandardError);
@@ -165,6 +315,12 @@ static VALUE cio_rb_last_response(void) {
     rb_define_attr(cio_rb_error_class, "body", 1, 0);
     rb_define_attr(cio_rb_error_class, "attempts", 1, 0);
     rb_define_attr(cio_rb_error_class, "retryable", 1, 0);
+    {
+        VALUE native = rb_path2class("CustomerioNative::Native");
+        rb_define_module_function(native, "cio_rb_cdp_build", cio_rb_cdp_build, 1);
+        rb_define_module_function(native, "cio_rb_cdp_try_enqueue", cio_rb_cdp_try_enqueue, 2);
+        rb_define_module_function(native, "cio_rb_cdp_enqueue", cio_rb_cdp_enqueue, 2);
+    }
 %}
 
 /* Status returns: raise on error, return nil (or the out-parameters) on success. */

@@ -581,4 +581,89 @@ RSpec.describe CustomerioNative::Analytics do
     a.close
     expect(mock.requests).to eq([])
   end
+
+  # ---- the parts handed to libcustomerio (issue 17: the gem spells no member of a message) ----
+
+  it "sends analytics-ruby's options: as a member, queued, with test: and with sync:" do
+    a = analytics
+    at = Time.utc(2024, 1, 2, 3, 4, 5)
+    expect(a.track(user_id: "u", event: "e", message_id: "m-1", options: { "seen" => at })).to be(true)
+    a.identify(user_id: "u", options: { plain: 1 })
+    a.flush
+    track, ident = delivered
+    expect(track).to include("type" => "track", "messageId" => "m-1",
+                             "options" => { "seen" => "2024-01-02T03:04:05.000Z" })
+    expect(strip_completed(ident))
+      .to eq("type" => "identify", "userId" => "u", "traits" => {}, "options" => { "plain" => 1 })
+
+    q = described_class.new(write_key: "any", test: true)
+    q.page(user_id: "u", name: "Home", options: { a: [1] })
+    expect(q.test_queue.page.last).to include(type: "page", name: "Home", options: { a: [1] })
+    expect(q.test_queue.page.last[:messageId]).to match(AnalyticsWire::ULID_RE)
+
+    mock.clear
+    s = analytics(sync: true)
+    s.group(user_id: "u", group_id: "g", options: { b: true })
+    expect(body_of(mock.only)["batch"].map { |m| strip_completed(m) })
+      .to eq([{ "type" => "group", "userId" => "u", "groupId" => "g", "traits" => {},
+                "options" => { "b" => true } }])
+    expect { a.track(user_id: "u", event: "e", options: { f: Float::NAN }) }
+      .to raise_error(described_class::ValidationError, /cannot be encoded as JSON/)
+  end
+
+  it "refuses a NUL byte anywhere (no C string carries one), naming the part, and sends nothing" do
+    a = analytics
+    [[->(c) { c.identify(user_id: "a\0b") }, "user_id contains a NUL byte"],
+     [->(c) { c.track(user_id: "u", event: "e\0") }, "event contains a NUL byte"],
+     [->(c) { c.page(user_id: "u", name: "n", properties: { "k" => "v\0" }) },
+      "properties is not valid JSON"]] # the core's rule for JSON text
+      .each do |call, text|
+        expect { call.call(a) }.to raise_error(described_class::ValidationError) { |e|
+          expect(e.message).to include(text)
+          expect(e.error_code).to eq(:invalid_argument)
+        }
+      end
+    a.flush
+    expect(mock.requests).to eq([])
+    expect(a.stats[:enqueued]).to eq(0)
+  end
+
+  it "refuses an id that is not UTF-8 with ValidationError" do
+    a = analytics
+    expect { a.identify(user_id: "\xff".dup.force_encoding(Encoding::UTF_8)) }
+      .to raise_error(described_class::ValidationError, /UTF-8/)
+    expect { a.identify(user_id: "\xff".b) }
+      .to raise_error(described_class::ValidationError, /UTF-8/)
+    a.flush
+    expect(mock.requests).to eq([])
+  end
+
+  it "builds and queues without the GVL when every call waits for the disk (spool_sync: :always)" do
+    Dir.mktmpdir("cio-analytics-spool") do |dir|
+      a = analytics(spool_path: File.join(dir, "spool"), spool_sync: :always)
+      threads = Array.new(4) do |t|
+        Thread.new { 25.times { |i| a.track(user_id: "u#{t}", event: "e#{i}") } }
+      end
+      threads.each(&:join)
+      expect(a.flush).to be(true)
+      expect(delivered.map { |m| [m["userId"], m["event"]] })
+        .to match_array(Array.new(4) { |t| Array.new(25) { |i| ["u#{t}", "e#{i}"] } }.flatten(1))
+      a.close
+    end
+  end
+
+  it "takes a Hash it must convert (Times, nesting) and one it sends as given alike" do
+    a = described_class.new(write_key: "any", test: true)
+    flat = { "a" => 1, b: "x", c: nil, d: 2.5, e: true }
+    a.track(user_id: "u", event: "e", properties: flat)
+    a.track(user_id: "u", event: "e", properties: flat.merge(t: Time.utc(2024, 1, 1), n: { x: [1] }))
+    first, second = a.test_queue.track
+    expect(first[:properties]).to eq(a: 1, b: "x", c: nil, d: 2.5, e: true)
+    expect(second[:properties]).to eq(a: 1, b: "x", c: nil, d: 2.5, e: true,
+                                      t: "2024-01-01T00:00:00.000Z", n: { x: [1] })
+    loop = { k: 1 }
+    loop[:self] = loop
+    expect { a.track(user_id: "u", event: "e", properties: loop) }
+      .to raise_error(described_class::ValidationError, /cycle/)
+  end
 end

@@ -22,10 +22,11 @@ module CustomerioNative
   #   analytics.track(user_id: 42, event: "Created Account", properties: { via: "web" })
   #   analytics.flush
   #
-  # Each call builds one Segment-shaped message (camelCase keys, Time values as ISO-8601 with
-  # milliseconds) and hands its JSON to libcustomerio, which validates it (ids per message
-  # type, objects where objects belong, 32 KB), completes it (a ULID messageId, the timestamp,
-  # context.library) and queues it; the pipeline's thread sends batches to /v1/batch under
+  # Each call hands the message's parts to libcustomerio (ids as Strings; traits, properties,
+  # context and integrations as JSON text, Time values in them as ISO-8601 with milliseconds),
+  # which writes the Segment-shaped message, validates it (ids per message type, objects where
+  # objects belong, 32 KB), completes it (a ULID messageId, the timestamp, context.library) and
+  # queues it; the pipeline's thread sends batches to /v1/batch under
   # 500 KB, paced, retried with backoff and Retry-After, every message reported once. The call
   # returns true at once. Unlike analytics-ruby, nothing is dropped silently: a bad message
   # raises ValidationError (an ArgumentError, as analytics-ruby raises), one over 32 KB
@@ -50,7 +51,8 @@ module CustomerioNative
       group: COMMON_FIELDS + %i[group_id traits],
       alias: COMMON_FIELDS + %i[previous_id]
     }.freeze
-    private_constant :COMMON_FIELDS, :FIELDS
+    KNOWN = FIELDS.transform_values { |names| names.to_h { |name| [name, true] }.freeze }.freeze
+    private_constant :COMMON_FIELDS, :FIELDS, :KNOWN
 
     # Where the client logs (analytics-ruby's Segment::Analytics::Logging): fields a call
     # ignores, at debug. Default: a Logger on $stderr at WARN; set Analytics.logger = ... (or
@@ -136,6 +138,16 @@ module CustomerioNative
         @handler = handler
         super(native, sink: :pipelines, param_error: ValidationError, **options)
       end
+
+      # Queues one message given by its parts (Analytics#submit): libcustomerio builds it
+      # straight into the queue (cio_pipeline_try_enqueue_message; the waiting form only when
+      # the pipeline may wait, as for #enqueue).
+      def enqueue_message(parts)
+        with_pipeline { |ptr| push(ptr, parts, ENQUEUE_MESSAGE) }
+      end
+
+      ENQUEUE_MESSAGE = %i[cio_rb_cdp_try_enqueue cio_rb_cdp_enqueue].freeze
+      private_constant :ENQUEUE_MESSAGE
 
       private
 
@@ -249,21 +261,22 @@ module CustomerioNative
     # keys, with or without braces: track("user_id" => 1, "event" => "x") works); a field the
     # call does not know is logged at debug and ignored, as analytics-ruby ignores it.
 
+    # Each call hands libcustomerio the message's parts (the Array of #submit, in the order of
+    # cio_cdp_message_t): the core writes, validates and completes the message, so nothing here
+    # spells a member of it.
+
     # Who the person is, and their traits (a Hash).
     def identify(attrs = nil, **fields)
       f = fields_for(:identify, attrs, fields)
-      enqueue({ "type" => "identify", "userId" => id(f[:user_id]),
-                "anonymousId" => id(f[:anonymous_id]), "traits" => object(f[:traits], "traits"),
-                **common(f) })
+      submit(f, ["identify", id(f[:user_id]), id(f[:anonymous_id]), nil, nil, nil, nil, nil,
+                 object("identify", f[:traits], :traits), nil])
     end
 
     # Something the person did: event (a String) and its properties (a Hash).
     def track(attrs = nil, **fields)
       f = fields_for(:track, attrs, fields)
-      enqueue({ "type" => "track", "userId" => id(f[:user_id]),
-                "anonymousId" => id(f[:anonymous_id]),
-                "event" => f[:event].nil? ? nil : Payload.text(f[:event]),
-                "properties" => object(f[:properties], "properties"), **common(f) })
+      submit(f, ["track", id(f[:user_id]), id(f[:anonymous_id]), nil, nil, id(f[:event]), nil,
+                 nil, nil, object("track", f[:properties], :properties)])
     end
 
     # A web page view: name and category (optional) and properties.
@@ -279,18 +292,16 @@ module CustomerioNative
     # Puts the person in a group (an object, for Customer.io) with the group's traits.
     def group(attrs = nil, **fields)
       f = fields_for(:group, attrs, fields)
-      enqueue({ "type" => "group", "userId" => id(f[:user_id]),
-                "anonymousId" => id(f[:anonymous_id]), "groupId" => id(f[:group_id]),
-                "traits" => object(f[:traits], "traits"), **common(f) })
+      submit(f, ["group", id(f[:user_id]), id(f[:anonymous_id]), nil, id(f[:group_id]), nil, nil,
+                 nil, object("group", f[:traits], :traits), nil])
     end
 
     # Merges the identity previous_id into user_id (anonymous_id is sent too when given; the
     # Pipelines API needs user_id, so libcustomerio refuses an alias without it).
     def alias(attrs = nil, **fields)
       f = fields_for(:alias, attrs, fields)
-      enqueue({ "type" => "alias", "previousId" => id(f[:previous_id]),
-                "userId" => id(f[:user_id]), "anonymousId" => id(f[:anonymous_id]),
-                **common(f) })
+      submit(f, ["alias", id(f[:user_id]), id(f[:anonymous_id]), id(f[:previous_id]), nil, nil,
+                 nil, nil, nil, nil])
     end
 
     # Sends what is queued without waiting for linger and waits until every message queued so
@@ -449,6 +460,9 @@ module CustomerioNative
 
     # The fields of a call (see #identify), the ones it does not know logged and left out.
     def fields_for(call, attrs, kwargs)
+      # the usual call: keywords only, each one the call knows (nothing to convert or leave out)
+      return kwargs if attrs.nil? && known_keys?(KNOWN.fetch(call), kwargs)
+
       fields = Analytics.fields(attrs, kwargs)
       known = FIELDS.fetch(call)
       unknown = fields.keys - known
@@ -458,20 +472,14 @@ module CustomerioNative
       fields.slice(*known)
     end
 
-    def view(type, f)
-      enqueue({ "type" => type, "userId" => id(f[:user_id]),
-                "anonymousId" => id(f[:anonymous_id]), "category" => label(f[:category]),
-                "name" => label(f[:name]),
-                "properties" => object(f[:properties], "properties"), **common(f) })
+    def known_keys?(known, kwargs)
+      kwargs.each_key { |k| return false unless known.key?(k) }
+      true
     end
 
-    # The members every message may carry.
-    def common(f)
-      { "context" => object(f[:context], "context"),
-        "integrations" => Analytics.plain(f[:integrations], "integrations"),
-        "options" => Analytics.plain(f[:options], "options"),
-        "timestamp" => timestamp_text(f[:timestamp]),
-        "messageId" => id(f[:message_id]) }
+    def view(type, f)
+      submit(f, [type, id(f[:user_id]), id(f[:anonymous_id]), nil, nil, nil, label(f[:name]),
+                 label(f[:category]), nil, object(type, f[:properties], :properties)])
     end
 
     # An id as the API's String (numbers too, as the official clients send them); nil is left
@@ -486,10 +494,32 @@ module CustomerioNative
       text.nil? || text.empty? ? nil : text
     end
 
-    # traits, properties, context: {} when nil; anything else is sent as given, and
-    # libcustomerio refuses what is not a JSON object, naming the field.
-    def object(value, what)
-      value.nil? ? {} : Analytics.plain(value, what)
+    # traits, properties, context as JSON text: {} when nil; anything else is sent as given,
+    # and libcustomerio refuses what is not a JSON object, naming the field.
+    def object(type, value, what)
+      value.nil? ? EMPTY_OBJECT : json(type, value, what)
+    end
+    EMPTY_OBJECT = "{}"
+    private_constant :EMPTY_OBJECT
+
+    # value (with Times and Dates as analytics-ruby writes them, see Analytics.plain) as JSON
+    # text; what cannot be encoded raises ValidationError. A Hash with nothing to convert (no
+    # Time, Date, Hash or Array in it, so no cycle either) is encoded as it is, without a copy.
+    def json(type, value, what)
+      JSON.generate(flat?(value) ? value : Analytics.plain(value, what))
+    rescue JSON::GeneratorError, JSON::NestingError, EncodingError => e
+      msg = "#{type}: the message cannot be encoded as JSON (#{e.message})"
+      raise ValidationError.new(msg).cio_details!(error_code: :invalid_argument, detail: msg),
+            cause: nil
+    end
+
+    def flat?(value)
+      return false unless value.is_a?(Hash)
+
+      value.each_value do |v|
+        return false if v.is_a?(Hash) || v.is_a?(Array) || v.is_a?(Time) || v.is_a?(Date)
+      end
+      true
     end
 
     def timestamp_text(value)
@@ -503,15 +533,28 @@ module CustomerioNative
       end
     end
 
-    # The message's JSON (nil members left out) to libcustomerio: queued, sent (sync:), or
-    # checked and completed only (test:, stub:).
-    def enqueue(message)
+    # The message to libcustomerio, given by its parts (see Native.cio_rb_cdp_build in
+    # bindings/ruby.i): type, user_id, anonymous_id, previous_id, group_id, event, name,
+    # category, traits, properties (JSON text), then the members every message may carry,
+    # appended here: context, integrations (JSON text), timestamp, message_id. Queued (the core
+    # builds it straight into the pipeline), sent (sync:), or built only (test:, stub:).
+    def submit(f, parts)
       raise closed_error if @closed
 
-      text = encode(message.compact)
+      type = parts[0]
+      parts.push(object(type, f[:context], :context),
+                 f[:integrations].nil? ? nil : json(type, f[:integrations], :integrations),
+                 timestamp_text(f[:timestamp]), id(f[:message_id]))
+      options = f[:options].nil? ? nil : json(type, f[:options], :options)
+      if options.nil? && !@test && !@stub && !@sync
+        checked { @pipeline.enqueue_message(parts) }
+        return true
+      end
+
+      text = checked { Native.cio_rb_cdp_build(parts) }
+      text = with_options(text, options) unless options.nil?
       if @test || @stub
-        prepared = checked { Native.cio_cdp_prepare(text) }
-        @test_queue << JSON.parse(prepared, symbolize_names: true) if @test
+        @test_queue << JSON.parse(text, symbolize_names: true) if @test
       elsif @sync
         send_now(text)
       else
@@ -520,12 +563,15 @@ module CustomerioNative
       true
     end
 
-    def encode(message)
-      JSON.generate(message)
-    rescue JSON::GeneratorError, JSON::NestingError, EncodingError => e
-      msg = "#{message['type']}: the message cannot be encoded as JSON (#{e.message})"
-      raise ValidationError.new(msg).cio_details!(error_code: :invalid_argument, detail: msg),
-            cause: nil
+    # analytics-ruby's options: field, sent as a member of the message as analytics-ruby sends
+    # it. cio_cdp_message_t has no member for it (a C change would add options_json to it, as
+    # version 2), so until then this one member is added here to the message libcustomerio
+    # built, and the whole is checked again by libcustomerio (cio_cdp_prepare, the pipeline's
+    # enqueue, cio_cdp_batch), which keeps its messageId and timestamp. The only member of a
+    # Pipelines message this file spells.
+    def with_options(built, options_json)
+      text = "#{built.chomp('}')},\"options\":#{options_json}}"
+      checked { Native.cio_cdp_prepare(text) }
     end
 
     # sync: one /v1/batch request with this message, retried by libcustomerio.
