@@ -24,8 +24,10 @@
 /*
  * Ruby: every cio_status_t other than CIO_OK raises CustomerioNative::Native::Error, a
  * StandardError whose message is the C library's and whose status, http_status, body,
- * attempts and retryable (the core's transient/permanent verdict) come from cio_last_error() on the calling thread, read right after the call. Out-
- * parameters become return values. The gem's lib/ layer maps these to the official classes.
+ * attempts, retryable (the core's transient/permanent verdict), server_code and server_message
+ * (what the server's error answer says, read by the core; nil when it says nothing) come from
+ * cio_last_error() on the calling thread, read right after the call. Out-parameters become
+ * return values. The gem's lib/ layer maps these to the official classes.
  *
  * The GVL: every call that may block (each request-sending call, the pipeline's enqueue, flush
  * and close, and cio_client_free) goes through a twin in bindings/ruby/ext/customerio_native/cio_rb_nogvl.h that runs it inside
@@ -60,6 +62,11 @@ static VALUE cio_rb_error_new(cio_status_t status) {
     rb_ivar_set(exc, rb_intern("@body"), body);
     rb_ivar_set(exc, rb_intern("@attempts"), INT2NUM(attempts));
     rb_ivar_set(exc, rb_intern("@retryable"), (e != NULL && e->retryable) ? Qtrue : Qfalse);
+    /* what the server's error answer says, read by the core (nil when it says nothing) */
+    rb_ivar_set(exc, rb_intern("@server_code"),
+                cio_rb_str_or_nil(e != NULL ? e->server_code : NULL));
+    rb_ivar_set(exc, rb_intern("@server_message"),
+                cio_rb_str_or_nil(e != NULL ? e->server_message : NULL));
     return exc;
 }
 
@@ -162,7 +169,8 @@ static VALUE cio_rb_last_response(void) {
  * One Pipelines API message from its parts (customerio_native/analytics.rb's hot path): the
  * Ruby layer passes the parts as one Array in the order of cio_cdp_message_t's members
  * (CIO_RB_CDP_PARTS below: type, ids, event, name, category, the JSON text of traits,
- * properties, context and integrations, timestamp, message id; each a String or nil), and the
+ * properties, context and integrations, timestamp, message id, the JSON text of options; each a
+ * String or nil), and the
  * core writes, validates and completes the message, so Ruby spells no member of it.
  *
  *   Native.cio_rb_cdp_build(parts)            -> the message as sent (JSON text, cio_cdp_build)
@@ -177,7 +185,7 @@ static VALUE cio_rb_last_response(void) {
  * naming the part, both before anything is built. Failures of the core raise Native::Error.
  */
 %{
-#define CIO_RB_CDP_PARTS 14
+#define CIO_RB_CDP_PARTS 15
 CIO_RB_NOGVL4(cio_pipeline_enqueue_message, cio_pipeline_t *, const cio_cdp_message_t *,
               cio_cdp_stamp_t *, uint64_t *)
 
@@ -195,6 +203,8 @@ static void cio_rb_raise_invalid(const char *fmt, ...) {
     rb_ivar_set(exc, rb_intern("@body"), Qnil);
     rb_ivar_set(exc, rb_intern("@attempts"), INT2NUM(0));
     rb_ivar_set(exc, rb_intern("@retryable"), Qfalse);
+    rb_ivar_set(exc, rb_intern("@server_code"), Qnil);
+    rb_ivar_set(exc, rb_intern("@server_message"), Qnil);
     rb_exc_raise(exc);
 }
 
@@ -205,12 +215,12 @@ static void cio_rb_cdp_parts(VALUE parts, cio_cdp_message_t *m, char *stack, siz
     static const char *const names[CIO_RB_CDP_PARTS] = {
         "type",   "user_id", "anonymous_id", "previous_id", "group_id",
         "event",  "name",    "category",     "traits",      "properties",
-        "context", "integrations", "timestamp", "message_id"};
+        "context", "integrations", "timestamp", "message_id", "options"};
     const char **slots[CIO_RB_CDP_PARTS] = {
         &m->type,        &m->user_id,         &m->anonymous_id, &m->previous_id, &m->group_id,
         &m->event,       &m->name,            &m->category,     &m->traits_json,
         &m->properties_json, &m->context_json, &m->integrations_json, &m->timestamp,
-        &m->message_id};
+        &m->message_id,  &m->options_json};
     size_t bytes = 0;
     char *p;
     long i;
@@ -315,6 +325,8 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
     rb_define_attr(cio_rb_error_class, "body", 1, 0);
     rb_define_attr(cio_rb_error_class, "attempts", 1, 0);
     rb_define_attr(cio_rb_error_class, "retryable", 1, 0);
+    rb_define_attr(cio_rb_error_class, "server_code", 1, 0);
+    rb_define_attr(cio_rb_error_class, "server_message", 1, 0);
     {
         VALUE native = rb_path2class("CustomerioNative::Native");
         rb_define_module_function(native, "cio_rb_cdp_build", cio_rb_cdp_build, 1);

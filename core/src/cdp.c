@@ -404,6 +404,20 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
         f->value[i].len = out->len - offset[i];
         f->of[i] = &f->value[i];
     }
+    /* options: last, outside the members the core reads (a version-1 struct ends before it) */
+    const char *options = m->version >= 2 ? m->options_json : NULL;
+    if (ok && options != NULL) {
+        cio_json_value_t part = {0};
+        cio_status_t st =
+            cio__json_scan_argument(call, "options", options, strlen(options), 1, &part, NULL);
+        if (st != CIO_OK)
+            return st;
+        if (part.kind != CIO_JSON_OBJECT)
+            return cio__fail(CIO_E_INVALID_ARGUMENT,
+                             "%s: message: options must be a JSON object (got %s)", call,
+                             cio__jkind_name(part.kind));
+        ok = cio__buf_appends(out, ",\"options\":") && cio__buf_append(out, part.text, part.len);
+    }
     if (!ok || !cio__buf_append(out, "}", 1))
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     for (int i = 0; i < F_COUNT; i++) /* the buffer has stopped moving */

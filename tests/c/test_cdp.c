@@ -660,6 +660,67 @@ Test(cdp, test_build_keeps_the_callers_id_time_and_library) {
     cio_free(text);
 }
 
+/* options_json (version 2): analytics libraries' per-call options, written last as the top-level
+ * "options" member, exactly as given. */
+Test(cdp, test_build_writes_options_as_the_last_member) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "track";
+    m.user_id = "u";
+    m.event = "e";
+    m.message_id = "m-1";
+    m.timestamp = "2026-01-02T03:04:05.678Z";
+    m.integrations_json = "{\"All\":false}";
+    char *text = NULL;
+    char want[512];
+    const char *head = "{\"messageId\":\"m-1\",\"timestamp\":\"2026-01-02T03:04:05.678Z\","
+                       "\"type\":\"track\",\"userId\":\"u\",\"event\":\"e\","
+                       "\"context\":{\"library\":{\"name\":\"customerio-native\",\"version\":"
+                       "\"%s\"}},\"integrations\":{\"All\":false}%s}";
+    /* without options: no member */
+    cr_assert_eq(cio_cdp_build(&m, &text, NULL), CIO_OK, "%s", cio_last_error()->message);
+    snprintf(want, sizeof want, head, CIO_VERSION_STRING, "");
+    cr_assert_str_eq(text, want);
+    cio_free(text);
+    /* with options: the caller's bytes, last */
+    m.options_json = "{\"seen\": 1.50, \"a\":[true]}";
+    cr_assert_eq(cio_cdp_build(&m, &text, NULL), CIO_OK, "%s", cio_last_error()->message);
+    snprintf(want, sizeof want, head, CIO_VERSION_STRING,
+             ",\"options\":{\"seen\": 1.50, \"a\":[true]}");
+    cr_assert_str_eq(text, want);
+    /* the text form accepts what the parts form wrote, unchanged */
+    char *prepared = NULL;
+    cr_assert_eq(cio_cdp_prepare(text, &prepared), CIO_OK, "%s", cio_last_error()->message);
+    cr_assert_str_eq(prepared, text);
+    cio_free(prepared);
+    cio_free(text);
+    /* a version-1 struct ends before options_json: never read */
+    m.version = 1;
+    cr_assert_eq(cio_cdp_build(&m, &text, NULL), CIO_OK, "%s", cio_last_error()->message);
+    snprintf(want, sizeof want, head, CIO_VERSION_STRING, "");
+    cr_assert_str_eq(text, want);
+    cio_free(text);
+}
+
+Test(cdp, test_build_refuses_options_that_are_not_one_json_object) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    m.type = "identify";
+    m.user_id = "u";
+    const char *cases[][2] = {
+        {"[1]", "cdp_build: message: options must be a JSON object (got array)"},
+        {"\"x\"", "cdp_build: message: options must be a JSON object (got string)"},
+        {"{\"a\":1},\"userId\":\"other\"", "options is not valid JSON"},
+        {"{\"a\":1", "options is not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        m.options_json = cases[i][0];
+        char *text = (char *)"untouched";
+        cr_assert_eq(cio_cdp_build(&m, &text, NULL), CIO_E_INVALID_ARGUMENT, "%s", cases[i][0]);
+        cr_assert_null(text);
+        cr_assert_not_null(strstr(cio_last_error()->message, cases[i][1]), "%s: %s", cases[i][0],
+                           cio_last_error()->message);
+    }
+}
+
 static void expect_build_error(const cio_cdp_message_t *m, cio_status_t want, const char *needle) {
     char *text = (char *)"untouched";
     expect_error(cio_cdp_build(m, &text, NULL), want, "cdp_build", needle);

@@ -611,6 +611,19 @@ RSpec.describe CustomerioNative::Analytics do
       .to raise_error(described_class::ValidationError, /cannot be encoded as JSON/)
   end
 
+  it "refuses options: that are not a Hash, naming options (libcustomerio writes the member)" do
+    a = analytics
+    [[1], "x", 5].each do |bad|
+      expect { a.track(user_id: "u", event: "e", options: bad) }
+        .to raise_error(described_class::ValidationError, /options must be a JSON object/)
+    end
+    q = described_class.new(write_key: "any", test: true)
+    expect { q.identify(user_id: "u", options: [1]) }
+      .to raise_error(described_class::ValidationError, /options must be a JSON object \(got array\)/)
+    a.flush
+    expect(delivered).to be_empty
+  end
+
   it "refuses a NUL byte anywhere (no C string carries one), naming the part, and sends nothing" do
     a = analytics
     [[->(c) { c.identify(user_id: "a\0b") }, "user_id contains a NUL byte"],

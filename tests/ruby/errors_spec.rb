@@ -28,6 +28,36 @@ RSpec.describe "errors and retries" do
     end
   end
 
+  # libcustomerio reads the error answer once (cio_error_t.server_code / server_message): the
+  # gem parses no error body of its own.
+  it "Native::Error carries the answer's code and explanation as libcustomerio read them" do
+    native = CustomerioNative::Native
+    cfg = native.config(native::CIO_CONFIG_CLIENT, site_id: SITE_ID, api_key: API_KEY,
+                                                   track_url: mock.url)
+    ptr = begin
+      native.cio_client_new_from_config(cfg)
+    ensure
+      native.cio_config_free(cfg)
+    end
+    begin
+      mock.fault(count: 1, status: 400, body: { code: "invalid_request", message: "nope" })
+      expect { native.cio_track(ptr, "5", "e", nil, nil) }.to raise_error(native::Error) { |e|
+        expect([e.http_status, e.server_code, e.server_message])
+          .to eq([400, "invalid_request", "nope"])
+        expect(e.body).to eq(%({"code":"invalid_request","message":"nope"}))
+      }
+      mock.fault(count: 1, status: 400, body: { meta: { error: "bad id" } })
+      expect { native.cio_track(ptr, "5", "e", nil, nil) }.to raise_error(native::Error) { |e|
+        expect([e.server_code, e.server_message]).to eq([nil, "bad id"])
+      }
+      expect { native.cio_track(ptr, "", "e", nil, nil) }.to raise_error(native::Error) { |e|
+        expect([e.http_status, e.server_code, e.server_message]).to eq([0, nil, nil])
+      }
+    ensure
+      native.cio_client_free(ptr)
+    end
+  end
+
   it "is a RuntimeError, as in the official gem" do
     expect(CustomerioNative::InvalidResponse.ancestors).to include(RuntimeError)
     expect(CustomerioNative::InvalidRequest.ancestors).to include(RuntimeError)

@@ -69,8 +69,10 @@ CIO_EXTERN cio_status_t cio_cdp_prepare(const char *message_json, char **prepare
  * cio_cdp_prepare(), so the rules and the errors are the same. Strings are borrowed for the call,
  * UTF-8, NULL = absent; the *_json members are JSON objects (text). Which members a type takes:
  * see the top of this file (the others are sent as given, like the members of a JSON message).
+ * Version 2 added options_json. Structs of an older version are still accepted (read up to their
+ * last member). New members are only ever added at the end, with the version bumped.
  */
-#define CIO_CDP_MESSAGE_VERSION 1
+#define CIO_CDP_MESSAGE_VERSION 2
 typedef struct cio_cdp_message {
     unsigned int version;          /* CIO_CDP_MESSAGE_VERSION */
     const char *type;              /* "identify", "track", "page", "screen", "group", "alias" */
@@ -87,6 +89,9 @@ typedef struct cio_cdp_message {
     const char *integrations_json; /* integrations */
     const char *timestamp;         /* ISO-8601; NULL = now */
     const char *message_id;        /* NULL = a fresh ULID */
+    /* version 2: */
+    const char *options_json; /* a JSON object sent as the top-level "options" member (the
+                                 analytics libraries' per-call options), or NULL = none */
 } cio_cdp_message_t;
 
 #define CIO_CDP_MESSAGE_INIT                                                                       \

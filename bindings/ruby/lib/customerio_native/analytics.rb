@@ -536,42 +536,30 @@ module CustomerioNative
     # The message to libcustomerio, given by its parts (see Native.cio_rb_cdp_build in
     # bindings/ruby.i): type, user_id, anonymous_id, previous_id, group_id, event, name,
     # category, traits, properties (JSON text), then the members every message may carry,
-    # appended here: context, integrations (JSON text), timestamp, message_id. Queued (the core
-    # builds it straight into the pipeline), sent (sync:), or built only (test:, stub:).
+    # appended here: context, integrations (JSON text), timestamp, message_id, and
+    # analytics-ruby's options: (JSON text, sent as a member of the message as analytics-ruby
+    # sends it). Queued (the core builds it straight into the pipeline), sent (sync:), or built
+    # only (test:, stub:).
     def submit(f, parts)
       raise closed_error if @closed
 
       type = parts[0]
       parts.push(object(type, f[:context], :context),
                  f[:integrations].nil? ? nil : json(type, f[:integrations], :integrations),
-                 timestamp_text(f[:timestamp]), id(f[:message_id]))
-      options = f[:options].nil? ? nil : json(type, f[:options], :options)
-      if options.nil? && !@test && !@stub && !@sync
+                 timestamp_text(f[:timestamp]), id(f[:message_id]),
+                 f[:options].nil? ? nil : json(type, f[:options], :options))
+      unless @test || @stub || @sync
         checked { @pipeline.enqueue_message(parts) }
         return true
       end
 
       text = checked { Native.cio_rb_cdp_build(parts) }
-      text = with_options(text, options) unless options.nil?
       if @test || @stub
         @test_queue << JSON.parse(text, symbolize_names: true) if @test
       elsif @sync
         send_now(text)
-      else
-        checked { @pipeline.enqueue(text) }
       end
       true
-    end
-
-    # analytics-ruby's options: field, sent as a member of the message as analytics-ruby sends
-    # it. cio_cdp_message_t has no member for it (a C change would add options_json to it, as
-    # version 2), so until then this one member is added here to the message libcustomerio
-    # built, and the whole is checked again by libcustomerio (cio_cdp_prepare, the pipeline's
-    # enqueue, cio_cdp_batch), which keeps its messageId and timestamp. The only member of a
-    # Pipelines message this file spells.
-    def with_options(built, options_json)
-      text = "#{built.chomp('}')},\"options\":#{options_json}}"
-      checked { Native.cio_cdp_prepare(text) }
     end
 
     # sync: one /v1/batch request with this message, retried by libcustomerio.

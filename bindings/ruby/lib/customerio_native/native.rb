@@ -25,14 +25,15 @@ module CustomerioNative
 
     # The gem's exception for a failed C call. param_error is the class for rejected input (the
     # calling client's ParamError). app: an App API call, whose 400 carries the server's
-    # meta.error as its message (as in the official APIClient).
+    # explanation (its meta.error, read by libcustomerio: Native::Error#server_message) as its
+    # message (as in the official APIClient).
     def self.error_for(err, param_error, app: false)
       code = STATUS_NAMES.fetch(err.status, :unknown)
       http = err.http_status.to_i.positive? ? err.http_status : nil
       exc =
         if http && HTTP_STATUSES.include?(code)
           body = err.body
-          text = (app && http == 400 && meta_error(body)) ||
+          text = (app && http == 400 && err.server_message) ||
                  (body.nil? || body.empty? ? err.message : body)
           InvalidResponse.new(http.to_s, text, HTTPResponse.build(http, body))
         else
@@ -47,14 +48,6 @@ module CustomerioNative
         end
       exc.cio_details!(http_status: http, body: err.body, error_code: code,
                        attempts: err.attempts, detail: err.message)
-    end
-
-    # The "meta.error" of an App API error body, or nil.
-    def self.meta_error(body)
-      error = JSON.parse(body.to_s).dig("meta", "error")
-      error.is_a?(String) ? error : nil
-    rescue JSON::ParserError, TypeError, NoMethodError
-      nil
     end
 
     # A cio_config_t of kind (CIO_CONFIG_CLIENT / CIO_CONFIG_PIPELINE) with every option set by

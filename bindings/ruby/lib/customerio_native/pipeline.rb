@@ -527,17 +527,13 @@ module CustomerioNative
     end
 
     # Client#add_device's device fields beyond last_used and attributes (any, sent as given, as
-    # the official gem does) have no typed builder in libcustomerio yet:
-    # cio_v2_person_add_device_request writes only those two. Until one takes the fields as JSON
-    # (as cio_add_device_fields_request does for Track v1), this one operation is written here
-    # and checked and completed by cio_v2_entity_request. The only v2 wire keys in the gem.
+    # the official gem does): cio_v2_person_add_device_fields_request takes them all as one JSON
+    # object and writes the operation.
     def add_device_fields(customer_id, device_id, platform, fields, extra)
-      device = extra.merge({ token: device_id, platform: platform, last_used: fields[:last_used],
-                             attributes: fields[:attributes] }.compact)
-      operation = { type: "person", action: "add_device", identifiers: person_ids(customer_id),
-                    device: device }
-      submit_request(:cio_v2_entity_request,
-                     Payload.json(operation, @param_error, "add_device: data"))
+      device = extra.merge(fields.slice(:last_used, :attributes).compact)
+      submit_request(:cio_v2_person_add_device_fields_request,
+                     *person_ref!(person_ids(customer_id)), device_id, platform,
+                     Payload.json(device, @param_error, "add_device: data"))
     end
 
     def deliver_delete_device(customer_id, device_id)
