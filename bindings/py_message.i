@@ -404,8 +404,9 @@ static cio_pipeline_t *cio_py_pipeline_of(PyObject *pipeline) {
         return NULL;
     }
     if (ptr == Py_None) {
-        PyObject *err = Py_BuildValue("(iisOiO)", (int)CIO_E_CLOSED, 0,
-                                      "the pipeline is closed", Py_None, 0, Py_False);
+        PyObject *err = Py_BuildValue("(iisOiOOO)", (int)CIO_E_CLOSED, 0,
+                                      "the pipeline is closed", Py_None, 0, Py_False, Py_None,
+                                      Py_None);
         if (err != NULL) {
             PyErr_SetObject(cio_py_error_type, err);
             Py_DECREF(err);

@@ -21,9 +21,10 @@
 
 /*
  * Python: every cio_status_t other than CIO_OK raises customerio_native._native.Error with
- * args (status, http_status, message, response_body: bytes | None, attempts, retryable: bool),
- * read from
- * cio_last_error() on the calling thread right after the call. Out-parameters become return
+ * args (status, http_status, message, response_body: bytes | None, attempts, retryable: bool,
+ * server_code: str | None, server_message: str | None), read from cio_last_error() on the
+ * calling thread right after the call (server_code / server_message: what the answer said, read
+ * by the core, so the package never parses an error body). Out-parameters become return
  * values. Calls that may block (every request-sending call, cio_client_free) release the GIL
  * (swig -threads); cheap ones are marked nothread below.
  */
@@ -49,9 +50,11 @@ static void cio_py_raise(cio_status_t status) {
     PyObject *body = e != NULL ? cio_py_bytes_or_none(e->response_body, e->response_body_len)
                                : cio_py_bytes_or_none(NULL, 0);
     PyObject *msg = cio_py_str_or_none(e != NULL ? e->message : cio_status_str(status));
-    PyObject *args = Py_BuildValue("(iiNNiN)", (int)status, e != NULL ? e->http_status : 0, msg,
-                                   body, e != NULL ? e->attempts : 0,
-                                   PyBool_FromLong(e != NULL && e->retryable));
+    PyObject *args = Py_BuildValue(
+        "(iiNNiNNN)", (int)status, e != NULL ? e->http_status : 0, msg, body,
+        e != NULL ? e->attempts : 0, PyBool_FromLong(e != NULL && e->retryable),
+        cio_py_str_or_none(e != NULL ? e->server_code : NULL),
+        cio_py_str_or_none(e != NULL ? e->server_message : NULL));
     if (args != NULL) {
         PyErr_SetObject(cio_py_error_type, args);
         Py_DECREF(args);
@@ -182,7 +185,7 @@ static PyObject *cio_py_last_response(void) {
     cio_py_error_type = PyErr_NewExceptionWithDoc(
         "customerio_native._native.Error",
         "A libcustomerio call failed: args are (status, http_status, message, response_body, "
-        "attempts, retryable).",
+        "attempts, retryable, server_code, server_message).",
         NULL, NULL);
     if (cio_py_error_type != NULL) {
         Py_INCREF(cio_py_error_type);

@@ -664,6 +664,31 @@ def swapped(source: str) -> str:
                                            "from customerio_native import analytics")
 
 
+@pytest.mark.parametrize("answer,code,message", [
+    ('{"code":"invalid_request","message":"userId is too long"}',  # the Pipelines API's shape
+     "invalid_request", "userId is too long"),
+    ('{"meta":{"error":"customer not found"}}', "unknown", "customer not found"),  # the App API's
+    ('{"errors":[{"reason":"invalid","field":"userId"}]}', "unknown", "invalid"),  # Track v2's
+])
+def test_api_error_code_and_message_come_from_the_answer(new_client, mock, answer, code, message):
+    # Read by libcustomerio (cio_error_t.server_code / server_message), not by the package.
+    c = new_client(sync_mode=True, max_retries=0)
+    mock.fault(count=1, status=400, body=answer)
+    with pytest.raises(APIError) as info:
+        c.track("u1", "e")
+    assert (info.value.status, info.value.code, info.value.message) == (400, code, message)
+    assert info.value.body == answer
+
+
+def test_api_error_without_a_readable_answer_keeps_the_sentence(new_client, mock):
+    c = new_client(sync_mode=True, max_retries=0)
+    mock.fault(count=1, status=400, body="not json")
+    with pytest.raises(APIError) as info:
+        c.track("u1", "e")
+    assert (info.value.status, info.value.code, info.value.body) == (400, "unknown", "not json")
+    assert info.value.message.startswith("cdp_batch: HTTP 400")
+
+
 def test_official_usage_runs_unchanged(module_settings, mock):
     # Verbatim, placeholder key included: the emulator (standing in for cdp.customer.io through
     # the host setting) refuses it with 401, which on_error reports.

@@ -171,6 +171,23 @@ def test_http_errors(mock, status):
     assert len(mock.requests()) == 1
 
 
+@pytest.mark.parametrize("answer,code,message", [
+    ('{"meta":{"error":"customer not found"}}', None, "customer not found"),
+    ('{"code":"invalid_request","message":"bad id"}', "invalid_request", "bad id"),
+    ('{"errors":[{"message":"name is required","reason":"required"}]}', None, "name is required"),
+    ("not json", None, None),
+])
+def test_errors_carry_what_the_answer_says(mock, answer, code, message):
+    # Read once by libcustomerio (cio_error_t.server_code / server_message) for every binding.
+    mock.fault(count=1, status=400, body=answer)
+    with cio.APIClient(APP_API_KEY, url=mock.url) as api:
+        with pytest.raises(cio.CustomerIOException) as info:
+            api.send_email(cio.SendEmailRequest(transactional_message_id=1,
+                                                identifiers={"id": "1"}))
+    assert (info.value.status, info.value.body) == (400, answer)
+    assert (info.value.server_code, info.value.server_message) == (code, message)
+
+
 def test_wrong_key_is_401(mock):
     with cio.APIClient("wrong-key", url=mock.url) as api:
         with pytest.raises(cio.CustomerIOException) as info:

@@ -273,12 +273,15 @@ def redact_url(url: Optional[str]) -> Optional[str]:
 
 def make_error(
     error: ErrorClass, code: int, http_status: int, message: Optional[str], body: Optional[bytes],
-    attempts: int, retryable: bool = False,
+    attempts: int, retryable: bool = False, server_code: Optional[str] = None,
+    server_message: Optional[str] = None,
 ) -> _ErrorDetails:
     """The official exception for a failure. ``retryable`` is libcustomerio's verdict
     (cio_error_t.retryable, from its one table in core/src/retry.c): the async classes raise
     AsyncCustomerIORetryableError for a transient failure (a dropped connection, a timeout, 408,
-    429, 5xx) and AsyncCustomerIOError for a permanent one (a refused certificate, 4xx)."""
+    429, 5xx) and AsyncCustomerIOError for a permanent one (a refused certificate, 4xx).
+    ``server_code`` / ``server_message`` are what the answer says, as libcustomerio read it
+    (cio_error_t)."""
     if issubclass(error, BaseAsyncCustomerIOError):
         error = AsyncCustomerIORetryableError if retryable else AsyncCustomerIOError
     return error(
@@ -288,14 +291,17 @@ def make_error(
         code=code,
         code_name=_n.cio_status_str(code),
         attempts=attempts,
+        server_code=server_code,
+        server_message=server_message,
     )
 
 
 def translate(exc: "_n.Error", error: ErrorClass) -> _ErrorDetails:
-    """A native error (status, http_status, message, body, attempts, retryable) as an
-    official class."""
-    code, http_status, message, body, attempts, retryable = exc.args
-    return make_error(error, code, http_status, message, body, attempts, retryable)
+    """A native error (status, http_status, message, body, attempts, retryable, server_code,
+    server_message) as an official class."""
+    code, http_status, message, body, attempts, retryable, server_code, server_message = exc.args
+    return make_error(error, code, http_status, message, body, attempts, retryable, server_code,
+                      server_message)
 
 
 # ---------------------------------------------------------------------------------------------

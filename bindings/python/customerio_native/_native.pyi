@@ -16,7 +16,8 @@ Completion = Tuple[int, int, int, int, Optional[str], Optional[bytes], Optional[
                    Optional[str], Optional[str], bool]
 
 class Error(Exception):
-    """args: (status, http_status, message, response_body, attempts, retryable)."""
+    """args: (status, http_status, message, response_body, attempts, retryable, server_code,
+    server_message)."""
 
 CIO_OK: int
 CIO_E_INVALID_ARGUMENT: int

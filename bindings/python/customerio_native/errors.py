@@ -7,7 +7,12 @@ Every exception raised for a failed call carries what libcustomerio reported:
 * ``exc.status``: the last HTTP status received, or ``None`` when nothing was received;
 * ``exc.body``: the server's last response body as text, or ``None``;
 * ``exc.code``: the ``cio_status_t`` value, and ``exc.code_name`` its name ("auth", ...);
-* ``exc.attempts``: how many HTTP attempts were made (0 when nothing was sent).
+* ``exc.attempts``: how many HTTP attempts were made (0 when nothing was sent);
+* ``exc.server_code`` / ``exc.server_message``: what Customer.io's error answer says, read by
+  libcustomerio (cio_error_t): the Pipelines API's ``"code"`` ("invalid_request"), and the
+  explanation (the App API's ``meta.error``, ``"message"``, or the first of ``"errors"``);
+  ``None`` when the answer has none (or for a failure without an answer, and for asyncio calls,
+  whose completions do not carry them).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class _ErrorDetails(Exception):
         code: int = 0,
         code_name: str = "",
         attempts: int = 0,
+        server_code: Optional[str] = None,
+        server_message: Optional[str] = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,6 +50,8 @@ class _ErrorDetails(Exception):
         self.code = code
         self.code_name = code_name
         self.attempts = attempts
+        self.server_code = server_code
+        self.server_message = server_message
 
 
 class CustomerIOException(_ErrorDetails):

@@ -136,21 +136,6 @@ _LIBRARY = _library()
 # ---------------------------------------------------------------------------------------------
 
 
-def _server_code(body: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
-    """Customer.io's ``{"code", "message"}`` from an error answer, when it has that shape."""
-    if not body:
-        return None, None
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None, None
-    if not isinstance(payload, dict):
-        return None, None
-    code, message = payload.get("code"), payload.get("message")
-    return (code if isinstance(code, str) else None,
-            message if isinstance(message, str) else None)
-
-
 def _convert(e: _ErrorDetails) -> AnalyticsError:
     """A failure of libcustomerio as the analytics exception it stands for."""
     name = e.code_name or _n.cio_status_str(e.code)
@@ -161,9 +146,8 @@ def _convert(e: _ErrorDetails) -> AnalyticsError:
         cls = MessageTooLargeError
     elif e.code == _n.CIO_E_QUEUE_FULL:
         cls = QueueFullError
-    elif e.status:
-        code, message = _server_code(e.body)
-        return APIError(e.status, code or "unknown", message or e.message,
+    elif e.status:  # the answer's code and explanation, as libcustomerio read them
+        return APIError(e.status, e.server_code or "unknown", e.server_message or e.message,
                         attempts=e.attempts, body=e.body)
     return cls(e.message, status=e.status, code=name, attempts=e.attempts, body=e.body)
 
@@ -537,13 +521,15 @@ class Client(object):
     def _call_error(type_: str, e: Exception) -> Exception:
         """The exception a call raises for what its call into libcustomerio raised."""
         if isinstance(e, _n.Error):
-            code, status, message, body, attempts, _retryable = e.args
+            code, status, message, body, attempts, _retryable, server_code, server_message = \
+                e.args
             if code == _n.CIO_E_CLOSED:
                 return DeliveryError("the client is shut down (join() or shutdown() was called)",
                                      code=_n.cio_status_str(code))
             return _convert(_Failure(message, status=status or None, code=code,
                                      code_name=_n.cio_status_str(code), attempts=attempts,
-                                     body=body.decode("utf-8", "replace") if body else None))
+                                     body=body.decode("utf-8", "replace") if body else None,
+                                     server_code=server_code, server_message=server_message))
         if isinstance(e, AnalyticsError):
             return e
         if isinstance(e, _ErrorDetails):
