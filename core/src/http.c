@@ -242,6 +242,17 @@ static void job_outcome(http_job_t *job, cio_completion_t *out) {
         free(messages[i]);
 }
 
+/* An async completion's copy of what the error answer says, read as the synchronous path reads
+ * it into cio_error_t (the end of run_job); left NULL when out of memory. */
+static void completion_server_error(cio_completion_t *c) {
+    if (c->status == CIO_OK || c->http_status == 0)
+        return;
+    char code[128], reason[256];
+    server_error(c->response, c->response_len, code, sizeof(code), reason, sizeof(reason));
+    c->server_code = code[0] != '\0' ? strdup(code) : NULL;
+    c->server_message = reason[0] != '\0' ? strdup(reason) : NULL;
+}
+
 static void on_transfer_done(cio_transfer_t *t) {
     http_job_t *job = t->user_data;
     pthread_mutex_lock(&job->lock);
@@ -257,6 +268,7 @@ static void on_transfer_done(cio_transfer_t *t) {
     cio_completion_t *c = calloc(1, sizeof(*c));
     if (c != NULL) {
         job_outcome(job, c);
+        completion_server_error(c);
         c->token = job->token;
     }
     if (job->done != NULL)

@@ -160,6 +160,8 @@ void cio_completion_free(cio_completion_t *c) {
     free((char *)c->response);
     free((char *)c->reason);
     free((char *)c->field);
+    free((char *)c->server_code);
+    free((char *)c->server_message);
     cio_batch_result_free(c->batch_result);
     free(c);
 }

@@ -112,6 +112,61 @@ Test(async, test_async_failure_arrives_with_status_and_message) {
     cio_queue_free(q);
 }
 
+/* The error answer is read once in the core for asynchronous calls too, as for the synchronous
+ * cio_error_t (test_errors.c): the Pipelines shape {"code","message"}, the App/Track shape
+ * {"meta":{"error"}}; nothing when no answer came. */
+static cio_completion_t *send_async(cio_client_t *client, cio_request_t *r, cio_queue_t *q) {
+    cr_assert_eq(cio_request_send_async(client, r, q, 7), CIO_OK);
+    cio_request_free(r);
+    return next_completion(q);
+}
+
+Test(async, test_async_failure_carries_the_server_code_and_message) {
+    cio_queue_t *q;
+    cr_assert_eq(cio_queue_new(&q), CIO_OK);
+    cio_request_t *r = NULL;
+
+    mock_fault(1, 400, "{\"code\":\"invalid_request\",\"message\":\"userId is too long\"}", 0, NULL,
+               NULL);
+    expect_ok(cio_identify_request("a", "{}", &r));
+    cio_completion_t *done = send_async(fx.client, r, q);
+    cr_assert_eq(done->status, CIO_E_BAD_REQUEST);
+    cr_assert_eq(done->http_status, 400);
+    cr_assert_str_eq(done->server_code, "invalid_request");
+    cr_assert_str_eq(done->server_message, "userId is too long");
+    cio_completion_free(done);
+
+    mock_fault(1, 404, "{\"meta\":{\"error\":\"customer not found\"}}", 0, NULL, NULL);
+    expect_ok(cio_delete_request("a", &r));
+    done = send_async(fx.client, r, q);
+    cr_assert_eq(done->status, CIO_E_NOT_FOUND);
+    cr_assert_null(done->server_code);
+    cr_assert_str_eq(done->server_message, "customer not found");
+    cio_completion_free(done);
+
+    /* a success says nothing */
+    expect_ok(cio_delete_request("a", &r));
+    done = send_async(fx.client, r, q);
+    cr_assert_eq(done->status, CIO_OK);
+    cr_assert_null(done->server_code);
+    cr_assert_null(done->server_message);
+    cio_completion_free(done);
+
+    /* no answer at all: a connection reset on the only attempt */
+    cio_client_options_t o = fx_options();
+    o.max_attempts = 1;
+    cio_client_t *c = fx_client(&o);
+    mock_fault(1, 0, NULL, 0, NULL, "reset");
+    expect_ok(cio_identify_request("a", "{}", &r));
+    done = send_async(c, r, q);
+    cr_assert_eq(done->status, CIO_E_NETWORK, "got %s", cio_status_str(done->status));
+    cr_assert_eq(done->http_status, 0);
+    cr_assert_null(done->server_code);
+    cr_assert_null(done->server_message);
+    cio_completion_free(done);
+    cio_queue_free(q);
+}
+
 Test(async, test_async_batch_carries_its_result) {
     mock_fault(1, 207, "{\"errors\":[{\"batch_index\":1,\"reason\":\"invalid\"}]}", 0, NULL, NULL);
     const char *op = "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}";

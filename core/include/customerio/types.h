@@ -99,6 +99,12 @@ typedef struct cio_completion {
     const char *reason;
     const char *field;
     int retryable; /* as cio_error_t.retryable (errors.h); 0 on success */
+    /* What Customer.io's error answer says, as cio_error_t.server_code / server_message
+     * (errors.h): its "code", and its explanation ("meta.error", "message" or the first of
+     * "errors"); each NULL when the answer has none, and both NULL on success, for a failure
+     * without an answer, and in pipeline delivery reports (reason / field above). */
+    const char *server_code;
+    const char *server_message;
 } cio_completion_t;
 
 #ifdef __cplusplus
