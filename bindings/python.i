@@ -89,9 +89,10 @@ static int cio_py_as_cstring(PyObject *o, const char **out, const char *what) {
 
 /* Takes every completion off the queue: a list of tuples
  * (token, status, http_status, attempts, message, response: bytes | None, batch, reason, field,
- * retryable: bool) where batch is None or (request_count, [(index, reason, field, message), ...]),
- * reason and field are Customer.io's (pipeline reports) or None, and retryable is the core's
- * transient/permanent verdict (cio_completion_t.retryable). */
+ * retryable: bool, server_code, server_message) where batch is None or (request_count,
+ * [(index, reason, field, message), ...]), reason and field are Customer.io's (pipeline reports)
+ * or None, retryable is the core's transient/permanent verdict (cio_completion_t.retryable), and
+ * server_code / server_message are what the error answer said, as the core read it, or None. */
 static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
     PyObject *list = PyList_New(0);
     cio_completion_t *c = NULL;
@@ -125,11 +126,13 @@ static PyObject *cio_py_queue_drain(cio_queue_t *queue) {
             Py_INCREF(batch);
         }
         if (batch != NULL) {
-            item = Py_BuildValue("(KiiiNNNNNN)", (unsigned long long)c->token, (int)c->status,
+            item = Py_BuildValue("(KiiiNNNNNNNN)", (unsigned long long)c->token, (int)c->status,
                                  c->http_status, c->attempts, cio_py_str_or_none(c->message),
                                  cio_py_bytes_or_none(c->response, c->response_len), batch,
                                  cio_py_str_or_none(c->reason), cio_py_str_or_none(c->field),
-                                 PyBool_FromLong(c->retryable));
+                                 PyBool_FromLong(c->retryable),
+                                 cio_py_str_or_none(c->server_code),
+                                 cio_py_str_or_none(c->server_message));
         }
         cio_completion_free(c);
         c = NULL;

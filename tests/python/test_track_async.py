@@ -100,6 +100,32 @@ async def test_error_classes(mock, status, retryable):
     assert err.message.startswith("identify: ")
 
 
+@pytest.mark.parametrize("status,answer,code,message", [
+    (400, '{"code":"invalid_request","message":"userId is too long"}', "invalid_request",
+     "userId is too long"),
+    (404, '{"meta":{"error":"customer not found"}}', None, "customer not found"),
+    (400, "not json", None, None),
+])
+async def test_errors_carry_what_the_answer_says(mock, status, answer, code, message):
+    # Read once by libcustomerio (cio_completion_t.server_code / server_message), as for the
+    # synchronous classes (test_app_api.py).
+    mock.fault(count=1, status=status, body=answer)
+    async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host=mock.host, port=mock.port,
+                                   retries=0) as c:
+        with pytest.raises(cio.AsyncCustomerIOError) as info:
+            await c.identify("5", a=1)
+    assert (info.value.status, info.value.body) == (status, answer)
+    assert (info.value.server_code, info.value.server_message) == (code, message)
+
+
+async def test_network_error_carries_no_server_answer(mock):
+    async with cio.AsyncCustomerIO(SITE_ID, API_KEY, host="127.0.0.1", port=9, retries=0) as c:
+        with pytest.raises(cio.AsyncCustomerIORetryableError) as info:
+            await c.delete("5")
+    assert info.value.status is None
+    assert (info.value.server_code, info.value.server_message) == (None, None)
+
+
 async def test_retry_500_then_200(aclient, mock):
     mock.fault(count=1, status=500)
     await aclient.track("5", "e")

@@ -648,8 +648,8 @@ class AsyncEngine:
     def _drain(self) -> None:
         if self._queue is None:
             return
-        for token, code, http_status, attempts, message, body, batch, _r, _f, retryable in \
-                _n.cio_py_queue_drain(self._queue):
+        for (token, code, http_status, attempts, message, body, batch, _r, _f, retryable,
+             server_code, server_message) in _n.cio_py_queue_drain(self._queue):
             entry = self._pending.pop(token, None)
             if entry is None:
                 continue
@@ -668,7 +668,7 @@ class AsyncEngine:
                 self._resolve(
                     future, None,
                     make_error(self._client.error, code, http_status, message, body, attempts,
-                               retryable),
+                               retryable, server_code, server_message),
                 )
 
     @staticmethod

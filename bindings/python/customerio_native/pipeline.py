@@ -664,8 +664,8 @@ class Pipeline:
                     seq, code == _n.CIO_OK, code, _n.cio_status_str(code), http_status or None,
                     message, body.decode("utf-8", "replace") if body is not None else "",
                     reason, field)
-                for seq, code, http_status, _attempts, message, body, _batch, reason, field, _rt
-                in _n.cio_py_queue_drain(queue)
+                for (seq, code, http_status, _attempts, message, body, _batch, reason, field, _rt,
+                     _sc, _sm) in _n.cio_py_queue_drain(queue)
             ]
             if reports:
                 self._dispatch_all(reports)
