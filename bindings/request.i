@@ -2,7 +2,7 @@
  * bindings/request.i - request values (customerio/request.h) and their builders for the SWIG
  * bindings: every cio_v2_*_request / cio_cdp_*_request builder returns a request object, which
  * cio_pipeline_enqueue_request / cio_pipeline_try_enqueue_request queue and cio_request_send /
- * cio_request_send_async send. Included by bindings/customerio.i before the public headers, so
+ * cio_request_send_async send. Included by bindings/core.i before the public headers, so
  * that these typemaps apply to the builders declared in track_v2.h and cdp.h and to the
  * executors of pipeline.h.
  *

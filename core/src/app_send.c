@@ -8,7 +8,6 @@
  * core's JSON scanner (json_scan.h), never re-serialised.
  */
 #include "app_internal.h"
-#include "json_scan.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json_scan.h"

@@ -38,10 +38,6 @@ typedef struct cio_http_call {
  */
 cio_status_t cio__http_exchange(cio_client_t *client, const char *name, cio_http_call_t *call,
                                 cio_queue_t *queue, uint64_t token);
-/* For the classic calls not yet built on a request value (Track v2 and Pipelines single sends):
- * cio__http_exchange on the queue cio_async_next() armed on this thread, if any. Defined in
- * request.c, the one reader of that switch. */
-cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call);
 
 /* Whether a call that ended with status failed in a way a later try may fix (retry.c's table),
  * for cio_error_t.retryable and cio_completion_t.retryable: false when it succeeded or was

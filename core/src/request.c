@@ -158,7 +158,7 @@ cio_status_t cio_request_send_async(cio_client_t *client, const cio_request_t *r
 
 /*
  * The per-thread switch of cio_async_next() (deprecated): read only by the classic calls, here
- * and through cio__async_take(). It remembers the failure epoch it was armed in (errors.c): a
+ * and through cio__async_take(). It remembers the failure epoch it was armed in (util/error.c): a
  * failure since then voids it, which keeps "a failing call clears it" without errors.c calling
  * up into this file.
  */
@@ -182,12 +182,6 @@ cio_queue_t *cio__async_take(uint64_t *token) {
     *token = async_next.token;
     async_next.queue = NULL;
     return q;
-}
-
-cio_status_t cio__http_send(cio_client_t *client, const char *name, cio_http_call_t *call) {
-    uint64_t token;
-    cio_queue_t *queue = cio__async_take(&token);
-    return cio__http_exchange(client, name, call, queue, token);
 }
 
 cio_status_t cio__request_run(cio_client_t *client, cio_status_t st, cio_request_t *request,

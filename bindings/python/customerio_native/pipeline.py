@@ -104,8 +104,6 @@ def _timeout_ms(seconds: Optional[float]) -> int:
     return max(0, int(round(float(seconds) * 1000)))
 
 
-
-
 def _person(id: Any) -> Dict[str, Any]:
     """A Track v1 customer id as a person's identifiers mapping."""
     return {"id": id_text(id)}

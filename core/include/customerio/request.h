@@ -17,9 +17,11 @@
  *                                operation or one Pipelines message).
  * The classic calls (cio_track(client, ...)) are that builder followed by cio_request_send(), or,
  * when the deprecated cio_async_next() armed this thread, by an asynchronous send to the queue it
- * named. cio_request_send_async() neither reads nor consumes that switch.
+ * named. cio_request_send_async() neither reads nor consumes that switch (a refusal, like any
+ * failing call, disarms it).
  *
- * Builders so far: every Track v1 call (track.h) and every App API call (app.h).
+ * Builders: every Track v1 call (track.h), App API call (app.h), Track v2 helper (track_v2.h) and
+ * Pipelines call (cdp.h); batches (cio_v2_send_batch, cio_cdp_batch) have none yet.
  *
  *     cio_request_t *req;
  *     if (cio_track_request("7", "purchased", "{\"price\":9}", NULL, &req) == CIO_OK) {
@@ -76,8 +78,8 @@ CIO_EXTERN cio_status_t cio_request_send(cio_client_t *client, const cio_request
  * Hands request to client's engine and returns at once; its outcome arrives on queue as a
  * cio_completion_t carrying token (async.h). The request is copied: free yours when you like.
  * Fails at once (nothing queued) only when an argument is NULL, memory is short or the client's
- * credentials for the request's API are missing. Does not read or disturb cio_async_next()'s
- * per-thread switch. Thread-safe.
+ * credentials for the request's API are missing. Does not read cio_async_next()'s per-thread
+ * switch; a refusal, like any failing call, disarms it. Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_request_send_async(cio_client_t *client, const cio_request_t *request,
                                                cio_queue_t *queue, uint64_t token);

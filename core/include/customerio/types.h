@@ -86,7 +86,8 @@ typedef struct cio_batch_item_error {
 
 /* The outcome of one asynchronous call. Everything it points to is owned by it. */
 typedef struct cio_completion {
-    uint64_t token;                   /* what the caller gave cio_async_next() */
+    uint64_t token;                   /* what the caller gave cio_request_send_async() (or
+                                         cio_async_next()) */
     cio_status_t status;              /* as the synchronous call would have returned */
     int http_status;                  /* last HTTP status, 0 if none */
     int attempts;                     /* HTTP attempts made */
