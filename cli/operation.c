@@ -15,7 +15,6 @@
 
 #include <customerio/customerio.h>
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
