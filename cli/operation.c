@@ -3,10 +3,9 @@
  *
  * The record's fields are read and checked here (the CLI's input format); the operation itself is
  * written by the core's builder for the record's type (cio_v2_*_request, customerio/track_v2.h),
- * which also validates and prepares it. Two pieces are still written here, each marked
- * "Hand-written" below, because no builder takes them: a timestamp on an operation other than an
- * event (and a timestamp of 0), and the relationship item made from a person record's
- * object_type_id and object_id.
+ * which also validates and prepares it; a timestamp the builder does not take (an operation other
+ * than an event, or 0) and a person's relationship given as object_type_id and object_id are
+ * written by the core too (cio_v2_operation_with_timestamp_request, cio_v2_relationship_json).
  */
 #include "operation.h"
 
@@ -16,7 +15,6 @@
 
 #include <customerio/customerio.h>
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +193,31 @@ static int object_of(const json_t *ids, object_ref_t *o, op_error_t *e) {
     return -1;
 }
 
+/* The one relationship of a person record given as object_type_id and object_id (and
+ * relationship_attributes), written by the core: the relationships array as JSON text. */
+static char *related_object(json_t *r, op_error_t *e) {
+    object_ref_t o;
+    json_t *ids = object_identifiers(r, e);
+    if (ids == NULL || object_of(ids, &o, e) != 0) {
+        json_decref(ids);
+        return NULL;
+    }
+    json_t *attrs = take(r, "relationship_attributes");
+    char *attrs_text = attrs != NULL ? jw_dumps(attrs, 0) : NULL;
+    json_decref(attrs);
+    char *item = NULL;
+    cio_status_t st = cio_v2_relationship_json(o.type_id, o.id, attrs_text, &item);
+    free(attrs_text);
+    json_decref(ids); /* o points into it */
+    if (st != CIO_OK) {
+        return core_fail(e, st);
+    }
+    sbuf_t b = {0};
+    sb_printf(&b, "[%s]", item);
+    cio_free(item);
+    return sb_take(&b);
+}
+
 /* Relationships: the record's relationships (or cio_relationships), or for a person one object
  * given by object_type_id and object_id (and relationship_attributes). The array as JSON text. */
 static char *relationships(json_t *r, bool of_person, op_error_t *e) {
@@ -208,22 +231,7 @@ static char *relationships(json_t *r, bool of_person, op_error_t *e) {
     }
     rels = rels != NULL ? rels : other;
     if (rels == NULL && of_person && json_object_get(r, "object_id") != NULL) {
-        json_t *ids = object_identifiers(r, e);
-        if (ids == NULL) {
-            return NULL;
-        }
-        /* Hand-written: one relationship item, {identifiers: <the object>,
-         * relationship_attributes?: {...}}. No builder makes an item from an object's ids; a
-         * core helper for it (or a person relationship builder taking object_type_id and
-         * object_id) would take this over. */
-        json_t *rel = json_object();
-        json_object_set_new(rel, "identifiers", ids);
-        json_t *attrs = take(r, "relationship_attributes");
-        if (attrs != NULL) {
-            json_object_set_new(rel, "relationship_attributes", attrs);
-        }
-        rels = json_array();
-        json_array_append_new(rels, rel);
+        return related_object(r, e);
     }
     if (rels != NULL && json_is_string(rels)) {
         /* CSV: a column of JSON text */
@@ -363,28 +371,11 @@ static void *schema_fail(op_error_t *e, const schema_error_t *se) {
     return NULL;
 }
 
-/*
- * Hand-written: the builders of operations other than events take no timestamp, and an event's
- * options treat 0 as "none"; a record may carry one on any type (cli/README.md). It is added as
- * the built operation's last member and the whole is validated again (cio_v2_entity_request).
- * Consumes req; the new request, or NULL with e filled. A core option for it
- * (cio_event_options_t on every builder, with a way to say 0) would take this over.
- */
+/* The record's timestamp on an operation whose builder took none (consumes req). */
 static cio_request_t *add_timestamp(cio_request_t *req, int64_t t, op_error_t *e) {
-    size_t len = 0;
-    const char *body = cio_request_body(req, &len);
-    if (body == NULL || len < 2 || body[len - 1] != '}') { /* a builder's body is an object */
-        cio_request_free(req);
-        return fail(e, "bad_field", "timestamp", "cannot add the timestamp to the operation");
-    }
-    sbuf_t b = {0};
-    sb_append(&b, body, len - 1);
-    sb_printf(&b, ",\"timestamp\":%" PRId64 "}", t);
-    cio_request_free(req);
-    char *text = sb_take(&b);
     cio_request_t *with = NULL;
-    cio_status_t st = cio_v2_entity_request(text, &with);
-    free(text);
+    cio_status_t st = cio_v2_operation_with_timestamp_request(req, t, &with);
+    cio_request_free(req);
     return st != CIO_OK ? core_fail(e, st) : with;
 }
 
@@ -605,7 +596,7 @@ cio_request_t *op_from_record(record_t *rec, const char *default_type, const sch
             if (st != CIO_OK) {
                 req = core_fail(e, st);
             } else if (p.has_timestamp && (!(t->flags & RT_EVENT) || p.timestamp == 0)) {
-                /* an event's options carry its timestamp, unless it is 0 */
+                /* an event's options carry its timestamp, unless it is 0 (there: none) */
                 req = add_timestamp(req, p.timestamp, e);
             }
         }

@@ -10,6 +10,7 @@
 #include "track_v2_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/json_scan.h"
 #include "util/json_write.h"
 #include "util/utf8.h"
 #include "validate.h"
@@ -404,16 +405,23 @@ static cio_status_t check_object(const char *call, const char *type_id, const ch
     return st != CIO_OK ? st : check_id_as(call, "identifiers", "object_id", object_id);
 }
 
-static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
+/* An object's identifiers object: {"cio_object_id":...} or {"object_type_id":...,"object_id":...}
+ */
+static void put_object_ids(op_builder_t *b, const char *type_id, const char *object_id) {
     if (type_id == NULL) {
-        put(b, ",\"identifiers\":{\"cio_object_id\":");
+        put(b, "{\"cio_object_id\":");
     } else {
-        put(b, ",\"identifiers\":{\"object_type_id\":");
+        put(b, "{\"object_type_id\":");
         b->ok = b->ok && cio__buf_append_json_string(&b->text, type_id);
         put(b, ",\"object_id\":");
     }
     b->ok = b->ok && cio__buf_append_json_string(&b->text, object_id);
     put(b, "}");
+}
+
+static void put_object(op_builder_t *b, const char *type_id, const char *object_id) {
+    put(b, ",\"identifiers\":");
+    put_object_ids(b, type_id, object_id);
 }
 
 static cio_status_t object_simple(cio_request_t **out, const char *call, const char *action,
@@ -502,6 +510,63 @@ cio_status_t cio_v2_delivery_event_request(const char *delivery_id, const char *
     put(&b, "}");
     put_event_fields(&b, metric, data_json, options);
     return finish(&b, out);
+}
+
+/* ---- what the builders above do not take ---- */
+
+cio_status_t cio_v2_operation_with_timestamp_request(const cio_request_t *operation,
+                                                     int64_t timestamp, cio_request_t **out) {
+    const char *call = "v2_operation_with_timestamp";
+    cio_status_t st = cio__request_begin(call, out);
+    if (st != CIO_OK)
+        return st;
+    if (operation == NULL || operation->kind != CIO_REQUEST_V2_OPERATION || operation->body == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: operation is not a Track v2 operation (a cio_v2_*_request)", call);
+    if (timestamp < 0)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: timestamp is negative", call);
+    /* The body is one prepared operation object (from a caller's bytes: maybe with whitespace
+     * around it); a second "timestamp" member would leave which one counts to the reader. */
+    cio_json_value_t root, present;
+    cio_jerror_t err;
+    if (!cio__json_scan(operation->body, operation->body_len, &root, &err) ||
+        root.kind != CIO_JSON_OBJECT)
+        return cio__fail(CIO_E_INTERNAL, "%s: the operation is not a JSON object", call);
+    if (cio__jget(&root, "timestamp", &present))
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: the operation already has a timestamp", call);
+    cio_buf_t text = {0};
+    bool ok = cio__buf_append(&text, root.text, root.len - 1) && /* all but its '}' */
+              cio__buf_printf(&text, "%s\"timestamp\":%lld}", cio__jcount(&root) > 0 ? "," : "",
+                              (long long)timestamp);
+    /* validated whole again, as any operation (its size above all) */
+    st = ok ? cio__v2_operation_request(call, text.data, out)
+            : cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    cio__buf_free(&text);
+    return st;
+}
+
+cio_status_t cio_v2_relationship_json(const char *object_type_id, const char *object_id,
+                                      const char *relationship_attributes_json, char **out) {
+    const char *call = "v2_relationship_json";
+    if (out == NULL)
+        return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: out is NULL", call);
+    *out = NULL;
+    cio_status_t st = check_object(call, object_type_id, object_id);
+    if (st == CIO_OK)
+        st = cio__check_json_object(call, "relationship_attributes", relationship_attributes_json);
+    if (st != CIO_OK)
+        return st;
+    op_builder_t b = {.call = call, .ok = true}; /* text on the heap: it is handed out */
+    put(&b, "{\"identifiers\":");
+    put_object_ids(&b, object_type_id, object_id);
+    put_json(&b, "relationship_attributes", relationship_attributes_json);
+    put(&b, "}");
+    if (!b.ok) {
+        cio__buf_free(&b.text);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    }
+    *out = b.text.data; /* cio_free() is free() */
+    return cio__ok();
 }
 
 /* ---- the classic calls: builder + classic executor ---- */

@@ -173,6 +173,8 @@ OPTIONAL = {
     ("cio_v2_object_event", "object_type_id"),
     ("cio_v2_object_add_relationships", "object_type_id"),
     ("cio_v2_object_delete_relationships", "object_type_id"),
+    ("cio_v2_relationship_json", "object_type_id"),
+    ("cio_v2_relationship_json", "relationship_attributes_json"),
     ("cio_v2_object_event", "data_json"), ("cio_v2_object_event", "options"),
     ("cio_v2_delivery_event", "data_json"), ("cio_v2_delivery_event", "options"),
     ("cio_request_new", "body"), ("cio_request_body", "len"), ("cio_request_send", "response_json"),

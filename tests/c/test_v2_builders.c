@@ -450,3 +450,112 @@ Test(v2_builders, test_add_device_fields_are_sent_as_given) {
         cio_v2_person_add_device_fields_request(CIO_ID_TYPE_ID, "1", NULL, "ios", NULL, &req),
         CIO_E_INVALID_ARGUMENT);
 }
+
+/* ---- what the builders do not take: a timestamp on any operation, a relationship item ---- */
+
+Test(v2_builders, test_timestamp_is_added_to_any_operation) {
+    cio_request_t *op = NULL, *req = NULL;
+    expect_ok(cio_v2_person_delete_request(CIO_ID_TYPE_ID, "7", &op));
+    expect_ok(cio_v2_operation_with_timestamp_request(op, 1700000000, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"7\"},"
+                   "\"timestamp\":1700000000}");
+    /* 0 is a timestamp here, not "none"; the operation given stays as it was */
+    expect_ok(cio_v2_operation_with_timestamp_request(op, 0, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"7\"},"
+                   "\"timestamp\":0}");
+    cr_assert_str_eq(cio_request_body(op, NULL), "{\"type\":\"person\",\"action\":\"delete\","
+                                                 "\"identifiers\":{\"id\":\"7\"}}");
+    cio_request_free(op);
+    /* a caller's operation, whitespace around it, an event keeping its id */
+    op = NULL;
+    expect_ok(cio_v2_entity_request(
+        " {\"type\":\"object\",\"action\":\"event\",\"identifiers\":{\"cio_object_id\":\"o1\"},"
+        "\"name\":\"n\",\"id\":\"E1\"}\n",
+        &op));
+    expect_ok(cio_v2_operation_with_timestamp_request(op, 5, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"object\",\"action\":\"event\",\"identifiers\":{\"cio_object_id\":"
+                   "\"o1\"},\"name\":\"n\",\"id\":\"E1\",\"timestamp\":5}");
+    cio_request_free(op);
+    expect_nothing_sent();
+}
+
+Test(v2_builders, test_timestamp_refusals) {
+    cio_request_t *op = NULL, *cdp = NULL, *req = NULL;
+    cio_event_options_t o = CIO_EVENT_OPTIONS_INIT;
+    o.timestamp = 1700000000;
+    expect_ok(cio_v2_person_event_request(CIO_ID_TYPE_ID, "7", "bought", NULL, &o, &op));
+    expect_error(cio_v2_operation_with_timestamp_request(op, 1, &req), CIO_E_INVALID_ARGUMENT,
+                 "v2_operation_with_timestamp: the operation already has a timestamp", NULL);
+    cr_assert_null(req);
+    expect_error(cio_v2_operation_with_timestamp_request(op, -1, &req), CIO_E_INVALID_ARGUMENT,
+                 "v2_operation_with_timestamp: timestamp is negative", NULL);
+    expect_error(cio_v2_operation_with_timestamp_request(op, 1, NULL), CIO_E_INVALID_ARGUMENT,
+                 "v2_operation_with_timestamp: out is NULL", NULL);
+    expect_error(cio_v2_operation_with_timestamp_request(NULL, 1, &req), CIO_E_INVALID_ARGUMENT,
+                 "v2_operation_with_timestamp: operation is not a Track v2 operation", NULL);
+    expect_ok(cio_cdp_alias_request("a", "b", NULL, &cdp));
+    expect_error(cio_v2_operation_with_timestamp_request(cdp, 1, &req), CIO_E_INVALID_ARGUMENT,
+                 "v2_operation_with_timestamp: operation is not a Track v2 operation", NULL);
+    cr_assert_null(req);
+    cio_request_free(cdp);
+    cio_request_free(op);
+    /* the whole operation is judged again: its size with the timestamp */
+    size_t n = CIO_TRACK_V2_MAX_OPERATION_BYTES - 117; /* the operation 10 bytes under */
+    char *attrs = malloc(n + 1);
+    cr_assert_not_null(attrs);
+    memcpy(attrs, "{\"a\":\"", 6);
+    memset(attrs + 6, 'x', n - 8);
+    memcpy(attrs + n - 2, "\"}", 3);
+    op = NULL;
+    expect_ok(cio_v2_object_identify_request("1", "acme", attrs, &op));
+    size_t len = 0;
+    cio_request_body(op, &len);
+    cr_assert_gt(len + 23, (size_t)CIO_TRACK_V2_MAX_OPERATION_BYTES);
+    expect_error(cio_v2_operation_with_timestamp_request(op, 1700000000, &req),
+                 CIO_E_PAYLOAD_TOO_LARGE, "v2_operation_with_timestamp", NULL);
+    cr_assert_null(req);
+    cio_request_free(op);
+    free(attrs);
+}
+
+Test(v2_builders, test_relationship_item_of_an_object) {
+    char *item = NULL;
+    expect_ok(cio_v2_relationship_json("1", "acme", NULL, &item));
+    cr_assert_str_eq(item, "{\"identifiers\":{\"object_type_id\":\"1\",\"object_id\":\"acme\"}}");
+    cio_free(item);
+    expect_ok(cio_v2_relationship_json("1", "a\"b", "{\"role\":\"admin\"}", &item));
+    cr_assert_str_eq(item, "{\"identifiers\":{\"object_type_id\":\"1\",\"object_id\":\"a\\\"b\"},"
+                           "\"relationship_attributes\":{\"role\":\"admin\"}}");
+    /* the item as a relationships array of a builder */
+    char rels[256];
+    snprintf(rels, sizeof(rels), "[%s]", item);
+    cio_free(item);
+    cio_request_t *req = NULL;
+    expect_ok(cio_v2_person_add_relationships_request(CIO_ID_TYPE_ID, "7", rels, &req));
+    expect_request(req, CIO_API_TRACK, ENTITY,
+                   "{\"type\":\"person\",\"action\":\"add_relationships\",\"identifiers\":{\"id\":"
+                   "\"7\"},\"cio_relationships\":[{\"identifiers\":{\"object_type_id\":\"1\","
+                   "\"object_id\":\"a\\\"b\"},\"relationship_attributes\":{\"role\":\"admin\"}}]}");
+    expect_ok(cio_v2_relationship_json(NULL, "o1", NULL, &item));
+    cr_assert_str_eq(item, "{\"identifiers\":{\"cio_object_id\":\"o1\"}}");
+    cio_free(item);
+}
+
+Test(v2_builders, test_relationship_item_refusals) {
+    char *item = (char *)"untouched";
+    expect_error(cio_v2_relationship_json("1", "", NULL, &item), CIO_E_INVALID_ARGUMENT,
+                 "v2_relationship_json: identifiers.object_id is empty", NULL);
+    cr_assert_null(item);
+    expect_error(cio_v2_relationship_json("1", NULL, NULL, &item), CIO_E_INVALID_ARGUMENT,
+                 "v2_relationship_json: identifiers.object_id must be a string", NULL);
+    expect_error(cio_v2_relationship_json(NULL, NULL, NULL, &item), CIO_E_INVALID_ARGUMENT,
+                 "v2_relationship_json: identifiers.cio_object_id must be a string", NULL);
+    expect_error(cio_v2_relationship_json("1", "acme", "[1]", &item), CIO_E_INVALID_ARGUMENT,
+                 "v2_relationship_json", "relationship_attributes");
+    cr_assert_null(item);
+    expect_error(cio_v2_relationship_json("1", "acme", NULL, NULL), CIO_E_INVALID_ARGUMENT,
+                 "v2_relationship_json: out is NULL", NULL);
+}

@@ -399,6 +399,41 @@ def test_import_jsonl_every_record_delivered_exits_0():
 
 
 @test
+def test_import_timestamp_on_any_record_and_relationship_attributes():
+    # a timestamp on records other than events (and 0 on an event), and a person's relationship
+    # given as object_type_id + object_id + relationship_attributes (written by the core)
+    with Mock() as m, tmpdir() as d:
+        f = write(d, "in.jsonl", jsonl(
+            {"type": "identify", "id": "1", "plan": "pro", "timestamp": 1714564800},
+            {"type": "delete", "email": "a@x.com", "timestamp": "2024-05-01T12:00:00Z"},
+            {"type": "event", "id": "1", "name": "n", "event_id": "E2", "timestamp": 0},
+            {"type": "relationships", "id": "1", "object_type_id": "1", "object_id": "acme",
+             "relationship_attributes": {"role": "admin"}, "timestamp": 7},
+            {"type": "delete_relationships", "id": "1", "object_type_id": "2", "object_id": "b"},
+        ))
+        rc, out, err, rep, _ = import_run(m, d, files=[f])
+        check(rc == 0, rc, out, err)
+        check(rep["errors"] == [], rep["errors"])
+        ops = m.batch_operations()
+        check(len(ops) == 5, ops)
+        check(ops[0] == {"type": "person", "action": "identify", "identifiers": {"id": "1"},
+                         "attributes": {"plan": "pro"}, "timestamp": 1714564800}, ops[0])
+        check(ops[1] == {"type": "person", "action": "delete",
+                         "identifiers": {"email": "a@x.com"}, "timestamp": 1714564800}, ops[1])
+        check(ops[2] == {"type": "person", "action": "event", "identifiers": {"id": "1"},
+                         "name": "n", "id": "E2", "timestamp": 0}, ops[2])
+        check(ops[3] == {"type": "person", "action": "add_relationships",
+                         "identifiers": {"id": "1"}, "cio_relationships": [
+                             {"identifiers": {"object_type_id": "1", "object_id": "acme"},
+                              "relationship_attributes": {"role": "admin"}}],
+                         "timestamp": 7}, ops[3])
+        check(ops[4] == {"type": "person", "action": "delete_relationships",
+                         "identifiers": {"id": "1"},
+                         "cio_relationships": [
+                             {"identifiers": {"object_type_id": "2", "object_id": "b"}}]}, ops[4])
+
+
+@test
 def test_import_reports_bad_records_with_line_and_reason():
     with Mock() as m, tmpdir() as d:
         schema = write(d, "schema.yaml", SCHEMA_YAML)

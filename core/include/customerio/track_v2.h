@@ -249,6 +249,36 @@ CIO_EXTERN cio_status_t cio_v2_delivery_event_request(const char *delivery_id, c
                                                       const cio_event_options_t *options,
                                                       cio_request_t **out);
 
+/*
+ * The pieces of an operation the builders above do not take.
+ *
+ * cio_v2_operation_with_timestamp_request: operation (a request from any cio_v2_*_request above,
+ * left the caller's and unchanged) with "timestamp": timestamp (unix seconds, >= 0; 0 is sent as
+ * 0) added as its last member - the time the action happened, which Customer.io takes on every
+ * Track v2 operation, not only on events (the builders' cio_event_options_t carry it for events
+ * only, and treat 0 as none). The result is validated whole again (an operation over 32 KB:
+ * CIO_E_PAYLOAD_TOO_LARGE) and stored in *out as the builders do (the caller's, NULL on failure;
+ * errors name "v2_operation_with_timestamp"). CIO_E_INVALID_ARGUMENT: operation NULL or not a
+ * Track v2 operation, timestamp negative, or the operation already has a "timestamp" (an event
+ * given one in its options). Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_v2_operation_with_timestamp_request(const cio_request_t *operation,
+                                                                int64_t timestamp,
+                                                                cio_request_t **out);
+
+/*
+ * One item of a relationships array (the relationships_json of the *_relationships calls): the
+ * related object, {"identifiers":{"object_type_id":...,"object_id":...},
+ * "relationship_attributes"?: {...}}; object_type_id NULL: object_id is its cio_object_id
+ * ({"identifiers":{"cio_object_id":...}}). relationship_attributes_json: a JSON object or NULL
+ * (none). The ids are checked as the object builders check them (CIO_E_INVALID_ARGUMENT naming
+ * "v2_relationship_json" and the field). *out: the item as compact JSON text, malloc'd, the
+ * caller's to release with cio_free(); NULL on failure. Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_v2_relationship_json(const char *object_type_id, const char *object_id,
+                                                 const char *relationship_attributes_json,
+                                                 char **out);
+
 #ifdef __cplusplus
 }
 #endif
