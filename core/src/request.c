@@ -19,35 +19,32 @@ cio_status_t cio__request_begin(const char *call, cio_request_t **out) {
     return CIO_OK;
 }
 
+/* One allocation per request: the struct, then its path and body, each NUL-terminated; the
+ * builders' buffers (often on their stack) are copied in and freed. */
 cio_status_t cio__request_make(cio_request_t **out, const char *call, cio_api_t api,
                                cio_request_kind_t kind, const char *method, cio_buf_t *path,
                                cio_buf_t *body, bool oom) {
-    cio_request_t *r = oom || path->data == NULL ? NULL : calloc(1, sizeof(*r));
-    if (r == NULL) {
-        cio__buf_free(path);
-        if (body != NULL)
-            cio__buf_free(body);
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    }
-    *r = (cio_request_t){
-        .api = api, .kind = kind, .call = call, .method = method, .path = path->data};
-    if (path->borrowed && (r->path = strdup(path->data)) == NULL) {
-        free(r);
-        if (body != NULL)
-            cio__buf_free(body);
-        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
-    }
-    *path = (cio_buf_t){0};
-    if (body != NULL && body->data != NULL) {
-        r->body = body->borrowed ? strdup(body->data) : body->data;
-        r->body_len = body->len;
-        if (!body->borrowed)
-            *body = (cio_buf_t){0};
-        if (r->body == NULL) {
-            cio_request_free(r);
-            return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
+    bool has_body = body != NULL && body->data != NULL;
+    size_t path_len = path->data != NULL ? path->len : 0;
+    size_t body_len = has_body ? body->len : 0;
+    cio_request_t *r = oom || path->data == NULL
+                           ? NULL
+                           : malloc(sizeof(*r) + path_len + 1 + (has_body ? body_len + 1 : 0));
+    if (r != NULL) {
+        char *p = (char *)(r + 1);
+        memcpy(p, path->data, path_len + 1);
+        *r = (cio_request_t){.api = api, .kind = kind, .call = call, .method = method, .path = p};
+        if (has_body) {
+            r->body = p + path_len + 1;
+            memcpy(r->body, body->data, body_len + 1);
+            r->body_len = body_len;
         }
     }
+    cio__buf_free(path);
+    if (body != NULL)
+        cio__buf_free(body);
+    if (r == NULL)
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", call);
     *out = r;
     return cio__ok();
 }
@@ -105,11 +102,7 @@ const char *cio_request_body(const cio_request_t *request, size_t *len) {
 }
 
 void cio_request_free(cio_request_t *request) {
-    if (request == NULL)
-        return;
-    free(request->path);
-    free(request->body);
-    free(request);
+    free(request); /* path and body live in the same block (cio__request_make) */
 }
 
 static cio_auth_t auth_of(cio_api_t api) {

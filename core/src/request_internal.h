@@ -19,8 +19,8 @@ struct cio_request {
     cio_request_kind_t kind;
     const char *call;   /* the building call's name, for error messages (a static string) */
     const char *method; /* a static string */
-    char *path;         /* owned, NUL-terminated */
-    char *body;         /* owned, NUL-terminated, or NULL */
+    char *path;         /* NUL-terminated; in the request's own block (cio__request_make) */
+    char *body;         /* NUL-terminated, in the same block, or NULL */
     size_t body_len;
 };
 

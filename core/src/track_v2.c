@@ -342,10 +342,6 @@ cio_status_t cio__v2_entity_make(const char *call, cio_buf_t *body, cio_request_
                              body, false);
 }
 
-cio_status_t cio__v2_credentials(cio_client_t *client, cio_status_t st, const char *call) {
-    return st != CIO_OK ? st : cio__require_track_credentials(client, call);
-}
-
 cio_status_t cio_v2_entity_request(const char *operation_json, cio_request_t **out) {
     return cio__v2_operation_request("send_entity", operation_json, out);
 }
@@ -367,7 +363,7 @@ cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json) {
 cio_status_t cio_v2_send_entity(cio_client_t *client, const char *operation_json) {
     /* the credentials first, as this call always checked them before the operation */
     cio_request_t *req = NULL;
-    cio_status_t st = cio__v2_credentials(client, CIO_OK, "send_entity");
+    cio_status_t st = cio__require_track_credentials(client, "send_entity");
     if (st == CIO_OK)
         st = cio_v2_entity_request(operation_json, &req);
     return cio__request_run(client, st, req, NULL);

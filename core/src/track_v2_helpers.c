@@ -3,7 +3,8 @@
  * arguments (so the error names them), writes the operation's JSON and hands it to
  * cio__v2_operation_request(), which validates it like any caller-written operation and makes the
  * request value. The classic calls (cio_v2_person_identify(client, ...)) are the builder followed
- * by the classic executor, one line each (V2_RUN).
+ * by the classic executor, one line each (CIO__REQUEST_RUN: the builder's argument errors come
+ * first, then the executor's client and credential checks).
  */
 #include "customerio/track.h"
 #include "request_internal.h"
@@ -95,15 +96,6 @@ static cio_status_t finish(op_builder_t *b, cio_request_t **out) {
     cio__buf_free(&b->text);
     return st;
 }
-
-/* The classic call: the builder, then the classic executor. The builder runs first so that its
- * argument errors come before the credential check, as they always did. */
-#define V2_RUN(client, call, builder, ...)                                                         \
-    do {                                                                                           \
-        cio_request_t *req_ = NULL;                                                                \
-        cio_status_t st_ = builder(__VA_ARGS__, &req_);                                            \
-        return cio__request_run(client, cio__v2_credentials(client, st_, call), req_, NULL);       \
-    } while (0)
 
 /*
  * An id the operation carries as what.key (identifiers.email, primary.id, ...), named and judged
@@ -573,121 +565,120 @@ cio_status_t cio_v2_relationship_json(const char *object_type_id, const char *ob
 
 cio_status_t cio_v2_person_identify(cio_client_t *client, cio_id_type_t id_type,
                                     const char *id_value, const char *attributes_json) {
-    V2_RUN(client, "v2_person_identify", cio_v2_person_identify_request, id_type, id_value,
-           attributes_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_identify_request, id_type, id_value,
+                     attributes_json);
 }
 
 cio_status_t cio_v2_person_delete(cio_client_t *client, cio_id_type_t id_type,
                                   const char *id_value) {
-    V2_RUN(client, "v2_person_delete", cio_v2_person_delete_request, id_type, id_value);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_delete_request, id_type, id_value);
 }
 
 cio_status_t cio_v2_person_suppress(cio_client_t *client, cio_id_type_t id_type,
                                     const char *id_value) {
-    V2_RUN(client, "v2_person_suppress", cio_v2_person_suppress_request, id_type, id_value);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_suppress_request, id_type, id_value);
 }
 
 cio_status_t cio_v2_person_unsuppress(cio_client_t *client, cio_id_type_t id_type,
                                       const char *id_value) {
-    V2_RUN(client, "v2_person_unsuppress", cio_v2_person_unsuppress_request, id_type, id_value);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_unsuppress_request, id_type, id_value);
 }
 
 cio_status_t cio_v2_person_event(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
                                  const char *name, const char *data_json,
                                  const cio_event_options_t *options) {
-    V2_RUN(client, "v2_person_event", cio_v2_person_event_request, id_type, id_value, name,
-           data_json, options);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_event_request, id_type, id_value, name, data_json,
+                     options);
 }
 
 cio_status_t cio_v2_person_screen(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
                                   const char *screen_name, const char *data_json,
                                   const cio_event_options_t *options) {
-    V2_RUN(client, "v2_person_screen", cio_v2_person_screen_request, id_type, id_value, screen_name,
-           data_json, options);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_screen_request, id_type, id_value, screen_name,
+                     data_json, options);
 }
 
 cio_status_t cio_v2_person_page(cio_client_t *client, cio_id_type_t id_type, const char *id_value,
                                 const char *url, const char *data_json,
                                 const cio_event_options_t *options) {
-    V2_RUN(client, "v2_person_page", cio_v2_person_page_request, id_type, id_value, url, data_json,
-           options);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_page_request, id_type, id_value, url, data_json,
+                     options);
 }
 
 cio_status_t cio_v2_person_add_device(cio_client_t *client, cio_id_type_t id_type,
                                       const char *id_value, const char *token, const char *platform,
                                       int64_t last_used, const char *attributes_json) {
-    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_request, id_type, id_value,
-           token, platform, last_used, attributes_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_add_device_request, id_type, id_value, token,
+                     platform, last_used, attributes_json);
 }
 
 cio_status_t cio_v2_person_add_device_fields(cio_client_t *client, cio_id_type_t id_type,
                                              const char *id_value, const char *token,
                                              const char *platform, const char *fields_json) {
-    V2_RUN(client, "v2_person_add_device", cio_v2_person_add_device_fields_request, id_type,
-           id_value, token, platform, fields_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_add_device_fields_request, id_type, id_value,
+                     token, platform, fields_json);
 }
 
 cio_status_t cio_v2_person_delete_device(cio_client_t *client, cio_id_type_t id_type,
                                          const char *id_value, const char *token) {
-    V2_RUN(client, "v2_person_delete_device", cio_v2_person_delete_device_request, id_type,
-           id_value, token);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_delete_device_request, id_type, id_value, token);
 }
 
 cio_status_t cio_v2_person_add_relationships(cio_client_t *client, cio_id_type_t id_type,
                                              const char *id_value, const char *relationships_json) {
-    V2_RUN(client, "v2_person_add_relationships", cio_v2_person_add_relationships_request, id_type,
-           id_value, relationships_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_add_relationships_request, id_type, id_value,
+                     relationships_json);
 }
 
 cio_status_t cio_v2_person_delete_relationships(cio_client_t *client, cio_id_type_t id_type,
                                                 const char *id_value,
                                                 const char *relationships_json) {
-    V2_RUN(client, "v2_person_delete_relationships", cio_v2_person_delete_relationships_request,
-           id_type, id_value, relationships_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_delete_relationships_request, id_type, id_value,
+                     relationships_json);
 }
 
 cio_status_t cio_v2_person_merge(cio_client_t *client, cio_id_type_t primary_type,
                                  const char *primary_value, cio_id_type_t secondary_type,
                                  const char *secondary_value) {
-    V2_RUN(client, "v2_person_merge", cio_v2_person_merge_request, primary_type, primary_value,
-           secondary_type, secondary_value);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_person_merge_request, primary_type, primary_value,
+                     secondary_type, secondary_value);
 }
 
 cio_status_t cio_v2_object_identify(cio_client_t *client, const char *object_type_id,
                                     const char *object_id, const char *attributes_json) {
-    V2_RUN(client, "v2_object_identify", cio_v2_object_identify_request, object_type_id, object_id,
-           attributes_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_object_identify_request, object_type_id, object_id,
+                     attributes_json);
 }
 
 cio_status_t cio_v2_object_delete(cio_client_t *client, const char *object_type_id,
                                   const char *object_id) {
-    V2_RUN(client, "v2_object_delete", cio_v2_object_delete_request, object_type_id, object_id);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_object_delete_request, object_type_id, object_id);
 }
 
 cio_status_t cio_v2_object_add_relationships(cio_client_t *client, const char *object_type_id,
                                              const char *object_id,
                                              const char *relationships_json) {
-    V2_RUN(client, "v2_object_add_relationships", cio_v2_object_add_relationships_request,
-           object_type_id, object_id, relationships_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_object_add_relationships_request, object_type_id,
+                     object_id, relationships_json);
 }
 
 cio_status_t cio_v2_object_delete_relationships(cio_client_t *client, const char *object_type_id,
                                                 const char *object_id,
                                                 const char *relationships_json) {
-    V2_RUN(client, "v2_object_delete_relationships", cio_v2_object_delete_relationships_request,
-           object_type_id, object_id, relationships_json);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_object_delete_relationships_request, object_type_id,
+                     object_id, relationships_json);
 }
 
 cio_status_t cio_v2_object_event(cio_client_t *client, const char *object_type_id,
                                  const char *object_id, const char *name, const char *data_json,
                                  const cio_event_options_t *options) {
-    V2_RUN(client, "v2_object_event", cio_v2_object_event_request, object_type_id, object_id, name,
-           data_json, options);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_object_event_request, object_type_id, object_id, name,
+                     data_json, options);
 }
 
 cio_status_t cio_v2_delivery_event(cio_client_t *client, const char *delivery_id,
                                    const char *metric, const char *data_json,
                                    const cio_event_options_t *options) {
-    V2_RUN(client, "v2_delivery_event", cio_v2_delivery_event_request, delivery_id, metric,
-           data_json, options);
+    CIO__REQUEST_RUN(client, NULL, cio_v2_delivery_event_request, delivery_id, metric, data_json,
+                     options);
 }

@@ -26,7 +26,5 @@ cio_status_t cio__v2_operation_request(const char *call, const char *text, cio_r
 cio_status_t cio__v2_entity_make(const char *call, cio_buf_t *body, cio_request_t **out);
 /* CIO_E_PAYLOAD_TOO_LARGE naming label when an operation of len bytes is over 32 KB. */
 cio_status_t cio__v2_check_size(const char *call, const char *label, size_t len);
-/* st, or when it is CIO_OK the Track credentials check (client NULL, site_id, api_key). */
-cio_status_t cio__v2_credentials(cio_client_t *client, cio_status_t st, const char *call);
 
 #endif

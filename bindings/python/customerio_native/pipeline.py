@@ -37,7 +37,7 @@ from ._core import NativeClient, base_url, client_options, id_text, make_encoder
 from ._core import native_kwargs, option_names, region_code
 from ._core import dumps, sanitize
 from ._core import timestamp_int, translate
-from ._mapping import event_options, object_ref, person_ref
+from ._mapping import event_options, object_arg, person_arg
 from .errors import CustomerIOException
 from .regions import Region, Regions
 
@@ -107,34 +107,6 @@ def _timeout_ms(seconds: Optional[float]) -> int:
 def _person(id: Any) -> Dict[str, Any]:
     """A Track v1 customer id as a person's identifiers mapping."""
     return {"id": id_text(id)}
-
-
-def _refused(message: str) -> PipelineError:
-    code = _n.CIO_E_INVALID_ARGUMENT
-    return PipelineError(message, code=code, code_name=_n.cio_status_str(code))
-
-
-def _person_ref(identifiers: Any, what: str = "identifiers") -> Tuple[int, str]:
-    """A person's identifiers mapping as the builders' (id type, value)."""
-    ref = person_ref(identifiers)
-    if ref is None:
-        raise _refused("{} must name a person by exactly one of id, email or cio_id (a str or "
-                       "int), not {!r}".format(what, identifiers))
-    return ref
-
-
-def _object_ref(identifiers: Any) -> Tuple[Optional[str], str]:
-    """An object's identifiers mapping as the builders' (object type id, object id); a
-    cio_object_id is (None, it)."""
-    ref = object_ref(identifiers)
-    if ref is not None:
-        return ref
-    if isinstance(identifiers, Mapping) and len(identifiers) == 1:
-        value = identifiers.get("cio_object_id")
-        if isinstance(value, str):
-            return None, value
-    raise _refused("identifiers must name an object by object_type_id and object_id, or by "
-                   "cio_object_id, not {!r}".format(identifiers))
 
 
 def _pipeline_error(e: Any) -> PipelineError:
@@ -404,7 +376,7 @@ class Pipeline:
 
     def _person_event(self, build: Callable[..., Any], identifiers: Any, name: Any,
                       data: Mapping[str, Any], options: Any = None) -> int:
-        kind, value = _person_ref(identifiers)
+        kind, value = person_arg(identifiers, self.json_encoder)
         return self._submit(build, kind, value, name, self._attributes_text(data), options)
 
     def _relationships(self, add: bool, person: bool, identifiers: Any,
@@ -413,10 +385,10 @@ class Pipeline:
         if person:
             build = (_n.cio_v2_person_add_relationships_request if add
                      else _n.cio_v2_person_delete_relationships_request)
-            return self._submit(build, *_person_ref(identifiers), rel)
+            return self._submit(build, *person_arg(identifiers, self.json_encoder), rel)
         build = (_n.cio_v2_object_add_relationships_request if add
                  else _n.cio_v2_object_delete_relationships_request)
-        return self._submit(build, *_object_ref(identifiers), rel)
+        return self._submit(build, *object_arg(identifiers), rel)
 
     # ---- the CustomerIO (Track v1) methods, as v2 operations ------------------------------
 
@@ -483,11 +455,11 @@ class Pipeline:
     # ---- the Track v2 helpers (names of async-customerio's .v2) ---------------------------
 
     def identify_person(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
-        return self._submit(_n.cio_v2_person_identify_request, *_person_ref(identifiers),
+        return self._submit(_n.cio_v2_person_identify_request, *person_arg(identifiers, self.json_encoder),
                            self._attributes_text(attrs))
 
     def delete_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._submit(_n.cio_v2_person_delete_request, *_person_ref(identifiers))
+        return self._submit(_n.cio_v2_person_delete_request, *person_arg(identifiers, self.json_encoder))
 
     def track_person_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
         return self._person_event(_n.cio_v2_person_event_request, identifiers, name, attrs)
@@ -503,23 +475,23 @@ class Pipeline:
                           attributes: Optional[Mapping[str, Any]] = None) -> int:
         """``last_used`` (datetime or unix seconds) and ``attributes`` are the device's other
         fields."""
-        return self._submit(_n.cio_v2_person_add_device_request, *_person_ref(identifiers),
+        return self._submit(_n.cio_v2_person_add_device_request, *person_arg(identifiers, self.json_encoder),
                            id_text(device_id), platform, timestamp_int(last_used),
                            None if attributes is None else self._attributes_text(attributes))
 
     def delete_person_device(self, identifiers: Mapping[str, Any], device_id: str) -> int:
-        return self._submit(_n.cio_v2_person_delete_device_request, *_person_ref(identifiers),
+        return self._submit(_n.cio_v2_person_delete_device_request, *person_arg(identifiers, self.json_encoder),
                            id_text(device_id))
 
     def suppress_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._submit(_n.cio_v2_person_suppress_request, *_person_ref(identifiers))
+        return self._submit(_n.cio_v2_person_suppress_request, *person_arg(identifiers, self.json_encoder))
 
     def unsuppress_person(self, identifiers: Mapping[str, Any]) -> int:
-        return self._submit(_n.cio_v2_person_unsuppress_request, *_person_ref(identifiers))
+        return self._submit(_n.cio_v2_person_unsuppress_request, *person_arg(identifiers, self.json_encoder))
 
     def merge_persons(self, primary: Mapping[str, Any], secondary: Mapping[str, Any]) -> int:
-        return self._submit(_n.cio_v2_person_merge_request, *_person_ref(primary, "primary"),
-                           *_person_ref(secondary, "secondary"))
+        return self._submit(_n.cio_v2_person_merge_request, *person_arg(primary, self.json_encoder, "primary"),
+                           *person_arg(secondary, self.json_encoder, "secondary"))
 
     def add_person_relationships(self, identifiers: Mapping[str, Any],
                                  relationships: List[Dict[str, Any]]) -> int:
@@ -530,14 +502,14 @@ class Pipeline:
         return self._relationships(False, True, identifiers, relationships)
 
     def identify_object(self, identifiers: Mapping[str, Any], **attrs: Any) -> int:
-        return self._submit(_n.cio_v2_object_identify_request, *_object_ref(identifiers),
+        return self._submit(_n.cio_v2_object_identify_request, *object_arg(identifiers),
                            self._attributes_text(attrs))
 
     def delete_object(self, identifiers: Mapping[str, Any]) -> int:
-        return self._submit(_n.cio_v2_object_delete_request, *_object_ref(identifiers))
+        return self._submit(_n.cio_v2_object_delete_request, *object_arg(identifiers))
 
     def track_object_event(self, identifiers: Mapping[str, Any], name: str, **attrs: Any) -> int:
-        return self._submit(_n.cio_v2_object_event_request, *_object_ref(identifiers), name,
+        return self._submit(_n.cio_v2_object_event_request, *object_arg(identifiers), name,
                            self._attributes_text(attrs), None)
 
     def add_object_relationships(self, identifiers: Mapping[str, Any],
