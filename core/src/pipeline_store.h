@@ -24,14 +24,23 @@ cio_status_t cio__store_memory_new(cio_store_t **out);
  */
 cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_store_t **out);
 
-/* Shared by both stores: the in-memory FIFO. */
+/* Shared by both stores: the in-memory FIFO. Its items are allocated in one piece: the store's
+ * item struct (item_size bytes, cio_store_item_t first, the store's own fields after it), then
+ * the operation's bytes and a NUL, where the item's data points. */
 typedef struct cio_fifo {
     cio_store_t base;
     cio_store_item_t *head, *tail;
     uint64_t next_seq;
+    size_t item_size; /* sizeof the store's item struct (memory: cio_store_item_t) */
 } cio_fifo_t;
 
+/* Appends a copy of op as the newest item; the store's own fields (past cio_store_item_t) are
+ * left for the store to set. NULL when out of memory. */
 cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq);
+/* An item of size item_size (cio_store_item_t first) with a copy of len bytes of text and a NUL
+ * after it, data pointing there; next NULL, seq as given, other shared fields 0 (damage reports
+ * use it). NULL when out of memory. */
+cio_store_item_t *cio__store_item_new(size_t item_size, const char *text, size_t len, uint64_t seq);
 cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t max_items, size_t *count,
                                  size_t *bytes);
 void cio__fifo_requeue(cio_store_t *s, cio_store_item_t *items);

@@ -6,20 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq) {
-    cio_store_item_t *item = malloc(sizeof(*item) + len + 1);
+cio_store_item_t *cio__store_item_new(size_t item_size, const char *text, size_t len,
+                                      uint64_t seq) {
+    cio_store_item_t *item = malloc(item_size + len + 1);
     if (item == NULL)
         return NULL;
-    item->next = NULL;
-    item->seq = seq;
+    char *data = (char *)item + item_size;
+    memcpy(data, text, len);
+    data[len] = '\0';
+    *item = (cio_store_item_t){.seq = seq, .len = len, .data = data};
+    return item;
+}
+
+cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq) {
+    cio_store_item_t *item = cio__store_item_new(f->item_size, op, len, seq);
+    if (item == NULL)
+        return NULL;
     item->enqueued_ms = cio__now_ms();
-    item->attempts = 0;
-    item->group = 0;
-    item->live_prev = item->live_next = NULL;
-    item->confirmed = false;
-    item->len = len;
-    memcpy(item->data, op, len);
-    item->data[len] = '\0';
     if (f->tail != NULL)
         f->tail->next = item;
     else
@@ -149,6 +152,7 @@ cio_status_t cio__store_memory_new(cio_store_t **out) {
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     f->base = memory_store;
     f->next_seq = 1;
+    f->item_size = sizeof(cio_store_item_t); /* no state of its own: the bytes follow */
     *out = &f->base;
     return CIO_OK;
 }

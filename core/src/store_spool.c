@@ -38,6 +38,14 @@
 /* Settle records carry at most this many ranges each. */
 #define RANGES_PER_RECORD ((size_t)SPOOL_MAX_PAYLOAD / 16)
 
+/* The spool's item: the pipeline's part first (cio__fifo_push allocates it, the operation's bytes
+ * following), then the list of items still owed and whether an item's settlement is on disk. */
+typedef struct spool_item {
+    cio_store_item_t base;
+    struct spool_item *live_prev, *live_next;
+    bool confirmed;
+} spool_item_t;
+
 typedef struct spool {
     cio_fifo_t fifo;
     spool_fds_t fds; /* fds.fd: the spool file (locked); fds.tmp_fd: a compaction under way */
@@ -46,7 +54,7 @@ typedef struct spool {
     off_t size;       /* the end of the last whole record: where the next one goes */
     off_t live_bytes; /* bytes of the records of items still owed */
     off_t compact_at; /* after a failed compaction, no new try before the file reaches this */
-    cio_store_item_t *live_head, *live_tail; /* items owed, in record order */
+    spool_item_t *live_head, *live_tail; /* items owed, in record order */
     spool_ranges_t unwritten; /* settled, but their 'S' record could not be written yet */
     bool complained;          /* said once on stderr that compaction fails */
     bool keep_damage; /* damaged bytes found at open could not be quarantined: they are the only
@@ -59,18 +67,19 @@ static off_t record_bytes(size_t len) {
     return SPOOL_REC_OVERHEAD + (off_t)len;
 }
 
-static void live_add(spool_t *sp, cio_store_item_t *it) {
+static void live_add(spool_t *sp, spool_item_t *it) {
     it->live_prev = sp->live_tail;
     it->live_next = NULL;
+    it->confirmed = false;
     if (sp->live_tail != NULL)
         sp->live_tail->live_next = it;
     else
         sp->live_head = it;
     sp->live_tail = it;
-    sp->live_bytes += record_bytes(it->len);
+    sp->live_bytes += record_bytes(it->base.len);
 }
 
-static void live_remove(spool_t *sp, cio_store_item_t *it) {
+static void live_remove(spool_t *sp, spool_item_t *it) {
     if (it->live_prev != NULL)
         it->live_prev->live_next = it->live_next;
     else
@@ -80,7 +89,7 @@ static void live_remove(spool_t *sp, cio_store_item_t *it) {
     else
         sp->live_tail = it->live_prev;
     it->live_prev = it->live_next = NULL;
-    sp->live_bytes -= record_bytes(it->len);
+    sp->live_bytes -= record_bytes(it->base.len);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -157,12 +166,13 @@ static bool rewrite(spool_t *sp) {
     iov[n++] = (struct iovec){header, sizeof(header)};
     bool ok = true;
     size_t k = 0;
-    for (cio_store_item_t *it = sp->live_head; ok; it = it->live_next) {
+    for (spool_item_t *live = sp->live_head; ok; live = live->live_next) {
+        const cio_store_item_t *it = live != NULL ? &live->base : NULL;
         if (it != NULL) {
             cio__spool_frame(heads[k], tails[k], SPOOL_TYPE_APPEND, it->seq, it->data,
                              (uint32_t)it->len);
             iov[n++] = (struct iovec){heads[k], SPOOL_REC_HEAD};
-            iov[n++] = (struct iovec){it->data, it->len};
+            iov[n++] = (struct iovec){(void *)it->data, it->len};
             iov[n++] = (struct iovec){tails[k], SPOOL_REC_TAIL};
             k++;
         }
@@ -264,7 +274,7 @@ static cio_status_t spool_append(cio_store_t *s, const char *op, size_t len, uin
         (void)ftruncate(sp->fds.fd, sp->size);
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     }
-    live_add(sp, it);
+    live_add(sp, (spool_item_t *)it);
     sp->fifo.next_seq++;
     *seq = n;
     return CIO_OK;
@@ -273,13 +283,14 @@ static cio_status_t spool_append(cio_store_t *s, const char *op, size_t len, uin
 /* Takes the not yet confirmed items off the owed list and records them as settled. */
 static void record_settled(spool_t *sp, cio_store_item_t *items) {
     spool_ranges_t ranges = {0};
-    for (cio_store_item_t *it = items; it != NULL; it = it->next) {
+    for (cio_store_item_t *item = items; item != NULL; item = item->next) {
+        spool_item_t *it = (spool_item_t *)item; /* every item here is one of the spool's */
         if (it->confirmed)
             continue;
         it->confirmed = true;
         live_remove(sp, it);
-        if (!cio__spool_ranges_add(&ranges, it->seq, 1))
-            (void)cio__spool_ranges_add(&sp->unwritten, it->seq, 1);
+        if (!cio__spool_ranges_add(&ranges, item->seq, 1))
+            (void)cio__spool_ranges_add(&sp->unwritten, item->seq, 1);
     }
     if (sp->fds.fd >= 0) {
         write_unwritten(sp);
@@ -421,7 +432,7 @@ static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *w
     char *text = desc != NULL ? json_dumps(desc, JSON_COMPACT) : NULL;
     json_decref(desc);
     size_t tlen = text != NULL ? strlen(text) : 0;
-    x->item = text != NULL ? malloc(sizeof(*x->item) + tlen + 1) : NULL;
+    x->item = text != NULL ? cio__store_item_new(sizeof(cio_store_item_t), text, tlen, seq) : NULL;
     if (x->message == NULL || x->item == NULL) {
         free(text);
         free(x->message);
@@ -433,10 +444,6 @@ static bool add_damage_report(spool_t *sp, const damage_span_t *d, const char *w
              "pipeline: a damaged spool record (%lld bytes at offset %lld of %s%s) cannot be read "
              "and is not sent; %s",
              (long long)d->length, (long long)d->off, sp->path, seq_text, where);
-    memset(x->item, 0, sizeof(*x->item));
-    x->item->seq = seq;
-    x->item->len = tlen;
-    memcpy(x->item->data, text, tlen + 1);
     free(text);
     *sp->damage_tail = x;
     sp->damage_tail = &x->next;
@@ -582,7 +589,7 @@ static bool queue_owed(spool_t *sp, spool_reader_t *r, const loaded_t *l, bool v
             r->error = ENOMEM;
             return false;
         }
-        live_add(sp, it);
+        live_add(sp, (spool_item_t *)it);
     }
     return r->error == 0;
 }
@@ -716,6 +723,7 @@ cio_status_t cio__store_spool_new(const char *path, cio_spool_sync_t sync, cio_s
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
     sp->fifo.base = spool_store;
     sp->fifo.next_seq = 1;
+    sp->fifo.item_size = sizeof(spool_item_t);
     sp->sync = sync;
     sp->fds.fd = sp->fds.tmp_fd = -1;
     sp->damage_tail = &sp->fifo.base.damaged;

@@ -23,23 +23,41 @@ typedef struct test_store {
     uint64_t next_seq;
     cio_status_t fail_append; /* CIO_OK = take everything */
     int appends, takes, confirmed, settled, requeued, released, destroyed, damage_freed;
+    int strangers; /* items given back that are not this store's (ts_item_t.mark) */
 } test_store_t;
 
+/* The store's item: the pipeline's part first, then the store's own state, then the bytes that
+ * base.data points at, all in one allocation (customerio/sys/store.h). */
+#define TS_MARK 0x5701e17eu
+typedef struct ts_item {
+    cio_store_item_t base; /* first: the pipeline's cio_store_item_t * is this struct's address */
+    unsigned mark;         /* the store's own; the pipeline never touches it */
+    char bytes[];
+} ts_item_t;
+
 static cio_store_item_t *push(test_store_t *s, const char *op, size_t len) {
-    cio_store_item_t *it = calloc(1, sizeof(*it) + len + 1);
+    ts_item_t *it = calloc(1, sizeof(*it) + len + 1);
     cr_assert_not_null(it);
-    it->seq = s->next_seq++;
-    it->enqueued_ms = now_ms();
-    it->len = len;
-    memcpy(it->data, op, len);
+    it->mark = TS_MARK;
+    memcpy(it->bytes, op, len);
+    it->base.seq = s->next_seq++;
+    it->base.enqueued_ms = now_ms();
+    it->base.len = len;
+    it->base.data = it->bytes;
     if (s->tail != NULL)
-        s->tail->next = it;
+        s->tail->next = &it->base;
     else
-        s->head = it;
-    s->tail = it;
+        s->head = &it->base;
+    s->tail = &it->base;
     s->base.waiting++;
     s->base.waiting_bytes += len;
-    return it;
+    return &it->base;
+}
+
+/* Counts items not made by push() (no assert: the pipeline calls from its own threads). */
+static void check_ours(test_store_t *s, const cio_store_item_t *item) {
+    if (((const ts_item_t *)item)->mark != TS_MARK)
+        s->strangers++;
 }
 
 static cio_status_t ts_append(cio_store_t *store, const char *op, size_t len, uint64_t *seq) {
@@ -83,11 +101,12 @@ static cio_store_item_t *ts_take(cio_store_t *store, size_t max_bytes, size_t ma
     return first;
 }
 
-static int free_list(cio_store_item_t *items) {
+static int free_list(test_store_t *s, cio_store_item_t *items) {
     int n = 0;
     while (items != NULL) {
         cio_store_item_t *next = items->next;
-        free(items);
+        check_ours(s, items);
+        free(items); /* the ts_item_t it starts */
         items = next;
         n++;
     }
@@ -95,7 +114,8 @@ static int free_list(cio_store_item_t *items) {
 }
 
 static void ts_settle(cio_store_t *store, cio_store_item_t *items) {
-    ((test_store_t *)store)->settled += free_list(items);
+    test_store_t *s = (test_store_t *)store;
+    s->settled += free_list(s, items);
 }
 
 static void ts_confirm(cio_store_t *store, cio_store_item_t *items) {
@@ -107,6 +127,7 @@ static void ts_requeue(cio_store_t *store, cio_store_item_t *items) {
     test_store_t *s = (test_store_t *)store;
     cio_store_item_t *last = items;
     for (;; last = last->next) {
+        check_ours(s, last);
         s->requeued++;
         s->base.waiting++;
         s->base.waiting_bytes += last->len;
@@ -124,7 +145,8 @@ static const cio_store_item_t *ts_peek(const cio_store_t *store) {
 }
 
 static void ts_release(cio_store_t *store, cio_store_item_t *items) {
-    ((test_store_t *)store)->released += free_list(items);
+    test_store_t *s = (test_store_t *)store;
+    s->released += free_list(s, items);
 }
 
 static void ts_free_damage(cio_store_t *store, cio_store_damage_t *damage) {
@@ -141,7 +163,7 @@ static void ts_free_damage(cio_store_t *store, cio_store_damage_t *damage) {
 /* The counters outlive the store: destroy frees only the items. */
 static void ts_destroy(cio_store_t *store) {
     test_store_t *s = (test_store_t *)store;
-    free_list(s->head);
+    free_list(s, s->head);
     s->head = s->tail = NULL;
     s->destroyed++;
 }
@@ -256,6 +278,7 @@ Test(store, test_callers_store_carries_operations_to_the_emulator) {
     cr_assert_eq(s.destroyed, 1); /* the pipeline owned it */
     cr_assert_eq(s.released, 0);
     cr_assert_eq(t.failed, 0);
+    cr_assert_eq(s.strangers, 0); /* settled: the very items the store made */
 }
 
 Test(store, test_operations_waiting_in_the_store_at_open_are_sent_first) {
@@ -302,6 +325,7 @@ Test(store, test_what_close_cannot_deliver_goes_back_to_the_store) {
     cr_assert_eq(s.released, 1);
     cr_assert_gt(s.requeued, 0);
     cr_assert_eq(s.destroyed, 1);
+    cr_assert_eq(s.strangers, 0); /* requeued and released: the store's own items */
 }
 
 Test(store, test_a_store_that_refuses_an_operation_fails_the_enqueue) {
@@ -368,10 +392,12 @@ Test(store, test_damage_a_store_found_at_open_is_reported_before_new_returns) {
     static const char what[] = "{\"lost\":1}";
     cio_store_damage_t *d = calloc(1, sizeof(*d));
     d->message = strdup("record 7 of the shared queue is unreadable");
-    d->item = calloc(1, sizeof(*d->item) + sizeof(what));
-    d->item->seq = 7;
-    d->item->len = sizeof(what) - 1;
-    memcpy(d->item->data, what, sizeof(what));
+    ts_item_t *item = calloc(1, sizeof(*item) + sizeof(what));
+    memcpy(item->bytes, what, sizeof(what));
+    item->base.seq = 7;
+    item->base.len = sizeof(what) - 1;
+    item->base.data = item->bytes;
+    d->item = &item->base;
     s.base.damaged = d;
     cio_pipeline_options_t o = options(&s, &t);
     cio_pipeline_t *p = NULL;

@@ -17,9 +17,17 @@
  * of its own for the pipeline's sake. A call must not block for long (enqueuers wait on the same
  * lock) and must not call into the pipeline.
  *
- * Ownership: the store makes the items (take() hands them out) and gets every one back through
- * exactly one of settle(), requeue() or release(). Between take() and that call, the pipeline
- * links items through next and updates attempts and group; the other fields are read only.
+ * Items: the store allocates them (in append(), or when take() hands them out, as it likes) and
+ * gets every one back through exactly one of settle(), requeue() or release(), which free it or
+ * keep it. Between take() and that call, the pipeline links items through next and updates
+ * attempts and group; the other fields are read only. cio_store_item_t holds only what the
+ * pipeline and a store share: a store embeds it as the first member of an item of its own,
+ * which carries the store's state (list links, flags) and may hold the operation's bytes in the
+ * same allocation (data then points there), and converts the pipeline's cio_store_item_t *
+ * back to its own item by a cast. Fields are only ever appended to cio_store_item_t, each with
+ * a new CIO_STORE_VERSION: the pipeline reads only the fields of the version the store gives
+ * in cio_store_t.version, so an item allocated by a store of an older version (smaller) is
+ * never read past its end.
  */
 #ifndef CUSTOMERIO_SYS_STORE_H
 #define CUSTOMERIO_SYS_STORE_H
@@ -34,7 +42,8 @@ extern "C" {
 
 #define CIO_STORE_VERSION 1
 
-/* One stored operation. Items handed out together are linked through next, in order. */
+/* One stored operation, as the pipeline sees it: the first member of the store's own item
+ * (above). Items handed out together are linked through next, in order. Version 1's fields: */
 typedef struct cio_store_item {
     struct cio_store_item *next;
     uint64_t seq;        /* the store's number for it: non-zero, growing with every append */
@@ -44,13 +53,10 @@ typedef struct cio_store_item {
      * hands it out with at most group - 1 items after it and none before it. 0 (on append) =
      * any batch. Set by the pipeline. */
     size_t group;
-    /* The store's own; the pipeline never reads or writes them (the spool keeps its list of the
-     * items it still owes, in the order of their records, and whether an item's settlement is
-     * already on disk). */
-    struct cio_store_item *live_prev, *live_next;
-    bool confirmed;
-    size_t len;  /* of data, without the NUL */
-    char data[]; /* the operation as the sink prepared it, NUL-terminated */
+    size_t len;       /* of data, without the NUL */
+    const char *data; /* the operation as the sink prepared it, NUL-terminated; the store's
+                       * memory, valid as long as the item */
+    /* Fields of later versions are appended here. */
 } cio_store_item_t;
 
 /* A damaged record a store found when it opened and set aside: the pipeline reports it as a
@@ -58,8 +64,10 @@ typedef struct cio_store_item {
  * cio_pipeline_new() returns. */
 typedef struct cio_store_damage {
     struct cio_store_damage *next;
-    char *message;          /* the report's sentence */
-    cio_store_item_t *item; /* seq (0 when unknown); data: the record, or a JSON object about it */
+    char *message; /* the report's sentence */
+    /* seq (0 when unknown); data: the record, or a JSON object about it. Allocated by the store
+     * like its other items; free_damage frees it. */
+    cio_store_item_t *item;
 } cio_store_damage_t;
 
 typedef struct cio_store cio_store_t;
