@@ -496,7 +496,8 @@ module CustomerioNative
       raise Pipeline.error_for(e, @param_error), cause: nil
     end
 
-    # Refusals in Ruby carry the details of libcustomerio's (error_code :invalid_argument).
+    # A refusal in Ruby (TrackV2::Helpers#object_parts!) carries the details of libcustomerio's
+    # (error_code :invalid_argument).
     def refuse(message)
       raise @param_error.new(message).cio_details!(error_code: :invalid_argument, detail: message)
     end
@@ -532,7 +533,7 @@ module CustomerioNative
     def add_device_fields(customer_id, device_id, platform, fields, extra)
       device = extra.merge(fields.slice(:last_used, :attributes).compact)
       submit_request(:cio_v2_person_add_device_fields_request,
-                     *person_ref!(person_ids(customer_id)), device_id, platform,
+                     *person_arg(person_ids(customer_id)), device_id, platform,
                      Payload.json(device, @param_error, "add_device: data"))
     end
 

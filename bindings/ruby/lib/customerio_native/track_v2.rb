@@ -7,10 +7,11 @@ require "customerio_native/v2_helpers"
 module CustomerioNative
   # Track API v2 (/api/v2/entity and /api/v2/batch), reached as Client#v2. The helpers map onto
   # libcustomerio's builder for each type and action (cio_v2_person_event_request, ...), whose
-  # request is sent at once (cio_request_send) to /entity; identifiers not of the form
-  # { id: | email: | cio_id: value } (people) or { object_type_id:, object_id: } /
-  # { cio_object_id: } (objects) are refused with ParamError. The helpers (TrackV2::Helpers) are
-  # shared with Pipeline, which queues the same operations.
+  # request is sent at once (cio_request_send) to /entity. Identifiers are libcustomerio's to
+  # judge: a person's of any other shape than { id: | email: | cio_id: value } go as given (in
+  # JSON), an object's parts as they are, and what libcustomerio refuses raises ParamError
+  # naming the field. The helpers (TrackV2::Helpers) are shared with Pipeline, which queues the
+  # same operations.
   #
   # Event helpers take the keywords id: (de-duplication id; default a fresh ULID) and
   # timestamp: (unix seconds or a Time); other keywords are merged into the attributes.

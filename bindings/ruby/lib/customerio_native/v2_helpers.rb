@@ -13,10 +13,15 @@ module CustomerioNative
     # #submit_request, which sends the request (TrackV2) or queues it (Pipeline); libcustomerio
     # writes and validates the operation and names the field. This module holds no wire format.
     #
+    # Identifiers are not judged here: a person's { id: | email: | cio_id: value } goes as the
+    # builders' (id type, value), any other shape as the caller's identifiers in JSON
+    # (CIO_ID_TYPE_IDENTIFIERS), which libcustomerio writes as given and validates as an
+    # operation written by hand; an object's parts go as they are (nil type id: a cio_object_id).
+    #
     # The includer provides #submit_request(builder, *args) and @param_error (the class raised
-    # for arguments refused in Ruby: a non-Hash attributes argument, a bad timestamp, identifiers
-    # that name no person or object); it may override #refuse(message) to add details and
-    # #integer_ids? to send Integer ids as JSON numbers.
+    # for arguments refused in Ruby: a non-Hash attributes argument, a bad timestamp, a value
+    # with no JSON form); it may override #refuse(message) to add details and #integer_ids? to
+    # send Integer ids as JSON numbers.
     module Helpers
       # ---- people ----
 
@@ -131,7 +136,7 @@ module CustomerioNative
       # event is nil or [timestamp (0 = none), id (nil = a ULID from libcustomerio)].
 
       def person(action, identifiers, name: nil, attributes: nil, event: nil)
-        ref = person_ref!(identifiers)
+        ref = person_arg(identifiers)
         data = attributes.nil? ? nil : json(attributes, "#{action}_person: attributes")
         if PERSON_EVENTS.key?(action)
           submit_request(PERSON_EVENTS[action], *ref, text(name), data, event)
@@ -143,7 +148,7 @@ module CustomerioNative
       end
 
       def object(action, identifiers, name: nil, attributes: nil, event: nil)
-        ref = object_ref!(identifiers)
+        ref = object_arg(identifiers)
         data = attributes.nil? ? nil : json(attributes, "#{action}_object: attributes")
         case action
         when :event then submit_request(:cio_v2_object_event_request, *ref, text(name), data, event)
@@ -155,7 +160,7 @@ module CustomerioNative
       def relationships(type, add, identifiers, relationships)
         verb = add ? "add" : "delete"
         rel_json = json(relationships, "#{verb}_relationships: relationships")
-        ref = type == :person ? person_ref!(identifiers) : object_ref!(identifiers)
+        ref = type == :person ? person_arg(identifiers) : object_arg(identifiers)
         submit_request(:"cio_v2_#{type}_#{verb}_relationships_request", *ref, rel_json)
       end
 
@@ -164,19 +169,19 @@ module CustomerioNative
           raise @param_error, "last_used must be unix seconds or a Time"
         end
 
-        submit_request(:cio_v2_person_add_device_request, *person_ref!(identifiers),
+        submit_request(:cio_v2_person_add_device_request, *person_arg(identifiers),
                        text(device_id), text(platform), last_used || 0,
                        attributes.nil? ? nil : json(attributes, "add_person_device: attributes"))
       end
 
       def delete_device_op(identifiers, device_id)
-        submit_request(:cio_v2_person_delete_device_request, *person_ref!(identifiers),
+        submit_request(:cio_v2_person_delete_device_request, *person_arg(identifiers),
                        text(device_id))
       end
 
       def merge_op(primary, secondary)
-        submit_request(:cio_v2_person_merge_request, *person_ref!(primary, "primary"),
-                       *person_ref!(secondary, "secondary"))
+        submit_request(:cio_v2_person_merge_request, *person_arg(primary, "primary"),
+                       *person_arg(secondary, "secondary"))
       end
 
       def delivery_op(delivery_id, metric, attributes, event)
@@ -200,33 +205,53 @@ module CustomerioNative
         [kind, text(value)]
       end
 
+      # A person's identifiers as the builders' (id type, value): #person_ref, or, for any other
+      # shape, the caller's identifiers as JSON text (CIO_ID_TYPE_IDENTIFIERS), which
+      # libcustomerio writes as given and accepts or refuses exactly as an operation written by
+      # hand (naming what is wrong). what names the argument when it has no JSON form.
+      def person_arg(identifiers, what = "identifiers")
+        person_ref(identifiers) ||
+          [Native::CIO_ID_TYPE_IDENTIFIERS, json(identifiers, what)]
+      end
+
       # Whether an Integer id is sent as a number (see #person_ref); the includer may override.
       def integer_ids?
         false
       end
 
-      # [object_type_id, object_id] for { object_type_id:, object_id: }, [nil, cio_object_id] for
-      # { cio_object_id: }, else nil.
-      def object_ref(identifiers)
-        return nil unless identifiers.is_a?(Hash)
+      # An object's identifiers as the builders' (object type id, object id): { object_type_id:,
+      # object_id: } as their text, { cio_object_id: } as [nil, its text]. Any other shape passes
+      # what it has (a cio_object_id winning over the pair, as in libcustomerio's validator; nil
+      # for what is not a String or Integer, "" for such a type id) and the builder names what
+      # is wrong.
+      def object_arg(identifiers)
+        return [nil, nil] unless identifiers.is_a?(Hash)
 
         ids = Payload.symbolize(identifiers)
+        if ids.size == 2 && ids.key?(:object_type_id) && ids.key?(:object_id)
+          # a nil type id stays one (""): nil would make object_id a cio_object_id
+          return [text(ids[:object_type_id]) || "", text(ids[:object_id])]
+        end
         return [nil, text(ids[:cio_object_id])] if ids.size == 1 && ids.key?(:cio_object_id)
-        return nil unless ids.size == 2 && ids.key?(:object_type_id) && ids.key?(:object_id)
+        return [nil, id_or_nil(ids[:cio_object_id])] if ids.key?(:cio_object_id)
 
-        [text(ids[:object_type_id]), text(ids[:object_id])]
+        object_parts!(identifiers, ids)
+        [id_or_nil(ids[:object_type_id]) || "", id_or_nil(ids[:object_id])]
       end
 
-      def person_ref!(identifiers, what = "identifiers")
-        person_ref(identifiers) ||
-          refuse("#{what} must name a person by exactly one of id, email or cio_id " \
-                 "(a String or Integer), not #{identifiers.inspect}")
+      def id_or_nil(value)
+        value.is_a?(String) || value.is_a?(Integer) ? text(value) : nil
       end
 
-      def object_ref!(identifiers)
-        object_ref(identifiers) ||
-          refuse("identifiers must name an object by object_type_id and object_id, or by " \
-                 "cio_object_id, not #{identifiers.inspect}")
+      # The one refusal left in Ruby: object identifiers without object_type_id or object_id
+      # (and no cio_object_id) keep this gem's earlier wording, which tests/ruby/track_v2_spec.rb
+      # asserts word for word. libcustomerio refuses them itself ("identifiers.object_id must be
+      # a string"): drop this once that spec asserts the library's message.
+      def object_parts!(identifiers, ids)
+        return if ids.key?(:object_type_id) && ids.key?(:object_id)
+
+        refuse("identifiers must name an object by object_type_id and object_id, or by " \
+               "cio_object_id, not #{identifiers.inspect}")
       end
 
       def refuse(message)
