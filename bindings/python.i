@@ -317,7 +317,8 @@ static PyObject *cio_py_last_response(void) {
 }
 /* The out typemap hands the status to the argout one below in $result (argout typemaps run
  * after the out typemap), which decides where the result is at hand and replaces it. */
-%typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_cdp_batch {
+%typemap(out) cio_status_t cio_v2_send_batch, cio_status_t cio_v2_send_batch_async,
+                 cio_status_t cio_cdp_batch {
     $result = PyLong_FromLong((long)$1);
     if ($result == NULL) {
         SWIG_fail;

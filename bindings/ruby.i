@@ -445,6 +445,7 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
  * (cio_queue_new, cio_queue_fd, cio_queue_size, cio_queue_free; completions are taken off with
  * cio_rb_queue_drain, see pipeline.i). */
 %ignore cio_async_next;
+%ignore cio_v2_send_batch_async; /* Ruby has no asynchronous calls */
 %ignore cio_queue_poll;
 %ignore cio_completion;
 %ignore cio_completion_free;

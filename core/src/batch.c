@@ -348,3 +348,10 @@ cio_status_t cio__batch_send_valid(cio_client_t *client, const char *call, const
     cio_queue_t *queue = cio__async_take(&token);
     return batch_send(client, call, sink, prepare, items, count, queue, token, result);
 }
+
+cio_status_t cio__batch_send_valid_to(cio_client_t *client, const char *call,
+                                      const cio_sink_t *sink, cio_prepare_item_fn prepare,
+                                      const char *const *items, size_t count, cio_queue_t *queue,
+                                      uint64_t token, cio_batch_result_t **result) {
+    return batch_send(client, call, sink, prepare, items, count, queue, token, result);
+}

@@ -100,5 +100,11 @@ cio_status_t cio__v2_prepare_item(const char *call, const char *label, const cha
 cio_status_t cio__batch_send_valid(cio_client_t *client, const char *call, const cio_sink_t *sink,
                                    cio_prepare_item_fn prepare, const char *const *items,
                                    size_t count, cio_batch_result_t **result);
+/* The same with the completion queue given (NULL = synchronous) instead of taken from
+ * cio_async_next(): cio_v2_send_batch_async. */
+cio_status_t cio__batch_send_valid_to(cio_client_t *client, const char *call,
+                                      const cio_sink_t *sink, cio_prepare_item_fn prepare,
+                                      const char *const *items, size_t count, cio_queue_t *queue,
+                                      uint64_t token, cio_batch_result_t **result);
 
 #endif

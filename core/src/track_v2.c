@@ -392,6 +392,20 @@ void cio__v2_item_errors(const char *response, size_t len, size_t n_items, cio_i
     json_decref(root);
 }
 
+cio_status_t cio_v2_send_batch_async(cio_client_t *client, const char *const *operations_json,
+                                     size_t count, cio_queue_t *queue, uint64_t token,
+                                     cio_batch_result_t **result) {
+    if (result != NULL)
+        *result = NULL;
+    cio_status_t st = cio__require_track_credentials(client, "send_batch");
+    if (st == CIO_OK && queue == NULL)
+        st = cio__fail(CIO_E_INVALID_ARGUMENT, "send_batch: queue is NULL");
+    if (st != CIO_OK)
+        return st;
+    return cio__batch_send_valid_to(client, "send_batch", &cio__sink_track_v2, cio__v2_prepare_item,
+                                    operations_json, count, queue, token, result);
+}
+
 cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
                                size_t count, cio_batch_result_t **result) {
     if (result != NULL)

@@ -150,6 +150,7 @@ OPTIONAL = {
     ("cio_cdp_group", "user_id"), ("cio_cdp_group", "anonymous_id"),
     ("cio_cdp_group", "traits_json"), ("cio_cdp_group", "options"), ("cio_cdp_alias", "options"),
     ("cio_cdp_batch", "result"), ("cio_v2_send_batch", "result"),
+    ("cio_v2_send_batch_async", "result"),
     ("cio_pipeline_enqueue", "seq"), ("cio_pipeline_try_enqueue", "seq"),
     ("cio_pipeline_enqueue_message", "stamp"), ("cio_pipeline_enqueue_message", "seq"),
     ("cio_pipeline_try_enqueue_message", "stamp"), ("cio_pipeline_try_enqueue_message", "seq"),

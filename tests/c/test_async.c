@@ -212,3 +212,43 @@ Test(async, test_client_freed_with_calls_in_flight_completes_them_as_closed) {
     cio_completion_free(done);
     cio_queue_free(q);
 }
+
+/* The batch with its queue given (no per-thread switch): a refused item keeps its index among
+ * the caller's operations in the completion, the switch stays untouched, and a batch refused
+ * whole queues nothing and answers at once. */
+Test(async, test_batch_async_takes_its_queue_as_an_argument) {
+    const char *op = "{\"type\":\"person\",\"action\":\"delete\",\"identifiers\":{\"id\":\"1\"}}";
+    const char *bad = "{\"type\":\"person\",\"action\":\"fly\",\"identifiers\":{\"id\":\"1\"}}";
+    const char *ops[] = {op, bad, op};
+    cio_queue_t *q;
+    cio_queue_new(&q);
+    cio_batch_result_t *r = (cio_batch_result_t *)1;
+    cr_assert_eq(cio_v2_send_batch_async(fx.client, ops, 3, q, 11, &r), CIO_OK);
+    cr_assert_null(r, "an async batch must not hand out a result before it completes");
+    cio_completion_t *done = next_completion(q);
+    cr_assert_eq(done->token, 11);
+    cr_assert_eq(done->status, CIO_E_PARTIAL);
+    cr_assert_eq(cio_batch_result_error_count(done->batch_result), 1);
+    cr_assert_eq(cio_batch_result_error(done->batch_result, 0)->index, 1);
+    cio_completion_free(done);
+    json_t *reqs = mock_requests_wait(1);
+    cr_assert_eq(json_array_size(reqs), 1);
+    json_t *sent = req_body_json(json_array_get(reqs, 0));
+    cr_assert_eq(json_array_size(json_object_get(sent, "batch")), 2);
+    json_decref(sent);
+    json_decref(reqs);
+
+    const char *all_bad[] = {bad, bad};
+    r = NULL;
+    expect_error(cio_v2_send_batch_async(fx.client, all_bad, 2, q, 12, &r), CIO_E_INVALID_ARGUMENT,
+                 "send_batch", NULL);
+    cr_assert_not_null(r);
+    cr_assert_eq(cio_batch_result_request_count(r), 0);
+    cr_assert_eq(cio_batch_result_error_count(r), 2);
+    cio_batch_result_free(r);
+    cr_assert_eq(cio_queue_size(q), 0);
+
+    expect_error(cio_v2_send_batch_async(fx.client, ops, 3, NULL, 13, NULL), CIO_E_INVALID_ARGUMENT,
+                 "send_batch: queue is NULL", NULL);
+    cio_queue_free(q);
+}

@@ -52,7 +52,9 @@ async def test_other_identifier_shapes_are_judged_as_written(aclient, mock):
         with pytest.raises(cio.AsyncCustomerIOError, match="identifiers") as info:
             await aclient.v2.delete_person(ids)
         assert info.value.code == _n.CIO_E_INVALID_ARGUMENT
-    for ids in [{"object_type_id": "1"}, {"object_id": "x"}, {}, None]:
+    # a pair whose type id is no id (None) must not become a cio_object_id lookup
+    for ids in [{"object_type_id": "1"}, {"object_id": "x"}, {}, None,
+                {"object_type_id": None, "object_id": "a"}]:
         with pytest.raises(cio.AsyncCustomerIOError, match="identifiers"):
             await aclient.v2.delete_object(ids)
     with pytest.raises(cio.AsyncCustomerIOError, match="primary"):

@@ -455,27 +455,19 @@ class NativeClient:
 
         The call's builder (``fn`` + "_request": same arguments minus the client, same checks
         and messages) makes the request, which cio_request_send_async() hands to the engine
-        with this queue and token. Only calls without a builder (cio_v2_send_batch) still go
-        through the deprecated per-thread switch (cio_async_next)."""
+        with this queue and token; a call without a builder (a Track v2 batch) has an
+        ``_async`` twin taking the queue and token itself. No per-thread switch is used."""
         build = _builders.get(fn, _UNRESOLVED)
         if build is _UNRESOLVED:
             build = _builders[fn] = builder_of(fn)
         ptr = self._enter()
         try:
             if build is not None:
-                try:
-                    _n.cio_request_send_async(ptr, build(*args), queue, token)
-                    return None
-                except _n.Error as e:
-                    raise translate(e, self.error) from None
-            _n.cio_async_next(queue, token)
-            try:
-                return fn(ptr, *args)
-            except _n.Error as e:
-                raise translate(e, self.error) from None
-            except BaseException:
-                disarm()
-                raise
+                _n.cio_request_send_async(ptr, build(*args), queue, token)
+                return None
+            return async_twin(fn)(ptr, *args, queue, token)
+        except _n.Error as e:
+            raise translate(e, self.error) from None
         finally:
             self._leave()
 
@@ -528,17 +520,15 @@ _BUILDER_NAMES = {"cio_v2_send_entity": "cio_v2_entity_request"}
 
 def builder_of(fn: Callable[..., Any]) -> Optional[Callable[..., Any]]:
     """The builder of the classic call ``fn`` (customerio/request.h: ``cio_X`` ->
-    ``cio_X_request``), or None when it has none (cio_v2_send_batch)."""
+    ``cio_X_request``), or None when it has none (cio_v2_send_batch: see async_twin)."""
     name = getattr(fn, "__name__", "")
     return getattr(_n, _BUILDER_NAMES.get(name, name + "_request"), None)
 
 
-def disarm() -> None:
-    """Clears a pending cio_async_next() on this thread (any failing call does)."""
-    try:
-        _n.cio_async_next(None, 0)
-    except _n.Error:
-        pass
+def async_twin(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The explicit-queue twin of a classic call without a builder (cio_v2_send_batch ->
+    cio_v2_send_batch_async: the same arguments, then the queue and the token)."""
+    return getattr(_n, getattr(fn, "__name__", "") + "_async")  # type: ignore[no-any-return]
 
 
 def client_options(

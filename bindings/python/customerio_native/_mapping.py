@@ -215,7 +215,11 @@ def person_arg(identifiers: Any, enc: Any, what: str = "identifiers") -> Tuple[i
 def object_ref(identifiers: Any) -> Optional[Tuple[str, str]]:
     if (isinstance(identifiers, Mapping) and len(identifiers) == 2
             and "object_type_id" in identifiers and "object_id" in identifiers):
-        return id_text(identifiers["object_type_id"]), id_text(identifiers["object_id"])  # type: ignore[return-value]
+        type_id = _id_or_none(identifiers["object_type_id"])
+        object_id = _id_or_none(identifiers["object_id"])
+        # a type id that is no id must not reach the builder as None, which means "object_id
+        # is a cio_object_id": "" makes the builder name it
+        return type_id or "", object_id  # type: ignore[return-value]
     return None
 
 

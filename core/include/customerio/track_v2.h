@@ -75,6 +75,21 @@ CIO_EXTERN cio_status_t cio_v2_send_entity(cio_client_t *client, const char *ope
 CIO_EXTERN cio_status_t cio_v2_send_batch(cio_client_t *client, const char *const *operations_json,
                                           size_t count, cio_batch_result_t **result);
 
+/*
+ * cio_v2_send_batch made asynchronous with the completion queue given here (no per-thread
+ * switch): the valid operations are checked, split and handed to the engine, CIO_OK returns at
+ * once, and one cio_completion_t carrying token arrives on queue when every request is done (its
+ * batch_result lists the refused items by their index in operations_json, as the synchronous call
+ * would). When every operation is refused before sending, nothing is queued: the call returns
+ * CIO_E_INVALID_ARGUMENT with *result (when result is non-NULL) listing them, as
+ * cio_v2_send_batch does. *result is the caller's (cio_batch_result_free); NULL otherwise.
+ * Thread-safe.
+ */
+CIO_EXTERN cio_status_t cio_v2_send_batch_async(cio_client_t *client,
+                                                const char *const *operations_json, size_t count,
+                                                cio_queue_t *queue, uint64_t token,
+                                                cio_batch_result_t **result);
+
 /* Number of HTTP requests the batch was split into. Thread-safe for concurrent readers. */
 CIO_EXTERN size_t cio_batch_result_request_count(const cio_batch_result_t *result);
 /* Number of failed items (0 when everything was accepted). */
