@@ -2,21 +2,24 @@
 # Every benchmark, side by side, against the emulator on 127.0.0.1, in one run:
 #   bench/run.sh [N_SYNC] [N_PIPELINE] [N_ANALYTICS]        (after `make build`)
 # Environment: BUILD_DIR (default build; a Release tree, e.g. build-rel, gives the real numbers),
-# N_LATENCY_SYNC (per-call modes under 20 ms of latency, default 200), LATENCY_MS (default 20).
+# N_LATENCY_SYNC (per-call modes under 20 ms of latency, default 200), LATENCY_MS (default 20),
+# CIO_PEERS_DIR and PEER_* (bench/peers.sh).
 #
 # 1. No added latency: per-call baselines (`requests` on a kept-alive session, as the official
 #    Python client; Net::HTTP with a connection per request, as the official Ruby gem), then C,
 #    Python (sync, asyncio with 1,000 in flight) and Ruby one request per event, then the
 #    delivery pipeline from C, Python and Ruby (N events queued then flushed: end to end, and the
 #    run fails unless every event was delivered), 1,000,000 events queued with nothing draining
-#    them (peak RSS), the C pipeline on the Pipelines sink, and the Data Pipelines clients
-#    (customerio-cdp-analytics from PyPI against customerio_native.analytics, same code; ours
-#    unpaced like the pipeline rows, then again at its default pacing of 100 requests/s).
+#    them (peak RSS), the C pipeline on the Pipelines sink, and customerio_native.analytics at
+#    its default pacing of 100 requests/s (unpaced, against the official client: part 5).
+#    The stand-in baselines stay because part 2 (under latency) has no official client rows.
 # 2. The same sending modes against an emulator that answers every request LATENCY_MS late, where
 #    batching and concurrency matter most.
 # 3. Webhook signature checks (MB/s of body) from C and Python against Python's hmac module.
 # 4. Instructions per enqueued event, counted by callgrind inside cio_pipeline_enqueue (stable on
 #    a noisy machine, unlike time).
+# 5. Ours against the real official clients (customerio 3.2, async-customerio 2.18,
+#    customerio-cdp-analytics 1.1, the Ruby gem 6.2), over plain HTTP and TLS: bench/peers.sh.
 # Writes $BUILD_DIR/bench-results/results.txt (the tables) and results.png (gnuplot). CPU is the
 # sending process's (all its threads; the emulator's is not counted). Not part of the test
 # suite: numbers depend on the machine; compare ratios, not absolutes.
@@ -37,14 +40,10 @@ command -v gnuplot >/dev/null || {
     --no-install-recommends gnuplot-nox >/dev/null || echo "bench: no gnuplot, no chart" >&2
 }
 
-# Python: our package and `requests` in one venv; customerio-cdp-analytics installs a top-level
-# `customerio` module (as the official Track client does), so it gets a venv of its own, with our
-# package beside it for the same-venv comparison.
+# Python: our package and `requests` in one venv (the official clients: bench/peers.sh).
 venv="$build/bench-venv"
-cdp_venv="$build/bench-cdp-venv"
-for v in "$venv" "$cdp_venv"; do [ -x "$v/bin/python" ] || python3 -m venv "$v"; done
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check requests .
-"$cdp_venv/bin/pip" install -q --disable-pip-version-check customerio-cdp-analytics .
 # Ruby: the gem built and installed offline, as scripts/test.sh does.
 gems="$build_abs/bench-gems"
 if [ ! -d "$gems" ] || [ -n "$(find bindings/ruby core -newer "$gems" -name '*.[ch]*' -print -quit)" ]; then
@@ -102,12 +101,6 @@ table() { # table FILE TITLE
                v[m, "cpu_us"], v[m, "rss_kb"] / 1024
       }
       printf "(x baseline: against py_requests_baseline, Ruby rows against rb_nethttp_baseline)\n"
-      cdp = v["py_cdp_official", "events_per_second"]
-      if (cdp > 0)
-        printf "Pipelines clients: ours %.1fx the events/s of customerio-cdp-analytics, at %.1fx less CPU per event (%.2f vs %.2f CPU s per 100,000 events)\n",
-               v["py_cdp_native", "events_per_second"] / cdp,
-               v["py_cdp_official", "cpu_us"] / v["py_cdp_native", "cpu_us"],
-               v["py_cdp_native", "cpu_us"] / 10, v["py_cdp_official", "cpu_us"] / 10
     }' "$1"
 }
 
@@ -117,10 +110,8 @@ start_mock 0
 sending_modes "$n_sync" "$n_pipe" "$((n_sync * 10))"
 run "$build/bench/c_bench" queued 1000000
 run "$build/bench/c_bench" cdp "$url" "$n_pipe"
-run "$cdp_venv/bin/python" bench/py_analytics.py official "$url" "$n_cdp"
-run "$cdp_venv/bin/python" bench/py_analytics.py native "$url" "$n_cdp"
-# ours again at its default pacing (100 requests/s), which caps it whatever it could do
-run "$cdp_venv/bin/python" bench/py_analytics.py native "$url" "$n_cdp" bench-cdp-key paced
+# ours at its default pacing (100 requests/s), which caps it whatever it could do
+run "$venv/bin/python" bench/py_analytics.py native "$url" "$n_cdp" bench-cdp-key paced
 
 # ---- 2. LATENCY_MS on every answer
 results="$out/latency.txt"; : >"$results"
@@ -152,6 +143,12 @@ ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
   echo
   echo "Instructions per cio_pipeline_enqueue (callgrind, 20,000 events): $((ir / 20000))"
 } | tee "$out/results.txt"
+
+# ---- 5. against the official clients, plain HTTP and TLS (its own emulators)
+kill "${mocks[@]}" 2>/dev/null || true
+mocks=()
+bench/peers.sh
+cat "$out/peers-summary.txt" >>"$out/results.txt"
 
 if command -v gnuplot >/dev/null; then
   for f in plain latency; do

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Ours against the real official clients, side by side, over plain HTTP and over TLS:
+#   bench/peers.sh            (after `make build`; bench/run.sh calls it last)
+# Pairs (the same calls on both sides, against one emulator on 127.0.0.1):
+#   py_sync   customerio 3.2 CustomerIO.track            vs customerio_native CustomerIO.track
+#   py_async  async-customerio 2.18 AsyncCustomerIO.track vs customerio_native AsyncCustomerIO,
+#             PEER_IN_FLIGHT (default 100) calls in flight
+#   py_cdp    customerio-cdp-analytics 1.1 analytics.track vs customerio_native.analytics, end
+#             to end (N queued, then flush; every event checked delivered)
+#   rb_sync   the official gem 6.2 (from $CIO_PEERS_DIR, default ../shared/peers) Client#track
+#             vs CustomerioNative::Client#track
+# Each pair runs PEER_ROUNDS times (default 3), the two sides alternating (which goes first
+# alternates too). TLS: a throw-away CA made with openssl, `cio-mock --tls-cert/--tls-key`, and
+# every client trusting the CA through the environment (REQUESTS_CA_BUNDLE / SSL_CERT_FILE, as
+# a user behind a TLS-inspecting proxy has it; our Ruby client through ca_file:). Over plain
+# HTTP the official Python Track clients, which always build https:// URLs, get their base URL
+# rewritten to http:// after construction (bench/py_peers.py).
+# Counts (events per run): PEER_N_SYNC 3000, PEER_N_ASYNC 1000, PEER_N_CDP 50000, PEER_N_RUBY 600,
+# sized so the slowest side (the official client over TLS) runs a few seconds; the whole script
+# takes about 3 minutes on 2 cores. Writes $BUILD_DIR/bench-results/peers.txt (every run) and
+# peers-summary.txt (medians and ratios). Ratios: throughput = ours/theirs events/s, CPU =
+# theirs/ours CPU time per event (process CPU time, all threads, / events).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+rounds=${PEER_ROUNDS:-3}
+n_sync=${PEER_N_SYNC:-3000}
+n_async=${PEER_N_ASYNC:-1000}
+n_cdp=${PEER_N_CDP:-50000}
+n_ruby=${PEER_N_RUBY:-600}
+in_flight=${PEER_IN_FLIGHT:-100}
+peers="${CIO_PEERS_DIR:-$(pwd)/../shared/peers}"
+out="$build/bench-results"
+mkdir -p "$out"
+build_abs="$(cd "$build" && pwd)"
+
+# Python: the three official packages and ours in one venv, as scripts/test.sh makes its own:
+# customerio-cdp-analytics also installs a top-level `customerio` package, so customerio 3.2 is
+# reinstalled last to get its Track client back (the analytics subpackage stays).
+venv="$build/bench-peers-venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import customerio, async_customerio; customerio.CustomerIO
+from customerio import analytics' 2>/dev/null || {
+  "$venv/bin/pip" install -q --disable-pip-version-check "customerio==3.2.*" \
+    "async-customerio==2.18.*" "customerio-cdp-analytics==1.1.*"
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+    "customerio==3.2.*"
+}
+"$venv/bin/pip" install -q --disable-pip-version-check .
+# Ruby: our gem built and installed offline (as bench/run.sh and scripts/test.sh do)
+gems="$build_abs/bench-gems"
+if [ ! -d "$gems" ] || [ -n "$(find bindings/ruby core -newer "$gems" -name '*.[ch]*' -print -quit)" ]; then
+  rm -rf "$gems"
+  (cd bindings/ruby && gem build --silent customerio-native.gemspec --output "$build_abs/bench.gem")
+  MAKEFLAGS="-j${JOBS:-2}" gem install --silent --local --no-document --install-dir "$gems" \
+    "$build_abs/bench.gem"
+fi
+rb_official=""
+if [ -d "$peers/customerio-ruby-6.2.0/lib" ]; then
+  rb_official="$(cd "$peers/customerio-ruby-6.2.0/lib" && pwd)"
+else
+  echo "peers: $peers/customerio-ruby-6.2.0 not found, no Ruby pair" >&2
+fi
+
+tmp=$(mktemp -d)
+mocks=()
+trap 'kill "${mocks[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+ossl() { openssl "$@" >/dev/null 2>&1; }
+ossl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=customerio-native bench CA" \
+  -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -addext "subjectKeyIdentifier=hash"
+ossl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tmp/server.key" \
+  -out "$tmp/server.csr"
+printf '%s\n' "subjectAltName=IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+  "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+  "authorityKeyIdentifier=keyid,issuer" "subjectKeyIdentifier=hash" >"$tmp/ext.cnf"
+ossl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
+  -days 1 -extfile "$tmp/ext.cnf" -out "$tmp/server.pem"
+export REQUESTS_CA_BUNDLE="$tmp/ca.pem" SSL_CERT_FILE="$tmp/ca.pem"
+
+start_mock() { # start_mock http|https -> sets $url
+  local portfile="$tmp/port" extra=()
+  rm -f "$portfile"
+  [ "$1" = https ] && extra=(--tls-cert "$tmp/server.pem" --tls-key "$tmp/server.key")
+  "$build/mock/cio-mock" --port 0 --port-file "$portfile" --site-id bench-site \
+    --api-key bench-key --cdp-api-key bench-cdp-key "${extra[@]}" >/dev/null 2>&1 &
+  mocks+=($!)
+  for _ in $(seq 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+  url="$1://127.0.0.1:$(cat "$portfile")"
+}
+
+results="$out/peers.txt"
+: >"$results"
+one() { # one TRANSPORT COMMAND...: a run on a clean request log, its line tagged
+  local transport=$1
+  shift
+  curl -s --cacert "$tmp/ca.pem" -X DELETE "$url/_mock/requests" >/dev/null
+  "$@" | sed "s/^/$transport /" | tee -a "$results"
+}
+side() { # side TRANSPORT PAIR official|native
+  case $2 in
+    py_sync) one "$1" "$venv/bin/python" bench/py_peers.py sync "$3" "$url" "$n_sync" ;;
+    py_async) one "$1" "$venv/bin/python" bench/py_peers.py async "$3" "$url" "$n_async" "$in_flight" ;;
+    py_cdp) one "$1" "$venv/bin/python" bench/py_analytics.py "$3" "$url" "$n_cdp" ;;
+    rb_sync)
+      if [ "$3" = official ]; then
+        one "$1" ruby -I "$rb_official" bench/rb_peers.rb official "$url" "$n_ruby"
+      else
+        one "$1" env GEM_HOME="$gems" GEM_PATH="$gems:" ruby bench/rb_peers.rb native "$url" "$n_ruby"
+      fi ;;
+  esac
+}
+
+pairs=(py_sync py_async py_cdp)
+[ -n "$rb_official" ] && pairs+=(rb_sync)
+for transport in http https; do
+  start_mock "$transport"
+  for pair in "${pairs[@]}"; do
+    for r in $(seq "$rounds"); do
+      if [ $((r % 2)) -eq 1 ]; then
+        side "$transport" "$pair" official
+        side "$transport" "$pair" native
+      else
+        side "$transport" "$pair" native
+        side "$transport" "$pair" official
+      fi
+    done
+  done
+done
+
+awk -v rounds="$rounds" '
+  function median(list,   a, k, i, j, t) {
+    k = split(list, a, " ")
+    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+  }
+  {
+    name = $2; side = name; sub(/.*_/, "", side); pair = name; sub(/_(official|native)$/, "", pair)
+    for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    key = $1 SUBSEP pair
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+    eps[key, side] = eps[key, side] " " f["events_per_second"] + 0
+    cpu[key, side] = cpu[key, side] " " f["cpu_us"] + 0
+    ev[key] = f["events"]
+  }
+  END {
+    printf "\nOurs against the official clients (%d rounds alternating, medians; ratios ours/theirs events/s, theirs/ours CPU per event)\n", rounds
+    printf "%-6s %-9s %7s %14s %14s %12s %12s %10s %8s\n", "proto", "pair", "events", "official ev/s", "ours ev/s",
+           "official us", "ours us", "x ev/s", "x CPU"
+    for (i = 1; i <= n; i++) {
+      key = order[i]; split(key, kp, SUBSEP)
+      eo = median(eps[key, "official"]); en = median(eps[key, "native"])
+      co = median(cpu[key, "official"]); cn = median(cpu[key, "native"])
+      printf "%-6s %-9s %7s %14.0f %14.0f %12.1f %12.1f %10.1f %8.1f\n", kp[1], kp[2], ev[key], eo, en, co, cn,
+             (eo > 0) ? en / eo : 0, (cn > 0) ? co / cn : 0
+    }
+    print "(us: process CPU time per event, all threads; the emulator runs in its own process)"
+  }' "$results" | tee "$out/peers-summary.txt"
