@@ -128,31 +128,4 @@ for transport in http https; do
   done
 done
 
-awk -v rounds="$rounds" '
-  function median(list,   a, k, i, j, t) {
-    k = split(list, a, " ")
-    for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-  }
-  {
-    name = $2; side = name; sub(/.*_/, "", side); pair = name; sub(/_(official|native)$/, "", pair)
-    for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-    key = $1 SUBSEP pair
-    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    eps[key, side] = eps[key, side] " " f["events_per_second"] + 0
-    cpu[key, side] = cpu[key, side] " " f["cpu_us"] + 0
-    ev[key] = f["events"]
-  }
-  END {
-    printf "\nOurs against the official clients (%d rounds alternating, medians; ratios ours/theirs events/s, theirs/ours CPU per event)\n", rounds
-    printf "%-6s %-9s %7s %14s %14s %12s %12s %10s %8s\n", "proto", "pair", "events", "official ev/s", "ours ev/s",
-           "official us", "ours us", "x ev/s", "x CPU"
-    for (i = 1; i <= n; i++) {
-      key = order[i]; split(key, kp, SUBSEP)
-      eo = median(eps[key, "official"]); en = median(eps[key, "native"])
-      co = median(cpu[key, "official"]); cn = median(cpu[key, "native"])
-      printf "%-6s %-9s %7s %14.0f %14.0f %12.1f %12.1f %10.1f %8.1f\n", kp[1], kp[2], ev[key], eo, en, co, cn,
-             (eo > 0) ? en / eo : 0, (cn > 0) ? co / cn : 0
-    }
-    print "(us: process CPU time per event, all threads; the emulator runs in its own process)"
-  }' "$results" | tee "$out/peers-summary.txt"
+awk -v rounds="$rounds" -f bench/peers_summary.awk "$results" | tee "$out/peers-summary.txt"
