@@ -766,14 +766,14 @@ cio_status_t cio__pipeline_enter(cio_pipeline_t *p, const char *call, const cio_
 
 static cio_status_t enqueue(cio_pipeline_t *p, const char *operation_json, uint64_t *seq,
                             bool may_wait) {
-    if (p == NULL)
-        return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");
-    if (made_by_another_process(p, "enqueue"))
-        return CIO_E_CLOSED;
+    const cio_sink_t *sink = NULL;
+    cio_status_t entered = cio__pipeline_enter(p, "enqueue", &sink);
+    if (entered != CIO_OK)
+        return entered;
     /* prepared on the stack (the store copies it): no allocation of its own for most items */
     char storage[1024];
     cio_buf_t op = CIO_BUF_ON(storage, sizeof(storage));
-    cio_status_t st = p->sink->prepare("enqueue", p->sink->item_name, operation_json, &op);
+    cio_status_t st = sink->prepare("enqueue", sink->item_name, operation_json, &op);
     if (st != CIO_OK) {
         cio__buf_free(&op);
         return st;

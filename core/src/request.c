@@ -49,9 +49,14 @@ cio_status_t cio__request_make(cio_request_t **out, const char *call, cio_api_t 
     return cio__ok();
 }
 
-static bool method_known(const char *m) {
-    return strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
-           strcmp(m, "DELETE") == 0;
+/* Our own static spelling of method (a request never points at the caller's memory), or NULL
+ * when it is not one the APIs use. */
+static const char *known_method(const char *m) {
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
+    for (size_t i = 0; m != NULL && i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strcmp(methods[i], m) == 0)
+            return methods[i];
+    return NULL;
 }
 
 cio_status_t cio_request_new(cio_api_t api, const char *method, const char *path, const char *body,
@@ -62,7 +67,8 @@ cio_status_t cio_request_new(cio_api_t api, const char *method, const char *path
         return st;
     if (api != CIO_API_TRACK && api != CIO_API_APP && api != CIO_API_CDP)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: api is not track, app or cdp", call);
-    if (method == NULL || !method_known(method))
+    const char *own_method = known_method(method);
+    if (own_method == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: method is not GET, POST, PUT or DELETE",
                          call);
     if (path == NULL || path[0] != '/' || cio__has_control_char(path) ||
@@ -72,11 +78,6 @@ cio_status_t cio_request_new(cio_api_t api, const char *method, const char *path
     if (body != NULL && !cio__utf8_valid(body, body_len))
         return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: body is not valid UTF-8", call);
     /* the method string is kept as one of ours: a request never points at the caller's memory */
-    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
-    const char *own_method = NULL;
-    for (size_t i = 0; i < 4; i++)
-        if (strcmp(methods[i], method) == 0)
-            own_method = methods[i];
     cio_buf_t p = {0}, b = {0};
     bool ok = cio__buf_appends(&p, path) && (body == NULL || cio__buf_append(&b, body, body_len));
     return cio__request_make(out, call, api, CIO_REQUEST_PLAIN, own_method, &p,
