@@ -11,6 +11,7 @@ packages=(
   clang-14 libclang-rt-14-dev abigail-tools
   libyaml-dev help2man
   ruby-addressable ruby-multi-json
+  redis-server libhiredis-dev patchelf
 )
 
 missing=()
