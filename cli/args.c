@@ -21,9 +21,9 @@ void args_init(cli_args_t *a, const char *cmd, int argc, char **argv, int first)
 int args_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "cio %s: ", cmd);
+    fprintf(stderr, "cio-native %s: ", cmd);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'cio %s --help'.\n", cmd);
+    fprintf(stderr, "\nTry 'cio-native %s --help'.\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
 }

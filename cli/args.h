@@ -1,7 +1,7 @@
 /*
  * cli/args.h - the command-line parser every subcommand uses: long options ("--name value" or
  * "--name=value"), "-h" for --help, "--" to end options, "-" as an ordinary argument, options
- * and arguments in any order. Messages name the subcommand: "cio import: unknown option
+ * and arguments in any order. Messages name the subcommand: "cio-native import: unknown option
  * '--shema'".
  */
 #ifndef CIO_CLI_ARGS_H
@@ -35,7 +35,7 @@ void args_init(cli_args_t *a, const char *cmd, int argc, char **argv, int first)
  */
 int args_next(cli_args_t *a, const cli_opt_t *table, const char **value);
 
-/* Prints "cio CMD: message" and the hint to see --help; returns EXIT_USAGE. */
+/* Prints "cio-native CMD: message" and the hint to see --help; returns EXIT_USAGE. */
 int args_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parses a non-negative decimal number (with an optional fraction when allow_fraction). */

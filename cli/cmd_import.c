@@ -1,5 +1,5 @@
 /*
- * cio import: records from JSON Lines / CSV files -> schema -> Track v2 operations -> the
+ * cio-native import: records from JSON Lines / CSV files -> schema -> Track v2 operations -> the
  * delivery pipeline, with progress, a summary and a report of every record not delivered.
  */
 #include "commands.h"
@@ -25,7 +25,7 @@
 #include <string.h>
 
 const char help_import[] =
-    "Usage: cio import [OPTIONS] FILE...\n"
+    "Usage: cio-native import [OPTIONS] FILE...\n"
     "Imports people and events from JSON Lines or CSV files (\"-\" reads standard input) through\n"
     "the delivery pipeline (Track API v2 batches: paced, retried, every record accounted for).\n"
     "Each record is one operation: {\"type\": \"identify\", \"id\": \"42\", \"email\": ...} or\n"
@@ -408,7 +408,7 @@ static void import_file(run_t *r, size_t index) {
     rec_options_t ro = r->o->rec;
     ro.columns = r->o->columns;
     if (rec_open(path, &ro, &reader, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cio import: %s: %s\n", path, err);
+        fprintf(stderr, "cio-native import: %s: %s\n", path, err);
         reject(r, index, 0, "read", "unreadable_file", NULL, err, NULL);
         r->input_error = true;
         return;
@@ -450,7 +450,7 @@ static void import_file(run_t *r, size_t index) {
         refresh(r, rec_bytes_read(reader));
     }
     if (!interrupted && rc < 0) {
-        fprintf(stderr, "cio import: %s: %s\n", path, err);
+        fprintf(stderr, "cio-native import: %s: %s\n", path, err);
         reject(r, index, 0, "read", "read_error", NULL, err, NULL);
         r->input_error = true;
     }
@@ -488,7 +488,7 @@ static void print_summary(run_t *r, const json_t *summary, double seconds) {
     } else {
         fmt_count((uint64_t)rate, rate_s, sizeof(rate_s));
     }
-    printf("cio import%s: %s records from %zu file%s in %.1f s (%s/s)%s\n",
+    printf("cio-native import%s: %s records from %zu file%s in %.1f s (%s/s)%s\n",
            r->o->dry_run ? " --dry-run" : "", fmt_count(r->st.read, n1, sizeof(n1)), r->o->n_files,
            r->o->n_files == 1 ? "" : "s", seconds, rate_s, interrupted ? " - interrupted" : "");
     printf("  %-10s %9s%s\n", ok, fmt_count(r->counts.sent, n2, sizeof(n2)),
@@ -526,7 +526,7 @@ static int start(run_t *r, cli_config_t *cfg) {
     if (r->o->schema_path != NULL) {
         r->schema = schema_load(r->o->schema_path, err, sizeof(err));
         if (r->schema == NULL) {
-            fprintf(stderr, "cio import: schema %s\n", err);
+            fprintf(stderr, "cio-native import: schema %s\n", err);
             return EXIT_USAGE;
         }
         /* the schema's columns, with --map taking precedence */
@@ -543,7 +543,7 @@ static int start(run_t *r, cli_config_t *cfg) {
     if (r->o->dry_run) {
         cio_mock_options_t mo = CIO_MOCK_OPTIONS_INIT;
         if (cio_mock_start(&mo, &r->mock, err, sizeof(err)) != 0) {
-            fprintf(stderr, "cio import: cannot start the in-process emulator: %s\n", err);
+            fprintf(stderr, "cio-native import: cannot start the in-process emulator: %s\n", err);
             return EXIT_USAGE;
         }
         cio_client_options_t co = CIO_CLIENT_OPTIONS_INIT;
@@ -552,7 +552,7 @@ static int start(run_t *r, cli_config_t *cfg) {
         co.api_key = "test-key";
         co.track_url = cio_mock_base_url(r->mock);
         if (cio_client_new(&co, &r->client) != CIO_OK) {
-            fprintf(stderr, "cio import: %s\n", cio_last_error()->message);
+            fprintf(stderr, "cio-native import: %s\n", cio_last_error()->message);
             return EXIT_USAGE;
         }
         po.max_requests_per_second = -1;
@@ -571,7 +571,7 @@ static int start(run_t *r, cli_config_t *cfg) {
     po.report_successes = 1; /* counted, for the progress and the summary */
     po.report_user = &r->st;
     if (cio_pipeline_new(r->client, &po, &r->pipeline) != CIO_OK) {
-        fprintf(stderr, "cio import: %s\n", cio_last_error()->message);
+        fprintf(stderr, "cio-native import: %s\n", cio_last_error()->message);
         return EXIT_USAGE;
     }
     return 0;
@@ -653,7 +653,8 @@ int cmd_import(int argc, char **argv, int first) {
         finish(&r);
         progress_finish(r.progress, &r.counts);
         if (interrupted) {
-            fprintf(stderr, "cio import: interrupted; what was not delivered is in the report\n");
+            fprintf(stderr,
+                    "cio-native import: interrupted; what was not delivered is in the report\n");
         }
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
@@ -666,11 +667,13 @@ int cmd_import(int argc, char **argv, int first) {
         }
         fflush(stdout);
         if (o.report_json != NULL && report_write_json(r.st.report, o.report_json, summary) != 0) {
-            fprintf(stderr, "cio import: cannot write %s: %s\n", o.report_json, strerror(errno));
+            fprintf(stderr, "cio-native import: cannot write %s: %s\n", o.report_json,
+                    strerror(errno));
             rc = EXIT_USAGE;
         }
         if (o.report_csv != NULL && report_write_csv(r.st.report, o.report_csv) != 0) {
-            fprintf(stderr, "cio import: cannot write %s: %s\n", o.report_csv, strerror(errno));
+            fprintf(stderr, "cio-native import: cannot write %s: %s\n", o.report_csv,
+                    strerror(errno));
             rc = EXIT_USAGE;
         }
         json_decref(summary);

@@ -1,6 +1,6 @@
 /*
- * cio mock: the Customer.io emulator (the ciomock library, mock/) as a development server, with
- * latency and failure injection set up through its fault rules, and --state persistence by
+ * cio-native mock: the Customer.io emulator (the ciomock library, mock/) as a development server,
+ * with latency and failure injection set up through its fault rules, and --state persistence by
  * saving and replaying its request log.
  */
 #include "commands.h"
@@ -17,10 +17,11 @@
 #include <string.h>
 
 const char help_mock[] =
-    "Usage: cio mock [OPTIONS]\n"
+    "Usage: cio-native mock [OPTIONS]\n"
     "Runs the local Customer.io emulator (Track v1 and v2, App API, reporting webhooks; its\n"
     "control endpoints under /_mock are described in mock/README.md) until SIGINT or SIGTERM.\n"
-    "Prints \"cio mock listening on URL\"; point clients at URL (cio --track-url URL --app-url\n"
+    "Prints \"cio-native mock listening on URL\"; point clients at URL (cio-native --track-url URL "
+    "--app-url\n"
     "URL). It accepts the credentials of the connection options (or CUSTOMERIO_* variables;\n"
     "else test-site, test-key, test-app-key), and on /v1 (the Pipelines API) the key in\n"
     "CUSTOMERIO_CDP_API_KEY (else test-cdp-key).\n"
@@ -254,7 +255,7 @@ int cmd_mock(int argc, char **argv, int first) {
     cio_mock_t *mock = NULL;
     char err[400] = "";
     if (cio_mock_start(&o.mo, &mock, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cio mock: %s\n", err);
+        fprintf(stderr, "cio-native mock: %s\n", err);
         config_free(&cfg);
         return EXIT_USAGE;
     }
@@ -266,22 +267,22 @@ int cmd_mock(int argc, char **argv, int first) {
     size_t n = 0;
     if (o.state != NULL) {
         if (mock_state_load(base, o.state, &creds, &n, err, sizeof(err)) != 0) {
-            fprintf(stderr, "cio mock: --state: %s\n", err);
+            fprintf(stderr, "cio-native mock: --state: %s\n", err);
             rc = EXIT_USAGE;
         } else if (n > 0) {
-            fprintf(stderr, "cio mock: replayed %zu requests from %s\n", n, o.state);
+            fprintf(stderr, "cio-native mock: replayed %zu requests from %s\n", n, o.state);
         }
     }
     if (rc == 0 && add_faults(&o, base, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cio mock: %s\n", err);
+        fprintf(stderr, "cio-native mock: %s\n", err);
         rc = EXIT_USAGE;
     }
     if (rc == 0 && o.port_file != NULL && write_port_file(o.port_file, cio_mock_port(mock)) != 0) {
-        fprintf(stderr, "cio mock: cannot write %s\n", o.port_file);
+        fprintf(stderr, "cio-native mock: cannot write %s\n", o.port_file);
         rc = EXIT_USAGE;
     }
     if (rc == 0) {
-        printf("cio mock listening on %s\n", base);
+        printf("cio-native mock listening on %s\n", base);
         fflush(stdout);
         int sig = 0;
         while (sigwait(&stop, &sig) != 0) {
@@ -289,14 +290,15 @@ int cmd_mock(int argc, char **argv, int first) {
         if (o.state != NULL) {
             uint64_t dropped = 0;
             if (mock_state_save(base, o.state, &creds, &n, &dropped, err, sizeof(err)) != 0) {
-                fprintf(stderr, "cio mock: --state: %s\n", err);
+                fprintf(stderr, "cio-native mock: --state: %s\n", err);
                 rc = EXIT_PARTIAL;
             } else {
-                fprintf(stderr, "cio mock: saved %zu requests to %s\n", n, o.state);
+                fprintf(stderr, "cio-native mock: saved %zu requests to %s\n", n, o.state);
             }
             if (dropped > 0) {
                 fprintf(stderr,
-                        "cio mock: --state: the request log had dropped its %llu oldest requests "
+                        "cio-native mock: --state: the request log had dropped its %llu oldest "
+                        "requests "
                         "(--max-requests, --max-log-bytes): the saved state lacks them\n",
                         (unsigned long long)dropped);
                 rc = EXIT_PARTIAL;

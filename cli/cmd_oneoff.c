@@ -1,8 +1,8 @@
 /*
- * One-off calls for scripts: cio identify, cio track, cio send-email, cio get. Each prints one
- * JSON object on standard output: {"ok": true} (Track calls), or the App API's answer; on
- * failure {"ok": false, "error", "message", "http_status", "response"} and exit status 1
- * (2 for bad arguments or configuration, detected before anything is sent).
+ * One-off calls for scripts: cio-native identify, cio-native track, cio-native send-email,
+ * cio-native get. Each prints one JSON object on standard output: {"ok": true} (Track calls), or
+ * the App API's answer; on failure {"ok": false, "error", "message", "http_status", "response"} and
+ * exit status 1 (2 for bad arguments or configuration, detected before anything is sent).
  */
 #include "commands.h"
 #include "config.h"
@@ -17,17 +17,18 @@
 #include <string.h>
 
 const char help_identify[] =
-    "Usage: cio identify [OPTIONS] ID [KEY=VALUE | KEY:=JSON]...\n"
+    "Usage: cio-native identify [OPTIONS] ID [KEY=VALUE | KEY:=JSON]...\n"
     "Creates or updates a person (Track API: PUT /api/v1/customers/ID) with the attributes\n"
-    "given. ID may be an id, an email address or cio_<cio id>. KEY=VALUE: a number, true,\n"
+    "given. ID may be an id, an email address or cio_<cio-native id>. KEY=VALUE: a number, true,\n"
     "false or null as JSON, anything else as a string (email=ada@example.com plan=premium\n"
     "age=36); KEY:=JSON: raw JSON (tags:='[\"a\",\"b\"]', zip:='\"02134\"').\n"
     "Prints {\"ok\":true}, or {\"ok\":false,...} with exit status 1.\n";
 
 const char help_track[] =
-    "Usage: cio track [OPTIONS] ID EVENT [KEY=VALUE | KEY:=JSON]...\n"
+    "Usage: cio-native track [OPTIONS] ID EVENT [KEY=VALUE | KEY:=JSON]...\n"
     "Sends an event for a person (Track API: POST /api/v1/customers/ID/events) with the data\n"
-    "given (values as for cio identify). Every event carries a de-duplication id (a ULID unless\n"
+    "given (values as for cio-native identify). Every event carries a de-duplication id (a ULID "
+    "unless\n"
     "--event-id), so a retried request is never counted twice.\n"
     "\n"
     "Options:\n"
@@ -35,7 +36,7 @@ const char help_track[] =
     "  --event-id ID    the event's de-duplication id\n";
 
 const char help_send_email[] =
-    "Usage: cio send-email [OPTIONS] [KEY=VALUE | KEY:=JSON]...\n"
+    "Usage: cio-native send-email [OPTIONS] [KEY=VALUE | KEY:=JSON]...\n"
     "Sends a transactional email (App API: POST /v1/send/email); KEY=VALUE arguments are the\n"
     "message_data for the template. Prints the answer ({\"delivery_id\": ..., \"queued_at\":\n"
     "...}).\n"
@@ -54,7 +55,7 @@ const char help_send_email[] =
     "  --pretty             indent the answer\n";
 
 const char help_get[] =
-    "Usage: cio get [OPTIONS] ID\n"
+    "Usage: cio-native get [OPTIONS] ID\n"
     "Reads a person's attributes (App API: GET /v1/customers/ID/attributes) and prints the\n"
     "answer: {\"customer\": {\"id\", \"identifiers\", \"attributes\", \"timestamps\", ...}}.\n"
     "\n"
@@ -147,7 +148,7 @@ static int outcome(const char *cmd, cio_status_t st, const char *response, int p
     jw_print(stdout, out, pretty ? 2 : 0);
     json_decref(out);
     (void)cmd; /* the library's message names the call */
-    fprintf(stderr, "cio: %s\n", e != NULL ? e->message : cio_status_str(st));
+    fprintf(stderr, "cio-native: %s\n", e != NULL ? e->message : cio_status_str(st));
     return st == CIO_E_INVALID_ARGUMENT || st == CIO_E_CONFIG ? EXIT_USAGE : EXIT_PARTIAL;
 }
 
@@ -308,7 +309,7 @@ static int email_option(void *ctx, int id, const char *v) {
         size_t len;
         if (read_file_max(v, CLI_MAX_EMAIL_FILE_BYTES, &text, &len) != 0) {
             char why[64];
-            fprintf(stderr, "cio send-email: cannot read %s: %s\n", v,
+            fprintf(stderr, "cio-native send-email: cannot read %s: %s\n", v,
                     read_error(errno, CLI_MAX_EMAIL_FILE_BYTES, why, sizeof(why)));
             return EXIT_USAGE;
         }
@@ -358,7 +359,7 @@ int cmd_send_email(int argc, char **argv, int first) {
         size_t len;
         if (read_file_max(e.attach[i], CLI_MAX_EMAIL_FILE_BYTES, &contents[i], &len) != 0) {
             char why[64];
-            fprintf(stderr, "cio send-email: cannot read %s: %s\n", e.attach[i],
+            fprintf(stderr, "cio-native send-email: cannot read %s: %s\n", e.attach[i],
                     read_error(errno, CLI_MAX_EMAIL_FILE_BYTES, why, sizeof(why)));
             rc = EXIT_USAGE;
             break;

@@ -1,7 +1,7 @@
 /*
- * cio webhook verify: checks one reporting webhook's signature (body on standard input).
- * cio webhook listen: a small receiver (libmicrohttpd) that verifies, de-duplicates and prints
- * events as JSON lines.
+ * cio-native webhook verify: checks one reporting webhook's signature (body on standard input).
+ * cio-native webhook listen: a small receiver (libmicrohttpd) that verifies, de-duplicates and
+ * prints events as JSON lines.
  */
 #include "commands.h"
 #include "config.h"
@@ -24,8 +24,8 @@
 #include <time.h>
 
 const char help_webhook[] =
-    "Usage: cio webhook verify [OPTIONS] < BODY\n"
-    "       cio webhook listen [OPTIONS]\n"
+    "Usage: cio-native webhook verify [OPTIONS] < BODY\n"
+    "       cio-native webhook listen [OPTIONS]\n"
     "Checks or receives Customer.io reporting webhooks: X-CIO-Timestamp and X-CIO-Signature\n"
     "(hex HMAC-SHA256 of \"v0:<timestamp>:<raw body>\" keyed with the signing key).\n"
     "\n"
@@ -65,7 +65,7 @@ const char help_webhook[] =
     "                       webhook_signing_key in the configuration file)\n"
     "  --key-file FILE      read the signing key from FILE (trailing newline ignored; at\n"
     "                       most 64 KiB)\n"
-    "  --config FILE        configuration file (see cio --help-all)\n";
+    "  --config FILE        configuration file (see cio-native --help-all)\n";
 
 enum {
     O_KEY = 100,
@@ -213,12 +213,12 @@ static int parse(wh_opts_t *o, const cli_opt_t *table, int argc, char **argv, in
         size_t len;
         if (read_file_max(o->key_file, CLI_MAX_KEY_FILE_BYTES, &o->key, &len) != 0) {
             char why[64];
-            fprintf(stderr, "cio %s: cannot read %s: %s\n", o->cmd, o->key_file,
+            fprintf(stderr, "cio-native %s: cannot read %s: %s\n", o->cmd, o->key_file,
                     read_error(errno, CLI_MAX_KEY_FILE_BYTES, why, sizeof(why)));
             return EXIT_USAGE;
         }
         if (nul_offset(o->key, len) >= 0) {
-            fprintf(stderr, "cio %s: %s: the key holds a NUL byte\n", o->cmd, o->key_file);
+            fprintf(stderr, "cio-native %s: %s: the key holds a NUL byte\n", o->cmd, o->key_file);
             return EXIT_USAGE;
         }
         while (len > 0 && (o->key[len - 1] == '\n' || o->key[len - 1] == '\r')) {
@@ -270,7 +270,7 @@ static int verify(int argc, char **argv, int first) {
                       : read_stream_max(stdin, CLI_MAX_WEBHOOK_BODY_BYTES, &body, &len);
     if (read_rc != 0) {
         char why[64];
-        fprintf(stderr, "cio %s: cannot read the body (%s): %s\n", o.cmd,
+        fprintf(stderr, "cio-native %s: cannot read the body (%s): %s\n", o.cmd,
                 o.body_file != NULL ? o.body_file : "standard input",
                 read_error(errno, CLI_MAX_WEBHOOK_BODY_BYTES, why, sizeof(why)));
         wh_free(&o);
@@ -368,7 +368,8 @@ static void log_roll_window(int64_t now) {
         return;
     }
     if (log_suppressed > 0) {
-        fprintf(stderr, "cio webhook listen: %llu more messages suppressed (over %d a second)\n",
+        fprintf(stderr,
+                "cio-native webhook listen: %llu more messages suppressed (over %d a second)\n",
                 (unsigned long long)log_suppressed, LOG_PER_SECOND);
     }
     log_window_ms = now;
@@ -381,7 +382,7 @@ static void listen_vlog(const char *fmt, va_list ap) {
     log_roll_window(now_ms());
     if (log_in_window < LOG_PER_SECOND) {
         log_in_window++;
-        fputs("cio webhook listen: ", stderr);
+        fputs("cio-native webhook listen: ", stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
     } else {
@@ -636,16 +637,16 @@ static int listen_cmd(int argc, char **argv, int first) {
         &l, MHD_OPTION_CONNECTION_TIMEOUT, o.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
         o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.max_per_address, MHD_OPTION_END);
     if (d == NULL) {
-        fprintf(stderr, "cio %s: cannot listen on %s:%u: %s\n", o.cmd, host, o.port,
+        fprintf(stderr, "cio-native %s: cannot listen on %s:%u: %s\n", o.cmd, host, o.port,
                 strerror(errno));
         rc = EXIT_USAGE;
         goto out;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info != NULL ? info->port : o.port;
-    fprintf(stderr, "cio webhook listen: listening on http://%s:%u/\n", host, port);
+    fprintf(stderr, "cio-native webhook listen: listening on http://%s:%u/\n", host, port);
     if (o.port_file != NULL && write_port_file(o.port_file, port) != 0) {
-        fprintf(stderr, "cio %s: cannot write %s\n", o.cmd, o.port_file);
+        fprintf(stderr, "cio-native %s: cannot write %s\n", o.cmd, o.port_file);
         MHD_stop_daemon(d);
         rc = EXIT_USAGE;
         goto out;

@@ -14,7 +14,7 @@ int cmd_get(int argc, char **argv, int first);
 int cmd_webhook(int argc, char **argv, int first);
 int cmd_mock(int argc, char **argv, int first);
 
-/* Help texts, for --help and for cio --help-all (the man page). */
+/* Help texts, for --help and for cio-native --help-all (the man page). */
 extern const char help_import[];
 extern const char help_identify[];
 extern const char help_track[];

@@ -97,8 +97,8 @@ static int load_json(cli_config_t *cfg, const char *cmd, const char *path, const
     json_error_t error;
     json_t *root = json_loads(text, 0, &error);
     if (!json_is_object(root)) {
-        fprintf(stderr, "cio %s: %s: not a JSON object (line %d: %s)\n", cmd, path, error.line,
-                root == NULL ? error.text : "not an object");
+        fprintf(stderr, "cio-native %s: %s: not a JSON object (line %d: %s)\n", cmd, path,
+                error.line, root == NULL ? error.text : "not an object");
         json_decref(root);
         return EXIT_USAGE;
     }
@@ -107,7 +107,7 @@ static int load_json(cli_config_t *cfg, const char *cmd, const char *path, const
     json_object_foreach(root, name, v) {
         int k = key_index(name);
         if (k < 0) {
-            fprintf(stderr, "cio %s: %s: unknown key '%s'\n", cmd, path, name);
+            fprintf(stderr, "cio-native %s: %s: unknown key '%s'\n", cmd, path, name);
             json_decref(root);
             return EXIT_USAGE;
         }
@@ -118,7 +118,8 @@ static int load_json(cli_config_t *cfg, const char *cmd, const char *path, const
             snprintf(buf, sizeof(buf), "%g", json_number_value(v));
             set_from_file(cfg, k, buf);
         } else {
-            fprintf(stderr, "cio %s: %s: '%s' must be a string or a number\n", cmd, path, name);
+            fprintf(stderr, "cio-native %s: %s: '%s' must be a string or a number\n", cmd, path,
+                    name);
             json_decref(root);
             return EXIT_USAGE;
         }
@@ -152,7 +153,7 @@ static int load_lines(cli_config_t *cfg, const char *cmd, const char *path, char
         }
         char *eq = strchr(s, '=');
         if (eq == NULL) {
-            fprintf(stderr, "cio %s: %s:%d: expected key = value\n", cmd, path, line_no);
+            fprintf(stderr, "cio-native %s: %s:%d: expected key = value\n", cmd, path, line_no);
             return EXIT_USAGE;
         }
         *eq = '\0';
@@ -164,7 +165,7 @@ static int load_lines(cli_config_t *cfg, const char *cmd, const char *path, char
         }
         int k = key_index(key);
         if (k < 0) {
-            fprintf(stderr, "cio %s: %s:%d: unknown key '%s'\n", cmd, path, line_no, key);
+            fprintf(stderr, "cio-native %s: %s:%d: unknown key '%s'\n", cmd, path, line_no, key);
             return EXIT_USAGE;
         }
         set_from_file(cfg, k, value);
@@ -195,15 +196,16 @@ int config_resolve(cli_config_t *cfg, const char *cmd) {
     size_t len = 0;
     if (read_file_max(path, CLI_MAX_CONFIG_BYTES, &text, &len) != 0) {
         char why[64];
-        fprintf(stderr, "cio %s: cannot read the configuration file %s: %s\n", cmd, path,
+        fprintf(stderr, "cio-native %s: cannot read the configuration file %s: %s\n", cmd, path,
                 read_error(errno, CLI_MAX_CONFIG_BYTES, why, sizeof(why)));
         return EXIT_USAGE;
     }
     long nul = nul_offset(text, len);
     if (nul >= 0) {
         /* a key cut at a NUL would be used silently: refuse the file */
-        fprintf(stderr, "cio %s: %s: a NUL byte at offset %ld (a configuration file is text)\n",
-                cmd, path, nul);
+        fprintf(stderr,
+                "cio-native %s: %s: a NUL byte at offset %ld (a configuration file is text)\n", cmd,
+                path, nul);
         free(text);
         return EXIT_USAGE;
     }
@@ -230,15 +232,15 @@ int config_client(const cli_config_t *cfg, const char *cmd, cio_client_t **out) 
     opts.app_url = cfg->value[CFG_APP_URL];
     if (cfg->value[CFG_REGION] != NULL &&
         cio_region_parse(cfg->value[CFG_REGION], &opts.region) != CIO_OK) {
-        fprintf(stderr, "cio %s: unknown region '%s' (from the %s): expected us or eu\n", cmd,
-                cfg->value[CFG_REGION], cfg->source[CFG_REGION]);
+        fprintf(stderr, "cio-native %s: unknown region '%s' (from the %s): expected us or eu\n",
+                cmd, cfg->value[CFG_REGION], cfg->source[CFG_REGION]);
         return EXIT_USAGE;
     }
     if (cfg->value[CFG_TIMEOUT] != NULL) {
         double seconds;
         if (args_number(cfg->value[CFG_TIMEOUT], &seconds, true) != 0 || seconds <= 0 ||
             seconds > 86400) {
-            fprintf(stderr, "cio %s: timeout must be a number of seconds (got '%s')\n", cmd,
+            fprintf(stderr, "cio-native %s: timeout must be a number of seconds (got '%s')\n", cmd,
                     cfg->value[CFG_TIMEOUT]);
             return EXIT_USAGE;
         }
@@ -247,7 +249,7 @@ int config_client(const cli_config_t *cfg, const char *cmd, cio_client_t **out) 
     if (cfg->value[CFG_MAX_ATTEMPTS] != NULL) {
         double n;
         if (args_number(cfg->value[CFG_MAX_ATTEMPTS], &n, false) != 0 || n < 1 || n > 100) {
-            fprintf(stderr, "cio %s: max_attempts must be 1 to 100 (got '%s')\n", cmd,
+            fprintf(stderr, "cio-native %s: max_attempts must be 1 to 100 (got '%s')\n", cmd,
                     cfg->value[CFG_MAX_ATTEMPTS]);
             return EXIT_USAGE;
         }
@@ -257,7 +259,7 @@ int config_client(const cli_config_t *cfg, const char *cmd, cio_client_t **out) 
     snprintf(ua, sizeof(ua), "cio/%s (customerio-native)", cio_version());
     opts.user_agent = ua;
     if (cio_client_new(&opts, out) != CIO_OK) {
-        fprintf(stderr, "cio %s: %s\n", cmd, cio_last_error()->message);
+        fprintf(stderr, "cio-native %s: %s\n", cmd, cio_last_error()->message);
         return EXIT_USAGE;
     }
     return 0;

@@ -1,7 +1,7 @@
 /*
- * cli/config.h - where the cio command gets its credentials and endpoints: a command-line flag
- * first, then the CUSTOMERIO_* environment variable, then the configuration file (--config FILE
- * or $CUSTOMERIO_CONFIG: "key = value" lines, or one JSON object).
+ * cli/config.h - where the cio-native command gets its credentials and endpoints: a command-line
+ * flag first, then the CUSTOMERIO_* environment variable, then the configuration file (--config
+ * FILE or $CUSTOMERIO_CONFIG: "key = value" lines, or one JSON object).
  */
 #ifndef CIO_CLI_CONFIG_H
 #define CIO_CLI_CONFIG_H

@@ -1,7 +1,8 @@
 /*
- * cli/jsonw.h - writes JSON the way the cio command prints and sends it: compact (or indented),
- * keys in their original order, and every real number in the shortest spelling that reads back
- * as the same double (so 23.45 stays 23.45, where jansson's own writer prints 17 digits).
+ * cli/jsonw.h - writes JSON the way the cio-native command prints and sends it: compact (or
+ * indented), keys in their original order, and every real number in the shortest spelling that
+ * reads back as the same double (so 23.45 stays 23.45, where jansson's own writer prints 17
+ * digits).
  */
 #ifndef CIO_CLI_JSONW_H
 #define CIO_CLI_JSONW_H

@@ -1,5 +1,5 @@
 /*
- * cio: the Customer.io command line. Dispatches to one subcommand per file (cmd_*.c).
+ * cio-native: the Customer.io command line. Dispatches to one subcommand per file (cmd_*.c).
  */
 #include "commands.h"
 #include "config.h"
@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char help_main[] =
-    "Usage: cio COMMAND [OPTIONS] [ARGUMENTS]\n"
+    "Usage: cio-native COMMAND [OPTIONS] [ARGUMENTS]\n"
     "The Customer.io command line: bulk imports with a schema, one-off calls for scripts,\n"
     "webhook checks, and a local emulator of the Customer.io APIs for development.\n"
     "\n"
@@ -113,20 +113,21 @@ int main(int argc, char **argv) {
         return help_all();
     }
     if (strcmp(name, "--version") == 0) {
-        printf("cio %s (customerio-native, libcustomerio %s)\n", CIO_VERSION_STRING, cio_version());
+        printf("cio-native %s (customerio-native, libcustomerio %s)\n", CIO_VERSION_STRING,
+               cio_version());
         return EXIT_ALL_OK;
     }
     if (strcmp(name, "help") == 0) {
         const command_t *c = argc > 2 ? find(argv[2]) : NULL;
         if (argc > 2 && c == NULL) {
-            fprintf(stderr, "cio: unknown command '%s'\n", argv[2]);
+            fprintf(stderr, "cio-native: unknown command '%s'\n", argv[2]);
             return EXIT_USAGE;
         }
         return c != NULL ? print_help(c->help, c->with_config) : (fputs(help_main, stdout), 0);
     }
     const command_t *c = find(name);
     if (c == NULL) {
-        fprintf(stderr, "cio: unknown command '%s'\nTry 'cio --help'.\n", name);
+        fprintf(stderr, "cio-native: unknown command '%s'\nTry 'cio-native --help'.\n", name);
         return EXIT_USAGE;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -1,5 +1,5 @@
 /*
- * cli/mock_control.h - what cio mock does to a running emulator through its HTTP control
+ * cli/mock_control.h - what cio-native mock does to a running emulator through its HTTP control
  * endpoints (mock/README.md): fault rules at start-up, and --state: the request log saved as
  * JSON on exit and replayed on the next start, which rebuilds the emulated workspace (people,
  * deliveries, segments) because the emulator derives its state from the requests it answered.

@@ -1,4 +1,4 @@
-/* JSON Lines and CSV readers for cio import. */
+/* JSON Lines and CSV readers for cio-native import. */
 #include "records.h"
 
 #include "util.h"

@@ -2,7 +2,7 @@
  * cli/schema.h - the import schema (a JSON or YAML file): which record types are allowed, the
  * CSV column mapping, and per section (people = identify records; each event name) the
  * attribute renames, the typed, required and normalised attributes, and whether others may
- * appear. The format is described in cli/README.md and in "cio import --help".
+ * appear. The format is described in cli/README.md and in "cio-native import --help".
  */
 #ifndef CIO_CLI_SCHEMA_H
 #define CIO_CLI_SCHEMA_H

@@ -1,4 +1,4 @@
-/* Buffers, allocation, clocks and stream reading for the cio command. */
+/* Buffers, allocation, clocks and stream reading for the cio-native command. */
 #include "util.h"
 
 #include <ctype.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 static void out_of_memory(void) {
-    fputs("cio: out of memory\n", stderr);
+    fputs("cio-native: out of memory\n", stderr);
     exit(EXIT_USAGE);
 }
 
@@ -240,7 +240,7 @@ int write_port_file(const char *path, unsigned port) {
 void cli_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cio: ", stderr);
+    fputs("cio-native: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

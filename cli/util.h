@@ -1,5 +1,5 @@
 /*
- * cli/util.h - small things every part of the cio command uses: a growable string buffer,
+ * cli/util.h - small things every part of the cio-native command uses: a growable string buffer,
  * allocation that never returns NULL, clocks, and reading a whole stream.
  */
 #ifndef CIO_CLI_UTIL_H
@@ -76,7 +76,7 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* --port-file: "PORT\n" written with write_file_atomic. */
 int write_port_file(const char *path, unsigned port);
 
-/* "cio: " + message + newline on stderr. */
+/* "cio-native: " + message + newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Case-insensitive ASCII comparison. */

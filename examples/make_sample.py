@@ -6,7 +6,7 @@
 people.csv    2,000 people (CSV, headers mapped to record fields by sample/schema.yaml)
 events.jsonl  5,000 events, page views and devices (JSON Lines)
 
-About one record in a hundred is deliberately wrong, so that `cio import` has something to
+About one record in a hundred is deliberately wrong, so that `cio-native import` has something to
 report: a missing or malformed email, an age that is not a number, a plan or an event the
 schema does not know, a bad date, a CSV row with a missing column, a line that is not JSON, an
 event without its required attribute or with one of the wrong type, a record over the size

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, against the local emulator: start `cio mock` in the background, run the C
+# The main job, against the local emulator: start `cio-native mock` in the background, run the C
 # quick start and the Pipelines API example, import the sample data set (examples/sample: 2,000 people in CSV, 5,000 events in
 # JSON Lines, with deliberate mistakes) through the delivery pipeline with a schema and a
 # progress display, show the report of rejected records, read a profile back through the App
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
-cio="$build/cli/cio"
+cio="$build/cli/cio-native"
 work=$(mktemp -d)
 mock_pid=
 cleanup() {
@@ -25,7 +25,7 @@ CUSTOMERIO_CDP_API_KEY=demo-cdp-key "$cio" mock --port 0 --port-file "$work/port
   --site-id demo-site --api-key demo-key --app-api-key demo-app-key > "$work/mock.log" 2>&1 &
 mock_pid=$!
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
-[ -s "$work/port" ] || { cat "$work/mock.log" >&2; echo "demo: cio mock did not start" >&2; exit 1; }
+[ -s "$work/port" ] || { cat "$work/mock.log" >&2; echo "demo: cio-native mock did not start" >&2; exit 1; }
 url="http://127.0.0.1:$(cat "$work/port")"
 export CUSTOMERIO_TRACK_URL="$url" CUSTOMERIO_APP_URL="$url" CUSTOMERIO_SITE_ID=demo-site \
   CUSTOMERIO_API_KEY=demo-key CUSTOMERIO_APP_API_KEY=demo-app-key
@@ -42,14 +42,14 @@ echo "== examples/pipelines.c (the Pipelines API through the delivery pipeline)"
 # 3. The bulk import.
 report="$build/demo-report.json"
 echo
-echo "== cio import --schema examples/sample/schema.yaml --type identify \\"
+echo "== cio-native import --schema examples/sample/schema.yaml --type identify \\"
 echo "       --report $report examples/sample/people.csv examples/sample/events.jsonl"
 rc=0
 "$cio" import --schema examples/sample/schema.yaml --type identify --report "$report" \
   --report-csv "$build/demo-report.csv" --progress-interval 0.25 \
   examples/sample/people.csv examples/sample/events.jsonl || rc=$?
 if [ "$rc" -ne 1 ]; then
-  echo "demo: cio import exited $rc; the sample's planted mistakes should make it exit 1" >&2
+  echo "demo: cio-native import exited $rc; the sample's planted mistakes should make it exit 1" >&2
   exit 1
 fi
 echo "(exit status 1: some records were rejected - the sample plants about one in a hundred)"
@@ -69,15 +69,15 @@ EOF
 
 # 4. A profile from the import, read back through the App API; then a one-off call.
 echo
-echo "== cio get p00001 --pretty (a person the import identified, through the App API)"
+echo "== cio-native get p00001 --pretty (a person the import identified, through the App API)"
 "$cio" get p00001 --pretty
 echo
-echo "== cio track p00001 purchased order_id=o1 amount=23.45 currency=EUR"
+echo "== cio-native track p00001 purchased order_id=o1 amount=23.45 currency=EUR"
 "$cio" track p00001 purchased order_id=o1 amount=23.45 currency=EUR
 
 # 5. A webhook signature (the test vector of the reporting-webhooks documentation).
 echo
-echo "== cio webhook verify (reporting webhook test vector)"
+echo "== cio-native webhook verify (reporting webhook test vector)"
 printf '{"key": "value"}' | "$cio" webhook verify \
   --key 755781b5e03a973f3405a85474d5a032a60fd56fabaad66039b12eadd83955fa \
   --timestamp 1692633432 \

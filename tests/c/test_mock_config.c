@@ -1,6 +1,6 @@
 /*
  * The emulator's standing faults (POST /_mock/config): a random share of failing requests and a
- * requests-per-second limit answered with 429 + Retry-After, as `cio mock --fail-rate` and
+ * requests-per-second limit answered with 429 + Retry-After, as `cio-native mock --fail-rate` and
  * `--rate-limit` use them.
  */
 #include "helpers.h"

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The cio command's test suite: every subcommand end to end, against `cio mock`.
+"""The cio-native command's test suite: every subcommand end to end, against `cio-native mock`.
 
-    python3 tests/cli/run.py --cio build/cli/cio [--man build/cli/cio.1] [-k PATTERN]
+    python3 tests/cli/run.py --cio build/cli/cio-native [--man build/cli/cio-native.1] [-k PATTERN]
 
 Python standard library only. Registered with ctest (the root CMakeLists), so `make test` runs
 it. Each test starts what it needs (an emulator on a free port, a webhook receiver) and cleans
-up. Set CIO_CLI_WRAPPER="valgrind -q --leak-check=full --error-exitcode=99" to run every cio
+up. Set CIO_CLI_WRAPPER="valgrind -q --leak-check=full --error-exitcode=99" to run every cio-native
 process under valgrind. Ends with the line "N passed, N failed".
 """
 import argparse
@@ -105,7 +105,7 @@ def http(method, url, body=None, timeout=30):
 
 
 class Mock:
-    """`cio mock` on a free port, in its own temporary directory."""
+    """`cio-native mock` on a free port, in its own temporary directory."""
 
     def __init__(self, *args, site="test-site", key="test-key", app_key="test-app-key"):
         self.dir = tempfile.mkdtemp(prefix="cio-mock-")
@@ -120,7 +120,7 @@ class Mock:
         self.proc = subprocess.Popen(
             WRAPPER + [CIO, "mock", "--port", "0", "--port-file", portfile, *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(**self.creds))
-        self.port = wait_file(portfile, self.proc, "cio mock")
+        self.port = wait_file(portfile, self.proc, "cio-native mock")
         self.url = f"http://127.0.0.1:{self.port}"
         return self
 
@@ -133,7 +133,7 @@ class Mock:
             self.proc.kill()
             out, err = self.proc.communicate()
         self.stdout, self.stderr = out.decode(errors="replace"), err.decode(errors="replace")
-        check(self.proc.returncode in (0, None), "cio mock exited", self.proc.returncode,
+        check(self.proc.returncode in (0, None), "cio-native mock exited", self.proc.returncode,
               self.stderr)
         return self
 
@@ -184,18 +184,18 @@ def tmpdir():
 @test
 def test_help_for_every_subcommand():
     rc, out, _ = cio("--help")
-    check(rc == 0 and "Usage: cio COMMAND" in out, out)
+    check(rc == 0 and "Usage: cio-native COMMAND" in out, out)
     for sub in SUBCOMMANDS:
         check(f"  {sub}" in out, "top-level help lacks", sub)
         rc, out2, err = cio(sub, "--help")
         check(rc == 0, sub, "--help exit", rc, err)
-        check(f"Usage: cio {sub}" in out2, sub, "--help:", out2[:200])
+        check(f"Usage: cio-native {sub}" in out2, sub, "--help:", out2[:200])
         rc, out3, _ = cio("help", sub)
-        check(rc == 0 and out3 == out2, "cio help", sub)
+        check(rc == 0 and out3 == out2, "cio-native help", sub)
     rc, out, _ = cio("webhook", "listen", "--help")
     check(rc == 0 and "Options of listen" in out)
     rc, out, _ = cio("--version")
-    check(rc == 0 and out.startswith("cio 0."), out)
+    check(rc == 0 and out.startswith("cio-native 0."), out)
 
 
 @test
@@ -839,7 +839,7 @@ def test_webhook_listen_end_to_end_with_the_emulator():
                        "--count", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=clean_env(CUSTOMERIO_WEBHOOK_SIGNING_KEY=key))
         try:
-            port = wait_file(portfile, listen, "cio webhook listen")
+            port = wait_file(portfile, listen, "cio-native webhook listen")
             hook = f"http://127.0.0.1:{port}/hooks/cio"
 
             def emit(**fields):
@@ -870,7 +870,7 @@ def test_webhook_listen_end_to_end_with_the_emulator():
 
 
 class Listener:
-    """`cio webhook listen` on a free port of 127.0.0.1."""
+    """`cio-native webhook listen` on a free port of 127.0.0.1."""
 
     def __init__(self, d, key, *args):
         portfile = os.path.join(d, "listen-port")
@@ -879,7 +879,7 @@ class Listener:
             WRAPPER + [CIO, "webhook", "listen", "--key", key, "--port", "0", "--port-file",
                        portfile, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=clean_env())
-        self.port = wait_file(portfile, self.proc, "cio webhook listen")
+        self.port = wait_file(portfile, self.proc, "cio-native webhook listen")
         self.url = f"http://127.0.0.1:{self.port}/hook"
 
     def post_signed(self, body, timeout=30):
@@ -940,7 +940,7 @@ def test_webhook_listen_answers_real_webhooks_while_many_slow_clients_trickle():
     # ~1,100 connections trickling a header byte at a time held every slot of the listener
     # (select, FD_SETSIZE): a real webhook waited until they gave up, i.e. forever.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < 2048:  # 1,100 sockets here, and in cio
+    if soft != resource.RLIM_INFINITY and soft < 2048:  # 1,100 sockets here, and in cio-native
         want = 2048 if hard == resource.RLIM_INFINITY else min(2048, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
         soft = want
@@ -1034,7 +1034,7 @@ def test_webhook_listen_stops_on_sigterm():
         p = subprocess.Popen(WRAPPER + [CIO, "webhook", "listen", "--key", "k", "--port-file",
                                         portfile], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=clean_env())
-        port = wait_file(portfile, p, "cio webhook listen")
+        port = wait_file(portfile, p, "cio-native webhook listen")
         status, _ = http("GET", f"http://127.0.0.1:{port}/")
         check(status == 405, status)
         p.send_signal(signal.SIGTERM)
@@ -1200,7 +1200,7 @@ def test_mock_prints_its_url_and_uses_configured_credentials():
         check(rc == 1 and json_out(out)["http_status"] == 401, out)
     finally:
         m.stop()
-    check(m.stdout.startswith("cio mock listening on http://127.0.0.1:"), m.stdout)
+    check(m.stdout.startswith("cio-native mock listening on http://127.0.0.1:"), m.stdout)
 
 
 # ------------------------------------------------------------------------------------ runner

@@ -1,5 +1,5 @@
 /*
- * fuzz_records: the cio command's import path on fuzzed file content (cli/records.c, then
+ * fuzz_records: the cio-native command's import path on fuzzed file content (cli/records.c, then
  * cli/operation.c and cli/schema.c, the core's Track v2 builders, then cio_v2_prepare), linked
  * from the CLI's own objects.
  *

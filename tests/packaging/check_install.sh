@@ -8,6 +8,13 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 
+# The command is installed as cio-native, never as cio: that name is Customer.io's own CLI.
+[ -x "$prefix/bin/cio-native" ] || { echo "bin/cio-native was not installed"; exit 1; }
+[ ! -e "$prefix/bin/cio" ] || { echo "bin/cio installed: it would shadow Customer.io's cio"; exit 1; }
+if command -v help2man >/dev/null; then
+  [ -f "$(find "$prefix" -name cio-native.1 | head -1)" ] || { echo "no cio-native.1 man page"; exit 1; }
+fi
+
 libdir=$(dirname "$(find "$prefix" -name customerio.pc | head -1)")/..
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror "$src_dir/examples/quickstart.c" \

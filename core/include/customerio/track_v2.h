@@ -40,7 +40,8 @@ extern "C" {
  * and the pipeline would (an event without "id" gets a ULID), without a client and without
  * sending: *prepared_json gets the text that would go on the wire (malloc'd; release it with
  * cio_free()), NULL on failure. Failures: CIO_E_INVALID_ARGUMENT naming the field,
- * CIO_E_PAYLOAD_TOO_LARGE over 32 KB. For checking input before queuing it elsewhere (cio import
+ * CIO_E_PAYLOAD_TOO_LARGE over 32 KB. For checking input before queuing it elsewhere (cio-native
+ * import
  * --dry-run). Thread-safe.
  */
 CIO_EXTERN cio_status_t cio_v2_prepare(const char *operation_json, char **prepared_json);
