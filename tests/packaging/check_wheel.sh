@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# check_wheel.sh WHEEL PYTHON [MOCK_BIN]: installs a repaired wheel the way a user on a machine
+# check_wheel.sh WHEEL PYTHON: installs a repaired wheel the way a user on a machine
 # without a compiler does and runs it against the emulator. A copy of the wheel goes into a
 # fresh temporary directory; there, inside bare.sh (no compiler or linker on PATH, no -dev
 # headers, the system's libcurl and jansson hidden, empty environment), PYTHON makes a venv,
 # pip installs the wheel from the file alone (--no-index), and wheel_smoke.py (copied beside it:
 # neither the checkout nor the build tree is on sys.path or the library path) imports the
-# package and makes its calls. MOCK_BIN defaults to $CIO_MOCK_BIN, then build/mock/cio-mock.
+# package and makes its calls. The emulator: $CIO_MOCK_BIN, default build/mock/cio-mock.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 wheel=$(readlink -f "$1")
 # The real interpreter (a pyenv shim is a script that needs a full PATH).
 python=$("$2" -c 'import sys; print(sys.executable)')
-mock_bin=$(readlink -f "${3:-${CIO_MOCK_BIN:-$here/../../build/mock/cio-mock}}")
+mock_bin=$(readlink -f "${CIO_MOCK_BIN:-$here/../../build/mock/cio-mock}")
 # shellcheck source=tests/packaging/mock.sh
 . "$here/mock.sh"
 tmp=$(mktemp -d)
