@@ -46,7 +46,10 @@ for py in "${pythons[@]}"; do
   tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
   echo "== wheel for $("$py" --version) ($py)"
   rm -rf "${raw:?}"/*
-  CMAKE_BUILD_PARALLEL_LEVEL=${JOBS:-1} "$py" -m pip wheel -q --disable-pip-version-check \
+  # pip from a venv of that interpreter: a system Python may have no pip, or refuse (PEP 668).
+  venv="$build/wheel-build-$tag"
+  [ -x "$venv/bin/pip" ] || "$py" -m venv "$venv"
+  CMAKE_BUILD_PARALLEL_LEVEL=${JOBS:-1} "$venv/bin/pip" wheel -q --disable-pip-version-check \
     --no-deps -w "$raw" .
   rm -f "$out"/customerio_native-*-"$tag"-"$tag"-*.whl
   auditwheel repair --plat "$plat" -w "$out" "$raw"/customerio_native-*-"$tag"-*.whl 2>&1 |
