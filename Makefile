@@ -96,3 +96,27 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR) $(FUZZ_DIR)
+
+# Packages a user installs without a compiler (README "Install"). `make wheel`: a self-contained
+# manylinux wheel (auditwheel: libcurl, jansson, OpenSSL inside) per CPython 3.9 ... 3.13 found
+# under ~/.pyenv (WHEEL_PYTHONS="python3" for one) into $(BUILD_DIR)/wheels. `make gem`: the
+# source gem and the prebuilt x86_64-linux gem into $(BUILD_DIR)/gem. `make test-packages`:
+# builds one wheel (python3) and the gems and installs them in a sandbox without compiler, -dev
+# headers or system libcurl/jansson, against the emulator (`make test` runs it too);
+# PACKAGES_MATRIX=1 does the same for the wheels of the other CPythons 3.9 ... 3.13 instead. `make test-python-matrix`: the Python suite on 3.9 and 3.13
+# (PYTHON_MATRIX) with their wheels. CI (.ci/run) runs both in full.
+.PHONY: wheel gem test-packages test-python-matrix
+PYTHON_MATRIX ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.9.*/bin/python3))) \
+  $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3)))
+
+wheel: deps
+	BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) ./scripts/wheel.sh $(WHEEL_PYTHONS)
+
+gem: deps
+	BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) ./scripts/gem.sh
+
+test-packages: build
+	BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) ./tests/packaging/run.sh $(if $(PACKAGES_MATRIX),--matrix)
+
+test-python-matrix: build
+	BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) ./tests/packaging/python_matrix.sh $(PYTHON_MATRIX)

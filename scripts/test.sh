@@ -67,3 +67,8 @@ else
       CIO_PEERS_DIR="$peers" CIO_COMPAT_CUSTOMERIO="$peer" rspec "${specs[@]}"
   done
 fi
+
+# Packages (tests/packaging/run.sh): one self-contained wheel (python3) and the prebuilt gem,
+# installed and run in a sandbox without compiler, -dev headers or system libcurl/jansson.
+echo "== Packages"
+BUILD_DIR="$build" ./tests/packaging/run.sh
