@@ -365,17 +365,30 @@ static bool cdp_one(const cio_json_value_t *msg, const char *type_hint, const ch
     if (type_hint != NULL && has_type && !cio_json_string_is(&type, type_hint)) {
         return refuse(why, "type: must be \"%s\" on /v1/%s, or absent", type_hint, type_hint);
     }
+    /* The message as given, less its null members (analytics-python sends "anonymousId": null
+     * beside a userId; Segment's API takes null as absent, the core's builder refuses it), and
+     * with the route's type when it has none (Segment's HTTP API: the route names it). */
+    sb_putc(&text, '{');
+    bool first = true;
     if (type_hint != NULL && !has_type) {
-        /* the route names the type (Segment's HTTP API): put it in the message */
-        const char *open = memchr(msg->text, '{', msg->len);
-        const char *cursor = NULL;
-        cio_json_value_t k, v;
-        bool empty = !cio_json_next(msg, &cursor, &k, &v);
-        sb_printf(&text, "{\"type\":\"%s\"%s", type_hint, empty ? "" : ",");
-        sb_append(&text, open + 1, msg->len - (size_t)(open + 1 - msg->text));
-    } else {
-        sb_append(&text, msg->text, msg->len);
+        sb_printf(&text, "\"type\":\"%s\"", type_hint);
+        first = false;
     }
+    const char *cursor = NULL;
+    cio_json_value_t k, v;
+    while (cio_json_next(msg, &cursor, &k, &v)) {
+        if (v.kind == CIO_JSON_NULL) {
+            continue;
+        }
+        if (!first) {
+            sb_putc(&text, ',');
+        }
+        sb_append(&text, k.text, k.len);
+        sb_putc(&text, ':');
+        sb_append(&text, v.text, v.len);
+        first = false;
+    }
+    sb_putc(&text, '}');
     cio_request_t *req = NULL;
     cio_status_t st = cio_cdp_message_request(text.data, &req);
     sb_free(&text);
