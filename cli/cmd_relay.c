@@ -56,6 +56,7 @@ const char help_relay[] =
     "Options:\n"
     "  --listen ADDR:PORT   IPv4 address and port (default 127.0.0.1:8088; port 0: a free one)\n"
     "  --port-file FILE     write the port number there once listening\n"
+    "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate and key\n"
     "  --tokens FILE        the tokens: one \"sha256:HEX [name=N] [shapes=team,pipelines,stats]\n"
     "                       [rate=REQUESTS_PER_SECOND]\" a line (see hash-token); required\n"
     "  --spool DIR          keep accepted calls in DIR/track.spool and DIR/pipelines.spool\n"
@@ -101,7 +102,9 @@ enum {
     O_DRAIN_TIMEOUT,
     O_NAME,
     O_SHAPES,
-    O_RATE
+    O_RATE,
+    O_TLS_CERT,
+    O_TLS_KEY
 };
 
 static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
@@ -120,6 +123,8 @@ static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
                                           {"request-timeout", 1, O_REQUEST_TIMEOUT},
                                           {"threads", 1, O_THREADS},
                                           {"drain-timeout", 1, O_DRAIN_TIMEOUT},
+                                          {"tls-cert", 1, O_TLS_CERT},
+                                          {"tls-key", 1, O_TLS_KEY},
                                           {NULL, 0, 0}};
 
 static const cli_opt_t hash_options[] = {
@@ -134,6 +139,8 @@ typedef struct relay_opts {
     cli_config_t cfg;
     char host[64];
     unsigned port;
+    const char *tls_cert, *tls_key;
+    char *tls_cert_pem, *tls_key_pem;
     const char *port_file, *tokens_path, *spool_dir, *spool_sync, *cdp_api_key, *cdp_url;
     const char *settings[MAX_PIPELINE_SETTINGS]; /* --pipeline NAME=VALUE */
     size_t n_settings;
@@ -228,6 +235,12 @@ static int parse(relay_opts_t *o, int argc, char **argv, int first) {
         case O_PORT_FILE:
             o->port_file = v;
             break;
+        case O_TLS_CERT:
+            o->tls_cert = v;
+            break;
+        case O_TLS_KEY:
+            o->tls_key = v;
+            break;
         case O_TOKENS:
             o->tokens_path = v;
             break;
@@ -297,6 +310,22 @@ static int parse(relay_opts_t *o, int argc, char **argv, int first) {
     if (check_settings(o) != 0) {
         return EXIT_USAGE;
     }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        return args_usage_error(o->cmd, "--tls-cert and --tls-key go together");
+    }
+    const char *paths[] = {o->tls_cert, o->tls_key};
+    char **pems[] = {&o->tls_cert_pem, &o->tls_key_pem};
+    for (int i = 0; i < 2 && o->tls_cert != NULL; i++) {
+        size_t len;
+        if (read_file_max(paths[i], CLI_MAX_KEY_FILE_BYTES, pems[i], &len) != 0) {
+            char why[64];
+            fprintf(stderr, "cio-native %s: cannot read %s: %s\n", o->cmd, paths[i],
+                    read_error(errno, CLI_MAX_KEY_FILE_BYTES, why, sizeof(why)));
+            return EXIT_USAGE;
+        }
+    }
+    o->limits.tls_cert_pem = o->tls_cert_pem;
+    o->limits.tls_key_pem = o->tls_key_pem;
     if (o->cdp_api_key == NULL) {
         o->cdp_api_key = getenv("CUSTOMERIO_CDP_API_KEY");
     }
@@ -708,7 +737,8 @@ static int serve(relay_t *r) {
     }
     atomic_store(&report_server, server);
     unsigned port = httpd_port(server);
-    fprintf(stderr, "cio-native relay: listening on http://%s:%u/ (%s%s%s; %s)\n", o->host, port,
+    fprintf(stderr, "cio-native relay: listening on http%s://%s:%u/ (%s%s%s; %s)\n",
+            o->tls_cert != NULL ? "s" : "", o->host, port,
             r->pipelines[RELAY_SINK_TRACK] != NULL ? "team API" : "",
             r->pipelines[0] != NULL && r->pipelines[1] != NULL ? " and " : "",
             r->pipelines[RELAY_SINK_PIPELINES] != NULL ? "Pipelines API" : "",
@@ -747,6 +777,8 @@ int cmd_relay(int argc, char **argv, int first) {
                                  .threads = 2}};
     int rc = parse(&o, argc, argv, first);
     if (rc >= 0) {
+        free(o.tls_cert_pem);
+        free(o.tls_key_pem);
         config_free(&o.cfg);
         return rc;
     }
@@ -782,6 +814,8 @@ int cmd_relay(int argc, char **argv, int first) {
     }
     cio_client_free(r.client);
     relay_tokens_free(&r.tokens);
+    free(o.tls_cert_pem);
+    free(o.tls_key_pem);
     config_free(&o.cfg);
     return rc;
 }

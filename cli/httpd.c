@@ -261,18 +261,30 @@ httpd_t *httpd_start(const char *name, const char *host, unsigned port,
     pthread_mutex_init(&h->conn_lock, NULL);
     pthread_mutex_init(&h->log_lock, NULL);
     /* MHD_USE_AUTO: epoll on Linux, so no FD_SETSIZE ceiling (select stopped at ~1,020) */
-    struct MHD_OptionItem pool[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)limits->threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    /* the optional options: a thread pool, TLS */
+    struct MHD_OptionItem extra[4];
+    size_t n = 0;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (limits->threads > 1) {
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)limits->threads, NULL};
+    }
+    if (limits->tls_cert_pem != NULL && limits->tls_key_pem != NULL) {
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)limits->tls_key_pem};
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)limits->tls_cert_pem};
+        flags |= MHD_USE_TLS;
+    }
+    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* MHD_USE_AUTO: epoll on Linux, so no FD_SETSIZE ceiling (select stopped at ~1,020) */
     h->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        h, MHD_OPTION_CONNECTION_TIMEOUT, limits->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_address,
-        MHD_OPTION_ARRAY, limits->threads > 1 ? pool : pool + 1, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        limits->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, limits->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_per_address, MHD_OPTION_ARRAY, extra,
+        MHD_OPTION_END);
     if (h->daemon == NULL) {
         fprintf(stderr, "cio-native %s: cannot listen on %s:%u: %s\n", name, host, port,
                 strerror(errno));

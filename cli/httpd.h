@@ -25,6 +25,8 @@ typedef struct httpd_limits {
                                  its previous answer) to its last byte, however it trickles */
     size_t max_body;          /* bytes; over it the handler is called with too_large */
     unsigned threads;         /* 0 or 1: one internal thread; more: a pool */
+    const char *tls_cert_pem; /* both set: serve HTTPS with them (borrowed for httpd_start) */
+    const char *tls_key_pem;
 } httpd_limits_t;
 
 typedef struct httpd httpd_t;

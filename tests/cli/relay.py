@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -50,8 +51,11 @@ def hash_line(token, *args):
 class Relay:
     """`cio-native relay` on a free port in front of an emulator."""
 
-    def __init__(self, d, mock_url, *args, tokens=None, track_url=None, cdp_url=None):
+    def __init__(self, d, mock_url, *args, tokens=None, track_url=None, cdp_url=None, tls=None):
         self.dir = d
+        self.tls = tls  # (cert, key) paths: serve HTTPS
+        if tls is not None:
+            args = args + ("--tls-cert", tls[0], "--tls-key", tls[1])
         self.args = args
         self.mock_url = mock_url
         self.track_url = track_url or mock_url
@@ -112,7 +116,7 @@ class Relay:
         if isinstance(data, str):
             data = data.encode()
         own = conn is None
-        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = conn or self.connection()
         try:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()
@@ -125,6 +129,12 @@ class Relay:
         finally:
             if own:
                 c.close()
+
+    def connection(self):
+        if self.tls is None:
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        ctx = ssl.create_default_context(cafile=self.tls[0])
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=ctx)
 
     def stats(self):
         status, answer, _ = self.call("GET", "/stats")
@@ -611,6 +621,58 @@ def test_customerio_cdp_analytics_delivers_through_the_relay():
               track["properties"] == {"total": 9.5}, track)
         # the official client's own library stamp is kept
         check(track["context"]["library"]["name"] == "analytics-python", track["context"])
+
+
+def peers_dir():
+    for d in (os.environ.get("CIO_PEERS_DIR"),
+              os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "peers"),
+              "/work/shared/peers"):
+        if d and os.path.isdir(os.path.join(d, "analytics-ruby-2.5.0")):
+            return d
+    return None
+
+
+@test
+def test_analytics_ruby_delivers_through_the_relay():
+    peers = peers_dir()
+    ruby = subprocess.run(["sh", "-c", "command -v ruby"], capture_output=True, text=True)
+    if peers is None or ruby.returncode != 0:
+        print("     skipped: no ruby or no analytics-ruby peer (CIO_PEERS_DIR)")
+        return
+    with tmpdir() as d, Mock() as m:
+        # analytics-ruby cannot be told ssl: false (options[:ssl] ||= true): the relay serves
+        # HTTPS with a certificate of the test's, which Ruby trusts through SSL_CERT_FILE
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                               "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                               "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                              capture_output=True, text=True)
+        check(made.returncode == 0, made.stderr)
+        r = Relay(d, m.url, tls=(cert, key)).start()
+        script = (
+            "require 'segment/analytics'\n"
+            "errors = []\n"
+            "a = Segment::Analytics.new(write_key: ARGV[0], host: '127.0.0.1', "
+            "port: ARGV[1].to_i, on_error: proc { |s, m| errors << [s, m] })\n"
+            "a.identify(user_id: 'r-1', traits: { plan: 'pro' })\n"
+            "a.track(user_id: 'r-1', event: 'Ordered', properties: { total: 3 })\n"
+            "a.flush\n"
+            "puts errors.inspect\n"
+            "exit(errors.empty? ? 0 : 1)\n")
+        try:
+            p = subprocess.run(
+                ["ruby", "-I", os.path.join(peers, "analytics-ruby-2.5.0", "lib"), "-e", script,
+                 CDP, str(r.port)], capture_output=True, text=True, timeout=60,
+                env=dict(os.environ, SSL_CERT_FILE=cert))
+            check(p.returncode == 0, p.stdout, p.stderr[-3000:])
+            r.drained()
+        finally:
+            r.stop()
+        got = delivered(m, "/v1/batch")
+        check(sorted(x["type"] for x in got) == ["identify", "track"], got)
+        track = [x for x in got if x["type"] == "track"][0]
+        check(track["userId"] == "r-1" and track["properties"] == {"total": 3}, track)
+        check(track["context"]["library"]["name"] == "analytics-ruby", track["context"])
 
 
 # ------------------------------------------------------------------------------------ runner
