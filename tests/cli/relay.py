@@ -102,7 +102,8 @@ class Relay:
         return self.start()
 
     def __exit__(self, *exc):
-        self.stop()
+        rc = self.stop()
+        check(rc != 99, "valgrind reported errors:", self.stderr)
 
     def call(self, method, path, body=None, token=None, basic=None, headers=None, conn=None):
         """(status, parsed JSON answer or text, headers)"""
@@ -432,13 +433,19 @@ def send_events(r, n, threads, prefix, stop_at=None):
     return ts, answered
 
 
+def wait_answers(answered, n, timeout=30):
+    end = time.time() + timeout
+    while len(answered) < n and time.time() < end:
+        time.sleep(0.01)
+
+
 @test
 def test_kill_9_with_a_spool_delivers_everything_answered_exactly_once():
     with tmpdir() as d, Mock("--fail-rate", "1") as m:
         spool = os.path.join(d, "spool")
         r = Relay(d, m.url, "--spool", spool).start()
         ts, answered = send_events(r, 10 ** 6, 4, "k")
-        time.sleep(0.5)  # mid-stream: the threads end on the refused connections
+        wait_answers(answered, 500)  # mid-stream: the threads end on the refused connections
         r.kill9()
         for t in ts:
             t.join()
@@ -474,7 +481,7 @@ def test_kill_9_during_delivery_loses_nothing_answered():
         spool = os.path.join(d, "spool")
         r = Relay(d, m.url, "--spool", spool).start()
         ts, answered = send_events(r, 10 ** 6, 4, "d")
-        time.sleep(0.5)
+        wait_answers(answered, 500)
         r.kill9()
         for t in ts:
             t.join()
