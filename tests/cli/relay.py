@@ -594,18 +594,17 @@ def test_sigterm_drains_the_queue():
 # ---------------------------------------------------------------------- an official client
 
 
-@test
-def test_customerio_cdp_analytics_delivers_through_the_relay():
+def analytics_through_relay(module, library):
     py = os.path.join(VENV, "bin", "python") if VENV else None
-    probe = py and os.path.exists(py) and subprocess.run([py, "-c", "import customerio.analytics"],
-                                  capture_output=True).returncode == 0
+    probe = py and os.path.exists(py) and subprocess.run(
+        [py, "-c", f"import {module}"], capture_output=True).returncode == 0
     if not probe:
-        print("     skipped: no venv with customerio-cdp-analytics (--venv)")
+        print(f"     skipped: no venv with {module} (--venv)")
         return
     with tmpdir() as d, Mock() as m, Relay(d, m.url) as r:
         script = (
             "import sys\n"
-            "from customerio import analytics\n"
+            f"import {module} as analytics\n"
             "analytics.write_key = sys.argv[1]\n"
             "analytics.host = sys.argv[2]\n"
             "errors = []\n"
@@ -626,8 +625,18 @@ def test_customerio_cdp_analytics_delivers_through_the_relay():
         track = [x for x in got if x["type"] == "track"][0]
         check(track["userId"] == "u-1" and track["event"] == "Order Completed" and
               track["properties"] == {"total": 9.5}, track)
-        # the official client's own library stamp is kept
-        check(track["context"]["library"]["name"] == "analytics-python", track["context"])
+        # the client's own library stamp is kept
+        check(track["context"]["library"]["name"] == library, track["context"])
+
+
+@test
+def test_customerio_cdp_analytics_delivers_through_the_relay():
+    analytics_through_relay("customerio.analytics", "analytics-python")
+
+
+@test
+def test_customerio_native_analytics_delivers_through_the_relay():
+    analytics_through_relay("customerio_native.analytics", "customerio-native")
 
 
 def peers_dir():
