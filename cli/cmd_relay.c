@@ -724,13 +724,8 @@ static int hash_token(int argc, char **argv, int first) {
     return EXIT_ALL_OK;
 }
 
-static int serve(relay_t *r) {
+static int serve(relay_t *r, const sigset_t *stop) {
     relay_opts_t *o = r->o;
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     httpd_t *server = httpd_start(o->cmd, o->host, o->port, &o->limits, handle, r);
     if (server == NULL) {
         return EXIT_USAGE;
@@ -750,7 +745,7 @@ static int serve(relay_t *r) {
         return EXIT_USAGE;
     }
     struct timespec tick = {0, 100 * 1000000L};
-    while (sigtimedwait(&stop, NULL, &tick) <= 0) {
+    while (sigtimedwait(stop, NULL, &tick) <= 0) {
         httpd_tick(server);
     }
     fprintf(stderr, "cio-native relay: stopping: delivering what is queued (up to %g s)\n",
@@ -782,6 +777,13 @@ int cmd_relay(int argc, char **argv, int first) {
         config_free(&o.cfg);
         return rc;
     }
+    /* only the main thread takes SIGINT/SIGTERM (sigtimedwait in serve): blocked before any
+     * thread starts (the engine's, the pipelines', the server's), which inherit the mask */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     relay_t r = {.o = &o};
     for (int s = 0; s < RELAY_SINKS; s++) {
         pthread_mutex_init(&r.enqueue_lock[s], NULL);
@@ -793,7 +795,7 @@ int cmd_relay(int argc, char **argv, int first) {
     } else {
         rc = start_pipelines(&r);
         if (rc == 0) {
-            rc = serve(&r);
+            rc = serve(&r, &stop);
         }
     }
     bool lost = false;
