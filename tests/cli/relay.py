@@ -548,6 +548,27 @@ def test_trickling_clients_do_not_block_real_requests():
         check(len(delivered(m, "/api/v2/batch")) == 20)
 
 
+@test
+def test_connections_from_one_address_are_limited():
+    with tmpdir() as d, Mock() as m, Relay(d, m.url, "--max-per-address", "3") as r:
+        def held(source):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((source, 0))
+            s.connect(("127.0.0.1", r.port))
+            s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\n")
+            return s
+        hold = [held("127.0.0.2") for _ in range(3)]
+        extra = held("127.0.0.2")
+        try:
+            check(closed_within(extra, 1), "a 4th connection from one address was kept")
+            # another address is served meanwhile
+            st, a, _ = r.call("POST", "/events", {"customer_id": "1", "event": "e"}, token=TEAM)
+            check(st == 202, st, a)
+        finally:
+            for s in hold + [extra]:
+                s.close()
+
+
 # ------------------------------------------------------------------------- tokens, commands
 
 
