@@ -30,7 +30,8 @@
 
 const char help_relay[] =
     "Usage: cio-native relay --tokens FILE [OPTIONS]\n"
-    "       cio-native relay hash-token [--name NAME] [--shapes LIST] [--rate N] < TOKEN\n"
+    "       cio-native relay hash-token [--name NAME] [--shapes LIST] [--rate N]\n"
+    "                                   [--workspace NAME] < TOKEN\n"
     "A collection endpoint that holds the Customer.io keys: apps send calls with a token of\n"
     "your own, the relay checks them with the library's validators, queues them on a delivery\n"
     "pipeline (batched, paced, retried) and answers once they are queued.\n"
@@ -58,7 +59,8 @@ const char help_relay[] =
     "  --port-file FILE     write the port number there once listening\n"
     "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate and key\n"
     "  --tokens FILE        the tokens: one \"sha256:HEX [name=N] [shapes=team,pipelines,stats]\n"
-    "                       [rate=REQUESTS_PER_SECOND]\" a line (see hash-token); required\n"
+    "                       [rate=REQUESTS_PER_SECOND] [workspace=NAME]\" a line (see\n"
+    "                       hash-token); required\n"
     "  --spool DIR          keep accepted calls in DIR/track.spool and DIR/pipelines.spool\n"
     "                       (written before the answer; sent after a restart if not delivered)\n"
     "  --spool-sync MODE    none (survives a killed relay; default), batch or always (fsync\n"
@@ -69,6 +71,10 @@ const char help_relay[] =
     "                       max_attempts, ...); repeatable\n"
     "  --cdp-api-key KEY    Pipelines API key: enables /v1 ($CUSTOMERIO_CDP_API_KEY)\n"
     "  --cdp-url URL        Pipelines API base URL ($CUSTOMERIO_CDP_URL)\n"
+    "  --workspace NAME=FILE  another workspace, for the tokens with workspace=NAME: FILE is\n"
+    "                       one JSON object of client options by the library's names\n"
+    "                       (site_id, api_key, cdp_api_key, region, track_url, cdp_url,\n"
+    "                       timeout_ms, ...; no environment variable is read); repeatable\n"
     "  --max-body N         request body bytes at most (default 1048576)\n"
     "  --max-connections N  connections open at once (default 1000)\n"
     "  --max-per-address N  connections open at once from one address (default 256)\n"
@@ -77,8 +83,8 @@ const char help_relay[] =
     "                       it opened or its previous answer (default 30)\n"
     "  --threads N          server threads (default 2)\n"
     "  --drain-timeout S    on SIGINT/SIGTERM, seconds to deliver what is queued (default 10)\n"
-    "The Track API credentials (--site-id, --api-key, --track-url, ... below) enable the\n"
-    "/customers and /events routes.\n"
+    "The default workspace's Track API credentials (--site-id, --api-key, --track-url, ...\n"
+    "below) enable its /customers and /events routes.\n"
     "\n"
     "hash-token reads a token on standard input (its first line) and prints its line for the\n"
     "tokens file, so the file never holds a token in plain text.\n";
@@ -104,7 +110,8 @@ enum {
     O_SHAPES,
     O_RATE,
     O_TLS_CERT,
-    O_TLS_KEY
+    O_TLS_KEY,
+    O_WORKSPACE
 };
 
 static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
@@ -125,12 +132,17 @@ static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
                                           {"drain-timeout", 1, O_DRAIN_TIMEOUT},
                                           {"tls-cert", 1, O_TLS_CERT},
                                           {"tls-key", 1, O_TLS_KEY},
+                                          {"workspace", 1, O_WORKSPACE},
                                           {NULL, 0, 0}};
 
-static const cli_opt_t hash_options[] = {
-    {"name", 1, O_NAME}, {"shapes", 1, O_SHAPES}, {"rate", 1, O_RATE}, {NULL, 0, 0}};
+static const cli_opt_t hash_options[] = {{"name", 1, O_NAME},
+                                         {"shapes", 1, O_SHAPES},
+                                         {"rate", 1, O_RATE},
+                                         {"workspace", 1, O_WORKSPACE},
+                                         {NULL, 0, 0}};
 
 #define MAX_PIPELINE_SETTINGS 32
+#define MAX_WORKSPACES 16
 #define DEFAULT_MAX_QUEUE_BYTES ((size_t)64 << 20)
 #define MAX_TOKEN_BYTES 512
 
@@ -143,6 +155,8 @@ typedef struct relay_opts {
     char *tls_cert_pem, *tls_key_pem;
     const char *port_file, *tokens_path, *spool_dir, *spool_sync, *cdp_api_key, *cdp_url;
     const char *settings[MAX_PIPELINE_SETTINGS]; /* --pipeline NAME=VALUE */
+    const char *workspaces[MAX_WORKSPACES];      /* --workspace NAME=FILE */
+    size_t n_workspaces;
     size_t n_settings;
     size_t max_queue_bytes;
     httpd_limits_t limits;
@@ -153,11 +167,8 @@ typedef struct relay {
     relay_opts_t *o;
     relay_tokens_t tokens;
     relay_stats_t stats;
-    cio_client_t *client;
-    cio_pipeline_t *pipelines[RELAY_SINKS];
-    /* held around each call's enqueue on that pipeline, so that a batch checked to fit is
-     * queued whole: nothing else is queued between the check and its last message */
-    pthread_mutex_t enqueue_lock[RELAY_SINKS];
+    relay_workspace_t ws[1 + MAX_WORKSPACES]; /* [0]: the default one (flags, environment) */
+    size_t n_ws;
 } relay_t;
 
 /* The running server, for the delivery reports' log lines (NULL before it starts). */
@@ -257,6 +268,30 @@ static int parse(relay_opts_t *o, int argc, char **argv, int first) {
             rc = number_opt(o->cmd, "max-queue-bytes", v, 1024, 1e12, false, &d);
             o->max_queue_bytes = (size_t)d;
             break;
+        case O_WORKSPACE: {
+            const char *eq = strchr(v, '=');
+            char name[64];
+            if (eq == NULL || (size_t)(eq - v) >= sizeof(name) || eq[1] == '\0') {
+                return args_usage_error(o->cmd, "--workspace takes NAME=FILE (got '%s')", v);
+            }
+            snprintf(name, sizeof(name), "%.*s", (int)(eq - v), v);
+            if (!relay_workspace_name_ok(name) || strcmp(name, "default") == 0) {
+                return args_usage_error(o->cmd,
+                                        "--workspace NAME: 1 to 63 of A-Z a-z 0-9 _ -, not "
+                                        "\"default\" (got '%s')",
+                                        name);
+            }
+            for (size_t i = 0; i < o->n_workspaces; i++) {
+                if (strncmp(o->workspaces[i], v, (size_t)(eq - v) + 1) == 0) {
+                    return args_usage_error(o->cmd, "--workspace %s given twice", name);
+                }
+            }
+            if (o->n_workspaces == MAX_WORKSPACES) {
+                return args_usage_error(o->cmd, "at most %d --workspace options", MAX_WORKSPACES);
+            }
+            o->workspaces[o->n_workspaces++] = v;
+            break;
+        }
         case O_PIPELINE:
             if (o->n_settings == MAX_PIPELINE_SETTINGS) {
                 return args_usage_error(o->cmd, "at most %d --pipeline options",
@@ -360,8 +395,8 @@ static void on_report(const cio_delivery_report_t *r, void *user) {
  * memory, or the spool file DIR/<sink>.spool; a shared store (issue 18's Redis) becomes one more
  * branch setting popts->store.
  */
-static int pipeline_options(const relay_opts_t *o, relay_sink_t sink, cio_config_t *pc,
-                            char *spool_path, size_t spool_size) {
+static int pipeline_options(const relay_opts_t *o, const char *ws, relay_sink_t sink,
+                            cio_config_t *pc, char *spool_path, size_t spool_size) {
     for (size_t i = 0; i < o->n_settings; i++) {
         const char *eq = strchr(o->settings[i], '=');
         char name[64];
@@ -376,8 +411,9 @@ static int pipeline_options(const relay_opts_t *o, relay_sink_t sink, cio_config
         return -1;
     }
     if (o->spool_dir != NULL) {
-        snprintf(spool_path, spool_size, "%s/%s.spool", o->spool_dir,
-                 sink == RELAY_SINK_TRACK ? "track" : "pipelines");
+        /* DIR/track.spool for the default workspace, DIR/NAME.track.spool for the others */
+        snprintf(spool_path, spool_size, "%s/%s%s%s.spool", o->spool_dir, ws != NULL ? ws : "",
+                 ws != NULL ? "." : "", sink == RELAY_SINK_TRACK ? "track" : "pipelines");
         if (cio_config_set(pc, "spool_path", spool_path) != CIO_OK ||
             (o->spool_sync != NULL && cio_config_set(pc, "spool_sync", o->spool_sync) != CIO_OK)) {
             return -1;
@@ -386,28 +422,10 @@ static int pipeline_options(const relay_opts_t *o, relay_sink_t sink, cio_config
     return 0;
 }
 
-static int start_pipelines(relay_t *r) {
-    relay_opts_t *o = r->o;
-    bool track =
-        config_get(&o->cfg, CFG_SITE_ID) != NULL && config_get(&o->cfg, CFG_API_KEY) != NULL;
-    bool cdp = o->cdp_api_key != NULL && o->cdp_api_key[0] != '\0';
-    if (!track && !cdp) {
-        fprintf(stderr,
-                "cio-native %s: no credentials: give the Track API's (--site-id and "
-                "--api-key) and/or a Pipelines API key (--cdp-api-key)\n",
-                o->cmd);
-        return EXIT_USAGE;
-    }
-    if (o->spool_dir != NULL && mkdir(o->spool_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "cio-native %s: cannot make %s: %s\n", o->cmd, o->spool_dir,
-                strerror(errno));
-        return EXIT_USAGE;
-    }
-    if (config_client_cdp(&o->cfg, o->cmd, cdp ? o->cdp_api_key : NULL, o->cdp_url, &r->client) !=
-        0) {
-        return EXIT_USAGE;
-    }
+/* Starts a pipeline for each sink the workspace has credentials for. */
+static int start_workspace(relay_t *r, relay_workspace_t *w, bool track, bool cdp) {
     static char *const sink_names[RELAY_SINKS] = {"track", "pipelines"};
+    relay_opts_t *o = r->o;
     for (int s = 0; s < RELAY_SINKS; s++) {
         if (!(s == RELAY_SINK_TRACK ? track : cdp)) {
             continue;
@@ -416,19 +434,90 @@ static int start_pipelines(relay_t *r) {
         cio_config_new(CIO_CONFIG_PIPELINE, &pc);
         char spool_path[4096];
         cio_pipeline_options_t popts;
-        int rc = pipeline_options(o, (relay_sink_t)s, pc, spool_path, sizeof(spool_path));
+        int rc = pipeline_options(o, w == &r->ws[0] ? NULL : w->name, (relay_sink_t)s, pc,
+                                  spool_path, sizeof(spool_path));
         if (rc == 0 && cio_config_pipeline_options(pc, &popts) == CIO_OK) {
             popts.on_report = on_report;
-            popts.report_user = sink_names[s];
-            rc = cio_pipeline_new(r->client, &popts, &r->pipelines[s]) == CIO_OK ? 0 : -1;
+            snprintf(w->label[s], sizeof(w->label[s]), "%s/%s", w->name, sink_names[s]);
+            popts.report_user = w->label[s];
+            rc = cio_pipeline_new(w->client, &popts, &w->pipelines[s]) == CIO_OK ? 0 : -1;
         } else {
             rc = -1;
         }
         cio_config_free(pc);
         if (rc != 0) {
-            fprintf(stderr, "cio-native %s: %s\n", o->cmd, cio_last_error()->message);
+            fprintf(stderr, "cio-native %s: workspace %s: %s\n", o->cmd, w->name,
+                    cio_last_error()->message);
             return EXIT_USAGE;
         }
+    }
+    return 0;
+}
+
+static int start_pipelines(relay_t *r) {
+    relay_opts_t *o = r->o;
+    if (o->spool_dir != NULL && mkdir(o->spool_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cio-native %s: cannot make %s: %s\n", o->cmd, o->spool_dir,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+    relay_workspace_t *w = &r->ws[0];
+    bool track =
+        config_get(&o->cfg, CFG_SITE_ID) != NULL && config_get(&o->cfg, CFG_API_KEY) != NULL;
+    bool cdp = o->cdp_api_key != NULL && o->cdp_api_key[0] != '\0';
+    if (config_client_cdp(&o->cfg, o->cmd, cdp ? o->cdp_api_key : NULL, o->cdp_url, &w->client) !=
+            0 ||
+        start_workspace(r, w, track, cdp) != 0) {
+        return EXIT_USAGE;
+    }
+    bool any = track || cdp;
+    for (size_t i = 0; i < o->n_workspaces; i++) {
+        w = &r->ws[i + 1];
+        const char *eq = strchr(o->workspaces[i], '=');
+        char err[600];
+        if (relay_workspace_client(eq + 1, &w->client, &track, &cdp, err, sizeof(err)) != 0) {
+            fprintf(stderr, "cio-native %s: workspace %s\n", o->cmd, err);
+            return EXIT_USAGE;
+        }
+        if (!track && !cdp) {
+            fprintf(stderr,
+                    "cio-native %s: workspace %s: %s has no credentials (site_id and api_key, "
+                    "and/or cdp_api_key)\n",
+                    o->cmd, w->name, eq + 1);
+            return EXIT_USAGE;
+        }
+        if (start_workspace(r, w, track, cdp) != 0) {
+            return EXIT_USAGE;
+        }
+        any = true;
+    }
+    if (!any) {
+        fprintf(stderr,
+                "cio-native %s: no credentials: give the Track API's (--site-id and "
+                "--api-key) and/or a Pipelines API key (--cdp-api-key), or a --workspace\n",
+                o->cmd);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Points every token at its workspace; 0, or EXIT_USAGE naming a token whose is unknown. */
+static int resolve_workspaces(relay_t *r) {
+    for (size_t i = 0; i < r->tokens.n; i++) {
+        relay_token_t *t = &r->tokens.items[i];
+        const char *want = t->workspace[0] != '\0' ? t->workspace : "default";
+        size_t k = 0;
+        while (k < r->n_ws && strcmp(r->ws[k].name, want) != 0) {
+            k++;
+        }
+        if (k == r->n_ws) {
+            fprintf(stderr,
+                    "cio-native relay: %s: token %s names workspace %s, which no "
+                    "--workspace gives\n",
+                    r->o->tokens_path, t->name, want);
+            return EXIT_USAGE;
+        }
+        t->ws = k;
     }
     return 0;
 }
@@ -516,11 +605,11 @@ static bool from_loopback(struct MHD_Connection *conn) {
 }
 
 /* Queues every request of call, or none: 0, or the refusal's status. */
-static unsigned enqueue(relay_t *r, relay_sink_t sink, const relay_call_t *call, uint64_t *seq,
-                        char *why, size_t whylen) {
-    cio_pipeline_t *p = r->pipelines[sink];
+static unsigned enqueue(relay_t *r, relay_workspace_t *w, relay_sink_t sink,
+                        const relay_call_t *call, uint64_t *seq, char *why, size_t whylen) {
+    cio_pipeline_t *p = w->pipelines[sink];
     unsigned status = 0;
-    pthread_mutex_lock(&r->enqueue_lock[sink]);
+    pthread_mutex_lock(&w->enqueue_lock[sink]);
     if (call->n > 1) {
         cio_pipeline_stats_t st;
         if (cio_pipeline_stats(p, &st) != CIO_OK) {
@@ -546,7 +635,7 @@ static unsigned enqueue(relay_t *r, relay_sink_t sink, const relay_call_t *call,
                      cio_last_error()->message, i, call->n);
         }
     }
-    pthread_mutex_unlock(&r->enqueue_lock[sink]);
+    pthread_mutex_unlock(&w->enqueue_lock[sink]);
     return status;
 }
 
@@ -617,7 +706,7 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
             return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
                           "Bearer", "/stats needs a token allowed \"stats\" from another machine");
         }
-        char *json = relay_stats_json(&r->stats, r->pipelines);
+        char *json = relay_stats_json(&r->stats, r->ws, r->n_ws);
         enum MHD_Result res = answer_json(req, 200, json, NULL, NULL);
         free(json);
         return res;
@@ -630,9 +719,10 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
         return refuse(r, req, RELAY_R_FORBIDDEN, 403, "forbidden", NULL, NULL,
                       "token %s may not call %s", t->name, req->url);
     }
-    if (r->pipelines[m.sink] == NULL) {
+    relay_workspace_t *w = &r->ws[t->ws];
+    if (w->pipelines[m.sink] == NULL) {
         return refuse(r, req, RELAY_R_NOT_FOUND, 404, "not_found", NULL, NULL,
-                      "%s is not enabled: the relay has no %s", req->url,
+                      "%s is not enabled: workspace %s has no %s", req->url, w->name,
                       m.sink == RELAY_SINK_TRACK ? "Track API credentials (--site-id, --api-key)"
                                                  : "Pipelines API key (--cdp-api-key)");
     }
@@ -657,7 +747,7 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     }
     char message[600];
     uint64_t seq = 0;
-    unsigned status = enqueue(r, m.sink, &call, &seq, message, sizeof(message));
+    unsigned status = enqueue(r, w, m.sink, &call, &seq, message, sizeof(message));
     enum MHD_Result res;
     if (status == 0) {
         res = accepted(r, req, &m, &call, seq);
@@ -677,7 +767,7 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
 
 static int hash_token(int argc, char **argv, int first) {
     const char *cmd = "relay hash-token";
-    const char *name = NULL, *shapes = NULL, *rate = NULL;
+    const char *name = NULL, *shapes = NULL, *rate = NULL, *workspace = NULL;
     cli_args_t a;
     args_init(&a, cmd, argc, argv, first);
     const char *v;
@@ -697,6 +787,9 @@ static int hash_token(int argc, char **argv, int first) {
         case O_RATE:
             rate = v;
             break;
+        case O_WORKSPACE:
+            workspace = v;
+            break;
         default:
             return args_usage_error(cmd, "unexpected argument '%s'", v != NULL ? v : "");
         }
@@ -714,7 +807,7 @@ static int hash_token(int argc, char **argv, int first) {
         return args_usage_error(cmd, "the token must be 16 characters or more, without ':'");
     }
     char err[200];
-    char *line = relay_token_line(text, len, name, shapes, rate, err, sizeof(err));
+    char *line = relay_token_line(text, len, name, shapes, rate, workspace, err, sizeof(err));
     free(text);
     if (line == NULL) {
         return args_usage_error(cmd, "%s", err);
@@ -732,11 +825,8 @@ static int serve(relay_t *r, const sigset_t *stop) {
     }
     atomic_store(&report_server, server);
     unsigned port = httpd_port(server);
-    fprintf(stderr, "cio-native relay: listening on http%s://%s:%u/ (%s%s%s; %s)\n",
-            o->tls_cert != NULL ? "s" : "", o->host, port,
-            r->pipelines[RELAY_SINK_TRACK] != NULL ? "team API" : "",
-            r->pipelines[0] != NULL && r->pipelines[1] != NULL ? " and " : "",
-            r->pipelines[RELAY_SINK_PIPELINES] != NULL ? "Pipelines API" : "",
+    fprintf(stderr, "cio-native relay: listening on http%s://%s:%u/ (%zu workspace%s; %s)\n",
+            o->tls_cert != NULL ? "s" : "", o->host, port, r->n_ws, r->n_ws == 1 ? "" : "s",
             o->spool_dir != NULL ? "spool" : "memory: a stopped relay loses what it holds");
     if (o->port_file != NULL && write_port_file(o->port_file, port) != 0) {
         fprintf(stderr, "cio-native %s: cannot write %s\n", o->cmd, o->port_file);
@@ -784,27 +874,38 @@ int cmd_relay(int argc, char **argv, int first) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    relay_t r = {.o = &o};
-    for (int s = 0; s < RELAY_SINKS; s++) {
-        pthread_mutex_init(&r.enqueue_lock[s], NULL);
+    relay_t r = {.o = &o, .n_ws = 1 + o.n_workspaces};
+    snprintf(r.ws[0].name, sizeof(r.ws[0].name), "default");
+    for (size_t i = 0; i < r.n_ws; i++) {
+        if (i > 0) {
+            snprintf(r.ws[i].name, sizeof(r.ws[i].name), "%.*s",
+                     (int)(strchr(o.workspaces[i - 1], '=') - o.workspaces[i - 1]),
+                     o.workspaces[i - 1]);
+        }
+        for (int s = 0; s < RELAY_SINKS; s++) {
+            pthread_mutex_init(&r.ws[i].enqueue_lock[s], NULL);
+        }
     }
     char err[600];
     if (relay_tokens_load(o.tokens_path, &r.tokens, err, sizeof(err)) != 0) {
         fprintf(stderr, "cio-native relay: %s\n", err);
         rc = EXIT_USAGE;
-    } else {
+    } else if ((rc = resolve_workspaces(&r)) == 0) {
         rc = start_pipelines(&r);
         if (rc == 0) {
             rc = serve(&r, &stop);
         }
     }
     bool lost = false;
-    for (int s = 0; s < RELAY_SINKS; s++) {
-        if (r.pipelines[s] != NULL &&
-            cio_pipeline_close(r.pipelines[s], (long)(o.drain_timeout * 1000)) != CIO_OK) {
-            lost = true;
+    for (size_t i = 0; i < r.n_ws; i++) {
+        for (int s = 0; s < RELAY_SINKS; s++) {
+            if (r.ws[i].pipelines[s] != NULL &&
+                cio_pipeline_close(r.ws[i].pipelines[s], (long)(o.drain_timeout * 1000)) !=
+                    CIO_OK) {
+                lost = true;
+            }
+            pthread_mutex_destroy(&r.ws[i].enqueue_lock[s]);
         }
-        pthread_mutex_destroy(&r.enqueue_lock[s]);
     }
     if (lost) {
         fprintf(stderr,
@@ -814,7 +915,9 @@ int cmd_relay(int argc, char **argv, int first) {
                                     : "what was in memory is lost (see --spool)");
         rc = rc == 0 ? EXIT_PARTIAL : rc;
     }
-    cio_client_free(r.client);
+    for (size_t i = 0; i < r.n_ws; i++) {
+        cio_client_free(r.ws[i].client);
+    }
     relay_tokens_free(&r.tokens);
     free(o.tls_cert_pem);
     free(o.tls_key_pem);

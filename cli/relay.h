@@ -28,7 +28,9 @@ enum {
 /* One line of the tokens file. The bucket is guarded by lock. */
 typedef struct relay_token {
     unsigned char hash[32]; /* SHA-256 of the token */
-    char name[64];          /* for logs and stats; "token N" (its line) when not named */
+    char name[64];          /* for logs and stats; "line N" when not named */
+    char workspace[64];     /* the workspace= field; "" = the default one */
+    size_t ws;              /* its index in the relay's workspaces (set by the relay) */
     unsigned shapes;
     double rate; /* requests a second; 0 = no limit */
     pthread_mutex_t lock;
@@ -43,8 +45,8 @@ typedef struct relay_tokens {
 
 /*
  * Reads the tokens file: one "sha256:<64 hex> [name=NAME] [shapes=team,pipelines,stats]
- * [rate=N]" a line; blank lines and lines starting with '#' are skipped. 0, or -1 with why in
- * err (naming the line). *out is the caller's: relay_tokens_free().
+ * [rate=N] [workspace=NAME]" a line; blank lines and lines starting with '#' are skipped. 0, or -1
+ * with why in err (naming the line). *out is the caller's: relay_tokens_free().
  */
 int relay_tokens_load(const char *path, relay_tokens_t *out, char *err, size_t errlen);
 void relay_tokens_free(relay_tokens_t *t);
@@ -52,7 +54,10 @@ void relay_tokens_free(relay_tokens_t *t);
 /* The line hash-token prints for token (its hash, then the fields given), malloc'd. NULL with
  * why in err for a bad field. */
 char *relay_token_line(const char *token, size_t len, const char *name, const char *shapes,
-                       const char *rate, char *err, size_t errlen);
+                       const char *rate, const char *workspace, char *err, size_t errlen);
+
+/* Whether name may name a workspace: 1 to 63 of A-Z a-z 0-9 _ -. */
+bool relay_workspace_name_ok(const char *name);
 
 /* The entry whose hash is token's, compared with every entry in constant time; NULL if none. */
 relay_token_t *relay_tokens_find(const relay_tokens_t *t, const char *token, size_t len);
@@ -115,6 +120,29 @@ bool relay_route_build(const relay_match_t *m, const char *body, size_t len, rel
                        relay_refusal_t *why);
 void relay_call_free(relay_call_t *call);
 
+/* -------------------------------------------------------------------------------- workspaces */
+
+/* Where one workspace's calls go: its client (credentials, hosts) and a pipeline per sink (NULL
+ * without that API's credentials). enqueue_lock is held around each call's enqueue, so that a
+ * batch checked to fit is queued whole: nothing else is queued between the check and its last
+ * message. */
+typedef struct relay_workspace {
+    char name[64];
+    cio_client_t *client;
+    cio_pipeline_t *pipelines[RELAY_SINKS];
+    pthread_mutex_t enqueue_lock[RELAY_SINKS];
+    char label[RELAY_SINKS][80]; /* "NAME/track", ... for the delivery reports' log lines */
+} relay_workspace_t;
+
+/*
+ * A workspace file: one JSON object of client options by the library's names (site_id, api_key,
+ * cdp_api_key, region, track_url, cdp_url, timeout_ms, max_attempts, ...; cio_config_set), no
+ * environment variable read. Makes its client; *track and *cdp say which credentials it has.
+ * 0, or -1 with why in err.
+ */
+int relay_workspace_client(const char *path, cio_client_t **out, bool *track, bool *cdp, char *err,
+                           size_t errlen);
+
 /* ------------------------------------------------------------------------------------- stats */
 
 /* Why a request was refused, for the stats. */
@@ -140,7 +168,8 @@ typedef struct relay_stats {
 
 void relay_stats_refused(relay_stats_t *s, relay_reason_t r);
 
-/* The stats as JSON (malloc'd): the relay's counters and each pipeline's (NULL = not running). */
-char *relay_stats_json(const relay_stats_t *s, cio_pipeline_t *const pipelines[RELAY_SINKS]);
+/* The stats as JSON (malloc'd): the relay's counters and every workspace's pipelines, named
+ * "track" and "pipelines" for the default workspace, "NAME/track" ... for the others. */
+char *relay_stats_json(const relay_stats_t *s, const relay_workspace_t *ws, size_t n);
 
 #endif

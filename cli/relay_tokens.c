@@ -21,6 +21,19 @@ static int hexval(char c) {
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+bool relay_workspace_name_ok(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n > 63) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int parse_shapes(const char *list, unsigned *out) {
     unsigned shapes = 0;
     const char *p = list;
@@ -70,8 +83,15 @@ static int parse_field(relay_token_t *t, const char *field, char *err, size_t er
             snprintf(err, errlen, "rate must be requests a second, more than 0 (got '%s')", v);
             return -1;
         }
+    } else if (klen == 9 && strncmp(field, "workspace", 9) == 0) {
+        if (!relay_workspace_name_ok(v)) {
+            snprintf(err, errlen, "workspace must be 1 to 63 of A-Z a-z 0-9 _ - (got '%s')", v);
+            return -1;
+        }
+        snprintf(t->workspace, sizeof(t->workspace), "%s", v);
     } else {
-        snprintf(err, errlen, "unknown field '%.*s' (name, shapes, rate)", (int)klen, field);
+        snprintf(err, errlen, "unknown field '%.*s' (name, shapes, rate, workspace)", (int)klen,
+                 field);
         return -1;
     }
     return 0;
@@ -180,7 +200,7 @@ void relay_tokens_free(relay_tokens_t *t) {
 }
 
 char *relay_token_line(const char *token, size_t len, const char *name, const char *shapes,
-                       const char *rate, char *err, size_t errlen) {
+                       const char *rate, const char *workspace, char *err, size_t errlen) {
     relay_token_t probe = {0};
     sbuf_t line = {0};
     unsigned char hash[32];
@@ -189,9 +209,9 @@ char *relay_token_line(const char *token, size_t len, const char *name, const ch
     for (size_t i = 0; i < sizeof(hash); i++) {
         sb_printf(&line, "%02x", hash[i]);
     }
-    const char *keys[] = {"name", "shapes", "rate"};
-    const char *values[] = {name, shapes, rate};
-    for (size_t i = 0; i < 3; i++) {
+    const char *keys[] = {"name", "shapes", "rate", "workspace"};
+    const char *values[] = {name, shapes, rate, workspace};
+    for (size_t i = 0; i < 4; i++) {
         if (values[i] == NULL) {
             continue;
         }

@@ -569,6 +569,45 @@ def test_connections_from_one_address_are_limited():
                 s.close()
 
 
+@test
+def test_tokens_send_with_their_workspace():
+    with tmpdir() as d, Mock() as m, Mock(site="eu-site", key="eu-key") as m2:
+        ws = os.path.join(d, "eu.json")
+        with open(ws, "w") as f:
+            json.dump({"site_id": "eu-site", "api_key": "eu-key", "track_url": m2.url,
+                       "cdp_api_key": "test-cdp-key", "cdp_url": m2.url, "timeout_ms": 5000}, f)
+        eu = "eu-token-0123456789abcdef"
+        lines = [hash_line(TEAM, "--name", "team"),
+                 hash_line(eu, "--name", "eu-app", "--workspace", "eu")]
+        check(lines[1].endswith(" name=eu-app workspace=eu"), lines[1])
+        with Relay(d, m.url, "--workspace", "eu=" + ws, "--spool", os.path.join(d, "sp"),
+                   tokens=lines) as r:
+            check(r.call("POST", "/events", {"customer_id": "us-1", "event": "e"},
+                         token=TEAM)[0] == 202)
+            check(r.call("POST", "/events", {"customer_id": "eu-1", "event": "e"},
+                         token=eu)[0] == 202)
+            check(r.call("POST", "/v1/track", {"userId": "eu-2", "event": "e"},
+                         token=eu)[0] == 200)
+            s = r.drained()
+            check(set(s["pipelines"]) == {"track", "pipelines", "eu/track", "eu/pipelines"}, s)
+            check(os.path.exists(os.path.join(d, "sp", "eu.track.spool")), os.listdir(d))
+        check([o["identifiers"]["id"] for o in delivered(m, "/api/v2/batch")] == ["us-1"])
+        check([o["identifiers"]["id"] for o in delivered(m2, "/api/v2/batch")] == ["eu-1"])
+        check([o["userId"] for o in delivered(m2, "/v1/batch")] == ["eu-2"])
+        check(auth_of(m2, "/api/v2/batch") == {basic("eu-site", "eu-key")})
+        # a token naming a workspace no --workspace gives stops the relay at start
+        with open(os.path.join(d, "tokens"), "w") as f:
+            f.write(hash_line(eu, "--workspace", "apac") + "\n")
+        rc, _, err = base.cio("relay", "--tokens", os.path.join(d, "tokens"), "--site-id", "s",
+                              "--api-key", "k")
+        check(rc == 2 and "workspace apac" in err, rc, err)
+        with open(ws, "w") as f:
+            f.write('{"site_id": "s", "colour": "red"}')
+        rc, _, err = base.cio("relay", "--tokens", os.path.join(d, "tokens"), "--workspace",
+                              "apac=" + ws)
+        check(rc == 2 and "colour" in err, rc, err)
+
+
 # ------------------------------------------------------------------------- tokens, commands
 
 
