@@ -1,8 +1,14 @@
 /*
  * cli/relay.h - the parts of `cio-native relay` (cmd_relay.c): its tokens (relay_tokens.c), the
  * mapping of its routes onto the core's builders (relay_routes.c) and its counters
- * (relay_stats.c). Nothing here writes a Customer.io wire format or checks one: every accepted
- * call becomes a request built and validated by the core (request.h, track_v2.h, cdp.h).
+ * (relay_stats.c), its workspaces (relay_workspaces.c). Nothing here writes a Customer.io wire
+ * format or checks one: every accepted call becomes a request built and validated by the core
+ * (request.h, track_v2.h, cdp.h).
+ *
+ * Thread-safety: loading (tokens, workspaces) happens on the main thread before the server
+ * starts; afterwards the tokens are read-only but for each one's rate bucket (its lock), the
+ * routes' functions keep no state, and the stats are atomics: the server's threads call them all
+ * at once.
  */
 #ifndef CIO_CLI_RELAY_H
 #define CIO_CLI_RELAY_H
@@ -114,8 +120,9 @@ typedef struct relay_call {
     size_t bytes; /* what they weigh in the queue: the bodies plus one byte each */
 } relay_call_t;
 
-/* Builds the call of a matched route from its body. false with *why (400) when the body is not
- * what the route takes; call is then empty. */
+/* Builds the call of a matched route from its body (borrowed). false with *why (400, or 413 for
+ * a message over the API's size) when the body is not what the route takes; call is then empty.
+ * Otherwise call owns its requests and ids: relay_call_free(). */
 bool relay_route_build(const relay_match_t *m, const char *body, size_t len, relay_call_t *call,
                        relay_refusal_t *why);
 void relay_call_free(relay_call_t *call);
