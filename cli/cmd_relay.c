@@ -37,22 +37,15 @@ const char help_relay[] =
     "pipeline (batched, paced, retried) and answers once they are queued.\n"
     "\n"
     "Routes (POST; Authorization: Bearer TOKEN, or Basic with the token as user name):\n"
-    "  /customers/ID, /customers   identify: {\"customer_id\",\"name\",\"email\",\"properties\"}\n"
-    "                              (/customer/ID is the same); Track v2 person identify\n"
-    "  /customers/ID/events, /events  track: {\"customer_id\",\"event\",\"properties\",\n"
-    "                              \"timestamp\",\"id\"}; Track v2 person event\n"
-    "     answered 202 {\"id\":EVENT_ID,\"seq\":N}\n"
-    "  /v1/identify /v1/track /v1/page /v1/screen /v1/group /v1/alias /v1/batch (/v1/import)\n"
-    "                              Segment-shaped messages, to the Pipelines API; answered 200\n"
-    "                              {\"success\":true,\"messageId\":ID} (\"messageIds\" for a\n"
-    "                              batch, queued whole or not at all)\n"
-    "  GET /healthz                200 while running (no token)\n"
-    "  GET /stats                  counters and queue depth: from this machine, or with a\n"
-    "                              token allowed \"stats\"\n"
-    "Refusals, as {\"code\",\"message\"}: 400 (the field named), 401 (no or unknown token:\n"
-    "nothing queued), 403 (token not allowed that shape), 404, 405, 413 (body over\n"
-    "--max-body), 415 (Content-Encoding), 429 (token over its rate; Retry-After), 503 (queue\n"
-    "full; Retry-After).\n"
+    "  /customers/ID, /customers   {\"customer_id\",\"name\",\"email\",\"properties\"}: identify\n"
+    "  /customers/ID/events, /events  {\"customer_id\",\"event\",\"properties\",\"timestamp\",\"id\"}\n"
+    "                              track; both answered 202 {\"id\":EVENT_ID,\"seq\":N}\n"
+    "  /v1/identify track page screen group alias, /v1/batch (/v1/import)  Segment-shaped\n"
+    "                              messages; 200 {\"success\":true,\"messageId(s)\":...}\n"
+    "  GET /healthz, GET /stats    (stats: from this machine, or a token allowed \"stats\")\n"
+    "Bodies may be gzip. Refusals, {\"code\",\"message\"}, queue nothing: 400 (the field\n"
+    "named), 401 (token), 403 (shape), 404, 405, 413 (--max-body), 415, 429 (token rate;\n"
+    "Retry-After), 503 (queue full; Retry-After).\n"
     "\n"
     "Options:\n"
     "  --listen ADDR:PORT   IPv4 address and port (default 127.0.0.1:8088; port 0: a free one)\n"
@@ -71,10 +64,8 @@ const char help_relay[] =
     "                       max_attempts, ...); repeatable\n"
     "  --cdp-api-key KEY    Pipelines API key: enables /v1 ($CUSTOMERIO_CDP_API_KEY)\n"
     "  --cdp-url URL        Pipelines API base URL ($CUSTOMERIO_CDP_URL)\n"
-    "  --workspace NAME=FILE  another workspace, for the tokens with workspace=NAME: FILE is\n"
-    "                       one JSON object of client options by the library's names\n"
-    "                       (site_id, api_key, cdp_api_key, region, track_url, cdp_url,\n"
-    "                       timeout_ms, ...; no environment variable is read); repeatable\n"
+    "  --workspace NAME=FILE  the workspace of tokens with workspace=NAME: FILE is a JSON\n"
+    "                       object of client options (site_id, api_key, cdp_api_key, ...)\n"
     "  --max-body N         request body bytes at most (default 1048576)\n"
     "  --max-connections N  connections open at once (default 1000)\n"
     "  --max-per-address N  connections open at once from one address (default 256)\n"
@@ -735,13 +726,29 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     }
     const char *encoding =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
-    if (encoding != NULL && !str_ieq(encoding, "identity")) {
+    const char *body = req->body;
+    size_t body_len = req->body_len;
+    char *inflated = NULL;
+    if (encoding != NULL && str_ieq(encoding, "gzip")) {
+        int gz =
+            relay_gunzip(req->body, req->body_len, r->o->limits.max_body, &inflated, &body_len);
+        if (gz != 0) {
+            return gz > 0 ? refuse(r, req, RELAY_R_TOO_LARGE, 413, "too_large", NULL, NULL,
+                                   "the body inflates to more than %s",
+                                   fmt_bytes(r->o->limits.max_body, size, sizeof(size)))
+                          : refuse(r, req, RELAY_R_INVALID, 400, "invalid", NULL, NULL,
+                                   "body: not gzip (Content-Encoding: gzip)");
+        }
+        body = inflated;
+    } else if (encoding != NULL && !str_ieq(encoding, "identity")) {
         return refuse(r, req, RELAY_R_ENCODING, 415, "unsupported_encoding", NULL, NULL,
-                      "Content-Encoding %s is not accepted: send the body uncompressed", encoding);
+                      "Content-Encoding %s is not accepted: send the body as is or gzip", encoding);
     }
     relay_call_t call;
     relay_refusal_t why;
-    if (!relay_route_build(&m, req->body, req->body_len, &call, &why)) {
+    bool built = relay_route_build(&m, body, body_len, &call, &why);
+    free(inflated);
+    if (!built) {
         return refuse(r, req, why.status == 413 ? RELAY_R_TOO_LARGE : RELAY_R_INVALID, why.status,
                       why.code, NULL, NULL, "%s", why.message);
     }

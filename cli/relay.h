@@ -150,6 +150,10 @@ typedef struct relay_workspace {
 int relay_workspace_client(const char *path, cio_client_t **out, bool *track, bool *cdp, char *err,
                            size_t errlen);
 
+/* A gzip body inflated into *out (malloc'd, NUL-terminated, the caller's): 0; 1 when it would
+ * be over max bytes; -1 when it is not gzip. */
+int relay_gunzip(const char *in, size_t len, size_t max, char **out, size_t *out_len);
+
 /* ------------------------------------------------------------------------------------- stats */
 
 /* Why a request was refused, for the stats. */

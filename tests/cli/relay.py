@@ -10,6 +10,7 @@ refusal by its status, code and that nothing was queued. Ends with "N passed, N 
 """
 import argparse
 import base64
+import gzip
 import http.client
 import json
 import os
@@ -244,6 +245,21 @@ def test_pipelines_shape_end_to_end():
 
 
 @test
+def test_gzip_bodies_are_inflated():
+    with tmpdir() as d, Mock() as m, Relay(d, m.url) as r:
+        body = gzip.compress(json.dumps({"batch": [
+            {"type": "track", "userId": "z", "event": "zipped", "properties": {"n": 1.50}}]}
+        ).encode())
+        st, a, _ = r.call("POST", "/v1/batch", body, token=CDP,
+                          headers={"Content-Encoding": "gzip"})
+        check(st == 200 and len(a["messageIds"]) == 1, st, a)
+        r.drained()
+        got = delivered(m, "/v1/batch")
+        check(len(got) == 1 and got[0]["event"] == "zipped" and got[0]["properties"] ==
+              {"n": 1.5}, got)
+
+
+@test
 def test_healthz_and_stats():
     with tmpdir() as d, Mock() as m, Relay(d, m.url) as r:
         st, a, _ = r.call("GET", "/healthz")
@@ -311,13 +327,19 @@ def test_refusals_name_the_field_and_queue_nothing():
                 check(h.get("Allow") == ("GET" if path == "/healthz" else "POST"), h)
             if status == 401:
                 check(h.get("WWW-Authenticate") == "Bearer", h)
-        st, a, _ = r.call("POST", "/events", ev, token=TEAM, headers={"Content-Encoding": "gzip"})
+        st, a, _ = r.call("POST", "/events", ev, token=TEAM, headers={"Content-Encoding": "br"})
         check(st == 415 and a["code"] == "unsupported_encoding", st, a)
+        st, a, _ = r.call("POST", "/events", ev, token=TEAM, headers={"Content-Encoding": "gzip"})
+        check(st == 400 and "not gzip" in a["message"], st, a)
+        bomb = gzip.compress(json.dumps(dict(ev, properties={"x": " " * 100000})).encode())
+        check(len(bomb) < 4096)
+        st, a, _ = r.call("POST", "/events", bomb, token=TEAM, headers={"Content-Encoding": "gzip"})
+        check(st == 413 and "inflates" in a["message"], st, a)
         s = r.stats()
         check(s["accepted"] == 0 and s["requests"] == 0, s)
         refused = s["refused"]
         check(refused["unauthorized"] == 3 and refused["forbidden"] == 2 and
-              refused["invalid"] == 16 and refused["too_large"] == 1 and
+              refused["invalid"] == 17 and refused["too_large"] == 2 and
               refused["not_found"] == 2 and refused["method_not_allowed"] == 2 and
               refused["unsupported_encoding"] == 1, refused)
         time.sleep(0.2)
@@ -654,7 +676,7 @@ def test_sigterm_drains_the_queue():
 # ---------------------------------------------------------------------- an official client
 
 
-def analytics_through_relay(module, library):
+def analytics_through_relay(module, library, gzip_on=False):
     py = os.path.join(VENV, "bin", "python") if VENV else None
     probe = py and os.path.exists(py) and subprocess.run(
         [py, "-c", f"import {module}"], capture_output=True).returncode == 0
@@ -667,6 +689,7 @@ def analytics_through_relay(module, library):
             f"import {module} as analytics\n"
             "analytics.write_key = sys.argv[1]\n"
             "analytics.host = sys.argv[2]\n"
+            f"analytics.gzip = {gzip_on}\n"
             "errors = []\n"
             "analytics.on_error = lambda e, batch: errors.append(str(e))\n"
             "analytics.identify('u-1', {'plan': 'pro'})\n"
@@ -692,6 +715,7 @@ def analytics_through_relay(module, library):
 @test
 def test_customerio_cdp_analytics_delivers_through_the_relay():
     analytics_through_relay("customerio.analytics", "analytics-python")
+    analytics_through_relay("customerio.analytics", "analytics-python", gzip_on=True)
 
 
 @test
