@@ -41,7 +41,8 @@ const char help_relay[] =
     "  /customers/ID/events, /events  track: {\"customer_id\",\"event\",\"properties\",\n"
     "                              \"timestamp\",\"id\"}; both answered 202 {\"id\",\"seq\"}\n"
     "  /v1/identify track page screen group alias, /v1/batch (/v1/import)  Segment-shaped\n"
-    "                              messages; 200 {\"success\":true,\"messageId(s)\":...}\n"
+    "                              messages; 200 {\"success\":true,\"messageId(s)\":...}; the\n"
+    "                              browser SDKs' /v1/i t p s g a b, token as \"writeKey\"\n"
     "  GET /healthz, GET /stats    (stats: from this machine, or a token allowed \"stats\")\n"
     "Bodies may be gzip. Refusals, {\"code\",\"message\"}, queue nothing: 400 (the field\n"
     "named), 401 (token), 403 (shape), 404, 405, 413 (--max-body), 415, 429 (token rate;\n"
@@ -66,6 +67,8 @@ const char help_relay[] =
     "  --cdp-url URL        Pipelines API base URL ($CUSTOMERIO_CDP_URL)\n"
     "  --workspace NAME=FILE  the workspace of tokens with workspace=NAME: FILE is a JSON\n"
     "                       object of client options (site_id, api_key, cdp_api_key, ...)\n"
+    "  --allow-origin URL   let pages of that origin (https://shop.example; * = any) call\n"
+    "                       the relay from a browser (CORS); repeatable\n"
     "  --max-body N         request body bytes at most (default 1048576)\n"
     "  --max-connections N  connections open at once (default 1000)\n"
     "  --max-per-address N  connections open at once from one address (default 256)\n"
@@ -102,7 +105,8 @@ enum {
     O_RATE,
     O_TLS_CERT,
     O_TLS_KEY,
-    O_WORKSPACE
+    O_WORKSPACE,
+    O_ALLOW_ORIGIN
 };
 
 static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
@@ -124,6 +128,7 @@ static const cli_opt_t relay_options[] = {{"listen", 1, O_LISTEN},
                                           {"tls-cert", 1, O_TLS_CERT},
                                           {"tls-key", 1, O_TLS_KEY},
                                           {"workspace", 1, O_WORKSPACE},
+                                          {"allow-origin", 1, O_ALLOW_ORIGIN},
                                           {NULL, 0, 0}};
 
 static const cli_opt_t hash_options[] = {{"name", 1, O_NAME},
@@ -134,6 +139,7 @@ static const cli_opt_t hash_options[] = {{"name", 1, O_NAME},
 
 #define MAX_PIPELINE_SETTINGS 32
 #define MAX_WORKSPACES 16
+#define MAX_ORIGINS 16
 #define DEFAULT_MAX_QUEUE_BYTES ((size_t)64 << 20)
 #define MAX_TOKEN_BYTES 512
 
@@ -148,6 +154,8 @@ typedef struct relay_opts {
     const char *settings[MAX_PIPELINE_SETTINGS]; /* --pipeline NAME=VALUE */
     const char *workspaces[MAX_WORKSPACES];      /* --workspace NAME=FILE */
     size_t n_workspaces;
+    const char *origins[MAX_ORIGINS]; /* --allow-origin */
+    size_t n_origins;
     size_t n_settings;
     size_t max_queue_bytes;
     httpd_limits_t limits;
@@ -283,6 +291,12 @@ static int parse(relay_opts_t *o, int argc, char **argv, int first) {
             o->workspaces[o->n_workspaces++] = v;
             break;
         }
+        case O_ALLOW_ORIGIN:
+            if (o->n_origins == MAX_ORIGINS) {
+                return args_usage_error(o->cmd, "at most %d --allow-origin options", MAX_ORIGINS);
+            }
+            o->origins[o->n_origins++] = v;
+            break;
         case O_PIPELINE:
             if (o->n_settings == MAX_PIPELINE_SETTINGS) {
                 return args_usage_error(o->cmd, "at most %d --pipeline options",
@@ -515,9 +529,54 @@ static int resolve_workspaces(relay_t *r) {
 
 /* ------------------------------------------------------------------------------- requests */
 
-static enum MHD_Result answer_json(const httpd_request_t *req, unsigned status, const char *json,
-                                   const char *header, const char *value) {
-    return httpd_reply(req->conn, status, "application/json", json, header, value);
+/* The Origin of a request from a page the relay serves (--allow-origin), to echo in
+ * Access-Control-Allow-Origin; NULL for another origin or none. */
+static const char *cors_origin(const relay_t *r, const httpd_request_t *req) {
+    const char *origin = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin");
+    if (origin == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < r->o->n_origins; i++) {
+        if (strcmp(r->o->origins[i], "*") == 0 || strcmp(r->o->origins[i], origin) == 0) {
+            return origin;
+        }
+    }
+    return NULL;
+}
+
+static enum MHD_Result answer_json(const relay_t *r, const httpd_request_t *req, unsigned status,
+                                   const char *json, const char *header, const char *value) {
+    const char *headers[7] = {NULL};
+    size_t n = 0;
+    if (header != NULL && value != NULL) {
+        headers[n++] = header;
+        headers[n++] = value;
+    }
+    const char *origin = cors_origin(r, req);
+    if (origin != NULL) {
+        headers[n++] = "Access-Control-Allow-Origin";
+        headers[n++] = origin;
+        headers[n++] = "Vary";
+        headers[n++] = "Origin";
+    }
+    return httpd_reply_headers(req->conn, status, "application/json", json, headers);
+}
+
+/* OPTIONS from an allowed origin: what a browser may send (CORS preflight). */
+static enum MHD_Result preflight(const relay_t *r, const httpd_request_t *req,
+                                 const relay_match_t *m) {
+    const char *headers[] = {"Access-Control-Allow-Origin",
+                             cors_origin(r, req),
+                             "Access-Control-Allow-Methods",
+                             m->method,
+                             "Access-Control-Allow-Headers",
+                             "Authorization, Content-Type, Content-Encoding",
+                             "Access-Control-Max-Age",
+                             "600",
+                             "Vary",
+                             "Origin",
+                             NULL};
+    return httpd_reply_headers(req->conn, 204, NULL, "", headers);
 }
 
 static enum MHD_Result refuse(relay_t *r, const httpd_request_t *req, relay_reason_t reason,
@@ -541,7 +600,7 @@ static enum MHD_Result refuse(relay_t *r, const httpd_request_t *req, relay_reas
     sb_printf(&b, "{\"code\":\"%s\",\"message\":", code);
     jw_string(&b, message, strlen(message));
     sb_putc(&b, '}');
-    enum MHD_Result res = answer_json(req, status, b.data, header, value);
+    enum MHD_Result res = answer_json(r, req, status, b.data, header, value);
     sb_free(&b);
     return res;
 }
@@ -662,8 +721,86 @@ static enum MHD_Result accepted(relay_t *r, const httpd_request_t *req, const re
         sb_puts(&b, "]}");
         status = 200;
     }
-    enum MHD_Result res = answer_json(req, status, b.data, NULL, NULL);
+    enum MHD_Result res = answer_json(r, req, status, b.data, NULL, NULL);
     sb_free(&b);
+    return res;
+}
+
+/* The body as sent or inflated (gzip): 0 with *body (inflated: *owned, to free), or the
+ * refusal's answer already queued in *res. */
+static int request_body(relay_t *r, const httpd_request_t *req, const char **body, size_t *len,
+                        char **owned, enum MHD_Result *res) {
+    char size[32];
+    const char *encoding =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    *body = req->body;
+    *len = req->body_len;
+    *owned = NULL;
+    if (encoding != NULL && str_ieq(encoding, "gzip")) {
+        int gz = relay_gunzip(req->body, req->body_len, r->o->limits.max_body, owned, len);
+        if (gz != 0) {
+            *res = gz > 0 ? refuse(r, req, RELAY_R_TOO_LARGE, 413, "too_large", NULL, NULL,
+                                   "the body inflates to more than %s",
+                                   fmt_bytes(r->o->limits.max_body, size, sizeof(size)))
+                          : refuse(r, req, RELAY_R_INVALID, 400, "invalid", NULL, NULL,
+                                   "body: not gzip (Content-Encoding: gzip)");
+            return -1;
+        }
+        *body = *owned;
+    } else if (encoding != NULL && !str_ieq(encoding, "identity")) {
+        *res = refuse(r, req, RELAY_R_ENCODING, 415, "unsupported_encoding", NULL, NULL,
+                      "Content-Encoding %s is not accepted: send the body as is or gzip", encoding);
+        return -1;
+    }
+    return 0;
+}
+
+/* A call with its token known: checked against the token, built, queued, answered. */
+static enum MHD_Result call_route(relay_t *r, const httpd_request_t *req, const relay_match_t *m,
+                                  relay_token_t *t, const char *body, size_t body_len) {
+    if (t == NULL) {
+        return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
+                      "Bearer", "a missing or unknown token: nothing queued");
+    }
+    if (!(t->shapes & m->shape)) {
+        return refuse(r, req, RELAY_R_FORBIDDEN, 403, "forbidden", NULL, NULL,
+                      "token %s may not call %s", t->name, req->url);
+    }
+    relay_workspace_t *w = &r->ws[t->ws];
+    if (w->pipelines[m->sink] == NULL) {
+        return refuse(r, req, RELAY_R_NOT_FOUND, 404, "not_found", NULL, NULL,
+                      "%s is not enabled: workspace %s has no %s", req->url, w->name,
+                      m->sink == RELAY_SINK_TRACK ? "Track API credentials (--site-id, --api-key)"
+                                                  : "Pipelines API key (--cdp-api-key)");
+    }
+    unsigned retry_after = 0;
+    if (!relay_token_take(t, &retry_after)) {
+        char value[16];
+        snprintf(value, sizeof(value), "%u", retry_after);
+        return refuse(r, req, RELAY_R_RATE_LIMITED, 429, "rate_limited", "Retry-After", value,
+                      "token %s is over its rate (%g requests a second)", t->name, t->rate);
+    }
+    relay_call_t call;
+    relay_refusal_t why;
+    if (!relay_route_build(m, body, body_len, &call, &why)) {
+        return refuse(r, req, why.status == 413 ? RELAY_R_TOO_LARGE : RELAY_R_INVALID, why.status,
+                      why.code, NULL, NULL, "%s", why.message);
+    }
+    char message[600];
+    uint64_t seq = 0;
+    unsigned status = enqueue(r, w, m->sink, &call, &seq, message, sizeof(message));
+    enum MHD_Result res;
+    if (status == 0) {
+        res = accepted(r, req, m, &call, seq);
+    } else if (status == 503) {
+        res = refuse(r, req, RELAY_R_QUEUE_FULL, 503, "queue_full", "Retry-After", "1", "%s",
+                     message);
+    } else if (status == 413) {
+        res = refuse(r, req, RELAY_R_TOO_LARGE, 413, "too_large", NULL, NULL, "%s", message);
+    } else {
+        res = refuse(r, req, RELAY_R_INTERNAL, 500, "internal", NULL, NULL, "%s", message);
+    }
+    relay_call_free(&call);
     return res;
 }
 
@@ -680,93 +817,44 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
         return refuse(r, req, RELAY_R_NOT_FOUND, 404, "not_found", NULL, NULL, "no route %s",
                       req->url);
     }
+    if (strcmp(req->method, "OPTIONS") == 0 && cors_origin(r, req) != NULL) {
+        return preflight(r, req, &m); /* a browser asking before it sends */
+    }
     if (strcmp(req->method, m.method) != 0) {
         return refuse(r, req, RELAY_R_METHOD, 405, "method_not_allowed", "Allow", m.method,
                       "%s takes %s only", req->url, m.method);
     }
     if (m.route == RELAY_ROUTE_HEALTHZ) {
-        return answer_json(req, 200, "{\"ok\":true}", NULL, NULL);
+        return answer_json(r, req, 200, "{\"ok\":true}", NULL, NULL);
     }
     char token[MAX_TOKEN_BYTES];
     size_t token_len = 0;
-    relay_token_t *t = presented_token(req->conn, token, sizeof(token), &token_len)
-                           ? relay_tokens_find(&r->tokens, token, token_len)
-                           : NULL;
+    bool presented = presented_token(req->conn, token, sizeof(token), &token_len);
     if (m.route == RELAY_ROUTE_STATS) {
+        relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
         if (!from_loopback(req->conn) && (t == NULL || !(t->shapes & RELAY_SHAPE_STATS))) {
             return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
                           "Bearer", "/stats needs a token allowed \"stats\" from another machine");
         }
         char *json = relay_stats_json(&r->stats, r->ws, r->n_ws);
-        enum MHD_Result res = answer_json(req, 200, json, NULL, NULL);
+        enum MHD_Result res = answer_json(r, req, 200, json, NULL, NULL);
         free(json);
         return res;
     }
-    if (t == NULL) {
-        return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
-                      "Bearer", "a missing or unknown token: nothing queued");
-    }
-    if (!(t->shapes & m.shape)) {
-        return refuse(r, req, RELAY_R_FORBIDDEN, 403, "forbidden", NULL, NULL,
-                      "token %s may not call %s", t->name, req->url);
-    }
-    relay_workspace_t *w = &r->ws[t->ws];
-    if (w->pipelines[m.sink] == NULL) {
-        return refuse(r, req, RELAY_R_NOT_FOUND, 404, "not_found", NULL, NULL,
-                      "%s is not enabled: workspace %s has no %s", req->url, w->name,
-                      m.sink == RELAY_SINK_TRACK ? "Track API credentials (--site-id, --api-key)"
-                                                 : "Pipelines API key (--cdp-api-key)");
-    }
-    unsigned retry_after = 0;
-    if (!relay_token_take(t, &retry_after)) {
-        char value[16];
-        snprintf(value, sizeof(value), "%u", retry_after);
-        return refuse(r, req, RELAY_R_RATE_LIMITED, 429, "rate_limited", "Retry-After", value,
-                      "token %s is over its rate (%g requests a second)", t->name, t->rate);
-    }
-    const char *encoding =
-        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
-    const char *body = req->body;
-    size_t body_len = req->body_len;
-    char *inflated = NULL;
-    if (encoding != NULL && str_ieq(encoding, "gzip")) {
-        int gz =
-            relay_gunzip(req->body, req->body_len, r->o->limits.max_body, &inflated, &body_len);
-        if (gz != 0) {
-            return gz > 0 ? refuse(r, req, RELAY_R_TOO_LARGE, 413, "too_large", NULL, NULL,
-                                   "the body inflates to more than %s",
-                                   fmt_bytes(r->o->limits.max_body, size, sizeof(size)))
-                          : refuse(r, req, RELAY_R_INVALID, 400, "invalid", NULL, NULL,
-                                   "body: not gzip (Content-Encoding: gzip)");
-        }
-        body = inflated;
-    } else if (encoding != NULL && !str_ieq(encoding, "identity")) {
-        return refuse(r, req, RELAY_R_ENCODING, 415, "unsupported_encoding", NULL, NULL,
-                      "Content-Encoding %s is not accepted: send the body as is or gzip", encoding);
-    }
-    relay_call_t call;
-    relay_refusal_t why;
-    bool built = relay_route_build(&m, body, body_len, &call, &why);
-    free(inflated);
-    if (!built) {
-        return refuse(r, req, why.status == 413 ? RELAY_R_TOO_LARGE : RELAY_R_INVALID, why.status,
-                      why.code, NULL, NULL, "%s", why.message);
-    }
-    char message[600];
-    uint64_t seq = 0;
-    unsigned status = enqueue(r, w, m.sink, &call, &seq, message, sizeof(message));
+    const char *body;
+    size_t body_len;
+    char *owned;
     enum MHD_Result res;
-    if (status == 0) {
-        res = accepted(r, req, &m, &call, seq);
-    } else if (status == 503) {
-        res = refuse(r, req, RELAY_R_QUEUE_FULL, 503, "queue_full", "Retry-After", "1", "%s",
-                     message);
-    } else if (status == 413) {
-        res = refuse(r, req, RELAY_R_TOO_LARGE, 413, "too_large", NULL, NULL, "%s", message);
-    } else {
-        res = refuse(r, req, RELAY_R_INTERNAL, 500, "internal", NULL, NULL, "%s", message);
+    if (request_body(r, req, &body, &body_len, &owned, &res) != 0) {
+        return res;
     }
-    relay_call_free(&call);
+    /* no Authorization: a Segment-shaped body may carry the token as "writeKey" (browsers) */
+    if (!presented && m.shape == RELAY_SHAPE_PIPELINES) {
+        presented = relay_body_token(body, body_len, token, sizeof(token), &token_len);
+    }
+    relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
+    res = call_route(r, req, &m, t, body, body_len);
+    free(owned);
     return res;
 }
 

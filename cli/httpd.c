@@ -98,20 +98,30 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
     httpd_log(cls, "libmicrohttpd: %s", line);
 }
 
-enum MHD_Result httpd_reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
-                            const char *body, const char *extra_name, const char *extra_value) {
+enum MHD_Result httpd_reply_headers(struct MHD_Connection *conn, unsigned status,
+                                    const char *content_type, const char *body,
+                                    const char *const *headers) {
     struct MHD_Response *res =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (res == NULL) {
         return MHD_NO;
     }
-    MHD_add_response_header(res, "Content-Type", content_type);
-    if (extra_name != NULL && extra_value != NULL) {
-        MHD_add_response_header(res, extra_name, extra_value);
+    if (content_type != NULL) {
+        MHD_add_response_header(res, "Content-Type", content_type);
+    }
+    for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2) {
+        MHD_add_response_header(res, headers[i], headers[i + 1]);
     }
     enum MHD_Result r = MHD_queue_response(conn, status, res);
     MHD_destroy_response(res);
     return r;
+}
+
+enum MHD_Result httpd_reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
+                            const char *body, const char *extra_name, const char *extra_value) {
+    const char *headers[] = {extra_name, extra_value, NULL};
+    return httpd_reply_headers(conn, status, content_type, body,
+                               extra_name != NULL && extra_value != NULL ? headers : NULL);
 }
 
 /* Whether a Content-Length header announces more than max. */

@@ -66,6 +66,10 @@ void httpd_stop(httpd_t *h);
  * more header when non-NULL. */
 enum MHD_Result httpd_reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
                             const char *body, const char *extra_name, const char *extra_value);
+/* The same with any number of headers: name, value, name, value, ..., NULL (NULL = none). */
+enum MHD_Result httpd_reply_headers(struct MHD_Connection *conn, unsigned status,
+                                    const char *content_type, const char *body,
+                                    const char *const *headers);
 
 /* A diagnostic line on stderr ("cio-native NAME: ..."), rate-limited. */
 void httpd_log(const httpd_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -88,8 +88,8 @@ typedef enum relay_route {
     RELAY_ROUTE_STATS,
     RELAY_ROUTE_TEAM_IDENTIFY,
     RELAY_ROUTE_TEAM_TRACK,
-    RELAY_ROUTE_CDP_MESSAGE, /* /v1/identify, track, page, screen, group, alias */
-    RELAY_ROUTE_CDP_BATCH    /* /v1/batch, /v1/import */
+    RELAY_ROUTE_CDP_MESSAGE, /* /v1/identify, track, page, screen, group, alias; /v1/i, t, ... */
+    RELAY_ROUTE_CDP_BATCH    /* /v1/batch, /v1/import, /v1/b */
 } relay_route_t;
 
 typedef struct relay_match {
@@ -119,6 +119,10 @@ typedef struct relay_call {
     size_t n;
     size_t bytes; /* what they weigh in the queue: the bodies plus one byte each */
 } relay_call_t;
+
+/* The token a Segment-shaped body carries as "writeKey" (the browser SDKs send it so, with no
+ * Authorization header) into buf: true with *token_len, false when there is none. */
+bool relay_body_token(const char *body, size_t len, char *buf, size_t size, size_t *token_len);
 
 /* Builds the call of a matched route from its body (borrowed). false with *why (400, or 413 for
  * a message over the API's size) when the body is not what the route takes; call is then empty.

@@ -43,8 +43,14 @@ bool relay_route_match(const char *url, relay_match_t *m) {
             m->route = RELAY_ROUTE_CDP_BATCH;
             return true;
         }
+        if (strcmp(rest, "b") == 0) { /* the browser SDKs' batches (analytics-next) */
+            m->route = RELAY_ROUTE_CDP_BATCH;
+            return true;
+        }
         for (size_t i = 0; i < sizeof(cdp_types) / sizeof(cdp_types[0]); i++) {
-            if (strcmp(rest, cdp_types[i]) == 0) {
+            /* /v1/track, or the browser SDKs' /v1/t: the type's first letter */
+            if (strcmp(rest, cdp_types[i]) == 0 ||
+                (rest[0] == cdp_types[i][0] && rest[1] == '\0')) {
                 m->route = RELAY_ROUTE_CDP_MESSAGE;
                 snprintf(m->type, sizeof(m->type), "%s", cdp_types[i]);
                 return true;
@@ -366,8 +372,9 @@ static bool cdp_one(const cio_json_value_t *msg, const char *type_hint, const ch
         return refuse(why, "type: must be \"%s\" on /v1/%s, or absent", type_hint, type_hint);
     }
     /* The message as given, less its null members (analytics-python sends "anonymousId": null
-     * beside a userId; Segment's API takes null as absent, the core's builder refuses it), and
-     * with the route's type when it has none (Segment's HTTP API: the route names it). */
+     * beside a userId; Segment's API takes null as absent, the core's builder refuses it) and its
+     * "writeKey" (the browser SDKs' token: the relay's, not to be passed on), and with the
+     * route's type when it has none (Segment's HTTP API: the route names it). */
     sb_putc(&text, '{');
     bool first = true;
     if (type_hint != NULL && !has_type) {
@@ -377,7 +384,7 @@ static bool cdp_one(const cio_json_value_t *msg, const char *type_hint, const ch
     const char *cursor = NULL;
     cio_json_value_t k, v;
     while (cio_json_next(msg, &cursor, &k, &v)) {
-        if (v.kind == CIO_JSON_NULL) {
+        if (v.kind == CIO_JSON_NULL || cio_json_string_is(&k, "writeKey")) {
             continue;
         }
         if (!first) {
@@ -417,6 +424,26 @@ static bool cdp_batch(const cio_json_value_t *root, relay_call_t *call, relay_re
         }
     }
     return true;
+}
+
+bool relay_body_token(const char *body, size_t len, char *buf, size_t size, size_t *token_len) {
+    cio_json_value_t root, key, first;
+    if (cio_json_scan(body, len, &root) != CIO_OK || root.kind != CIO_JSON_OBJECT) {
+        return false;
+    }
+    /* a message's, or a batch's (analytics-next puts it beside "batch", older ones in each) */
+    const char *cursor = NULL;
+    if (!cio_json_get(&root, "writeKey", &key) &&
+        !(cio_json_get(&root, "batch", &first) && first.kind == CIO_JSON_ARRAY &&
+          cio_json_next(&first, &cursor, NULL, &first) && first.kind == CIO_JSON_OBJECT &&
+          cio_json_get(&first, "writeKey", &key))) {
+        return false;
+    }
+    if (key.kind != CIO_JSON_STRING) {
+        return false;
+    }
+    *token_len = cio_json_string(&key, buf, size);
+    return *token_len > 0 && *token_len < size && strlen(buf) == *token_len;
 }
 
 bool relay_route_build(const relay_match_t *m, const char *body, size_t len, relay_call_t *call,

@@ -260,6 +260,45 @@ def test_gzip_bodies_are_inflated():
 
 
 @test
+def test_browser_sdk_requests_with_the_token_in_the_body_and_cors():
+    # analytics-next (the browser SDKs): POST /v1/t, /v1/b ... as text/plain (no preflight), the
+    # write key as "writeKey" in the body; the answer must allow the page's origin
+    with tmpdir() as d, Mock() as m, \
+            Relay(d, m.url, "--allow-origin", "https://shop.example") as r:
+        page = {"Content-Type": "text/plain", "Origin": "https://shop.example"}
+        msg = {"type": "track", "event": "Viewed", "anonymousId": "anon-1", "writeKey": CDP,
+               "_metadata": {"bundled": []}, "sentAt": "2026-01-01T00:00:00.000Z"}
+        st, a, h = r.call("POST", "/v1/t", json.dumps(msg), headers=page)
+        check(st == 200 and a["success"], st, a)
+        check(h.get("Access-Control-Allow-Origin") == "https://shop.example", h)
+        batch = {"writeKey": CDP, "sentAt": "2026-01-01T00:00:00.000Z",
+                 "batch": [{"type": "page", "anonymousId": "anon-1", "name": "Home"},
+                           {"type": "identify", "userId": "u-9", "traits": {"a": 1}}]}
+        st, a, h = r.call("POST", "/v1/b", json.dumps(batch), headers=page)
+        check(st == 200 and len(a["messageIds"]) == 2, st, a)
+        # a wrong writeKey is refused like a wrong token, still readable by the page
+        st, a, h = r.call("POST", "/v1/i", json.dumps(dict(msg, writeKey="nope")), headers=page)
+        check(st == 401 and h.get("Access-Control-Allow-Origin") == "https://shop.example", st, h)
+        # preflight (a page sending JSON with Authorization)
+        st, a, h = r.call("OPTIONS", "/v1/track", None, headers={
+            "Origin": "https://shop.example", "Access-Control-Request-Method": "POST"})
+        check(st == 204 and h.get("Access-Control-Allow-Methods") == "POST" and
+              "Authorization" in h.get("Access-Control-Allow-Headers", ""), st, h)
+        # another origin gets no permission
+        st, a, h = r.call("POST", "/v1/t", json.dumps(msg),
+                          headers=dict(page, Origin="https://evil.example"))
+        check(st == 200 and "Access-Control-Allow-Origin" not in h, st, h)
+        st, a, h = r.call("OPTIONS", "/v1/t", None, headers={"Origin": "https://evil.example"})
+        check(st == 405, st)
+        r.drained()
+        got = delivered(m, "/v1/batch")
+        check(sorted(x["type"] for x in got) == ["identify", "page", "track", "track"], got)
+        check(all("writeKey" not in x for x in got), "the token was passed on", got)
+        raw = "".join(q["body"] for q in m.requests() if q["path"] == "/v1/batch")
+        check(CDP not in raw, "the token reached the emulator")
+
+
+@test
 def test_healthz_and_stats():
     with tmpdir() as d, Mock() as m, Relay(d, m.url) as r:
         st, a, _ = r.call("GET", "/healthz")
