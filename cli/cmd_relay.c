@@ -546,10 +546,14 @@ static const char *cors_origin(const relay_t *r, const httpd_request_t *req) {
 
 static enum MHD_Result answer_json(const relay_t *r, const httpd_request_t *req, unsigned status,
                                    const char *json, const char *header, const char *value) {
-    const char *headers[7] = {NULL};
+    const char *headers[9] = {NULL};
     size_t n = 0;
     if (header != NULL && value != NULL) {
         headers[n++] = header;
+        headers[n++] = value;
+    }
+    if (status == 429 && value != NULL) { /* the browser SDKs wait what this header says */
+        headers[n++] = "X-RateLimit-Reset";
         headers[n++] = value;
     }
     const char *origin = cors_origin(r, req);

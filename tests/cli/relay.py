@@ -423,6 +423,7 @@ def test_token_over_its_rate_gets_429_with_retry_after():
         limited = [a for a in answers if a[0] == 429][0]
         check(limited[1]["code"] == "rate_limited" and int(limited[2]["Retry-After"]) >= 1,
               limited)
+        check(limited[2]["X-RateLimit-Reset"] == limited[2]["Retry-After"], limited)
         time.sleep(1.1)
         check(r.call("POST", "/events", {"customer_id": "1", "event": "e"}, token=SLOW)[0] == 202)
         s = r.drained()
