@@ -5,6 +5,7 @@
  */
 #include "commands.h"
 #include "config.h"
+#include "httpd.h"
 #include "jsonw.h"
 #include "util.h"
 
@@ -308,143 +309,47 @@ static int verify(int argc, char **argv, int first) {
 
 #define MAX_BODY CLI_MAX_WEBHOOK_BODY_BYTES
 
-/*
- * One open connection, for the request deadline. libmicrohttpd's own timeout only counts
- * silence, so a client sending a byte every few seconds held its connection forever (~1,100 of
- * them blocked every real webhook); the main thread shuts down connections whose request is
- * not complete request_timeout after the connection opened or its previous answer went out.
- */
-typedef struct tracked {
-    int fd;
-    int64_t since_ms;
-    bool shut;
-    struct tracked *prev, *next;
-} tracked_t;
-
 typedef struct listener {
     wh_opts_t *o;
     cio_webhook_dedup_t *dedup;
     pthread_mutex_t out_lock;
     atomic_ullong printed;
     atomic_int done;
-    pthread_mutex_t conn_lock; /* guards conns; held while shutting a socket down, so the
-                                  socket cannot be closed (and its number reused) meanwhile */
-    tracked_t *conns;
 } listener_t;
 
-typedef struct request {
-    sbuf_t body;
-    bool too_large;
-} request_t;
-
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json) {
-    struct MHD_Response *res =
-        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-    if (res == NULL) {
-        return MHD_NO;
-    }
-    MHD_add_response_header(res, "Content-Type", "application/json");
-    enum MHD_Result r = MHD_queue_response(conn, status, res);
-    MHD_destroy_response(res);
-    return r;
-}
-
-/*
- * listen's diagnostics (rejected requests, libmicrohttpd's messages) go through here: at most
- * LOG_PER_SECOND lines a second, then one line saying how many were suppressed. A flood of bad
- * or dropped connections wrote a line each; with stderr on a pipe read slowly, the server's
- * thread blocked on the full pipe and stopped answering anyone.
- */
-#define LOG_PER_SECOND 20
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t log_window_ms;
-static unsigned log_in_window;
-static uint64_t log_suppressed;
-
-/* Reports suppressed lines once their second is over; call with log_lock held. */
-static void log_roll_window(int64_t now) {
-    if (now - log_window_ms < 1000) {
-        return;
-    }
-    if (log_suppressed > 0) {
-        fprintf(stderr,
-                "cio-native webhook listen: %llu more messages suppressed (over %d a second)\n",
-                (unsigned long long)log_suppressed, LOG_PER_SECOND);
-    }
-    log_window_ms = now;
-    log_in_window = 0;
-    log_suppressed = 0;
-}
-
-static void listen_vlog(const char *fmt, va_list ap) {
-    pthread_mutex_lock(&log_lock);
-    log_roll_window(now_ms());
-    if (log_in_window < LOG_PER_SECOND) {
-        log_in_window++;
-        fputs("cio-native webhook listen: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-    } else {
-        log_suppressed++;
-    }
-    pthread_mutex_unlock(&log_lock);
-}
-
-static void listen_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void listen_log(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    listen_vlog(fmt, ap);
-    va_end(ap);
-}
-
-static void listen_log_flush(void) {
-    pthread_mutex_lock(&log_lock);
-    log_roll_window(now_ms());
-    pthread_mutex_unlock(&log_lock);
-}
-
-static void log_mhd(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
-    char line[300];
-    vsnprintf(line, sizeof(line), fmt, ap);
-    size_t n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n') {
-        line[--n] = '\0';
-    }
-    listen_log("libmicrohttpd: %s", line);
-}
-
-static enum MHD_Result reject(struct MHD_Connection *conn, unsigned status, const char *why) {
-    listen_log("%u: %s", status, why);
+static enum MHD_Result reject(const httpd_request_t *req, unsigned status, const char *why) {
+    httpd_log(req->server, "%u: %s", status, why);
     json_t *o = json_pack("{s:s}", "error", why);
     char *text = jw_dumps(o, 0);
-    enum MHD_Result r = reply(conn, status, text);
+    enum MHD_Result r = httpd_reply(req->conn, status, "application/json", text, NULL, NULL);
     free(text);
     json_decref(o);
     return r;
 }
 
-static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, request_t *req) {
+static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
+    listener_t *l = cls;
     if (req->too_large) {
-        return reject(conn, 413, "the body is larger than 1 MiB");
+        return reject(req, 413, "the body is larger than 1 MiB");
     }
+    if (strcmp(req->method, "POST") != 0) {
+        return reject(req, 405, "only POST is accepted");
+    }
+    struct MHD_Connection *conn = req->conn;
     const char *ts = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CIO-Timestamp");
     const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CIO-Signature");
     if (ts == NULL || sig == NULL) {
-        return reject(conn, 401, "missing X-CIO-Timestamp or X-CIO-Signature");
+        return reject(req, 401, "missing X-CIO-Timestamp or X-CIO-Signature");
     }
-    const char *body = req->body.data != NULL ? req->body.data : "";
+    const char *body = req->body;
     int64_t tolerance =
         l->o->tolerance_set ? (int64_t)l->o->tolerance : CIO_WEBHOOK_DEFAULT_TOLERANCE_SECONDS;
-    if (cio_webhook_verify(l->o->key, ts, sig, body, req->body.len, tolerance, 0) != CIO_OK) {
-        return reject(conn, 401, cio_last_error()->message);
+    if (cio_webhook_verify(l->o->key, ts, sig, body, req->body_len, tolerance, 0) != CIO_OK) {
+        return reject(req, 401, cio_last_error()->message);
     }
     cio_webhook_events_t *events = NULL;
-    if (cio_webhook_parse(body, req->body.len, &events) != CIO_OK) {
-        return reject(conn, 400, cio_last_error()->message);
+    if (cio_webhook_parse(body, req->body_len, &events) != CIO_OK) {
+        return reject(req, 400, cio_last_error()->message);
     }
     size_t fresh = 0, dups = 0;
     pthread_mutex_lock(&l->out_lock);
@@ -452,7 +357,7 @@ static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, reques
         const cio_webhook_event_t *ev = cio_webhook_events_get(events, i);
         int dup = 0;
         if (cio_webhook_dedup_check(l->dedup, ev->event_id, 0, &dup) == CIO_OK && dup) {
-            listen_log("duplicate event_id %s dropped", ev->event_id);
+            httpd_log(req->server, "duplicate event_id %s dropped", ev->event_id);
             dups++;
             continue;
         }
@@ -471,131 +376,7 @@ static enum MHD_Result handle(listener_t *l, struct MHD_Connection *conn, reques
     cio_webhook_events_free(events);
     char answer[96];
     snprintf(answer, sizeof(answer), "{\"ok\":true,\"new\":%zu,\"duplicates\":%zu}", fresh, dups);
-    return reply(conn, 200, answer);
-}
-
-/* Whether a Content-Length header announces more than MAX_BODY. */
-static bool announced_too_large(struct MHD_Connection *conn) {
-    const char *length =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length == NULL) {
-        return false;
-    }
-    errno = 0;
-    char *end;
-    unsigned long long n = strtoull(length, &end, 10);
-    return errno == ERANGE || (end != length && n > MAX_BODY);
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls) {
-    (void)url;
-    (void)version;
-    request_t *req = *req_cls;
-    if (req == NULL) {
-        *req_cls = xcalloc(1, sizeof(request_t));
-        if (announced_too_large(conn)) {
-            /* answered before the body is read; libmicrohttpd then closes the connection */
-            return reject(conn, 413, "the body is larger than 1 MiB");
-        }
-        return MHD_YES;
-    }
-    if (*upload_data_size != 0) {
-        if (req->body.len + *upload_data_size > MAX_BODY) {
-            if (!req->too_large) {
-                listen_log("a body over 1 MiB: connection closed");
-            }
-            req->too_large = true;
-            *upload_data_size = 0;
-            return MHD_NO; /* a chunked body past the limit: nothing more is read */
-        }
-        sb_append(&req->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (strcmp(method, "POST") != 0) {
-        return reject(conn, 405, "only POST is accepted");
-    }
-    return handle(cls, conn, req);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe) {
-    (void)toe;
-    listener_t *l = cls;
-    request_t *req = *req_cls;
-    if (req != NULL) {
-        sb_free(&req->body);
-        free(req);
-        *req_cls = NULL;
-    }
-    /* the answer went out: the next request's deadline starts now */
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    tracked_t *t = info != NULL ? info->socket_context : NULL;
-    if (t != NULL) {
-        pthread_mutex_lock(&l->conn_lock);
-        t->since_ms = now_ms();
-        pthread_mutex_unlock(&l->conn_lock);
-    }
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code) {
-    listener_t *l = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *info =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (info == NULL) {
-            return;
-        }
-        tracked_t *t = xcalloc(1, sizeof(*t));
-        t->fd = info->connect_fd;
-        t->since_ms = now_ms();
-        pthread_mutex_lock(&l->conn_lock);
-        t->next = l->conns;
-        if (l->conns != NULL) {
-            l->conns->prev = t;
-        }
-        l->conns = t;
-        pthread_mutex_unlock(&l->conn_lock);
-        *socket_context = t;
-    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL) {
-        tracked_t *t = *socket_context;
-        pthread_mutex_lock(&l->conn_lock);
-        if (t->prev != NULL) {
-            t->prev->next = t->next;
-        } else {
-            l->conns = t->next;
-        }
-        if (t->next != NULL) {
-            t->next->prev = t->prev;
-        }
-        pthread_mutex_unlock(&l->conn_lock);
-        free(t);
-        *socket_context = NULL;
-    }
-}
-
-/* Shuts down the connections past the request deadline; libmicrohttpd then sees them end. */
-static void enforce_deadline(listener_t *l) {
-    int64_t limit_ms = (int64_t)(l->o->request_timeout * 1000), now = now_ms();
-    unsigned shut = 0;
-    pthread_mutex_lock(&l->conn_lock);
-    for (tracked_t *t = l->conns; t != NULL; t = t->next) {
-        if (!t->shut && now - t->since_ms > limit_ms) {
-            shutdown(t->fd, SHUT_RDWR);
-            t->shut = true;
-            shut++;
-        }
-    }
-    pthread_mutex_unlock(&l->conn_lock);
-    if (shut > 0) {
-        listen_log("closed %u connection%s without a complete request after %g s", shut,
-                   shut == 1 ? "" : "s", l->o->request_timeout);
-    }
-    listen_log_flush();
+    return httpd_reply(conn, 200, "application/json", answer, NULL, NULL);
 }
 
 static int listen_cmd(int argc, char **argv, int first) {
@@ -611,15 +392,11 @@ static int listen_cmd(int argc, char **argv, int first) {
     }
     listener_t l = {.o = &o};
     pthread_mutex_init(&l.out_lock, NULL);
-    pthread_mutex_init(&l.conn_lock, NULL);
     cio_webhook_dedup_new(100000, 86400, &l.dedup);
 
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)o.port);
     const char *host = o.host != NULL ? o.host : "127.0.0.1";
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+    struct in_addr probe;
+    if (inet_pton(AF_INET, host, &probe) != 1) {
         rc = args_usage_error(o.cmd, "--host must be an IPv4 address (got '%s')", host);
         goto out;
     }
@@ -629,25 +406,21 @@ static int listen_cmd(int argc, char **argv, int first) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    /* MHD_USE_AUTO: epoll on Linux, so no FD_SETSIZE ceiling (select stopped at ~1,020) */
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        &l, MHD_OPTION_CONNECTION_TIMEOUT, o.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.max_per_address, MHD_OPTION_END);
-    if (d == NULL) {
-        fprintf(stderr, "cio-native %s: cannot listen on %s:%u: %s\n", o.cmd, host, o.port,
-                strerror(errno));
+    httpd_limits_t limits = {.max_connections = o.max_connections,
+                             .max_per_address = o.max_per_address,
+                             .idle_timeout = o.idle_timeout,
+                             .request_timeout = o.request_timeout,
+                             .max_body = MAX_BODY};
+    httpd_t *server = httpd_start(o.cmd, host, o.port, &limits, handle, &l);
+    if (server == NULL) {
         rc = EXIT_USAGE;
         goto out;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info != NULL ? info->port : o.port;
+    unsigned port = httpd_port(server);
     fprintf(stderr, "cio-native webhook listen: listening on http://%s:%u/\n", host, port);
     if (o.port_file != NULL && write_port_file(o.port_file, port) != 0) {
         fprintf(stderr, "cio-native %s: cannot write %s\n", o.cmd, o.port_file);
-        MHD_stop_daemon(d);
+        httpd_stop(server);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -656,18 +429,17 @@ static int listen_cmd(int argc, char **argv, int first) {
         if (sigtimedwait(&stop, NULL, &tick) > 0) {
             break;
         }
-        enforce_deadline(&l);
+        httpd_tick(server);
     }
     if (atomic_load(&l.done)) {
         struct timespec grace = {0, 200 * 1000000L}; /* let the last answer go out */
         nanosleep(&grace, NULL);
     }
-    MHD_stop_daemon(d);
+    httpd_stop(server);
     rc = EXIT_ALL_OK;
 out:
     cio_webhook_dedup_free(l.dedup);
     pthread_mutex_destroy(&l.out_lock);
-    pthread_mutex_destroy(&l.conn_lock);
     wh_free(&o);
     return rc;
 }

@@ -223,8 +223,15 @@ const char *config_get(const cli_config_t *cfg, cfg_key_t key) {
 }
 
 int config_client(const cli_config_t *cfg, const char *cmd, cio_client_t **out) {
+    return config_client_cdp(cfg, cmd, NULL, NULL, out);
+}
+
+int config_client_cdp(const cli_config_t *cfg, const char *cmd, const char *cdp_api_key,
+                      const char *cdp_url, cio_client_t **out) {
     cio_client_options_t opts = CIO_CLIENT_OPTIONS_INIT;
     opts.ignore_env = 1; /* resolved here, with flags and the file taken into account */
+    opts.cdp_api_key = cdp_api_key;
+    opts.cdp_url = cdp_url;
     opts.site_id = cfg->value[CFG_SITE_ID];
     opts.api_key = cfg->value[CFG_API_KEY];
     opts.app_api_key = cfg->value[CFG_APP_API_KEY];

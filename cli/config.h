@@ -55,6 +55,9 @@ const char *config_get(const cli_config_t *cfg, cfg_key_t key);
  * library). 0, or EXIT_USAGE after printing the library's message.
  */
 int config_client(const cli_config_t *cfg, const char *cmd, cio_client_t **out);
+/* The same, with a Pipelines API key and base URL (NULL = none, the region's host). */
+int config_client_cdp(const cli_config_t *cfg, const char *cmd, const char *cdp_api_key,
+                      const char *cdp_url, cio_client_t **out);
 
 void config_free(cli_config_t *cfg);
 
