@@ -3,13 +3,12 @@
 # Ruby: RSpec on the installed gem. Expects `make build` to have run (the Makefile does it).
 set -euo pipefail
 build=${BUILD_DIR:-build}
-echo "== C suite ($build)"
-ctest --test-dir "$build" --output-on-failure -j2
-
+# The venv comes first: the C suite's cli_relay test points the official Segment-shaped client
+# (customerio-cdp-analytics) and our own package in it at the relay.
+echo "== Python venv"
 # Python: build and install the package the way a user does (`pip install .`, build isolation,
-# scikit-build-core from PyPI) into a venv under the build directory, then run its suite against
-# the emulator binary.
-echo "== Python suite"
+# scikit-build-core from PyPI) into a venv under the build directory; its suite runs against the
+# emulator binary after the C suite.
 venv="$build/venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 # The official clients (PyPI) for the differential tests in tests/compat/python, and hypothesis.
@@ -21,6 +20,11 @@ venv="$build/venv"
   "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
     'customerio==3.2.*'
 "$venv/bin/pip" install -q --disable-pip-version-check .
+
+echo "== C suite ($build)"
+ctest --test-dir "$build" --output-on-failure -j2
+
+echo "== Python suite"
 rc=0
 CIO_MOCK_BIN="$(cd "$build" && pwd)/mock/cio-mock" \
   "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider || rc=$?
