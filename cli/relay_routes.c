@@ -371,8 +371,8 @@ static bool cdp_one(const cio_json_value_t *msg, const char *type_hint, const ch
     if (type_hint != NULL && has_type && !cio_json_string_is(&type, type_hint)) {
         return refuse(why, "type: must be \"%s\" on /v1/%s, or absent", type_hint, type_hint);
     }
-    /* The message as given, less its null members (analytics-python sends "anonymousId": null
-     * beside a userId; Segment's API takes null as absent, the core's builder refuses it) and its
+    /* The message as given, less its null members (Segment's API takes null as absent; the
+     * core reads a null id, name or category so, but refuses a null traits or context) and its
      * "writeKey" (the browser SDKs' token: the relay's, not to be passed on), and with the
      * route's type when it has none (Segment's HTTP API: the route names it). */
     sb_putc(&text, '{');

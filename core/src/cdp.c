@@ -87,6 +87,15 @@ typedef struct message_fields {
     cio_json_value_t value[F_COUNT];
 } message_fields_t;
 
+/* An id, name or category whose value is null counts as absent, as Segment's API reads it
+ * (the emulator too): analytics-python (customerio-cdp-analytics) sends "anonymousId": null
+ * beside a userId, and "name": null, "category": null on a page without them. The member is
+ * still sent as given. A null object (traits, context, ...) or messageId stays refused. */
+static bool null_is_absent(int field) {
+    return field == F_USER_ID || field == F_ANONYMOUS_ID || field == F_PREVIOUS_ID ||
+           field == F_GROUP_ID || field == F_NAME || field == F_CATEGORY;
+}
+
 static void note_member(message_fields_t *f, const cio_json_value_t *key,
                         const cio_json_value_t *value) {
     bool escaped = memchr(key->text, '\\', key->len) != NULL; /* "\u0074ype" is "type" */
@@ -94,6 +103,8 @@ static void note_member(message_fields_t *f, const cio_json_value_t *key,
         size_t len = field_info[i].len;
         if (escaped ? cio__jstring_is(key, field_info[i].name)
                     : key->len == len + 2 && memcmp(key->text + 1, field_info[i].name, len) == 0) {
+            if (value->kind == CIO_JSON_NULL && null_is_absent(i))
+                return;
             f->value[i] = *value; /* a repeated name: the last one counts (refused anyway) */
             f->of[i] = &f->value[i];
             return;

@@ -426,6 +426,34 @@ Test(cdp, test_prepare_validates_and_completes_without_sending) {
     expect_nothing_sent();
 }
 
+/* analytics-python (customerio-cdp-analytics 1.1) sends "anonymousId": null beside a userId and
+ * "name": null / "category": null on a page without them: absent, as Segment's API reads them,
+ * and sent as given. A null object or an all-null id stays refused. */
+Test(cdp, test_null_ids_names_and_categories_count_as_absent) {
+    char *out = NULL;
+    expect_ok(cio_cdp_prepare("{\"type\":\"page\",\"userId\":\"7\",\"anonymousId\":null,"
+                              "\"name\":null,\"category\":null,\"properties\":{}}",
+                              &out));
+    cr_assert_not_null(strstr(out, "\"anonymousId\":null,\"name\":null,\"category\":null"), "%s",
+                       out);
+    cio_free(out);
+    expect_ok(cio_cdp_prepare("{\"type\":\"alias\",\"userId\":\"7\",\"previousId\":\"6\","
+                              "\"anonymousId\":null}",
+                              &out));
+    cio_free(out);
+    out = NULL;
+    expect_error(cio_cdp_prepare("{\"type\":\"track\",\"userId\":null,\"anonymousId\":null,"
+                                 "\"event\":\"e\"}",
+                                 &out),
+                 CIO_E_INVALID_ARGUMENT, "userId or anonymousId is required", NULL);
+    expect_error(cio_cdp_prepare("{\"type\":\"group\",\"userId\":\"7\",\"groupId\":null}", &out),
+                 CIO_E_INVALID_ARGUMENT, "groupId is required", NULL);
+    expect_error(cio_cdp_prepare("{\"type\":\"identify\",\"userId\":\"7\",\"traits\":null}", &out),
+                 CIO_E_INVALID_ARGUMENT, "traits must be a JSON object (got null)", NULL);
+    cr_assert_null(out);
+    expect_nothing_sent();
+}
+
 Test(cdp, test_region_prefixed_key_is_sent_as_a_bearer_token) {
     static const char key[] = "sk_us_0123456789abcdef0123456789abcdef_abcdef";
     /* against the fixture's emulator (another key): refused, but the header shows the form */
