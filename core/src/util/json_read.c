@@ -133,6 +133,7 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
     index->obj = obj;
     index->count = 0;
     index->complete = true;
+    index->escaped = 0;
     const char *cursor = NULL;
     cio_json_value_t k, v;
     while (cio__jnext(obj, &cursor, &k, &v)) {
@@ -140,21 +141,25 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
             index->complete = false;
             return;
         }
+        if (memchr(k.text, '\\', k.len) != NULL)
+            index->escaped |= (uint32_t)1 << index->count;
         index->key[index->count] = k;
         index->value[index->count++] = v;
     }
 }
 
-const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
-                                        cio_json_value_t *out) {
+const cio_json_value_t *cio__jindex_get_slow(const cio_jindex_t *index, const char *key, size_t len,
+                                             cio_json_value_t *out) {
     if (!index->complete)
         return cio__jget(index->obj, key, out) ? out : NULL;
-    size_t len = strlen(key);
-    bool plain = memchr(key, '\\', len) == NULL; /* our own keys always are */
-    for (size_t i = index->count; i-- > 0;) {    /* the last of repeated keys wins */
+    for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
         const cio_json_value_t *k = &index->key[i];
-        if (plain && k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
-                                       : k->len >= len + 2 && cio__jstring_is(k, key)) {
+        /* A key without an escape is its bytes (no backslash among them): it matches when they
+         * are key's. One with an escape is longer than its value, and is decoded to compare. */
+        bool match = (index->escaped >> i & 1) == 0
+                         ? k->len == len + 2 && memcmp(k->text + 1, key, len) == 0
+                         : k->len > len + 2 && cio__jstring_is(k, key);
+        if (match) {
             *out = index->value[i];
             return out;
         }
@@ -283,6 +288,13 @@ static size_t decode_next(const char **p, char out[4]) {
 size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
     size_t n = 0;
     const char *p = s->text + 1, *end = s->text + s->len - 1;
+    /* the bytes before the first escape are the value's: copied as they are */
+    while (p < end && *p != '\\') {
+        if (n + 1 < size)
+            buf[n] = *p;
+        n++;
+        p++;
+    }
     while (p < end) {
         char bytes[4];
         size_t k = decode_next(&p, bytes);

@@ -14,6 +14,7 @@
 typedef struct scanner {
     const char *start, *text, *end; /* text: the scan position */
     int depth;
+    bool escaped; /* the last string scanned held an escape */
     cio_jerror_t *err;
     cio_jindex_t *top; /* filled with the root object's members, if non-NULL */
 } scanner_t;
@@ -26,10 +27,24 @@ static bool fail(scanner_t *s, const char *at, const char *what) {
     return false;
 }
 
-static void skip_space(scanner_t *s) {
-    while (s->text < s->end &&
-           (*s->text == ' ' || *s->text == '\n' || *s->text == '\r' || *s->text == '\t'))
-        s->text++;
+static bool is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The scan position is read into a local in the loops: written through a struct member, every
+ * char store or load may alias it, and the compiler reloads it per byte. */
+static void skip_space_slow(scanner_t *s) {
+    const char *p = s->text;
+    while (p < s->end && is_space(*p))
+        p++;
+    s->text = p;
+}
+
+/* Compact JSON has no space between tokens: that case costs a compare. */
+static inline void skip_space(scanner_t *s) {
+    if (s->text < s->end && (unsigned char)*s->text > ' ')
+        return;
+    skip_space_slow(s);
 }
 
 /* One UTF-8 sequence starting at a byte >= 0x80; returns its length, 0 if invalid. */
@@ -74,60 +89,96 @@ static const unsigned char string_special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-static bool scan_string(scanner_t *s) {
-    const char *open = s->text++;
-    while (s->text < s->end) {
-        while (s->text < s->end && !string_special[(unsigned char)*s->text])
-            s->text++; /* plain ASCII */
-        if (s->text >= s->end)
+/* The first byte in [p, end) that string_special marks, or end. Eight bytes at a time where the
+ * byte order allows: a mask of the bytes that are '"', '\\', below 0x20 or above 0x7F (the
+ * classic "has a zero / a byte less than n" tricks; a borrow only spreads to bytes after the
+ * first hit, so the lowest set bit is exactly the first special byte). */
+static inline const char *plain_run_end(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        uint64_t m = (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+                     ((b - ones) & ~b & high);
+        if (m != 0)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && !string_special[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+/* The rest of a string from p (past its plain start): escapes, UTF-8, its end or a fault. */
+static bool scan_string_rest(scanner_t *s, const char *p) {
+    const char *open = s->text, *end = s->end;
+    s->escaped = false;
+    while (p < end) {
+        p = plain_run_end(p, end); /* plain ASCII */
+        if (p >= end)
             break;
-        unsigned char c = (unsigned char)*s->text;
+        unsigned char c = (unsigned char)*p;
         if (c == '"') {
-            s->text++;
+            s->text = p + 1;
             return true;
         }
         if (c < 0x20)
-            return fail(s, s->text, "control character in a string");
+            return fail(s, p, "control character in a string");
         if (c == '\\') {
-            if (s->end - s->text < 2)
+            if (end - p < 2)
                 break;
-            char e = s->text[1];
+            s->escaped = true;
+            char e = p[1];
             if (e == 'u') {
-                if (s->end - s->text < 6)
-                    return fail(s, s->text, "short \\u escape");
-                long u = cio__hex4(s->text + 2);
+                if (end - p < 6)
+                    return fail(s, p, "short \\u escape");
+                long u = cio__hex4(p + 2);
                 if (u < 0)
-                    return fail(s, s->text, "invalid \\u escape");
+                    return fail(s, p, "invalid \\u escape");
                 if (u == 0)
-                    return fail(s, s->text, "\\u0000 is not allowed");
-                s->text += 6;
+                    return fail(s, p, "\\u0000 is not allowed");
+                p += 6;
                 if (u >= 0xDC00 && u <= 0xDFFF)
-                    return fail(s, s->text - 6, "lone low surrogate");
+                    return fail(s, p - 6, "lone low surrogate");
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    long low = s->end - s->text >= 6 && s->text[0] == '\\' && s->text[1] == 'u'
-                                   ? cio__hex4(s->text + 2)
-                                   : -1;
+                    long low = end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? cio__hex4(p + 2) : -1;
                     if (low < 0xDC00 || low > 0xDFFF)
-                        return fail(s, s->text - 6, "lone high surrogate");
-                    s->text += 6;
+                        return fail(s, p - 6, "lone high surrogate");
+                    p += 6;
                 }
                 continue;
             }
             if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
-                return fail(s, s->text, "invalid escape");
-            s->text += 2;
+                return fail(s, p, "invalid escape");
+            p += 2;
             continue;
         }
         if (c < 0x80) {
-            s->text++;
+            p++;
             continue;
         }
-        size_t n = utf8_sequence((const unsigned char *)s->text, (const unsigned char *)s->end);
+        size_t n = utf8_sequence((const unsigned char *)p, (const unsigned char *)end);
         if (n == 0)
-            return fail(s, s->text, "invalid UTF-8 in a string");
-        s->text += n;
+            return fail(s, p, "invalid UTF-8 in a string");
+        p += n;
     }
     return fail(s, open, "unterminated string");
+}
+
+/* s->text at the opening quote: past the closing one. Most strings are plain ASCII to their
+ * end: that case is inline. */
+static inline bool scan_string(scanner_t *s) {
+    const char *p = plain_run_end(s->text + 1, s->end);
+    if (p < s->end && *p == '"') {
+        s->escaped = false;
+        s->text = p + 1;
+        return true;
+    }
+    return scan_string_rest(s, p);
 }
 
 static bool is_digit(const scanner_t *s) {
@@ -195,12 +246,14 @@ static bool scan_container(scanner_t *s, bool object) {
     }
     for (;;) {
         cio_json_value_t v, k = {s->text, 0, CIO_JSON_STRING};
+        bool key_escaped = false;
         if (object) {
             if (s->text >= s->end || *s->text != '"')
                 return fail(s, s->text, "expected a member name");
             if (!scan_string(s))
                 return false;
             k.len = (size_t)(s->text - k.text);
+            key_escaped = s->escaped;
             skip_space(s);
             if (s->text >= s->end || *s->text != ':')
                 return fail(s, s->text, "expected ':'");
@@ -212,6 +265,8 @@ static bool scan_container(scanner_t *s, bool object) {
         if (object && s->depth == 1 && s->top != NULL) {
             cio_jindex_t *ix = s->top;
             if (ix->count < CIO_JINDEX_MAX) {
+                if (key_escaped)
+                    ix->escaped |= (uint32_t)1 << ix->count;
                 ix->key[ix->count] = k;
                 ix->value[ix->count++] = v;
             } else {
@@ -284,11 +339,12 @@ bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root
 
 bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
                            cio_jindex_t *index, cio_jerror_t *err) {
-    scanner_t s = {text, text, text + len, depth, err, index};
+    scanner_t s = {text, text, text + len, depth, false, err, index};
     if (index != NULL) {
         index->obj = root;
         index->count = 0;
         index->complete = true;
+        index->escaped = 0;
     }
     skip_space(&s);
     if (!scan_value(&s, root))
