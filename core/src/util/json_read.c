@@ -134,6 +134,7 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
     index->count = 0;
     index->complete = true;
     index->escaped = 0;
+    index->lengths = 0;
     const char *cursor = NULL;
     cio_json_value_t k, v;
     while (cio__jnext(obj, &cursor, &k, &v)) {
@@ -143,6 +144,7 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
         }
         if (memchr(k.text, '\\', k.len) != NULL)
             index->escaped |= (uint32_t)1 << index->count;
+        index->lengths |= (uint32_t)1 << (k.len & 31);
         index->key[index->count] = k;
         index->value[index->count++] = v;
     }
@@ -289,12 +291,11 @@ size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
     size_t n = 0;
     const char *p = s->text + 1, *end = s->text + s->len - 1;
     /* the bytes before the first escape are the value's: copied as they are */
-    while (p < end && *p != '\\') {
-        if (n + 1 < size)
-            buf[n] = *p;
-        n++;
-        p++;
-    }
+    const char *escape = memchr(p, '\\', (size_t)(end - p));
+    n = (size_t)((escape != NULL ? escape : end) - p);
+    if (size > 0)
+        memcpy(buf, p, n < size ? n : size - 1);
+    p += n;
     while (p < end) {
         char bytes[4];
         size_t k = decode_next(&p, bytes);

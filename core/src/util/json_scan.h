@@ -44,6 +44,7 @@ typedef struct cio_jindex {
     size_t count; /* members indexed; all of them when complete */
     bool complete;
     uint32_t escaped; /* bit i: key[i] holds an escape (its text is not its value) */
+    uint32_t lengths; /* bit n % 32: some key's text (quotes included) is n bytes long */
     cio_json_value_t key[CIO_JINDEX_MAX], value[CIO_JINDEX_MAX];
 } cio_jindex_t;
 
@@ -76,6 +77,8 @@ static inline const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index,
     size_t len = strlen(key);
     if (!index->complete || index->escaped != 0)
         return cio__jindex_get_slow(index, key, len, out);
+    if ((index->lengths >> ((len + 2) & 31) & 1) == 0)
+        return NULL; /* no key of that length (an absent optional member, most often) */
     for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
         /* without an escape, a key's text is its value: the same bytes, quoted */
         const cio_json_value_t *k = &index->key[i];

@@ -96,6 +96,14 @@ static bool increment_random(void) {
     return false;
 }
 
+void cio__ulid_warm_up(void) {
+    pthread_once(&fork_once, watch_forks);
+    pthread_mutex_lock(&ulid_lock);
+    if (pool_left < 10 && RAND_bytes(pool, sizeof(pool)) == 1)
+        pool_left = sizeof(pool);
+    pthread_mutex_unlock(&ulid_lock);
+}
+
 cio_status_t cio_ulid(char out[CIO_ULID_BUFSIZE]) {
     if (out == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "ulid: out is NULL");
