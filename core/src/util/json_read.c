@@ -130,6 +130,15 @@ bool cio__jget(const cio_json_value_t *obj, const char *key, cio_json_value_t *o
 }
 
 void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
+    if (obj->kind == CIO_JSON_OBJECT) {
+        /* The scanner indexes an object in one pass (escapes and key lengths noted); the text
+         * passed it once already, so it cannot fail here. */
+        cio_json_value_t again;
+        if (cio__json_scan_within(obj->text, obj->len, 0, &again, index, NULL)) {
+            index->obj = obj;
+            return;
+        }
+    }
     index->obj = obj;
     index->count = 0;
     index->complete = true;

@@ -89,9 +89,10 @@ static const unsigned char string_special[256] = {
 };
 
 /* The first byte in [p, end) that string_special marks, or end. Eight bytes at a time where the
- * byte order allows: a mask of the bytes that are '"', '\\', below 0x20 or above 0x7F (the
- * classic "has a zero / a byte less than n" tricks; a borrow only spreads to bytes after the
- * first hit, so the lowest set bit is exactly the first special byte). */
+ * byte order allows, with a mask whose high bit is set in each byte that is below 0x20 (w - 0x20
+ * borrows), above 0x7F (w itself), '"' or '\\' (w ^ that byte is 0, so subtracting 1 borrows).
+ * A borrow also marks bytes above the one it comes from, but only a special byte starts one:
+ * the lowest marked byte is exactly the first special byte. */
 static inline const char *plain_run_end(const char *p, const char *end) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
@@ -100,8 +101,7 @@ static inline const char *plain_run_end(const char *p, const char *end) {
         memcpy(&w, p, 8);
         q = w ^ (ones * '"');
         b = w ^ (ones * '\\');
-        uint64_t m = (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
-                     ((b - ones) & ~b & high);
+        uint64_t m = ((w - ones * 0x20) | w | (q - ones) | (b - ones)) & high;
         if (m != 0)
             return p + (__builtin_ctzll(m) >> 3);
         p += 8;
