@@ -130,32 +130,34 @@ bool cio__jget(const cio_json_value_t *obj, const char *key, cio_json_value_t *o
 }
 
 void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
-    if (obj->kind == CIO_JSON_OBJECT) {
-        /* The scanner indexes an object in one pass (escapes and key lengths noted); the text
-         * passed it once already, so it cannot fail here. */
-        cio_json_value_t again;
-        if (cio__json_scan_within(obj->text, obj->len, 0, &again, index, NULL)) {
-            index->obj = obj;
-            return;
-        }
-    }
     index->obj = obj;
     index->count = 0;
     index->complete = true;
     index->escaped = 0;
     index->lengths = 0;
-    const char *cursor = NULL;
-    cio_json_value_t k, v;
-    while (cio__jnext(obj, &cursor, &k, &v)) {
+    if (obj->kind != CIO_JSON_OBJECT)
+        return;
+    /* One walk over the members (the text is valid: no checks), without cio__jnext's cursor. */
+    const char *p = skip_ws(obj->text + 1);
+    while (*p == '"') {
+        const char *k_end = string_end(p);
+        const char *v = skip_ws(skip_ws(k_end) + 1); /* past ':' */
+        const char *v_end = value_end(v);
         if (index->count == CIO_JINDEX_MAX) {
             index->complete = false;
             return;
         }
+        cio_json_value_t k = {p, (size_t)(k_end - p), CIO_JSON_STRING};
         if (memchr(k.text, '\\', k.len) != NULL)
             index->escaped |= (uint32_t)1 << index->count;
         index->lengths |= (uint32_t)1 << (k.len & 31);
         index->key[index->count] = k;
-        index->value[index->count++] = v;
+        index->value[index->count++] =
+            (cio_json_value_t){v, (size_t)(v_end - v), kind_at(v, (size_t)(v_end - v))};
+        p = skip_ws(v_end);
+        if (*p != ',')
+            return; /* the closing brace */
+        p = skip_ws(p + 1);
     }
 }
 
