@@ -212,7 +212,9 @@ bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
            (indexed ? (k = index->key[count], true) : cio__jnext(obj, &cursor, &k, &v))) {
         key_bytes_t *key = &keys[count++];
         *key = (key_bytes_t){k.text + 1, k.len - 2, NULL, k};
-        if (memchr(k.text, '\\', k.len) != NULL) { /* "\u0074ype" is "type" */
+        bool escaped = indexed ? (index->escaped >> (count - 1) & 1) != 0
+                               : memchr(k.text, '\\', k.len) != NULL;
+        if (escaped) { /* "\u0074ype" is "type" */
             size_t len = cio__jstring(&k, NULL, 0);
             key->owned = malloc(len + 1);
             if (key->owned != NULL) {
