@@ -5,6 +5,8 @@
  *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
  *   c_bench cdp      URL N      the same on the Pipelines sink (N track messages, /v1/batch)
  *   c_bench queued   N          N events queued with nothing draining them: peak RSS
+ *   c_bench queued_request N    the same, each built by cio_v2_person_event_request and queued
+ *                               by cio_pipeline_enqueue_request (the builder + executor path)
  *   c_bench webhook  SIZE N     N signature checks of a SIZE-byte body (cio_webhook_verify): MB/s
  *
  * Prints one line: "<mode> events=N seconds=S events_per_second=E [enqueue_us=U]
@@ -69,6 +71,22 @@ static void cdp_message(char *buf, size_t size, long i) {
              i % 10000, i % 100, i % 977);
 }
 
+/* queued_request: events go through the builder and cio_pipeline_enqueue_request. */
+static int via_request;
+
+static cio_status_t enqueue_built(cio_pipeline_t *p, long i) {
+    char id[32], data[96];
+    snprintf(id, sizeof id, "user-%ld", i % 10000);
+    snprintf(data, sizeof data, "{\"price\":%ld.5,\"sku\":\"SKU-%ld\"}", i % 100, i % 977);
+    cio_request_t *req = NULL;
+    cio_status_t st =
+        cio_v2_person_event_request(CIO_ID_TYPE_ID, id, "purchased", data, NULL, &req);
+    if (st == CIO_OK)
+        st = cio_pipeline_enqueue_request(p, req, NULL);
+    cio_request_free(req);
+    return st;
+}
+
 static int run_sync(const char *url, long n) {
     cio_client_t *c = client_for(url);
     char data[96];
@@ -105,7 +123,7 @@ static int run_pipeline(const char *url, long n, int drain, int cdp) {
     double t0 = seconds_now(), cpu0 = cpu_seconds();
     for (long i = 0; i < n; i++) {
         (cdp ? cdp_message : event_op)(op, sizeof op, i);
-        if (cio_pipeline_enqueue(p, op, NULL) != CIO_OK) {
+        if ((via_request ? enqueue_built(p, i) : cio_pipeline_enqueue(p, op, NULL)) != CIO_OK) {
             fprintf(stderr, "enqueue: %s\n", cio_last_error()->message);
             return 1;
         }
@@ -126,9 +144,10 @@ static int run_pipeline(const char *url, long n, int drain, int cdp) {
     }
     printf("%s events=%ld seconds=%.3f events_per_second=%.0f enqueue_us=%.2f cpu_us=%.2f "
            "requests=%llu rss_kb=%ld\n",
-           !drain ? "c_queued"
-           : cdp  ? "c_cdp_pipeline"
-                  : "c_pipeline",
+           via_request ? "c_queued_request"
+           : !drain    ? "c_queued"
+           : cdp       ? "c_cdp_pipeline"
+                       : "c_pipeline",
            n, drain ? s : t1 - t0, n / (drain ? s : t1 - t0), (t1 - t0) / n * 1e6, cpu / n * 1e6,
            (unsigned long long)st.requests, rss);
     cio_pipeline_close(p, drain ? 10000 : 0);
@@ -174,7 +193,12 @@ int main(int argc, char **argv) {
         return run_webhook(atol(argv[2]), atol(argv[3]));
     if (argc == 3 && strcmp(argv[1], "queued") == 0)
         return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0, 0);
+    if (argc == 3 && strcmp(argv[1], "queued_request") == 0) {
+        via_request = 1;
+        return run_pipeline("http://127.0.0.1:1", atol(argv[2]), 0, 0);
+    }
     fprintf(stderr,
-            "usage: c_bench sync|pipeline|cdp URL N | c_bench queued N | c_bench webhook SIZE N\n");
+            "usage: c_bench sync|pipeline|cdp URL N | c_bench queued|queued_request N | c_bench "
+            "webhook SIZE N\n");
     return 2;
 }

@@ -13,6 +13,7 @@
 #include "queue.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/ulid.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -656,6 +657,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     while (p->reporting_damage)
         pthread_cond_wait(&p->idle, &p->lock);
     pthread_mutex_unlock(&p->lock);
+    cio__ulid_warm_up(); /* the first enqueue does not pay for OpenSSL's generator setup */
     *out = p;
     return cio__ok();
 }

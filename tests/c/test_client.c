@@ -445,6 +445,114 @@ Test(library, test_ulid_parent_and_forked_child_never_make_the_same_id) {
     }
 }
 
+/* Spins until the wall clock is past the millisecond of ULID u. */
+static void wait_past_ms_of(const char *u) {
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    int64_t ms = 0;
+    for (int i = 0; i < 10; i++)
+        ms = ms * 32 + (int64_t)(strchr(alphabet, u[i]) - alphabet);
+    for (;;) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > ms)
+            return;
+    }
+}
+
+/* Random bits are drawn ahead, many ids' worth at a time: a forked child must not draw the ones
+ * its parent holds, or both would start their next millisecond from the same bits. */
+Test(library, test_ulid_forked_child_draws_random_bits_of_its_own) {
+    for (int round = 0; round < 20; round++) {
+        char before[CIO_ULID_BUFSIZE], parent[CIO_ULID_BUFSIZE], child[CIO_ULID_BUFSIZE] = "";
+        int fds[2];
+        cr_assert_eq(pipe(fds), 0);
+        cr_assert_eq(cio_ulid(before), CIO_OK);
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0) {
+            char id[CIO_ULID_BUFSIZE];
+            wait_past_ms_of(before);
+            int ok = cio_ulid(id) == CIO_OK && write(fds[1], id, sizeof id) == sizeof id;
+            _exit(ok ? 0 : 1);
+        }
+        wait_past_ms_of(before);
+        cr_assert_eq(cio_ulid(parent), CIO_OK);
+        cr_assert_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        close(fds[0]);
+        close(fds[1]);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        cr_assert(memcmp(child + 10, parent + 10, 16) != 0,
+                  "round %d: the child (%s) drew the parent's (%s) random bits", round, child,
+                  parent);
+    }
+}
+
+/* The 80-bit random part of a ULID (its last 16 characters) as two 40-bit halves. */
+static void ulid_random(const char *u, uint64_t *high, uint64_t *low) {
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    *high = *low = 0;
+    for (int i = 10; i < 26; i++) {
+        uint64_t *half = i < 18 ? high : low;
+        *half = *half * 32 + (uint64_t)(strchr(alphabet, u[i]) - alphabet);
+    }
+}
+
+/* Whether b's random part is a's plus one (the carry from the low half included). */
+static bool ulid_is_next(const char *a, const char *b) {
+    uint64_t ah, al, bh, bl;
+    ulid_random(a, &ah, &al);
+    ulid_random(b, &bh, &bl);
+    uint64_t carry = al == 0xFFFFFFFFFFull;
+    return bl == ((al + 1) & 0xFFFFFFFFFFull) && bh == ah + carry;
+}
+
+/* Within one millisecond an id is the previous one plus one, carries included (the characters
+ * that change are rewritten, not the whole id re-encoded). */
+Test(library, test_ulid_in_the_same_millisecond_is_the_previous_plus_one) {
+    char prev[CIO_ULID_BUFSIZE], cur[CIO_ULID_BUFSIZE];
+    size_t same_ms = 0, carries = 0;
+    cr_assert_eq(cio_ulid(prev), CIO_OK);
+    for (int i = 0; i < 200000; i++) {
+        cr_assert_eq(cio_ulid(cur), CIO_OK);
+        cr_assert(is_ulid(cur), "\"%s\" is not a ULID", cur);
+        if (memcmp(prev, cur, 10) == 0) {
+            same_ms++;
+            carries += prev[25] == 'Z';
+            cr_assert(ulid_is_next(prev, cur), "%s does not follow %s", cur, prev);
+        } else {
+            cr_assert(strcmp(prev, cur) < 0, "%s is not after %s", cur, prev);
+        }
+        memcpy(prev, cur, sizeof cur);
+    }
+    cr_log_info("%zu ids in the same millisecond as the one before, %zu carries", same_ms, carries);
+    cr_assert_gt(same_ms, 1000, "too few ids shared a millisecond to check anything");
+}
+
+/* Threads share one sequence: the ids all threads made in one millisecond, sorted, are
+ * consecutive numbers (a thread of its own would start from random bits of its own). */
+Test(library, test_ulid_threads_in_one_millisecond_count_on_one_sequence) {
+    pthread_t th[ULID_THREADS];
+    for (size_t t = 0; t < ULID_THREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, make_ulids, (void *)t), 0);
+    for (size_t t = 0; t < ULID_THREADS; t++) {
+        void *ok = NULL;
+        pthread_join(th[t], &ok);
+        cr_assert(ok, "a thread got an error or a non-increasing ULID");
+    }
+    size_t n = ULID_THREADS * ULIDS_PER_THREAD, checked = 0;
+    qsort(thread_ulids, n, CIO_ULID_BUFSIZE, cmp_ulid);
+    for (size_t i = 1; i < n; i++) {
+        if (memcmp(thread_ulids[i - 1], thread_ulids[i], 10) != 0)
+            continue;
+        checked++;
+        cr_assert(ulid_is_next(thread_ulids[i - 1], thread_ulids[i]), "%s then %s",
+                  thread_ulids[i - 1], thread_ulids[i]);
+    }
+    cr_assert_gt(checked, 0, "no two ids shared a millisecond");
+}
+
 /* ---- one client shared by many threads ---- */
 
 #define TRACK_THREADS 8

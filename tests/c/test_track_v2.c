@@ -750,3 +750,90 @@ Test(track_v2, test_wrong_kinds_and_long_names_are_said_plainly) {
     const char *m = cio_last_error()->message;
     cr_assert(strstr(m, "\xc3\"") == NULL, "a character cut in half: %s", m);
 }
+
+/* The enqueue path finds members through an index built while scanning (key lengths and escapes
+ * noted): a name of the same length is not the name, an escaped name is, a repeated one still
+ * counts twice, and spaces between tokens change nothing but the bytes sent. No network. */
+Test(track_v2, test_prepare_reads_names_exactly_whatever_their_spelling) {
+    char *out = NULL;
+    expect_error(cio_v2_prepare("{\"tipe\":\"person\",\"action\":\"identify\",\"identifiers\":{"
+                                "\"id\":\"1\"}}",
+                                &out),
+                 CIO_E_INVALID_ARGUMENT,
+                 "v2_prepare: operation: type is missing (person, object or delivery)", NULL);
+    cr_assert_str_eq(cio_last_error()->message,
+                     "v2_prepare: operation: type is missing (person, object or delivery)");
+    const char *escaped = "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{"
+                          "\"\\u0069d\":\"1\"}}";
+    expect_ok(cio_v2_prepare(escaped, &out));
+    cr_assert_str_eq(out, escaped, "sent as written");
+    cio_free(out);
+    out = NULL;
+    expect_error(cio_v2_prepare("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{"
+                                "\"id\":\"1\",\"\\u0069d\":\"2\"}}",
+                                &out),
+                 CIO_E_INVALID_ARGUMENT, NULL, NULL);
+    cr_assert_str_eq(cio_last_error()->message,
+                     "v2_prepare: operation: identifiers must have exactly one of id, email, "
+                     "cio_id");
+    expect_error(cio_v2_prepare("{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{"
+                                "\"ie\":\"1\"}}",
+                                &out),
+                 CIO_E_INVALID_ARGUMENT, NULL, NULL);
+    cr_assert_str_eq(cio_last_error()->message,
+                     "v2_prepare: operation: identifiers must have exactly one of id, email, "
+                     "cio_id");
+    const char *spaced = " { \"type\" : \"person\" , \"action\" : \"event\" , \"identifiers\" : "
+                         "{ \"email\" : \"a@b.c\" } , \"name\" : \"e\" } ";
+    expect_ok(cio_v2_prepare(spaced, &out));
+    cr_assert(strncmp(out, "{\"id\":\"", 7) == 0, "%s", out);
+    cr_assert_str_eq(out + 7 + 26, "\", \"type\" : \"person\" , \"action\" : \"event\" , "
+                                   "\"identifiers\" : { \"email\" : \"a@b.c\" } , \"name\" : "
+                                   "\"e\" } ");
+    cio_free(out);
+    out = NULL;
+    expect_nothing_sent();
+}
+
+/* Strings are scanned eight bytes at a time: a control character, DEL (as an escape) or a raw
+ * one is found wherever it sits, and a multi-byte character past the first eight bytes is kept. */
+Test(track_v2, test_prepare_finds_a_bad_byte_at_any_position_of_an_id) {
+    char op[256], *out = NULL;
+    for (int at = 0; at < 20; at++) {
+        char id[32];
+        memset(id, 'a', (size_t)at);
+        id[at] = '\0';
+        snprintf(op, sizeof op,
+                 "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"%s\\u0001"
+                 "z\"}}",
+                 id);
+        expect_error(cio_v2_prepare(op, &out), CIO_E_INVALID_ARGUMENT, NULL, NULL);
+        cr_assert_str_eq(cio_last_error()->message,
+                         "v2_prepare: operation: identifiers.id contains a control character");
+        snprintf(op, sizeof op,
+                 "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"%s\tz\"}}",
+                 id);
+        char want[128];
+        snprintf(want, sizeof want,
+                 "v2_prepare: operation is not valid JSON (column %d: control character in a "
+                 "string)",
+                 59 + at);
+        expect_error(cio_v2_prepare(op, &out), CIO_E_INVALID_ARGUMENT, NULL, NULL);
+        cr_assert_str_eq(cio_last_error()->message, want, "at %d", at);
+        snprintf(op, sizeof op,
+                 "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"%s\xc3\xa9"
+                 "\\u007f\"}}",
+                 id);
+        expect_error(cio_v2_prepare(op, &out), CIO_E_INVALID_ARGUMENT, NULL, NULL);
+        cr_assert_str_eq(cio_last_error()->message,
+                         "v2_prepare: operation: identifiers.id contains a control character");
+        snprintf(op, sizeof op,
+                 "{\"type\":\"person\",\"action\":\"identify\",\"identifiers\":{\"id\":\"%s\xc3\xa9"
+                 "\"}}",
+                 id);
+        expect_ok(cio_v2_prepare(op, &out));
+        cr_assert_str_eq(out, op);
+        cio_free(out);
+        out = NULL;
+    }
+}

@@ -28,10 +28,6 @@ bool cio__buf_reserve(cio_buf_t *b, size_t extra) {
     return reserve(b, extra);
 }
 
-bool cio__buf_appends(cio_buf_t *b, const char *s) {
-    return cio__buf_append(b, s, strlen(s));
-}
-
 bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -30,7 +30,10 @@ static inline bool cio__buf_append(cio_buf_t *b, const void *data, size_t len) {
     b->data[b->len] = '\0';
     return true;
 }
-bool cio__buf_appends(cio_buf_t *b, const char *s);
+/* Inline too: most pieces are literals, whose length is then a constant. */
+static inline bool cio__buf_appends(cio_buf_t *b, const char *s) {
+    return cio__buf_append(b, s, strlen(s));
+}
 bool cio__buf_printf(cio_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cio__buf_free(cio_buf_t *b);
 /* Appends s percent-encoded with no safe characters (only ALPHA DIGIT - . _ ~ kept). */

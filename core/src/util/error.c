@@ -25,6 +25,10 @@ typedef struct thread_error {
  * cio_async_next) remembers the epoch it was set in, so this file calls nothing above it. */
 static __thread unsigned long fail_epoch;
 
+/* Mirrors this thread's e->set: every successful call clears the error, and this spares it the
+ * pthread_once and pthread_getspecific of finding a slot that holds none. */
+static __thread bool error_set;
+
 unsigned long cio__fail_epoch(void) {
     return fail_epoch;
 }
@@ -133,6 +137,7 @@ static cio_status_t record(cio_status_t status, int http_status, const char *bod
     e->pub.retryable = 0;
     e->pub.server_code = e->pub.server_message = NULL;
     e->set = true;
+    error_set = true;
     return status;
 }
 
@@ -176,6 +181,9 @@ void cio__error_set_server(const char *code, const char *message) {
 }
 
 void cio_error_clear(void) {
+    if (!error_set)
+        return;
+    error_set = false;
     thread_error_t *e = thread_error(false);
     if (e != NULL && e->set) {
         free(e->body);

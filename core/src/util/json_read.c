@@ -133,28 +133,46 @@ void cio__jindex(const cio_json_value_t *obj, cio_jindex_t *index) {
     index->obj = obj;
     index->count = 0;
     index->complete = true;
-    const char *cursor = NULL;
-    cio_json_value_t k, v;
-    while (cio__jnext(obj, &cursor, &k, &v)) {
+    index->escaped = 0;
+    index->lengths = 0;
+    if (obj->kind != CIO_JSON_OBJECT)
+        return;
+    /* One walk over the members (the text is valid: no checks), without cio__jnext's cursor. */
+    const char *p = skip_ws(obj->text + 1);
+    while (*p == '"') {
+        const char *k_end = string_end(p);
+        const char *v = skip_ws(skip_ws(k_end) + 1); /* past ':' */
+        const char *v_end = value_end(v);
         if (index->count == CIO_JINDEX_MAX) {
             index->complete = false;
             return;
         }
+        cio_json_value_t k = {p, (size_t)(k_end - p), CIO_JSON_STRING};
+        if (memchr(k.text, '\\', k.len) != NULL)
+            index->escaped |= (uint32_t)1 << index->count;
+        index->lengths |= (uint32_t)1 << (k.len & 31);
         index->key[index->count] = k;
-        index->value[index->count++] = v;
+        index->value[index->count++] =
+            (cio_json_value_t){v, (size_t)(v_end - v), kind_at(v, (size_t)(v_end - v))};
+        p = skip_ws(v_end);
+        if (*p != ',')
+            return; /* the closing brace */
+        p = skip_ws(p + 1);
     }
 }
 
-const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
-                                        cio_json_value_t *out) {
+const cio_json_value_t *cio__jindex_get_slow(const cio_jindex_t *index, const char *key, size_t len,
+                                             cio_json_value_t *out) {
     if (!index->complete)
         return cio__jget(index->obj, key, out) ? out : NULL;
-    size_t len = strlen(key);
-    bool plain = memchr(key, '\\', len) == NULL; /* our own keys always are */
-    for (size_t i = index->count; i-- > 0;) {    /* the last of repeated keys wins */
+    for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
         const cio_json_value_t *k = &index->key[i];
-        if (plain && k->len == len + 2 ? memcmp(k->text + 1, key, len) == 0
-                                       : k->len >= len + 2 && cio__jstring_is(k, key)) {
+        /* A key without an escape is its bytes (no backslash among them): it matches when they
+         * are key's. One with an escape is longer than its value, and is decoded to compare. */
+        bool match = (index->escaped >> i & 1) == 0
+                         ? k->len == len + 2 && memcmp(k->text + 1, key, len) == 0
+                         : k->len > len + 2 && cio__jstring_is(k, key);
+        if (match) {
             *out = index->value[i];
             return out;
         }
@@ -194,7 +212,9 @@ bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
            (indexed ? (k = index->key[count], true) : cio__jnext(obj, &cursor, &k, &v))) {
         key_bytes_t *key = &keys[count++];
         *key = (key_bytes_t){k.text + 1, k.len - 2, NULL, k};
-        if (memchr(k.text, '\\', k.len) != NULL) { /* "\u0074ype" is "type" */
+        bool escaped = indexed ? (index->escaped >> (count - 1) & 1) != 0
+                               : memchr(k.text, '\\', k.len) != NULL;
+        if (escaped) { /* "\u0074ype" is "type" */
             size_t len = cio__jstring(&k, NULL, 0);
             key->owned = malloc(len + 1);
             if (key->owned != NULL) {
@@ -283,6 +303,12 @@ static size_t decode_next(const char **p, char out[4]) {
 size_t cio__jstring(const cio_json_value_t *s, char *buf, size_t size) {
     size_t n = 0;
     const char *p = s->text + 1, *end = s->text + s->len - 1;
+    /* the bytes before the first escape are the value's: copied as they are */
+    const char *escape = memchr(p, '\\', (size_t)(end - p));
+    n = (size_t)((escape != NULL ? escape : end) - p);
+    if (size > 0)
+        memcpy(buf, p, n < size ? n : size - 1);
+    p += n;
     while (p < end) {
         char bytes[4];
         size_t k = decode_next(&p, bytes);

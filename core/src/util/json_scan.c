@@ -11,9 +11,13 @@
 
 #define MAX_DEPTH 512
 
+/* The scan position is not kept here: each function takes it and returns where it stopped
+ * (NULL after fail()), so it stays in a register (through a struct member, every char load or
+ * store may alias it, and the compiler reloads it per byte). */
 typedef struct scanner {
-    const char *start, *text, *end; /* text: the scan position */
+    const char *start, *end;
     int depth;
+    bool escaped; /* the last string scanned held an escape */
     cio_jerror_t *err;
     cio_jindex_t *top; /* filled with the root object's members, if non-NULL */
 } scanner_t;
@@ -26,10 +30,20 @@ static bool fail(scanner_t *s, const char *at, const char *what) {
     return false;
 }
 
-static void skip_space(scanner_t *s) {
-    while (s->text < s->end &&
-           (*s->text == ' ' || *s->text == '\n' || *s->text == '\r' || *s->text == '\t'))
-        s->text++;
+/* fail() for the functions that return the position. */
+static const char *failed(scanner_t *s, const char *at, const char *what) {
+    fail(s, at, what);
+    return NULL;
+}
+
+static bool is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline const char *skip_space(const char *p, const char *end) {
+    while (p < end && (unsigned char)*p <= ' ' && is_space(*p))
+        p++;
+    return p;
 }
 
 /* One UTF-8 sequence starting at a byte >= 0x80; returns its length, 0 if invalid. */
@@ -74,203 +88,251 @@ static const unsigned char string_special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-static bool scan_string(scanner_t *s) {
-    const char *open = s->text++;
-    while (s->text < s->end) {
-        while (s->text < s->end && !string_special[(unsigned char)*s->text])
-            s->text++; /* plain ASCII */
-        if (s->text >= s->end)
+/* The first byte in [p, end) that string_special marks, or end. Eight bytes at a time where the
+ * byte order allows, with a mask whose high bit is set in each byte that is below 0x20 (w - 0x20
+ * borrows), above 0x7F (w itself), '"' or '\\' (w ^ that byte is 0, so subtracting 1 borrows).
+ * A borrow also marks bytes above the one it comes from, but only a special byte starts one:
+ * the lowest marked byte is exactly the first special byte. */
+static inline const char *plain_run_end(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        uint64_t m = ((w - ones * 0x20) | w | (q - ones) | (b - ones)) & high;
+        if (m != 0)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && !string_special[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+/* The rest of a string from p (past its plain start): escapes, UTF-8, its end or a fault. */
+static const char *scan_string_rest(scanner_t *s, const char *open, const char *p) {
+    const char *end = s->end;
+    s->escaped = false;
+    while (p < end) {
+        p = plain_run_end(p, end); /* plain ASCII */
+        if (p >= end)
             break;
-        unsigned char c = (unsigned char)*s->text;
-        if (c == '"') {
-            s->text++;
-            return true;
-        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
         if (c < 0x20)
-            return fail(s, s->text, "control character in a string");
+            return failed(s, p, "control character in a string");
         if (c == '\\') {
-            if (s->end - s->text < 2)
+            if (end - p < 2)
                 break;
-            char e = s->text[1];
+            s->escaped = true;
+            char e = p[1];
             if (e == 'u') {
-                if (s->end - s->text < 6)
-                    return fail(s, s->text, "short \\u escape");
-                long u = cio__hex4(s->text + 2);
+                if (end - p < 6)
+                    return failed(s, p, "short \\u escape");
+                long u = cio__hex4(p + 2);
                 if (u < 0)
-                    return fail(s, s->text, "invalid \\u escape");
+                    return failed(s, p, "invalid \\u escape");
                 if (u == 0)
-                    return fail(s, s->text, "\\u0000 is not allowed");
-                s->text += 6;
+                    return failed(s, p, "\\u0000 is not allowed");
+                p += 6;
                 if (u >= 0xDC00 && u <= 0xDFFF)
-                    return fail(s, s->text - 6, "lone low surrogate");
+                    return failed(s, p - 6, "lone low surrogate");
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    long low = s->end - s->text >= 6 && s->text[0] == '\\' && s->text[1] == 'u'
-                                   ? cio__hex4(s->text + 2)
-                                   : -1;
+                    long low = end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? cio__hex4(p + 2) : -1;
                     if (low < 0xDC00 || low > 0xDFFF)
-                        return fail(s, s->text - 6, "lone high surrogate");
-                    s->text += 6;
+                        return failed(s, p - 6, "lone high surrogate");
+                    p += 6;
                 }
                 continue;
             }
             if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
-                return fail(s, s->text, "invalid escape");
-            s->text += 2;
+                return failed(s, p, "invalid escape");
+            p += 2;
             continue;
         }
         if (c < 0x80) {
-            s->text++;
+            p++;
             continue;
         }
-        size_t n = utf8_sequence((const unsigned char *)s->text, (const unsigned char *)s->end);
+        size_t n = utf8_sequence((const unsigned char *)p, (const unsigned char *)end);
         if (n == 0)
-            return fail(s, s->text, "invalid UTF-8 in a string");
-        s->text += n;
+            return failed(s, p, "invalid UTF-8 in a string");
+        p += n;
     }
-    return fail(s, open, "unterminated string");
+    return failed(s, open, "unterminated string");
 }
 
-static bool is_digit(const scanner_t *s) {
-    return s->text < s->end && *s->text >= '0' && *s->text <= '9';
+/* p at a string's opening quote: past its closing one. Most strings are plain ASCII to their
+ * end: that case is inline. */
+static inline const char *scan_string(scanner_t *s, const char *p) {
+    const char *q = plain_run_end(p + 1, s->end);
+    if (q < s->end && *q == '"') {
+        s->escaped = false;
+        return q + 1;
+    }
+    return scan_string_rest(s, p, q);
 }
 
-static bool scan_number(scanner_t *s, cio_json_kind_t *kind) {
-    const char *begin = s->text;
+static bool is_digit(const char *p, const char *end) {
+    return p < end && *p >= '0' && *p <= '9';
+}
+
+static const char *scan_number(scanner_t *s, const char *p, cio_json_kind_t *kind) {
+    const char *begin = p, *end = s->end;
     *kind = CIO_JSON_INTEGER;
-    if (*s->text == '-')
-        s->text++;
-    if (!is_digit(s))
-        return fail(s, begin, "invalid number");
-    if (*s->text == '0')
-        s->text++;
+    if (*p == '-')
+        p++;
+    if (!is_digit(p, end))
+        return failed(s, begin, "invalid number");
+    if (*p == '0')
+        p++;
     else
-        while (is_digit(s))
-            s->text++;
-    if (s->text < s->end && *s->text == '.') {
-        s->text++;
-        if (!is_digit(s))
-            return fail(s, begin, "invalid number");
-        while (is_digit(s))
-            s->text++;
+        while (is_digit(p, end))
+            p++;
+    if (p < end && *p == '.') {
+        p++;
+        if (!is_digit(p, end))
+            return failed(s, begin, "invalid number");
+        while (is_digit(p, end))
+            p++;
         *kind = CIO_JSON_REAL;
     }
-    if (s->text < s->end && (*s->text == 'e' || *s->text == 'E')) {
-        s->text++;
-        if (s->text < s->end && (*s->text == '+' || *s->text == '-'))
-            s->text++;
-        if (!is_digit(s))
-            return fail(s, begin, "invalid number");
-        while (is_digit(s))
-            s->text++;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (!is_digit(p, end))
+            return failed(s, begin, "invalid number");
+        while (is_digit(p, end))
+            p++;
         *kind = CIO_JSON_REAL;
     }
-    if (*kind == CIO_JSON_INTEGER) {
-        cio_json_value_t v = {begin, (size_t)(s->text - begin), CIO_JSON_INTEGER};
+    if (*kind == CIO_JSON_INTEGER && p - begin > 18) { /* 18 digits always fit */
+        cio_json_value_t v = {begin, (size_t)(p - begin), CIO_JSON_INTEGER};
         int64_t ignored;
         if (!cio__jint(&v, &ignored))
             *kind = CIO_JSON_REAL; /* beyond int64_t: still a number */
     }
-    return true;
+    return p;
 }
 
-static bool scan_literal(scanner_t *s, const char *word, size_t n) {
-    if ((size_t)(s->end - s->text) < n || memcmp(s->text, word, n) != 0)
-        return fail(s, s->text, "invalid literal");
-    s->text += n;
-    return true;
+static const char *scan_literal(scanner_t *s, const char *p, const char *word, size_t n) {
+    if ((size_t)(s->end - p) < n || memcmp(p, word, n) != 0)
+        return failed(s, p, "invalid literal");
+    return p + n;
 }
 
-static bool scan_value(scanner_t *s, cio_json_value_t *out);
+static const char *scan_value(scanner_t *s, const char *p, cio_json_value_t *out);
 
-static bool scan_container(scanner_t *s, bool object) {
+static const char *scan_container(scanner_t *s, const char *p, bool object) {
+    const char *end = s->end;
     if (++s->depth > MAX_DEPTH)
-        return fail(s, s->text, "nested too deeply");
+        return failed(s, p, "nested too deeply");
     char close = object ? '}' : ']';
-    s->text++;
-    skip_space(s);
-    if (s->text < s->end && *s->text == close) {
-        s->text++;
+    p = skip_space(p + 1, end);
+    if (p < end && *p == close) {
         s->depth--;
-        return true;
+        return p + 1;
     }
     for (;;) {
-        cio_json_value_t v, k = {s->text, 0, CIO_JSON_STRING};
+        cio_json_value_t v, k = {p, 0, CIO_JSON_STRING};
+        bool key_escaped = false;
         if (object) {
-            if (s->text >= s->end || *s->text != '"')
-                return fail(s, s->text, "expected a member name");
-            if (!scan_string(s))
-                return false;
-            k.len = (size_t)(s->text - k.text);
-            skip_space(s);
-            if (s->text >= s->end || *s->text != ':')
-                return fail(s, s->text, "expected ':'");
-            s->text++;
-            skip_space(s);
+            if (p >= end || *p != '"')
+                return failed(s, p, "expected a member name");
+            if ((p = scan_string(s, p)) == NULL)
+                return NULL;
+            k.len = (size_t)(p - k.text);
+            key_escaped = s->escaped;
+            /* Whitespace is skipped only where the byte expected is not there: compact JSON (what
+             * programs write) then costs one compare per token. */
+            if (p >= end || *p != ':')
+                p = skip_space(p, end);
+            if (p >= end || *p != ':')
+                return failed(s, p, "expected ':'");
+            p++;
         }
-        if (!scan_value(s, &v))
-            return false;
+        if (p >= end || *p != '"')
+            p = skip_space(p, end);
+        if (p < end && *p == '"') { /* the most common value: a string, without a call */
+            v.text = p;
+            v.kind = CIO_JSON_STRING;
+            if ((p = scan_string(s, p)) == NULL)
+                return NULL;
+            v.len = (size_t)(p - v.text);
+        } else if ((p = scan_value(s, p, &v)) == NULL) {
+            return NULL;
+        }
         if (object && s->depth == 1 && s->top != NULL) {
             cio_jindex_t *ix = s->top;
             if (ix->count < CIO_JINDEX_MAX) {
+                if (key_escaped)
+                    ix->escaped |= (uint32_t)1 << ix->count;
+                ix->lengths |= (uint32_t)1 << (k.len & 31);
                 ix->key[ix->count] = k;
                 ix->value[ix->count++] = v;
             } else {
                 ix->complete = false;
             }
         }
-        skip_space(s);
-        if (s->text < s->end && *s->text == ',') {
-            s->text++;
-            skip_space(s);
+        if (p >= end || (*p != ',' && *p != close))
+            p = skip_space(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            if (p >= end || *p != '"')
+                p = skip_space(p, end);
             continue;
         }
-        if (s->text < s->end && *s->text == close) {
-            s->text++;
+        if (p < end && *p == close) {
             s->depth--;
-            return true;
+            return p + 1;
         }
-        return fail(s, s->text, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        return failed(s, p, object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
 
-static bool scan_value(scanner_t *s, cio_json_value_t *out) {
-    if (s->text >= s->end)
-        return fail(s, s->text, "unexpected end of input");
-    const char *begin = s->text;
-    bool ok;
-    switch (*s->text) {
+static const char *scan_value(scanner_t *s, const char *p, cio_json_value_t *out) {
+    if (p >= s->end)
+        return failed(s, p, "unexpected end of input");
+    const char *begin = p;
+    switch (*p) {
     case '{':
         out->kind = CIO_JSON_OBJECT;
-        ok = scan_container(s, true);
+        p = scan_container(s, p, true);
         break;
     case '[':
         out->kind = CIO_JSON_ARRAY;
-        ok = scan_container(s, false);
+        p = scan_container(s, p, false);
         break;
     case '"':
         out->kind = CIO_JSON_STRING;
-        ok = scan_string(s);
+        p = scan_string(s, p);
         break;
     case 't':
         out->kind = CIO_JSON_TRUE;
-        ok = scan_literal(s, "true", 4);
+        p = scan_literal(s, p, "true", 4);
         break;
     case 'f':
         out->kind = CIO_JSON_FALSE;
-        ok = scan_literal(s, "false", 5);
+        p = scan_literal(s, p, "false", 5);
         break;
     case 'n':
         out->kind = CIO_JSON_NULL;
-        ok = scan_literal(s, "null", 4);
+        p = scan_literal(s, p, "null", 4);
         break;
     default:
-        ok = (*s->text == '-' || (*s->text >= '0' && *s->text <= '9'))
-                 ? scan_number(s, &out->kind)
-                 : fail(s, s->text, "unexpected character");
+        p = (*p == '-' || (*p >= '0' && *p <= '9')) ? scan_number(s, p, &out->kind)
+                                                    : failed(s, p, "unexpected character");
     }
+    if (p == NULL)
+        return NULL;
     out->text = begin;
-    out->len = (size_t)(s->text - begin);
-    return ok;
+    out->len = (size_t)(p - begin);
+    return p;
 }
 
 bool cio__json_scan(const char *text, size_t len, cio_json_value_t *root, cio_jerror_t *err) {
@@ -284,17 +346,19 @@ bool cio__json_scan_indexed(const char *text, size_t len, cio_json_value_t *root
 
 bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_value_t *root,
                            cio_jindex_t *index, cio_jerror_t *err) {
-    scanner_t s = {text, text, text + len, depth, err, index};
+    scanner_t s = {text, text + len, depth, false, err, index};
     if (index != NULL) {
         index->obj = root;
         index->count = 0;
         index->complete = true;
+        index->escaped = 0;
+        index->lengths = 0;
     }
-    skip_space(&s);
-    if (!scan_value(&s, root))
+    const char *p = scan_value(&s, skip_space(text, s.end), root);
+    if (p == NULL)
         return false;
-    skip_space(&s);
-    return s.text == s.end || fail(&s, s.text, "end of input expected");
+    p = skip_space(p, s.end);
+    return p == s.end || fail(&s, p, "end of input expected");
 }
 
 const char *cio__jkind_name(cio_json_kind_t kind) {

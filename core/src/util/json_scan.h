@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Values and kinds are the public ones (customerio/json.h, whose functions wrap these). */
 
@@ -42,6 +43,8 @@ typedef struct cio_jindex {
     const cio_json_value_t *obj;
     size_t count; /* members indexed; all of them when complete */
     bool complete;
+    uint32_t escaped; /* bit i: key[i] holds an escape (its text is not its value) */
+    uint32_t lengths; /* bit n % 32: some key's text (quotes included) is n bytes long */
     cio_json_value_t key[CIO_JINDEX_MAX], value[CIO_JINDEX_MAX];
 } cio_jindex_t;
 
@@ -62,9 +65,30 @@ bool cio__json_scan_within(const char *text, size_t len, int depth, cio_json_val
 bool cio__jduplicate_key(const cio_json_value_t *obj, const cio_jindex_t *index,
                          cio_json_value_t *dup);
 
-/* Like cio__jget(), on an index; returns out when found, else NULL. */
-const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
-                                        cio_json_value_t *out);
+/* cio__jindex_get() where it does not compare bytes: an incomplete index (looked up in the
+ * text), a key with an escape (decoded to compare). */
+const cio_json_value_t *cio__jindex_get_slow(const cio_jindex_t *index, const char *key,
+                                             size_t key_len, cio_json_value_t *out);
+
+/* Like cio__jget(), on an index; returns out when found, else NULL. Inline: several lookups run
+ * for every operation enqueued, and a literal key's length and bytes are constants here. */
+static inline const cio_json_value_t *cio__jindex_get(const cio_jindex_t *index, const char *key,
+                                                      cio_json_value_t *out) {
+    size_t len = strlen(key);
+    if (!index->complete || index->escaped != 0)
+        return cio__jindex_get_slow(index, key, len, out);
+    if ((index->lengths >> ((len + 2) & 31) & 1) == 0)
+        return NULL; /* no key of that length (an absent optional member, most often) */
+    for (size_t i = index->count; i-- > 0;) { /* the last of repeated keys wins */
+        /* without an escape, a key's text is its value: the same bytes, quoted */
+        const cio_json_value_t *k = &index->key[i];
+        if (k->len == len + 2 && memcmp(k->text + 1, key, len) == 0) {
+            *out = index->value[i];
+            return out;
+        }
+    }
+    return NULL;
+}
 
 /* Members of an object or elements of an array. */
 size_t cio__jcount(const cio_json_value_t *container);

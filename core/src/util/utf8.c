@@ -83,10 +83,15 @@ long cio__hex4(const char *p) {
     return v;
 }
 
+/* 1: a control character (below 0x20, or DEL); 2: the end of the text. */
+static const unsigned char control_class[256] = {
+    2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,          1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, [0x7F] = 1,
+};
+
 bool cio__has_control_char(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7F)
-            return true;
-    }
-    return false;
+    const unsigned char *p = (const unsigned char *)s;
+    while (control_class[*p] == 0) /* one lookup per byte: ids are checked on every enqueue */
+        p++;
+    return control_class[*p] == 1;
 }
