@@ -542,5 +542,6 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
 }
 
 %include "core.i"
+%include "rb_v2.i"
 
 VALUE cio_rb_last_response(void);
