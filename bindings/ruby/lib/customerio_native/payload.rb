@@ -86,8 +86,21 @@ module CustomerioNative
 
     # The official gem's emptiness test: nil, or a String of blanks.
     def blank?(value)
-      value.nil? || (value.is_a?(String) && value.strip.empty?)
+      return true if value.nil?
+      return false unless value.is_a?(String)
+
+      # The usual id needs no copy: strip keeps a first character that is not a blank (ASCII
+      # whitespace or NUL) in a valid ASCII-compatible String. Anything else asks strip, which
+      # also raises what it raises for invalid bytes.
+      first = value.getbyte(0)
+      return false if first && !BLANK_BYTES[first] && value.valid_encoding? &&
+                      value.encoding.ascii_compatible?
+
+      value.strip.empty?
     end
+
+    # The bytes String#strip removes: NUL and ASCII whitespace.
+    BLANK_BYTES = Array.new(256) { |b| b.zero? || b == 32 || (9..13).cover?(b) }.freeze
 
     def symbolize(hash)
       hash.transform_keys { |k| k.respond_to?(:to_sym) ? k.to_sym : k }
