@@ -4,6 +4,7 @@
  * identify, also through Client.new(background: true)). Included by ruby.i.
  *
  *   Native.cio_rb_v2_person(guard, action, customer_id, name, data) -> seq, or nil
+ *   Native.cio_rb_json(value) -> JSON text, or nil (Payload.json's first try; see the end)
  *
  * guard: the Pipeline's Native::Guard (its @ptr is read here, with the GVL held from
  * then until the operation is queued: no Ruby code runs in between, so #close, which takes @ptr
@@ -397,9 +398,26 @@ static VALUE cio_rb_v2_person(VALUE self, VALUE guard, VALUE action, VALUE custo
     }
     return ULL2NUM((unsigned long long)seq);
 }
+
+/* Native.cio_rb_json(value): value as JSON.generate writes it (a UTF-8 String), or nil when it
+ * holds something the writer above leaves to JSON.generate (Payload.json then takes its own
+ * way). No Ruby object is made but the result. */
+static VALUE cio_rb_json(VALUE self, VALUE value) {
+    cio_rb_text_t text;
+    VALUE out = Qnil;
+    (void)self;
+    cio_rb_text_init(&text);
+    if (cio_rb_json_value(&text, value, 0) && text.ok) {
+        out = rb_utf8_str_new(text.data, (long)text.len);
+    }
+    cio_rb_text_free(&text);
+    return out;
+}
 %}
 
 %init %{
     rb_define_module_function(rb_path2class("CustomerioNative::Native"), "cio_rb_v2_person",
                               cio_rb_v2_person, 5);
+    rb_define_module_function(rb_path2class("CustomerioNative::Native"), "cio_rb_json",
+                              cio_rb_json, 1);
 %}

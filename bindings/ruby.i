@@ -149,17 +149,62 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
     return rb_ary_new_from_args(2, SIZET2NUM(cio_batch_result_request_count(r)), errors);
 }
 
-/* The answer to this thread's last synchronous call that succeeded, as [http_status, body,
- * headers] (headers: the status line and header lines as received, "" when not kept), or nil
- * (cio_last_response()). Read right after the call, on the same thread, with the GVL held. */
+/* Whether String#strip removes byte c (NUL or ASCII whitespace) from a binary String's ends. */
+static int cio_rb_strip_byte(unsigned char c) {
+    return c == 0 || c == ' ' || (c >= 9 && c <= 13);
+}
+
+/* bytes [*from, *to) without what String#strip removes. */
+static void cio_rb_strip(const char **from, const char **to) {
+    while (*from < *to && cio_rb_strip_byte((unsigned char)**from)) {
+        (*from)++;
+    }
+    while (*to > *from && cio_rb_strip_byte((unsigned char)(*to)[-1])) {
+        (*to)--;
+    }
+}
+
+/*
+ * The answer to this thread's last synchronous call that succeeded, as [http_status, body,
+ * status_line, fields], or nil (cio_last_response()). Read right after the call, on the same
+ * thread, with the GVL held. The header text kept (the status line and header lines as
+ * received) is split here as HTTPResponse.build splits it in Ruby, which made ~50 objects a
+ * call: lines at \r?\n; status_line is the first (nil when there is none); fields holds name,
+ * value, name, value, ... of each later line that has a ':' and a name, both stripped, as
+ * binary Strings like those of the Ruby split.
+ */
 static VALUE cio_rb_last_response(void) {
     const cio_response_t *r = cio_last_response();
+    const char *p, *end, *line;
+    VALUE first = Qnil, fields;
+    int index = 0;
     if (r == NULL) {
         return Qnil;
     }
-    return rb_ary_new_from_args(3, INT2NUM(r->http_status),
-                                rb_utf8_str_new(r->body, (long)r->body_len),
-                                rb_str_new(r->headers, (long)r->headers_len));
+    fields = rb_ary_new();
+    p = r->headers != NULL ? r->headers : "";
+    end = p + (r->headers != NULL ? r->headers_len : 0);
+    for (line = p; line < end; index++) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = nl != NULL ? nl : end, *colon;
+        if (nl != NULL && stop > line && stop[-1] == '\r') {
+            stop--; /* the \r of \r\n; a lone \r at the very end stays, as in the Ruby split */
+        }
+        if (index == 0) {
+            first = rb_str_new(line, stop - line);
+        } else if ((colon = memchr(line, ':', (size_t)(stop - line))) != NULL) {
+            const char *name = line, *name_end = colon, *value = colon + 1, *value_end = stop;
+            cio_rb_strip(&name, &name_end);
+            cio_rb_strip(&value, &value_end);
+            if (name_end > name) {
+                rb_ary_push(fields, rb_str_new(name, name_end - name));
+                rb_ary_push(fields, rb_str_new(value, value_end - value));
+            }
+        }
+        line = nl != NULL ? nl + 1 : end;
+    }
+    return rb_ary_new_from_args(4, INT2NUM(r->http_status),
+                                rb_utf8_str_new(r->body, (long)r->body_len), first, fields);
 }
 
 #include "cio_rb_nogvl.h"

@@ -2,6 +2,7 @@
 
 require "json"
 require "date"
+require "customerio_native/native"
 
 module CustomerioNative
   # Ruby values to the strings and integers the C API takes: attributes to JSON text (Time and
@@ -65,9 +66,12 @@ module CustomerioNative
       end
     end
 
-    # JSON text for the C API, which checks it and sends it byte for byte.
+    # JSON text for the C API, which checks it and sends it byte for byte. Plain values
+    # (Hashes and Arrays of Strings, Integers, Floats, true, false, nil; Symbol keys) are
+    # written in C, as JSON.generate writes them (Native.cio_rb_json); anything else (a Time, a
+    # cycle, ...) nil there, and the way below.
     def json(value, error, what)
-      JSON.generate(plain(value, root: what[/\S+\z/] || "value"))
+      Native.cio_rb_json(value) || JSON.generate(plain(value, root: what[/\S+\z/] || "value"))
     rescue JSON::GeneratorError, JSON::NestingError, EncodingError, CycleError => e
       raise error, "#{what}: cannot be encoded as JSON (#{e.message})"
     end
