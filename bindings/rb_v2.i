@@ -327,21 +327,15 @@ static const char *cio_rb_v2_text(VALUE s) {
 
 static VALUE cio_rb_v2_person(VALUE self, VALUE guard, VALUE action, VALUE customer_id,
                               VALUE name, VALUE data) {
-    static ID id_ptr = 0;
-    static VALUE pipeline_class = Qnil; /* SWIG's class of cio_pipeline_t pointers */
     const char *id, *event_name = NULL;
     cio_id_type_t id_type = CIO_ID_TYPE_ID;
     cio_rb_text_t text;
-    VALUE ptr;
-    void *raw = NULL;
+    cio_pipeline_t *pipeline;
     cio_request_t *req = NULL;
     cio_status_t st;
     uint64_t seq = 0;
     int act = NUM2INT(action), written;
     (void)self;
-    if (id_ptr == 0) {
-        id_ptr = rb_intern("@ptr");
-    }
     if (act < 0 || act > 3) {
         rb_raise(rb_eArgError, "cio_rb_v2_person: action is 0 to 3");
     }
@@ -356,13 +350,9 @@ static VALUE cio_rb_v2_person(VALUE self, VALUE guard, VALUE action, VALUE custo
     if (act != 0) {
         event_name = cio_rb_v2_text(name);
     }
-    ptr = rb_ivar_get(guard, id_ptr);
-    if (!NIL_P(ptr) && rb_obj_class(ptr) == pipeline_class) {
-        raw = DATA_PTR(ptr); /* SWIG_ConvertPtr below checks it by name, which costs more */
-    } else if (!NIL_P(ptr) && SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0))) {
-        pipeline_class = rb_obj_class(ptr); /* a class, never collected */
-    }
-    if (!written || !text.ok || id == NULL || (act != 0 && event_name == NULL) || raw == NULL) {
+    pipeline = cio_rb_guard_pipeline(guard);
+    if (!written || !text.ok || id == NULL || (act != 0 && event_name == NULL) ||
+        pipeline == NULL) {
         cio_rb_text_free(&text);
         return Qnil; /* out of memory included: the slower path says it */
     }
@@ -383,7 +373,7 @@ static VALUE cio_rb_v2_person(VALUE self, VALUE guard, VALUE action, VALUE custo
     }
     cio_rb_text_free(&text);
     if (st == CIO_OK) {
-        st = cio_pipeline_try_enqueue_request((cio_pipeline_t *)raw, req, &seq);
+        st = cio_pipeline_try_enqueue_request(pipeline, req, &seq);
         cio_request_free(req);
         /* a full queue: the slower path waits for room or raises; closed: a pipeline made
          * before fork(), which the slower path refuses in its own words */

@@ -312,6 +312,31 @@ static cio_pipeline_t *cio_rb_pipeline_ptr(VALUE ptr) {
     return (cio_pipeline_t *)raw;
 }
 
+/* The pipeline of a Native::Guard (its @ptr), or NULL when it has none (closed). Read with the
+ * GVL held; the callers queue with no Ruby code run in between (see
+ * cio_rb_cdp_try_enqueue_guarded). */
+static cio_pipeline_t *cio_rb_guard_pipeline(VALUE guard) {
+    static ID id_ptr = 0;
+    static VALUE pipeline_class = Qnil; /* SWIG's class of cio_pipeline_t pointers */
+    void *raw = NULL;
+    VALUE ptr;
+    if (id_ptr == 0) {
+        id_ptr = rb_intern("@ptr");
+    }
+    ptr = rb_ivar_get(guard, id_ptr);
+    if (NIL_P(ptr)) {
+        return NULL;
+    }
+    if (rb_obj_class(ptr) == pipeline_class) {
+        return (cio_pipeline_t *)DATA_PTR(ptr); /* SWIG_ConvertPtr checks by name: costlier */
+    }
+    if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0))) {
+        return NULL;
+    }
+    pipeline_class = rb_obj_class(ptr); /* a class, never collected */
+    return (cio_pipeline_t *)raw;
+}
+
 static VALUE cio_rb_cdp_build(VALUE self, VALUE parts) {
     cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
     char stack[2048], *text = NULL;
@@ -359,6 +384,35 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
     (void)self;
     return cio_rb_cdp_enqueue_with(ptr, parts, 1);
 }
+
+/* Native.cio_rb_cdp_try_enqueue_guarded(guard, parts) -> true, or nil with nothing queued:
+ * cio_rb_cdp_try_enqueue on the pipeline of a Native::Guard (its @ptr), without the Guard's
+ * enter and leave. The GVL is held from reading @ptr until the message is queued, with no Ruby
+ * code in between, so the Guard's #retire (which takes @ptr away under the GVL before the
+ * pipeline is closed) cannot free it meanwhile. nil for a closed pipeline, a full queue or one
+ * made before fork(): the caller's slower path raises or waits for those. */
+static VALUE cio_rb_cdp_try_enqueue_guarded(VALUE self, VALUE guard, VALUE parts) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    char stack[2048];
+    volatile VALUE tmpbuf = 0;
+    cio_pipeline_t *pipeline;
+    cio_status_t st;
+    (void)self;
+    cio_rb_cdp_parts(parts, &m, stack, sizeof(stack), &tmpbuf); /* raises as the slower path */
+    pipeline = cio_rb_guard_pipeline(guard);
+    st = pipeline == NULL ? CIO_E_CLOSED
+                          : cio_pipeline_try_enqueue_message(pipeline, &m, NULL, NULL);
+    if (tmpbuf) {
+        rb_free_tmp_buffer(&tmpbuf);
+    }
+    if (st == CIO_E_CLOSED || st == CIO_E_QUEUE_FULL) {
+        return Qnil;
+    }
+    if (st != CIO_OK) {
+        cio_rb_raise(st);
+    }
+    return Qtrue;
+}
 %}
 
 %init %{
@@ -377,6 +431,8 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
         rb_define_module_function(native, "cio_rb_cdp_build", cio_rb_cdp_build, 1);
         rb_define_module_function(native, "cio_rb_cdp_try_enqueue", cio_rb_cdp_try_enqueue, 2);
         rb_define_module_function(native, "cio_rb_cdp_enqueue", cio_rb_cdp_enqueue, 2);
+        rb_define_module_function(native, "cio_rb_cdp_try_enqueue_guarded",
+                                  cio_rb_cdp_try_enqueue_guarded, 2);
     }
 %}
 

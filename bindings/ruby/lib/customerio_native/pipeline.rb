@@ -425,14 +425,17 @@ module CustomerioNative
     end
     ENQUEUE = %i[cio_pipeline_try_enqueue cio_pipeline_enqueue].freeze
     ENQUEUE_REQUEST = %i[cio_pipeline_try_enqueue_request cio_pipeline_enqueue_request].freeze
-    private_constant :ENQUEUE, :ENQUEUE_REQUEST
+    # Thread.handle_interrupt's arguments, made once rather than on every call.
+    DEFER_INTERRUPTS = { Object => :never }.freeze
+    ALLOW_INTERRUPTS = { Object => :immediate }.freeze
+    private_constant :ENQUEUE, :ENQUEUE_REQUEST, :DEFER_INTERRUPTS, :ALLOW_INTERRUPTS
 
     # Runs the block with the C pipeline, which #close does not free meanwhile.
     def with_pipeline
-      Thread.handle_interrupt(Object => :never) do
+      Thread.handle_interrupt(DEFER_INTERRUPTS) do
         ptr = enter
         begin
-          Thread.handle_interrupt(Object => :immediate) { yield ptr }
+          Thread.handle_interrupt(ALLOW_INTERRUPTS) { yield ptr }
         ensure
           leave
         end
