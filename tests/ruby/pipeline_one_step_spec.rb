@@ -77,6 +77,42 @@ RSpec.describe "the one-step calls" do
     end
   end
 
+  it "takes Client#track's argument styles as the way through Ruby does" do
+    pipe = pipeline
+    calls = [
+      -> { pipe.track("5", "e") }, -> { pipe.track("5", "e", price: 1.5) },
+      -> { pipe.track("5", "e", { price: 1.5 }) }, -> { pipe.track("5", "e", {}) },
+      -> { pipe.track("5", "e", price: 1.5, timestamp: 1_700_000_000) },
+      -> { pipe.track("5", "e", { timestamp: 1_700_000_000, a: 1 }) },
+      -> { pipe.track("5", "e", { a: 1 }, id: "ev-1") },
+      -> { pipe.track("5", "e", id: "ev-2") }, -> { pipe.track("5", "e", id: "", price: 2) },
+      -> { pipe.track("cio_abc", "e", a: 1) }, -> { pipe.track(5, :e, a: 1) },
+      -> { pipe.track("é".encode("ISO-8859-1"), "e") }
+    ]
+    [true, false].each do |fast|
+      pipe.instance_variable_set(:@fast, fast)
+      calls.each(&:call)
+    end
+    expect(pipe.flush(timeout: 10)).to be(true)
+    ops = raw_ops.map { |op| op.sub(ULID_MEMBER, '"id":"X"') }
+    expect(ops.size).to eq(2 * calls.size)
+    expect(ops.first(calls.size)).to eq(ops.last(calls.size))
+    expect(ops.first(calls.size)).to include(a_string_including('"id":"ev-1"'))
+    refusals = [true, false].map do |fast|
+      pipe.instance_variable_set(:@fast, fast)
+      [-> { pipe.track(" ", "e") }, -> { pipe.track("5", nil) }, -> { pipe.track("5", "e", 1) },
+       -> { pipe.track("5", "e", { a: 1 }, bogus: 2) },
+       -> { pipe.track("5", "e", timestamp: "soon") }].map do |call|
+        call.call
+        :no_error
+      rescue StandardError => e
+        [e.class, e.message]
+      end
+    end
+    expect(refusals[0]).to eq(refusals[1])
+    expect(refusals[0]).not_to include(:no_error)
+  end
+
   it "queues the usual call itself, with the exact bytes" do
     pipe = pipeline
     guard = pipe.instance_variable_get(:@guard)

@@ -531,6 +531,32 @@ module CustomerioNative
     FAST_ACTIONS = { event: 1, page: 2, screen: 3 }.freeze
     private_constant :FAST_ACTIONS
 
+    public
+
+    # Client::Helpers#track, with the usual call taken in one step first: String id and name
+    # that are not blank, the data as keywords (5.x) or one Hash (6.x), and no event id or
+    # timestamp (neither id:/timestamp: keywords nor a :timestamp in the data), which is where
+    # Helpers#track would call #deliver_event with no event fields. Anything else, or what the
+    # one step hands back, goes through Helpers#track as before.
+    def track(customer_id, event_name, attributes = nil, **options)
+      if @fast && customer_id.is_a?(String) && event_name.is_a?(String) &&
+         !Payload.blank?(customer_id) && !Payload.blank?(event_name)
+        data =
+          if attributes.nil?
+            options unless options.key?(:id) || options.key?(:timestamp)
+          elsif options.empty? && attributes.instance_of?(Hash) && attributes[:timestamp].nil?
+            attributes
+          end
+        if data
+          seq = deliver_fast(1, Payload.text(customer_id), Payload.text(event_name), data)
+          return seq if seq
+        end
+      end
+      super
+    end
+
+    private
+
     # The common call in one step (Native.cio_rb_v2_person, bindings/rb_v2.i): the attributes
     # written as JSON, the operation built and queued without waiting, the GVL held. nil when
     # the call must go the way of #person (nothing was queued then), which does it all again.
