@@ -19,6 +19,20 @@ RSpec.describe "the one-step calls" do
 
   after { (@pipelines || []).each(&:close) }
 
+  # What each call does, with the one step on and then off: [[outcome, ...] x 2], an outcome
+  # being :no_error or [exception class, message].
+  def outcomes_both_ways(pipe, calls)
+    [true, false].map do |fast|
+      pipe.instance_variable_set(:@fast, fast)
+      calls.map do |call|
+        call.call
+        :no_error
+      rescue StandardError => e
+        [e.class, e.message]
+      end
+    end
+  end
+
   # The operations of the batches the emulator accepted, as the exact text received.
   def raw_ops
     mock.requests.select { |r| r["path"] == "/api/v2/batch" && r["status"] == 200 }.flat_map do |r|
@@ -98,17 +112,11 @@ RSpec.describe "the one-step calls" do
     expect(ops.size).to eq(2 * calls.size)
     expect(ops.first(calls.size)).to eq(ops.last(calls.size))
     expect(ops.first(calls.size)).to include(a_string_including('"id":"ev-1"'))
-    refusals = [true, false].map do |fast|
-      pipe.instance_variable_set(:@fast, fast)
-      [-> { pipe.track(" ", "e") }, -> { pipe.track("5", nil) }, -> { pipe.track("5", "e", 1) },
-       -> { pipe.track("5", "e", { a: 1 }, bogus: 2) },
-       -> { pipe.track("5", "e", timestamp: "soon") }].map do |call|
-        call.call
-        :no_error
-      rescue StandardError => e
-        [e.class, e.message]
-      end
-    end
+    refusals = outcomes_both_ways(
+      pipe, [-> { pipe.track(" ", "e") }, -> { pipe.track("5", nil) },
+             -> { pipe.track("5", "e", 1) }, -> { pipe.track("5", "e", { a: 1 }, bogus: 2) },
+             -> { pipe.track("5", "e", timestamp: "soon") }]
+    )
     expect(refusals[0]).to eq(refusals[1])
     expect(refusals[0]).not_to include(:no_error)
   end
@@ -151,15 +159,7 @@ RSpec.describe "the one-step calls" do
       -> { pipe.track("a\u0000b", "e") }, -> { pipe.track("5", "e", { n: Float::NAN }) },
       -> { pipe.track(" ", "e") }
     ]
-    got = [true, false].map do |fast|
-      pipe.instance_variable_set(:@fast, fast)
-      calls.map do |call|
-        call.call
-        :no_error
-      rescue StandardError => e
-        [e.class, e.message]
-      end
-    end
+    got = outcomes_both_ways(pipe, calls)
     expect(got[0]).to eq(got[1])
     expect(got[0][0][1]).to include("identifiers.id is longer than 150 bytes")
     pipe.close

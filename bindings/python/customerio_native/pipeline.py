@@ -403,68 +403,70 @@ class Pipeline:
     # one call into C; for anything else it returns NotImplemented, having queued nothing, and
     # the call goes the way below, which does it all again.
 
+    def _one_step(self, action: int, id: Any, name: Any, data: Mapping[str, Any]) -> Any:
+        """cio_py_v2_person (action 0 identify, 1 event, 2 page, 3 screen): the sequence
+        number, or NotImplemented when the call must go the slower way."""
+        if not self._fast:
+            return NotImplemented
+        try:
+            return _v2_person(self, action, id, name, data)
+        except _n.Error as e:
+            raise _pipeline_error(e) from None
+
     def identify(self, id: Id, **kwargs: Any) -> int:
         """Identify a person by id, with attributes (v2 person identify)."""
-        if self._fast:
-            try:
-                seq = _v2_person(self, 0, id, None, kwargs)
-            except _n.Error as e:
-                raise _pipeline_error(e) from None
-            if seq is not NotImplemented:
-                return seq  # type: ignore[no-any-return]
+        seq = self._one_step(0, id, None, kwargs)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_identify_request, _n.CIO_ID_TYPE_ID, id_text(id),
                            self._attributes_text(kwargs))
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
-        if self._fast:
+        if self._fast:  # _one_step written out: the hot path of most services, one call less
             try:
                 seq = _v2_person(self, 1, customer_id, name, data)
             except _n.Error as e:
                 raise _pipeline_error(e) from None
             if seq is not NotImplemented:
                 return seq  # type: ignore[no-any-return]
-        return self._event(customer_id, name, data)
+        return self._built_event(customer_id, name, data)
 
     def _event(self, customer_id: Id, name: str, data: Mapping[str, Any],
                event_id: Any = None, timestamp: Any = None) -> int:
-        """An event with customerio 3.2's optional ``id`` and ``timestamp``."""
+        """An event with customerio 3.2's optional ``id`` and ``timestamp``
+        (CustomerIO(background=True).track comes here)."""
+        if event_id is None and timestamp is None:
+            seq = self._one_step(1, customer_id, name, data)
+            if seq is not NotImplemented:
+                return seq  # type: ignore[no-any-return]
+        return self._built_event(customer_id, name, data, event_id, timestamp)
+
+    def _built_event(self, customer_id: Id, name: str, data: Mapping[str, Any],
+                     event_id: Any = None, timestamp: Any = None) -> int:
+        """_event through the builder object: what the one step hands back, and events with
+        an id or a timestamp."""
         options = None
         if event_id is not None or timestamp is not None:
             options = event_options(event_id, timestamp)
-        elif self._fast:  # CustomerIO(background=True).track comes here
-            try:
-                seq = _v2_person(self, 1, customer_id, name, data)
-            except _n.Error as e:
-                raise _pipeline_error(e) from None
-            if seq is not NotImplemented:
-                return seq  # type: ignore[no-any-return]
-        # the hot path of most services: one builder call and one enqueue
+        # one builder call and one enqueue
         cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
         return self._submit(_n.cio_v2_person_event_request, _n.CIO_ID_TYPE_ID, cid, name,
                            self._attributes_text(data), options)
 
     def pageview(self, customer_id: Id, page: str, **data: Any) -> int:
         """A page view (v2 person page; ``page`` is the URL)."""
-        if self._fast:
-            try:
-                seq = _v2_person(self, 2, customer_id, page, data)
-            except _n.Error as e:
-                raise _pipeline_error(e) from None
-            if seq is not NotImplemented:
-                return seq  # type: ignore[no-any-return]
+        seq = self._one_step(2, customer_id, page, data)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_page_request, _n.CIO_ID_TYPE_ID,
                            id_text(customer_id), page, self._attributes_text(data), None)
 
     def screen(self, customer_id: Id, name: str, **data: Any) -> int:
         """A mobile screen view (v2 person screen)."""
-        if self._fast:
-            try:
-                seq = _v2_person(self, 3, customer_id, name, data)
-            except _n.Error as e:
-                raise _pipeline_error(e) from None
-            if seq is not NotImplemented:
-                return seq  # type: ignore[no-any-return]
+        seq = self._one_step(3, customer_id, name, data)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_screen_request, _n.CIO_ID_TYPE_ID,
                            id_text(customer_id), name, self._attributes_text(data), None)
 
