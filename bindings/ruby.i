@@ -333,7 +333,10 @@ static cio_pipeline_t *cio_rb_guard_pipeline(VALUE guard) {
     if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0))) {
         return NULL;
     }
-    pipeline_class = rb_obj_class(ptr); /* a class, never collected */
+    if (NIL_P(pipeline_class)) {
+        pipeline_class = rb_obj_class(ptr);
+        rb_gc_register_mark_object(pipeline_class); /* kept and pinned: compaction moves none */
+    }
     return (cio_pipeline_t *)raw;
 }
 
