@@ -60,4 +60,5 @@
 
 #ifdef SWIGPYTHON
 %include "py_message.i"
+%include "py_v2.i"
 #endif

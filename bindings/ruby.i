@@ -149,17 +149,62 @@ static VALUE cio_rb_batch_result_items(const cio_batch_result_t *r) {
     return rb_ary_new_from_args(2, SIZET2NUM(cio_batch_result_request_count(r)), errors);
 }
 
-/* The answer to this thread's last synchronous call that succeeded, as [http_status, body,
- * headers] (headers: the status line and header lines as received, "" when not kept), or nil
- * (cio_last_response()). Read right after the call, on the same thread, with the GVL held. */
+/* Whether String#strip removes byte c (NUL or ASCII whitespace) from a binary String's ends. */
+static int cio_rb_strip_byte(unsigned char c) {
+    return c == 0 || c == ' ' || (c >= 9 && c <= 13);
+}
+
+/* bytes [*from, *to) without what String#strip removes. */
+static void cio_rb_strip(const char **from, const char **to) {
+    while (*from < *to && cio_rb_strip_byte((unsigned char)**from)) {
+        (*from)++;
+    }
+    while (*to > *from && cio_rb_strip_byte((unsigned char)(*to)[-1])) {
+        (*to)--;
+    }
+}
+
+/*
+ * The answer to this thread's last synchronous call that succeeded, as [http_status, body,
+ * status_line, fields], or nil (cio_last_response()). Read right after the call, on the same
+ * thread, with the GVL held. The header text kept (the status line and header lines as
+ * received) is split here as HTTPResponse.build splits it in Ruby, which made ~50 objects a
+ * call: lines at \r?\n; status_line is the first (nil when there is none); fields holds name,
+ * value, name, value, ... of each later line that has a ':' and a name, both stripped, as
+ * binary Strings like those of the Ruby split.
+ */
 static VALUE cio_rb_last_response(void) {
     const cio_response_t *r = cio_last_response();
+    const char *p, *end, *line;
+    VALUE first = Qnil, fields;
+    int index = 0;
     if (r == NULL) {
         return Qnil;
     }
-    return rb_ary_new_from_args(3, INT2NUM(r->http_status),
-                                rb_utf8_str_new(r->body, (long)r->body_len),
-                                rb_str_new(r->headers, (long)r->headers_len));
+    fields = rb_ary_new();
+    p = r->headers != NULL ? r->headers : "";
+    end = p + (r->headers != NULL ? r->headers_len : 0);
+    for (line = p; line < end; index++) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = nl != NULL ? nl : end, *colon;
+        if (nl != NULL && stop > line && stop[-1] == '\r') {
+            stop--; /* the \r of \r\n; a lone \r at the very end stays, as in the Ruby split */
+        }
+        if (index == 0) {
+            first = rb_str_new(line, stop - line);
+        } else if ((colon = memchr(line, ':', (size_t)(stop - line))) != NULL) {
+            const char *name = line, *name_end = colon, *value = colon + 1, *value_end = stop;
+            cio_rb_strip(&name, &name_end);
+            cio_rb_strip(&value, &value_end);
+            if (name_end > name) {
+                rb_ary_push(fields, rb_str_new(name, name_end - name));
+                rb_ary_push(fields, rb_str_new(value, value_end - value));
+            }
+        }
+        line = nl != NULL ? nl + 1 : end;
+    }
+    return rb_ary_new_from_args(4, INT2NUM(r->http_status),
+                                rb_utf8_str_new(r->body, (long)r->body_len), first, fields);
 }
 
 #include "cio_rb_nogvl.h"
@@ -267,6 +312,34 @@ static cio_pipeline_t *cio_rb_pipeline_ptr(VALUE ptr) {
     return (cio_pipeline_t *)raw;
 }
 
+/* The pipeline of a Native::Guard (its @ptr), or NULL when it has none (closed). Read with the
+ * GVL held; the callers queue with no Ruby code run in between (see
+ * cio_rb_cdp_try_enqueue_guarded). */
+static cio_pipeline_t *cio_rb_guard_pipeline(VALUE guard) {
+    static ID id_ptr = 0;
+    static VALUE pipeline_class = Qnil; /* SWIG's class of cio_pipeline_t pointers */
+    void *raw = NULL;
+    VALUE ptr;
+    if (id_ptr == 0) {
+        id_ptr = rb_intern("@ptr");
+    }
+    ptr = rb_ivar_get(guard, id_ptr);
+    if (NIL_P(ptr)) {
+        return NULL;
+    }
+    if (rb_obj_class(ptr) == pipeline_class) {
+        return (cio_pipeline_t *)DATA_PTR(ptr); /* SWIG_ConvertPtr checks by name: costlier */
+    }
+    if (!SWIG_IsOK(SWIG_ConvertPtr(ptr, &raw, SWIGTYPE_p_cio_pipeline, 0))) {
+        return NULL;
+    }
+    if (NIL_P(pipeline_class)) {
+        pipeline_class = rb_obj_class(ptr);
+        rb_gc_register_mark_object(pipeline_class); /* kept and pinned: compaction moves none */
+    }
+    return (cio_pipeline_t *)raw;
+}
+
 static VALUE cio_rb_cdp_build(VALUE self, VALUE parts) {
     cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
     char stack[2048], *text = NULL;
@@ -314,6 +387,35 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
     (void)self;
     return cio_rb_cdp_enqueue_with(ptr, parts, 1);
 }
+
+/* Native.cio_rb_cdp_try_enqueue_guarded(guard, parts) -> true, or nil with nothing queued:
+ * cio_rb_cdp_try_enqueue on the pipeline of a Native::Guard (its @ptr), without the Guard's
+ * enter and leave. The GVL is held from reading @ptr until the message is queued, with no Ruby
+ * code in between, so the Guard's #retire (which takes @ptr away under the GVL before the
+ * pipeline is closed) cannot free it meanwhile. nil for a closed pipeline, a full queue or one
+ * made before fork(): the caller's slower path raises or waits for those. */
+static VALUE cio_rb_cdp_try_enqueue_guarded(VALUE self, VALUE guard, VALUE parts) {
+    cio_cdp_message_t m = CIO_CDP_MESSAGE_INIT;
+    char stack[2048];
+    volatile VALUE tmpbuf = 0;
+    cio_pipeline_t *pipeline;
+    cio_status_t st;
+    (void)self;
+    cio_rb_cdp_parts(parts, &m, stack, sizeof(stack), &tmpbuf); /* raises as the slower path */
+    pipeline = cio_rb_guard_pipeline(guard);
+    st = pipeline == NULL ? CIO_E_CLOSED
+                          : cio_pipeline_try_enqueue_message(pipeline, &m, NULL, NULL);
+    if (tmpbuf) {
+        rb_free_tmp_buffer(&tmpbuf);
+    }
+    if (st == CIO_E_CLOSED || st == CIO_E_QUEUE_FULL) {
+        return Qnil;
+    }
+    if (st != CIO_OK) {
+        cio_rb_raise(st);
+    }
+    return Qtrue;
+}
 %}
 
 %init %{
@@ -332,6 +434,8 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
         rb_define_module_function(native, "cio_rb_cdp_build", cio_rb_cdp_build, 1);
         rb_define_module_function(native, "cio_rb_cdp_try_enqueue", cio_rb_cdp_try_enqueue, 2);
         rb_define_module_function(native, "cio_rb_cdp_enqueue", cio_rb_cdp_enqueue, 2);
+        rb_define_module_function(native, "cio_rb_cdp_try_enqueue_guarded",
+                                  cio_rb_cdp_try_enqueue_guarded, 2);
     }
 %}
 
@@ -542,5 +646,6 @@ static VALUE cio_rb_cdp_enqueue(VALUE self, VALUE ptr, VALUE parts) {
 }
 
 %include "core.i"
+%include "rb_v2.i"
 
 VALUE cio_rb_last_response(void);

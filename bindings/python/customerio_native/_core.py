@@ -138,6 +138,15 @@ def make_encoder(encoder: Optional[Type[json.JSONEncoder]] = None, allow_nan: bo
     return encode
 
 
+def plain_encoder(encoder: Optional[Type[json.JSONEncoder]] = None) -> bool:
+    """Whether make_encoder(encoder) writes dicts, lists, str, int, float, True/False/None with
+    json's C scanner and nothing of the encoder's own (its ``default`` only sees other values):
+    then a C writer that writes those the same way may stand in for it."""
+    cls = encoder or DatetimeEncoder
+    return (getattr(json.encoder, "c_make_encoder", None) is not None
+            and cls.encode is json.JSONEncoder.encode)
+
+
 def _path_of_bad_value(data: Any, encoder: Type[json.JSONEncoder], path: str,
                        seen: Dict[int, None]) -> Optional[Tuple[str, Any]]:
     """Where in data the first value the encoder refuses sits ("data.items[2]"), and it."""

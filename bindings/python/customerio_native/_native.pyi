@@ -215,5 +215,9 @@ def cio_py_message_fast(pipeline: Any, library: Any, type: str, user_id: Any, an
                         previous_id: Any, group_id: Any, event: Any, name: Any, category: Any,
                         traits: Any, properties: Any, context: Any, integrations: Any,
                         timestamp: Any, message_id: Any) -> Any: ...
+# bindings/py_v2.i: pipeline is a customerio_native.Pipeline (its _ptr is read under the GIL);
+# action 0 identify, 1 event, 2 page, 3 screen. The sequence number, or NotImplemented when the
+# call must go the slower way (nothing was queued).
+def cio_py_v2_person(pipeline: Any, action: int, id: Any, name: Any, data: Any) -> Any: ...
 
 def __getattr__(name: str) -> Any: ...

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tup
 from . import _native as _n
 from ._core import NativeClient, base_url, client_options, id_text, make_encoder, native_config
 from ._core import native_kwargs, option_names, region_code
-from ._core import dumps, sanitize
+from ._core import dumps, plain_encoder, sanitize
 from ._core import timestamp_int, translate
 from ._mapping import event_options, object_arg, person_arg
 from .errors import CustomerIOException
@@ -46,6 +46,8 @@ __all__ = ["DeliveryReport", "Pipeline", "PipelineError", "QueueFullError"]
 logger = logging.getLogger("customerio_native")
 
 Id = Union[str, int]
+
+_v2_person = _n.cio_py_v2_person
 
 
 class PipelineError(CustomerIOException):
@@ -274,6 +276,10 @@ class Pipeline:
         self._encode = make_encoder(self.json_encoder)
         # For attributes: NaN raises here, and only then is the slower sanitize() pass made.
         self._encode_strict = make_encoder(self.json_encoder, allow_nan=False)
+        # The one-step path (cio_py_v2_person) for track, identify, pageview and screen: it
+        # writes the attributes as this encoder would, so only where the encoder writes plain
+        # values the json module's way, and only when a call may try without waiting first.
+        self._fast = self._try_first and plain_encoder(self.json_encoder)
         client_ptr = self._native.hold(self)
         try:
             self._queue = _n.cio_queue_new()
@@ -392,33 +398,75 @@ class Pipeline:
 
     # ---- the CustomerIO (Track v1) methods, as v2 operations ------------------------------
 
+    # identify, track, pageview and screen try the one-step path first (bindings/py_v2.i): the
+    # common call (str id and name, plain attributes, an open pipeline with room) is queued by
+    # one call into C; for anything else it returns NotImplemented, having queued nothing, and
+    # the call goes the way below, which does it all again.
+
+    def _one_step(self, action: int, id: Any, name: Any, data: Mapping[str, Any]) -> Any:
+        """cio_py_v2_person (action 0 identify, 1 event, 2 page, 3 screen): the sequence
+        number, or NotImplemented when the call must go the slower way."""
+        if not self._fast:
+            return NotImplemented
+        try:
+            return _v2_person(self, action, id, name, data)
+        except _n.Error as e:
+            raise _pipeline_error(e) from None
+
     def identify(self, id: Id, **kwargs: Any) -> int:
         """Identify a person by id, with attributes (v2 person identify)."""
+        seq = self._one_step(0, id, None, kwargs)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_identify_request, _n.CIO_ID_TYPE_ID, id_text(id),
                            self._attributes_text(kwargs))
 
     def track(self, customer_id: Id, name: str, **data: Any) -> int:
         """An event for a person (v2 person event)."""
-        return self._event(customer_id, name, data)
+        if self._fast:  # _one_step written out: the hot path of most services, one call less
+            try:
+                seq = _v2_person(self, 1, customer_id, name, data)
+            except _n.Error as e:
+                raise _pipeline_error(e) from None
+            if seq is not NotImplemented:
+                return seq  # type: ignore[no-any-return]
+        return self._built_event(customer_id, name, data)
 
     def _event(self, customer_id: Id, name: str, data: Mapping[str, Any],
                event_id: Any = None, timestamp: Any = None) -> int:
-        """An event with customerio 3.2's optional ``id`` and ``timestamp``."""
+        """An event with customerio 3.2's optional ``id`` and ``timestamp``
+        (CustomerIO(background=True).track comes here)."""
+        if event_id is None and timestamp is None:
+            seq = self._one_step(1, customer_id, name, data)
+            if seq is not NotImplemented:
+                return seq  # type: ignore[no-any-return]
+        return self._built_event(customer_id, name, data, event_id, timestamp)
+
+    def _built_event(self, customer_id: Id, name: str, data: Mapping[str, Any],
+                     event_id: Any = None, timestamp: Any = None) -> int:
+        """_event through the builder object: what the one step hands back, and events with
+        an id or a timestamp."""
         options = None
         if event_id is not None or timestamp is not None:
             options = event_options(event_id, timestamp)
-        # the hot path of most services: one builder call and one enqueue
+        # one builder call and one enqueue
         cid = customer_id if customer_id.__class__ is str else id_text(customer_id)
         return self._submit(_n.cio_v2_person_event_request, _n.CIO_ID_TYPE_ID, cid, name,
                            self._attributes_text(data), options)
 
     def pageview(self, customer_id: Id, page: str, **data: Any) -> int:
         """A page view (v2 person page; ``page`` is the URL)."""
+        seq = self._one_step(2, customer_id, page, data)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_page_request, _n.CIO_ID_TYPE_ID,
                            id_text(customer_id), page, self._attributes_text(data), None)
 
     def screen(self, customer_id: Id, name: str, **data: Any) -> int:
         """A mobile screen view (v2 person screen)."""
+        seq = self._one_step(3, customer_id, name, data)
+        if seq is not NotImplemented:
+            return seq  # type: ignore[no-any-return]
         return self._submit(_n.cio_v2_person_screen_request, _n.CIO_ID_TYPE_ID,
                            id_text(customer_id), name, self._attributes_text(data), None)
 

@@ -143,6 +143,13 @@ module CustomerioNative
       # straight into the queue (cio_pipeline_try_enqueue_message; the waiting form only when
       # the pipeline may wait, as for #enqueue).
       def enqueue_message(parts)
+        if @fast # the usual call in one step; nil: closed, full or forked, the way below says
+          begin
+            return if Native.cio_rb_cdp_try_enqueue_guarded(@guard, parts)
+          rescue Native::Error => e
+            raise Pipeline.error_for(e, @param_error), cause: nil
+          end
+        end
         with_pipeline { |ptr| push(ptr, parts, ENQUEUE_MESSAGE) }
       end
 
@@ -503,10 +510,13 @@ module CustomerioNative
     private_constant :EMPTY_OBJECT
 
     # value (with Times and Dates as analytics-ruby writes them, see Analytics.plain) as JSON
-    # text; what cannot be encoded raises ValidationError. A Hash with nothing to convert (no
-    # Time, Date, Hash or Array in it, so no cycle either) is encoded as it is, without a copy.
+    # text; what cannot be encoded raises ValidationError. Plain values (no Time, Date, Symbol
+    # value, object, ...) are written in C as JSON.generate writes them (Native.cio_rb_json); a
+    # Hash with nothing to convert (no Time, Date, Hash or Array in it, so no cycle either) is
+    # encoded as it is, without a copy.
     def json(type, value, what)
-      JSON.generate(flat?(value) ? value : Analytics.plain(value, what))
+      Native.cio_rb_json(value) ||
+        JSON.generate(flat?(value) ? value : Analytics.plain(value, what))
     rescue JSON::GeneratorError, JSON::NestingError, EncodingError => e
       msg = "#{type}: the message cannot be encoded as JSON (#{e.message})"
       raise ValidationError.new(msg).cio_details!(error_code: :invalid_argument, detail: msg),

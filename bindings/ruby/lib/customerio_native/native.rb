@@ -132,6 +132,11 @@ module CustomerioNative
     # fork() works in the child (libcustomerio starts a network thread of its own there, on the
     # first request); the child leaves the freeing to the parent.
     class Handle
+      # Thread.handle_interrupt's arguments, made once rather than on every call.
+      DEFER = { Object => :never }.freeze
+      ALLOW = { Object => :immediate }.freeze
+      private_constant :DEFER, :ALLOW
+
       # The finalizer holds the Guard, not the Handle.
       def self.finalizer(guard)
         proc do
@@ -172,10 +177,10 @@ module CustomerioNative
 
       # Runs Native.<name>(client, *args); a failure raises the gem's error class.
       def call(name, *args)
-        Thread.handle_interrupt(Object => :never) do
+        Thread.handle_interrupt(DEFER) do
           ptr = enter
           begin
-            Thread.handle_interrupt(Object => :immediate) do
+            Thread.handle_interrupt(ALLOW) do
               Native.public_send(name, ptr, *args)
             end
           rescue Native::Error => e
@@ -190,10 +195,10 @@ module CustomerioNative
       # the same thread before anything else can make a call there): [the call's result, a
       # Net::HTTPResponse or nil when the call kept none].
       def call_response(name, *args)
-        Thread.handle_interrupt(Object => :never) do
+        Thread.handle_interrupt(DEFER) do
           result = call(name, *args)
-          status, body, headers = Native.cio_rb_last_response
-          [result, status && HTTPResponse.build(status, body, headers)]
+          status, body, line, fields = Native.cio_rb_last_response
+          [result, status && HTTPResponse.from_parts(status, body, line, fields)]
         end
       end
 

@@ -2,6 +2,7 @@
 
 require "json"
 require "date"
+require "customerio_native/native"
 
 module CustomerioNative
   # Ruby values to the strings and integers the C API takes: attributes to JSON text (Time and
@@ -65,9 +66,12 @@ module CustomerioNative
       end
     end
 
-    # JSON text for the C API, which checks it and sends it byte for byte.
+    # JSON text for the C API, which checks it and sends it byte for byte. Plain values
+    # (Hashes and Arrays of Strings, Integers, Floats, true, false, nil; Symbol keys) are
+    # written in C, as JSON.generate writes them (Native.cio_rb_json); anything else (a Time, a
+    # cycle, ...) nil there, and the way below.
     def json(value, error, what)
-      JSON.generate(plain(value, root: what[/\S+\z/] || "value"))
+      Native.cio_rb_json(value) || JSON.generate(plain(value, root: what[/\S+\z/] || "value"))
     rescue JSON::GeneratorError, JSON::NestingError, EncodingError, CycleError => e
       raise error, "#{what}: cannot be encoded as JSON (#{e.message})"
     end
@@ -86,8 +90,21 @@ module CustomerioNative
 
     # The official gem's emptiness test: nil, or a String of blanks.
     def blank?(value)
-      value.nil? || (value.is_a?(String) && value.strip.empty?)
+      return true if value.nil?
+      return false unless value.is_a?(String)
+
+      # The usual id needs no copy: strip keeps a first character that is not a blank (ASCII
+      # whitespace or NUL) in a valid ASCII-compatible String. Anything else asks strip, which
+      # also raises what it raises for invalid bytes.
+      first = value.getbyte(0)
+      return false if first && !BLANK_BYTES[first] && value.valid_encoding? &&
+                      value.encoding.ascii_compatible?
+
+      value.strip.empty?
     end
+
+    # The bytes String#strip removes: NUL and ASCII whitespace.
+    BLANK_BYTES = Array.new(256) { |b| b.zero? || b == 32 || (9..13).cover?(b) }.freeze
 
     def symbolize(hash)
       hash.transform_keys { |k| k.respond_to?(:to_sym) ? k.to_sym : k }

@@ -136,6 +136,8 @@ module CustomerioNative
       @may_wait = pipe_opts.fetch(:when_full, :block).to_s.casecmp?("block")
       @sync_always = !@spool_path.nil? &&
                      pipe_opts.fetch(:spool_sync, :none).to_s.casecmp?("always")
+      # The one-step path (#deliver_fast) when a call may try without waiting first.
+      @fast = !@sync_always
       begin
         if site_id.is_a?(Client) || site_id.is_a?(Native::Handle)
           unless api_key.nil? && conn_opts.empty?
@@ -423,14 +425,17 @@ module CustomerioNative
     end
     ENQUEUE = %i[cio_pipeline_try_enqueue cio_pipeline_enqueue].freeze
     ENQUEUE_REQUEST = %i[cio_pipeline_try_enqueue_request cio_pipeline_enqueue_request].freeze
-    private_constant :ENQUEUE, :ENQUEUE_REQUEST
+    # Thread.handle_interrupt's arguments, made once rather than on every call.
+    DEFER_INTERRUPTS = { Object => :never }.freeze
+    ALLOW_INTERRUPTS = { Object => :immediate }.freeze
+    private_constant :ENQUEUE, :ENQUEUE_REQUEST, :DEFER_INTERRUPTS, :ALLOW_INTERRUPTS
 
     # Runs the block with the C pipeline, which #close does not free meanwhile.
     def with_pipeline
-      Thread.handle_interrupt(Object => :never) do
+      Thread.handle_interrupt(DEFER_INTERRUPTS) do
         ptr = enter
         begin
-          Thread.handle_interrupt(Object => :immediate) { yield ptr }
+          Thread.handle_interrupt(ALLOW_INTERRUPTS) { yield ptr }
         ensure
           leave
         end
@@ -508,11 +513,57 @@ module CustomerioNative
     end
 
     def deliver_identify(customer_id, attributes)
+      if @fast
+        seq = deliver_fast(0, customer_id, nil, attributes)
+        return seq if seq
+      end
       person(:identify, person_ids(customer_id), attributes: attributes)
     end
 
     def deliver_event(kind, customer_id, name, data, event)
+      if @fast && event.nil?
+        seq = deliver_fast(FAST_ACTIONS[kind], customer_id, name, data)
+        return seq if seq
+      end
       person(kind, person_ids(customer_id), name: name, attributes: data, event: event)
+    end
+
+    FAST_ACTIONS = { event: 1, page: 2, screen: 3 }.freeze
+    private_constant :FAST_ACTIONS
+
+    public
+
+    # Client::Helpers#track, with the usual call taken in one step first: String id and name
+    # that are not blank, the data as keywords (5.x) or one Hash (6.x), and no event id or
+    # timestamp (neither id:/timestamp: keywords nor a :timestamp in the data), which is where
+    # Helpers#track would call #deliver_event with no event fields. Anything else, or what the
+    # one step hands back, goes through Helpers#track as before.
+    def track(customer_id, event_name, attributes = nil, **options)
+      if @fast && customer_id.is_a?(String) && event_name.is_a?(String) &&
+         !Payload.blank?(customer_id) && !Payload.blank?(event_name)
+        data =
+          if attributes.nil?
+            options unless options.key?(:id) || options.key?(:timestamp)
+          elsif options.empty? && attributes.instance_of?(Hash) && attributes[:timestamp].nil?
+            attributes
+          end
+        if data
+          seq = deliver_fast(1, Payload.text(customer_id), Payload.text(event_name), data)
+          return seq if seq
+        end
+      end
+      super
+    end
+
+    private
+
+    # The common call in one step (Native.cio_rb_v2_person, bindings/rb_v2.i): the attributes
+    # written as JSON, the operation built and queued without waiting, the GVL held. nil when
+    # the call must go the way of #person (nothing was queued then), which does it all again.
+    def deliver_fast(action, customer_id, name, data)
+      Native.cio_rb_v2_person(@guard, action, customer_id, name, data)
+    rescue Native::Error => e # the builder refused the arguments
+      raise Pipeline.error_for(e, @param_error), cause: nil
     end
 
     def deliver_person(action, customer_id)

@@ -20,17 +20,29 @@ module CustomerioNative
     # A Net::HTTPResponse for status (Integer), body (String or nil) and headers (the status line
     # and header lines as received, or nil).
     def build(status, body, headers = nil)
-      code = status.to_s
       lines = headers.to_s.split(/\r?\n/)
-      version, message = status_line(lines.first, code)
-      klass = Net::HTTPResponse::CODE_TO_OBJ[code] ||
-              Net::HTTPResponse::CODE_CLASS_TO_OBJ[code[0]] || Net::HTTPUnknownResponse
-      response = klass.new(version, code, message)
+      fields = []
       lines.drop(1).each do |line|
         name, value = line.split(":", 2)
         next if value.nil? || name.strip.empty?
 
-        response.add_field(name.strip, value.strip)
+        fields << name.strip << value.strip
+      end
+      from_parts(status, body, lines.first, fields)
+    end
+
+    # #build from the header text already split: the status line (or nil) and the fields as
+    # name, value, name, value, ... (Native.cio_rb_last_response splits them so, in C).
+    def from_parts(status, body, line, fields)
+      code = status.to_s
+      version, message = status_line(line, code)
+      klass = Net::HTTPResponse::CODE_TO_OBJ[code] ||
+              Net::HTTPResponse::CODE_CLASS_TO_OBJ[code[0]] || Net::HTTPUnknownResponse
+      response = klass.new(version, code, message)
+      i = 0
+      while i < fields.size
+        response.add_field(fields[i], fields[i + 1])
+        i += 2
       end
       # What Net::HTTP sets once it has read a body (as WebMock and Net::HTTP's own tests do):
       # the body is there, nothing is left to read.
