@@ -36,6 +36,26 @@ typedef struct cio_transfer {
     const void *owner; /* who may cancel it (cio__engine_cancel); NULL = nobody */
 } cio_transfer_t;
 
+/* What engine.c and direct.c (synchronous transfers on the calling thread) share: how a
+ * transfer's easy handle is set up, what its callbacks keep of an answer, and when an attempt is
+ * retried. */
+
+/* Sets the options of client every transfer of it carries (timeouts, TLS, user agent, the
+ * callbacks writing into t); false if one was refused. */
+bool cio__transfer_setup_easy(const cio_client_t *client, CURL *easy, cio_transfer_t *t);
+/* Sets what depends on t->call: URL, headers, method, body, credentials. Every option it may
+ * set is set (or cleared) each time, so a reused handle keeps nothing of its previous call.
+ * false if the URL was refused. */
+bool cio__transfer_setup_call(const cio_client_t *client, CURL *easy, cio_transfer_t *t);
+/* Clears what an attempt writes (answer, headers, Retry-After, error text) before it starts. */
+void cio__transfer_begin_attempt(cio_transfer_t *t);
+/* An attempt of t ended with code (t->easy still holds it): counts it and returns the delay in
+ * ms before the next one, or -1 when this was the last (a success, a permanent failure, or no
+ * attempts left). */
+long cio__transfer_attempt_ended(const cio_client_t *client, cio_transfer_t *t, int code);
+/* The final outcome into t->call: status from t->easy (if any), curl code, the answer (moved). */
+void cio__transfer_complete(cio_transfer_t *t);
+
 /* Hands t to the engine. Fails with CIO_E_CLOSED if the engine is stopping. Thread-safe. */
 cio_status_t cio__engine_submit(cio_engine_t *engine, cio_transfer_t *t);
 

@@ -4,6 +4,7 @@
  * message that names the call.
  */
 #include "engine.h"
+#include "direct.h"
 #include "retry.h"
 #include "client_internal.h"
 #include "queue.h"
@@ -336,6 +337,68 @@ typedef struct delivery {
     const void *owner;
 } delivery_t;
 
+/* The end of a synchronous run, its transfers done: *out, cio_last_response() or this thread's
+ * error. release(job) frees the job once its answer is no longer needed. */
+static cio_status_t sync_result(const char *name, http_job_t *job, cio_completion_t *out,
+                                void (*release)(http_job_t *)) {
+    size_t n = job->n;
+    job_outcome(job, out);
+    if (out->status == CIO_OK && n > 0) {
+        /* the answer: the one the finish function handed on, else (a batch of requests, whose
+         * bodies stay with the calls) the last request's */
+        const cio_http_call_t *last = &job->calls[n - 1];
+        bool handed = out->response != NULL;
+        cio__set_last_response(out->http_status, handed ? out->response : last->response,
+                               handed ? out->response_len : last->response_len,
+                               job->transfers[n - 1].header_block.data,
+                               job->transfers[n - 1].header_block.len);
+    }
+    release(job);
+    if (out->status == CIO_OK)
+        return cio__ok();
+    cio__fail_http(out->status, out->http_status, out->response, out->response_len, out->attempts,
+                   "%s", out->message != NULL ? out->message : name);
+    cio__error_set_retryable(out->retryable);
+    if (out->http_status != 0) {
+        char code[128], reason[256];
+        server_error(out->response, out->response_len, code, sizeof(code), reason, sizeof(reason));
+        cio__error_set_server(code[0] != '\0' ? code : NULL, reason[0] != '\0' ? reason : NULL);
+    }
+    return out->status;
+}
+
+/* A direct run's job lives on the caller's stack; its transfer is the thread's (direct.c). */
+static void direct_release(http_job_t *job) {
+    cio_transfer_t *t = &job->transfers[0];
+    curl_slist_free_all(t->headers);
+    free(t->url);
+    t->headers = NULL;
+    t->url = NULL;
+    if (job->ctx_free != NULL)
+        job->ctx_free(job->ctx);
+    cio__direct_end(t);
+}
+
+/* One synchronous call on the calling thread (direct.c), retries included. */
+static cio_status_t run_direct(cio_client_t *client, const char *name, cio_http_call_t *call,
+                               cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
+                               cio_completion_t *out, cio_transfer_t *t) {
+    http_job_t job = {.client = client,
+                      .name = (char *)name,
+                      .n = 1,
+                      .calls = call,
+                      .transfers = t,
+                      .finish = finish != NULL ? finish : cio__http_finish_single,
+                      .ctx = ctx,
+                      .ctx_free = ctx_free};
+    if (!prepare_transfer(&job, 0)) {
+        direct_release(&job);
+        return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
+    }
+    cio__direct_perform(client, t);
+    return sync_result(name, &job, out, direct_release);
+}
+
 static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_call_t *calls,
                             size_t n, cio_finish_fn finish, void *ctx, void (*ctx_free)(void *),
                             cio_completion_t *out, const delivery_t *to) {
@@ -362,6 +425,13 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
                              name);
         }
     }
+    bool async = queue != NULL || to->done != NULL;
+    if (!async && n == 1) {
+        cio_transfer_t *t = cio__direct_begin(client);
+        if (t != NULL)
+            return run_direct(client, name, calls, finish, ctx, ctx_free, out, t);
+        /* this thread is already inside a call on client, or short of memory: the engine */
+    }
     http_job_t *job = calloc(1, sizeof(*job));
     if (job == NULL) {
         if (ctx_free != NULL)
@@ -378,7 +448,6 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     job->owner = to->owner;
     job->name = strdup(name);
     job->transfers = calloc(n, sizeof(*job->transfers));
-    bool async = queue != NULL || to->done != NULL;
     bool ok = job->name != NULL && job->transfers != NULL;
     if (ok && async)
         ok = copy_calls(job, calls);
@@ -423,29 +492,7 @@ static cio_status_t run_job(cio_client_t *client, const char *name, cio_http_cal
     while (job->pending > 0)
         pthread_cond_wait(&job->cond, &job->lock);
     pthread_mutex_unlock(&job->lock);
-    job_outcome(job, out);
-    if (out->status == CIO_OK && n > 0) {
-        /* the answer: the one the finish function handed on, else (a batch of requests, whose
-         * bodies stay with the calls) the last request's */
-        const cio_http_call_t *last = &job->calls[n - 1];
-        bool handed = out->response != NULL;
-        cio__set_last_response(out->http_status, handed ? out->response : last->response,
-                               handed ? out->response_len : last->response_len,
-                               job->transfers[n - 1].header_block.data,
-                               job->transfers[n - 1].header_block.len);
-    }
-    job_free(job);
-    if (out->status == CIO_OK)
-        return cio__ok();
-    cio__fail_http(out->status, out->http_status, out->response, out->response_len, out->attempts,
-                   "%s", out->message != NULL ? out->message : name);
-    cio__error_set_retryable(out->retryable);
-    if (out->http_status != 0) {
-        char code[128], reason[256];
-        server_error(out->response, out->response_len, code, sizeof(code), reason, sizeof(reason));
-        cio__error_set_server(code[0] != '\0' ? code : NULL, reason[0] != '\0' ? reason : NULL);
-    }
-    return out->status;
+    return sync_result(name, job, out, job_free);
 }
 
 cio_status_t cio__http_run(cio_client_t *client, const char *name, cio_http_call_t *calls, size_t n,
