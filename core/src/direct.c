@@ -50,6 +50,8 @@ struct slot {
     uint64_t serial;                   /* the client's */
     cio_direct_t *direct;              /* NULL once the client freed the handle */
     bool busy;                         /* inside a call (a re-entrant one uses the engine) */
+    cio_buf_t url;                     /* cio__direct_url */
+    struct curl_slist *headers[3][2];  /* cio__direct_headers: [auth][has a body] */
     slot_t *thread_next;               /* the owning thread's list */
     slot_t *client_prev, *client_next; /* direct->slots, under registry_lock */
 };
@@ -108,6 +110,12 @@ static void slot_release(slot_t *s) {
     s->t.easy = NULL;
     cio__buf_free(&s->t.response);
     cio__buf_free(&s->t.header_block);
+    cio__buf_free(&s->url);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 2; j++) {
+            curl_slist_free_all(s->headers[i][j]);
+            s->headers[i][j] = NULL;
+        }
     s->direct = NULL;
 }
 
@@ -246,6 +254,14 @@ cio_transfer_t *cio__direct_begin(cio_client_t *client) {
         return NULL;
     s->busy = true;
     return &s->t;
+}
+
+cio_buf_t *cio__direct_url(cio_transfer_t *t) {
+    return &((slot_t *)(void *)t)->url;
+}
+
+struct curl_slist **cio__direct_headers(cio_transfer_t *t, int auth, bool has_body) {
+    return &((slot_t *)(void *)t)->headers[auth][has_body ? 1 : 0];
 }
 
 void cio__direct_end(cio_transfer_t *t) {

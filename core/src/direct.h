@@ -22,6 +22,12 @@ cio_transfer_t *cio__direct_begin(cio_client_t *client);
  */
 void cio__direct_perform(cio_client_t *client, cio_transfer_t *t);
 
+/* What stays with the thread's transfer from call to call, for http.c: a buffer for the URL, and
+ * the header list of each (auth, has a body) pair, built once (they depend on the client's
+ * settings only). Freed with the transfer. */
+cio_buf_t *cio__direct_url(cio_transfer_t *t);
+struct curl_slist **cio__direct_headers(cio_transfer_t *t, int auth, bool has_body);
+
 /* Ends the call begun with cio__direct_begin(). */
 void cio__direct_end(cio_transfer_t *t);
 

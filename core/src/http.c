@@ -303,19 +303,28 @@ static bool copy_calls(http_job_t *job, const cio_http_call_t *calls) {
     return true;
 }
 
-static bool prepare_transfer(http_job_t *job, size_t i) {
-    cio_http_call_t *call = &job->calls[i];
-    cio_transfer_t *t = &job->transfers[i];
+static void reset_outcome(cio_http_call_t *call) {
     call->http_status = 0;
     call->response = NULL;
     call->response_len = 0;
     call->attempts = 0;
     call->curl_code = 0;
+}
+
+/* The base URL of call's API. */
+static const char *base_of(const cio_client_t *c, const cio_http_call_t *call) {
+    return call->auth == CIO_AUTH_APP   ? c->app_base
+           : call->auth == CIO_AUTH_CDP ? c->cdp_base
+                                        : c->track_base;
+}
+
+static bool prepare_transfer(http_job_t *job, size_t i) {
+    cio_http_call_t *call = &job->calls[i];
+    cio_transfer_t *t = &job->transfers[i];
+    reset_outcome(call);
     cio_buf_t url = {0};
-    const char *base = call->auth == CIO_AUTH_APP   ? job->client->app_base
-                       : call->auth == CIO_AUTH_CDP ? job->client->cdp_base
-                                                    : job->client->track_base;
-    if (!cio__buf_appends(&url, base) || !cio__buf_appends(&url, call->path)) {
+    if (!cio__buf_appends(&url, base_of(job->client, call)) ||
+        !cio__buf_appends(&url, call->path)) {
         cio__buf_free(&url);
         return false;
     }
@@ -367,16 +376,12 @@ static cio_status_t sync_result(const char *name, http_job_t *job, cio_completio
     return out->status;
 }
 
-/* A direct run's job lives on the caller's stack; its transfer is the thread's (direct.c). */
+/* A direct run's job lives on the caller's stack; its transfer, URL buffer and header lists are
+ * the thread's (direct.c). */
 static void direct_release(http_job_t *job) {
-    cio_transfer_t *t = &job->transfers[0];
-    curl_slist_free_all(t->headers);
-    free(t->url);
-    t->headers = NULL;
-    t->url = NULL;
     if (job->ctx_free != NULL)
         job->ctx_free(job->ctx);
-    cio__direct_end(t);
+    cio__direct_end(&job->transfers[0]);
 }
 
 /* One synchronous call on the calling thread (direct.c), retries included. */
@@ -391,10 +396,20 @@ static cio_status_t run_direct(cio_client_t *client, const char *name, cio_http_
                       .finish = finish != NULL ? finish : cio__http_finish_single,
                       .ctx = ctx,
                       .ctx_free = ctx_free};
-    if (!prepare_transfer(&job, 0)) {
+    reset_outcome(call);
+    cio_buf_t *url = cio__direct_url(t);
+    url->len = 0;
+    struct curl_slist **headers = cio__direct_headers(t, (int)call->auth, call->body != NULL);
+    if (*headers == NULL)
+        *headers = build_headers(client, call);
+    if (!cio__buf_appends(url, base_of(client, call)) || !cio__buf_appends(url, call->path) ||
+        *headers == NULL) {
         direct_release(&job);
         return cio__fail(CIO_E_NOMEM, "%s: out of memory", name);
     }
+    t->url = url->data;
+    t->headers = *headers;
+    t->call = call;
     cio__direct_perform(client, t);
     return sync_result(name, &job, out, direct_release);
 }
