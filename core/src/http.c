@@ -1,7 +1,9 @@
 /*
- * A synchronous HTTP exchange: build the transfer, submit it to the client's engine, wait for
- * its final outcome (the engine retries), and turn that outcome into a status and an error
- * message that names the call.
+ * HTTP exchanges: build the transfers, run them, and turn their outcome into a status and an
+ * error message that names the call. A synchronous exchange of one request runs on the calling
+ * thread (direct.c); asynchronous ones, and synchronous runs of several requests at once (a
+ * batch), are submitted to the client's engine (engine.c), which the synchronous caller waits
+ * for. Either way retry.c decides the retries.
  */
 #include "engine.h"
 #include "direct.h"
