@@ -141,22 +141,33 @@ bool cio__transfer_setup_easy(const cio_client_t *c, CURL *h, cio_transfer_t *t)
 bool cio__transfer_setup_call(const cio_client_t *c, CURL *h, cio_transfer_t *t) {
     const cio_http_call_t *call = t->call;
     bool ok = curl_easy_setopt(h, CURLOPT_URL, t->url) == CURLE_OK;
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
-    bool basic = call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer);
-    bool cdp = call->auth == CIO_AUTH_CDP;
-    /* Bearer calls carry their Authorization header; no Basic credentials then */
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    curl_easy_setopt(h, CURLOPT_USERNAME, !basic ? NULL : cdp ? c->cdp_api_key : c->site_id);
-    curl_easy_setopt(h, CURLOPT_PASSWORD, !basic ? NULL : cdp ? "" : c->api_key);
+    if (!t->set_known || t->set_headers != t->headers)
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    if (!t->set_known || t->set_auth != (int)call->auth) {
+        bool basic = call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer);
+        bool cdp = call->auth == CIO_AUTH_CDP;
+        /* Bearer calls carry their Authorization header; no Basic credentials then */
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, !basic ? NULL : cdp ? c->cdp_api_key : c->site_id);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, !basic ? NULL : cdp ? "" : c->api_key);
+    }
     bool post = strcmp(call->method, "POST") == 0;
     bool get = !post && strcmp(call->method, "GET") == 0;
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, post || get ? NULL : call->method);
+    const char *custom = post || get ? NULL : call->method; /* a static string */
+    bool same_custom = custom == NULL ? t->set_custom == NULL
+                                      : t->set_custom != NULL && strcmp(custom, t->set_custom) == 0;
+    if (!t->set_known || !same_custom)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, custom);
     if (get || (call->body == NULL && strcmp(call->method, "DELETE") == 0)) {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); /* then CUSTOMREQUEST names DELETE */
     } else {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body != NULL ? call->body : "");
     }
+    t->set_known = true;
+    t->set_headers = t->headers;
+    t->set_auth = (int)call->auth;
+    t->set_custom = custom;
     return ok;
 }
 
