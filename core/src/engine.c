@@ -121,7 +121,7 @@ bool cio__transfer_setup_easy(const cio_client_t *c, CURL *h, cio_transfer_t *t)
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_error);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    /* the User-Agent and the credentials are lines of t->headers (http.c's build_headers) */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -139,18 +139,11 @@ bool cio__transfer_setup_easy(const cio_client_t *c, CURL *h, cio_transfer_t *t)
 }
 
 bool cio__transfer_setup_call(const cio_client_t *c, CURL *h, cio_transfer_t *t) {
+    (void)c; /* what it needs of the client is in t->headers */
     const cio_http_call_t *call = t->call;
     bool ok = curl_easy_setopt(h, CURLOPT_URL, t->url) == CURLE_OK;
     if (!t->set_known || t->set_headers != t->headers)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
-    if (!t->set_known || t->set_auth != (int)call->auth) {
-        bool basic = call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer);
-        bool cdp = call->auth == CIO_AUTH_CDP;
-        /* Bearer calls carry their Authorization header; no Basic credentials then */
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, !basic ? NULL : cdp ? c->cdp_api_key : c->site_id);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, !basic ? NULL : cdp ? "" : c->api_key);
-    }
     bool post = strcmp(call->method, "POST") == 0;
     bool get = !post && strcmp(call->method, "GET") == 0;
     const char *custom = post || get ? NULL : call->method; /* a static string */
@@ -166,7 +159,6 @@ bool cio__transfer_setup_call(const cio_client_t *c, CURL *h, cio_transfer_t *t)
     }
     t->set_known = true;
     t->set_headers = t->headers;
-    t->set_auth = (int)call->auth;
     t->set_custom = custom;
     return ok;
 }

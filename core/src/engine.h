@@ -32,7 +32,6 @@ typedef struct cio_transfer {
     /* what cio__transfer_setup_call last set on easy, so that a handle reused call after call
      * (direct.c) skips the options that did not change; set_known false = nothing set yet */
     bool set_known;
-    int set_auth;
     const char *set_custom;
     const struct curl_slist *set_headers;
 
@@ -49,9 +48,9 @@ typedef struct cio_transfer {
 /* Sets the options of client every transfer of it carries (timeouts, TLS, user agent, the
  * callbacks writing into t); false if one was refused. */
 bool cio__transfer_setup_easy(const cio_client_t *client, CURL *easy, cio_transfer_t *t);
-/* Sets what depends on t->call: URL, headers, method, body, credentials. Every option it may
- * set is set (or cleared) each time it differs from the previous call's on this transfer, so a
- * reused handle keeps nothing of its previous call. false if the URL was refused. */
+/* Sets what depends on t->call: URL, headers (credentials among them), method, body. Every option
+ * it may set is set (or cleared) each time it differs from the previous call's on this transfer, so
+ * a reused handle keeps nothing of its previous call. false if the URL was refused. */
 bool cio__transfer_setup_call(const cio_client_t *client, CURL *easy, cio_transfer_t *t);
 /* Clears what an attempt writes (answer, headers, Retry-After, error text) before it starts. */
 void cio__transfer_begin_attempt(cio_transfer_t *t);

@@ -15,6 +15,8 @@
 #include "util/utf8.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +114,43 @@ static cio_status_t outcome(const char *name, const cio_transfer_t *t) {
                           reason[0] != '\0' ? ": " : "", reason);
 }
 
+/* Appends "<prefix><text>" to *h; false when out of memory. */
+static bool add_line(struct curl_slist **h, const char *prefix, const char *text, size_t len) {
+    cio_buf_t line = {0};
+    bool ok = cio__buf_appends(&line, prefix) && cio__buf_append(&line, text, len);
+    struct curl_slist *next = ok ? curl_slist_append(*h, line.data) : NULL;
+    cio__buf_free(&line);
+    if (next != NULL)
+        *h = next;
+    return next != NULL;
+}
+
+/* "Authorization: Basic base64(user:password)" onto *h. */
+static bool add_basic(struct curl_slist **h, const char *user, const char *password) {
+    cio_buf_t pair = {0};
+    bool ok = cio__buf_appends(&pair, user) && cio__buf_appends(&pair, ":") &&
+              cio__buf_appends(&pair, password);
+    char *enc = ok ? malloc(4 * ((pair.len + 2) / 3) + 1) : NULL;
+    if (enc != NULL) {
+        int n =
+            EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)pair.data, (int)pair.len);
+        ok = add_line(h, "Authorization: Basic ", enc, (size_t)n);
+    }
+    if (pair.data != NULL)
+        OPENSSL_cleanse(pair.data, pair.len); /* the secret, in the clear */
+    cio__buf_free(&pair);
+    free(enc);
+    return enc != NULL && ok;
+}
+
+/*
+ * The header lines of call. The credentials and the User-Agent are written here rather than
+ * through CURLOPT_USERNAME/PASSWORD/USERAGENT: libcurl formats those into header lines again on
+ * every request (its Basic auth alone cost ~11,700 instructions per request in callgrind), while
+ * a synchronous call's list is built once per thread and client (direct.c). The bytes on the
+ * wire are the same. Credentials and user agent were checked for control characters by
+ * cio_client_new, so no line can be split.
+ */
 static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_call_t *call) {
     struct curl_slist *h = NULL, *next;
 #define ADD(line)                                                                                  \
@@ -130,16 +169,22 @@ static struct curl_slist *build_headers(const cio_client_t *c, const cio_http_ca
     /* Pipelines: a message Customer.io cannot accept is answered 400, not 200 and dropped */
     if (call->auth == CIO_AUTH_CDP && c->cdp_strict)
         ADD("X-Strict-Mode: 1");
+    /* an empty user agent sends none, as CURLOPT_USERAGENT "" did ("User-Agent:" removes it) */
+    if (c->user_agent[0] == '\0')
+        ADD("User-Agent:");
+    else if (!add_line(&h, "User-Agent: ", c->user_agent, strlen(c->user_agent)))
+        goto oom;
+    /* a missing credential sends no Authorization (the callers refuse such calls first) */
     if (call->auth == CIO_AUTH_APP || (call->auth == CIO_AUTH_CDP && c->cdp_bearer)) {
-        cio_buf_t line = {0};
-        if (!cio__buf_printf(&line, "Authorization: Bearer %s",
-                             call->auth == CIO_AUTH_APP ? c->app_api_key : c->cdp_api_key))
+        const char *key = call->auth == CIO_AUTH_APP ? c->app_api_key : c->cdp_api_key;
+        if (key != NULL && !add_line(&h, "Authorization: Bearer ", key, strlen(key)))
             goto oom;
-        next = curl_slist_append(h, line.data);
-        cio__buf_free(&line);
-        if (next == NULL)
+    } else if (call->auth == CIO_AUTH_CDP) {
+        /* the key as user, an empty password */
+        if (c->cdp_api_key != NULL && !add_basic(&h, c->cdp_api_key, ""))
             goto oom;
-        h = next;
+    } else if (c->site_id != NULL && c->api_key != NULL && !add_basic(&h, c->site_id, c->api_key)) {
+        goto oom;
     }
     return h;
 #undef ADD
