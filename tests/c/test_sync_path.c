@@ -361,3 +361,36 @@ Test(sync_path, test_a_forked_child_opens_its_own_connection_and_the_parent_keep
     }
     json_decref(reqs);
 }
+
+/* Over TLS: a child freeing the client must not close the parent's connection (a TLS close
+ * writes close_notify on the socket they share, and the server would then drop it). */
+Test(sync_path, test_a_forked_child_leaves_the_parents_tls_connection_alone) {
+    cio_mock_t *tls = mock_start_tls();
+    int port = 0;
+    cr_assert_eq(sscanf(cio_mock_base_url(tls), "https://127.0.0.1:%d", &port), 1);
+    cio_client_options_t o = fx_options();
+    o.track_url = cio_mock_base_url(tls);
+    o.ca_file = CIO_TEST_TLS_CERT;
+    cio_client_t *c = NULL;
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    expect_ok(cio_track(c, "1", "before-fork", NULL, NULL));
+    unsigned long before[16];
+    cr_assert_eq(sockets_to(port, before, 16), 1);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int code = cio_track(c, "1", "from-child", NULL, NULL) == CIO_OK ? 0 : 1;
+        cio_client_free(c);
+        _exit(code);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit %d",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    expect_ok(cio_track(c, "1", "after-fork", NULL, NULL));
+    unsigned long after[16];
+    cr_assert_eq(sockets_to(port, after, 16), 1);
+    cr_assert_eq(after[0], before[0], "the parent's TLS connection was closed in the child");
+    cio_client_free(c);
+    cio_mock_stop(tls);
+}
