@@ -2,6 +2,8 @@
  * bench/c_bench: events per second from C against the emulator, for one sending mode.
  *
  *   c_bench sync     URL N      one Track v1 request per event (cio_track), one thread
+ *                              (over https://, the CA in SSL_CERT_FILE; bench/raw_curl is its
+ *                              ceiling: the same requests from one bare libcurl easy handle)
  *   c_bench pipeline URL N      cio_pipeline_enqueue N events, then flush (end to end)
  *   c_bench cdp      URL N      the same on the Pipelines sink (N track messages, /v1/batch)
  *   c_bench queued   N          N events queued with nothing draining them: peak RSS
@@ -49,6 +51,7 @@ static cio_client_t *client_for(const char *url) {
     o.site_id = "bench-site";
     o.api_key = "bench-key";
     o.ignore_env = 1;
+    o.ca_file = getenv("SSL_CERT_FILE"); /* the bench's throw-away CA over TLS (bench/peers.sh) */
     cio_client_t *c = NULL;
     if (cio_client_new(&o, &c) != CIO_OK) {
         fprintf(stderr, "client: %s\n", cio_last_error()->message);

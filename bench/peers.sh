@@ -9,6 +9,9 @@
 #             to end (N queued, then flush; every event checked delivered)
 #   rb_sync   the official gem 6.2 (from $CIO_PEERS_DIR, default ../shared/peers) Client#track
 #             vs CustomerioNative::Client#track
+#   c_sync    no official C client: bench/raw_curl (one bare libcurl easy handle POSTing the same
+#             event on its kept-alive connection, the ceiling for one call = one request) vs
+#             `c_bench sync` (cio_track); printed as ours in % of it
 # Each pair runs PEER_ROUNDS times (default 3), the two sides alternating (which goes first
 # alternates too). TLS: a throw-away CA made with openssl, `cio-mock --tls-cert/--tls-key`, and
 # every client trusting the CA through the environment (REQUESTS_CA_BUNDLE / SSL_CERT_FILE, as
@@ -16,6 +19,7 @@
 # HTTP the official Python Track clients, which always build https:// URLs, get their base URL
 # rewritten to http:// after construction (bench/py_peers.py).
 # Counts (events per run): PEER_N_SYNC 3000, PEER_N_ASYNC 1000, PEER_N_CDP 50000, PEER_N_RUBY 600,
+# PEER_N_C 20000,
 # sized so the slowest side (the official client over TLS) runs a few seconds; the whole script
 # takes about 3 minutes on 2 cores. Writes $BUILD_DIR/bench-results/peers.txt (every run) and
 # peers-summary.txt (medians and ratios). Ratios: throughput = ours/theirs events/s, CPU =
@@ -28,6 +32,7 @@ n_sync=${PEER_N_SYNC:-3000}
 n_async=${PEER_N_ASYNC:-1000}
 n_cdp=${PEER_N_CDP:-50000}
 n_ruby=${PEER_N_RUBY:-600}
+n_c=${PEER_N_C:-20000}
 in_flight=${PEER_IN_FLIGHT:-100}
 peers="${CIO_PEERS_DIR:-$(pwd)/../shared/peers}"
 out="$build/bench-results"
@@ -102,6 +107,12 @@ side() { # side TRANSPORT PAIR official|native
     py_sync) one "$1" "$venv/bin/python" bench/py_peers.py sync "$3" "$url" "$n_sync" ;;
     py_async) one "$1" "$venv/bin/python" bench/py_peers.py async "$3" "$url" "$n_async" "$in_flight" ;;
     py_cdp) one "$1" "$venv/bin/python" bench/py_analytics.py "$3" "$url" "$n_cdp" ;;
+    c_sync)
+      if [ "$3" = official ]; then
+        one "$1" sh -c "\"$build/bench/raw_curl\" \"$url\" $n_c | sed 's/^raw_curl /c_sync_official /'"
+      else
+        one "$1" sh -c "\"$build/bench/c_bench\" sync \"$url\" $n_c | sed 's/^c_sync /c_sync_native /'"
+      fi ;;
     rb_sync)
       if [ "$3" = official ]; then
         one "$1" ruby -I "$rb_official" bench/rb_peers.rb official "$url" "$n_ruby"
@@ -111,7 +122,7 @@ side() { # side TRANSPORT PAIR official|native
   esac
 }
 
-pairs=(py_sync py_async py_cdp)
+pairs=(c_sync py_sync py_async py_cdp)
 [ -n "$rb_official" ] && pairs+=(rb_sync)
 for transport in http https; do
   start_mock "$transport"

@@ -27,6 +27,7 @@
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
 static atomic_uint fork_generation;
+static atomic_uint_fast64_t client_serial; /* numbers every client, for direct.c */
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER; /* making a child's engine */
 /* Engines a forked child replaced: their threads stayed with the parent, so they are neither
  * used nor freed here; kept reachable (under engine_lock). */
@@ -43,6 +44,7 @@ static void keep_parents_engine(cio_engine_t *engine) {
 static void after_fork_in_child(void) {
     atomic_fetch_add(&fork_generation, 1);
     pthread_mutex_init(&engine_lock, NULL);
+    cio__direct_after_fork_in_child();
 }
 
 static void init_curl(void) {
@@ -186,6 +188,7 @@ static cio_status_t copy_base_url(const char *field, const char *given, const ch
 static void client_destroy(cio_client_t *c) {
     if (c == NULL)
         return;
+    cio__direct_client_free(c);
     /* an engine made before a fork is the parent's: its thread is not here to be stopped */
     if (atomic_load(&c->engine_generation) == cio__fork_generation()) {
         cio__engine_free(atomic_load(&c->engine));
@@ -342,6 +345,7 @@ cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **
     cio_client_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    c->serial = atomic_fetch_add(&client_serial, 1) + 1;
     /* An older caller's struct ends before the later versions' fields: read only what it has. */
     cio_client_options_t full;
     memset(&full, 0, sizeof(full));

@@ -5,8 +5,10 @@
 
 #include "customerio/client.h"
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct cio_engine cio_engine_t;
+typedef struct cio_direct cio_direct_t;
 
 struct cio_client {
     char *site_id;
@@ -36,6 +38,11 @@ struct cio_client {
      * unused, as its thread did not follow the fork. */
     _Atomic(cio_engine_t *) engine;
     _Atomic unsigned engine_generation;
+    /* Synchronous calls run on the calling thread (direct.c): what their per-thread handles
+     * share in this process (made on the first one; a parent's is kept unused in a forked
+     * child), and the client's number, never reused, by which a thread finds its handle. */
+    _Atomic(cio_direct_t *) direct;
+    uint64_t serial;
 };
 
 /* Bumped in every forked child: what a process made is recognised by the generation it was made
@@ -51,5 +58,12 @@ cio_status_t cio__require_track_credentials(const cio_client_t *client, const ch
 /* engine.c: the engine of a client (see engine.h) */
 cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out);
 void cio__engine_free(cio_engine_t *engine);
+
+/* direct.c: synchronous calls on the calling thread (see direct.h) */
+/* Frees the per-thread handles of client (every thread's: none may be inside a call on it) and
+ * what they share, unless made before a fork (then kept, unused, as a parent's engine is). */
+void cio__direct_client_free(cio_client_t *client);
+/* The pthread_atfork child handler's part for direct.c (only the forking thread exists). */
+void cio__direct_after_fork_in_child(void);
 
 #endif

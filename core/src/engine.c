@@ -115,18 +115,13 @@ static void release_easy(cio_engine_t *e, CURL *easy) {
     e->idle_easy[e->idle_count++] = easy;
 }
 
-static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
-    const cio_client_t *c = e->client;
-    const cio_http_call_t *call = t->call;
-    CURL *h = t->easy;
-    bool ok = curl_easy_setopt(h, CURLOPT_URL, t->url) == CURLE_OK;
-    curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+bool cio__transfer_setup_easy(const cio_client_t *c, CURL *h, cio_transfer_t *t) {
+    bool ok = curl_easy_setopt(h, CURLOPT_PRIVATE, t) == CURLE_OK;
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curl_error);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    /* the User-Agent and the credentials are lines of t->headers (http.c's build_headers) */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -140,50 +135,86 @@ static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->ca_path != NULL)
         curl_easy_setopt(h, CURLOPT_CAPATH, c->ca_path);
-    if (call->auth == CIO_AUTH_TRACK || (call->auth == CIO_AUTH_CDP && !c->cdp_bearer)) {
-        bool cdp = call->auth == CIO_AUTH_CDP;
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, cdp ? c->cdp_api_key : c->site_id);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, cdp ? "" : c->api_key);
-    }
-    if (strcmp(call->method, "GET") == 0) {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-        if (strcmp(call->method, "POST") != 0)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
-        if (call->body != NULL || strcmp(call->method, "DELETE") != 0) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body != NULL ? call->body : "");
-        }
-    }
     return ok;
 }
 
-static void finish(cio_engine_t *e, cio_transfer_t *t) {
+bool cio__transfer_setup_call(const cio_client_t *c, CURL *h, cio_transfer_t *t) {
+    (void)c; /* what it needs of the client is in t->headers */
+    const cio_http_call_t *call = t->call;
+    bool ok = curl_easy_setopt(h, CURLOPT_URL, t->url) == CURLE_OK;
+    if (!t->set_known || t->set_headers != t->headers)
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    bool post = strcmp(call->method, "POST") == 0;
+    bool get = !post && strcmp(call->method, "GET") == 0;
+    const char *custom = post || get ? NULL : call->method; /* a static string */
+    bool same_custom = custom == NULL ? t->set_custom == NULL
+                                      : t->set_custom != NULL && strcmp(custom, t->set_custom) == 0;
+    if (!t->set_known || !same_custom)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, custom);
+    if (get || (call->body == NULL && strcmp(call->method, "DELETE") == 0)) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); /* then CUSTOMREQUEST names DELETE */
+    } else {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body != NULL ? call->body : "");
+    }
+    t->set_known = true;
+    t->set_headers = t->headers;
+    t->set_custom = custom;
+    return ok;
+}
+
+static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
+    bool ok = cio__transfer_setup_easy(e->client, t->easy, t);
+    return cio__transfer_setup_call(e->client, t->easy, t) && ok;
+}
+
+void cio__transfer_complete(cio_transfer_t *t) {
     cio_http_call_t *call = t->call;
     if (t->easy != NULL) {
         long status = 0;
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         call->http_status = status;
-        release_easy(e, t->easy);
-        t->easy = NULL;
     }
     call->curl_code = t->curl_code;
     call->response = t->response.data;
     call->response_len = t->response.len;
     t->response.data = NULL;
     t->response.len = t->response.cap = 0;
+}
+
+static void finish(cio_engine_t *e, cio_transfer_t *t) {
+    cio__transfer_complete(t);
+    if (t->easy != NULL) {
+        release_easy(e, t->easy);
+        t->easy = NULL;
+    }
     t->on_done(t);
 }
 
-/* Starts (or restarts, for a retry) one attempt of t. */
-static void start_attempt(cio_engine_t *e, cio_transfer_t *t) {
+void cio__transfer_begin_attempt(cio_transfer_t *t) {
     t->retry_after_ms = -1;
     t->curl_error[0] = '\0';
     t->response.len = 0;
     if (t->response.data != NULL)
         t->response.data[0] = '\0';
     forget_headers(t);
+}
+
+long cio__transfer_attempt_ended(const cio_client_t *c, cio_transfer_t *t, int code) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->curl_code = code;
+    t->call->attempts++;
+    int max_attempts = t->call->max_attempts > 0 ? t->call->max_attempts : c->max_attempts;
+    if (!cio__retry_is_retryable(code, status) || t->call->attempts >= max_attempts)
+        return -1;
+    long retry_after = (status == 429 || status == 503) ? t->retry_after_ms : -1;
+    return cio__retry_delay_ms(c, t->call->attempts, retry_after);
+}
+
+/* Starts (or restarts, for a retry) one attempt of t. */
+static void start_attempt(cio_engine_t *e, cio_transfer_t *t) {
+    cio__transfer_begin_attempt(t);
     CURLcode failure = CURLE_OK;
     if (t->easy == NULL) {
         t->easy = take_easy(e);
@@ -205,15 +236,9 @@ static void start_attempt(cio_engine_t *e, cio_transfer_t *t) {
 
 /* One attempt of t ended with code: retry it later, or complete it. */
 static void attempt_ended(cio_engine_t *e, cio_transfer_t *t, CURLcode code) {
-    const cio_client_t *c = e->client;
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    t->curl_code = code;
-    t->call->attempts++;
-    int max_attempts = t->call->max_attempts > 0 ? t->call->max_attempts : c->max_attempts;
-    if (cio__retry_is_retryable(code, status) && t->call->attempts < max_attempts) {
-        long retry_after = (status == 429 || status == 503) ? t->retry_after_ms : -1;
-        t->due_ms = cio__now_ms() + cio__retry_delay_ms(c, t->call->attempts, retry_after);
+    long delay = cio__transfer_attempt_ended(e->client, t, code);
+    if (delay >= 0) {
+        t->due_ms = cio__now_ms() + delay;
         list_push(&e->waiting, t);
         return;
     }

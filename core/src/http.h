@@ -1,5 +1,5 @@
-/* One HTTP exchange (or several at once) through the client's engine, and its outcome (http.c).
- * Private. */
+/* One HTTP exchange (or several at once), run on the calling thread (a synchronous single one,
+ * direct.c) or through the client's engine, and its outcome (http.c). Private. */
 #ifndef CIO_HTTP_H
 #define CIO_HTTP_H
 
@@ -32,8 +32,8 @@ typedef struct cio_http_call {
 } cio_http_call_t;
 
 /*
- * Sends call through the client's engine: synchronously when queue is NULL (waits for the final
- * outcome, retries included; CIO_OK on 2xx, otherwise records the error prefixed by `name`), or
+ * Sends call: synchronously on the calling thread when queue is NULL (returns the final outcome,
+ * retries included; CIO_OK on 2xx, otherwise records the error prefixed by `name`), or
  * asynchronously onto queue with token (path and body copied; CIO_OK at once, http_status 0).
  */
 cio_status_t cio__http_exchange(cio_client_t *client, const char *name, cio_http_call_t *call,
@@ -61,7 +61,9 @@ void cio__http_finish_single(void *ctx, const char *name, cio_http_call_t *calls
                              const cio_status_t *statuses, char **messages, cio_completion_t *out);
 
 /*
- * Sends n calls concurrently through the engine. Synchronous when queue is NULL; otherwise paths
+ * Sends n calls: one synchronous call on the calling thread (direct.c, or the engine when this
+ * thread is already inside a call on client), several concurrently through the engine.
+ * Synchronous when queue is NULL; otherwise paths
  * and bodies are copied, the completion goes to queue (token attached) and CIO_OK returns at
  * once with *out zeroed. Synchronous: waits, fills *out
  * (the caller frees out->message, out->response and out->batch_result) and returns out->status,

@@ -16,7 +16,8 @@
  * Common rules for every function here:
  * - Thread-safe: any number of threads may call them on one shared client.
  * - Synchronous: the call returns when the request succeeded or finally failed (retries
- *   included); on failure cio_last_error() tells why, with the HTTP status and response body.
+ *   included), its transfer run on the calling thread (client.h); on failure cio_last_error()
+ *   tells why, with the HTTP status and response body.
  *   Asynchronous after the deprecated cio_async_next() (customerio/async.h), or build the
  *   request and use cio_request_send_async(); *response_json then stays NULL and the answer
  *   arrives in the completion's response.

@@ -3,8 +3,13 @@
  *
  * A client owns one network engine: a background thread driving a libcurl multi handle, so that
  * connections are kept alive and shared (HTTP/1.1 keep-alive, HTTP/2 where the server offers it)
- * and many requests can be in flight at once. Synchronous calls submit a request to the engine
- * and wait for its outcome, retries included.
+ * and many requests can be in flight at once. Asynchronous calls, batches and pipelines go
+ * through it. A synchronous call (cio_request_send() and every classic call such as cio_track())
+ * runs on the calling thread instead, retries and their waits included, with no thread switch:
+ * each thread that calls a client keeps a libcurl handle of its own for it, with its own
+ * kept-alive connection, while the DNS cache and TLS sessions are shared by the client's threads.
+ * Any number of threads may call one client at once. A thread's handle is freed when the thread
+ * exits or when the client is freed, whichever comes first.
  *
  *     cio_client_options_t opts = CIO_CLIENT_OPTIONS_INIT;
  *     opts.site_id = "...";   opts.api_key = "...";   // or CUSTOMERIO_SITE_ID / CUSTOMERIO_API_KEY
@@ -16,9 +21,10 @@
  *
  * fork(): a client created before fork() works in the child (pre-forking servers create their
  * clients first): the engine thread stayed with the parent, so the child's first request starts
- * an engine of its own; cio_client_free() in the child frees that one and leaves the parent's
- * alone. Requests the parent had in flight are the parent's. A pipeline does not follow a fork
- * (pipeline.h).
+ * an engine of its own, and its first synchronous call opens a connection of its own (the
+ * parent's connections are never used, nor closed, by the child); cio_client_free() in the child
+ * frees what the child made and leaves the parent's alone. Requests the parent had in flight are
+ * the parent's. A pipeline does not follow a fork (pipeline.h).
  */
 #ifndef CUSTOMERIO_CLIENT_H
 #define CUSTOMERIO_CLIENT_H
@@ -100,7 +106,9 @@ typedef struct cio_client_options {
      * holds no usable certificate fails every request (permanent, not retried). */
     const char *ca_file;
 
-    int max_connections; /* connections per host the engine may open; 0 = 8 */
+    /* connections per host the engine may open; 0 = 8. Synchronous calls are not counted:
+     * each calling thread keeps one of its own (client.h's top comment). */
+    int max_connections;
     /* 1 = never read environment variables: neither CUSTOMERIO_* nor the CA ones above */
     int ignore_env;
 
@@ -138,8 +146,9 @@ typedef struct cio_client_options {
 CIO_EXTERN cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **out);
 
 /*
- * Stops the engine (requests still in flight end with CIO_E_CLOSED) and frees the client.
- * NULL is a no-op. Must not be called while another thread is inside a call on this client.
+ * Stops the engine (requests still in flight end with CIO_E_CLOSED), frees every thread's
+ * handle for this client (their connections closed) and frees the client. NULL is a no-op. May
+ * be called from any thread, but not while another thread is inside a call on this client.
  */
 CIO_EXTERN void cio_client_free(cio_client_t *client);
 

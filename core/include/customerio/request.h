@@ -11,8 +11,11 @@
  * Customer.io as the same event).
  *
  * A built request goes to one of three executors:
- *   cio_request_send()           synchronous: waits for the outcome, retries included;
- *   cio_request_send_async()     asynchronous: the completion goes to the queue named here;
+ *   cio_request_send()           synchronous: runs on the calling thread (no hand-over to the
+ *                                client's engine thread) and returns the outcome, retries
+ *                                included;
+ *   cio_request_send_async()     asynchronous, through the engine: the completion goes to the
+ *                                queue named here;
  *   cio_pipeline_enqueue_request() (pipeline.h): queued for batched, paced delivery (one Track v2
  *                                operation or one Pipelines message).
  * The classic calls (cio_track(client, ...)) are that builder followed by cio_request_send(), or,
@@ -65,11 +68,14 @@ CIO_EXTERN const char *cio_request_body(const cio_request_t *request, size_t *le
 CIO_EXTERN void cio_request_free(cio_request_t *request);
 
 /*
- * Sends request through client and waits for its outcome, retries included. The client must
- * hold the credentials of the request's API (CIO_E_CONFIG naming the building call otherwise). On
+ * Sends request through client and waits for its outcome, retries included. The transfer runs
+ * on the calling thread, on that thread's own connection for client (client.h), not on the
+ * client's engine thread; the waits between retries are spent here too. The client must hold
+ * the credentials of the request's API (CIO_E_CONFIG naming the building call otherwise). On
  * CIO_OK and when response_json is non-NULL, *response_json is the answer's body ("{}" when it was
  * empty), malloc'd, the caller's to free with cio_free(). On failure cio_last_error() says why,
- * prefixed with the name of the call that built the request. Thread-safe.
+ * prefixed with the name of the call that built the request. Thread-safe: threads may send
+ * through one client at once.
  */
 CIO_EXTERN cio_status_t cio_request_send(cio_client_t *client, const cio_request_t *request,
                                          char **response_json);

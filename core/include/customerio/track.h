@@ -4,7 +4,8 @@
  * Common rules for every function here:
  * - Thread-safe: any number of threads may call them on one shared client.
  * - Synchronous: the call returns when the request succeeded or finally failed (retries
- *   included); on failure cio_last_error() tells why, with the HTTP status and response body.
+ *   included), its transfer run on the calling thread (client.h); on failure cio_last_error()
+ *   tells why, with the HTTP status and response body.
  * - Everything is validated before anything is sent; a rejected call sends nothing:
  *   ids (customer, device, delivery, anonymous) must be non-empty, at most 150 bytes, valid UTF-8
  *   and free of control characters (CR, LF, NUL, ...). They are percent-encoded in paths with no
