@@ -211,7 +211,7 @@ static int check_settings(const relay_opts_t *o) {
         if (strcmp(name, "sink") == 0 || strcmp(name, "spool_path") == 0 ||
             strcmp(name, "when_full") == 0 || strcmp(name, "max_queue_items") == 0 ||
             strcmp(name, "max_queue_bytes") == 0 || strcmp(name, "spool_sync") == 0) {
-            /* max_queue_items: a batch is checked to fit in bytes; items are not counted */
+            /* the relay bounds its queues in bytes (--max-queue-bytes) */
             rc = args_usage_error(o->cmd,
                                   "--pipeline %s is set by the relay (see --spool, "
                                   "--spool-sync, --max-queue-bytes)",
@@ -658,38 +658,24 @@ static bool from_loopback(struct MHD_Connection *conn) {
     return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 }
 
-/* Queues every request of call, or none: 0, or the refusal's status. */
-static unsigned enqueue(relay_t *r, relay_workspace_t *w, relay_sink_t sink,
-                        const relay_call_t *call, uint64_t *seq, char *why, size_t whylen) {
-    cio_pipeline_t *p = w->pipelines[sink];
+/* Queues every request of call, or none (the core's all-or-none enqueue: room for all of them,
+ * one lock, one spool record): 0, or the refusal's status. */
+static unsigned enqueue(relay_workspace_t *w, relay_sink_t sink, const relay_call_t *call,
+                        uint64_t *seq, char *why, size_t whylen) {
+    uint64_t small[16];
+    uint64_t *seqs = call->n <= 16 ? small : xmalloc(call->n * sizeof(*seqs));
+    cio_status_t st = cio_pipeline_try_enqueue_requests(
+        w->pipelines[sink], (const cio_request_t *const *)call->reqs, call->n, seqs);
     unsigned status = 0;
-    pthread_mutex_lock(&w->enqueue_lock[sink]);
-    if (call->n > 1) {
-        cio_pipeline_stats_t st;
-        if (cio_pipeline_stats(p, &st) != CIO_OK) {
-            status = 500;
-            snprintf(why, whylen, "%s", cio_last_error()->message);
-        } else if (st.queue_bytes + call->bytes > r->o->max_queue_bytes) {
-            status = 503;
-            snprintf(why, whylen, "the queue is full (%zu bytes would not fit): nothing queued",
-                     call->bytes);
-        }
-    }
-    for (size_t i = 0; i < call->n && status == 0; i++) {
-        cio_status_t st = cio_pipeline_try_enqueue_request(p, call->reqs[i], i == 0 ? seq : NULL);
-        if (st == CIO_OK) {
-            continue;
-        }
+    if (st == CIO_OK) {
+        *seq = seqs[0];
+    } else {
         status = st == CIO_E_QUEUE_FULL ? 503 : st == CIO_E_PAYLOAD_TOO_LARGE ? 413 : 500;
-        if (i == 0) {
-            snprintf(why, whylen, "%s: nothing queued", cio_last_error()->message);
-        } else {
-            /* only a spool that cannot grow past a batch's check gets here */
-            snprintf(why, whylen, "%s: only the first %zu of the batch's %zu messages were queued",
-                     cio_last_error()->message, i, call->n);
-        }
+        snprintf(why, whylen, "%s: nothing queued", cio_last_error()->message);
     }
-    pthread_mutex_unlock(&w->enqueue_lock[sink]);
+    if (seqs != small) {
+        free(seqs);
+    }
     return status;
 }
 
@@ -792,7 +778,7 @@ static enum MHD_Result call_route(relay_t *r, const httpd_request_t *req, const 
     }
     char message[600];
     uint64_t seq = 0;
-    unsigned status = enqueue(r, w, m->sink, &call, &seq, message, sizeof(message));
+    unsigned status = enqueue(w, m->sink, &call, &seq, message, sizeof(message));
     enum MHD_Result res;
     if (status == 0) {
         res = accepted(r, req, m, &call, seq);
@@ -981,9 +967,6 @@ int cmd_relay(int argc, char **argv, int first) {
                      (int)(strchr(o.workspaces[i - 1], '=') - o.workspaces[i - 1]),
                      o.workspaces[i - 1]);
         }
-        for (int s = 0; s < RELAY_SINKS; s++) {
-            pthread_mutex_init(&r.ws[i].enqueue_lock[s], NULL);
-        }
     }
     char err[600];
     if (relay_tokens_load(o.tokens_path, &r.tokens, err, sizeof(err)) != 0) {
@@ -1003,7 +986,6 @@ int cmd_relay(int argc, char **argv, int first) {
                     CIO_OK) {
                 lost = true;
             }
-            pthread_mutex_destroy(&r.ws[i].enqueue_lock[s]);
         }
     }
     if (lost) {
