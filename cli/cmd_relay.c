@@ -54,7 +54,8 @@ const char help_relay[] =
     "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate and key\n"
     "  --tokens FILE        the tokens: one \"sha256:HEX [name=N] [shapes=team,pipelines,stats]\n"
     "                       [rate=REQUESTS_PER_SECOND] [workspace=NAME]\" a line (see\n"
-    "                       hash-token); required\n"
+    "                       hash-token); required. SIGHUP reads it again (a file that\n"
+    "                       cannot be used keeps the tokens loaded before, and says why)\n"
     "  --spool DIR          keep accepted calls in DIR/track.spool and DIR/pipelines.spool\n"
     "                       (written before the answer; sent after a restart if not delivered)\n"
     "  --spool-sync MODE    none (survives a killed relay; default), batch or always (fsync\n"
@@ -164,6 +165,9 @@ typedef struct relay_opts {
 
 typedef struct relay {
     relay_opts_t *o;
+    /* read-locked by every request while it uses a token; write-locked by a SIGHUP reload to
+     * swap in the new set */
+    pthread_rwlock_t tokens_lock;
     relay_tokens_t tokens;
     relay_stats_t stats;
     relay_workspace_t ws[1 + MAX_WORKSPACES]; /* [0]: the default one (flags, environment) */
@@ -506,25 +510,63 @@ static int start_pipelines(relay_t *r) {
     return 0;
 }
 
-/* Points every token at its workspace; 0, or EXIT_USAGE naming a token whose is unknown. */
-static int resolve_workspaces(relay_t *r) {
-    for (size_t i = 0; i < r->tokens.n; i++) {
-        relay_token_t *t = &r->tokens.items[i];
+/* Points every token of tokens at its workspace; 0, or -1 with why in err naming a token whose
+ * is unknown. */
+static int resolve_tokens(const relay_t *r, relay_tokens_t *tokens, char *err, size_t errlen) {
+    for (size_t i = 0; i < tokens->n; i++) {
+        relay_token_t *t = &tokens->items[i];
         const char *want = t->workspace[0] != '\0' ? t->workspace : "default";
         size_t k = 0;
         while (k < r->n_ws && strcmp(r->ws[k].name, want) != 0) {
             k++;
         }
         if (k == r->n_ws) {
-            fprintf(stderr,
-                    "cio-native relay: %s: token %s names workspace %s, which no "
-                    "--workspace gives\n",
-                    r->o->tokens_path, t->name, want);
-            return EXIT_USAGE;
+            snprintf(err, errlen, "%s: token %s names workspace %s, which no --workspace gives",
+                     r->o->tokens_path, t->name, want);
+            return -1;
         }
         t->ws = k;
     }
     return 0;
+}
+
+/* Points every token at its workspace; 0, or EXIT_USAGE naming a token whose is unknown. */
+static int resolve_workspaces(relay_t *r) {
+    char err[600];
+    if (resolve_tokens(r, &r->tokens, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cio-native relay: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* SIGHUP: the tokens file read again and swapped in whole; a token kept (same hash) keeps its
+ * rate's bucket. A file that cannot be read or used leaves the tokens as they were. */
+static void reload_tokens(relay_t *r) {
+    relay_tokens_t fresh = {0};
+    char err[600];
+    if (relay_tokens_load(r->o->tokens_path, &fresh, err, sizeof(err)) != 0 ||
+        resolve_tokens(r, &fresh, err, sizeof(err)) != 0) {
+        relay_tokens_free(&fresh);
+        fprintf(stderr, "cio-native relay: SIGHUP: %s: the tokens loaded before are kept\n", err);
+        return;
+    }
+    pthread_rwlock_wrlock(&r->tokens_lock);
+    for (size_t i = 0; i < fresh.n; i++) {
+        for (size_t k = 0; k < r->tokens.n; k++) {
+            const relay_token_t *old = &r->tokens.items[k];
+            if (memcmp(old->hash, fresh.items[i].hash, sizeof(old->hash)) == 0) {
+                fresh.items[i].bucket = old->bucket;
+                fresh.items[i].bucket_ms = old->bucket_ms;
+            }
+        }
+    }
+    relay_tokens_t old = r->tokens;
+    r->tokens = fresh;
+    pthread_rwlock_unlock(&r->tokens_lock);
+    relay_tokens_free(&old);
+    fprintf(stderr, "cio-native relay: SIGHUP: %s reloaded (%zu token%s)\n", r->o->tokens_path,
+            fresh.n, fresh.n == 1 ? "" : "s");
 }
 
 /* ------------------------------------------------------------------------------- requests */
@@ -602,6 +644,9 @@ static enum MHD_Result refuse(relay_t *r, const httpd_request_t *req, relay_reas
     }
     sbuf_t b = {0};
     sb_printf(&b, "{\"code\":\"%s\",\"message\":", code);
+    jw_string(&b, message, strlen(message));
+    /* the same text as "error": analytics-ruby hands body["error"] to on_error */
+    sb_puts(&b, ",\"error\":");
     jw_string(&b, message, strlen(message));
     sb_putc(&b, '}');
     enum MHD_Result res = answer_json(r, req, status, b.data, header, value);
@@ -821,8 +866,11 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     size_t token_len = 0;
     bool presented = presented_token(req->conn, token, sizeof(token), &token_len);
     if (m.route == RELAY_ROUTE_STATS) {
+        pthread_rwlock_rdlock(&r->tokens_lock);
         relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
-        if (!from_loopback(req->conn) && (t == NULL || !(t->shapes & RELAY_SHAPE_STATS))) {
+        bool allowed = from_loopback(req->conn) || (t != NULL && (t->shapes & RELAY_SHAPE_STATS));
+        pthread_rwlock_unlock(&r->tokens_lock);
+        if (!allowed) {
             return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
                           "Bearer", "/stats needs a token allowed \"stats\" from another machine");
         }
@@ -842,8 +890,10 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     if (!presented && m.shape == RELAY_SHAPE_PIPELINES) {
         presented = relay_body_token(body, body_len, token, sizeof(token), &token_len);
     }
+    pthread_rwlock_rdlock(&r->tokens_lock); /* t stays valid through the call */
     relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
     res = call_route(r, req, &m, t, body, body_len);
+    pthread_rwlock_unlock(&r->tokens_lock);
     free(owned);
     return res;
 }
@@ -920,7 +970,11 @@ static int serve(relay_t *r, const sigset_t *stop) {
         return EXIT_USAGE;
     }
     struct timespec tick = {0, 100 * 1000000L};
-    while (sigtimedwait(stop, NULL, &tick) <= 0) {
+    int sig;
+    while ((sig = sigtimedwait(stop, NULL, &tick)) <= 0 || sig == SIGHUP) {
+        if (sig == SIGHUP) {
+            reload_tokens(r);
+        }
         httpd_tick(server);
     }
     fprintf(stderr, "cio-native relay: stopping: delivering what is queued (up to %g s)\n",
@@ -958,8 +1012,10 @@ int cmd_relay(int argc, char **argv, int first) {
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP); /* not a stop: the tokens file is read again */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     relay_t r = {.o = &o, .n_ws = 1 + o.n_workspaces};
+    pthread_rwlock_init(&r.tokens_lock, NULL);
     snprintf(r.ws[0].name, sizeof(r.ws[0].name), "default");
     for (size_t i = 0; i < r.n_ws; i++) {
         if (i > 0) {
@@ -1000,6 +1056,7 @@ int cmd_relay(int argc, char **argv, int first) {
         cio_client_free(r.ws[i].client);
     }
     relay_tokens_free(&r.tokens);
+    pthread_rwlock_destroy(&r.tokens_lock);
     free(o.tls_cert_pem);
     free(o.tls_key_pem);
     config_free(&o.cfg);

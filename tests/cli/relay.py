@@ -365,6 +365,8 @@ def test_refusals_name_the_field_and_queue_nothing():
             check(st == status and isinstance(a, dict) and a.get("code") == code,
                   path, body, "->", st, a)
             check(words in a["message"], path, body, "message lacks", words, a)
+            # the same text as "error" (analytics-ruby passes body["error"] to on_error)
+            check(a.get("error") == a["message"], path, a)
             if status == 405:
                 check(h.get("Allow") == ("GET" if path == "/healthz" else "POST"), h)
             if status == 401:
@@ -753,6 +755,41 @@ def test_hash_token_and_the_tokens_file():
         check(rc == 2 and "set by the relay" in err, rc, err)
         rc, _, err = base.cio("relay", "--tokens", path, "--pipeline", "linger_ms=banana")
         check(rc == 2 and "linger_ms" in err, rc, err)
+
+
+@test
+def test_sighup_reloads_the_tokens_file_and_a_bad_one_keeps_the_old():
+    new_token = "new-token-0123456789abcdefgh"
+    with tmpdir() as d, Mock() as m:
+        r = Relay(d, m.url).start()
+        try:
+            ev = {"customer_id": "1", "event": "e"}
+            check(r.call("POST", "/events", ev, token=TEAM)[0] == 202)
+            check(r.call("POST", "/events", ev, token=new_token)[0] == 401)
+            with open(r.tokens, "w") as f:  # TEAM out, a new one in
+                f.write(hash_line(new_token, "--name", "fresh", "--shapes", "team") + "\n" +
+                        hash_line(CDP, "--name", "pipes", "--shapes", "pipelines") + "\n")
+            r.proc.send_signal(signal.SIGHUP)
+            end = time.time() + 10
+            while r.call("POST", "/events", ev, token=new_token)[0] != 202:
+                check(time.time() < end, "the new token was never taken")
+                time.sleep(0.05)
+            st, a, _ = r.call("POST", "/events", ev, token=TEAM)
+            check(st == 401 and a["code"] == "unauthorized", st, a)
+            # a file that cannot be used: the tokens loaded before stay, the log says why
+            with open(r.tokens, "w") as f:
+                f.write("plain-token-in-the-file\n")
+            r.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            check(r.call("POST", "/events", ev, token=new_token)[0] == 202)
+            check(r.call("POST", "/v1/track", {"userId": "1", "event": "e"}, token=CDP)[0] == 200)
+            check(r.call("POST", "/events", ev, token=TEAM)[0] == 401)
+        finally:
+            rc = r.stop()
+        check(rc == 0, rc, r.stderr)
+        check("SIGHUP: " + r.tokens + " reloaded (2 tokens)" in r.stderr, r.stderr)
+        check("not a hashed token" in r.stderr and
+              "the tokens loaded before are kept" in r.stderr, r.stderr)
 
 
 @test
