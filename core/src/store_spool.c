@@ -6,7 +6,9 @@
  * one pwritev at the end of the last whole record before enqueue returns; settled operations get
  * 'S' records (ranges of seqs), written as soon as their request is answered 2xx. A failed write
  * (disk full, file size limit) is cut off again with ftruncate: the file stays as it was and the
- * enqueue fails. The file is compacted while running: emptied (to its header) whenever nothing
+ * enqueue fails. Several operations accepted together (append_many) are one 'G' record, written
+ * and cut off the same way: a full disk or a kill half way through leaves none of them. The file
+ * is compacted while running: emptied (to its header) whenever nothing
  * is owed, and rewritten with only the owed records (temp file, rename) once settled bytes are
  * at least half of it and it is past COMPACT_MIN, so it stays within about twice what is owed.
  *

@@ -413,6 +413,14 @@ Test(batch_enqueue, test_batch_enqueue_spool_full_mid_batch_keeps_none_of_it_aft
     cr_assert_eq(r.batches_after, 5, "only %zu batches accepted once there was room",
                  r.batches_after);
 
+    /* a file holding 'G' records says format 3 in its header (core/src/spool_internal.h) */
+    unsigned char header[16];
+    FILE *hf = fopen(spool, "rb");
+    cr_assert_not_null(hf);
+    cr_assert_eq(fread(header, 1, sizeof(header), hf), sizeof(header));
+    fclose(hf);
+    cr_assert_eq(memcmp(header, "CIOSPOOL\x03\0\0\0", 12), 0, "the header is not format 3");
+
     /* reopened: every accepted batch is delivered whole, the refused one not at all */
     drain_spool(spool);
     size_t total = (r.batches_before + 1 + r.batches_after) * FILL_BATCH;
@@ -432,6 +440,34 @@ Test(batch_enqueue, test_batch_enqueue_spool_full_mid_batch_keeps_none_of_it_aft
     remove_dir(dir);
     free(spool);
     free(filler);
+    free(dir);
+}
+
+/* A batch's record torn at the end of the file (what a kill in the middle of its write leaves)
+ * counts for none of the batch; the operation before it is sent. */
+Test(batch_enqueue, test_batch_enqueue_torn_batch_record_delivers_none_of_the_batch) {
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    cio_client_t *c = child_client(false); /* nothing is delivered: all stays owed */
+    cio_pipeline_t *p = spool_pipeline(c, spool, 600000);
+    cr_assert_not_null(p);
+    cio_request_t *first = event_request(0);
+    expect_ok(cio_pipeline_enqueue_request(p, first, NULL));
+    cio_request_free(first);
+    cio_request_t **r = event_requests(1, 5);
+    expect_ok(cio_pipeline_enqueue_requests(p, (const cio_request_t *const *)r, 5, NULL));
+    free_requests(r, 5);
+    (void)cio_pipeline_close(p, 0); /* owed: the file keeps them */
+    cio_client_free(c);
+    off_t size = file_size(spool);
+    cr_assert_eq(truncate(spool, size - 10), 0);
+    drain_spool(spool);
+    long long got[8];
+    cr_assert_eq(delivered_in_order(got, 8), 1);
+    cr_assert_eq(got[0], 0);
+    cr_assert_eq(failed_reports, 1, "the torn record is reported once (spool_damaged)");
+    remove_dir(dir);
+    free(spool);
     free(dir);
 }
 
