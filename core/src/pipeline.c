@@ -802,8 +802,8 @@ static cio_status_t enqueue_prepared_many(cio_pipeline_t *p, const char *call,
         size_t items = p->queue_items, bytes = p->queue_bytes;
         pthread_mutex_unlock(&p->lock);
         return cio__fail(CIO_E_QUEUE_FULL,
-                         "%s: the queue is full: %zu %ss of %zu bytes do not fit (%zu queued of "
-                         "%zu bytes, limits %zu bytes and %zu items)%s: nothing was queued",
+                         "%s: the queue is full: %zu %ss of %zu bytes do not fit (%zu queued, "
+                         "%zu bytes; limits %zu bytes, %zu items, 0 = none)%s: nothing was queued",
                          call, n, name, cost - n, items, bytes, p->opts.max_queue_bytes,
                          p->opts.max_queue_items, wait ? " after waiting" : "");
     }
