@@ -54,7 +54,8 @@ const char help_relay[] =
     "  --tls-cert FILE --tls-key FILE  serve HTTPS with this PEM certificate and key\n"
     "  --tokens FILE        the tokens: one \"sha256:HEX [name=N] [shapes=team,pipelines,stats]\n"
     "                       [rate=REQUESTS_PER_SECOND] [workspace=NAME]\" a line (see\n"
-    "                       hash-token); required\n"
+    "                       hash-token); required. SIGHUP reads it again (a file that\n"
+    "                       cannot be used keeps the tokens loaded before, and says why)\n"
     "  --spool DIR          keep accepted calls in DIR/track.spool and DIR/pipelines.spool\n"
     "                       (written before the answer; sent after a restart if not delivered)\n"
     "  --spool-sync MODE    none (survives a killed relay; default), batch or always (fsync\n"
@@ -164,6 +165,9 @@ typedef struct relay_opts {
 
 typedef struct relay {
     relay_opts_t *o;
+    /* read-locked by every request while it uses a token; write-locked by a SIGHUP reload to
+     * swap in the new set */
+    pthread_rwlock_t tokens_lock;
     relay_tokens_t tokens;
     relay_stats_t stats;
     relay_workspace_t ws[1 + MAX_WORKSPACES]; /* [0]: the default one (flags, environment) */
@@ -211,7 +215,7 @@ static int check_settings(const relay_opts_t *o) {
         if (strcmp(name, "sink") == 0 || strcmp(name, "spool_path") == 0 ||
             strcmp(name, "when_full") == 0 || strcmp(name, "max_queue_items") == 0 ||
             strcmp(name, "max_queue_bytes") == 0 || strcmp(name, "spool_sync") == 0) {
-            /* max_queue_items: a batch is checked to fit in bytes; items are not counted */
+            /* the relay bounds its queues in bytes (--max-queue-bytes) */
             rc = args_usage_error(o->cmd,
                                   "--pipeline %s is set by the relay (see --spool, "
                                   "--spool-sync, --max-queue-bytes)",
@@ -506,25 +510,63 @@ static int start_pipelines(relay_t *r) {
     return 0;
 }
 
-/* Points every token at its workspace; 0, or EXIT_USAGE naming a token whose is unknown. */
-static int resolve_workspaces(relay_t *r) {
-    for (size_t i = 0; i < r->tokens.n; i++) {
-        relay_token_t *t = &r->tokens.items[i];
+/* Points every token of tokens at its workspace; 0, or -1 with why in err naming a token whose
+ * is unknown. */
+static int resolve_tokens(const relay_t *r, relay_tokens_t *tokens, char *err, size_t errlen) {
+    for (size_t i = 0; i < tokens->n; i++) {
+        relay_token_t *t = &tokens->items[i];
         const char *want = t->workspace[0] != '\0' ? t->workspace : "default";
         size_t k = 0;
         while (k < r->n_ws && strcmp(r->ws[k].name, want) != 0) {
             k++;
         }
         if (k == r->n_ws) {
-            fprintf(stderr,
-                    "cio-native relay: %s: token %s names workspace %s, which no "
-                    "--workspace gives\n",
-                    r->o->tokens_path, t->name, want);
-            return EXIT_USAGE;
+            snprintf(err, errlen, "%s: token %s names workspace %s, which no --workspace gives",
+                     r->o->tokens_path, t->name, want);
+            return -1;
         }
         t->ws = k;
     }
     return 0;
+}
+
+/* Points every token at its workspace; 0, or EXIT_USAGE naming a token whose is unknown. */
+static int resolve_workspaces(relay_t *r) {
+    char err[600];
+    if (resolve_tokens(r, &r->tokens, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cio-native relay: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* SIGHUP: the tokens file read again and swapped in whole; a token kept (same hash) keeps its
+ * rate's bucket. A file that cannot be read or used leaves the tokens as they were. */
+static void reload_tokens(relay_t *r) {
+    relay_tokens_t fresh = {0};
+    char err[600];
+    if (relay_tokens_load(r->o->tokens_path, &fresh, err, sizeof(err)) != 0 ||
+        resolve_tokens(r, &fresh, err, sizeof(err)) != 0) {
+        relay_tokens_free(&fresh);
+        fprintf(stderr, "cio-native relay: SIGHUP: %s: the tokens loaded before are kept\n", err);
+        return;
+    }
+    pthread_rwlock_wrlock(&r->tokens_lock);
+    for (size_t i = 0; i < fresh.n; i++) {
+        for (size_t k = 0; k < r->tokens.n; k++) {
+            const relay_token_t *old = &r->tokens.items[k];
+            if (memcmp(old->hash, fresh.items[i].hash, sizeof(old->hash)) == 0) {
+                fresh.items[i].bucket = old->bucket;
+                fresh.items[i].bucket_ms = old->bucket_ms;
+            }
+        }
+    }
+    relay_tokens_t old = r->tokens;
+    r->tokens = fresh;
+    pthread_rwlock_unlock(&r->tokens_lock);
+    relay_tokens_free(&old);
+    fprintf(stderr, "cio-native relay: SIGHUP: %s reloaded (%zu token%s)\n", r->o->tokens_path,
+            fresh.n, fresh.n == 1 ? "" : "s");
 }
 
 /* ------------------------------------------------------------------------------- requests */
@@ -603,6 +645,9 @@ static enum MHD_Result refuse(relay_t *r, const httpd_request_t *req, relay_reas
     sbuf_t b = {0};
     sb_printf(&b, "{\"code\":\"%s\",\"message\":", code);
     jw_string(&b, message, strlen(message));
+    /* the same text as "error": analytics-ruby hands body["error"] to on_error */
+    sb_puts(&b, ",\"error\":");
+    jw_string(&b, message, strlen(message));
     sb_putc(&b, '}');
     enum MHD_Result res = answer_json(r, req, status, b.data, header, value);
     sb_free(&b);
@@ -658,38 +703,24 @@ static bool from_loopback(struct MHD_Connection *conn) {
     return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
 }
 
-/* Queues every request of call, or none: 0, or the refusal's status. */
-static unsigned enqueue(relay_t *r, relay_workspace_t *w, relay_sink_t sink,
-                        const relay_call_t *call, uint64_t *seq, char *why, size_t whylen) {
-    cio_pipeline_t *p = w->pipelines[sink];
+/* Queues every request of call, or none (the core's all-or-none enqueue: room for all of them,
+ * one lock, one spool record): 0, or the refusal's status. */
+static unsigned enqueue(relay_workspace_t *w, relay_sink_t sink, const relay_call_t *call,
+                        uint64_t *seq, char *why, size_t whylen) {
+    uint64_t small[16];
+    uint64_t *seqs = call->n <= 16 ? small : xmalloc(call->n * sizeof(*seqs));
+    cio_status_t st = cio_pipeline_try_enqueue_requests(
+        w->pipelines[sink], (const cio_request_t *const *)call->reqs, call->n, seqs);
     unsigned status = 0;
-    pthread_mutex_lock(&w->enqueue_lock[sink]);
-    if (call->n > 1) {
-        cio_pipeline_stats_t st;
-        if (cio_pipeline_stats(p, &st) != CIO_OK) {
-            status = 500;
-            snprintf(why, whylen, "%s", cio_last_error()->message);
-        } else if (st.queue_bytes + call->bytes > r->o->max_queue_bytes) {
-            status = 503;
-            snprintf(why, whylen, "the queue is full (%zu bytes would not fit): nothing queued",
-                     call->bytes);
-        }
-    }
-    for (size_t i = 0; i < call->n && status == 0; i++) {
-        cio_status_t st = cio_pipeline_try_enqueue_request(p, call->reqs[i], i == 0 ? seq : NULL);
-        if (st == CIO_OK) {
-            continue;
-        }
+    if (st == CIO_OK) {
+        *seq = seqs[0];
+    } else {
         status = st == CIO_E_QUEUE_FULL ? 503 : st == CIO_E_PAYLOAD_TOO_LARGE ? 413 : 500;
-        if (i == 0) {
-            snprintf(why, whylen, "%s: nothing queued", cio_last_error()->message);
-        } else {
-            /* only a spool that cannot grow past a batch's check gets here */
-            snprintf(why, whylen, "%s: only the first %zu of the batch's %zu messages were queued",
-                     cio_last_error()->message, i, call->n);
-        }
+        snprintf(why, whylen, "%s: nothing queued", cio_last_error()->message);
     }
-    pthread_mutex_unlock(&w->enqueue_lock[sink]);
+    if (seqs != small) {
+        free(seqs);
+    }
     return status;
 }
 
@@ -792,7 +823,7 @@ static enum MHD_Result call_route(relay_t *r, const httpd_request_t *req, const 
     }
     char message[600];
     uint64_t seq = 0;
-    unsigned status = enqueue(r, w, m->sink, &call, &seq, message, sizeof(message));
+    unsigned status = enqueue(w, m->sink, &call, &seq, message, sizeof(message));
     enum MHD_Result res;
     if (status == 0) {
         res = accepted(r, req, m, &call, seq);
@@ -835,8 +866,11 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     size_t token_len = 0;
     bool presented = presented_token(req->conn, token, sizeof(token), &token_len);
     if (m.route == RELAY_ROUTE_STATS) {
+        pthread_rwlock_rdlock(&r->tokens_lock);
         relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
-        if (!from_loopback(req->conn) && (t == NULL || !(t->shapes & RELAY_SHAPE_STATS))) {
+        bool allowed = from_loopback(req->conn) || (t != NULL && (t->shapes & RELAY_SHAPE_STATS));
+        pthread_rwlock_unlock(&r->tokens_lock);
+        if (!allowed) {
             return refuse(r, req, RELAY_R_UNAUTHORIZED, 401, "unauthorized", "WWW-Authenticate",
                           "Bearer", "/stats needs a token allowed \"stats\" from another machine");
         }
@@ -856,8 +890,10 @@ static enum MHD_Result handle(void *cls, const httpd_request_t *req) {
     if (!presented && m.shape == RELAY_SHAPE_PIPELINES) {
         presented = relay_body_token(body, body_len, token, sizeof(token), &token_len);
     }
+    pthread_rwlock_rdlock(&r->tokens_lock); /* t stays valid through the call */
     relay_token_t *t = presented ? relay_tokens_find(&r->tokens, token, token_len) : NULL;
     res = call_route(r, req, &m, t, body, body_len);
+    pthread_rwlock_unlock(&r->tokens_lock);
     free(owned);
     return res;
 }
@@ -934,7 +970,11 @@ static int serve(relay_t *r, const sigset_t *stop) {
         return EXIT_USAGE;
     }
     struct timespec tick = {0, 100 * 1000000L};
-    while (sigtimedwait(stop, NULL, &tick) <= 0) {
+    int sig;
+    while ((sig = sigtimedwait(stop, NULL, &tick)) <= 0 || sig == SIGHUP) {
+        if (sig == SIGHUP) {
+            reload_tokens(r);
+        }
         httpd_tick(server);
     }
     fprintf(stderr, "cio-native relay: stopping: delivering what is queued (up to %g s)\n",
@@ -972,17 +1012,16 @@ int cmd_relay(int argc, char **argv, int first) {
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP); /* not a stop: the tokens file is read again */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     relay_t r = {.o = &o, .n_ws = 1 + o.n_workspaces};
+    pthread_rwlock_init(&r.tokens_lock, NULL);
     snprintf(r.ws[0].name, sizeof(r.ws[0].name), "default");
     for (size_t i = 0; i < r.n_ws; i++) {
         if (i > 0) {
             snprintf(r.ws[i].name, sizeof(r.ws[i].name), "%.*s",
                      (int)(strchr(o.workspaces[i - 1], '=') - o.workspaces[i - 1]),
                      o.workspaces[i - 1]);
-        }
-        for (int s = 0; s < RELAY_SINKS; s++) {
-            pthread_mutex_init(&r.ws[i].enqueue_lock[s], NULL);
         }
     }
     char err[600];
@@ -1003,7 +1042,6 @@ int cmd_relay(int argc, char **argv, int first) {
                     CIO_OK) {
                 lost = true;
             }
-            pthread_mutex_destroy(&r.ws[i].enqueue_lock[s]);
         }
     }
     if (lost) {
@@ -1018,6 +1056,7 @@ int cmd_relay(int argc, char **argv, int first) {
         cio_client_free(r.ws[i].client);
     }
     relay_tokens_free(&r.tokens);
+    pthread_rwlock_destroy(&r.tokens_lock);
     free(o.tls_cert_pem);
     free(o.tls_key_pem);
     config_free(&o.cfg);

@@ -117,7 +117,6 @@ typedef struct relay_call {
     cio_request_t **reqs;
     char **ids; /* each request's event id or messageId ("" for an operation without one) */
     size_t n;
-    size_t bytes; /* what they weigh in the queue: the bodies plus one byte each */
 } relay_call_t;
 
 /* The token a Segment-shaped body carries as "writeKey" (the browser SDKs send it so, with no
@@ -134,14 +133,12 @@ void relay_call_free(relay_call_t *call);
 /* -------------------------------------------------------------------------------- workspaces */
 
 /* Where one workspace's calls go: its client (credentials, hosts) and a pipeline per sink (NULL
- * without that API's credentials). enqueue_lock is held around each call's enqueue, so that a
- * batch checked to fit is queued whole: nothing else is queued between the check and its last
- * message. */
+ * without that API's credentials). A call's requests go in all or none
+ * (cio_pipeline_try_enqueue_requests). */
 typedef struct relay_workspace {
     char name[64];
     cio_client_t *client;
     cio_pipeline_t *pipelines[RELAY_SINKS];
-    pthread_mutex_t enqueue_lock[RELAY_SINKS];
     char label[RELAY_SINKS][80]; /* "NAME/track", ... for the delivery reports' log lines */
 } relay_workspace_t;
 

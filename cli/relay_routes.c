@@ -163,7 +163,6 @@ static void call_add(relay_call_t *call, cio_request_t *req) {
     }
     call->ids[call->n] = text != NULL ? text : xstrdup("");
     call->reqs[call->n++] = req;
-    call->bytes += len + 1;
 }
 
 void relay_call_free(relay_call_t *call) {

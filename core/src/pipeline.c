@@ -757,6 +757,92 @@ cio_status_t cio__pipeline_enqueue_prepared(cio_pipeline_t *p, cio_buf_t op, uin
     return enqueue_prepared(p, op, seq, may_wait);
 }
 
+/* Whether n operations of cost bytes in all find no room. Under the lock. */
+static bool no_room_for(const cio_pipeline_t *p, size_t cost, size_t n) {
+    return p->queue_bytes + cost > p->opts.max_queue_bytes ||
+           (p->opts.max_queue_items > 0 && p->queue_items + n > p->opts.max_queue_items);
+}
+
+/* Queues n prepared operations (borrowed) all together or none, in order: room is checked for
+ * all of them at once (waited for like enqueue_prepared when may_wait), and the store takes them
+ * in one append_many call (a durable store: one all-or-none write). */
+static cio_status_t enqueue_prepared_many(cio_pipeline_t *p, const char *call,
+                                          const char *const *ops, const size_t *lens, size_t n,
+                                          uint64_t *seqs, bool may_wait) {
+    size_t cost = 0;
+    for (size_t i = 0; i < n; i++)
+        cost += lens[i] + 1;
+    const char *name = p->sink->item_name;
+    bool many = p->store->version >= 2 && p->store->append_many != NULL;
+    if (n > 1 && !many)
+        return cio__fail(CIO_E_INVALID_ARGUMENT,
+                         "%s: the pipeline's store cannot take several %ss all or none (it has no "
+                         "append_many, customerio/sys/store.h version 2): nothing was queued; "
+                         "enqueue them one by one",
+                         call, name);
+    if (cost > p->opts.max_queue_bytes ||
+        (p->opts.max_queue_items > 0 && n > p->opts.max_queue_items))
+        return cio__fail(CIO_E_QUEUE_FULL,
+                         "%s: the %zu %ss are %zu bytes, more than the queue holds "
+                         "(max_queue_bytes %zu, max_queue_items %zu): nothing was queued",
+                         call, n, name, cost - n, p->opts.max_queue_bytes, p->opts.max_queue_items);
+    pthread_mutex_lock(&p->lock);
+    bool wait = false;
+    if (no_room_for(p, cost, n) && !p->stopping) {
+        wait = may_wait && p->opts.when_full == CIO_WHEN_FULL_BLOCK;
+        if (wait) {
+            struct timespec ts;
+            deadline_in(&ts, p->opts.block_timeout_ms);
+            while (no_room_for(p, cost, n) && !p->stopping &&
+                   pthread_cond_timedwait(&p->space, &p->lock, &ts) != ETIMEDOUT) {
+            }
+        }
+    }
+    if (no_room_for(p, cost, n) && !p->stopping) {
+        size_t items = p->queue_items, bytes = p->queue_bytes;
+        pthread_mutex_unlock(&p->lock);
+        return cio__fail(CIO_E_QUEUE_FULL,
+                         "%s: the queue is full: %zu %ss of %zu bytes do not fit (%zu queued, "
+                         "%zu bytes; limits %zu bytes, %zu items, 0 = none)%s: nothing was queued",
+                         call, n, name, cost - n, items, bytes, p->opts.max_queue_bytes,
+                         p->opts.max_queue_items, wait ? " after waiting" : "");
+    }
+    if (p->stopping) {
+        pthread_mutex_unlock(&p->lock);
+        return cio__fail(CIO_E_CLOSED, "%s: the pipeline is closing", call);
+    }
+    size_t before = p->store->waiting_bytes;
+    cio_status_t st = n == 1 ? p->store->append(p->store, ops[0], lens[0], &seqs[0])
+                             : p->store->append_many(p->store, ops, lens, n, seqs);
+    if (st == CIO_OK) {
+        p->queue_bytes += cost;
+        p->queue_items += n;
+        p->stats.enqueued += n;
+        for (flush_waiter_t *w = p->waiters; w != NULL; w = w->next)
+            if (w->boundary == UINT64_MAX)
+                w->boundary = seqs[0] - 1; /* a flush in progress does not wait for these */
+        /* the thread's wake-up conditions of enqueue_prepared, crossed by any of them */
+        size_t half = p->opts.batch_bytes / 2, now_waiting = p->store->waiting_bytes;
+        size_t max_items = p->opts.max_batch_items;
+        if (p->store->waiting == n || (now_waiting >= half && before < half) ||
+            (max_items > 0 && p->store->waiting >= max_items && p->store->waiting - n < max_items))
+            pthread_cond_signal(&p->wake);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (st != CIO_OK)
+        return p->callers_store
+                   ? cio__fail(st, "%s: the pipeline's store did not take the %zu %ss (%s)", call,
+                               n, name, cio_status_str(st))
+                   : st;
+    return cio__ok();
+}
+
+cio_status_t cio__pipeline_enqueue_prepared_many(cio_pipeline_t *p, const char *call,
+                                                 const char *const *ops, const size_t *lens,
+                                                 size_t n, uint64_t *seqs, bool may_wait) {
+    return enqueue_prepared_many(p, call, ops, lens, n, seqs, may_wait);
+}
+
 cio_status_t cio__pipeline_enter(cio_pipeline_t *p, const char *call, const cio_sink_t **sink) {
     if (p == NULL)
         return cio__fail(CIO_E_INVALID_ARGUMENT, "pipeline: pipeline is NULL");

@@ -52,6 +52,12 @@ cio_status_t cio__pipeline_enter(cio_pipeline_t *pipeline, const char *call,
                                  const cio_sink_t **sink);
 cio_status_t cio__pipeline_enqueue_prepared(cio_pipeline_t *pipeline, cio_buf_t op, uint64_t *seq,
                                             bool may_wait);
+/* n >= 1 prepared operations (ops[i], lens[i] bytes; borrowed) queued all together or none, in
+ * order, seqs[i] getting their numbers (cio_pipeline_enqueue_requests); call names the caller
+ * in messages. */
+cio_status_t cio__pipeline_enqueue_prepared_many(cio_pipeline_t *pipeline, const char *call,
+                                                 const char *const *ops, const size_t *lens,
+                                                 size_t n, uint64_t *seqs, bool may_wait);
 
 /* cdp.c: the time now as the Pipelines API writes it ("2026-11-23T13:45:07.123Z"). */
 void cio__cdp_timestamp_now(char out[CIO_CDP_TIMESTAMP_BUFSIZE]);

@@ -37,6 +37,11 @@ typedef struct cio_fifo {
 /* Appends a copy of op as the newest item; the store's own fields (past cio_store_item_t) are
  * left for the store to set. NULL when out of memory. */
 cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint64_t seq);
+/* Appends copies of the n operations as the newest items, seqs first_seq, first_seq + 1, ...:
+ * all or none (NULL when out of memory, the FIFO as it was). Returns the first of them (they
+ * are linked in order through next). n >= 1. */
+cio_store_item_t *cio__fifo_push_many(cio_fifo_t *f, const char *const *ops, const size_t *lens,
+                                      size_t n, uint64_t first_seq);
 /* An item of size item_size (cio_store_item_t first) with a copy of len bytes of text and a NUL
  * after it, data pointing there; next NULL, seq as given, other shared fields 0 (damage reports
  * use it). NULL when out of memory. */

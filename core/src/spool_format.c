@@ -134,7 +134,8 @@ static int record_at(spool_reader_t *r, off_t off, spool_step_t *st) {
     char type = (char)h[4];
     uint32_t len = cio__spool_get_u32(h + 5);
     uint64_t seq = cio__spool_get_u64(h + 9);
-    if ((type != SPOOL_TYPE_APPEND && type != SPOOL_TYPE_SETTLED) || len > SPOOL_MAX_PAYLOAD)
+    if ((type != SPOOL_TYPE_APPEND && type != SPOOL_TYPE_SETTLED && type != SPOOL_TYPE_GROUP) ||
+        len > SPOOL_MAX_PAYLOAD)
         return 0;
     st->head_known = true;
     st->type = type;

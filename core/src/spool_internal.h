@@ -10,6 +10,12 @@
  * accepted operation (payload: its JSON, seq: its number); type 'S' says operations are settled
  * (payload: ranges first:u64 count:u64, seq: 0). The mark (0xFF never occurs in UTF-8 text) lets
  * a reader find the next record after damaged bytes; the CRCs tell a record from damage.
+ * Type 'G' carries several operations accepted together, all or none (cio_store_t.append_many):
+ * payload: len:u32 <len bytes> for each, seq: the first one's number (the others follow it one
+ * by one). One record with one checksum: a write cut short by a full disk or a kill leaves a
+ * torn record that counts for none of them. A file holding one says format 3 in its header (so
+ * a version that only knows format 2 refuses it rather than skip what it cannot read); format 3
+ * is format 2 plus 'G' records.
  *
  * Format 1 (before the header existed): 'A' seq:u64 len:u32 <len bytes> '\n' and 'S' seq:u64
  * '\n'. Read once, then rewritten in format 2.
@@ -33,6 +39,8 @@
 #define SPOOL_MAX_PAYLOAD ((uint32_t)1 << 20)
 #define SPOOL_TYPE_APPEND 'A'
 #define SPOOL_TYPE_SETTLED 'S'
+#define SPOOL_TYPE_GROUP 'G'
+#define SPOOL_VERSION_GROUPS 3u /* format 2 plus 'G' records */
 
 extern const unsigned char cio__spool_mark[4];
 

@@ -33,6 +33,35 @@ cio_store_item_t *cio__fifo_push(cio_fifo_t *f, const char *op, size_t len, uint
     return item;
 }
 
+cio_store_item_t *cio__fifo_push_many(cio_fifo_t *f, const char *const *ops, const size_t *lens,
+                                      size_t n, uint64_t first_seq) {
+    /* all allocated before any is linked: out of memory leaves the FIFO as it was */
+    cio_store_item_t *first = NULL, **at = &first, *last = NULL;
+    int64_t now = cio__now_ms();
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        cio_store_item_t *item = cio__store_item_new(f->item_size, ops[i], lens[i], first_seq + i);
+        if (item == NULL) {
+            cio__fifo_free_items(first);
+            return NULL;
+        }
+        item->enqueued_ms = now;
+        *at = last = item;
+        at = &item->next;
+        bytes += lens[i];
+    }
+    if (first == NULL)
+        return NULL;
+    if (f->tail != NULL)
+        f->tail->next = first;
+    else
+        f->head = first;
+    f->tail = last;
+    f->base.waiting += n;
+    f->base.waiting_bytes += bytes;
+    return first;
+}
+
 cio_store_item_t *cio__fifo_take(cio_store_t *s, size_t max_bytes, size_t max_items, size_t *count,
                                  size_t *bytes) {
     cio_fifo_t *f = (cio_fifo_t *)s;
@@ -122,6 +151,16 @@ static cio_status_t memory_append(cio_store_t *s, const char *op, size_t len, ui
     return CIO_OK;
 }
 
+static cio_status_t memory_append_many(cio_store_t *s, const char *const *ops, const size_t *lens,
+                                       size_t n, uint64_t *seqs) {
+    cio_fifo_t *f = (cio_fifo_t *)s;
+    if (cio__fifo_push_many(f, ops, lens, n, f->next_seq) == NULL)
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    for (size_t i = 0; i < n; i++)
+        seqs[i] = f->next_seq++;
+    return CIO_OK;
+}
+
 static void memory_settle(cio_store_t *s, cio_store_item_t *items) {
     (void)s;
     cio__fifo_free_items(items);
@@ -144,6 +183,7 @@ static const cio_store_t memory_store = {
     .release = cio__fifo_release,
     .free_damage = cio__fifo_free_damage,
     .destroy = memory_destroy,
+    .append_many = memory_append_many,
 };
 
 cio_status_t cio__store_memory_new(cio_store_t **out) {

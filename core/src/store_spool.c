@@ -6,7 +6,9 @@
  * one pwritev at the end of the last whole record before enqueue returns; settled operations get
  * 'S' records (ranges of seqs), written as soon as their request is answered 2xx. A failed write
  * (disk full, file size limit) is cut off again with ftruncate: the file stays as it was and the
- * enqueue fails. The file is compacted while running: emptied (to its header) whenever nothing
+ * enqueue fails. Several operations accepted together (append_many) are one 'G' record, written
+ * and cut off the same way: a full disk or a kill half way through leaves none of them. The file
+ * is compacted while running: emptied (to its header) whenever nothing
  * is owed, and rewritten with only the owed records (temp file, rename) once settled bytes are
  * at least half of it and it is past COMPACT_MIN, so it stays within about twice what is owed.
  *
@@ -57,6 +59,7 @@ typedef struct spool {
     spool_item_t *live_head, *live_tail; /* items owed, in record order */
     spool_ranges_t unwritten; /* settled, but their 'S' record could not be written yet */
     bool complained;          /* said once on stderr that compaction fails */
+    bool groups;              /* the header says format 3: 'G' records may be written */
     bool keep_damage; /* damaged bytes found at open could not be quarantined: they are the only
                        * copy, so the file is never emptied or rewritten (it may grow) */
     cio_store_damage_t **damage_tail; /* where the next damage report goes */
@@ -206,6 +209,7 @@ static bool rewrite(spool_t *sp) {
     cio__spool_set_fds(&sp->fds, fd, -1);
     close(old);
     sp->size = off;
+    sp->groups = false;  /* the new file's header says format 2 */
     sp->unwritten.n = 0; /* the new file holds no record of theirs */
     sp->compact_at = 0;
     return true;
@@ -278,6 +282,99 @@ static cio_status_t spool_append(cio_store_t *s, const char *op, size_t len, uin
     sp->fifo.next_seq++;
     *seq = n;
     return CIO_OK;
+}
+
+/* The file's header says format 3 (it may hold 'G' records), written once before the first
+ * one: a version that reads only format 2 then refuses the file instead of dropping them. */
+static bool mark_groups(spool_t *sp) {
+    if (sp->groups)
+        return true;
+    unsigned char version[4];
+    cio__spool_put_u32(version, SPOOL_VERSION_GROUPS);
+    if (pwrite(sp->fds.fd, version, sizeof(version), 8) != (ssize_t)sizeof(version))
+        return false;
+    sp->groups = true;
+    return true;
+}
+
+/* The n operations as one 'G' record, all or none: written in one go at the end of the file and
+ * cut off again when the write fails (a write torn by a kill is one damaged record at the tail,
+ * which the next open skips: none of them counts). */
+static cio_status_t spool_append_many(cio_store_t *s, const char *const *ops, const size_t *lens,
+                                      size_t n, uint64_t *seqs) {
+    spool_t *sp = (spool_t *)s;
+    if (sp->fds.fd < 0)
+        return cio__fail(CIO_E_CLOSED, "enqueue: the spool file is closed");
+    if (n == 1) { /* a single operation is an 'A' record, as ever */
+        return spool_append(s, ops[0], lens[0], &seqs[0]);
+    }
+    uint64_t first = sp->fifo.next_seq;
+    size_t payload_len = 0;
+    for (size_t i = 0; i < n; i++)
+        payload_len += 4 + lens[i];
+    if (payload_len > SPOOL_MAX_PAYLOAD)
+        return cio__fail(CIO_E_QUEUE_FULL,
+                         "enqueue: %zu operations of %zu bytes in all are more than one spool "
+                         "record holds (%u bytes): nothing was queued; enqueue fewer at once",
+                         n, payload_len - 4 * n, (unsigned)SPOOL_MAX_PAYLOAD);
+    unsigned char *payload = malloc(payload_len);
+    if (payload == NULL)
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    unsigned char *w = payload;
+    for (size_t i = 0; i < n; i++) {
+        cio__spool_put_u32(w, (uint32_t)lens[i]);
+        memcpy(w + 4, ops[i], lens[i]);
+        w += 4 + lens[i];
+    }
+    write_unwritten(sp);
+    off_t start = sp->size;
+    bool ok = mark_groups(sp) &&
+              append_record(sp, SPOOL_TYPE_GROUP, first, payload, (uint32_t)payload_len);
+    free(payload);
+    if (ok && sp->sync == CIO_SPOOL_SYNC_ALWAYS && fdatasync(sp->fds.fd) != 0) {
+        int e = errno; /* not on disk: not accepted */
+        sp->size = start;
+        (void)ftruncate(sp->fds.fd, sp->size);
+        errno = e;
+        ok = false;
+    }
+    if (!ok) {
+        int e = errno;
+        if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+            return cio__fail(CIO_E_QUEUE_FULL,
+                             "enqueue: the spool file %s cannot grow (%s): none of the %zu "
+                             "operations was queued and the file is as it was; retry once "
+                             "there is room",
+                             sp->path, strerror(e), n);
+        return cio__fail(CIO_E_INTERNAL,
+                         "enqueue: cannot write the spool file %s (%s): none of the %zu "
+                         "operations was queued",
+                         sp->path, strerror(e), n);
+    }
+    cio_store_item_t *it = cio__fifo_push_many(&sp->fifo, ops, lens, n, first);
+    if (it == NULL) {
+        sp->size = start;
+        (void)ftruncate(sp->fds.fd, sp->size);
+        return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    }
+    for (size_t i = 0; i < n; i++, it = it->next) {
+        live_add(sp, (spool_item_t *)it);
+        seqs[i] = first + i;
+    }
+    sp->fifo.next_seq = first + n;
+    return CIO_OK;
+}
+
+/* The number of operations in a whole 'G' record's payload; 0 when it is not a list of them
+ * (then none counts). */
+static uint64_t group_count(const unsigned char *payload, uint32_t len) {
+    uint64_t n = 0;
+    for (uint32_t at = 0; at < len; n++) {
+        if (len - at < 4 || cio__spool_get_u32(payload + at) > len - at - 4)
+            return 0;
+        at += 4 + cio__spool_get_u32(payload + at);
+    }
+    return n;
 }
 
 /* Takes the not yet confirmed items off the owed list and records them as settled. */
@@ -356,6 +453,7 @@ static const cio_store_t spool_store = {
     .release = cio__fifo_release, /* taken, not settled: still owed in the file */
     .free_damage = cio__fifo_free_damage,
     .destroy = spool_destroy,
+    .append_many = spool_append_many,
 };
 
 /* ---------------------------------------------------------------- damage */
@@ -548,6 +646,10 @@ static bool scan_v2(spool_reader_t *r, loaded_t *l) {
                 if (count > 0)
                     saw_seq(l, first + count - 1);
             }
+        } else if (st.type == SPOOL_TYPE_GROUP) {
+            uint64_t n = group_count(st.payload, st.len);
+            if (n > 0)
+                saw_seq(l, st.seq + n - 1);
         } else {
             saw_seq(l, st.seq);
         }
@@ -581,6 +683,25 @@ static bool queue_owed(spool_t *sp, spool_reader_t *r, const loaded_t *l, bool v
         bool more = v1 ? cio__spool_v1_next(r, &pos, &st) == 1 : cio__spool_next(r, &pos, &st);
         if (!more)
             break;
+        if (!st.damaged && st.type == SPOOL_TYPE_GROUP) {
+            /* its operations one by one, as if each had its own 'A' record */
+            uint64_t n = group_count(st.payload, st.len);
+            uint32_t at = 0;
+            for (uint64_t k = 0; k < n; k++) {
+                uint32_t len = cio__spool_get_u32(st.payload + at);
+                const char *op = (const char *)st.payload + at + 4;
+                at += 4 + len;
+                if (cio__spool_ranges_has(&l->settled, st.seq + k))
+                    continue;
+                cio_store_item_t *it = cio__fifo_push(&sp->fifo, op, len, st.seq + k);
+                if (it == NULL) {
+                    r->error = ENOMEM;
+                    return false;
+                }
+                live_add(sp, (spool_item_t *)it);
+            }
+            continue;
+        }
         if (st.damaged || st.type != SPOOL_TYPE_APPEND ||
             cio__spool_ranges_has(&l->settled, st.seq))
             continue;
@@ -623,11 +744,12 @@ static cio_status_t load(spool_t *sp, off_t size, bool created) {
             st = refuse_foreign(sp->path);
     } else if (!fresh && memcmp(head, SPOOL_MAGIC, SPOOL_MAGIC_BYTES) == 0) {
         uint32_t version = cio__spool_get_u32(head + 8);
-        if (version != SPOOL_VERSION)
+        sp->groups = version == SPOOL_VERSION_GROUPS;
+        if (version != SPOOL_VERSION && version != SPOOL_VERSION_GROUPS)
             st = cio__fail(CIO_E_CONFIG,
                            "pipeline: the spool file %s is of format %u, which this version "
-                           "does not read (it reads format %u); refused, left as it is",
-                           sp->path, version, SPOOL_VERSION);
+                           "does not read (it reads formats %u and %u); refused, left as it is",
+                           sp->path, version, SPOOL_VERSION, SPOOL_VERSION_GROUPS);
     } else if (!fresh) {
         off_t pos = 0;
         spool_step_t step;

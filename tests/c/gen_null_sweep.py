@@ -26,6 +26,8 @@ VALID: Dict[str, Tuple[str, str, str]] = {
     "cio_pipeline_t *": ("", "sweep_pipeline()", ""),
     "cio_queue_t *": ("", "sweep_queue()", ""),
     "const cio_request_t *": ("", "sweep_request()", ""),
+    "const cio_request_t *const *": (
+        "const cio_request_t *reqs{n}[] = {{sweep_request()}};", "reqs{n}", ""),
     "size_t *": ("size_t len{n} = 0;", "&len{n}", ""),
     "cio_request_t *": ("", "sweep_request_copy()", ""),
     "cio_request_t **": ("cio_request_t *req{n} = NULL;", "&req{n}", "cio_request_free(req{n});"),
@@ -154,6 +156,7 @@ OPTIONAL = {
     ("cio_pipeline_enqueue", "seq"), ("cio_pipeline_try_enqueue", "seq"),
     ("cio_pipeline_enqueue_message", "stamp"), ("cio_pipeline_enqueue_message", "seq"),
     ("cio_pipeline_try_enqueue_message", "stamp"), ("cio_pipeline_try_enqueue_message", "seq"),
+    ("cio_pipeline_enqueue_requests", "seqs"), ("cio_pipeline_try_enqueue_requests", "seqs"),
     ("cio_pipeline_close", "pipeline"),  # NULL is a no-op returning CIO_OK
     ("cio_identify", "attributes_json"),
     ("cio_track", "data_json"), ("cio_track", "options"),

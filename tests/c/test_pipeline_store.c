@@ -362,7 +362,7 @@ Test(store, test_unusable_stores_are_refused_and_left_alone) {
 
     s.base.version = CIO_STORE_VERSION + 1;
     expect_error(cio_pipeline_new(fx.client, &o, &p), CIO_E_INVALID_ARGUMENT,
-                 "options.store->version 2 is not supported", NULL);
+                 "options.store->version 3 is not supported", NULL);
     s.base.version = 0;
     expect_error(cio_pipeline_new(fx.client, &o, &p), CIO_E_INVALID_ARGUMENT,
                  "options.store->version 0 is not supported", NULL);
@@ -426,4 +426,36 @@ Test(store, test_damage_without_free_damage_is_refused) {
                  "options.store has damage to report but no free_damage", NULL);
     cr_assert_null(p);
     cr_assert_eq(s.destroyed, 0);
+}
+
+/* A store of version 1 (or one without append_many) cannot take several operations all or none:
+ * cio_pipeline_enqueue_requests refuses more than one, nothing queued; one goes in by append. */
+Test(store, test_a_store_without_append_many_refuses_several_requests_at_once) {
+    for (unsigned version = 1; version <= 2; version++) {
+        test_store_t s;
+        tally_t t = {0};
+        store_init(&s);
+        s.base.version = version;
+        cio_pipeline_options_t o = options(&s, &t);
+        cio_pipeline_t *p = NULL;
+        expect_ok(cio_pipeline_new(fx.client, &o, &p));
+        cio_request_t *r[2] = {NULL, NULL};
+        expect_ok(cio_v2_entity_request(OP("A"), &r[0]));
+        expect_ok(cio_v2_entity_request(OP("B"), &r[1]));
+        expect_error(cio_pipeline_enqueue_requests(p, (const cio_request_t *const *)r, 2, NULL),
+                     CIO_E_INVALID_ARGUMENT,
+                     "enqueue_requests: the pipeline's store cannot take several operations all "
+                     "or none (it has no append_many",
+                     "nothing was queued");
+        cr_assert_eq(s.appends, 0);
+        uint64_t seq = 0;
+        expect_ok(cio_pipeline_enqueue_requests(p, (const cio_request_t *const *)r, 1, &seq));
+        cr_assert_eq(seq, 100);
+        expect_ok(cio_pipeline_flush(p, 10000));
+        expect_one_batch("A");
+        mock_clear();
+        expect_ok(cio_pipeline_close(p, 5000));
+        cio_request_free(r[0]);
+        cio_request_free(r[1]);
+    }
 }

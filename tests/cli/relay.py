@@ -14,6 +14,7 @@ import gzip
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -80,7 +81,9 @@ class Relay:
         self.proc = subprocess.Popen(
             base.WRAPPER + [base.CIO, "relay", "--listen", "127.0.0.1:0", "--port-file", portfile,
                             "--tokens", self.tokens, "--pipeline", "linger_ms=20", *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            # a file size limit (set later with resource.prlimit) fails the write, not the relay
+            preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN))
         self.port = wait_file(portfile, self.proc, "cio-native relay")
         return self
 
@@ -362,6 +365,8 @@ def test_refusals_name_the_field_and_queue_nothing():
             check(st == status and isinstance(a, dict) and a.get("code") == code,
                   path, body, "->", st, a)
             check(words in a["message"], path, body, "message lacks", words, a)
+            # the same text as "error" (analytics-ruby passes body["error"] to on_error)
+            check(a.get("error") == a["message"], path, a)
             if status == 405:
                 check(h.get("Allow") == ("GET" if path == "/healthz" else "POST"), h)
             if status == 401:
@@ -459,6 +464,56 @@ def test_full_queue_gets_503_with_retry_after_and_a_batch_is_all_or_nothing():
         r.drained(timeout=60)
         ids = [x["userId"] for x in delivered(m, "/v1/batch")]
         check(sorted(ids, key=int) == [str(i) for i in range(accepted)], ids)
+
+
+@test
+def test_batch_through_a_spool_that_cannot_grow_is_refused_whole_and_never_delivered():
+    # the emulator fails everything at first, so what is accepted stays owed in the spool file
+    with tmpdir() as d, Mock("--fail-rate", "1") as m:
+        spool = os.path.join(d, "spool")
+        path = os.path.join(spool, "pipelines.spool")
+        r = Relay(d, m.url, "--spool", spool).start()
+        try:
+            sizes = []
+            for i in range(2):
+                st, a, _ = r.call("POST", "/v1/track", {"userId": f"s{i}", "event": "e"},
+                                  token=CDP)
+                check(st == 200, st, a)
+                sizes.append(os.path.getsize(path))
+            one = sizes[1] - sizes[0]  # what one message takes in the file
+            # room for two and a half more: a batch of five would have been cut after two
+            limit = sizes[1] + 2 * one + one // 2
+            resource.prlimit(r.proc.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+            five = {"batch": [{"type": "track", "userId": f"f{i}", "event": "e"}
+                              for i in range(5)]}
+            st, a, h = r.call("POST", "/v1/batch", five, token=CDP)
+            check(st == 503 and a["code"] == "queue_full" and h.get("Retry-After") == "1", st, a)
+            check("File too large" in a["message"] and "none of the 5" in a["message"] and
+                  "nothing queued" in a["message"], a)
+            check(os.path.getsize(path) == sizes[1], "the refused batch changed the spool file")
+            s = r.stats()
+            check(s["accepted"] == 2 and s["pipelines"]["pipelines"]["enqueued"] == 2, s)
+            check(s["refused"]["queue_full"] == 1, s)
+            # two do fit: there was room for part of the five
+            two = {"batch": [{"type": "track", "userId": f"t{i}", "event": "e"}
+                             for i in range(2)]}
+            st, a, _ = r.call("POST", "/v1/batch", two, token=CDP)
+            check(st == 200 and len(a["messageIds"]) == 2, st, a)
+        finally:
+            r.kill9()
+        # restarted without the limit, the emulator well again: what was answered 200 arrives
+        http_call("POST", m.url + "/_mock/config", json.dumps({"fail_rate": 0}))
+        r2 = Relay(d, m.url, "--spool", spool).start()
+        try:
+            end = time.time() + 30
+            while len(delivered(m, "/v1/batch")) < 4 and time.time() < end:
+                time.sleep(0.05)
+            check(r2.stop() == 0, r2.stderr)
+        finally:
+            if r2.proc.poll() is None:
+                r2.kill9()
+        ids = sorted({x["userId"] for x in delivered(m, "/v1/batch")})
+        check(ids == ["s0", "s1", "t0", "t1"], ids)
 
 
 # --------------------------------------------------------------------------- durability, load
@@ -700,6 +755,41 @@ def test_hash_token_and_the_tokens_file():
         check(rc == 2 and "set by the relay" in err, rc, err)
         rc, _, err = base.cio("relay", "--tokens", path, "--pipeline", "linger_ms=banana")
         check(rc == 2 and "linger_ms" in err, rc, err)
+
+
+@test
+def test_sighup_reloads_the_tokens_file_and_a_bad_one_keeps_the_old():
+    new_token = "new-token-0123456789abcdefgh"
+    with tmpdir() as d, Mock() as m:
+        r = Relay(d, m.url).start()
+        try:
+            ev = {"customer_id": "1", "event": "e"}
+            check(r.call("POST", "/events", ev, token=TEAM)[0] == 202)
+            check(r.call("POST", "/events", ev, token=new_token)[0] == 401)
+            with open(r.tokens, "w") as f:  # TEAM out, a new one in
+                f.write(hash_line(new_token, "--name", "fresh", "--shapes", "team") + "\n" +
+                        hash_line(CDP, "--name", "pipes", "--shapes", "pipelines") + "\n")
+            r.proc.send_signal(signal.SIGHUP)
+            end = time.time() + 10
+            while r.call("POST", "/events", ev, token=new_token)[0] != 202:
+                check(time.time() < end, "the new token was never taken")
+                time.sleep(0.05)
+            st, a, _ = r.call("POST", "/events", ev, token=TEAM)
+            check(st == 401 and a["code"] == "unauthorized", st, a)
+            # a file that cannot be used: the tokens loaded before stay, the log says why
+            with open(r.tokens, "w") as f:
+                f.write("plain-token-in-the-file\n")
+            r.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            check(r.call("POST", "/events", ev, token=new_token)[0] == 202)
+            check(r.call("POST", "/v1/track", {"userId": "1", "event": "e"}, token=CDP)[0] == 200)
+            check(r.call("POST", "/events", ev, token=TEAM)[0] == 401)
+        finally:
+            rc = r.stop()
+        check(rc == 0, rc, r.stderr)
+        check("SIGHUP: " + r.tokens + " reloaded (2 tokens)" in r.stderr, r.stderr)
+        check("not a hashed token" in r.stderr and
+              "the tokens loaded before are kept" in r.stderr, r.stderr)
 
 
 @test

@@ -211,6 +211,30 @@ CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_request(cio_pipeline_t *pipelin
                                                          uint64_t *seq);
 
 /*
+ * Queues n >= 1 built requests all together or none, in order (the executor of a batch that is
+ * accepted as a whole, like the relay's /v1/batch). Every request is checked first as
+ * cio_pipeline_enqueue_request() checks one (CIO_E_INVALID_ARGUMENT; the message names the first
+ * bad one's index, "request 3: ..."); then room is checked for all of them at once (their bytes
+ * and their number against max_queue_bytes and max_queue_items): the blocking form waits for it
+ * per when_full like cio_pipeline_enqueue(), the try_ form never waits; CIO_E_QUEUE_FULL when it
+ * is not there (at once when they could never fit). They are then queued under one lock: their
+ * seqs are consecutive, seqs[i] (if seqs is non-NULL: an array of n) gets requests[i]'s, and
+ * they are delivered in order. With a spool they are written as one record: a full disk or a
+ * kill -9 half way through leaves none of them in the file (with a spool, n requests of more
+ * than 1 MiB in all fail with CIO_E_QUEUE_FULL: queue fewer at once). Any failure queues none
+ * of them. On a pipeline with a caller's store (options.store) that has no append_many (a store
+ * of version 1, customerio/sys/store.h), n > 1 fails with CIO_E_INVALID_ARGUMENT. requests (an
+ * array of n non-NULL requests) stays the caller's; the bodies are copied. Thread-safe; the
+ * requests must not be freed or changed during the call.
+ */
+CIO_EXTERN cio_status_t cio_pipeline_enqueue_requests(cio_pipeline_t *pipeline,
+                                                      const cio_request_t *const *requests,
+                                                      size_t n, uint64_t *seqs);
+CIO_EXTERN cio_status_t cio_pipeline_try_enqueue_requests(cio_pipeline_t *pipeline,
+                                                          const cio_request_t *const *requests,
+                                                          size_t n, uint64_t *seqs);
+
+/*
  * Pipelines sink only: builds one message from its parts like cio_cdp_build() and queues it, in
  * one call, without the JSON text going back and forth; *stamp (if non-NULL) gets what the core
  * filled in (messageId, timestamp), *seq (if non-NULL) the sequence number. Waits for room like

@@ -40,7 +40,7 @@
 extern "C" {
 #endif
 
-#define CIO_STORE_VERSION 1
+#define CIO_STORE_VERSION 2
 
 /* One stored operation, as the pipeline sees it: the first member of the store's own item
  * (above). Items handed out together are linked through next, in order. Version 1's fields: */
@@ -116,6 +116,18 @@ struct cio_store {
     /* Damage found at open, to report (cio_store_damage_t); the pipeline takes the list (sets
      * this to NULL) and gives it back through free_damage. NULL = none. */
     cio_store_damage_t *damaged;
+
+    /* Version 2: */
+
+    /* Stores copies of the n operations (ops[i], lens[i] bytes each, no NUL counted) as the
+     * newest waiting items, in order, all of them or none: on failure nothing is stored (and a
+     * durable store keeps none of them across a restart, even after a crash half way through),
+     * and the status says why, as for append(). seqs[i] gets the number of ops[i]. n >= 1. NULL
+     * when the store cannot do so: the pipeline then refuses to enqueue several requests at
+     * once (cio_pipeline_enqueue_requests with n > 1) rather than queue some of them. A store of
+     * version 1 has no such field. */
+    cio_status_t (*append_many)(cio_store_t *store, const char *const *ops, const size_t *lens,
+                                size_t n, uint64_t *seqs);
 };
 
 #define CIO_STORE_INIT                                                                             \
