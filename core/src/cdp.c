@@ -490,6 +490,18 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
         F_MESSAGE_ID,  F_TIMESTAMP,  F_TYPE,    F_USER_ID,     F_ANONYMOUS_ID,
         F_PREVIOUS_ID, F_GROUP_ID,   F_EVENT,   F_NAME,        F_CATEGORY,
         F_TRAITS,      F_PROPERTIES, F_CONTEXT, F_INTEGRATIONS};
+    /* ,"name": of each member (the first one is written without its comma) */
+#define HEAD(name)                                                                                 \
+    { ",\"" name "\":", sizeof(",\"" name "\":") - 1 }
+    static const struct {
+        const char *text;
+        size_t len;
+    } head[F_COUNT] = {HEAD("type"),       HEAD("userId"),   HEAD("anonymousId"),
+                       HEAD("previousId"), HEAD("groupId"),  HEAD("event"),
+                       HEAD("name"),       HEAD("category"), HEAD("traits"),
+                       HEAD("properties"), HEAD("context"),  HEAD("integrations"),
+                       HEAD("timestamp"),  HEAD("messageId")};
+#undef HEAD
     bool ok = cio__buf_reserve(out, 384) && cio__buf_append(out, "{", 1);
     bool first = true;
     memset(f->of, 0, sizeof(f->of));
@@ -503,6 +515,9 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
             continue;
         }
         size_t len = strlen(value);
+        /* a string member without a byte to escape (printable ASCII but " and \\) is copied as
+         * it is; anything else is checked for UTF-8 and escaped */
+        bool plain = false;
         if (json_part[i] && len == 2 && memcmp(value, "{}", 2) == 0) {
             part = (cio_json_value_t){value, len, CIO_JSON_OBJECT}; /* the usual integrations */
         } else if (json_part[i]) {                                  /* a member: one level down */
@@ -510,26 +525,44 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
                 cio__json_scan_argument(call, field_info[i].name, value, len, 1, &part, NULL);
             if (st != CIO_OK)
                 return st;
-        } else if (values[i] != NULL && !cio__utf8_valid(value, len)) {
-            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
-                             field_info[i].name);
+        } else if (values[i] == NULL) {
+            plain = true; /* what the core made (ULID, time) needs no escaping */
+        } else {
+            plain = true;
+            for (size_t c = 0; c < len && plain; c++) {
+                unsigned char b = (unsigned char)value[c];
+                plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+            }
+            if (!plain && !cio__utf8_valid(value, len))
+                return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
+                                 field_info[i].name);
         }
-        ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, "\"", 1) &&
-             cio__buf_append(out, field_info[i].name, field_info[i].len) &&
-             cio__buf_append(out, "\":", 2);
+        size_t need = head[i].len + len + 2;
+        if (out->len + need + 1 > out->cap && !cio__buf_reserve(out, need)) {
+            ok = false;
+            break;
+        }
+        char *w = out->data + out->len;
+        w = first ? put(w, head[i].text + 1, head[i].len - 1) : put(w, head[i].text, head[i].len);
         first = false;
-        offset[i] = out->len;
-        if (!ok) {
-        } else if (!json_part[i]) { /* what the core made (ULID, time) needs no escaping */
-            ok = values[i] != NULL
-                     ? cio__buf_append_json_string(out, value)
-                     : cio__buf_append(out, "\"", 1) && cio__buf_append(out, value, len) &&
-                           cio__buf_append(out, "\"", 1);
+        offset[i] = out->len = (size_t)(w - out->data);
+        if (plain) {
+            *w++ = '"';
+            w = put(w, value, len);
+            *w++ = '"';
+            out->len = (size_t)(w - out->data);
+            out->data[out->len] = '\0';
+            part.kind = CIO_JSON_STRING;
+        } else if (!json_part[i]) {
+            ok = cio__buf_append_json_string(out, value);
             part.kind = CIO_JSON_STRING;
         } else if (i == F_CONTEXT && part.kind == CIO_JSON_OBJECT) {
+            out->data[out->len] = '\0';
             ok = append_context(out, &part);
         } else {
-            ok = cio__buf_append(out, part.text, part.len);
+            w = put(w, part.text, part.len);
+            out->len = (size_t)(w - out->data);
+            out->data[out->len] = '\0';
         }
         f->value[i].kind = part.kind;
         f->value[i].len = out->len - offset[i];
