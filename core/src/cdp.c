@@ -14,6 +14,7 @@
 #include "util/ulid.h"
 #include "util/utf8.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -314,6 +315,8 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
 /* A message's context object as sent: the caller's members, after context.library when they
  * have none (the caller's own library is kept). */
 static bool append_context(cio_buf_t *out, const cio_json_value_t *context) {
+    if (context->len == 2) /* "{}", the usual one */
+        return cio__buf_appends(out, "{\"library\":" LIBRARY_JSON "}");
     cio_json_value_t library;
     if (cio__jget(context, "library", &library))
         return cio__buf_append(out, context->text, context->len);
@@ -444,6 +447,29 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
 
 /* ---- messages from their parts ---- */
 
+/* Whether every byte of s is printable ASCII (0x20-0x7f) but '"' and '\\': a JSON string's value
+ * that is its own text. Eight bytes at a time (ids and names are mostly 5-40 bytes). */
+static bool plain_ascii(const char *s, size_t len) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, q, b;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        /* any byte < 0x20, >= 0x80, '"' or '\\' (the usual "has a zero byte" test on q and b) */
+        if (((x - ones * 0x20) & ~x & high) | (x & high) | ((q - ones) & ~q & high) |
+            ((b - ones) & ~b & high))
+            return false;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
 /*
  * Writes the completed message from its parts straight into out, and fills f with where each
  * part landed, so that check_message() applies the same rules as to a message given as text
@@ -528,11 +554,7 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
         } else if (values[i] == NULL) {
             plain = true; /* what the core made (ULID, time) needs no escaping */
         } else {
-            plain = true;
-            for (size_t c = 0; c < len && plain; c++) {
-                unsigned char b = (unsigned char)value[c];
-                plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
-            }
+            plain = plain_ascii(value, len);
             if (!plain && !cio__utf8_valid(value, len))
                 return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
                                  field_info[i].name);
