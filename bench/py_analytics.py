@@ -42,11 +42,12 @@ if which == "native" and not paced:
 
 def drive(n: int) -> int:
     """The calls, in a function as a service makes them (a loop at module level would spend
-    its time on global variables, the same for both clients, and hide what they cost)."""
+    its time on global variables, the same for both clients, and hide what they cost). The ids
+    are f-strings, as services write them: str.format() cost ~0.12 us more per event."""
     queued = 0
     for i in range(n):
-        ok, _ = analytics.track("user-{}".format(i % 10000), "purchased",
-                                {"price": i % 100 + 0.5, "sku": "SKU-{}".format(i % 977)})
+        ok, _ = analytics.track(f"user-{i % 10000}", "purchased",
+                                {"price": i % 100 + 0.5, "sku": f"SKU-{i % 977}"})
         queued += 1 if ok else 0
     return queued
 

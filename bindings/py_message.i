@@ -63,6 +63,59 @@ static int cio_py_digits(unsigned long long v, char out[24]) {
     return n;
 }
 
+/* Whether every byte of s is printable ASCII (0x20-0x7f; with no_del, 0x20-0x7e) but '"' and
+ * '\\': a JSON string whose text is its bytes in quotes (json.dumps writes 0x7f as it is with
+ * ensure_ascii=False, as \u007f with ensure_ascii=True). Eight bytes at a time, as cdp.c checks
+ * a message's strings. */
+static int cio_py_plain_ascii(const char *s, size_t len, int no_del) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, q, b, d;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        d = no_del ? x ^ (ones * 0x7f) : ~(uint64_t)0;
+        if (((x - ones * 0x20) & ~x & high) | (x & high) | ((q - ones) & ~q & high) |
+            ((b - ones) & ~b & high) | ((d - ones) & ~d & high)) {
+            return 0;
+        }
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || (no_del && c == 0x7f)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Appends s[0..n) in quotes, in one step; -1 with MemoryError set. */
+static int cio_py_text_add_quoted(cio_py_text_t *t, const char *s, size_t n) {
+    char *w;
+    if (t->buf.len + n + 3 > t->buf.cap && !cio__buf_reserve(&t->buf, n + 2)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w = t->buf.data + t->buf.len;
+    w[0] = '"';
+    memcpy(w + 1, s, n);
+    w[n + 1] = '"';
+    w[n + 2] = '\0';
+    t->buf.len += n + 2;
+    return 0;
+}
+
+/* An ASCII str from C bytes: no UTF-8 decoding (the ULID and the timestamp). */
+static PyObject *cio_py_ascii(const char *s) {
+    size_t n = strlen(s);
+    PyObject *o = PyUnicode_New((Py_ssize_t)n, 127);
+    if (o != NULL) {
+        memcpy(PyUnicode_DATA(o), s, n);
+    }
+    return o;
+}
+
 /* Returned up through the writer for a str holding a NUL, which the core's escaper (C strings)
  * cannot take and the core refuses in any JSON string (\u0000): cio_py_message raises that. */
 #define CIO_PY_TEXT_NUL (-2)
@@ -71,7 +124,19 @@ static int cio_py_digits(unsigned long long v, char out[24]) {
  * 1 = written, CIO_PY_TEXT_NUL, -1 = error set (a lone surrogate, memory). */
 static int cio_py_text_add_str(cio_py_text_t *t, PyObject *s) {
     Py_ssize_t n = 0;
-    const char *p = PyUnicode_AsUTF8AndSize(s, &n); /* fails on lone surrogates */
+    const char *p;
+    if (
+#if PY_VERSION_HEX < 0x030C0000
+        PyUnicode_IS_READY(s) &&
+#endif
+        PyUnicode_IS_ASCII(s)) { /* its bytes are its UTF-8: copied as they are when plain */
+        p = (const char *)PyUnicode_DATA(s);
+        n = PyUnicode_GET_LENGTH(s);
+        if (cio_py_plain_ascii(p, (size_t)n, 0)) {
+            return cio_py_text_add_quoted(t, p, (size_t)n) == 0 ? 1 : -1;
+        }
+    }
+    p = PyUnicode_AsUTF8AndSize(s, &n); /* fails on lone surrogates */
     if (p == NULL) {
         return -1;
     }
@@ -297,9 +362,13 @@ static int cio_py_keys_ready(void) {
  */
 enum { CIO_PY_ALWAYS = 4 }; /* messageId, timestamp, context and type are always sent */
 static PyObject *cio_py_templates[1 << (CIO_PY_KEY_COUNT - CIO_PY_ALWAYS - 1)];
+/* The type each template holds as its value (the first caller's: the Python layer passes the
+ * same str constant on every call, so the copy needs no new value for it then). Borrowed: the
+ * template keeps it. */
+static PyObject *cio_py_template_types[1 << (CIO_PY_KEY_COUNT - CIO_PY_ALWAYS - 1)];
 
 /* The template for the members whose bit is set in present (bit 0: the first optional one). */
-static PyObject *cio_py_template(unsigned present) {
+static PyObject *cio_py_template(unsigned present, PyObject *type) {
     static const int always[CIO_PY_ALWAYS] = {CIO_PY_KEY_MESSAGE_ID, CIO_PY_KEY_TIMESTAMP,
                                               CIO_PY_KEY_CONTEXT, CIO_PY_KEY_TYPE};
     PyObject *t = cio_py_templates[present];
@@ -319,7 +388,11 @@ static PyObject *cio_py_template(unsigned present) {
             Py_CLEAR(t);
         }
     }
+    if (t != NULL && PyDict_SetItem(t, cio_py_keys[CIO_PY_KEY_TYPE], type) != 0) {
+        Py_CLEAR(t);
+    }
     cio_py_templates[present] = t; /* kept for the life of the process (under the GIL) */
+    cio_py_template_types[present] = t != NULL ? type : NULL;
     return t;
 }
 
@@ -342,13 +415,11 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
     for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
         present |= optional[i] != Py_None ? 1u << i : 0u;
     }
-    template = cio_py_template(present);
-    id = stamp->message_id[0] != '\0'
-             ? PyUnicode_FromStringAndSize(stamp->message_id, (Py_ssize_t)strlen(stamp->message_id))
-             : (Py_INCREF(message_id), message_id);
-    time = stamp->timestamp[0] != '\0'
-               ? PyUnicode_FromStringAndSize(stamp->timestamp, (Py_ssize_t)strlen(stamp->timestamp))
-               : (Py_INCREF(timestamp), timestamp);
+    template = cio_py_template(present, type);
+    id = stamp->message_id[0] != '\0' ? cio_py_ascii(stamp->message_id)
+                                       : (Py_INCREF(message_id), message_id);
+    time = stamp->timestamp[0] != '\0' ? cio_py_ascii(stamp->timestamp)
+                                       : (Py_INCREF(timestamp), timestamp);
     /* context.library: the core adds it unless the caller's context has one */
     if (context != Py_None && PyDict_GetItemWithError(context, k[CIO_PY_KEY_LIBRARY]) != NULL) {
         ctx = context;
@@ -368,7 +439,9 @@ static PyObject *cio_py_message_dict(PyObject *library, PyObject *type, PyObject
     if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_MESSAGE_ID], id);
     if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TIMESTAMP], time);
     if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_CONTEXT], ctx);
-    if (rc == 0) rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TYPE], type);
+    if (rc == 0 && type != cio_py_template_types[present]) {
+        rc = PyDict_SetItem(msg, k[CIO_PY_KEY_TYPE], type);
+    }
     for (i = 0; rc == 0 && i < sizeof(optional) / sizeof(optional[0]); i++) {
         if (optional[i] != Py_None) {
             rc = PyDict_SetItem(msg, k[CIO_PY_KEY_USER_ID + i], optional[i]);

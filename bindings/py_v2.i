@@ -31,19 +31,9 @@ static int cio_py_text_add_str_ascii(cio_py_text_t *t, PyObject *s) {
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     const char *ascii = PyUnicode_IS_ASCII(s) ? (const char *)data : NULL;
-    if (ascii != NULL) { /* the usual key or value: printable ASCII, copied in one go */
-        for (i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)ascii[i];
-            if (c < ' ' || c > '~' || c == '"' || c == '\\') {
-                break;
-            }
-        }
-        if (i == n) {
-            return cio_py_text_add(t, "\"", 1) == 0 && cio_py_text_add(t, ascii, (size_t)n) == 0 &&
-                           cio_py_text_add(t, "\"", 1) == 0
-                       ? 1
-                       : -1;
-        }
+    if (ascii != NULL && cio_py_plain_ascii(ascii, (size_t)n, 1)) {
+        /* the usual key or value: printable ASCII, copied in one go */
+        return cio_py_text_add_quoted(t, ascii, (size_t)n) == 0 ? 1 : -1;
     }
     if (cio_py_text_add(t, "\"", 1) != 0) {
         return -1;

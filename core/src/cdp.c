@@ -14,6 +14,7 @@
 #include "util/ulid.h"
 #include "util/utf8.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,19 +25,23 @@ static const char *const message_types[] = {"identify", "track", "page", "screen
 /* "2026-11-23T13:45:07.123Z". The date and time of day are formatted once per second per thread
  * (gmtime_r + strftime cost more than the rest of completing a message). */
 static void iso8601_at(const struct timespec *now, char out[CIO_CDP_TIMESTAMP_BUFSIZE]) {
-    static _Thread_local time_t cached_second = -1;
-    static _Thread_local char cached[24]; /* "2026-11-23T13:45:07" */
+    /* one thread-local (a shared library reaches each through __tls_get_addr) */
+    static _Thread_local struct {
+        time_t second;
+        size_t len;
+        char text[24]; /* "2026-11-23T13:45:07" */
+    } cached = {-1, 0, {0}};
     struct timespec ts = *now;
-    if (ts.tv_sec != cached_second) {
+    if (ts.tv_sec != cached.second) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
-        if (strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-            cached[0] = '\0';
-        cached_second = ts.tv_sec;
+        cached.len = strftime(cached.text, sizeof(cached.text), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached.text[cached.len] = '\0';
+        cached.second = ts.tv_sec;
     }
     unsigned ms = (unsigned)(ts.tv_nsec / 1000000L);
-    size_t n = strlen(cached);
-    memcpy(out, cached, n);
+    size_t n = cached.len;
+    memcpy(out, cached.text, n);
     out[n] = '.';
     out[n + 1] = (char)('0' + ms / 100);
     out[n + 2] = (char)('0' + ms / 10 % 10);
@@ -85,6 +90,7 @@ static const struct {
 typedef struct message_fields {
     const cio_json_value_t *of[F_COUNT]; /* NULL = absent, else &value[f] */
     cio_json_value_t value[F_COUNT];
+    int context_at; /* the index of the context member when found through a complete index */
 } message_fields_t;
 
 /* An id, name or category whose value is null counts as absent, as Segment's API reads it
@@ -96,36 +102,97 @@ static bool null_is_absent(int field) {
            field == F_GROUP_ID || field == F_NAME || field == F_CATEGORY;
 }
 
-static void note_member(message_fields_t *f, const cio_json_value_t *key,
-                        const cio_json_value_t *value) {
-    bool escaped = memchr(key->text, '\\', key->len) != NULL; /* "\u0074ype" is "type" */
-    for (int i = 0; i < F_COUNT; i++) {
-        size_t len = field_info[i].len;
-        if (escaped ? cio__jstring_is(key, field_info[i].name)
-                    : key->len == len + 2 && memcmp(key->text + 1, field_info[i].name, len) == 0) {
-            if (value->kind == CIO_JSON_NULL && null_is_absent(i))
-                return;
-            f->value[i] = *value; /* a repeated name: the last one counts (refused anyway) */
-            f->of[i] = &f->value[i];
-            return;
-        }
+/* The field a member name without an escape is (its text is its value, quoted), or -1. One
+ * switch on the length and at most two fixed-size compares: a message's member names are
+ * looked at once per enqueue. */
+static int plain_field(const char *text, size_t len) {
+    const char *s = text + 1;
+#define IS(lit) (memcmp(s, lit, sizeof(lit) - 1) == 0)
+    switch (len - 2) {
+    case 4:
+        return IS("type") ? F_TYPE : IS("name") ? F_NAME : -1;
+    case 5:
+        return IS("event") ? F_EVENT : -1;
+    case 6:
+        return IS("userId") ? F_USER_ID : IS("traits") ? F_TRAITS : -1;
+    case 7:
+        return IS("context") ? F_CONTEXT : IS("groupId") ? F_GROUP_ID : -1;
+    case 8:
+        return IS("category") ? F_CATEGORY : -1;
+    case 9:
+        return IS("timestamp") ? F_TIMESTAMP : IS("messageId") ? F_MESSAGE_ID : -1;
+    case 10:
+        return IS("properties") ? F_PROPERTIES : IS("previousId") ? F_PREVIOUS_ID : -1;
+    case 11:
+        return IS("anonymousId") ? F_ANONYMOUS_ID : -1;
+    case 12:
+        return IS("integrations") ? F_INTEGRATIONS : -1;
+    default:
+        return -1;
     }
+#undef IS
+}
+
+/* The field a member name is, or -1; escaped: its text holds an escape ("\u0074ype" is "type"). */
+static int field_of(const cio_json_value_t *key, bool escaped) {
+    if (!escaped)
+        return plain_field(key->text, key->len);
+    for (int i = 0; i < F_COUNT; i++)
+        if (cio__jstring_is(key, field_info[i].name))
+            return i;
+    return -1;
+}
+
+/* Notes a member; returns the field it is (-1: none, or a null that counts as absent). */
+static int note_member(message_fields_t *f, const cio_json_value_t *key,
+                       const cio_json_value_t *value, bool escaped) {
+    int i = field_of(key, escaped);
+    if (i < 0 || (value->kind == CIO_JSON_NULL && null_is_absent(i)))
+        return -1;
+    f->value[i] = *value; /* a repeated name: the last one counts (refused anyway) */
+    f->of[i] = &f->value[i];
+    return i;
 }
 
 static void find_fields(const cio_json_value_t *msg, const cio_jindex_t *members,
                         message_fields_t *f) {
     memset(f->of, 0, sizeof(f->of));
+    f->context_at = -1;
     if (msg->kind != CIO_JSON_OBJECT)
         return;
     if (members->complete) {
         for (size_t i = 0; i < members->count; i++)
-            note_member(f, &members->key[i], &members->value[i]);
+            if (note_member(f, &members->key[i], &members->value[i],
+                            (members->escaped >> i & 1) != 0) == F_CONTEXT)
+                f->context_at = (int)i;
         return;
     }
     const char *cursor = NULL;
     cio_json_value_t key, value;
     while (cio__jnext(msg, &cursor, &key, &value))
-        note_member(f, &key, &value);
+        note_member(f, &key, &value, memchr(key.text, '\\', key.len) != NULL);
+}
+
+/* cio__jduplicate_key(), without its walk when the index tells enough: no escaped name and every
+ * name of its own length (the index's length bits), or a few same-length names compared. */
+static bool duplicate_key(const cio_json_value_t *msg, const cio_jindex_t *members,
+                          cio_json_value_t *dup) {
+    if (!members->complete || members->escaped != 0)
+        return cio__jduplicate_key(msg, members, dup);
+    size_t n = members->count;
+    if ((size_t)__builtin_popcount(members->lengths) == n)
+        return false;                /* n names of n different lengths */
+    for (size_t i = 1; i < n; i++) { /* in cio__jduplicate_key's order: the first repeat */
+        const cio_json_value_t *k = &members->key[i];
+        for (size_t j = 0; j < i; j++) {
+            if (members->key[j].len == k->len &&
+                memcmp(members->key[j].text, k->text, k->len) == 0) {
+                *dup = *k;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* A present id: a non-empty string without control characters (at most 150 bytes), or an
@@ -151,6 +218,34 @@ static bool id_value_ok(const cio_json_value_t *v, const char *field, char *why,
     return false;
 }
 
+/* The index in message_types of a type member's value, or -1 (absent, not a string, unknown). */
+enum { T_IDENTIFY, T_TRACK, T_PAGE, T_SCREEN, T_GROUP, T_ALIAS };
+static int type_of(const cio_json_value_t *v) {
+    if (v == NULL || v->kind != CIO_JSON_STRING)
+        return -1;
+    if (memchr(v->text, '\\', v->len) != NULL) { /* decoded to compare */
+        for (int k = 0; message_types[k] != NULL; k++)
+            if (cio__jstring_is(v, message_types[k]))
+                return k;
+        return -1;
+    }
+    const char *s = v->text + 1;
+#define IS(lit) (memcmp(s, lit, sizeof(lit) - 1) == 0)
+    switch (v->len - 2) {
+    case 4:
+        return IS("page") ? T_PAGE : -1;
+    case 5:
+        return IS("track") ? T_TRACK : IS("group") ? T_GROUP : IS("alias") ? T_ALIAS : -1;
+    case 6:
+        return IS("screen") ? T_SCREEN : -1;
+    case 8:
+        return IS("identify") ? T_IDENTIFY : -1;
+    default:
+        return -1;
+    }
+#undef IS
+}
+
 /* What is wrong with a scanned message, in why; false when something is. */
 static bool check_message(const cio_json_value_t *text, const message_fields_t *f, char type[16],
                           char *why, size_t n) {
@@ -158,23 +253,18 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
         snprintf(why, n, "a message must be a JSON object (got %s)", cio__jkind_name(text->kind));
         return false;
     }
-    bool known = false;
-    for (const char *const *k = message_types; f->of[F_TYPE] != NULL && *k != NULL && !known; k++) {
-        if (cio__jstring_is(f->of[F_TYPE], *k)) {
-            memcpy(type, *k, strlen(*k) + 1);
-            known = true;
-        }
-    }
-    if (!known) {
+    int t = type_of(f->of[F_TYPE]);
+    if (t < 0) {
         snprintf(why, n, "type must be identify, track, page, screen, group or alias");
         return false;
     }
+    memcpy(type, message_types[t], strlen(message_types[t]) + 1);
     const cio_json_value_t *user = f->of[F_USER_ID], *anon = f->of[F_ANONYMOUS_ID];
     if (user != NULL && !id_value_ok(user, "userId", why, n))
         return false;
     if (anon != NULL && !id_value_ok(anon, "anonymousId", why, n))
         return false;
-    if (strcmp(type, "alias") == 0) {
+    if (t == T_ALIAS) {
         const cio_json_value_t *previous = f->of[F_PREVIOUS_ID];
         if (user == NULL || previous == NULL) {
             snprintf(why, n, "alias needs previousId and userId");
@@ -186,7 +276,7 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
         snprintf(why, n, "userId or anonymousId is required");
         return false;
     }
-    if (strcmp(type, "group") == 0) {
+    if (t == T_GROUP) {
         const cio_json_value_t *group = f->of[F_GROUP_ID];
         if (group == NULL) {
             snprintf(why, n, "groupId is required");
@@ -196,8 +286,7 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
             return false;
     }
     const cio_json_value_t *event = f->of[F_EVENT];
-    if (strcmp(type, "track") == 0 &&
-        (event == NULL || event->kind != CIO_JSON_STRING || event->len == 2)) {
+    if (t == T_TRACK && (event == NULL || event->kind != CIO_JSON_STRING || event->len == 2)) {
         snprintf(why, n, "event is required (a non-empty string)");
         return false;
     }
@@ -226,6 +315,8 @@ static bool check_message(const cio_json_value_t *text, const message_fields_t *
 /* A message's context object as sent: the caller's members, after context.library when they
  * have none (the caller's own library is kept). */
 static bool append_context(cio_buf_t *out, const cio_json_value_t *context) {
+    if (context->len == 2) /* "{}", the usual one */
+        return cio__buf_appends(out, "{\"library\":" LIBRARY_JSON "}");
     cio_json_value_t library;
     if (cio__jget(context, "library", &library))
         return cio__buf_append(out, context->text, context->len);
@@ -235,6 +326,13 @@ static bool append_context(cio_buf_t *out, const cio_json_value_t *context) {
            cio__buf_append(out, context->text + 1, context->len - 1); /* its members and '}' */
 }
 
+/* Appends n bytes where the caller reserved room for them (no NUL: written once at the end). */
+static inline char *put(char *w, const void *data, size_t n) {
+    memcpy(w, data, n);
+    return w + n;
+}
+#define PUT_LIT(w, lit) put(w, lit, sizeof(lit) - 1)
+
 /*
  * Writes the message completed with what the core fills in (messageId, timestamp,
  * context.library) when absent: the new members first, then the caller's members byte for byte
@@ -243,40 +341,65 @@ static bool append_context(cio_buf_t *out, const cio_json_value_t *context) {
 static bool complete_message(const cio_json_value_t *text, const cio_jindex_t *members,
                              const message_fields_t *f, const char *ulid, cio_buf_t *out,
                              cio_cdp_stamp_t *stamp) {
-    bool ok = cio__buf_reserve(out, text->len + 160) && cio__buf_append(out, "{", 1);
     stamp->message_id[0] = stamp->timestamp[0] = '\0';
-    if (ok && f->of[F_MESSAGE_ID] == NULL) {
+    /* Room for everything: what is filled in, and the caller's members (their text holds each
+     * name, value, ':' and ',' already, whitespace aside). */
+    static const char context_member[] = "\"context\":{\"library\":" LIBRARY_JSON "},";
+    size_t room = text->len + 2 + 16 + CIO_ULID_BUFSIZE + 16 + CIO_CDP_TIMESTAMP_BUFSIZE +
+                  sizeof(context_member);
+    if (!cio__buf_reserve(out, room))
+        return false;
+    char *start = out->data + out->len, *w = start;
+    *w++ = '{';
+    if (f->of[F_MESSAGE_ID] == NULL) {
         memcpy(stamp->message_id, ulid, CIO_ULID_BUFSIZE);
-        ok = cio__buf_appends(out, "\"messageId\":\"") && cio__buf_appends(out, ulid) &&
-             cio__buf_appends(out, "\",");
+        w = PUT_LIT(w, "\"messageId\":\"");
+        w = put(w, ulid, CIO_ULID_BUFSIZE - 1);
+        w = PUT_LIT(w, "\",");
     }
-    if (ok && f->of[F_TIMESTAMP] == NULL) {
+    if (f->of[F_TIMESTAMP] == NULL) {
         iso8601_now(stamp->timestamp);
-        ok = cio__buf_appends(out, "\"timestamp\":\"") && cio__buf_appends(out, stamp->timestamp) &&
-             cio__buf_appends(out, "\",");
+        w = PUT_LIT(w, "\"timestamp\":\"");
+        w = put(w, stamp->timestamp, strlen(stamp->timestamp));
+        w = PUT_LIT(w, "\",");
     }
-    if (ok && f->of[F_CONTEXT] == NULL)
-        ok = cio__buf_appends(out, "\"context\":{\"library\":" LIBRARY_JSON "},");
-    const char *cursor = NULL;
-    cio_json_value_t key, value;
-    bool first = true;
-    size_t i = 0; /* members are read from the index when it holds them all */
-    while (ok && (members->complete ? i < members->count &&
-                                          (key = members->key[i], value = members->value[i], true)
-                                    : cio__jnext(text, &cursor, &key, &value))) {
-        i++;
-        ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, key.text, key.len) &&
-             cio__buf_append(out, ":", 1);
-        first = false;
-        if (ok && value.kind == CIO_JSON_OBJECT && cio__jstring_is(&key, "context")) {
-            ok = append_context(out, &value);
-        } else if (ok) {
-            ok = cio__buf_append(out, value.text, value.len);
+    if (f->of[F_CONTEXT] == NULL)
+        w = PUT_LIT(w, context_member);
+    bool ok = true;
+    if (members->complete) {
+        for (size_t i = 0; i < members->count; i++) {
+            const cio_json_value_t *key = &members->key[i], *value = &members->value[i];
+            w = put(w, key->text, key->len);
+            *w++ = ':';
+            if ((int)i == f->context_at && value->kind == CIO_JSON_OBJECT) {
+                out->len = (size_t)(w - out->data);
+                ok = append_context(out, value); /* within the room reserved */
+                w = out->data + out->len;
+            } else {
+                w = put(w, value->text, value->len);
+            }
+            *w++ = ',';
+        }
+        out->len = (size_t)(w - out->data);
+    } else {
+        out->len = (size_t)(w - out->data);
+        const char *cursor = NULL;
+        cio_json_value_t key, value;
+        while (ok && cio__jnext(text, &cursor, &key, &value)) {
+            ok = cio__buf_append(out, key.text, key.len) && cio__buf_append(out, ":", 1);
+            if (ok && value.kind == CIO_JSON_OBJECT && cio__jstring_is(&key, "context")) {
+                ok = append_context(out, &value);
+            } else if (ok) {
+                ok = cio__buf_append(out, value.text, value.len);
+            }
+            ok = ok && cio__buf_append(out, ",", 1);
         }
     }
-    if (ok && first && out->data[out->len - 1] == ',')
-        out->data[--out->len] = '\0'; /* the caller's object was empty */
-    return ok && cio__buf_append(out, "}", 1);
+    if (!ok)
+        return false;
+    if (out->data[out->len - 1] == ',')
+        out->len--; /* the last member's (or, for an empty object, the last filled in's) */
+    return cio__buf_append(out, "}", 1);
 }
 
 static cio_status_t check_size(const char *call, const char *label, const cio_buf_t *message) {
@@ -302,7 +425,7 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
         return scanned;
     cio_json_value_t dup;
     if (msg.kind == CIO_JSON_OBJECT &&
-        cio__jduplicate_key(&msg, &members, &dup)) /* which one would count? */
+        duplicate_key(&msg, &members, &dup)) /* which one would count? */
         return cio__fail(CIO_E_INVALID_ARGUMENT,
                          "%s: %s is not valid JSON (the member %.*s appears twice)", call, label,
                          (int)cio__utf8_cut(dup.text, dup.len, 64), dup.text);
@@ -323,6 +446,29 @@ static cio_status_t prepare(const char *call, const char *label, const char *tex
 }
 
 /* ---- messages from their parts ---- */
+
+/* Whether every byte of s is printable ASCII (0x20-0x7f) but '"' and '\\': a JSON string's value
+ * that is its own text. Eight bytes at a time (ids and names are mostly 5-40 bytes). */
+static bool plain_ascii(const char *s, size_t len) {
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, q, b;
+        memcpy(&x, s + i, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        /* any byte < 0x20, >= 0x80, '"' or '\\' (the usual "has a zero byte" test on q and b) */
+        if (((x - ones * 0x20) & ~x & high) | (x & high) | ((q - ones) & ~q & high) |
+            ((b - ones) & ~b & high))
+            return false;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
 
 /*
  * Writes the completed message from its parts straight into out, and fills f with where each
@@ -370,6 +516,18 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
         F_MESSAGE_ID,  F_TIMESTAMP,  F_TYPE,    F_USER_ID,     F_ANONYMOUS_ID,
         F_PREVIOUS_ID, F_GROUP_ID,   F_EVENT,   F_NAME,        F_CATEGORY,
         F_TRAITS,      F_PROPERTIES, F_CONTEXT, F_INTEGRATIONS};
+    /* ,"name": of each member (the first one is written without its comma) */
+#define HEAD(name)                                                                                 \
+    { ",\"" name "\":", sizeof(",\"" name "\":") - 1 }
+    static const struct {
+        const char *text;
+        size_t len;
+    } head[F_COUNT] = {HEAD("type"),       HEAD("userId"),   HEAD("anonymousId"),
+                       HEAD("previousId"), HEAD("groupId"),  HEAD("event"),
+                       HEAD("name"),       HEAD("category"), HEAD("traits"),
+                       HEAD("properties"), HEAD("context"),  HEAD("integrations"),
+                       HEAD("timestamp"),  HEAD("messageId")};
+#undef HEAD
     bool ok = cio__buf_reserve(out, 384) && cio__buf_append(out, "{", 1);
     bool first = true;
     memset(f->of, 0, sizeof(f->of));
@@ -383,6 +541,9 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
             continue;
         }
         size_t len = strlen(value);
+        /* a string member without a byte to escape (printable ASCII but " and \\) is copied as
+         * it is; anything else is checked for UTF-8 and escaped */
+        bool plain = false;
         if (json_part[i] && len == 2 && memcmp(value, "{}", 2) == 0) {
             part = (cio_json_value_t){value, len, CIO_JSON_OBJECT}; /* the usual integrations */
         } else if (json_part[i]) {                                  /* a member: one level down */
@@ -390,26 +551,40 @@ static cio_status_t write_parts(const char *call, const cio_cdp_message_t *m, ci
                 cio__json_scan_argument(call, field_info[i].name, value, len, 1, &part, NULL);
             if (st != CIO_OK)
                 return st;
-        } else if (values[i] != NULL && !cio__utf8_valid(value, len)) {
-            return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
-                             field_info[i].name);
+        } else if (values[i] == NULL) {
+            plain = true; /* what the core made (ULID, time) needs no escaping */
+        } else {
+            plain = plain_ascii(value, len);
+            if (!plain && !cio__utf8_valid(value, len))
+                return cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s is not valid UTF-8", call,
+                                 field_info[i].name);
         }
-        ok = (first || cio__buf_append(out, ",", 1)) && cio__buf_append(out, "\"", 1) &&
-             cio__buf_append(out, field_info[i].name, field_info[i].len) &&
-             cio__buf_append(out, "\":", 2);
+        size_t need = head[i].len + len + 2;
+        if (out->len + need + 1 > out->cap && !cio__buf_reserve(out, need)) {
+            ok = false;
+            break;
+        }
+        char *w = out->data + out->len;
+        w = first ? put(w, head[i].text + 1, head[i].len - 1) : put(w, head[i].text, head[i].len);
         first = false;
-        offset[i] = out->len;
-        if (!ok) {
-        } else if (!json_part[i]) { /* what the core made (ULID, time) needs no escaping */
-            ok = values[i] != NULL
-                     ? cio__buf_append_json_string(out, value)
-                     : cio__buf_append(out, "\"", 1) && cio__buf_append(out, value, len) &&
-                           cio__buf_append(out, "\"", 1);
+        offset[i] = out->len = (size_t)(w - out->data);
+        if (plain) {
+            *w++ = '"';
+            w = put(w, value, len);
+            *w++ = '"';
+            out->len = (size_t)(w - out->data);
+            out->data[out->len] = '\0';
+            part.kind = CIO_JSON_STRING;
+        } else if (!json_part[i]) {
+            ok = cio__buf_append_json_string(out, value);
             part.kind = CIO_JSON_STRING;
         } else if (i == F_CONTEXT && part.kind == CIO_JSON_OBJECT) {
+            out->data[out->len] = '\0';
             ok = append_context(out, &part);
         } else {
-            ok = cio__buf_append(out, part.text, part.len);
+            w = put(w, part.text, part.len);
+            out->len = (size_t)(w - out->data);
+            out->data[out->len] = '\0';
         }
         f->value[i].kind = part.kind;
         f->value[i].len = out->len - offset[i];
