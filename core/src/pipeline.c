@@ -8,6 +8,7 @@
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
 #include "retry.h"
+#include "store_redis.h"
 #include "client_internal.h"
 #include "http.h"
 #include "queue.h"
@@ -66,6 +67,7 @@ struct cio_pipeline {
     int consecutive_failures;
     bool reporting_damage; /* the thread is delivering the spool's damage reports */
     cio_pipeline_stats_t stats;
+    cio_redis_fwd_t *redis; /* options.redis_url: batches go to the shared queue (issue 18) */
 };
 
 /* The pipeline's own notion of a batch in flight: its items, in order. */
@@ -407,6 +409,12 @@ static void send_batch(cio_pipeline_t *p) {
     if (p->store->before_send != NULL)
         p->store->before_send(p->store);
     pthread_mutex_unlock(&p->lock);
+    if (p->redis != NULL) { /* into the shared Redis queue instead (store_redis.h) */
+        b->transient = true;
+        batch_done(cio__redis_fwd_push(p->redis, b->items), b);
+        pthread_mutex_lock(&p->lock);
+        return;
+    }
 
     cio_buf_t body = {0};
     bool ok = cio__buf_appends(&body, p->sink->prefix);
@@ -559,6 +567,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     /* An older caller's struct ends before the newer fields: read only what it has. */
     static const size_t given_bytes[] = {0, offsetof(cio_pipeline_options_t, max_batch_items),
                                          offsetof(cio_pipeline_options_t, store),
+                                         offsetof(cio_pipeline_options_t, redis_url),
                                          sizeof(cio_pipeline_options_t)};
     cio_pipeline_options_t given;
     memset(&given, 0, sizeof(given));
@@ -602,6 +611,15 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         o->retry_deadline_ms = DEFAULT_RETRY_DEADLINE_MS;
     if (o->max_attempts < 0)
         o->max_attempts = 0;
+    if (o->redis_url != NULL) {
+        st = cio__redis_fwd_new(client, o, &p->redis);
+        if (st != CIO_OK) {
+            free(p);
+            return st;
+        }
+        o->max_requests_per_second = -1; /* pushes to Redis are not Customer.io's requests */
+        o->redis_url = NULL;             /* not kept: the forwarder has its copy */
+    }
     o->spool_path = NULL; /* not kept: the store owns the file */
     o->store = NULL;      /* p->store, below */
     p->callers_store = options->store != NULL;
@@ -612,6 +630,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                  ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
                  : cio__store_memory_new(&p->store);
     if (st != CIO_OK) {
+        cio__redis_fwd_free(p->redis);
         free(p);
         return st;
     }
@@ -642,6 +661,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                     unreported);
         if (!p->callers_store) /* a caller's store stays the caller's when this fails */
             p->store->destroy(p->store);
+        cio__redis_fwd_free(p->redis);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
@@ -908,6 +928,7 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     if (left != NULL)
         p->store->release(p->store, left); /* not settled: a spool still owes them */
     p->store->destroy(p->store);
+    cio__redis_fwd_free(p->redis);
     if (p->opts.report_queue != NULL)
         cio_queue_free(p->opts.report_queue);
     pthread_cond_destroy(&p->wake);
