@@ -25,6 +25,7 @@ static const char help_main[] =
     "  get ID                          read a person's attributes\n"
     "  webhook verify|listen           check a webhook signature, or receive webhooks\n"
     "  mock                            run the Customer.io emulator as a development server\n"
+    "  worker                          drain the shared Redis queue to Customer.io\n"
     "  help [COMMAND]                  show the help of a command\n"
     "\n"
     "Options:\n"
@@ -49,7 +50,7 @@ static const command_t commands[] = {
     {"import", cmd_import, help_import, 1}, {"identify", cmd_identify, help_identify, 1},
     {"track", cmd_track, help_track, 1},    {"send-email", cmd_send_email, help_send_email, 1},
     {"get", cmd_get, help_get, 1},          {"webhook", cmd_webhook, help_webhook, 0},
-    {"mock", cmd_mock, help_mock, 1},
+    {"mock", cmd_mock, help_mock, 1},       {"worker", cmd_worker, help_worker, 1},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
