@@ -169,6 +169,7 @@ static void finish(cio_engine_t *e, cio_transfer_t *t) {
         t->easy = NULL;
     }
     call->curl_code = t->curl_code;
+    call->retry_after_ms = t->retry_after_ms;
     call->response = t->response.data;
     call->response_len = t->response.len;
     t->response.data = NULL;

@@ -67,7 +67,7 @@ struct cio_pipeline {
     int consecutive_failures;
     bool reporting_damage; /* the thread is delivering the spool's damage reports */
     cio_pipeline_stats_t stats;
-    cio_redis_fwd_t *redis; /* options.redis_url: batches go to the shared queue (issue 18) */
+    cio_redis_link_t *redis; /* redis_url, ratelimit_url (issue 18); NULL = neither */
 };
 
 /* The pipeline's own notion of a batch in flight: its items, in order. */
@@ -374,6 +374,7 @@ static void batch_done(cio_completion_t *c, void *user) {
 static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     batch_t *b = ctx;
+    cio__redis_link_answered(b->pipeline->redis, calls[0].http_status, calls[0].retry_after_ms);
     cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
     b->transient = calls[0].curl_code == -1 || out->retryable;
 }
@@ -397,7 +398,8 @@ static void send_batch(cio_pipeline_t *p) {
     }
     /* queue_bytes counts each item as len + 1; b->bytes gives exactly that back */
     b->bytes = 0;
-    int attempts = PIPELINE_ATTEMPTS_PER_REQUEST; /* within every item's max_attempts budget */
+    /* within every item's max_attempts budget */
+    int attempts = cio__redis_link_attempts(p->redis, PIPELINE_ATTEMPTS_PER_REQUEST);
     for (cio_store_item_t *it = b->items; it != NULL; it = it->next) {
         b->bytes += it->len + 1;
         if (p->opts.max_attempts > 0 && p->opts.max_attempts - it->attempts < attempts)
@@ -409,9 +411,9 @@ static void send_batch(cio_pipeline_t *p) {
     if (p->store->before_send != NULL)
         p->store->before_send(p->store);
     pthread_mutex_unlock(&p->lock);
-    if (p->redis != NULL) { /* into the shared Redis queue instead (store_redis.h) */
+    if (cio__redis_link_forwards(p->redis)) { /* into the shared Redis queue (store_redis.h) */
         b->transient = true;
-        batch_done(cio__redis_fwd_push(p->redis, b->items), b);
+        batch_done(cio__redis_link_push(p->redis, b->items), b);
         pthread_mutex_lock(&p->lock);
         return;
     }
@@ -423,6 +425,10 @@ static void send_batch(cio_pipeline_t *p) {
              cio__buf_append(&body, it->data, it->len);
     ok = ok && p->sink->finish_body(&body);
     cio_status_t st = CIO_E_NOMEM;
+    if (ok && !cio__redis_link_take(p->redis, &p->stopping)) { /* the fleet's turn (issue 18) */
+        ok = false;
+        st = CIO_E_CLOSED;
+    }
     if (ok) {
         cio_http_call_t call = {.method = "POST",
                                 .path = cio__sink_path(p->client, p->sink),
@@ -591,6 +597,11 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     p->sink = sink;
     p->opts = *options;
     cio_pipeline_options_t *o = &p->opts;
+    st = cio__redis_link_new(client, o, &p->redis);
+    if (st != CIO_OK) {
+        free(p);
+        return st;
+    }
     if (o->max_queue_bytes == 0)
         o->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
     if (o->block_timeout_ms <= 0)
@@ -611,15 +622,6 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
         o->retry_deadline_ms = DEFAULT_RETRY_DEADLINE_MS;
     if (o->max_attempts < 0)
         o->max_attempts = 0;
-    if (o->redis_url != NULL) {
-        st = cio__redis_fwd_new(client, o, &p->redis);
-        if (st != CIO_OK) {
-            free(p);
-            return st;
-        }
-        o->max_requests_per_second = -1; /* pushes to Redis are not Customer.io's requests */
-        o->redis_url = NULL;             /* not kept: the forwarder has its copy */
-    }
     o->spool_path = NULL; /* not kept: the store owns the file */
     o->store = NULL;      /* p->store, below */
     p->callers_store = options->store != NULL;
@@ -630,7 +632,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                  ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
                  : cio__store_memory_new(&p->store);
     if (st != CIO_OK) {
-        cio__redis_fwd_free(p->redis);
+        cio__redis_link_free(p->redis);
         free(p);
         return st;
     }
@@ -661,7 +663,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                     unreported);
         if (!p->callers_store) /* a caller's store stays the caller's when this fails */
             p->store->destroy(p->store);
-        cio__redis_fwd_free(p->redis);
+        cio__redis_link_free(p->redis);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
@@ -928,7 +930,7 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     if (left != NULL)
         p->store->release(p->store, left); /* not settled: a spool still owes them */
     p->store->destroy(p->store);
-    cio__redis_fwd_free(p->redis);
+    cio__redis_link_free(p->redis);
     if (p->opts.report_queue != NULL)
         cio_queue_free(p->opts.report_queue);
     pthread_cond_destroy(&p->wake);

@@ -465,6 +465,8 @@ cio_status_t cio_worker_new(cio_client_t *client, const cio_worker_options_t *o,
         w->popts = (cio_pipeline_options_t)CIO_PIPELINE_OPTIONS_INIT;
     w->popts.version = CIO_PIPELINE_OPTIONS_VERSION;
     w->popts.sink = o->sink;
+    if (w->popts.ratelimit_url == NULL) /* the fleet's limit lives beside its queue */
+        w->popts.ratelimit_url = o->redis_url;
     w->popts.on_report = on_report;
     w->popts.report_user = w;
     w->popts.report_successes = 1;

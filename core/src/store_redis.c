@@ -1,6 +1,7 @@
 /* The producer's side of the shared Redis queue (store_redis.h) and the queue's layout
  * (redis_queue.h). */
 #include "store_redis.h"
+#include "ratelimit.h"
 #include "redis_queue.h"
 #include "util/error.h"
 #include "util/json_scan.h"
@@ -118,30 +119,73 @@ cio_status_t cio__redis_push(cio_redis_t *r, const char *prefix, size_t n, const
     return st;
 }
 
-/* ---------------------------------------------------------------- the forwarder */
+/* ---------------------------------------------------------------- a pipeline's link */
 
-struct cio_redis_fwd {
-    cio_redis_t *redis;
+struct cio_redis_link {
+    cio_redis_t *redis; /* the forwarder's; NULL when it only rate-limits */
     char prefix[CIO_REDIS_PREFIX_MAX];
+    cio_ratelimit_t *limiter; /* NULL without ratelimit_url */
 };
 
-cio_status_t cio__redis_fwd_new(cio_client_t *client, const cio_pipeline_options_t *o,
-                                cio_redis_fwd_t **out) {
-    cio_redis_fwd_t *f = calloc(1, sizeof(*f));
-    if (f == NULL)
+cio_status_t cio__redis_link_new(cio_client_t *client, cio_pipeline_options_t *o,
+                                 cio_redis_link_t **out) {
+    *out = NULL;
+    if (o->redis_url == NULL && o->ratelimit_url == NULL)
+        return CIO_OK;
+    cio_redis_link_t *l = calloc(1, sizeof(*l));
+    if (l == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
-    cio_status_t st = cio__redis_prefix(client, o->sink, f->prefix);
-    if (st == CIO_OK)
-        st = cio__redis_new(o->redis_url, 0, &f->redis);
+    cio_status_t st = cio__redis_prefix(client, o->sink, l->prefix);
+    if (st == CIO_OK && o->redis_url != NULL)
+        st = cio__redis_new(o->redis_url, 0, &l->redis);
+    if (st == CIO_OK && o->ratelimit_url != NULL) {
+        double limit;
+        long period_ms;
+        cio__ratelimit_default(o->sink == CIO_SINK_PIPELINES ? CIO_API_CDP : CIO_API_TRACK, &limit,
+                               &period_ms);
+        if (o->max_requests_per_second > 0) {
+            limit = o->max_requests_per_second;
+            period_ms = 1000;
+        }
+        st = cio__ratelimit_new(o->ratelimit_url, l->prefix, limit, period_ms, o->ratelimit_senders,
+                                &l->limiter);
+    }
     if (st != CIO_OK) {
-        free(f);
+        cio__redis_link_free(l);
         return st;
     }
-    *out = f;
+    o->max_requests_per_second = -1; /* the fleet limit (or the push) replaces local pacing */
+    o->redis_url = o->ratelimit_url = NULL; /* not kept: the link has its copies */
+    *out = l;
     return CIO_OK;
 }
 
-cio_completion_t *cio__redis_fwd_push(cio_redis_fwd_t *f, const cio_store_item_t *items) {
+bool cio__redis_link_forwards(const cio_redis_link_t *l) {
+    return l != NULL && l->redis != NULL;
+}
+
+bool cio__redis_link_take(cio_redis_link_t *l, const bool *stop) {
+    return l == NULL || l->limiter == NULL || cio__ratelimit_take(l->limiter, stop);
+}
+
+int cio__redis_link_attempts(const cio_redis_link_t *l, int fallback) {
+    return l != NULL && l->limiter != NULL ? 1 : fallback;
+}
+
+void cio__redis_link_answered(cio_redis_link_t *l, long http_status, long retry_after_ms) {
+    if (l != NULL && l->limiter != NULL && http_status == 429)
+        cio__ratelimit_pause(l->limiter, retry_after_ms >= 0 ? retry_after_ms : 1000);
+}
+
+void cio__redis_link_free(cio_redis_link_t *l) {
+    if (l == NULL)
+        return;
+    cio__redis_free(l->redis);
+    cio__ratelimit_free(l->limiter);
+    free(l);
+}
+
+cio_completion_t *cio__redis_link_push(cio_redis_link_t *l, const cio_store_item_t *items) {
     size_t n = 0;
     for (const cio_store_item_t *it = items; it != NULL; it = it->next)
         n++;
@@ -159,7 +203,7 @@ cio_completion_t *cio__redis_fwd_push(cio_redis_fwd_t *f, const cio_store_item_t
         ops[i] = it->data;
         lens[i] = it->len;
     }
-    c->status = cio__redis_push(f->redis, f->prefix, n, ops, lens, NULL);
+    c->status = cio__redis_push(l->redis, l->prefix, n, ops, lens, NULL);
     if (c->status != CIO_OK) {
         const cio_error_t *e = cio_last_error();
         c->message = strdup(e != NULL ? e->message : "redis: the push failed");
@@ -168,11 +212,4 @@ cio_completion_t *cio__redis_fwd_push(cio_redis_fwd_t *f, const cio_store_item_t
     free(ops);
     free(lens);
     return c;
-}
-
-void cio__redis_fwd_free(cio_redis_fwd_t *f) {
-    if (f == NULL)
-        return;
-    cio__redis_free(f->redis);
-    free(f);
 }

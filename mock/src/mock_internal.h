@@ -318,6 +318,18 @@ bool mock_state_in_segment(const json_t *segment, const json_t *person);
 
 /* ----------------------------------------------------------- server.c */
 
+/* ------------------------------------------------------------ meter.c */
+
+/* Requests per workspace per sliding second (issue 18); GET/DELETE /_mock/rate. Thread-safe. */
+typedef struct mock_meter mock_meter_t;
+mock_meter_t *mock_meter_new(void);
+void mock_meter_free(mock_meter_t *mt);
+void mock_meter_reset(mock_meter_t *mt);
+/* One API request has arrived (its Authorization header names the workspace). */
+void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn);
+/* {"window_ms":1000,"workspaces":{KEY:{"requests","max_in_window"}}} (new reference). */
+json_t *mock_meter_to_json(mock_meter_t *mt);
+
 struct cio_mock {
     struct MHD_Daemon *daemon;
     char *site_id;
@@ -339,6 +351,7 @@ struct cio_mock {
     mock_fault_list_t faults;
     mock_ambient_t ambient;
     struct mock_state *state; /* the emulated workspace (state.c); has its own lock */
+    mock_meter_t *meter;      /* requests per sliding second (meter.c); has its own lock */
 };
 
 /* Sleeps up to ms; returns false if the server began stopping meanwhile. */

@@ -47,7 +47,9 @@ typedef struct cio_worker_options {
     size_t max_pending;       /* entries read and not yet acknowledged; 0 = 10,000 */
     long block_ms;            /* longest wait for new entries per read; 0 = 100 */
     /* How the worker's pipeline sends (batch_bytes, max_in_flight, max_requests_per_second,
-     * retry_deadline_ms, ...); NULL = the defaults. Its sink is replaced by sink above; its
+     * retry_deadline_ms, ratelimit_senders, ...); NULL = the defaults. Its sink is replaced by
+     * sink above; its ratelimit_url defaults to redis_url (every worker takes the workspace's
+     * fleet-wide limit: max_requests_per_second, else Customer.io's published one); its
      * redis_url, store, spool_path, on_report and report_queue must be unset. */
     const cio_pipeline_options_t *pipeline;
 } cio_worker_options_t;
