@@ -23,8 +23,10 @@ static const struct {
 };
 
 /* The spacing is widened this much: a request reaches the server a little earlier or later than
- * it took its turn, so exact spacing could show one request too many in a one-second window. */
-#define HEADROOM 1.03
+ * it took its turn (the engine thread, the scheduler, a new connection), so exact spacing could
+ * show a request too many in a one-second window. 10%: at the Track limit a fleet sends at most
+ * ~91 requests/s, and two requests' delays must differ by 100 ms to squeeze 101 into a second. */
+#define HEADROOM 1.10
 #define REDIS_TIMEOUT_MS 500L
 #define REDIS_RETRY_MS 1000L /* after a failure, local pacing this long before asking again */
 #define MAX_SLEEP_MS 50L     /* a wait is slept in slices: stop stays quick */
@@ -70,6 +72,14 @@ struct cio_ratelimit {
     char interval_us[32];
     double interval_ms; /* fleet spacing */
     int senders;
+    long period_ms;
+    /* The fallback's spacing: each of the senders sends at most floor(limit / senders) in any
+     * period, whatever its phase against the others' (hence one slot fewer than an even share). */
+    int64_t local_spacing_ms;
+    bool in_fallback;
+    /* After Redis came back: local pacing too until then, while the other senders may still
+     * be pacing themselves alone (they ask Redis again within REDIS_RETRY_MS). */
+    int64_t dual_until;
     atomic_long pause_ms;     /* to set at the next take */
     int64_t redis_down_until; /* local pacing until then */
     int64_t local_next_ms;    /* the fallback's next slot */
@@ -109,6 +119,14 @@ cio_status_t cio__ratelimit_new(const char *url, const char *prefix, double limi
     snprintf(rl->interval_us, sizeof(rl->interval_us), "%lld",
              (long long)(rl->interval_ms * 1000.0 + 0.5));
     rl->senders = senders > 0 ? senders : 1;
+    rl->period_ms = period_ms;
+    long share = (long)(limit / rl->senders); /* per period */
+    rl->local_spacing_ms = share >= 2 ? (period_ms + share - 2) / (share - 1)
+                                      : (int64_t)((double)period_ms * rl->senders * 2 / limit);
+    /* a sender that starts while Redis is away waits a period first: the fleet's recent
+     * requests are not known to it */
+    rl->local_next_ms = cio__now_ms() + period_ms;
+    rl->in_fallback = true;
     *out = rl;
     return CIO_OK;
 }
@@ -187,24 +205,49 @@ static bool take_local(cio_ratelimit_t *rl, const bool *stop) {
             return false;
         sleep_ms(at - now < MAX_SLEEP_MS ? at - now : MAX_SLEEP_MS);
     }
-    rl->local_next_ms = now + (int64_t)(rl->interval_ms * rl->senders + 0.5);
+    rl->local_next_ms = now + rl->local_spacing_ms;
     return true;
 }
 
+/* Redis is away: pace alone. On the switch, first wait a period: the fleet's requests of the
+ * last period (this sender's turns were part of them) are not known locally. */
+static bool fall_back(cio_ratelimit_t *rl, const bool *stop) {
+    int64_t now = cio__now_ms();
+    if (!rl->in_fallback) {
+        rl->in_fallback = true;
+        if (rl->local_next_ms < now + rl->period_ms)
+            rl->local_next_ms = now + rl->period_ms;
+    }
+    rl->redis_down_until = now + REDIS_RETRY_MS;
+    return take_local(rl, stop);
+}
+
 bool cio__ratelimit_take(cio_ratelimit_t *rl, const bool *stop) {
-    bool waited = false;
+    bool waited = false, local_taken = false;
     for (;;) {
         if (stopped(stop))
             return false;
         if (cio__now_ms() < rl->redis_down_until)
-            return take_local(rl, stop);
-        long long wait_us = ask(rl);
-        if (wait_us < 0) {
-            rl->redis_down_until = cio__now_ms() + REDIS_RETRY_MS;
-            return take_local(rl, stop);
+            return local_taken || take_local(rl, stop);
+        /* Just after Redis came back the others may still pace alone for a while: this
+         * sender keeps its local pace too, its local turn first and Redis's right before the
+         * request (a Redis turn kept waiting would squeeze the fleet's spacing). */
+        if (!local_taken && cio__now_ms() < rl->dual_until) {
+            if (!take_local(rl, stop))
+                return false;
+            local_taken = true;
         }
+        long long wait_us = ask(rl);
+        if (wait_us < 0)
+            return local_taken || fall_back(rl, stop);
         if (wait_us == 0) {
-            rl->local_next_ms = cio__now_ms() + (int64_t)(rl->interval_ms * rl->senders + 0.5);
+            int64_t now = cio__now_ms();
+            if (rl->in_fallback) {
+                rl->in_fallback = false;
+                rl->dual_until = now + 2 * rl->period_ms + REDIS_RETRY_MS;
+            }
+            if (!local_taken)
+                rl->local_next_ms = now + rl->local_spacing_ms;
             return true;
         }
         if (!waited)

@@ -23,10 +23,12 @@ typedef struct meter_ws {
     int64_t *times; /* arrivals inside the last window, a ring */
     size_t head, count, cap;
     uint64_t total, max_in_window;
+    int64_t max_at_us; /* when the busiest window ended, since the meter started */
 } meter_ws_t;
 
 struct mock_meter {
     pthread_mutex_t lock;
+    int64_t started_us;
     meter_ws_t ws[MAX_WORKSPACES];
     size_t n;
 };
@@ -39,8 +41,10 @@ static int64_t now_us(void) {
 
 mock_meter_t *mock_meter_new(void) {
     mock_meter_t *mt = calloc(1, sizeof(*mt));
-    if (mt != NULL)
+    if (mt != NULL) {
         pthread_mutex_init(&mt->lock, NULL);
+        mt->started_us = now_us();
+    }
     return mt;
 }
 
@@ -49,6 +53,7 @@ static void reset_locked(mock_meter_t *mt) {
         free(mt->ws[i].times);
     memset(mt->ws, 0, sizeof(mt->ws));
     mt->n = 0;
+    mt->started_us = now_us();
 }
 
 void mock_meter_free(mock_meter_t *mt) {
@@ -126,8 +131,10 @@ void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn) {
             w->count++;
         }
         w->total++;
-        if (w->count > w->max_in_window)
+        if (w->count > w->max_in_window) {
             w->max_in_window = w->count;
+            w->max_at_us = t - mt->started_us;
+        }
     }
     pthread_mutex_unlock(&mt->lock);
 }
@@ -137,8 +144,9 @@ json_t *mock_meter_to_json(mock_meter_t *mt) {
     pthread_mutex_lock(&mt->lock);
     for (size_t i = 0; i < mt->n; i++)
         json_object_set_new(ws, mt->ws[i].key,
-                            json_pack("{s:I,s:I}", "requests", (json_int_t)mt->ws[i].total,
-                                      "max_in_window", (json_int_t)mt->ws[i].max_in_window));
+                            json_pack("{s:I,s:I,s:I}", "requests", (json_int_t)mt->ws[i].total,
+                                      "max_in_window", (json_int_t)mt->ws[i].max_in_window,
+                                      "max_at_ms", (json_int_t)(mt->ws[i].max_at_us / 1000)));
     pthread_mutex_unlock(&mt->lock);
     return json_pack("{s:i,s:o}", "window_ms", (int)(WINDOW_US / 1000), "workspaces", ws);
 }

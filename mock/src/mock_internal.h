@@ -327,7 +327,8 @@ void mock_meter_free(mock_meter_t *mt);
 void mock_meter_reset(mock_meter_t *mt);
 /* One API request has arrived (its Authorization header names the workspace). */
 void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn);
-/* {"window_ms":1000,"workspaces":{KEY:{"requests","max_in_window"}}} (new reference). */
+/* {"window_ms":1000,"workspaces":{KEY:{"requests","max_in_window","max_at_ms"}}} (new
+ * reference); max_at_ms: when the busiest window ended, in ms since the meter started. */
 json_t *mock_meter_to_json(mock_meter_t *mt);
 
 struct cio_mock {
