@@ -1,8 +1,8 @@
 /*
- * The request-rate meter (issue 18): every API request (not /_mock) is noted when it has
- * arrived, per workspace - the Basic user (Track site id, Pipelines key) or "bearer" (App
- * API) - with the most requests seen in any sliding one-second window, so a test can assert
- * that a fleet of senders never exceeded its rate limit. GET /_mock/rate reads it, DELETE
+ * The request-rate meter (issue 18): every API request (not /_mock) the emulator answered is
+ * noted at the time it arrived, per workspace - the Basic user (Track site id, Pipelines key) or
+ * "bearer" (App API) - with the most requests seen in any sliding one-second window, so a test can
+ * assert that a fleet of senders never exceeded its rate limit. GET /_mock/rate reads it, DELETE
  * /_mock/rate starts it again.
  */
 #include "mock_internal.h"
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #define WINDOW_US 1000000LL
+#define HISTORY_US (3 * WINDOW_US) /* a request answered this late still counts */
 #define MAX_WORKSPACES 64
 
 typedef struct meter_ws {
@@ -94,12 +95,18 @@ static void workspace_of(struct MHD_Connection *conn, char *out, size_t size) {
     free(plain);
 }
 
-void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn) {
+int64_t mock_meter_now(void) {
+    return now_us();
+}
+
+/* The ring's i-th oldest time. */
+#define AT(w, i) ((w)->times[((w)->head + (i)) % (w)->cap])
+
+void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn, int64_t t) {
     if (mt == NULL)
         return;
     char key[96];
     workspace_of(conn, key, sizeof(key));
-    int64_t t = now_us();
     pthread_mutex_lock(&mt->lock);
     meter_ws_t *w = NULL;
     for (size_t i = 0; i < mt->n && w == NULL; i++)
@@ -110,7 +117,12 @@ void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn) {
         snprintf(w->key, sizeof(w->key), "%s", key);
     }
     if (w != NULL) {
-        while (w->count > 0 && w->times[w->head] <= t - WINDOW_US) { /* (t - 1 s, t] */
+        /* A request is noted once answered (a delayed one late), with its arrival time: the
+         * ring stays in time order and keeps HISTORY_US, so a late one still counts in the
+         * windows it belongs to. */
+        int64_t newest = w->count > 0 ? AT(w, w->count - 1) : t;
+        int64_t horizon = (newest > t ? newest : t) - HISTORY_US;
+        while (w->count > 0 && w->times[w->head] <= horizon) {
             w->head = (w->head + 1) % w->cap;
             w->count--;
         }
@@ -119,7 +131,7 @@ void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn) {
             int64_t *grown = malloc(cap * sizeof(*grown));
             if (grown != NULL) {
                 for (size_t i = 0; i < w->count; i++)
-                    grown[i] = w->times[(w->head + i) % w->cap];
+                    grown[i] = AT(w, i);
                 free(w->times);
                 w->times = grown;
                 w->cap = cap;
@@ -127,14 +139,25 @@ void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn) {
             }
         }
         if (w->count < w->cap) {
-            w->times[(w->head + w->count) % w->cap] = t;
+            size_t at = w->count; /* insertion from the newest end */
+            while (at > 0 && AT(w, at - 1) > t) {
+                AT(w, at) = AT(w, at - 1);
+                at--;
+            }
+            AT(w, at) = t;
             w->count++;
+            /* the windows (e - 1 s, e] ending at t or at a later arrival within a second */
+            for (size_t e = at; e < w->count && AT(w, e) < t + WINDOW_US; e++) {
+                uint64_t in = 0;
+                for (size_t k = 0; k <= e; k++)
+                    in += AT(w, k) > AT(w, e) - WINDOW_US;
+                if (in > w->max_in_window) {
+                    w->max_in_window = in;
+                    w->max_at_us = AT(w, e) - mt->started_us;
+                }
+            }
         }
         w->total++;
-        if (w->count > w->max_in_window) {
-            w->max_in_window = w->count;
-            w->max_at_us = t - mt->started_us;
-        }
     }
     pthread_mutex_unlock(&mt->lock);
 }

@@ -325,8 +325,11 @@ typedef struct mock_meter mock_meter_t;
 mock_meter_t *mock_meter_new(void);
 void mock_meter_free(mock_meter_t *mt);
 void mock_meter_reset(mock_meter_t *mt);
-/* One API request has arrived (its Authorization header names the workspace). */
-void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn);
+/* The meter's clock (µs), for an arrival time. */
+int64_t mock_meter_now(void);
+/* One API request that arrived at `arrived` was answered (its Authorization header names the
+ * workspace); a reset one is not noted. */
+void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn, int64_t arrived);
 /* {"window_ms":1000,"workspaces":{KEY:{"requests","max_in_window","max_at_ms"}}} (new
  * reference); max_at_ms: when the busiest window ended, in ms since the meter started. */
 json_t *mock_meter_to_json(mock_meter_t *mt);

@@ -189,8 +189,10 @@ static enum MHD_Result finish_request(cio_mock_t *m, struct MHD_Connection *conn
     mock_log_input_t in = {conn,     method,       st->path,          st->query,
                            req.body, req.body_len, st->body_truncated};
     json_t *entry = mock_log_append(m, &in);
-    mock_meter_note(m->meter, conn);
+    int64_t arrived = mock_meter_now();
     bool keep = apply_fault(m, &req, &res);
+    if (keep)
+        mock_meter_note(m->meter, conn, arrived);
     if (keep && res.status == 0) {
         handle_api_request(&req, st, &res);
     }
