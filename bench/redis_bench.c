@@ -87,7 +87,7 @@ static double fill(cio_client_t *c, const cio_pipeline_options_t *o, long n, dou
 
 static long long redis_int(const char *json, const char *key) {
     const char *at = json != NULL ? strstr(json, key) : NULL;
-    return at != NULL ? atoll(at + strlen(key) + 2) : -1;
+    return at != NULL ? atoll(at + strlen(key) + 1) : -1;
 }
 
 typedef struct runner {

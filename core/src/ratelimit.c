@@ -32,7 +32,10 @@ static const struct {
 #define MAX_SLEEP_MS 50L     /* a wait is slept in slices: stop stays quick */
 
 /* KEYS[1] the GCRA's theoretical arrival time (µs, Redis's clock), KEYS[2] the pause, KEYS[3]
- * the stats hash; ARGV[1] the emission interval (µs), ARGV[2] a pause to set (ms, 0 = none).
+ * the stats hash; ARGV[1] the emission interval (µs), ARGV[2] a pause to set (ms, 0 = none),
+ * ARGV[3] the tolerance (µs): a sender that asks a little late (it slept past its turn) may go
+ * up to this much before the theoretical time, so lateness is not lost to the fleet's rate.
+ * Half an interval: any one period still holds at most limit requests (limit / 1.1 + 1/2 + 1).
  * Returns 0 (go: the request is counted) or the µs to wait before asking again. */
 static const char gcra_script[] = "local t = redis.call('TIME')\n"
                                   "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
@@ -48,9 +51,10 @@ static const char gcra_script[] = "local t = redis.call('TIME')\n"
                                   "local interval = tonumber(ARGV[1])\n"
                                   "local tat = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
                                   "if tat < now then tat = now end\n"
-                                  "if tat > now then\n"
+                                  "local allow_at = tat - tonumber(ARGV[3])\n"
+                                  "if allow_at > now then\n"
                                   "  redis.call('HINCRBY', KEYS[3], 'rate_waits', 1)\n"
-                                  "  return tat - now\n"
+                                  "  return allow_at - now\n"
                                   "end\n"
                                   "redis.call('SET', KEYS[1], tostring(tat + interval), 'PX',\n"
                                   "  math.floor(interval / 1000) + 1000)\n"
@@ -69,7 +73,7 @@ struct cio_ratelimit {
     pthread_mutex_t pause_lock;
     cio_redis_t *pause_redis;
     char rate_key[200], pause_key[200], stats_key[200];
-    char interval_us[32];
+    char interval_us[32], tolerance_us[32];
     double interval_ms; /* fleet spacing */
     int senders;
     long period_ms;
@@ -118,6 +122,8 @@ cio_status_t cio__ratelimit_new(const char *url, const char *prefix, double limi
     rl->interval_ms = (double)period_ms / (limit > 0 ? limit : 1) * HEADROOM;
     snprintf(rl->interval_us, sizeof(rl->interval_us), "%lld",
              (long long)(rl->interval_ms * 1000.0 + 0.5));
+    snprintf(rl->tolerance_us, sizeof(rl->tolerance_us), "%lld",
+             (long long)(rl->interval_ms * 500.0));
     rl->senders = senders > 0 ? senders : 1;
     rl->period_ms = period_ms;
     long share = (long)(limit / rl->senders); /* per period */
@@ -178,10 +184,10 @@ static bool stopped(const bool *stop) {
 static long long ask(cio_ratelimit_t *rl) {
     char pause[32];
     snprintf(pause, sizeof(pause), "%ld", atomic_exchange(&rl->pause_ms, 0));
-    const char *argv[] = {"EVAL",        gcra_script,     "3",  rl->rate_key, rl->pause_key,
-                          rl->stats_key, rl->interval_us, pause};
+    const char *argv[] = {"EVAL",        gcra_script,     "3",   rl->rate_key,    rl->pause_key,
+                          rl->stats_key, rl->interval_us, pause, rl->tolerance_us};
     redisReply *r = NULL;
-    if (cio__redis_cmd(rl->redis, &r, 8, argv) != CIO_OK) {
+    if (cio__redis_cmd(rl->redis, &r, 9, argv) != CIO_OK) {
         note_pause(rl, atol(pause)); /* not lost: set when Redis is back */
         return -1;
     }
