@@ -214,3 +214,41 @@ Test(redis_store, passwords_acl_users_and_databases) {
     test_redis_password = NULL;
     test_redis_stop(&r);
 }
+
+/* rediss://: hiredis 0.14 has no TLS, our transport does; the server's certificate is checked
+ * (against ca_file here, the test certificate for 127.0.0.1), and refused when it cannot be. */
+Test(redis_store, rediss_with_a_verified_certificate) {
+    test_redis_t r;
+    char tls_port[16];
+    /* the plain port stays for the test's own checks; TLS on the next one */
+    test_redis_start(&r, "--tls-port", "0", NULL);
+    int port = r.port + 1;
+    test_redis_stop(&r);
+    snprintf(tls_port, sizeof(tls_port), "%d", port);
+    test_redis_start(&r, "--tls-port", tls_port, "--tls-cert-file", CIO_TEST_TLS_CERT,
+                     "--tls-key-file", CIO_TEST_TLS_KEY, "--tls-ca-cert-file", CIO_TEST_TLS_CERT,
+                     "--tls-auth-clients", "no", NULL);
+    port = atoi(tls_port);
+    char url[512];
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d?ca_file=%s", port, CIO_TEST_TLS_CERT);
+    cio_pipeline_t *p = producer(url, NULL, 0);
+    event(p, 1);
+    cr_assert_eq(cio_pipeline_close(p, 5000), CIO_OK);
+    cr_assert_eq(test_redis_int(&r, "XLEN %s", STREAM), 1, "pushed over TLS");
+
+    /* the system's CAs do not know the test certificate: refused, saying why */
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d", port);
+    char *stats = cio_redis_queue_stats_json(fx.client, url, CIO_SINK_TRACK_V2, NULL);
+    cr_assert_null(stats);
+    cr_assert_not_null(strstr(cio_last_error()->message, "TLS handshake"), "%s",
+                       cio_last_error()->message);
+    cr_log_info("unverified: %s", cio_last_error()->message);
+    /* insecure=1 (tests only) skips the check */
+    snprintf(url, sizeof(url), "rediss://127.0.0.1:%d?insecure=1", port);
+    stats = cio_redis_queue_stats_json(fx.client, url, CIO_SINK_TRACK_V2, NULL);
+    cr_assert_not_null(stats, "%s", cio_last_error()->message);
+    cr_assert_str_eq(stats, "{\"length\":1,\"pending\":0,\"oldest_pending_age_ms\":0,"
+                            "\"dead_letters\":0,\"rate_limit_waits\":0}");
+    cio_free_string(stats);
+    test_redis_stop(&r);
+}
