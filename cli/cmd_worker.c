@@ -30,13 +30,16 @@ const char help_worker[] =
     "  --group NAME         consumer group (default cio-workers)\n"
     "  --consumer NAME      this worker's name (default host-pid-random)\n"
     "  --claim-idle-ms N    claim what another worker left pending this long (default 60000)\n"
-    "  --rate N             requests per second this worker sends at most (default 100)\n"
+    "  --rate N             requests per second for the whole fleet of senders (default\n"
+    "                       Customer.io's limit: Track 100/s)\n"
+    "  --senders N          how many workers share it: while Redis is unreachable each sends\n"
+    "                       at most rate / N (default 1)\n"
     "  --stats              print the queue's length, pending, oldest pending age, dead\n"
     "                       letters and rate-limit waits as JSON, and exit\n"
     "  --id ID              dead-letters retry|drop: only this entry (default: all)\n"
     "  --count N            dead-letters list: at most N (default 100)\n";
 
-enum { O_REDIS = 100, O_GROUP, O_CONSUMER, O_CLAIM, O_RATE, O_STATS, O_ID, O_COUNT };
+enum { O_REDIS = 100, O_GROUP, O_CONSUMER, O_CLAIM, O_RATE, O_STATS, O_ID, O_COUNT, O_SENDERS };
 
 static const cli_opt_t worker_options[] = {{"redis", 1, O_REDIS},
                                            {"group", 1, O_GROUP},
@@ -46,6 +49,7 @@ static const cli_opt_t worker_options[] = {{"redis", 1, O_REDIS},
                                            {"stats", 0, O_STATS},
                                            {"id", 1, O_ID},
                                            {"count", 1, O_COUNT},
+                                           {"senders", 1, O_SENDERS},
                                            {NULL, 0, 0}};
 
 typedef struct worker_args {
@@ -107,6 +111,11 @@ static int parse(worker_args_t *w, cli_config_t *cfg, int argc, char **argv, int
             if (args_number(v, &d, true) != 0 || d <= 0)
                 return args_usage_error("worker", "--rate must be a positive number");
             w->po.max_requests_per_second = d;
+            break;
+        case O_SENDERS:
+            if (args_number(v, &d, false) != 0 || d < 1 || d > 100000)
+                return args_usage_error("worker", "--senders must be 1 to 100000");
+            w->po.ratelimit_senders = (int)d;
             break;
         case O_STATS:
             w->stats = 1;

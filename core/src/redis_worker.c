@@ -357,6 +357,21 @@ static cio_status_t claim(cio_worker_t *w) {
         if (w->held[i].seq != 0)
             memcpy(ids[k++], w->held[i].id, ID_MAX);
     pthread_mutex_unlock(&w->lock);
+    /* and those delivered whose acknowledgement waits (Redis was away): claimed by another
+     * worker meanwhile, they would be sent twice */
+    size_t waiting = 0;
+    pthread_mutex_lock(&w->lock);
+    for (done_t *d = w->done_head; d != NULL; d = d->next)
+        waiting++;
+    char(*more)[ID_MAX] = waiting > 0 ? realloc(ids, (k + waiting + 1) * ID_MAX) : ids;
+    const char **more_argv = waiting > 0 ? realloc(argv, (k + waiting + 8) * sizeof(*argv)) : argv;
+    if (more != NULL)
+        ids = more;
+    if (more_argv != NULL)
+        argv = more_argv;
+    for (done_t *d = w->done_head; d != NULL && more != NULL && more_argv != NULL; d = d->next)
+        memcpy(ids[k++], d->id, ID_MAX);
+    pthread_mutex_unlock(&w->lock);
     cio_status_t st = CIO_OK;
     redisReply *r = NULL;
     if (k > 0) {
@@ -502,11 +517,10 @@ cio_status_t cio_worker_run(cio_worker_t *w, long stop_timeout_ms) {
         }
         if (st == CIO_OK)
             st = read_new(w);
-        if (st != CIO_OK) { /* Redis away: wait it out, a little at a time (stop stays quick) */
-            for (int i = 0; i < 10 && !atomic_load(&w->stop); i++) {
-                struct timespec ts = {0, 100 * 1000000L};
-                nanosleep(&ts, NULL);
-            }
+        if (st != CIO_OK) { /* Redis away: ask again soon (acks wait, others may claim) */
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+            next_claim = 0; /* back: refresh what this worker holds first */
         }
     }
     /* what was sent is answered (or cancelled) and acknowledged; the rest stays pending */
@@ -537,10 +551,10 @@ char *cio_worker_stats_json(cio_worker_t *w) {
     pthread_mutex_lock(&w->lock);
     bool ok = cio__buf_printf(&b,
                               "{\"read\":%llu,\"claimed\":%llu,\"acked\":%llu,"
-                              "\"dead_lettered\":%llu,\"held\":%zu,\"rate_waits\":%llu}",
+                              "\"dead_lettered\":%llu,\"held\":%zu}",
                               (unsigned long long)w->read, (unsigned long long)w->claimed,
                               (unsigned long long)w->acked, (unsigned long long)w->dead_lettered,
-                              w->nheld, 0ull);
+                              w->nheld);
     pthread_mutex_unlock(&w->lock);
     if (!ok)
         cio__buf_free(&b);

@@ -118,7 +118,7 @@ static void worker_main(int slot, int incarnation) {
     cio_worker_options_t o = CIO_WORKER_OPTIONS_INIT;
     o.redis_url = redis_url;
     o.consumer = name;
-    o.claim_idle_ms = 2000;
+    o.claim_idle_ms = 4000; /* a loaded machine stalls a process for a second or two */
     o.block_ms = 50;
     o.pipeline = &po;
     struct sigaction sa;

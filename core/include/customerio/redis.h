@@ -67,7 +67,7 @@ CIO_EXTERN cio_status_t cio_worker_new(cio_client_t *client, const cio_worker_op
                                        cio_worker_t **out);
 /*
  * Drains the queue until cio_worker_stop(): reads, sends, acknowledges, claims the entries of
- * dead workers. Redis outages are waited out (retried every second). On stop it waits up to
+ * dead workers. Redis outages are waited out (retried every 200 ms). On stop it waits up to
  * stop_timeout_ms (< 0 = no limit) for what it sent to be answered and acknowledged; what is
  * left stays pending for the other workers. Returns CIO_OK after a stop. Call from one thread.
  */
@@ -76,7 +76,8 @@ CIO_EXTERN cio_status_t cio_worker_run(cio_worker_t *worker, long stop_timeout_m
  * thread-safe. */
 CIO_EXTERN void cio_worker_stop(cio_worker_t *worker);
 /* This worker's counters as a JSON object ({"read","claimed","acked","dead_lettered",
- * "held","rate_waits"}); malloc'd (cio_free_string), NULL on failure. Thread-safe. */
+ * "held"}); malloc'd (cio_free_string), NULL on failure. The fleet's rate-limit waits are in
+ * cio_redis_queue_stats_json(). Thread-safe. */
 CIO_EXTERN char *cio_worker_stats_json(cio_worker_t *worker);
 /* Frees a worker that is not running. NULL is a no-op. */
 CIO_EXTERN void cio_worker_free(cio_worker_t *worker);
