@@ -235,10 +235,11 @@ bool cio__ratelimit_take(cio_ratelimit_t *rl, const bool *stop) {
             return false;
         if (cio__now_ms() < rl->redis_down_until)
             return local_taken || take_local(rl, stop);
-        /* Just after Redis came back the others may still pace alone for a while: this
-         * sender keeps its local pace too, its local turn first and Redis's right before the
-         * request (a Redis turn kept waiting would squeeze the fleet's spacing). */
-        if (!local_taken && cio__now_ms() < rl->dual_until) {
+        /* Until Redis answers again, and for a while after (the others may still pace alone),
+         * this sender keeps its local pace too: its local turn first, Redis's right before
+         * the request (a Redis turn kept waiting would squeeze the fleet's spacing). A new
+         * sender starts so, not knowing whether the others pace alone. */
+        if (!local_taken && (rl->in_fallback || cio__now_ms() < rl->dual_until)) {
             if (!take_local(rl, stop))
                 return false;
             local_taken = true;

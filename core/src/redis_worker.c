@@ -38,11 +38,13 @@ static const char ack_script[] = "redis.call('XACK', KEYS[1], ARGV[1], unpack(AR
                                  "return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))\n";
 /* One refused entry into the dead letters, then acknowledged and deleted. KEYS[1] the stream,
  * KEYS[2] the dead letters; ARGV: group, id, op, reason, field, message, http_status ("" =
- * none). */
+ * none). Idempotent (a retry after a lost answer adds no second dead letter): only an entry
+ * still pending is moved. */
 static const char dead_script[] =
-    "redis.call('XADD', KEYS[2], '*', 'op', ARGV[3], 'reason', ARGV[4], 'field', ARGV[5],\n"
-    "  'message', ARGV[6], 'http_status', ARGV[7], 'from', ARGV[2])\n"
-    "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then\n"
+    "  redis.call('XADD', KEYS[2], '*', 'op', ARGV[3], 'reason', ARGV[4], 'field', ARGV[5],\n"
+    "    'message', ARGV[6], 'http_status', ARGV[7], 'from', ARGV[2])\n"
+    "end\n"
     "return redis.call('XDEL', KEYS[1], ARGV[2])\n";
 /* Dead letters back into the queue (retry): KEYS[1] the stream, KEYS[2] the dead letters;
  * ARGV[1] an entry id, or "" for all. Returns how many moved. */
@@ -125,9 +127,13 @@ static bool unhold(cio_worker_t *w, uint64_t seq, char out[ID_MAX]) {
     return true;
 }
 
+/* Whether id is this worker's: held (in its pipeline) or reported and waiting for its ack. */
 static bool holds_id(const cio_worker_t *w, const char *id) {
     for (size_t i = 0; i < w->cap; i++)
         if (w->held[i].seq != 0 && strcmp(w->held[i].id, id) == 0)
+            return true;
+    for (const done_t *d = w->done_head; d != NULL; d = d->next)
+        if (strcmp(d->id, id) == 0)
             return true;
     return false;
 }
@@ -233,8 +239,15 @@ static void settle_done(cio_worker_t *w) {
         cmds[nc++] = (cio_redis_cmd_t){(int)na, ack, NULL};
     if (nc > 0 && cio__redis_exec(w->redis, nc, cmds, replies) != CIO_OK)
         goto keep;
-    for (size_t j = 0; j < nc; j++)
+    /* An error answer (LOADING while a restarted Redis reads its AOF, READONLY, OOM) did not
+     * acknowledge: all again next round (both scripts are idempotent). */
+    bool refused = false;
+    for (size_t j = 0; j < nc; j++) {
+        refused |= replies[j]->type == REDIS_REPLY_ERROR;
         freeReplyObject(replies[j]);
+    }
+    if (refused)
+        goto keep;
     pthread_mutex_lock(&w->lock);
     w->acked += nacked;
     w->dead_lettered += ndead;

@@ -180,6 +180,8 @@ typedef struct name_count {
     char name[64];
     int count;
     int sender;       /* the worker incarnation that sent it (its User-Agent) */
+    int seq;          /* the emulator's log number of the request */
+    char trail[96];   /* sender@seq of every arrival, for the message */
     int unsafe_sends; /* arrivals from workers that were not killed */
 } name_count_t;
 
@@ -302,6 +304,7 @@ Test(redis_chaos, nothing_lost_at_most_once_within_the_rate, .timeout = 900) {
             snprintf(got[n].name, sizeof(got[n].name), "%s",
                      json_string_value(json_object_get(op, "name")));
             got[n].sender = sender;
+            got[n].seq = (int)json_integer_value(json_object_get(req, "seq"));
             got[n++].count = 1;
         }
         json_decref(body);
@@ -317,15 +320,20 @@ Test(redis_chaos, nothing_lost_at_most_once_within_the_rate, .timeout = 900) {
             e->count++;
             duplicates++;
             e->unsafe_sends += !killed[got[k].sender];
+            size_t tl = strlen(e->trail);
+            snprintf(e->trail + tl, sizeof(e->trail) - tl, " w%d%s@%d", got[k].sender,
+                     killed[got[k].sender] ? "(killed)" : "", got[k].seq);
             if (e->unsafe_sends > 1) {
                 if (outside_window < 5)
-                    cr_log_info("%s arrived %d times, %d from workers still alive", e->name,
-                                e->count, e->unsafe_sends);
+                    cr_log_info("%s arrived %d times, %d from workers still alive:%s", e->name,
+                                e->count, e->unsafe_sends, e->trail);
                 outside_window++;
             }
         } else {
             got[distinct] = got[k];
             got[distinct].unsafe_sends = !killed[got[k].sender];
+            snprintf(got[distinct].trail, sizeof(got[distinct].trail), "w%d%s@%d", got[k].sender,
+                     killed[got[k].sender] ? "(killed)" : "", got[k].seq);
             distinct++;
         }
     }
