@@ -86,6 +86,9 @@ CHAOS_SECONDS ?= 60
 chaos: build
 	CIO_CHAOS_SECONDS=$(CHAOS_SECONDS) $(if $(CHAOS_SEED),CIO_CHAOS_SEED=$(CHAOS_SEED)) \
 	  $(BUILD_DIR)/tests/c/test_spool --verbose --timeout $$(( $(CHAOS_SECONDS) * 3 + 120 ))
+	# issue 18: producers, workers and redis-server killed at random (tests/c/test_redis_chaos.c)
+	CIO_CHAOS_SECONDS=$(CHAOS_SECONDS) $(if $(CHAOS_SEED),CIO_CHAOS_SEED=$(CHAOS_SEED)) \
+	  $(BUILD_DIR)/tests/c/test_redis_chaos --verbose
 
 install: build
 	cmake --install $(BUILD_DIR)

@@ -14,6 +14,7 @@ int cmd_get(int argc, char **argv, int first);
 int cmd_webhook(int argc, char **argv, int first);
 int cmd_mock(int argc, char **argv, int first);
 int cmd_relay(int argc, char **argv, int first);
+int cmd_worker(int argc, char **argv, int first);
 
 /* Help texts, for --help and for cio-native --help-all (the man page). */
 extern const char help_import[];
@@ -24,6 +25,7 @@ extern const char help_get[];
 extern const char help_webhook[];
 extern const char help_mock[];
 extern const char help_relay[];
+extern const char help_worker[];
 
 /* Prints a command's help followed by the common connection options. */
 int print_help(const char *text, int with_config);

@@ -27,6 +27,7 @@ static const char help_main[] =
     "  mock                            run the Customer.io emulator as a development server\n"
     "  relay --tokens FILE             a collection endpoint holding the keys: apps send with\n"
     "                                  tokens of yours, calls are queued and delivered\n"
+    "  worker                          drain the shared Redis queue to Customer.io\n"
     "  help [COMMAND]                  show the help of a command\n"
     "\n"
     "Options:\n"
@@ -52,6 +53,7 @@ static const command_t commands[] = {
     {"track", cmd_track, help_track, 1},    {"send-email", cmd_send_email, help_send_email, 1},
     {"get", cmd_get, help_get, 1},          {"webhook", cmd_webhook, help_webhook, 0},
     {"mock", cmd_mock, help_mock, 1},       {"relay", cmd_relay, help_relay, 1},
+    {"worker", cmd_worker, help_worker, 1},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -176,6 +176,7 @@ void cio__transfer_complete(cio_transfer_t *t) {
         call->http_status = status;
     }
     call->curl_code = t->curl_code;
+    call->retry_after_ms = t->retry_after_ms;
     call->response = t->response.data;
     call->response_len = t->response.len;
     t->response.data = NULL;

@@ -28,7 +28,8 @@ typedef struct cio_http_call {
     char *response; /* NUL-terminated, owned by the call; freed by cio__http_call_cleanup */
     size_t response_len;
     int attempts;
-    int curl_code; /* CURLcode of the last attempt; -1 when the client closed first */
+    int curl_code;       /* CURLcode of the last attempt; -1 when the client closed first */
+    long retry_after_ms; /* the last answer's Retry-After in ms, -1 when none (issue 18) */
 } cio_http_call_t;
 
 /*

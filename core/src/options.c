@@ -108,6 +108,9 @@ static const opt_row_t pipeline_rows[] = {
     P_NUM(max_batch_items, T_SIZE, LLONG_MAX, 2, "operations per request; 0 = no count limit"),
     P_NUM(max_queue_items, T_SIZE, LLONG_MAX, 2, "queued + in-flight operations; 0 = no limit"),
     P_NUM(max_attempts, T_INT, INT_MAX, 2, "attempts per operation; 0 = until retry_deadline_ms"),
+    P_ROW(redis_url, T_SECRET, 0, 0, NULL, 4, "redis:// or rediss:// URL of the shared queue"),
+    P_ROW(ratelimit_url, T_SECRET, 0, 0, NULL, 4, "Redis URL of the fleet-wide rate limit"),
+    P_NUM(ratelimit_senders, T_INT, INT_MAX, 4, "senders sharing it (fallback rate/N); 0 = 1"),
 };
 
 #define N_CLIENT (sizeof(client_rows) / sizeof(client_rows[0]))

@@ -8,6 +8,7 @@
 #include "pipeline_sink.h"
 #include "pipeline_store.h"
 #include "retry.h"
+#include "store_redis.h"
 #include "client_internal.h"
 #include "http.h"
 #include "queue.h"
@@ -67,6 +68,7 @@ struct cio_pipeline {
     int consecutive_failures;
     bool reporting_damage; /* the thread is delivering the spool's damage reports */
     cio_pipeline_stats_t stats;
+    cio_redis_link_t *redis; /* redis_url, ratelimit_url (issue 18); NULL = neither */
 };
 
 /* The pipeline's own notion of a batch in flight: its items, in order. */
@@ -373,6 +375,7 @@ static void batch_done(cio_completion_t *c, void *user) {
 static void batch_finish(void *ctx, const char *name, cio_http_call_t *calls, size_t n,
                          const cio_status_t *statuses, char **messages, cio_completion_t *out) {
     batch_t *b = ctx;
+    cio__redis_link_answered(b->pipeline->redis, calls[0].http_status, calls[0].retry_after_ms);
     cio__http_finish_single(NULL, name, calls, n, statuses, messages, out);
     b->transient = calls[0].curl_code == -1 || out->retryable;
 }
@@ -396,7 +399,8 @@ static void send_batch(cio_pipeline_t *p) {
     }
     /* queue_bytes counts each item as len + 1; b->bytes gives exactly that back */
     b->bytes = 0;
-    int attempts = PIPELINE_ATTEMPTS_PER_REQUEST; /* within every item's max_attempts budget */
+    /* within every item's max_attempts budget */
+    int attempts = cio__redis_link_attempts(p->redis, PIPELINE_ATTEMPTS_PER_REQUEST);
     for (cio_store_item_t *it = b->items; it != NULL; it = it->next) {
         b->bytes += it->len + 1;
         if (p->opts.max_attempts > 0 && p->opts.max_attempts - it->attempts < attempts)
@@ -408,6 +412,12 @@ static void send_batch(cio_pipeline_t *p) {
     if (p->store->before_send != NULL)
         p->store->before_send(p->store);
     pthread_mutex_unlock(&p->lock);
+    if (cio__redis_link_forwards(p->redis)) { /* into the shared Redis queue (store_redis.h) */
+        b->transient = true;
+        batch_done(cio__redis_link_push(p->redis, b->items), b);
+        pthread_mutex_lock(&p->lock);
+        return;
+    }
 
     cio_buf_t body = {0};
     bool ok = cio__buf_appends(&body, p->sink->prefix);
@@ -416,6 +426,10 @@ static void send_batch(cio_pipeline_t *p) {
              cio__buf_append(&body, it->data, it->len);
     ok = ok && p->sink->finish_body(&body);
     cio_status_t st = CIO_E_NOMEM;
+    if (ok && !cio__redis_link_take(p->redis, &p->stopping)) { /* the fleet's turn (issue 18) */
+        ok = false;
+        st = CIO_E_CLOSED;
+    }
     if (ok) {
         cio_http_call_t call = {.method = "POST",
                                 .path = cio__sink_path(p->client, p->sink),
@@ -560,6 +574,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     /* An older caller's struct ends before the newer fields: read only what it has. */
     static const size_t given_bytes[] = {0, offsetof(cio_pipeline_options_t, max_batch_items),
                                          offsetof(cio_pipeline_options_t, store),
+                                         offsetof(cio_pipeline_options_t, redis_url),
                                          sizeof(cio_pipeline_options_t)};
     cio_pipeline_options_t given;
     memset(&given, 0, sizeof(given));
@@ -583,6 +598,11 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
     p->sink = sink;
     p->opts = *options;
     cio_pipeline_options_t *o = &p->opts;
+    st = cio__redis_link_new(client, o, &p->redis);
+    if (st != CIO_OK) {
+        free(p);
+        return st;
+    }
     if (o->max_queue_bytes == 0)
         o->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
     if (o->block_timeout_ms <= 0)
@@ -613,6 +633,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                  ? cio__store_spool_new(options->spool_path, options->spool_sync, &p->store)
                  : cio__store_memory_new(&p->store);
     if (st != CIO_OK) {
+        cio__redis_link_free(p->redis);
         free(p);
         return st;
     }
@@ -643,6 +664,7 @@ cio_status_t cio_pipeline_new(cio_client_t *client, const cio_pipeline_options_t
                     unreported);
         if (!p->callers_store) /* a caller's store stays the caller's when this fails */
             p->store->destroy(p->store);
+        cio__redis_link_free(p->redis);
         if (o->report_queue != NULL)
             cio_queue_free(o->report_queue);
         free(p);
@@ -996,6 +1018,7 @@ cio_status_t cio_pipeline_close(cio_pipeline_t *p, long timeout_ms) {
     if (left != NULL)
         p->store->release(p->store, left); /* not settled: a spool still owes them */
     p->store->destroy(p->store);
+    cio__redis_link_free(p->redis);
     if (p->opts.report_queue != NULL)
         cio_queue_free(p->opts.report_queue);
     pthread_cond_destroy(&p->wake);

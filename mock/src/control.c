@@ -73,7 +73,23 @@ static void handle_get_config(const mock_request_t *req, mock_response_t *res) {
     mock_reply_json(res, MHD_HTTP_OK, mock_ambient_to_json(req->mock));
 }
 
+static void handle_get_rate(const mock_request_t *req, mock_response_t *res) {
+    if (req->mock->meter == NULL) {
+        mock_reply_error(req, res, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return;
+    }
+    mock_reply_json(res, MHD_HTTP_OK, mock_meter_to_json(req->mock->meter));
+}
+
+static void handle_clear_rate(const mock_request_t *req, mock_response_t *res) {
+    if (req->mock->meter != NULL)
+        mock_meter_reset(req->mock->meter);
+    mock_reply_empty(res, MHD_HTTP_NO_CONTENT);
+}
+
 static const mock_route_t control_routes[] = {
+    {"GET", "/rate", handle_get_rate},
+    {"DELETE", "/rate", handle_clear_rate},
     {"GET", "/health", handle_health},
     {"GET", "/requests", handle_get_requests},
     {"DELETE", "/requests", handle_clear_requests},

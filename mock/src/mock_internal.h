@@ -318,6 +318,22 @@ bool mock_state_in_segment(const json_t *segment, const json_t *person);
 
 /* ----------------------------------------------------------- server.c */
 
+/* ------------------------------------------------------------ meter.c */
+
+/* Requests per workspace per sliding second (issue 18); GET/DELETE /_mock/rate. Thread-safe. */
+typedef struct mock_meter mock_meter_t;
+mock_meter_t *mock_meter_new(void);
+void mock_meter_free(mock_meter_t *mt);
+void mock_meter_reset(mock_meter_t *mt);
+/* The meter's clock (µs), for an arrival time. */
+int64_t mock_meter_now(void);
+/* One API request that arrived at `arrived` was answered (its Authorization header names the
+ * workspace); a reset one is not noted. */
+void mock_meter_note(mock_meter_t *mt, struct MHD_Connection *conn, int64_t arrived);
+/* {"window_ms":1000,"workspaces":{KEY:{"requests","max_in_window","max_at_ms"}}} (new
+ * reference); max_at_ms: when the busiest window ended, in ms since the meter started. */
+json_t *mock_meter_to_json(mock_meter_t *mt);
+
 struct cio_mock {
     struct MHD_Daemon *daemon;
     char *site_id;
@@ -339,6 +355,7 @@ struct cio_mock {
     mock_fault_list_t faults;
     mock_ambient_t ambient;
     struct mock_state *state; /* the emulated workspace (state.c); has its own lock */
+    mock_meter_t *meter;      /* requests per sliding second (meter.c); has its own lock */
 };
 
 /* Sleeps up to ms; returns false if the server began stopping meanwhile. */

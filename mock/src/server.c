@@ -189,7 +189,10 @@ static enum MHD_Result finish_request(cio_mock_t *m, struct MHD_Connection *conn
     mock_log_input_t in = {conn,     method,       st->path,          st->query,
                            req.body, req.body_len, st->body_truncated};
     json_t *entry = mock_log_append(m, &in);
+    int64_t arrived = mock_meter_now();
     bool keep = apply_fault(m, &req, &res);
+    if (keep)
+        mock_meter_note(m->meter, conn, arrived);
     if (keep && res.status == 0) {
         handle_api_request(&req, st, &res);
     }
@@ -264,6 +267,7 @@ static void log_mhd_error(void *cls, const char *fmt, va_list ap) {
 
 static void free_mock(cio_mock_t *m) {
     mock_log_free(&m->log);
+    mock_meter_free(m->meter);
     mock_faults_free(&m->faults);
     mock_state_free(m->state);
     pthread_cond_destroy(&m->wake);
@@ -309,6 +313,7 @@ static cio_mock_t *alloc_mock(const cio_mock_options_t *opts) {
         return NULL;
     }
     mock_log_init(&m->log, opts->max_logged_requests, opts->max_logged_bytes);
+    m->meter = mock_meter_new();
     m->connection_timeout_s = opts->connection_timeout_s != 0 ? opts->connection_timeout_s
                                                               : MOCK_DEFAULT_CONNECTION_TIMEOUT_S;
     m->site_id = mock_strdup(opts->site_id != NULL ? opts->site_id : "test-site");

@@ -75,6 +75,14 @@ VALID: Dict[str, Tuple[str, str, str]] = {
         "cio_config_t *cfg{n} = NULL; cio_config_new(CIO_CONFIG_CLIENT, &cfg{n});", "cfg{n}",
         "cio_config_free(cfg{n});"),
     "cio_config_t **": ("cio_config_t *cfg{n} = NULL;", "&cfg{n}", "cio_config_free(cfg{n});"),
+    # issue 18 (redis.h): no Redis runs under the sweep, so a worker is never made; the one-
+    # argument calls on a worker are only ever called with NULL
+    "cio_worker_t *": ("", "NULL", ""),
+    "const cio_worker_options_t *": (
+        'cio_worker_options_t wopt{n} = CIO_WORKER_OPTIONS_INIT; '
+        'wopt{n}.redis_url = "redis://127.0.0.1:1";', "&wopt{n}", ""),
+    "cio_worker_t **": ("cio_worker_t *worker{n} = NULL;", "&worker{n}",
+                        "cio_worker_free(worker{n});"),
     "cio_client_options_t *": ("cio_client_options_t cout{n};", "&cout{n}", ""),
     "cio_pipeline_options_t *": ("cio_pipeline_options_t pout{n};", "&pout{n}", ""),
     "cio_region_t *": ("cio_region_t region{n};", "&region{n}", ""),
@@ -185,6 +193,11 @@ OPTIONAL = {
     ("cio_config_set", "value"),  # NULL = back to the default
     ("cio_pipeline_new_from_config", "report_queue"),  # NULL = no report queue
     ("cio_json_next", "key"), ("cio_json_scan", "root"), ("cio_trigger_broadcast", "request_json"),
+    # issue 18: id NULL = every dead letter; done and group optional; stop/free NULL no-ops
+    ("cio_redis_dead_letters_retry", "id"), ("cio_redis_dead_letters_retry", "done"),
+    ("cio_redis_dead_letters_drop", "id"), ("cio_redis_dead_letters_drop", "done"),
+    ("cio_redis_queue_stats_json", "group"), ("cio_worker_stop", "worker"),
+    ("cio_worker_free", "worker"),
 }
 # Parameters optional wherever they appear (app.h: "Pass NULL when the answer is not needed").
 OPTIONAL_NAMES = {"response_json"}

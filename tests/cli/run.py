@@ -41,7 +41,7 @@ VECTOR_TS = "1692633432"
 VECTOR_BODY = b'{"key": "value"}'
 VECTOR_SIG = "d7c655389bb364d3e8bdbb6ec18a7f1b6cf91f39bba647554ada78aa61de37b9"
 
-SUBCOMMANDS = ["import", "identify", "track", "send-email", "get", "webhook", "mock", "relay"]
+SUBCOMMANDS = ["import", "identify", "track", "send-email", "get", "webhook", "mock", "relay", "worker"]
 
 TESTS = []
 

@@ -31,5 +31,6 @@
 #include "json.h"
 #include "request.h"
 #include "options.h"
+#include "redis.h"
 
 #endif

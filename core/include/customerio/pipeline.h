@@ -105,10 +105,11 @@ typedef struct cio_delivery_report {
 /* Called on a library thread (never the caller's); must not block or call into the pipeline. */
 typedef void (*cio_report_fn)(const cio_delivery_report_t *report, void *user);
 
-/* Version 2 added max_batch_items, max_queue_items and max_attempts; version 3 added store.
+/* Version 2 added max_batch_items, max_queue_items and max_attempts; version 3 added store;
+ * version 4 added redis_url, ratelimit_url and ratelimit_senders.
  * Structs of an older version are still accepted (read up to their last field). New fields are
  * only ever added at the end, with the version bumped. */
-#define CIO_PIPELINE_OPTIONS_VERSION 3
+#define CIO_PIPELINE_OPTIONS_VERSION 4
 
 /* A store of the caller's (customerio/sys/store.h). */
 typedef struct cio_store cio_store_t;
@@ -154,6 +155,23 @@ typedef struct cio_pipeline_options {
      * destroys it in cio_pipeline_close(); when it fails, the store stays the caller's,
      * untouched. One store serves one pipeline. */
     cio_store_t *store;
+
+    /* --- version 4 --- */
+    /* The shared queue (redis.h, issue 18): "redis://[user:password@]host[:port][/db]" or
+     * rediss:// (TLS). Batches go into the workspace's Redis stream instead of to Customer.io
+     * (`cio-native worker` processes send them); the store above (memory, spool) holds what
+     * Redis has not taken yet, so a Redis outage fills it like a slow network would. A delivery
+     * report then says "in the shared queue". NULL = send to Customer.io. Copied. */
+    const char *redis_url;
+    /* The fleet-wide rate limit (redis.h): before every request (each HTTP attempt) this
+     * pipeline takes a turn from a limiter in this Redis shared by every sender of the workspace
+     * (workers take it on their own), and a 429's Retry-After pauses them all. The fleet's rate
+     * is max_requests_per_second when set, else Customer.io's published limit for the sink's API
+     * (Track 100/s, Pipelines 3,000 per 3 s). NULL = this pipeline paces itself alone. Copied. */
+    const char *ratelimit_url;
+    /* Senders sharing that limit: while Redis is unreachable each paces itself at rate /
+     * ratelimit_senders. 0 = 1. */
+    int ratelimit_senders;
 } cio_pipeline_options_t;
 
 #define CIO_PIPELINE_OPTIONS_INIT                                                                  \

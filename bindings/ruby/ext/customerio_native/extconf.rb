@@ -28,8 +28,10 @@ def need(pkg, debian)
 end
 
 need("libcurl", "libcurl4-openssl-dev")
+need("libssl", "libssl-dev") # the core's rediss:// transport (issue 18)
 need("libcrypto", "libssl-dev")
 need("jansson", "libjansson-dev")
+need("hiredis", "libhiredis-dev") # the core's Redis queue (issue 18)
 have_library("pthread") or abort "customerio-native needs POSIX threads (libpthread)"
 have_header("ruby/thread.h") && have_func("rb_thread_call_without_gvl", "ruby/thread.h") or
   abort "customerio-native needs rb_thread_call_without_gvl (Ruby 2.0 or later)"
