@@ -10,7 +10,7 @@
 #include "app_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
-#include "util/json_scan.h"
+#include "util/json_read.h"
 #include "util/json_write.h"
 #include "util/utf8.h"
 #include "validate.h"

@@ -4,7 +4,7 @@
  * Pipelines sink (sink_cdp.c) calls the validator and the timestamp from here.
  */
 #include "customerio/cdp.h"
-#include "util/json_scan.h"
+#include "util/json_read.h"
 #include "pipeline_sink.h"
 #include "request_internal.h"
 #include "client_internal.h"

@@ -4,7 +4,7 @@
 #include "ratelimit.h"
 #include "redis_queue.h"
 #include "util/error.h"
-#include "util/json_scan.h"
+#include "util/json_read.h"
 
 #include <openssl/sha.h>
 #include <stdio.h>

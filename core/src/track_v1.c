@@ -4,7 +4,7 @@
  */
 #include "customerio/track.h"
 #include "request_internal.h"
-#include "util/json_scan.h"
+#include "util/json_read.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json_write.h"

@@ -6,7 +6,7 @@
  * goes through cio__v2_prepare_operation().
  */
 #include "customerio/track.h"
-#include "util/json_scan.h"
+#include "util/json_read.h"
 #include "pipeline_sink.h"
 #include "request_internal.h"
 #include "client_internal.h"

@@ -2,6 +2,7 @@
 #include "customerio/track.h"
 #include "util/error.h"
 #include "util/utf8.h"
+#include "util/json_read.h"
 #include "util/json_write.h"
 #include "validate.h"
 

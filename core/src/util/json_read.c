@@ -4,7 +4,7 @@
  * the public wrappers of customerio/json.h. Nothing here validates: the text is known to be well
  * formed.
  */
-#include "json_scan.h"
+#include "json_read.h"
 
 #include "error.h"
 #include "utf8.h"
