@@ -64,7 +64,7 @@ void cio__redis_op_id(const char *op, size_t len, char out[80]) {
 
 cio_status_t cio__redis_push(cio_redis_t *r, const char *prefix, size_t n, const char *const *ops,
                              const size_t *lens, size_t *added) {
-    size_t argc = 3 + 2 * n + 1;
+    size_t argc = 5 + 2 * n; /* EVAL, script, numkeys, the queue, n seen marks, ttl, n ops */
     const char **argv = calloc(argc, sizeof(*argv));
     size_t *argl = calloc(argc, sizeof(*argl));
     char *keys = malloc(n * (CIO_REDIS_PREFIX_MAX + 90) + CIO_REDIS_PREFIX_MAX + 8);

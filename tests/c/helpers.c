@@ -83,7 +83,7 @@ long mock_request_with(const char *method, const char *path, const char *userpwd
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_body_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L); /* a big request log under ASan or valgrind */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (userpwd)
         curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);

@@ -144,7 +144,7 @@ Test(redis_store, spool_in_front_while_redis_is_down) {
     char **ops = stream_ops(&r, STREAM, &n);
     cr_assert_eq(n, 8, "every accepted operation reached the stream once");
     for (size_t i = 0; i < n; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof(name), "\"e%zu\"", i + 1);
         cr_assert_not_null(strstr(ops[i], name), "%zu: %s", i, ops[i]);
     }
