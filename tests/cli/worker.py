@@ -12,6 +12,7 @@ redis-server every test is skipped (one line). Ends with "N passed, N failed".
 """
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -289,6 +290,51 @@ def test_dead_letters_list_retry_drop():
         check(redis.command("XLEN", DEAD) == 0, redis.command("XLEN", DEAD))
         rc, out, err = cli_worker(m, redis.url, "dead-letters", "list")
         check(rc == 0 and json.loads(out) == [], rc, out, err)
+
+
+@test
+def test_worker_pipelines_serves_the_pipelines_api_queue():
+    cdp_key = relay_suite.CDP_KEY
+    stream = "{cio:cdp-%s}:q" % hashlib.sha256(cdp_key.encode()).hexdigest()[:16]
+    with tmpdir() as d, Redis() as redis, Mock() as m:
+        with relay_suite.Relay(d, m.url, "--pipeline", f"redis_url={redis.url}") as r:
+            st, a, _ = r.call("POST", "/v1/batch", {"batch": [
+                {"type": "track", "userId": f"u{i}", "event": "clicked"} for i in range(3)]},
+                token=relay_suite.CDP)
+            check(st == 200 and len(a["messageIds"]) == 3, st, a)
+            ids = a["messageIds"]
+            r.drained()
+        check(redis.command("XLEN", stream) == 3, redis.command("XLEN", stream))
+        check(sorted(o["messageId"] for o in stream_ops(redis, stream)) == sorted(ids))
+        check(m.requests() == [], "nothing reaches the emulator before a worker runs")
+        env = m.env(CIO_REDIS_URL=redis.url, CUSTOMERIO_CDP_API_KEY=cdp_key,
+                    CUSTOMERIO_CDP_URL=m.url)
+        rc, out, err = base.cio("worker", "--pipelines", "--stats", env=env)
+        check(rc == 0 and json.loads(out)["length"] == 3, rc, out, err)
+        # The Track queue is another stream: empty.
+        rc, out, err = base.cio("worker", "--stats", env=env)
+        check(rc == 0 and json.loads(out)["length"] == 0, rc, out, err)
+        p = subprocess.Popen(base.WRAPPER + [base.CIO, "worker", "--pipelines"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            def got():
+                msgs = []
+                for rq in m.requests():
+                    if rq["path"] == "/v1/batch" and rq["status"] == 200:
+                        msgs.extend(json.loads(rq["body"])["batch"])
+                return msgs if len(msgs) >= 3 else None
+            msgs = wait_for("3 messages at /v1/batch", got)
+            wait_for("the stream emptied", lambda: redis.command("XLEN", stream) == 0)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=base.TIMEOUT)
+        check(p.returncode == 0 and '"acked":3' in err.decode(), p.returncode, err)
+        check(sorted(x["messageId"] for x in msgs) == sorted(ids), msgs)
+        check(sorted(x["userId"] for x in msgs) == ["u0", "u1", "u2"], msgs)
+        # Without the key: a usage error naming what is missing.
+        rc, _, err = base.cio("worker", "--pipelines", "--stats", env=m.env(
+            CIO_REDIS_URL=redis.url))
+        check(rc == 2 and "--pipelines needs the Pipelines API key" in err, rc, err)
 
 
 @test
