@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional
 
 from . import _native as _n
 from ._core import NativeClient, base_url, client_options, native_config, native_kwargs
