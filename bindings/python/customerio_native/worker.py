@@ -224,9 +224,10 @@ class Worker:
     def stats(self) -> Dict[str, int]:
         """This worker's counters: read, claimed, acked, dead_lettered, held."""
         try:
-            return json.loads(_n.cio_swig_worker_stats(self._worker()))  # type: ignore[no-any-return]
+            text = _n.cio_swig_worker_stats(self._worker())
         except _n.Error as e:
             raise translate(e, WorkerError) from None
+        return json.loads(text)  # type: ignore[no-any-return]
 
     # ---- the queue, as Redis has it ---------------------------------------------------------
 
@@ -240,12 +241,14 @@ class Worker:
     def queue_stats(self) -> Dict[str, int]:
         """The workspace's queue: length, pending, oldest_pending_age_ms, dead_letters,
         rate_limit_waits."""
-        return json.loads(self._queue_call(_n.cio_swig_queue_stats, self.group))  # type: ignore[no-any-return]
+        text = self._queue_call(_n.cio_swig_queue_stats, self.group)
+        return json.loads(text)  # type: ignore[no-any-return]
 
     def dead_letters(self, count: int = 0) -> List[Dict[str, Any]]:
         """What Customer.io refused, oldest first (at most count; 0: 100): dicts with id,
         operation, reason, field, message, http_status."""
-        return json.loads(self._queue_call(_n.cio_swig_dead_letters, int(count)))  # type: ignore[no-any-return]
+        text = self._queue_call(_n.cio_swig_dead_letters, int(count))
+        return json.loads(text)  # type: ignore[no-any-return]
 
     def retry_dead_letters(self, id: Optional[str] = None) -> int:
         """Puts the dead letter with this entry id (None: all) back in the queue; how many."""

@@ -99,11 +99,14 @@ module CustomerioNative
       pipe_opts = opts.slice(*pipe_only)
       unless pipe_opts.empty?
         unless opts[:background]
-          raise ArgumentError, "#{pipe_opts.keys.join(', ')}: pipeline options, for background: true"
+          raise ArgumentError,
+                "#{pipe_opts.keys.join(', ')}: pipeline options, for background: true"
         end
 
         twice = pipe_opts.keys & (opts[:pipeline_options] || {}).keys.map(&:to_sym)
-        raise ArgumentError, "#{twice.join(', ')} given twice (also in pipeline_options)" if twice.any?
+        if twice.any?
+          raise ArgumentError, "#{twice.join(', ')} given twice (also in pipeline_options)"
+        end
 
         opts = opts.except(*pipe_only)
       end

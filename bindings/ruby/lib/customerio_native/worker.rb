@@ -40,7 +40,8 @@ module CustomerioNative
       raise ArgumentError, "Worker.new needs redis_url:" if @redis_url.nil? || @redis_url.empty?
 
       @group = opts[:group]&.to_s
-      @sink = opts[:sink].to_s == "pipelines" ? Native::CIO_SINK_PIPELINES : Native::CIO_SINK_TRACK_V2
+      @sink = Native::CIO_SINK_TRACK_V2
+      @sink = Native::CIO_SINK_PIPELINES if opts[:sink].to_s == "pipelines"
       pipe_names = Native::PIPELINE_OPTION_NAMES - Native::CLIENT_OPTION_NAMES - OPTIONS
       pipe = { sink: opts[:sink]&.to_s, max_requests_per_second: opts[:max_requests_per_second] }
              .merge(opts.slice(*pipe_names))
