@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -394,3 +395,27 @@ def test_worker_start_and_dead_letters(mock: Mock, redis: Redis) -> None:
                  == ["bad", "good"])
         assert worker.drop_dead_letters() == 0
     assert redis.xlen(TRACK_STREAM) == 0
+
+
+def test_worker_run_in_the_main_thread_stops_on_ctrl_c(mock: Mock, redis: Redis) -> None:
+    code = (
+        "import sys, customerio_native as cio\n"
+        "w = cio.Worker('{site}', '{key}', host='{host}', port={port}, redis_url=sys.argv[1])\n"
+        "print('running', flush=True)\n"
+        "try:\n"
+        "    w.run()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', w.stats()['read'], flush=True)\n"
+        "    w.close()\n"
+    ).format(site=SITE_ID, key=API_KEY, host=mock.host, port=mock.port)
+    proc = subprocess.Popen([sys.executable, "-c", code, redis.url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"running\n"
+    time.sleep(0.3)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 5
+    assert proc.returncode == 0, err
+    assert out == b"interrupted 0\n"

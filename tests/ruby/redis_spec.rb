@@ -262,6 +262,19 @@ RSpec.describe "the shared Redis queue", if: !REDIS_SERVER.nil? do
     expect { worker.run }.to raise_error(CustomerioNative::WorkerError, /closed/)
   end
 
+  it "an interrupt of the thread in Worker#run stops the worker, then is raised" do
+    worker = CustomerioNative::Worker.new(SITE_ID, API_KEY, url: mock.url, redis_url: redis.url)
+    thread = Thread.new { worker.run }
+    sleep 0.3
+    expect(thread).to be_alive
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    thread.raise(RuntimeError, "stop now")
+    expect { thread.join }.to raise_error(RuntimeError, "stop now")
+    expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be < 5
+    worker.close
+    expect(worker).to be_closed
+  end
+
   it "a wrong password is a clear error without the password" do
     secured = TestRedis.new("--requirepass", "right-secret")
     begin
