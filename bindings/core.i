@@ -37,5 +37,6 @@
 
 %include "app.i"
 %include "pipeline.i"
+%include "redis.i"
 %include "cdp.i"
 %include "customerio/options.h"

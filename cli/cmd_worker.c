@@ -34,12 +34,29 @@ const char help_worker[] =
     "                       Customer.io's limit: Track 100/s)\n"
     "  --senders N          how many workers share it: while Redis is unreachable each sends\n"
     "                       at most rate / N (default 1)\n"
+    "  --pipelines          serve the Pipelines API queue (analytics clients with redis_url)\n"
+    "                       instead of the Track API's; needs the Pipelines API key\n"
+    "  --cdp-api-key KEY    the Pipelines API key ($CUSTOMERIO_CDP_API_KEY)\n"
+    "  --cdp-url URL        Pipelines API base URL instead of the region's ($CUSTOMERIO_CDP_URL)\n"
     "  --stats              print the queue's length, pending, oldest pending age, dead\n"
     "                       letters and rate-limit waits as JSON, and exit\n"
     "  --id ID              dead-letters retry|drop: only this entry (default: all)\n"
     "  --count N            dead-letters list: at most N (default 100)\n";
 
-enum { O_REDIS = 100, O_GROUP, O_CONSUMER, O_CLAIM, O_RATE, O_STATS, O_ID, O_COUNT, O_SENDERS };
+enum {
+    O_REDIS = 100,
+    O_GROUP,
+    O_CONSUMER,
+    O_CLAIM,
+    O_RATE,
+    O_STATS,
+    O_ID,
+    O_COUNT,
+    O_SENDERS,
+    O_PIPELINES,
+    O_CDP_API_KEY,
+    O_CDP_URL
+};
 
 static const cli_opt_t worker_options[] = {{"redis", 1, O_REDIS},
                                            {"group", 1, O_GROUP},
@@ -50,6 +67,9 @@ static const cli_opt_t worker_options[] = {{"redis", 1, O_REDIS},
                                            {"id", 1, O_ID},
                                            {"count", 1, O_COUNT},
                                            {"senders", 1, O_SENDERS},
+                                           {"pipelines", 0, O_PIPELINES},
+                                           {"cdp-api-key", 1, O_CDP_API_KEY},
+                                           {"cdp-url", 1, O_CDP_URL},
                                            {NULL, 0, 0}};
 
 typedef struct worker_args {
@@ -58,7 +78,8 @@ typedef struct worker_args {
     const char *id;
     double count;
     int stats;
-    const char *action; /* dead-letters ACTION, or NULL */
+    const char *action;                /* dead-letters ACTION, or NULL */
+    const char *cdp_api_key, *cdp_url; /* --pipelines: the Pipelines API's client */
 } worker_args_t;
 
 static cio_worker_t *running; /* for the signal handler */
@@ -120,6 +141,15 @@ static int parse(worker_args_t *w, cli_config_t *cfg, int argc, char **argv, int
         case O_STATS:
             w->stats = 1;
             break;
+        case O_PIPELINES:
+            w->wo.sink = CIO_SINK_PIPELINES;
+            break;
+        case O_CDP_API_KEY:
+            w->cdp_api_key = v;
+            break;
+        case O_CDP_URL:
+            w->cdp_url = v;
+            break;
         case O_ID:
             w->id = v;
             break;
@@ -139,6 +169,20 @@ static int parse(worker_args_t *w, cli_config_t *cfg, int argc, char **argv, int
     }
     if (w->wo.redis_url == NULL)
         return args_usage_error("worker", "no Redis: give --redis URL or set CIO_REDIS_URL");
+    if (w->wo.sink == CIO_SINK_PIPELINES) {
+        if (w->cdp_api_key == NULL)
+            w->cdp_api_key = getenv("CUSTOMERIO_CDP_API_KEY");
+        if (w->cdp_url == NULL)
+            w->cdp_url = getenv("CUSTOMERIO_CDP_URL");
+        if (w->cdp_api_key == NULL || *w->cdp_api_key == '\0')
+            return args_usage_error("worker",
+                                    "--pipelines needs the Pipelines API key: --cdp-api-key or "
+                                    "CUSTOMERIO_CDP_API_KEY");
+        if (w->cdp_url != NULL && *w->cdp_url == '\0')
+            w->cdp_url = NULL;
+    } else if (w->cdp_api_key != NULL || w->cdp_url != NULL) {
+        return args_usage_error("worker", "--cdp-api-key and --cdp-url go with --pipelines");
+    }
     return -1;
 }
 
@@ -182,7 +226,9 @@ int cmd_worker(int argc, char **argv, int first) {
         return rc < 0 ? EXIT_ALL_OK : rc;
     }
     cio_client_t *client = NULL;
-    rc = config_client(&cfg, "worker", &client);
+    rc = w.wo.sink == CIO_SINK_PIPELINES
+             ? config_client_cdp(&cfg, "worker", w.cdp_api_key, w.cdp_url, &client)
+             : config_client(&cfg, "worker", &client);
     if (rc != 0) {
         config_free(&cfg);
         return rc;

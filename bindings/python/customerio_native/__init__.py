@@ -49,6 +49,7 @@ from .errors import (
 )
 from .pipeline import DeliveryReport, Pipeline, PipelineError, QueueFullError
 from .regions import Region, Regions
+from .worker import Worker, WorkerError
 from .response import Response
 from .send import (
     RequestError,
@@ -69,6 +70,8 @@ if hasattr(_native, "cio_webhook_verify"):  # built from a tree with customerio/
     from .webhooks import validate_signature
 
 __all__ = [
+    "Worker",
+    "WorkerError",
     "__version__",
     "APIClient",
     "Actions",

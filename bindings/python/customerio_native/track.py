@@ -12,8 +12,9 @@ import json
 from typing import Any, Dict, Mapping, Optional, Sequence, Type, Union
 
 from . import _mapping as m
+from . import _native as _n
 from ._core import NativeClient, base_url, batch_response, client_options, native_kwargs
-from ._core import region_code
+from ._core import option_names, region_code
 from .errors import CustomerIOException, InvalidValueError
 from .regions import Region, Regions
 from .response import Response
@@ -49,7 +50,9 @@ class CustomerIO:
         :class:`~customerio_native.Pipeline` on this client (Track v2 batches, retried,
         reported to ``on_error``) and return at once; the other methods stay synchronous.
     :param pipeline_options: keyword arguments for that pipeline (``on_error``,
-        ``spool_path``, ``max_queue_bytes``, ``when_full``, ...).
+        ``spool_path``, ``max_queue_bytes``, ``when_full``, ...). With ``background=True``,
+        further keywords named after libcustomerio pipeline options (``redis_url``,
+        ``ratelimit_url``, ``ratelimit_senders``, ...) go to that pipeline too.
     :param options: further keyword arguments named after libcustomerio client options
         (``timeout_ms``, ``backoff_max_ms``, ...; see customerio/options.h), passed through by
         name; a bad value raises naming the option.
@@ -90,6 +93,16 @@ class CustomerIO:
         track_url = base_url(host, port, url_prefix, region.track_host, "/api/v1",
                              CustomerIOException)
         self.base_url = (track_url or "https://" + region.track_host) + "/api/v1"
+        self._pipeline_options = dict(pipeline_options or {})
+        if background:
+            # Keywords that only the pipeline knows (redis_url, ratelimit_url, linger_ms, ...: the
+            # C table's names) go to the background pipeline, as if given in pipeline_options.
+            pipe_only = option_names(_n.CIO_CONFIG_PIPELINE) - option_names(_n.CIO_CONFIG_CLIENT)
+            for key in [k for k in options if k in pipe_only]:
+                if key in self._pipeline_options:
+                    raise TypeError("CustomerIO() got {!r} twice (also in pipeline_options)"
+                                    .format(key))
+                self._pipeline_options[key] = options.pop(key)
         self._native = NativeClient(
             CustomerIOException,
             **native_kwargs(
@@ -103,7 +116,6 @@ class CustomerIO:
             ),
         )
         self._v2: Optional[SyncTrackAPIV2] = None
-        self._pipeline_options = dict(pipeline_options or {})
         if background:
             from .pipeline import Pipeline, _reopen_in_child
 

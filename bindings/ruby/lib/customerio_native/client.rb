@@ -88,9 +88,28 @@ module CustomerioNative
     #   host, default 8); json: accepted and ignored (bodies are always JSON);
     # - background: true sends the person and event methods through a Pipeline on this client
     #   (fire-and-forget; see #pipeline); pipeline_options: that Pipeline's options (on_error:,
-    #   spool_path:, max_queue_bytes:, when_full:, ...).
+    #   spool_path:, max_queue_bytes:, when_full:, ...). With background: true, keywords named
+    #   after libcustomerio pipeline options (redis_url:, ratelimit_url:, ratelimit_senders:,
+    #   ...) go to that Pipeline too.
     def initialize(site_id = nil, api_key = nil, options = nil, **kwargs)
-      opts = Client.options(options, kwargs, BACKGROUND_OPTIONS)
+      pipe_only = Native::PIPELINE_OPTION_NAMES - Native::CLIENT_OPTION_NAMES
+      opts = Client.options(options, kwargs, BACKGROUND_OPTIONS + pipe_only)
+      # Keywords only the pipeline knows (redis_url:, ratelimit_url:, ...: the C table's names)
+      # go to the background pipeline, as if given in pipeline_options.
+      pipe_opts = opts.slice(*pipe_only)
+      unless pipe_opts.empty?
+        unless opts[:background]
+          raise ArgumentError,
+                "#{pipe_opts.keys.join(', ')}: pipeline options, for background: true"
+        end
+
+        twice = pipe_opts.keys & (opts[:pipeline_options] || {}).keys.map(&:to_sym)
+        if twice.any?
+          raise ArgumentError, "#{twice.join(', ')} given twice (also in pipeline_options)"
+        end
+
+        opts = opts.except(*pipe_only)
+      end
       @native = Client.native_handle(site_id, api_key, opts, ParamError)
       @region = opts[:region] || Regions::US
       @param_error = ParamError
@@ -99,7 +118,8 @@ module CustomerioNative
       return unless opts[:background]
 
       begin
-        @pipeline = Pipeline.new(self, **(opts[:pipeline_options] || {}), param_error: ParamError)
+        @pipeline = Pipeline.new(self, **(opts[:pipeline_options] || {}), **pipe_opts,
+                                 param_error: ParamError)
       rescue StandardError
         @native.close
         raise
