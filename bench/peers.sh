@@ -26,6 +26,8 @@
 # takes about 3 minutes on 2 cores. Writes $BUILD_DIR/bench-results/peers.txt (every run) and
 # peers-summary.txt (medians and ratios). Ratios: throughput = ours/theirs events/s, CPU =
 # theirs/ours CPU time per event (process CPU time, all threads, / events).
+# Python: each official client in its own venv (customerio-cdp-analytics ships a `customerio`
+# package that clashes with customerio 3.2's), ours in a fourth, under $BUILD_DIR/bench-venvs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
