@@ -228,10 +228,6 @@ static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
     bool ok = cio__transfer_setup_easy(e->client, t->easy, t);
     if (e->share != NULL)
         curl_easy_setopt(t->easy, CURLOPT_SHARE, e->share);
-    /* Until the first connection to a host has said whether it multiplexes (HTTP/2 over TLS),
-     * wait for it rather than opening one connection (and TLS handshake) per transfer; over
-     * HTTP/1.1 the others then open as before, and resume the first one's TLS session. */
-    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, 1L);
     X509_STORE *store = ca_store_for(e, t);
     if (store != NULL &&
         curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) == CURLE_OK) {
