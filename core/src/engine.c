@@ -21,6 +21,7 @@
 #define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
 #define MAX_HEADER_BLOCK_BYTES (16u * 1024u) /* what cio_last_response() keeps of the headers */
 #define IDLE_POLL_MS 1000
+#define CA_RELOAD_MS (24 * 3600 * 1000LL) /* libcurl's CURLOPT_CA_CACHE_TIMEOUT default */
 
 typedef struct transfer_list {
     cio_transfer_t *head, *tail;
@@ -38,6 +39,7 @@ struct cio_engine {
      * apply, and each connection loads its own as libcurl does by default). */
     X509_STORE *ca_store;
     bool ca_tried;
+    int64_t ca_tried_ms; /* reloaded after CA_RELOAD_MS, as libcurl's own cache (24 h) */
     pthread_t thread;
     pthread_mutex_t lock;
     transfer_list_t incoming; /* guarded by lock */
@@ -199,9 +201,13 @@ static X509_STORE *load_ca_store(const char *file, const char *dir) {
     return store;
 }
 
+/* Runs on the engine thread as a connection of a transfer set up by configure_easy starts. */
 static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *user) {
     (void)h;
-    SSL_CTX_set1_cert_store(ssl_ctx, user); /* takes its own reference; frees the empty one */
+    const cio_engine_t *e = user;
+    if (e->ca_store == NULL) /* a reload (after CA_RELOAD_MS) failed: libcurl's error for it */
+        return CURLE_SSL_CACERT_BADFILE;
+    SSL_CTX_set1_cert_store(ssl_ctx, e->ca_store); /* its own reference; frees the empty one */
     return CURLE_OK;
 }
 
@@ -210,8 +216,13 @@ static X509_STORE *ca_store_for(cio_engine_t *e, const cio_transfer_t *t) {
     const cio_client_t *c = e->client;
     if (c->tls_insecure || strncasecmp(t->url, "https:", 6) != 0)
         return NULL; /* libcurl loads no CAs without verification */
-    if (!e->ca_tried) {
+    int64_t now = cio__now_ms();
+    if (!e->ca_tried || now - e->ca_tried_ms >= CA_RELOAD_MS) {
+        /* connections made with the old store hold references of their own */
+        X509_STORE_free(e->ca_store);
+        e->ca_store = NULL;
         e->ca_tried = true;
+        e->ca_tried_ms = now;
         /* libcurl's built-in defaults where the client sets none (CURLINFO_CAINFO/CAPATH) */
         char *file = c->ca_file, *dir = c->ca_path;
         if (file == NULL)
@@ -231,7 +242,7 @@ static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
     X509_STORE *store = ca_store_for(e, t);
     if (store != NULL &&
         curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) == CURLE_OK) {
-        curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_DATA, store);
+        curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_DATA, e);
         curl_easy_setopt(t->easy, CURLOPT_CAINFO, NULL);
         curl_easy_setopt(t->easy, CURLOPT_CAPATH, NULL);
     }
