@@ -18,12 +18,16 @@
 # a user behind a TLS-inspecting proxy has it; our Ruby client through ca_file:). Over plain
 # HTTP the official Python Track clients, which always build https:// URLs, get their base URL
 # rewritten to http:// after construction (bench/py_peers.py).
+# PEER_PAIRS (default all five, e.g. "py_async") and PEER_TRANSPORTS (default "http https")
+# pick what runs.
 # Counts (events per run): PEER_N_SYNC 3000, PEER_N_ASYNC 1000, PEER_N_CDP 50000, PEER_N_RUBY 600,
 # PEER_N_C 20000,
 # sized so the slowest side (the official client over TLS) runs a few seconds; the whole script
 # takes about 3 minutes on 2 cores. Writes $BUILD_DIR/bench-results/peers.txt (every run) and
 # peers-summary.txt (medians and ratios). Ratios: throughput = ours/theirs events/s, CPU =
 # theirs/ours CPU time per event (process CPU time, all threads, / events).
+# Python: each official client in its own venv (customerio-cdp-analytics ships a `customerio`
+# package that clashes with customerio 3.2's), ours in a fourth, under $BUILD_DIR/bench-venvs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -39,32 +43,47 @@ out="$build/bench-results"
 mkdir -p "$out"
 build_abs="$(cd "$build" && pwd)"
 
-# Python: the three official packages and ours in one venv, as scripts/test.sh makes its own:
-# customerio-cdp-analytics also installs a top-level `customerio` package, so customerio 3.2 is
-# reinstalled last to get its Track client back (the analytics subpackage stays).
-venv="$build/bench-peers-venv"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import customerio, async_customerio; customerio.CustomerIO
-from customerio import analytics' 2>/dev/null || {
-  "$venv/bin/pip" install -q --disable-pip-version-check "customerio==3.2.*" \
-    "async-customerio==2.18.*" "customerio-cdp-analytics==1.1.*"
-  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
-    "customerio==3.2.*"
+pairs=(c_sync py_sync py_async py_cdp rb_sync)
+[ -n "${PEER_PAIRS:-}" ] && read -r -a pairs <<<"$PEER_PAIRS"
+wants() { [[ " ${pairs[*]} " == *" $1 "* ]]; }
+# Python: each official package in its own venv, as a user has it (customerio-cdp-analytics
+# ships a top-level `customerio` package of its own that clashes with customerio 3.2's), ours in
+# a fourth; made once under the build dir from PyPI and reused (ours is reinstalled every run).
+venvs="$build/bench-venvs"
+py_venv() { # py_venv NAME IMPORT_CHECK PIP_ARGS... -> a venv's python, made or reused
+  local v="$venvs/$1" check=$2
+  shift 2
+  [ -x "$v/bin/python" ] || python3 -m venv "$v" >&2
+  "$v/bin/python" -c "$check" 2>/dev/null ||
+    "$v/bin/pip" install -q --disable-pip-version-check "$@" >&2
+  echo "$v/bin/python"
 }
-"$venv/bin/pip" install -q --disable-pip-version-check .
+wants py_sync &&
+  py_sync_official=$(py_venv customerio 'import customerio; customerio.CustomerIO' "customerio==3.2.*")
+wants py_async &&
+  py_async_official=$(py_venv async-customerio 'import async_customerio' "async-customerio==2.18.*")
+wants py_cdp && py_cdp_official=$(py_venv cdp-analytics 'from customerio import analytics' \
+  "customerio-cdp-analytics==1.1.*")
+if wants py_sync || wants py_async || wants py_cdp; then
+  py_native=$(py_venv native 'import sys')
+  "${py_native%/python}/pip" install -q --disable-pip-version-check .
+fi
 # Ruby: our gem built and installed offline (as bench/run.sh and scripts/test.sh do)
 gems="$build_abs/bench-gems"
-if [ ! -d "$gems" ] || [ -n "$(find bindings/ruby core -newer "$gems" -name '*.[ch]*' -print -quit)" ]; then
+if wants rb_sync && { [ ! -d "$gems" ] || [ -n "$(find bindings/ruby core -newer "$gems" -name '*.[ch]*' -print -quit)" ]; }; then
   rm -rf "$gems"
   (cd bindings/ruby && gem build --silent customerio-native.gemspec --output "$build_abs/bench.gem")
   MAKEFLAGS="-j${JOBS:-2}" gem install --silent --local --no-document --install-dir "$gems" \
     "$build_abs/bench.gem"
 fi
 rb_official=""
-if [ -d "$peers/customerio-ruby-6.2.0/lib" ]; then
+if ! wants rb_sync; then
+  :
+elif [ -d "$peers/customerio-ruby-6.2.0/lib" ]; then
   rb_official="$(cd "$peers/customerio-ruby-6.2.0/lib" && pwd)"
 else
   echo "peers: $peers/customerio-ruby-6.2.0 not found, no Ruby pair" >&2
+  read -r -a pairs <<<"${pairs[*]/rb_sync/}"
 fi
 
 tmp=$(mktemp -d)
@@ -102,11 +121,14 @@ one() { # one TRANSPORT COMMAND...: a run on a clean request log, its line tagge
   curl -s --cacert "$tmp/ca.pem" -X DELETE "$url/_mock/requests" >/dev/null
   "$@" | sed "s/^/$transport /" | tee -a "$results"
 }
+py_for() { # py_for PAIR official|native -> the python of that side's venv
+  if [ "$2" = native ]; then echo "$py_native"; else eval "echo \"\$${1}_official\""; fi
+}
 side() { # side TRANSPORT PAIR official|native
   case $2 in
-    py_sync) one "$1" "$venv/bin/python" bench/py_peers.py sync "$3" "$url" "$n_sync" ;;
-    py_async) one "$1" "$venv/bin/python" bench/py_peers.py async "$3" "$url" "$n_async" "$in_flight" ;;
-    py_cdp) one "$1" "$venv/bin/python" bench/py_analytics.py "$3" "$url" "$n_cdp" ;;
+    py_sync) one "$1" "$(py_for "$2" "$3")" bench/py_peers.py sync "$3" "$url" "$n_sync" ;;
+    py_async) one "$1" "$(py_for "$2" "$3")" bench/py_peers.py async "$3" "$url" "$n_async" "$in_flight" ;;
+    py_cdp) one "$1" "$(py_for "$2" "$3")" bench/py_analytics.py "$3" "$url" "$n_cdp" ;;
     c_sync)
       if [ "$3" = official ]; then
         one "$1" sh -c "\"$build/bench/raw_curl\" \"$url\" $n_c | sed 's/^raw_curl /c_sync_official /'"
@@ -122,9 +144,8 @@ side() { # side TRANSPORT PAIR official|native
   esac
 }
 
-pairs=(c_sync py_sync py_async py_cdp)
-[ -n "$rb_official" ] && pairs+=(rb_sync)
-for transport in http https; do
+read -r -a transports <<<"${PEER_TRANSPORTS:-http https}"
+for transport in "${transports[@]}"; do
   start_mock "$transport"
   for pair in "${pairs[@]}"; do
     for r in $(seq "$rounds"); do
