@@ -306,6 +306,13 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
      * attempts left. */
     char *code = request_error_code(p->sink, c);
     bool transient = b->transient || st == CIO_E_NOMEM; /* no memory: a local, passing state */
+    /* Past the deadline the report says so, and why the last attempt failed (a 503, a reset,
+     * Redis refusing a password): "timeout" alone would hide the cause. */
+    char expired[600];
+    snprintf(expired, sizeof(expired), "%s%s%s",
+             "pipeline: retry deadline passed before the operation was delivered",
+             message != NULL && *message != '\0' ? "; the last attempt: " : "",
+             message != NULL ? message : "");
     cio_store_item_t *retry = NULL, **retry_tail = &retry, *done = NULL, **done_tail = &done;
     for (cio_store_item_t *it = b->items, *next; it != NULL; it = next) {
         next = it->next;
@@ -320,11 +327,8 @@ static void settle_batch(cio_pipeline_t *p, batch_t *b, const cio_completion_t *
             p->queue_bytes += it->len + 1;
             p->queue_items++;
         } else {
-            add_report(
-                p, reports, it, in_time || !transient ? st : CIO_E_TIMEOUT, http_status, code, NULL,
-                in_time || !transient ? message
-                                      : "pipeline: retry deadline passed before the operation was "
-                                        "delivered");
+            add_report(p, reports, it, in_time || !transient ? st : CIO_E_TIMEOUT, http_status,
+                       code, NULL, in_time || !transient ? message : expired);
             *done_tail = it;
             done_tail = &it->next;
         }

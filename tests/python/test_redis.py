@@ -314,10 +314,12 @@ def test_wrong_password_is_reported_without_it(mock: Mock) -> None:
         pipe.track("42", "e")
         pipe.flush(20)
         pipe.close()
-        # The producer keeps the operation until its retry deadline, then reports it (the
-        # report does not carry Redis's refusal: a gap of the core's push path).
+        # The producer keeps the operation until its retry deadline, then reports it with
+        # Redis's refusal (host and port, never the password).
         assert len(reports) == 1, reports
         assert not reports[0].ok and reports[0].code_name == "timeout", reports
+        assert "the last attempt: redis: 127.0.0.1:" in reports[0].message, reports
+        assert "refused AUTH" in reports[0].message, reports
         assert "wrong-secret-456" not in (reports[0].message or "")
         assert mock.requests() == []
         with pytest.raises(cio.CustomerIOException) as info:
