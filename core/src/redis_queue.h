@@ -33,13 +33,15 @@
 cio_status_t cio__redis_prefix(const cio_client_t *client, cio_pipeline_sink_t sink,
                                char out[CIO_REDIS_PREFIX_MAX]);
 
-/* The operation's own id (Track v2 "id", Pipelines "messageId") or, for an operation without
- * one, "h" + the SHA-256 of its bytes, in out (NUL-terminated). */
-void cio__redis_op_id(const char *op, size_t len, char out[80]);
+/* The operation's own id (Track v2 "id", Pipelines "messageId"), or for an operation without
+ * one "s" + unique (the pushing pipeline's name for this accepted operation), or without unique
+ * "h" + the SHA-256 of its bytes, in out (NUL-terminated). */
+void cio__redis_op_id(const char *op, size_t len, const char *unique, char out[80]);
 
-/* Pushes n operations into the stream through the "queue if not seen" script; *added (may be
+/* Pushes n operations into the stream through the "queue if not seen" script (uniques, may be
+ * NULL: each operation's name when it has no id, see cio__redis_op_id); *added (may be
  * NULL) gets how many were new. CIO_E_NETWORK (retryable) when Redis did not answer. */
 cio_status_t cio__redis_push(cio_redis_t *r, const char *prefix, size_t n, const char *const *ops,
-                             const size_t *lens, size_t *added);
+                             const size_t *lens, const char *const *uniques, size_t *added);
 
 #endif

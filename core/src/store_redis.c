@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/json_read.h"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ cio_status_t cio__redis_prefix(const cio_client_t *client, cio_pipeline_sink_t s
     return CIO_OK;
 }
 
-void cio__redis_op_id(const char *op, size_t len, char out[80]) {
+void cio__redis_op_id(const char *op, size_t len, const char *unique, char out[80]) {
     cio_json_value_t root, id;
     if (cio__json_scan(op, len, &root, NULL) &&
         (cio__jget(&root, "id", &id) || cio__jget(&root, "messageId", &id)) &&
@@ -55,6 +56,11 @@ void cio__redis_op_id(const char *op, size_t len, char out[80]) {
             return;
         }
     }
+    if (unique != NULL) { /* this accepted operation, not its content: two equal identifies
+                           * sent a minute apart are two operations, both owed */
+        snprintf(out, 80, "s%s", unique);
+        return;
+    }
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)op, len, md);
     out[0] = 'h';
@@ -63,7 +69,7 @@ void cio__redis_op_id(const char *op, size_t len, char out[80]) {
 }
 
 cio_status_t cio__redis_push(cio_redis_t *r, const char *prefix, size_t n, const char *const *ops,
-                             const size_t *lens, size_t *added) {
+                             const size_t *lens, const char *const *uniques, size_t *added) {
     size_t argc = 5 + 2 * n; /* EVAL, script, numkeys, the queue, n seen marks, ttl, n ops */
     const char **argv = calloc(argc, sizeof(*argv));
     size_t *argl = calloc(argc, sizeof(*argl));
@@ -86,7 +92,7 @@ cio_status_t cio__redis_push(cio_redis_t *r, const char *prefix, size_t n, const
     argv[k++] = keys;
     for (size_t i = 0; i < n; i++) {
         char id[80];
-        cio__redis_op_id(ops[i], lens[i], id);
+        cio__redis_op_id(ops[i], lens[i], uniques != NULL ? uniques[i] : NULL, id);
         argv[k++] = at;
         at += sprintf(at, "%s:seen:%s", prefix, id) + 1;
     }
@@ -125,6 +131,9 @@ struct cio_redis_link {
     cio_redis_t *redis; /* the forwarder's; NULL when it only rate-limits */
     char prefix[CIO_REDIS_PREFIX_MAX];
     cio_ratelimit_t *limiter; /* NULL without ratelimit_url */
+    /* Names this pipeline's operations without an id of their own in the "seen" marks, with
+     * their seq: a retried push is recognised, an equal operation accepted again is not. */
+    char nonce[17];
 };
 
 cio_status_t cio__redis_link_new(cio_client_t *client, cio_pipeline_options_t *o,
@@ -135,6 +144,13 @@ cio_status_t cio__redis_link_new(cio_client_t *client, cio_pipeline_options_t *o
     cio_redis_link_t *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return cio__fail(CIO_E_NOMEM, "pipeline: out of memory");
+    unsigned char raw[8];
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        free(l);
+        return cio__fail(CIO_E_INTERNAL, "pipeline: no random bytes for the Redis queue's marks");
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(l->nonce + 2 * i, 3, "%02x", raw[i]);
     cio_status_t st = cio__redis_prefix(client, o->sink, l->prefix);
     if (st == CIO_OK && o->redis_url != NULL)
         st = cio__redis_new(o->redis_url, 0, &l->redis);
@@ -191,10 +207,14 @@ cio_completion_t *cio__redis_link_push(cio_redis_link_t *l, const cio_store_item
         n++;
     const char **ops = calloc(n ? n : 1, sizeof(*ops));
     size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+    char(*unique)[40] = calloc(n ? n : 1, sizeof(*unique));
+    const char **uniques = calloc(n ? n : 1, sizeof(*uniques));
     cio_completion_t *c = calloc(1, sizeof(*c));
-    if (ops == NULL || lens == NULL || c == NULL) {
+    if (ops == NULL || lens == NULL || unique == NULL || uniques == NULL || c == NULL) {
         free(ops);
         free(lens);
+        free(unique);
+        free(uniques);
         free(c);
         return NULL; /* the pipeline reads NULL as out of memory: requeued */
     }
@@ -202,8 +222,12 @@ cio_completion_t *cio__redis_link_push(cio_redis_link_t *l, const cio_store_item
     for (const cio_store_item_t *it = items; it != NULL; it = it->next, i++) {
         ops[i] = it->data;
         lens[i] = it->len;
+        snprintf(unique[i], sizeof(unique[i]), "%s-%llu", l->nonce, (unsigned long long)it->seq);
+        uniques[i] = unique[i];
     }
-    c->status = cio__redis_push(l->redis, l->prefix, n, ops, lens, NULL);
+    c->status = cio__redis_push(l->redis, l->prefix, n, ops, lens, uniques, NULL);
+    free(unique);
+    free(uniques);
     if (c->status != CIO_OK) {
         const cio_error_t *e = cio_last_error();
         c->message = strdup(e != NULL ? e->message : "redis: the push failed");

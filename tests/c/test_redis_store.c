@@ -96,6 +96,37 @@ Test(redis_store, batches_go_to_the_stream_not_to_customerio) {
     test_redis_stop(&r);
 }
 
+/* Operations without an id of their own (identify, devices, ...) are marked by the pipeline
+ * that accepted them, not by their content: pro, free, pro again within a day are three
+ * operations, and Customer.io must end with the last one (the review found the third dropped
+ * and reported delivered when the mark was a hash of the bytes). */
+Test(redis_store, equal_operations_without_an_id_are_all_queued) {
+    test_redis_t r;
+    test_redis_start(&r, NULL);
+    static const char *const plans[] = {"pro", "free", "pro"};
+    for (int round = 0; round < 2; round++) { /* a second producer sends the same three */
+        cio_pipeline_t *p = producer(r.url, NULL, 0);
+        for (int i = 0; i < 3; i++) {
+            char op[200];
+            snprintf(op, sizeof(op),
+                     "{\"type\":\"person\",\"identifiers\":{\"id\":\"42\"},\"action\":"
+                     "\"identify\",\"attributes\":{\"plan\":\"%s\"}}",
+                     plans[i]);
+            cr_assert_eq(cio_pipeline_enqueue(p, op, NULL), CIO_OK);
+            cr_assert_eq(cio_pipeline_flush(p, 5000), CIO_OK); /* one push each */
+        }
+        cr_assert_eq(cio_pipeline_close(p, 1000), CIO_OK);
+    }
+    size_t n;
+    char **ops = stream_ops(&r, STREAM, &n);
+    cr_assert_eq(n, 6, "every accepted operation is queued, equal ones too");
+    cr_assert_not_null(strstr(ops[2], "\"plan\":\"pro\""), "%s", ops[2]);
+    cr_assert_not_null(strstr(ops[1], "\"plan\":\"free\""), "%s", ops[1]);
+    free_ops(ops);
+    test_redis_password = NULL;
+    test_redis_stop(&r);
+}
+
 Test(redis_store, a_retried_ulid_is_queued_once) {
     test_redis_t r;
     test_redis_start(&r, NULL);
