@@ -363,6 +363,22 @@ def option_names(kind: int) -> "frozenset[str]":
     return frozenset(name for name, _, _ in native_options(kind))
 
 
+def pipeline_config(pipe_options: Dict[str, Any], options: Mapping[str, Any],
+                    error: ErrorClass) -> Tuple[Any, Dict[str, Any]]:
+    """The ``cio_config_t`` of a pipeline (Pipeline, Worker): ``pipe_options`` updated with
+    the keywords in ``options`` that name libcustomerio pipeline options; the other keywords
+    are returned for the client. A refused option raises ``error``. The caller frees the
+    config with cio_config_free."""
+    pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
+    pipe_options.update((k, v) for k, v in options.items() if k in pipe_names)
+    client_extra = {k: v for k, v in options.items() if k not in pipe_names}
+    try:
+        config = native_config(_n.CIO_CONFIG_PIPELINE, pipe_options)
+    except _n.Error as e:
+        raise translate(e, error) from None
+    return config, client_extra
+
+
 def native_kwargs(owner: str, extra: Mapping[str, Any], **given: Any) -> Dict[str, Any]:
     """The client options of a class: ``given`` (translated from the official keywords) and
     ``extra``, the caller's further keyword arguments, passed through as they are when they

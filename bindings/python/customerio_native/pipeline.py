@@ -33,8 +33,8 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, Union
 
 from . import _native as _n
-from ._core import NativeClient, base_url, client_options, id_text, make_encoder, native_config
-from ._core import native_kwargs, option_names, region_code
+from ._core import NativeClient, base_url, client_options, id_text, make_encoder
+from ._core import native_kwargs, pipeline_config, region_code
 from ._core import dumps, plain_encoder, sanitize
 from ._core import timestamp_int, translate
 from ._mapping import event_options, object_arg, person_arg
@@ -236,13 +236,7 @@ class Pipeline:
         }
         # Further keywords named after libcustomerio options pass through: the pipeline's to
         # the pipeline, the client's to the client this pipeline makes.
-        pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
-        pipe_options.update((k, v) for k, v in options.items() if k in pipe_names)
-        client_extra = {k: v for k, v in options.items() if k not in pipe_names}
-        try:
-            config = native_config(_n.CIO_CONFIG_PIPELINE, pipe_options)
-        except _n.Error as e:
-            raise translate(e, PipelineError) from None
+        config, client_extra = pipeline_config(pipe_options, options, PipelineError)
 
         try:
             native = (site_id if isinstance(site_id, NativeClient)

@@ -23,8 +23,8 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from . import _native as _n
-from ._core import NativeClient, base_url, client_options, native_config, native_kwargs
-from ._core import option_names, region_code, translate
+from ._core import NativeClient, base_url, client_options, native_kwargs
+from ._core import pipeline_config, region_code, translate
 from .errors import CustomerIOException
 from .regions import Region, Regions
 
@@ -104,15 +104,9 @@ class Worker:
         self.group = group
         self._sink = _n.CIO_SINK_PIPELINES if str(sink).lower() == "pipelines" \
             else _n.CIO_SINK_TRACK_V2
-        pipe_names = option_names(_n.CIO_CONFIG_PIPELINE)
         pipe_options: Dict[str, Any] = {
             "sink": sink, "max_requests_per_second": max_requests_per_second}
-        pipe_options.update((k, v) for k, v in options.items() if k in pipe_names)
-        client_extra = {k: v for k, v in options.items() if k not in pipe_names}
-        try:
-            config = native_config(_n.CIO_CONFIG_PIPELINE, pipe_options)
-        except _n.Error as e:
-            raise translate(e, WorkerError) from None
+        config, client_extra = pipeline_config(pipe_options, options, WorkerError)
         try:
             native = (site_id if isinstance(site_id, NativeClient)
                       else getattr(site_id, "_native", None))
