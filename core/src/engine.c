@@ -21,6 +21,8 @@
 #define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
 #define MAX_HEADER_BLOCK_BYTES (16u * 1024u) /* what cio_last_response() keeps of the headers */
 #define IDLE_POLL_MS 1000
+/* a failed reload is tried again after this */
+#define CA_RETRY_MS ((int64_t)60 * 1000)
 #define CA_RELOAD_MS (24 * 3600 * 1000LL) /* libcurl's CURLOPT_CA_CACHE_TIMEOUT default */
 
 typedef struct transfer_list {
@@ -205,7 +207,7 @@ static X509_STORE *load_ca_store(const char *file, const char *dir) {
 static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *user) {
     (void)h;
     const cio_engine_t *e = user;
-    if (e->ca_store == NULL) /* a reload (after CA_RELOAD_MS) failed: libcurl's error for it */
+    if (e->ca_store == NULL) /* a guard: a failed reload keeps the store loaded before */
         return CURLE_SSL_CACERT_BADFILE;
     SSL_CTX_set1_cert_store(ssl_ctx, e->ca_store); /* its own reference; frees the empty one */
     return CURLE_OK;
@@ -218,9 +220,6 @@ static X509_STORE *ca_store_for(cio_engine_t *e, const cio_transfer_t *t) {
         return NULL; /* libcurl loads no CAs without verification */
     int64_t now = cio__now_ms();
     if (!e->ca_tried || now - e->ca_tried_ms >= CA_RELOAD_MS) {
-        /* connections made with the old store hold references of their own */
-        X509_STORE_free(e->ca_store);
-        e->ca_store = NULL;
         e->ca_tried = true;
         e->ca_tried_ms = now;
         /* libcurl's built-in defaults where the client sets none (CURLINFO_CAINFO/CAPATH) */
@@ -229,8 +228,16 @@ static X509_STORE *ca_store_for(cio_engine_t *e, const cio_transfer_t *t) {
             curl_easy_getinfo(t->easy, CURLINFO_CAINFO, &file);
         if (dir == NULL)
             curl_easy_getinfo(t->easy, CURLINFO_CAPATH, &dir);
-        if (file != NULL || dir != NULL)
-            e->ca_store = load_ca_store(file, dir);
+        X509_STORE *fresh = file != NULL || dir != NULL ? load_ca_store(file, dir) : NULL;
+        if (fresh != NULL || e->ca_store == NULL) {
+            /* connections made with the old store hold references of their own */
+            X509_STORE_free(e->ca_store);
+            e->ca_store = fresh;
+        } else {
+            /* a reload that fails (the bundle mid-replacement) keeps the trust loaded before
+             * rather than failing every new connection; tried again a minute later */
+            e->ca_tried_ms = now - CA_RELOAD_MS + CA_RETRY_MS;
+        }
     }
     return e->ca_store;
 }

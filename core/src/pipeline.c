@@ -507,6 +507,13 @@ static void *pipeline_main(void *arg) {
             pthread_cond_wait(&p->wake, &p->lock);
             continue;
         }
+        if (cio__redis_link_pause_pending(p->redis)) {
+            /* a 429 came (noted by the engine thread): the fleet waits with this sender now */
+            pthread_mutex_unlock(&p->lock);
+            cio__redis_link_publish_pause(p->redis);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         const cio_store_item_t *head = p->store->peek(p->store);
         int64_t now = cio__now_ms();
         int64_t wait_ms = 1000;

@@ -68,8 +68,8 @@ static const char pause_script[] = "if redis.call('PTTL', KEYS[1]) < tonumber(AR
 
 struct cio_ratelimit {
     cio_redis_t *redis;
-    /* A second connection for pause(), which comes from the engine thread when a 429 arrives:
-     * the fleet learns of it at once, not at this sender's next take(). */
+    /* A second connection for publish_pause(): the pipeline thread sets a 429's pause in Redis
+     * as soon as it wakes, not at its next take() (which may be a backoff later). */
     pthread_mutex_t pause_lock;
     cio_redis_t *pause_redis;
     char rate_key[200], pause_key[200], stats_key[200];
@@ -85,6 +85,7 @@ struct cio_ratelimit {
      * be pacing themselves alone (they ask Redis again within REDIS_RETRY_MS). */
     int64_t dual_until;
     atomic_long pause_ms;     /* to set at the next take */
+    atomic_bool unpublished;  /* a pause noted since publish_pause() last ran */
     int64_t redis_down_until; /* local pacing until then */
     int64_t local_next_ms;    /* the fallback's next slot */
     int64_t local_pause_until;
@@ -155,6 +156,19 @@ static void note_pause(cio_ratelimit_t *rl, long ms) {
 void cio__ratelimit_pause(cio_ratelimit_t *rl, long ms) {
     if (ms <= 0)
         return;
+    note_pause(rl, ms); /* no I/O here: this is the engine thread, every transfer waits on it */
+    atomic_store(&rl->unpublished, true);
+}
+
+bool cio__ratelimit_pause_pending(cio_ratelimit_t *rl) {
+    return atomic_load(&rl->unpublished);
+}
+
+void cio__ratelimit_publish_pause(cio_ratelimit_t *rl) {
+    atomic_store(&rl->unpublished, false); /* once: a Redis that fails is left to take() */
+    long ms = atomic_load(&rl->pause_ms); /* kept: take() sends it again (only lengthens) */
+    if (ms <= 0)
+        return;
     char arg[32];
     snprintf(arg, sizeof(arg), "%ld", ms);
     const char *argv[] = {"EVAL", pause_script, "1", rl->pause_key, arg};
@@ -164,7 +178,6 @@ void cio__ratelimit_pause(cio_ratelimit_t *rl, long ms) {
     pthread_mutex_unlock(&rl->pause_lock);
     if (st == CIO_OK)
         freeReplyObject(r);
-    note_pause(rl, ms); /* for this sender's fallback, and again at its next take() */
 }
 
 uint64_t cio__ratelimit_waits(const cio_ratelimit_t *rl) {

@@ -7,8 +7,9 @@
  *
  * Customer.io's published limits are the one table in ratelimit.c (cio__ratelimit_default).
  *
- * Threading: take() is called by one thread (the pipeline thread); pause() by another (the
- * engine thread, when a 429 arrives): it has its own connection and lock.
+ * Threading: take() and publish_pause() are called by one thread (the pipeline thread); pause()
+ * by another (the engine thread, when a 429 arrives): it only notes the pause (an atomic), so the
+ * engine thread never waits on Redis.
  */
 #ifndef CIO_RATELIMIT_H
 #define CIO_RATELIMIT_H
@@ -30,9 +31,14 @@ cio_status_t cio__ratelimit_new(const char *url, const char *prefix, double limi
 void cio__ratelimit_free(cio_ratelimit_t *rl);
 /* Waits until one request may go; false when *stop became true first (nothing taken). */
 bool cio__ratelimit_take(cio_ratelimit_t *rl, const bool *stop);
-/* A 429 said to wait ms: every sender of the workspace waits (set in Redis now; when Redis is
- * unreachable, this sender waits it out alone and sets it at its next take()). */
+/* A 429 said to wait ms: every sender of the workspace waits. Noted here (any thread, no I/O);
+ * set in Redis by publish_pause() or the next take(); when Redis is unreachable, this sender
+ * waits it out alone and sets it at a later take(). */
 void cio__ratelimit_pause(cio_ratelimit_t *rl, long ms);
+/* Whether a noted pause waits to be set in Redis (any thread). */
+bool cio__ratelimit_pause_pending(cio_ratelimit_t *rl);
+/* Sets a noted pause in Redis now (the pipeline thread; waits on Redis, so no lock held). */
+void cio__ratelimit_publish_pause(cio_ratelimit_t *rl);
 /* Times take() had to wait (this limiter). */
 uint64_t cio__ratelimit_waits(const cio_ratelimit_t *rl);
 

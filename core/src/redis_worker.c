@@ -322,8 +322,16 @@ static void take_entries(cio_worker_t *w, const redisReply *entries, bool claime
     }
 }
 
-static cio_status_t read_new(cio_worker_t *w) {
+/* How many more entries this worker may hold (nheld changes on the pipeline's report thread). */
+static size_t room_left(cio_worker_t *w) {
+    pthread_mutex_lock(&w->lock);
     size_t room = w->max_pending > w->nheld ? w->max_pending - w->nheld : 0;
+    pthread_mutex_unlock(&w->lock);
+    return room;
+}
+
+static cio_status_t read_new(cio_worker_t *w) {
+    size_t room = room_left(w);
     if (room == 0) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
@@ -405,7 +413,7 @@ static cio_status_t claim(cio_worker_t *w) {
     free(ids);
     if (st != CIO_OK)
         return st;
-    size_t room = w->max_pending > w->nheld ? w->max_pending - w->nheld : 0;
+    size_t room = room_left(w);
     if (room == 0)
         return CIO_OK;
     char idle[24], count[24];

@@ -193,6 +193,15 @@ void cio__redis_link_answered(cio_redis_link_t *l, long http_status, long retry_
         cio__ratelimit_pause(l->limiter, retry_after_ms >= 0 ? retry_after_ms : 1000);
 }
 
+bool cio__redis_link_pause_pending(const cio_redis_link_t *l) {
+    return l != NULL && l->limiter != NULL && cio__ratelimit_pause_pending(l->limiter);
+}
+
+void cio__redis_link_publish_pause(cio_redis_link_t *l) {
+    if (l != NULL && l->limiter != NULL)
+        cio__ratelimit_publish_pause(l->limiter);
+}
+
 void cio__redis_link_free(cio_redis_link_t *l) {
     if (l == NULL)
         return;

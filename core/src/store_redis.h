@@ -15,7 +15,7 @@
 
 /* What a pipeline does with Redis: forward its batches (redis_url) and/or take the fleet-wide
  * rate limit before each request (ratelimit_url, ratelimit.h). One per pipeline, used by its
- * thread (cio__redis_link_answered: the engine thread, under the pipeline's lock). */
+ * thread (cio__redis_link_answered: the engine thread; it only notes a pause, no I/O). */
 typedef struct cio_redis_link cio_redis_link_t;
 
 /* *out = NULL when o sets neither option. Otherwise reads redis_url, ratelimit_url,
@@ -36,8 +36,13 @@ bool cio__redis_link_take(cio_redis_link_t *l, const bool *stop);
 /* HTTP attempts a request may take inside the engine: 1 with a fleet limit (each attempt then
  * passes take()), else fallback. */
 int cio__redis_link_attempts(const cio_redis_link_t *l, int fallback);
-/* A request was answered: a 429's Retry-After (ms, < 0 = none) pauses the whole fleet. */
+/* A request was answered: a 429's Retry-After (ms, < 0 = none) pauses the whole fleet. Notes
+ * it only; the pipeline thread sets it in Redis with cio__redis_link_publish_pause. */
 void cio__redis_link_answered(cio_redis_link_t *l, long http_status, long retry_after_ms);
+/* Whether a 429's pause waits to be set in Redis; publish sets it (waits on Redis: call it
+ * without the pipeline's lock). */
+bool cio__redis_link_pause_pending(const cio_redis_link_t *l);
+void cio__redis_link_publish_pause(cio_redis_link_t *l);
 void cio__redis_link_free(cio_redis_link_t *l);
 
 #endif

@@ -635,6 +635,11 @@ static bool scan_v2(spool_reader_t *r, loaded_t *l) {
         if (st.damaged) {
             if (st.head_known && st.type == SPOOL_TYPE_APPEND)
                 saw_seq(l, st.seq);
+            /* a 'G' record's head (checksummed apart) gives its first seq and its length; each
+             * operation takes at least 6 bytes (length + "{}"), so none of its seqs is used again
+             * while its bytes may still be in the file (kept damage) */
+            if (st.head_known && st.type == SPOOL_TYPE_GROUP)
+                saw_seq(l, st.seq + st.len / 6);
             if (!add_span(&l->spans_tail, &st))
                 return false;
         } else if (st.type == SPOOL_TYPE_SETTLED) {

@@ -493,6 +493,42 @@ Test(batch_enqueue, test_batch_enqueue_torn_batch_record_delivers_none_of_the_ba
     free(dir);
 }
 
+/* A torn batch record that cannot be set aside (the quarantine file cannot be written) stays in
+ * the file; the seqs its head names are not given out again, so no later settle record can
+ * match its operations. */
+Test(batch_enqueue, test_batch_enqueue_kept_torn_batch_seqs_are_not_reused) {
+    char *dir = make_dir();
+    char *spool = path_in(dir, "events.spool");
+    char *quarantine = path_in(dir, "events.spool.quarantine");
+    cio_client_t *c = child_client(false);
+    cio_pipeline_t *p = spool_pipeline(c, spool, 600000);
+    cr_assert_not_null(p);
+    cio_request_t *first = event_request(0);
+    uint64_t seq = 0;
+    expect_ok(cio_pipeline_enqueue_request(p, first, &seq));
+    cr_assert_eq(seq, 1);
+    cio_request_t **r = event_requests(1, 5);
+    uint64_t seqs[5] = {0};
+    expect_ok(cio_pipeline_enqueue_requests(p, (const cio_request_t *const *)r, 5, seqs));
+    cr_assert_eq(seqs[4], 6);
+    (void)cio_pipeline_close(p, 0);
+    cr_assert_eq(truncate(spool, file_size(spool) - 10), 0);
+    cr_assert_eq(mkdir(quarantine, 0700), 0); /* a directory: the quarantine cannot be written */
+    p = spool_pipeline(c, spool, 600000);
+    cr_assert_not_null(p);
+    expect_ok(cio_pipeline_enqueue_request(p, first, &seq));
+    cr_assert_gt(seq, 6, "seq %llu given again while the torn record naming 2..6 is kept",
+                 (unsigned long long)seq);
+    (void)cio_pipeline_close(p, 0);
+    cio_client_free(c);
+    cio_request_free(first);
+    free_requests(r, 5);
+    remove_dir(dir);
+    free(quarantine);
+    free(spool);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- kill -9 mid-batch */
 
 #define KILL_ROUND 100000 /* numbers per producer: more than one can enqueue */
