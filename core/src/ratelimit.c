@@ -166,7 +166,7 @@ bool cio__ratelimit_pause_pending(cio_ratelimit_t *rl) {
 
 void cio__ratelimit_publish_pause(cio_ratelimit_t *rl) {
     atomic_store(&rl->unpublished, false); /* once: a Redis that fails is left to take() */
-    long ms = atomic_load(&rl->pause_ms); /* kept: take() sends it again (only lengthens) */
+    long ms = atomic_load(&rl->pause_ms);  /* kept: take() sends it again (only lengthens) */
     if (ms <= 0)
         return;
     char arg[32];
