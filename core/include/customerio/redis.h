@@ -76,7 +76,10 @@ CIO_EXTERN cio_status_t cio_worker_run(cio_worker_t *worker, long stop_timeout_m
  * thread-safe. */
 CIO_EXTERN void cio_worker_stop(cio_worker_t *worker);
 /* This worker's counters as a JSON object ({"read","claimed","acked","dead_lettered",
- * "held"}); malloc'd (cio_free_string), NULL on failure. The fleet's rate-limit waits are in
+ * "held"}): entries read with XREADGROUP, claimed from a dead worker, delivered and
+ * acknowledged, refused by Customer.io and moved to the dead letters (an entry settled by this
+ * worker counts in exactly one of the last two), and held now (read, not settled yet).
+ * malloc'd (cio_free_string), NULL on failure. The fleet's rate-limit waits are in
  * cio_redis_queue_stats_json(). Thread-safe. */
 CIO_EXTERN char *cio_worker_stats_json(cio_worker_t *worker);
 /* Frees a worker that is not running. NULL is a no-op. */
