@@ -465,20 +465,24 @@ typedef struct damage_span {
     bool head_known;
     char type;
     uint64_t seq;
+    uint32_t len;      /* payload length, when head_known */
+    uint64_t next_seq; /* a 'G' span: the seq of the next operation record in the file, 0 if none */
 } damage_span_t;
 
-static bool add_span(damage_span_t ***tail, const spool_step_t *st) {
+/* The span added at *tail; NULL when out of memory. */
+static damage_span_t *add_span(damage_span_t ***tail, const spool_step_t *st) {
     damage_span_t *d = calloc(1, sizeof(*d));
     if (d == NULL)
-        return false;
+        return NULL;
     d->off = st->off;
     d->length = st->length;
     d->head_known = st->head_known;
     d->type = st->type;
     d->seq = st->seq;
+    d->len = st->len;
     **tail = d;
     *tail = &d->next;
-    return true;
+    return d;
 }
 
 static void free_spans(damage_span_t *d) {
@@ -563,6 +567,22 @@ static bool may_hold_operation(spool_reader_t *r, const damage_span_t *d) {
     return false;
 }
 
+/* Whether every operation of a damaged 'G' record is settled. Its head gives the first seq and
+ * the payload's length, not the count: at most len / 6 (each operation takes a length and at
+ * least "{}"), and fewer than the next operation record's seq (seqs are given out in file
+ * order). Every seq up to that bound settled means none of its operations is owed. */
+static bool group_settled(const damage_span_t *d, const spool_ranges_t *settled) {
+    uint64_t count = d->len / 6;
+    if (d->next_seq > d->seq && d->next_seq - d->seq < count)
+        count = d->next_seq - d->seq;
+    if (count == 0)
+        return false;
+    for (uint64_t k = 0; k < count; k++)
+        if (!cio__spool_ranges_has(settled, d->seq + k))
+            return false;
+    return true;
+}
+
 /*
  * Quarantines and reports the damaged spans. An operation record already settled, or a damaged
  * settle record, is only quarantined (nothing was lost; a lost settle record means a repeat).
@@ -587,9 +607,12 @@ static bool set_aside(spool_t *sp, spool_reader_t *r, damage_span_t *spans,
                      "its bytes stay in the spool (the quarantine file %s cannot be written: %s)",
                      sp->quarantine_path, strerror(qerr));
         bool settled_already =
-            d->head_known && d->type == SPOOL_TYPE_APPEND && cio__spool_ranges_has(settled, d->seq);
-        const char *what = d->head_known && d->type == SPOOL_TYPE_SETTLED ? "settle record"
-                           : settled_already                              ? "settled operation"
+            d->head_known &&
+            ((d->type == SPOOL_TYPE_APPEND && cio__spool_ranges_has(settled, d->seq)) ||
+             (d->type == SPOOL_TYPE_GROUP && group_settled(d, settled)));
+        const char *what = d->head_known && d->type == SPOOL_TYPE_SETTLED   ? "settle record"
+                           : settled_already && d->type == SPOOL_TYPE_GROUP ? "settled batch record"
+                           : settled_already                                ? "settled operation"
                            : !d->head_known && !may_hold_operation(r, d)
                                ? "record with no operation in it"
                                : NULL;
@@ -619,6 +642,7 @@ static bool set_aside(spool_t *sp, spool_reader_t *r, damage_span_t *spans,
 typedef struct loaded {
     spool_ranges_t settled;
     damage_span_t *spans, **spans_tail;
+    damage_span_t *group_awaiting_next; /* the last damaged 'G' span, until a record follows */
     uint64_t max_seq;
 } loaded_t;
 
@@ -632,6 +656,11 @@ static bool scan_v2(spool_reader_t *r, loaded_t *l) {
     off_t pos = SPOOL_HEADER_BYTES;
     spool_step_t st;
     while (cio__spool_next(r, &pos, &st)) {
+        bool operations = st.head_known && st.type != SPOOL_TYPE_SETTLED;
+        if (operations && l->group_awaiting_next != NULL) {
+            l->group_awaiting_next->next_seq = st.seq;
+            l->group_awaiting_next = NULL;
+        }
         if (st.damaged) {
             if (st.head_known && st.type == SPOOL_TYPE_APPEND)
                 saw_seq(l, st.seq);
@@ -640,8 +669,11 @@ static bool scan_v2(spool_reader_t *r, loaded_t *l) {
              * while its bytes may still be in the file (kept damage) */
             if (st.head_known && st.type == SPOOL_TYPE_GROUP)
                 saw_seq(l, st.seq + st.len / 6);
-            if (!add_span(&l->spans_tail, &st))
+            damage_span_t *span = add_span(&l->spans_tail, &st);
+            if (span == NULL)
                 return false;
+            if (st.head_known && st.type == SPOOL_TYPE_GROUP)
+                l->group_awaiting_next = span;
         } else if (st.type == SPOOL_TYPE_SETTLED) {
             for (uint32_t k = 0; k + 16 <= st.len; k += 16) {
                 uint64_t first = cio__spool_get_u64(st.payload + k);
