@@ -303,6 +303,43 @@ json_t *req_body_json(const json_t *req) {
     return v;
 }
 
+size_t each_batch_op_n(json_t *reqs, void (*fn)(long long n, void *user), void *user) {
+    size_t total = 0, i;
+    json_t *req;
+    json_array_foreach(reqs, i, req) {
+        int status = req_status(req);
+        if (status < 200 || status >= 300 || strcmp(req_str(req, "path"), "/api/v2/batch") != 0)
+            continue;
+        json_t *body = req_body_json(req);
+        size_t k;
+        json_t *op;
+        json_array_foreach(json_object_get(body, "batch"), k, op) {
+            fn((long long)json_integer_value(
+                   json_object_get(json_object_get(op, "attributes"), "n")),
+               user);
+            total++;
+        }
+        json_decref(body);
+    }
+    return total;
+}
+
+typedef struct counted {
+    unsigned *counts;
+    size_t max;
+} counted_t;
+
+static void count_n(long long n, void *user) {
+    counted_t *c = user;
+    cr_assert(n >= 0 && (size_t)n < c->max, "unexpected operation n=%lld", n);
+    c->counts[n]++;
+}
+
+size_t count_batch_op_ns(json_t *reqs, unsigned *counts, size_t max) {
+    counted_t c = {counts, max};
+    return each_batch_op_n(reqs, count_n, &c);
+}
+
 /* ---- assertions ---- */
 
 bool is_ulid(const char *s) {

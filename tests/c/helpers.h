@@ -84,6 +84,11 @@ const char *req_header(const json_t *req, const char *name); /* NULL when absent
 int req_status(const json_t *req);
 /* The body parsed as JSON (new reference); fails the test when it does not parse. */
 json_t *req_body_json(const json_t *req);
+/* Calls fn(n, user) with attributes.n of every operation in the answered (2xx) /api/v2/batch
+ * requests of reqs (a request log array), in the order sent; how many operations that was. */
+size_t each_batch_op_n(json_t *reqs, void (*fn)(long long n, void *user), void *user);
+/* Adds to counts[n] for each of those operations (every n must be in [0, max)); how many. */
+size_t count_batch_op_ns(json_t *reqs, unsigned *counts, size_t max);
 
 /* ---- assertions ---- */
 

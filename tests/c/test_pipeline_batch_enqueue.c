@@ -74,28 +74,21 @@ static cio_pipeline_t *memory_pipeline(cio_client_t *c, long linger_ms, size_t m
 
 /* The n attributes of the operations delivered (2xx /api/v2/batch), in the order sent, into
  * out (at most max); their number. */
+typedef struct in_order {
+    long long *out;
+    size_t max, n;
+} in_order_t;
+
+static void note_in_order(long long n, void *user) {
+    in_order_t *o = user;
+    if (o->n < o->max)
+        o->out[o->n] = n;
+    o->n++;
+}
+
 static size_t delivered_in_order(long long *out, size_t max) {
-    json_t *reqs = mock_requests();
-    size_t total = 0, i;
-    json_t *req;
-    json_array_foreach(reqs, i, req) {
-        int status = req_status(req);
-        if (status < 200 || status >= 300 || strcmp(req_str(req, "path"), "/api/v2/batch") != 0)
-            continue;
-        json_t *body = req_body_json(req);
-        size_t k;
-        json_t *op;
-        json_array_foreach(json_object_get(body, "batch"), k, op) {
-            json_int_t n =
-                json_integer_value(json_object_get(json_object_get(op, "attributes"), "n"));
-            if (total < max)
-                out[total] = (long long)n;
-            total++;
-        }
-        json_decref(body);
-    }
-    json_decref(reqs);
-    return total;
+    in_order_t o = {out, max, 0};
+    return each_batch_op_n(mock_requests(), note_in_order, &o);
 }
 
 /* Adds how many times each n in [0, max) was delivered (2xx /api/v2/batch) since the last call
@@ -116,24 +109,7 @@ static size_t delivered_counts(unsigned *counts, size_t max) {
     json_t *reqs = json_loads(drained, 0, NULL);
     free(drained);
     cr_assert(json_is_array(reqs), "POST /_mock/requests/drain answered no array");
-    size_t total = 0, i;
-    json_t *req;
-    json_array_foreach(reqs, i, req) {
-        int status = req_status(req);
-        if (status < 200 || status >= 300 || strcmp(req_str(req, "path"), "/api/v2/batch") != 0)
-            continue;
-        json_t *body = req_body_json(req);
-        size_t k;
-        json_t *op;
-        json_array_foreach(json_object_get(body, "batch"), k, op) {
-            json_int_t n =
-                json_integer_value(json_object_get(json_object_get(op, "attributes"), "n"));
-            cr_assert(n >= 0 && (size_t)n < max, "unexpected operation n=%lld", (long long)n);
-            counts[n]++;
-            total++;
-        }
-        json_decref(body);
-    }
+    size_t total = count_batch_op_ns(reqs, counts, max);
     json_decref(reqs);
     return total;
 }

@@ -172,27 +172,7 @@ static cio_pipeline_t *drain_pipeline(const char *path, tally_t *t) {
 
 /* How many times each n in [0, max) was delivered (2xx batch requests), and the total. */
 static size_t delivered_counts(unsigned *counts, size_t max) {
-    json_t *reqs = mock_requests();
-    size_t total = 0, i;
-    json_t *req;
-    json_array_foreach(reqs, i, req) {
-        int status = req_status(req);
-        if (status < 200 || status >= 300 || strcmp(req_str(req, "path"), "/api/v2/batch") != 0)
-            continue;
-        json_t *body = req_body_json(req);
-        size_t k;
-        json_t *op;
-        json_array_foreach(json_object_get(body, "batch"), k, op) {
-            json_int_t n =
-                json_integer_value(json_object_get(json_object_get(op, "attributes"), "n"));
-            cr_assert(n >= 0 && (size_t)n < max, "unexpected operation n=%lld", (long long)n);
-            counts[n]++;
-            total++;
-        }
-        json_decref(body);
-    }
-    json_decref(reqs);
-    return total;
+    return count_batch_op_ns(mock_requests(), counts, max);
 }
 
 static unsigned env_seed(void) {
