@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/json_write.h"
 #include "util/utf8.h"
+#include "validate.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -84,14 +85,8 @@ static bool check_id_value(problem_t *p, const cio_json_value_t *v, const char *
         if (integer_ok && v != NULL && v->kind == CIO_JSON_INTEGER)
             return true;
         fault = "must be a string";
-    } else {
-        size_t n = cio__jstring(v, text, sizeof(text));
-        if (n == 0)
-            fault = "is empty";
-        else if (n > CIO_MAX_ID_BYTES)
-            fault = "is longer than 150 bytes";
-        else if (cio__has_control_char(text)) /* \u0000 is refused earlier: text is all of it */
-            fault = "contains a control character";
+    } else { /* \u0000 is refused earlier: text is all of it */
+        fault = cio__id_fault(text, cio__jstring(v, text, sizeof(text)));
     }
     if (fault == NULL)
         return true;

@@ -108,14 +108,10 @@ static cio_status_t check_id_as(const char *call, const char *what, const char *
     const char *fault = NULL;
     if (value == NULL)
         fault = "must be a string";
-    else if (value[0] == '\0')
-        fault = "is empty";
-    else if (!cio__utf8_valid(value, strlen(value)))
+    else if (value[0] != '\0' && !cio__utf8_valid(value, strlen(value)))
         fault = "is not valid UTF-8";
-    else if (strlen(value) > CIO_MAX_ID_BYTES)
-        fault = "is longer than 150 bytes";
-    else if (cio__has_control_char(value))
-        fault = "contains a control character";
+    else
+        fault = cio__id_fault(value, strlen(value));
     return fault == NULL
                ? CIO_OK
                : cio__fail(CIO_E_INVALID_ARGUMENT, "%s: %s.%s %s", call, what, key, fault);

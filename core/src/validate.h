@@ -4,9 +4,27 @@
 #define CIO_VALIDATE_H
 
 #include "customerio/json.h"
+#include "customerio/track.h"
 #include "customerio/types.h"
 #include "util/error.h"
 #include "util/utf8.h"
+
+#include <stddef.h>
+
+/* Why an id of n bytes is not one, in the Track v2 operation validator's words, or NULL when it
+ * is: "is empty", "is longer than 150 bytes" (CIO_MAX_ID_BYTES), "contains a control
+ * character". text is read only when 0 < n <= CIO_MAX_ID_BYTES (then it is NUL-terminated);
+ * UTF-8 is the caller's to check. The operation validator (every enqueue) and the v2 builders
+ * judge ids with it, so a built operation and the same one written by hand are refused alike. */
+static inline const char *cio__id_fault(const char *text, size_t n) {
+    if (n == 0)
+        return "is empty";
+    if (n > CIO_MAX_ID_BYTES)
+        return "is longer than 150 bytes";
+    if (cio__has_control_char(text))
+        return "contains a control character";
+    return NULL;
+}
 
 /* Checks an id: non-NULL, non-empty, <= CIO_MAX_ID_BYTES, UTF-8, no control characters. */
 cio_status_t cio__check_id(const char *call, const char *field, const char *value);
