@@ -24,6 +24,7 @@
  */
 #include "direct.h"
 #include "retry.h"
+#include "tls_ca.h"
 #include "util/buf.h"
 
 #include <curl/curl.h>
@@ -32,6 +33,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 typedef struct slot slot_t;
@@ -42,6 +44,7 @@ struct cio_direct {
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST]; /* one per kind of shared data */
     unsigned generation;                        /* the fork generation that made it */
     slot_t *slots;                              /* every thread's slot, under registry_lock */
+    cio_ca_store_t ca;                          /* the CA bundle, loaded once (tls_ca.c) */
     cio_direct_t *leftover_next;                /* a parent's, kept in a child (leftovers) */
 };
 
@@ -50,6 +53,7 @@ struct slot {
     uint64_t serial;                   /* the client's */
     cio_direct_t *direct;              /* NULL once the client freed the handle */
     bool busy;                         /* inside a call (a re-entrant one uses the engine) */
+    bool ca_attached;                  /* the handle verifies with direct->ca's store */
     cio_buf_t url;                     /* cio__direct_url */
     struct curl_slist *headers[3][2];  /* cio__direct_headers: [auth][has a body] */
     slot_t *thread_next;               /* the owning thread's list */
@@ -95,6 +99,7 @@ static cio_direct_t *direct_new(unsigned generation) {
     }
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&d->locks[i], NULL);
+    cio__ca_store_init(&d->ca);
     d->generation = generation;
     curl_share_setopt(d->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(d->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
@@ -275,6 +280,9 @@ static void sleep_ms(long ms) {
 }
 
 void cio__direct_perform(cio_client_t *client, cio_transfer_t *t) {
+    slot_t *s = (slot_t *)(void *)t;
+    if (!s->ca_attached && strncasecmp(t->url, "https:", 6) == 0)
+        s->ca_attached = cio__ca_store_attach(&s->direct->ca, client, t->easy);
     if (!cio__transfer_setup_call(client, t->easy, t)) {
         /* as the engine reports a transfer it could not configure: one attempt, no status */
         cio__transfer_begin_attempt(t);
@@ -319,6 +327,7 @@ void cio__direct_client_free(cio_client_t *client) {
     pthread_mutex_unlock(&registry_lock);
     thread_list_changed();
     curl_share_cleanup(d->share);
+    cio__ca_store_destroy(&d->ca);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&d->locks[i]);
     free(d);

@@ -8,11 +8,10 @@
 #include "retry.h"
 #include "client_internal.h"
 #include "http.h"
+#include "tls_ca.h"
 #include "util/buf.h"
 #include "util/error.h"
 
-#include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,6 @@
 #define MAX_RESPONSE_BYTES (64u * 1024u * 1024u)
 #define MAX_HEADER_BLOCK_BYTES (16u * 1024u) /* what cio_last_response() keeps of the headers */
 #define IDLE_POLL_MS 1000
-/* a failed reload is tried again after this */
-#define CA_RETRY_MS ((int64_t)60 * 1000)
-#define CA_RELOAD_MS (24 * 3600 * 1000LL) /* libcurl's CURLOPT_CA_CACHE_TIMEOUT default */
 
 typedef struct transfer_list {
     cio_transfer_t *head, *tail;
@@ -36,12 +32,7 @@ struct cio_engine {
      * same host resumes its TLS session (an easy handle alone keeps its own cache, and the
      * engine's handles are many and pooled). Used on the engine thread only, so no locks. */
     CURLSH *share;
-    /* The certificate store every TLS connection verifies with, loaded once (see ca_store_for);
-     * engine thread only. ca_tried: loading was attempted (ca_store NULL: it failed or does not
-     * apply, and each connection loads its own as libcurl does by default). */
-    X509_STORE *ca_store;
-    bool ca_tried;
-    int64_t ca_tried_ms; /* reloaded after CA_RELOAD_MS, as libcurl's own cache (24 h) */
+    cio_ca_store_t ca; /* the certificate store every TLS connection verifies with */
     pthread_t thread;
     pthread_mutex_t lock;
     transfer_list_t incoming; /* guarded by lock */
@@ -178,81 +169,12 @@ bool cio__transfer_setup_call(const cio_client_t *c, CURL *h, cio_transfer_t *t)
     return ok;
 }
 
-/*
- * libcurl 7.88 builds a new SSL_CTX per connection and loads the CA file into it; it caches the
- * loaded store only when no CA directory is set, and Debian's libcurl (like most distributions')
- * sets /etc/ssl/certs by default. Loading the system bundle (~140 certificates) costs ~19 ms of
- * CPU with OpenSSL 3.0: per connection, so 100 connections opened for 100 calls in flight cost
- * ~2 s. The engine loads the same file and directory into one store once and hands it to each
- * connection's SSL_CTX (CURLOPT_SSL_CTX_FUNCTION), with libcurl's own CA options cleared; the
- * trust is the same as libcurl's (file, then the hashed directory, looked up lazily, and
- * libcurl's flags). If loading fails the connection is left to libcurl, which fails it with its
- * usual error (CURLE_SSL_CACERT_BADFILE).
- */
-static X509_STORE *load_ca_store(const char *file, const char *dir) {
-    X509_STORE *store = X509_STORE_new();
-    if (store == NULL)
-        return NULL;
-    if ((file != NULL && !X509_STORE_load_file(store, file)) ||
-        (dir != NULL && !X509_STORE_load_path(store, dir))) {
-        X509_STORE_free(store);
-        return NULL;
-    }
-    /* as libcurl's populate_x509_store for a verifying connection without a CRL file */
-    X509_STORE_set_flags(store, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
-    return store;
-}
-
-/* Runs on the engine thread as a connection of a transfer set up by configure_easy starts. */
-static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *user) {
-    (void)h;
-    const cio_engine_t *e = user;
-    if (e->ca_store == NULL) /* a guard: a failed reload keeps the store loaded before */
-        return CURLE_SSL_CACERT_BADFILE;
-    SSL_CTX_set1_cert_store(ssl_ctx, e->ca_store); /* its own reference; frees the empty one */
-    return CURLE_OK;
-}
-
-/* The shared store for t (NULL: let libcurl load the CAs itself, as before). */
-static X509_STORE *ca_store_for(cio_engine_t *e, const cio_transfer_t *t) {
-    const cio_client_t *c = e->client;
-    if (c->tls_insecure || strncasecmp(t->url, "https:", 6) != 0)
-        return NULL; /* libcurl loads no CAs without verification */
-    int64_t now = cio__now_ms();
-    if (!e->ca_tried || now - e->ca_tried_ms >= CA_RELOAD_MS) {
-        e->ca_tried = true;
-        e->ca_tried_ms = now;
-        /* libcurl's built-in defaults where the client sets none (CURLINFO_CAINFO/CAPATH) */
-        char *file = c->ca_file, *dir = c->ca_path;
-        if (file == NULL)
-            curl_easy_getinfo(t->easy, CURLINFO_CAINFO, &file);
-        if (dir == NULL)
-            curl_easy_getinfo(t->easy, CURLINFO_CAPATH, &dir);
-        X509_STORE *fresh = file != NULL || dir != NULL ? load_ca_store(file, dir) : NULL;
-        if (fresh != NULL || e->ca_store == NULL) {
-            /* connections made with the old store hold references of their own */
-            X509_STORE_free(e->ca_store);
-            e->ca_store = fresh;
-        } else {
-            /* a reload that fails (the bundle mid-replacement) keeps the trust loaded before
-             * rather than failing every new connection; tried again a minute later */
-            e->ca_tried_ms = now - CA_RELOAD_MS + CA_RETRY_MS;
-        }
-    }
-    return e->ca_store;
-}
-
 static bool configure_easy(cio_engine_t *e, cio_transfer_t *t) {
     bool ok = cio__transfer_setup_easy(e->client, t->easy, t);
     if (e->share != NULL)
         curl_easy_setopt(t->easy, CURLOPT_SHARE, e->share);
-    X509_STORE *store = ca_store_for(e, t);
-    if (store != NULL &&
-        curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) == CURLE_OK) {
-        curl_easy_setopt(t->easy, CURLOPT_SSL_CTX_DATA, e);
-        curl_easy_setopt(t->easy, CURLOPT_CAINFO, NULL);
-        curl_easy_setopt(t->easy, CURLOPT_CAPATH, NULL);
-    }
+    if (strncasecmp(t->url, "https:", 6) == 0) /* the CA bundle loaded once (tls_ca.c) */
+        (void)cio__ca_store_attach(&e->ca, e->client, t->easy);
     return cio__transfer_setup_call(e->client, t->easy, t) && ok;
 }
 
@@ -498,8 +420,10 @@ cio_status_t cio__engine_new(cio_client_t *client, cio_engine_t **out) {
      * each). Room for every host's full share instead: Track, App, Pipelines and one more. */
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 4L * client->max_connections);
     pthread_mutex_init(&e->lock, NULL);
+    cio__ca_store_init(&e->ca);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         pthread_mutex_destroy(&e->lock);
+        cio__ca_store_destroy(&e->ca);
         curl_multi_cleanup(e->multi);
         if (e->share != NULL)
             curl_share_cleanup(e->share);
@@ -525,7 +449,7 @@ void cio__engine_free(cio_engine_t *e) {
     curl_multi_cleanup(e->multi);
     if (e->share != NULL)
         curl_share_cleanup(e->share); /* after every easy handle that used it */
-    X509_STORE_free(e->ca_store);
+    cio__ca_store_destroy(&e->ca);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }

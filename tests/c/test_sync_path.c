@@ -394,3 +394,49 @@ Test(sync_path, test_a_forked_child_leaves_the_parents_tls_connection_alone) {
     cio_client_free(c);
     cio_mock_stop(tls);
 }
+
+/* ---- the CA bundle is loaded once ---- */
+
+static char second_thread_error[512];
+
+static void *track_on_a_thread_of_its_own(void *arg) {
+    cio_status_t st = cio_track(arg, "1", "second-thread", NULL, NULL);
+    if (st != CIO_OK)
+        snprintf(second_thread_error, sizeof(second_thread_error), "%s",
+                 cio_last_error() ? cio_last_error()->message : "");
+    return (void *)(intptr_t)st;
+}
+
+/* A synchronous call's TLS connection verifies with the client's certificate store, loaded once
+ * (core/src/tls_ca.c), instead of libcurl reading the CA file again for every connection (~19 ms
+ * of CPU for the system bundle): another thread's first call opens a connection of its own,
+ * and it still verifies after the file is gone. */
+Test(sync_path, test_a_new_connection_verifies_with_the_ca_store_loaded_once) {
+    cio_mock_t *tls = mock_start_tls();
+    char ca[] = "/tmp/cio-ca-copy-XXXXXX";
+    int fd = mkstemp(ca);
+    cr_assert_geq(fd, 0);
+    FILE *in = fopen(CIO_TEST_TLS_CERT, "rb");
+    cr_assert_not_null(in);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+    fclose(in);
+    close(fd);
+    cio_client_options_t o = fx_options();
+    o.track_url = cio_mock_base_url(tls);
+    o.ca_file = ca;
+    cio_client_t *c = NULL;
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    expect_ok(cio_track(c, "1", "first", NULL, NULL));
+    cr_assert_eq(unlink(ca), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, track_on_a_thread_of_its_own, c), 0);
+    void *st = NULL;
+    cr_assert_eq(pthread_join(th, &st), 0);
+    cr_assert_eq((intptr_t)st, CIO_OK, "a new connection read the CA file again: %s",
+                 second_thread_error);
+    cio_client_free(c);
+    cio_mock_stop(tls);
+}
