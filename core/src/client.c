@@ -204,6 +204,7 @@ static void client_destroy(cio_client_t *c) {
     free(c->app_base);
     free(c->cdp_base);
     free(c->cdp_batch_path);
+    free(c->proxy);
     free(c->cdp_api_key);
     free(c->user_agent);
     free(c->ca_file);
@@ -295,6 +296,12 @@ static cio_status_t client_init(cio_client_t *c, const cio_client_options_t *o) 
         if ((c->cdp_batch_path = strdup(o->cdp_batch_path)) == NULL)
             return cio__fail(CIO_E_NOMEM, "client: out of memory");
     }
+    if (o->proxy != NULL) {
+        if (cio__has_control_char(o->proxy))
+            return cio__fail(CIO_E_CONFIG, "client: proxy contains a control character");
+        if ((c->proxy = strdup(o->proxy)) == NULL)
+            return cio__fail(CIO_E_NOMEM, "client: out of memory");
+    }
     if (o->user_agent != NULL && (cio__has_control_char(o->user_agent) ||
                                   !cio__utf8_valid(o->user_agent, strlen(o->user_agent))))
         return cio__fail(CIO_E_CONFIG, "client: user_agent contains a control character");
@@ -352,6 +359,7 @@ cio_status_t cio_client_new(const cio_client_options_t *options, cio_client_t **
     size_t have = options->version == 1   ? offsetof(cio_client_options_t, cdp_api_key)
                   : options->version == 2 ? offsetof(cio_client_options_t, cdp_permissive)
                   : options->version == 3 ? offsetof(cio_client_options_t, cdp_batch_path)
+                  : options->version == 4 ? offsetof(cio_client_options_t, proxy)
                                           : sizeof(full);
     memcpy(&full, options, have);
     cio_status_t st = client_init(c, &full);

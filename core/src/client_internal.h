@@ -21,6 +21,7 @@ struct cio_client {
     char *app_base;
     char *cdp_base;
     char *cdp_batch_path; /* NULL: the sink's own path (/v1/batch) */
+    char *proxy;          /* CURLOPT_PROXY; NULL: libcurl's default (the environment's) */
     long connect_timeout_ms;
     long timeout_ms;
     int max_attempts;

@@ -141,6 +141,8 @@ bool cio__transfer_setup_easy(const cio_client_t *c, CURL *h, cio_transfer_t *t)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->ca_path != NULL)
         curl_easy_setopt(h, CURLOPT_CAPATH, c->ca_path);
+    if (c->proxy != NULL)
+        curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
     return ok;
 }
 

@@ -88,6 +88,7 @@ static const opt_row_t client_rows[] = {
     C_STR(cdp_url, T_STRING, 2, "base URL replacing the Pipelines API host"),
     C_ROW(cdp_permissive, T_BOOL, 0, 1, NULL, 3, "true = Pipelines requests without strict mode"),
     C_STR(cdp_batch_path, T_STRING, 4, "path Pipelines batches go to; default /v1/batch"),
+    C_STR(proxy, T_SECRET, 5, "proxy URL for every request; default https_proxy/http_proxy"),
 };
 
 #define P_NUM(f, t, hi, ver, doc) P_ROW(f, t, 0, hi, NULL, ver, doc)

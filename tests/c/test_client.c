@@ -649,3 +649,49 @@ Test(client, test_sequential_calls_on_one_client_all_succeed) {
     cr_assert_eq(json_array_size(reqs), 20);
     json_decref(reqs);
 }
+
+/* ---- proxy ---- */
+
+/* The proxy option sends every request to the proxy in absolute form. The emulator stands in
+ * for the proxy here: it logs the request target it was sent, which names the origin server
+ * (a host that does not resolve: the request can only have gone through the proxy). */
+Test(client, test_proxy_option_sends_requests_through_the_proxy) {
+    cio_client_options_t o = fx_options();
+    o.track_url = "http://customerio.invalid";
+    o.proxy = cio_mock_base_url(fx.mock);
+    o.max_attempts = 1;
+    cio_client_t *c = NULL;
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    cio_status_t st = cio_identify(c, "42", "{}");
+    cr_assert_neq(st, CIO_OK, "the emulator answers an absolute-form target 404");
+    json_t *reqs = mock_requests();
+    cr_assert_eq(json_array_size(reqs), 1);
+    cr_assert_str_eq(req_str(json_array_get(reqs, 0), "path"),
+                     "http://customerio.invalid/api/v1/customers/42");
+    cio_client_free(c);
+}
+
+/* "" means no proxy, whatever the environment says; a proxy nobody listens on fails the call
+ * (the environment's proxy is used when the option is left NULL). */
+Test(client, test_empty_proxy_ignores_the_environments_proxy) {
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    cio_client_options_t o = fx_options();
+    o.max_attempts = 1;
+    cio_client_t *c = NULL;
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    cr_assert_eq(cio_identify(c, "42", "{}"), CIO_E_NETWORK,
+                 "the environment's proxy was not used");
+    cio_client_free(c);
+    o.proxy = "";
+    cr_assert_eq(cio_client_new(&o, &c), CIO_OK);
+    expect_ok(cio_identify(c, "42", "{}"));
+    cio_client_free(c);
+    unsetenv("http_proxy");
+}
+
+Test(client, test_proxy_with_a_control_character_is_refused_without_echoing_it) {
+    cio_client_options_t o = fx_options();
+    o.proxy = "http://user:s3cret@proxy:3128\r\nX-Injected: 1";
+    expect_client_new_fails(&o, CIO_E_CONFIG, "proxy contains a control character");
+    cr_assert_null(strstr(cio_last_error()->message, "s3cret"), "%s", cio_last_error()->message);
+}

@@ -335,6 +335,32 @@ def test_write_key_is_required_or_read_from_the_environment(mock, monkeypatch):
     c.shutdown()
 
 
+@pytest.mark.parametrize("proxies", [
+    {"http": "{mock}"},
+    {"http://customerio.invalid": "{mock}", "http": "http://127.0.0.1:1"},
+    {"all": "{mock}"},
+])
+def test_proxies_send_requests_through_the_proxy(mock, proxies):
+    # The official client hands proxies to requests; ours picks the same entry (requests'
+    # order) as libcustomerio's proxy option. The emulator stands in for the proxy: it logs
+    # the absolute-form target a proxy is sent, naming a host that does not resolve.
+    proxies = {k: v.format(mock=mock.url) for k, v in proxies.items()}
+    c = Client(CDP_API_KEY, host="http://customerio.invalid", proxies=proxies, sync_mode=True,
+               max_retries=0)
+    with pytest.raises(APIError):
+        c.track("u", "e")  # the emulator answers an absolute-form target 404
+    assert mock.only()["path"] == "http://customerio.invalid/v1/batch"
+    c.shutdown()
+
+
+def test_proxies_without_an_entry_for_the_host_leave_the_environment_in_charge(mock):
+    c = Client(CDP_API_KEY, host=mock.url, proxies={"https": "http://127.0.0.1:1"},
+               sync_mode=True)
+    c.track("u", "e")
+    assert mock.only()["path"] == "/v1/batch"
+    c.shutdown()
+
+
 def test_strict_mode_header_by_default_and_none_when_turned_off(mock, new_client):
     # libcustomerio's cdp_permissive (client options version 3), reached through strict_mode.
     for kwargs, expected in (({}, "1"), ({"strict_mode": True}, "1"),

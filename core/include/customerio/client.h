@@ -48,9 +48,9 @@ typedef enum cio_region {
 CIO_EXTERN cio_status_t cio_region_parse(const char *name, cio_region_t *out);
 
 /* Version 2 added cdp_api_key and cdp_url, version 3 cdp_permissive, version 4
- * cdp_batch_path; structs of earlier versions are still accepted (read up to their last
- * field). */
-#define CIO_CLIENT_OPTIONS_VERSION 4
+ * cdp_batch_path, version 5 proxy; structs of earlier versions are still accepted (read up to
+ * their last field). */
+#define CIO_CLIENT_OPTIONS_VERSION 5
 
 /*
  * Client options. Every field's zero value means "the default", so a struct initialised with
@@ -132,6 +132,15 @@ typedef struct cio_client_options {
      * must start with "/" and hold only URL path characters (no query, fragment or space):
      * CIO_E_CONFIG otherwise. */
     const char *cdp_batch_path;
+
+    /* --- version 5 --- */
+    /* The proxy every request of this client goes through, as libcurl takes it
+     * (CURLOPT_PROXY): "http://proxy.internal:3128", "socks5h://...", credentials as
+     * "http://user:password@host:port" (a secret: never echoed in errors or cio_config_get).
+     * NULL = libcurl's default: the https_proxy / http_proxy / all_proxy and no_proxy
+     * environment variables (read even with ignore_env); "" = no proxy, whatever the
+     * environment says. A control character in it is CIO_E_CONFIG. */
+    const char *proxy;
 } cio_client_options_t;
 
 #define CIO_CLIENT_OPTIONS_INIT                                                                    \

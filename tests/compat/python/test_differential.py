@@ -51,7 +51,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import customerio_native as cio  # noqa: E402
-from conftest import API_KEY, SITE_ID, Mock  # noqa: E402
+from conftest import API_KEY, SITE_ID, Mock, run_mock  # noqa: E402
 
 EXAMPLES = 10
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -480,6 +480,30 @@ def test_analytics_identify_track_page_screen_group_alias(tls_mock, cdp_pair, ui
         lambda c: c.alias("prev-" + uid, uid, timestamp=ts),
     ):
         same_cdp(tls_mock, lambda: call(theirs), lambda: call(ours), ts is None)
+
+
+@pytest.mark.parametrize("proxies", [
+    {"http": "{proxy}"},
+    {"http://customerio.invalid": "{proxy}", "http": "http://127.0.0.1:1"},
+    {"all": "{proxy}"},
+])
+def test_analytics_proxies_send_through_the_same_proxy(proxies):
+    # The official client hands proxies to requests; ours to libcurl (the proxy option). A
+    # plain emulator stands in for the proxy: it logs the absolute-form target each client
+    # sends it, naming a host that does not resolve (reachable only through the proxy).
+    with run_mock(cdp_api_key=CDP_KEY) as proxy:
+        proxies = {k: v.format(proxy=proxy.url) for k, v in proxies.items()}
+        seen_paths = []
+        for make in (cdp_analytics.Client, native_analytics.Client):
+            c = make(CDP_KEY, host="http://customerio.invalid", proxies=proxies, sync_mode=True,
+                     max_retries=0)
+            kind, _ = outcome(lambda: c.track("u", "e"))
+            assert kind == "raised"  # the emulator answers an absolute-form target 404
+            seen_paths.append([(r["method"], r["path"]) for r in proxy.requests()])
+            proxy.clear()
+            if make is native_analytics.Client:  # the official one has no consumer to stop
+                c.shutdown()
+        assert seen_paths[1] == seen_paths[0] == [("POST", "http://customerio.invalid/v1/batch")]
 
 
 # ---- customerio 3.2 APIClient: transactional sends ---------------------------------------------

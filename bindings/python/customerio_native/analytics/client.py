@@ -22,6 +22,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
+from urllib.parse import urlsplit
 
 from .. import _native as _n
 from .._core import NativeClient, client_options, make_encoder, native_kwargs, option_names
@@ -47,6 +48,19 @@ ErrorHandler = Callable[[Exception, List[Message]], Any]
 # The official client's view of which region a key belongs to, for its warning (the C library
 # picks the host and the auth scheme from the same prefix).
 _REGION_HOSTS = {"us": "https://cdp.customer.io", "eu": "https://cdp-eu.customer.io"}
+
+
+def _select_proxy(proxies: Mapping[str, str], url: str) -> Optional[str]:
+    """The proxy requests would take from ``proxies`` for ``url`` (requests.utils.select_proxy:
+    "scheme://host", "scheme", "all://host", "all", first found)."""
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        return proxies.get(parts.scheme, proxies.get("all"))
+    for key in (parts.scheme + "://" + parts.hostname, parts.scheme, "all://" + parts.hostname,
+                "all"):
+        if key in proxies:
+            return proxies[key]
+    return None
 
 
 class _Failure(_ErrorDetails):
@@ -219,8 +233,11 @@ class Client(object):
     :param sync_mode: send each message at once, in its own ``/v1/batch`` request, and raise
         :class:`APIError` (or :class:`DeliveryError`) when it fails.
     :param timeout: seconds one HTTP attempt may take.
-    :param proxies: accepted for compatibility, not used: libcurl takes its proxy from the
-        ``https_proxy`` / ``http_proxy`` environment variables.
+    :param proxies: as the official client hands it to requests: a dict of proxy URLs by
+        ``"scheme://host"``, ``"scheme"``, ``"all://host"`` or ``"all"`` (requests' order); the
+        one for the Pipelines host becomes libcustomerio's ``proxy`` option. Without one, the
+        ``https_proxy`` / ``http_proxy`` / ``no_proxy`` environment variables apply, as in
+        requests.
     :param thread: requests in flight at once (the official client's consumer threads).
     :param upload_size: messages per request at most. None (ours; the official client's default
         is 100): as many as fit in one request under the 500 KB limit, so a busy service makes
@@ -309,9 +326,6 @@ class Client(object):
 
         if debug:
             self.log.setLevel(logging.DEBUG)
-        if proxies is not None:
-            self.log.warning("proxies is not used: libcurl reads https_proxy / http_proxy from "
-                             "the environment")
         self._warn_if_other_region_host()
 
         if not send:
@@ -324,6 +338,7 @@ class Client(object):
             cdp_api_key=self.write_key,
             cdp_url=host.strip() if isinstance(host, str) and host.strip() else None,
             cdp_permissive=not strict_mode,
+            proxy=_select_proxy(proxies, self._target_host()) if proxies else None,
             **client_options(retries=max_retries if sync_mode else None, timeout=timeout,
                              ca_file=ca_file),
         )
@@ -591,12 +606,23 @@ class Client(object):
             except Exception:
                 self.log.exception("on_error raised")
 
-    def _warn_if_other_region_host(self) -> None:
-        """The official client's warning: a region key sent to the other region's host."""
+    def _key_region(self) -> Optional[str]:
+        """"us" or "eu" for a key with a region prefix (pk_us_..., sk_eu_...), else None."""
         key = self.write_key
         if len(key) < 6 or key[:3] not in ("pk_", "sk_") or key[3:6] not in ("us_", "eu_"):
+            return None
+        return key[3:5]
+
+    def _target_host(self) -> str:
+        """The base URL requests go to: ``host``, else the key's region's Pipelines host."""
+        host = self.host.strip() if isinstance(self.host, str) and self.host.strip() else None
+        return (host or _REGION_HOSTS[self._key_region() or "us"]).rstrip("/")
+
+    def _warn_if_other_region_host(self) -> None:
+        """The official client's warning: a region key sent to the other region's host."""
+        region = self._key_region()
+        if region is None:
             return
-        region = key[3:5]
         host = (self.host or _REGION_HOSTS[region]).rstrip("/")
         for other, other_host in _REGION_HOSTS.items():
             if other != region and host == other_host:
