@@ -40,8 +40,9 @@ static bool answers(const test_redis_t *r) {
 
 /* Forks redis-server on r->port; true once it answers. */
 static bool spawn(test_redis_t *r) {
-    char port[16];
+    char port[16], next_port[16];
     snprintf(port, sizeof(port), "%d", r->port);
+    snprintf(next_port, sizeof(next_port), "%d", r->port + 1);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
@@ -65,7 +66,8 @@ static bool spawn(test_redis_t *r) {
                                 "redis.log"};
         int n = 17;
         for (int i = 0; extra_args[i] != NULL && n < 31; i++)
-            argv[n++] = extra_args[i];
+            argv[n++] =
+                strcmp(extra_args[i], TEST_REDIS_NEXT_PORT) == 0 ? next_port : extra_args[i];
         argv[n] = NULL;
         execvp("redis-server", (char *const *)argv);
         _exit(127);

@@ -18,7 +18,10 @@ typedef struct test_redis {
 } test_redis_t;
 
 /* Starts one (extra redis-server arguments may follow, NULL-terminated) and waits until it
- * answers PING; fails the test when it cannot. */
+ * answers PING; fails the test when it cannot. An extra argument TEST_REDIS_NEXT_PORT stands
+ * for r->port + 1 (a second listener, e.g. --tls-port), so each attempt at a free port tries
+ * a fresh pair. */
+#define TEST_REDIS_NEXT_PORT "<port + 1>"
 void test_redis_start(test_redis_t *r, ...);
 /* kill -9 (the AOF keeps what was acknowledged). */
 void test_redis_kill9(test_redis_t *r);
